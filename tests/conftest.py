@@ -1,0 +1,9 @@
+"""Suite-wide settings: Qt offscreen, and no test ever touches the developer's real keyring."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Keyring: tests install their own backend (tests/keyring_backend.py); never the OS one.
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.MemoryKeyring"
