@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from policies.model import DocumentKind, InsuranceKind
-from reader.documents.errors import NotMynaportalDocumentError
+from reader.documents.errors import NotMynaportalDocumentError, ResourceLimitError
 from reader.documents.insurer import check_digit_ok, insurance_kind
 from reader.documents.isolation import extract_pdf_text_isolated
 from reader.documents.jpdate import DateFormatError, JpDate, parse_jp_date, parse_jp_datetime
@@ -25,6 +25,8 @@ from reader.documents.pdftext import PdfLimits, PdfText, extract_pdf_text
 from reader.documents.textnorm import MASK, normalize, redact_individual_numbers
 
 DEFAULT_LIMITS = PdfLimits()
+#: A real document has a few dozen labels; thousands mean a crafted file.
+MAX_LABELS = 1000
 _T = TypeVar("_T")
 
 
@@ -621,6 +623,8 @@ def read_mynaportal_text(pdf: PdfText, *, today: date | None = None) -> PortalQu
             )
         )
     hits = [hit for index, text in enumerate(pages) for hit in scan(text, index)]
+    if len(hits) > MAX_LABELS:
+        raise ResourceLimitError("far more labels than any 資格情報 document has")
     assembly = _assemble(hits)
     missing_labels = tuple(
         name for name, tokens in _REQUIRED if not (tokens & assembly.tokens_seen)
