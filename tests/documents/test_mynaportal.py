@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from datetime import date, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from reader.documents import (
     PortalField,
     PortalQualification,
     Relationship,
+    ResourceLimitError,
     Sex,
     WarningCode,
     parse_mynaportal_pdf,
@@ -348,3 +350,10 @@ def test_empty_and_masked_values_are_unreadable() -> None:
     assert masked.coverage.insured_number is None  # 4+8 digits look like a 個人番号: masked
     assert masked.has_warning(WarningCode.INDIVIDUAL_NUMBER_DROPPED)
     assert PortalField.INSURED_NUMBER in masked.unreadable
+
+
+def test_thousands_of_labels_are_refused_quickly() -> None:
+    start = time.monotonic()
+    with pytest.raises(ResourceLimitError):
+        from_text("\n".join(f"保険者番号 {n}" for n in range(5000)))
+    assert time.monotonic() - start < 5
