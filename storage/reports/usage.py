@@ -10,13 +10,18 @@ authorities from claims and may differ.
 
 from __future__ import annotations
 
+from calendar import monthrange
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from typing import Final
 
 from policies.model import Outcome, VerificationPath
-from storage.reports.model import VerificationRow
+from storage.reports.model import MonthlyUsage, MonthTotal, UsageThreshold, VerificationRow
 
 P = VerificationPath
 
@@ -70,3 +75,73 @@ def counts_toward_rate(row: VerificationRow) -> bool:
 def daily_rate(rows: Iterable[VerificationRow]) -> UsageRate:
     counted = [r for r in rows if counts_toward_rate(r)]
     return UsageRate(sum(r.path in MYNA_CARD_PATHS for r in counted), len(counted))
+
+
+# --- monthly figures, shared by the PDF and the CSV ------------------------------------------
+
+
+class Verdict(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NO_DATA = "no_data"
+
+
+VERDICT_LABELS: Final[dict[Verdict, str]] = {
+    Verdict.MET: "達成",
+    Verdict.NOT_MET: "未達",
+    Verdict.NO_DATA: "判定不可（記録なし）",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdResult:
+    threshold: UsageThreshold
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class MonthFigures:
+    """Per-day × per-path counts of the report month, its rate, the trend and the verdicts."""
+
+    days: tuple[date, ...]
+    by_day: dict[date, Counter[VerificationPath]]
+    by_path: Counter[VerificationPath]
+    rate: UsageRate
+    trend: tuple[MonthTotal, ...]
+    verdicts: tuple[ThresholdResult, ...]
+
+    @property
+    def active_paths(self) -> tuple[VerificationPath, ...]:
+        """Paths with at least one verification this month, in vocabulary order."""
+        return tuple(p for p in VerificationPath if self.by_path[p])
+
+    @classmethod
+    def of(cls, data: MonthlyUsage) -> MonthFigures:
+        first = date(data.year, data.month, 1)
+        last = monthrange(data.year, data.month)[1]
+        days = tuple(first + timedelta(days=i) for i in range(last))
+        by_day: dict[date, Counter[VerificationPath]] = {d: Counter() for d in days}
+        for c in data.day_counts:
+            by_day[c.day][c.path] += c.count  # duplicates add up
+        by_path: Counter[VerificationPath] = Counter()
+        for counter in by_day.values():
+            by_path.update(counter)
+        total = sum(by_path.values())
+        myna = sum(n for p, n in by_path.items() if p in MYNA_CARD_PATHS)
+        rate = UsageRate(myna, total)
+        current = MonthTotal(data.year, data.month, myna, total)
+        verdicts = tuple(
+            ThresholdResult(t, _verdict(rate.ratio, t.required_rate)) for t in data.thresholds
+        )
+        return cls(days, by_day, by_path, rate, (*data.history, current), verdicts)
+
+
+def _verdict(ratio: Fraction | None, required: Decimal) -> Verdict:
+    if ratio is None:
+        return Verdict.NO_DATA
+    return Verdict.MET if ratio >= Fraction(required) else Verdict.NOT_MET
+
+
+def day_rate(counter: Counter[VerificationPath]) -> UsageRate:
+    total = sum(counter.values())
+    return UsageRate(sum(n for p, n in counter.items() if p in MYNA_CARD_PATHS), total)
