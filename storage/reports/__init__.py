@@ -6,6 +6,13 @@ adapted into them elsewhere, so this package can be used and tested from plain P
 
 from __future__ import annotations
 
+from storage.reports.csvout import (
+    write_daily_csv,
+    write_monthly_csv,
+    write_subsidy_csv,
+    write_threshold_csv,
+    write_usage_trend_csv,
+)
 from storage.reports.daily import render_daily_log
 from storage.reports.errors import FontNotFoundError, ReportError, ReportInputError
 from storage.reports.fonts import JapaneseFont, find_japanese_font
@@ -24,9 +31,14 @@ from storage.reports.model import (
     UsageThreshold,
     VerificationRow,
 )
+from storage.reports.monthly import render_monthly_report
 from storage.reports.pdfkit import RenderResult
+from storage.reports.subsidy import render_subsidy_sheet
+from storage.reports.usage import MYNA_CARD_PATHS, RATE_DEFINITION
 
 __all__ = [
+    "MYNA_CARD_PATHS",
+    "RATE_DEFINITION",
     "ChainHead",
     "DailyLog",
     "DayPathCount",
@@ -47,4 +59,11 @@ __all__ = [
     "VerificationRow",
     "find_japanese_font",
     "render_daily_log",
+    "render_monthly_report",
+    "render_subsidy_sheet",
+    "write_daily_csv",
+    "write_monthly_csv",
+    "write_subsidy_csv",
+    "write_threshold_csv",
+    "write_usage_trend_csv",
 ]

@@ -109,7 +109,7 @@ def _write(header: Sequence[str], rows: Iterable[Sequence[object]], out: OutputT
 
 def _pct(ratio: Fraction | Decimal | None) -> str:
     """Percent with one decimal and no sign, for numeric CSV columns ("45.0")."""
-    return "" if ratio is None else format_percent(Fraction(ratio)).rstrip("%")
+    return "" if ratio is None else format_percent(ratio).rstrip("%")
 
 
 def write_daily_csv(

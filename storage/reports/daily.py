@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, time
 
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
@@ -22,9 +20,12 @@ from storage.reports.pdfkit import (
     OutputTarget,
     PageFurniture,
     RenderResult,
+    Styles,
     TextFitter,
     build_pdf,
     grid_table,
+    info_table,
+    reprint_line,
     row_height,
     write_output,
 )
@@ -45,21 +46,6 @@ COLUMNS: tuple[tuple[str, float], ...] = (
     ("端末", 12 * mm),
 )
 EMPTY_DAY = "この日の資格確認の記録はありません（0件）。"
-
-
-@dataclass(frozen=True, slots=True)
-class _Styles:
-    title: ParagraphStyle
-    heading: ParagraphStyle
-    body: ParagraphStyle
-
-    @classmethod
-    def for_font(cls, font: str) -> _Styles:
-        return cls(
-            ParagraphStyle("t", fontName=font, fontSize=16, leading=20, spaceAfter=4),
-            ParagraphStyle("h", fontName=font, fontSize=10.5, leading=14, spaceBefore=6),
-            ParagraphStyle("b", fontName=font, fontSize=9, leading=12, wordWrap="CJK"),
-        )
 
 
 def _row_cells(n: int, row: VerificationRow, masking: PatientMasking, fit: TextFitter) -> list[str]:
@@ -88,13 +74,8 @@ def _info_table(data: DailyLog, masking: PatientMasking, font: str, fit: TextFit
         ("端末", "、".join(clean(t) for t in data.terminals) or "—"),
         ("患者表示", label(masking)),
     ]
-    gen = data.generation
-    if gen.reprinted_at is not None:
-        by = f"（{clean(gen.reprinted_by)}）" if gen.reprinted_by else ""
-        info.append(("再印刷", f"{stamp(gen.reprinted_at)}{by}"))
-    w0, w1 = 30 * mm, CONTENT_W - 30 * mm
-    rows = [[k, fit.cell(v, 9, w1)] for k, v in info]
-    return grid_table(rows, (w0, w1), font=font, size=9, header_rows=0)
+    info += reprint_line(data.generation)
+    return info_table(info, font, fit)
 
 
 def _totals(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
@@ -183,7 +164,7 @@ def render_daily_log(
     masking = PatientMasking(masking)
     font = font or find_japanese_font()
     fit = TextFitter(font.name)
-    styles = _Styles.for_font(font.name)
+    styles = Styles.for_font(font.name)
     f = data.facility
     furniture = PageFurniture(
         font=font.name,

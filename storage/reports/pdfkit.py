@@ -23,13 +23,14 @@ from typing import IO, Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.textsplit import ALL_CANNOT_END, ALL_CANNOT_START
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
 
-from storage.reports.model import JST
+from storage.reports.model import JST, GenerationInfo
 
 PAGE_W, PAGE_H = A4
 MARGIN_X = 12 * mm
@@ -45,6 +46,10 @@ HEADER_BG = colors.HexColor("#E8E8E8")
 GRID = colors.HexColor("#808080")
 
 OutputTarget = str | os.PathLike[str] | IO[bytes]
+
+
+def _in_word(ch: str) -> bool:
+    return ch.isascii() and not ch.isspace()
 
 
 class TextFitter:
@@ -87,14 +92,14 @@ class TextFitter:
             ch = text[i]
             if used + widths[i] > limit and i > start:
                 cut = i
-                if ch.isascii() and ch.isalnum():
-                    j = i
-                    while j > start and text[j - 1].isascii() and text[j - 1].isalnum():
+                if ch in ALL_CANNOT_START and cut - 1 > start:
+                    cut -= 1  # carry the previous character down with the closing mark
+                if _in_word(text[cut]):
+                    j = cut
+                    while j > start and _in_word(text[j - 1]):
                         j -= 1
                     if j > start:
-                        cut = j  # keep an ASCII word or number whole
-                elif ch in ALL_CANNOT_START and cut - 1 > start:
-                    cut -= 1  # carry the previous character down with the closing mark
+                        cut = j  # keep an ASCII word, number or date ("73,000", "2025-09-30") whole
                 while cut - 1 > start and text[cut - 1] in ALL_CANNOT_END:
                     cut -= 1
                 lines.append(text[start:cut].rstrip())
@@ -309,3 +314,35 @@ def row_height(cells: Sequence[str], size: float) -> float:
     """Height of a row of pre-wrapped cells with :func:`grid_table`'s leading and padding."""
     lines = max((c.count("\n") + 1 for c in cells), default=1)
     return lines * size * 1.25 + 3.5
+
+
+@dataclass(frozen=True, slots=True)
+class Styles:
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    body: ParagraphStyle
+    small: ParagraphStyle
+
+    @classmethod
+    def for_font(cls, font: str) -> Styles:
+        return cls(
+            ParagraphStyle("t", fontName=font, fontSize=16, leading=20, spaceAfter=4),
+            ParagraphStyle("h", fontName=font, fontSize=10.5, leading=14, spaceBefore=6),
+            ParagraphStyle("b", fontName=font, fontSize=9, leading=12, wordWrap="CJK"),
+            ParagraphStyle("s", fontName=font, fontSize=7.5, leading=10, wordWrap="CJK"),
+        )
+
+
+def info_table(pairs: Sequence[tuple[str, str]], font: str, fit: TextFitter) -> Table:
+    """The two-column facility/date block at the top of every document."""
+    w0, w1 = 30 * mm, CONTENT_W - 30 * mm
+    rows = [[k, fit.cell(v, 9, w1)] for k, v in pairs]
+    return grid_table(rows, (w0, w1), font=font, size=9, header_rows=0)
+
+
+def reprint_line(gen: GenerationInfo) -> list[tuple[str, str]]:
+    """The optional 再印刷 line: the only wall-clock time a document ever prints."""
+    if gen.reprinted_at is None:
+        return []
+    by = f"（{gen.reprinted_by.strip()}）" if gen.reprinted_by.strip() else ""
+    return [("再印刷", f"{gen.reprinted_at.strftime('%Y-%m-%d %H:%M')}{by}")]

@@ -61,10 +61,11 @@ class UsageRate:
         return format_percent(self.ratio)
 
 
-def format_percent(ratio: Fraction | None) -> str:
+def format_percent(ratio: Fraction | Decimal | None) -> str:
+    """ "45.0%" from a 0..1 ratio, one decimal rounded half-up; "—" for None."""
     if ratio is None:
         return "—"
-    tenths = (ratio * 1000 + Fraction(1, 2)).__floor__()
+    tenths = (Fraction(ratio) * 1000 + Fraction(1, 2)).__floor__()
     return f"{tenths // 10}.{tenths % 10}%"
 
 
