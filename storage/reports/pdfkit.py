@@ -122,8 +122,19 @@ class TextFitter:
             text = text[:-1]
         return text + "…"
 
-    def cell(self, text: str, size: float, col_width: float, padding: float = 4) -> str:
-        return "\n".join(self.wrap(text, size, col_width - padding))
+    def cell(
+        self, text: str, size: float, col_width: float, padding: float = 4, max_lines: int = 12
+    ) -> str:
+        """Wrapped cell text, cut to ``max_lines`` with "…": a table row cannot split across
+        pages, so an absurdly long value must not make a row taller than the page."""
+        width = col_width - padding
+        lines = self.wrap(text[: max_lines * 200], size, width)
+        if len(lines) > max_lines:
+            lines = [
+                *lines[: max_lines - 1],
+                self.truncate(lines[max_lines - 1] + "…", size, width),
+            ]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)
