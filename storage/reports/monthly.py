@@ -118,6 +118,8 @@ def _trend_chart(fig: MonthFigures, font: str, width: float) -> Drawing:
     """Bars of the monthly rate (%), with each threshold as a dashed line."""
     height = 62 * mm
     drawing = Drawing(width, height)
+    # The renderer's initial font is Helvetica (not embedded) unless the drawing names one.
+    drawing.initialFontName = font
     chart = VerticalBarChart()
     chart.x, chart.y = 12 * mm, 12 * mm
     chart.width, chart.height = width - 16 * mm, height - 20 * mm

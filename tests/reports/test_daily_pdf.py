@@ -123,7 +123,7 @@ def test_page_one_renders_with_ink_and_the_red_banner(font: JapaneseFont, artifa
     path = artifacts / "daily_page1.pdf"
     render_daily_log(demo_daily_log(rows=40), path, font=font)
     png = render_png(path, "daily_page1")
-    assert dark_fraction(png) > 0.02, "page 1 looks blank"
+    assert dark_fraction(png) > 0.02, "page 1 looks blank"  # a blank page: 0.0
     assert red_fraction(png) > 0.01, "simulated banner not visible"
     real = artifacts / "daily_real_page1.pdf"
     render_daily_log(demo_daily_log(rows=40, simulated=False), real, font=font)
@@ -158,6 +158,7 @@ def test_empty_day(font: JapaneseFont, artifacts: Path) -> None:
     data = DailyLog(demo_daily_log().facility, date(2026, 11, 22), (), None)
     pdf, back = render(data, font)
     (artifacts / "daily_empty.pdf").write_bytes(pdf)
+    assert dark_fraction(render_png(artifacts / "daily_empty.pdf", "daily_empty")) > 0.01
     assert len(back.pages) == 1
     assert_page_furniture(back, simulated=False)
     assert_fonts_embedded(back)
