@@ -7,9 +7,11 @@ sample printout must never pass for a real day's log.
 from __future__ import annotations
 
 import random
+import sys
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 from policies.model import (
     DocumentKind,
@@ -228,3 +230,45 @@ def demo_subsidy_sheet(as_of: date = date(2025, 8, 1)) -> SubsidySheet:
         ),
         generation=DEMO_GENERATION,
     )
+
+
+def write_samples(out_dir: Path) -> list[Path]:
+    """Write every printout of the demo data into ``out_dir`` (docs/samples, test artefacts)."""
+    from storage.reports.csvout import (  # noqa: PLC0415 - keep `import demo` light for tests
+        write_daily_csv,
+        write_monthly_csv,
+        write_subsidy_csv,
+        write_threshold_csv,
+        write_usage_trend_csv,
+    )
+    from storage.reports.daily import render_daily_log  # noqa: PLC0415
+    from storage.reports.monthly import render_monthly_report  # noqa: PLC0415
+    from storage.reports.subsidy import render_subsidy_sheet  # noqa: PLC0415
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    day, month, sheet = (
+        demo_daily_log(),
+        demo_monthly_usage(),
+        demo_subsidy_sheet(date(2025, 12, 1)),
+    )
+    jobs = (
+        ("daily_log_sample.pdf", lambda p: render_daily_log(day, p)),
+        ("daily_log_sample.csv", lambda p: write_daily_csv(day, p)),
+        ("monthly_usage_sample.pdf", lambda p: render_monthly_report(month, p)),
+        ("monthly_usage_sample.csv", lambda p: write_monthly_csv(month, p)),
+        ("usage_trend_sample.csv", lambda p: write_usage_trend_csv(month, p)),
+        ("usage_thresholds_sample.csv", lambda p: write_threshold_csv(month, p)),
+        ("subsidy_sheet_sample.pdf", lambda p: render_subsidy_sheet(sheet, p)),
+        ("subsidy_sheet_sample.csv", lambda p: write_subsidy_csv(sheet, p)),
+    )
+    written = []
+    for name, job in jobs:
+        job(out_dir / name)
+        written.append(out_dir / name)
+    return written
+
+
+if __name__ == "__main__":
+    # python -m storage.reports.demo OUTDIR: sample printouts from the demo data.
+    for path in write_samples(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/samples")):
+        print(path)

@@ -218,6 +218,7 @@ def system_font_candidates(
 
 
 _registered: dict[tuple[str, int], JapaneseFont] = {}
+_default: JapaneseFont | None = None
 _lock = threading.Lock()
 
 
@@ -265,6 +266,10 @@ def find_japanese_font(
     font that silently falls back would print something other than what the clinic chose).
     Otherwise ``candidates`` (default: :func:`system_font_candidates`) are tried in order.
     """
+    global _default  # noqa: PLW0603 - the system default is looked up once per process
+    use_default = font_path is None and candidates is None and platform in (None, sys.platform)
+    if use_default and _default is not None:
+        return _default
     platform = platform or sys.platform
     if font_path is not None:
         tried = [FontCandidate(Path(font_path), subfont_index)]
@@ -278,9 +283,13 @@ def find_japanese_font(
             continue
         seen.add(key)
         try:
-            return load_font(cand)
+            found = load_font(cand)
         except _Unusable as exc:
             rejected.append((str(cand), str(exc)))
+            continue
+        if use_default:
+            _default = found
+        return found
     hint = _INSTALL_HINT.get(
         "win32" if platform.startswith("win") else platform, _INSTALL_HINT["linux"]
     )

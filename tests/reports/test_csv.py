@@ -172,3 +172,17 @@ def test_abandoned_rows_are_outside_the_rate_in_csv() -> None:
         "0",
         "0",
     )
+
+
+def test_sample_printouts_are_written(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from storage.reports.demo import write_samples
+
+    paths = write_samples(tmp_path / "samples")
+    assert len(paths) == 8 and all(p.stat().st_size > 100 for p in paths)
+    for p in paths:
+        if p.suffix == ".pdf":
+            assert len(PdfReader(p).pages) >= 1
+        else:
+            assert p.read_bytes().startswith(b"\xef\xbb\xbf")
