@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -23,9 +24,14 @@ from storage.reports.masking import patient_lines
 from storage.reports.model import JST, DailyLog, GenerationInfo, PatientDisplay, PatientMasking
 from storage.reports.pdfkit import MARGIN_X, PAGE_W, SIMULATED_BANNER, TextFitter
 from storage.reports.usage import MYNA_CARD_PATHS, daily_rate
-from tests.reports.pdfcheck import ReadBack, dark_fraction, red_fraction, render_png, squash
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.reports.pdfcheck import (
+    ROOT,
+    ReadBack,
+    dark_fraction,
+    red_fraction,
+    render_png,
+    squash,
+)
 
 
 def render(data: DailyLog, font: JapaneseFont, **kw) -> tuple[bytes, ReadBack]:
@@ -201,13 +207,12 @@ def test_identical_input_gives_identical_bytes_even_in_another_process(
         "render_daily_log(demo_daily_log(rows=30), sys.argv[1])"
     )
     other = tmp_path / "other.pdf"
-    env_hash = {"PYTHONHASHSEED": "12345"}
     subprocess.run(
         [sys.executable, "-c", code, str(other)],
         cwd=ROOT,
         check=True,
         timeout=120,
-        env={**__import__("os").environ, **env_hash},
+        env={**os.environ, "PYTHONHASHSEED": "12345"},  # other set/dict orders must not matter
     )
     assert other.read_bytes() == first, "a reprint in another process differs"
 
@@ -303,3 +308,13 @@ def test_absurdly_long_values_are_cut_not_fatal(font: JapaneseFont) -> None:
     _, back = render(replace(base, rows=rows), font, masking=PatientMasking.FULL)
     assert back.flat.count("…") >= 3
     assert "合計（中止を除く）3" in back.flat
+
+
+def test_mixed_day_marks_only_simulated_rows(font: JapaneseFont) -> None:
+    base = demo_daily_log(rows=10, simulated=False)
+    rows = tuple(replace(r, simulated=i % 3 == 0) for i, r in enumerate(base.rows))
+    data = replace(base, rows=rows)
+    _, back = render(data, font)
+    assert_rows_in_order(back, data, PatientMasking.PARTIAL)  # "HH:MM模擬" only where simulated
+    assert_page_furniture(back, simulated=True)
+    assert "（模擬データを含む）" in back.reader.metadata["/Subject"]
