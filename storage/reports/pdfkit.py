@@ -355,5 +355,7 @@ def reprint_line(gen: GenerationInfo) -> list[tuple[str, str]]:
     """The optional 再印刷 line: the only wall-clock time a document ever prints."""
     if gen.reprinted_at is None:
         return []
+    at = gen.reprinted_at
+    at = at.astimezone(JST) if at.tzinfo is not None else at
     by = f"（{gen.reprinted_by.strip()}）" if gen.reprinted_by.strip() else ""
-    return [("再印刷", f"{gen.reprinted_at.strftime('%Y-%m-%d %H:%M')}{by}")]
+    return [("再印刷", f"{at.strftime('%Y-%m-%d %H:%M')}{by}")]
