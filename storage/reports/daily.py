@@ -1,0 +1,223 @@
+"""The daily log (資格確認 日次記録): what the clinic prints in the evening, signs and files."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, time
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+
+from policies.model import Outcome, VerificationPath
+from storage.reports.fonts import JapaneseFont, find_japanese_font
+from storage.reports.labels import label
+from storage.reports.masking import clean, patient_lines
+from storage.reports.model import JST, DailyLog, PatientMasking, VerificationRow
+from storage.reports.pdfkit import (
+    CONTENT_W,
+    SIMULATED_COLOR,
+    SIMULATED_ROW_BG,
+    OutputTarget,
+    PageFurniture,
+    RenderResult,
+    Styles,
+    TextFitter,
+    build_pdf,
+    grid_table,
+    info_table,
+    reprint_line,
+    row_height,
+    write_output,
+)
+from storage.reports.text import clock, jp_date, markup, stamp
+from storage.reports.usage import MYNA_CARD_PATHS, RATE_DEFINITION, daily_rate
+
+TITLE = "資格確認 日次記録"
+ROW_SIZE = 7.5
+COLUMNS: tuple[tuple[str, float], ...] = (
+    ("#", 8 * mm),
+    ("時刻", 11 * mm),
+    ("患者", 33 * mm),
+    ("確認方法", 35 * mm),
+    ("結果", 17 * mm),
+    ("理由", 24 * mm),
+    ("確認書類", 28 * mm),
+    ("担当", 18 * mm),
+    ("端末", 12 * mm),
+)
+EMPTY_DAY = "この日の資格確認の記録はありません（0件）。"
+
+
+def _row_cells(n: int, row: VerificationRow, masking: PatientMasking, fit: TextFitter) -> list[str]:
+    widths = [w for _, w in COLUMNS]
+    texts = [
+        str(n),
+        clock(row.local_at) + ("\n模擬" if row.simulated else ""),
+        "\n".join(patient_lines(row.patient, masking)),
+        label(row.path),
+        label(row.outcome),
+        label(row.failure_reason),
+        "、".join(label(d) for d in row.documents) or "—",
+        clean(row.staff) or "—",
+        clean(row.terminal_id) or "—",
+    ]
+    return [fit.cell(t, ROW_SIZE, w) for t, w in zip(texts, widths, strict=True)]
+
+
+def _info_table(data: DailyLog, masking: PatientMasking, font: str, fit: TextFitter) -> Flowable:
+    f = data.facility
+    info = [
+        ("医療機関名", clean(f.name)),
+        ("医療機関コード", clean(f.medical_institution_code) or "—"),
+        ("施設区分", f"{label(f.kind)}／{label(f.mode)}"),
+        ("対象日", jp_date(data.day)),
+        ("端末", "、".join(clean(t) for t in data.terminals) or "—"),
+        ("患者表示", label(masking)),
+    ]
+    info += reprint_line(data.generation)
+    return info_table(info, font, fit)
+
+
+def _totals(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
+    counted = [r for r in data.rows if r.outcome is not Outcome.ABANDONED]
+    by_path = Counter(r.path for r in counted)
+    abandoned = len(data.rows) - len(counted)
+    w = (CONTENT_W - 44 * mm, 20 * mm, 24 * mm)
+    rows = [["確認方法", "件数", "利用率の分子"]]
+    for path in VerificationPath:
+        if by_path[path]:
+            mark = "○" if path in MYNA_CARD_PATHS else ""
+            rows.append([fit.cell(label(path), 9, w[0]), str(by_path[path]), mark])
+    rows.append(["合計（中止を除く）", str(len(counted)), ""])
+    rows.append(["中止（利用率の対象外）", str(abandoned), ""])
+    table = grid_table(
+        rows, w, font=font, size=9, align_right=(1,), extra=[("ALIGN", (2, 0), (2, -1), "CENTER")]
+    )
+
+    by_outcome = Counter(r.outcome for r in data.rows)
+    orow = [[label(o) for o in Outcome], [str(by_outcome[o]) for o in Outcome]]
+    outcome_table = grid_table(orow, [CONTENT_W / len(Outcome)] * len(Outcome), font=font, size=9)
+
+    rate = daily_rate(data.rows)
+    rate_text = (
+        f"マイナ保険証利用率（当日）：{rate.myna}件 ／ {rate.total}件 ＝ {rate.percent_text()}"
+    )
+    rate_table = grid_table(
+        [[rate_text]],
+        (CONTENT_W,),
+        font=font,
+        size=11,
+        header_rows=0,
+        extra=[("BOX", (0, 0), (-1, -1), 1.2, "black")],
+    )
+    return [table, Spacer(1, 3 * mm), outcome_table, Spacer(1, 3 * mm), rate_table]
+
+
+def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
+    head = data.chain_head
+    w0, w1 = 42 * mm, CONTENT_W - 42 * mm
+    if head is None:
+        rows = [["監査チェーン末尾", "（この日までの監査記録なし）"]]
+    else:
+        at = ""
+        if head.at is not None:
+            moment = head.at.astimezone(JST) if head.at.tzinfo else head.at
+            at = f"（{stamp(moment)}）"
+        rows = [
+            ["監査チェーン末尾（当日終了時点）", f"通番 {head.seq}{at}"],
+            ["ハッシュ", head.hash_hex],
+        ]
+    rows = [[fit.cell(a, 8.5, w0), fit.cell(b, 8.5, w1)] for a, b in rows]
+    chain = grid_table(rows, (w0, w1), font=font, size=8.5, header_rows=0)
+    sign = grid_table(
+        [["確認者 署名", "", "日付", "　　　　年　　月　　日"]],
+        (28 * mm, 80 * mm, 16 * mm, CONTENT_W - 124 * mm),
+        font=font,
+        size=10,
+        header_rows=0,
+        row_heights=[14 * mm],
+        extra=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
+    )
+    return [chain, Spacer(1, 5 * mm), sign]
+
+
+def _creation_moment(data: DailyLog) -> datetime:
+    """PDF creation date from the data: chain head time, else last row, else the day's start."""
+    if data.chain_head is not None and data.chain_head.at is not None:
+        return data.chain_head.at
+    if data.rows:
+        return data.rows[-1].at
+    return datetime.combine(data.day, time(0, 0), JST)
+
+
+def render_daily_log(
+    data: DailyLog,
+    out: OutputTarget,
+    *,
+    masking: PatientMasking = PatientMasking.PARTIAL,
+    font: JapaneseFont | None = None,
+) -> RenderResult:
+    """Render the daily log of ``data.day`` as an A4 PDF into ``out`` (path or binary stream).
+
+    The same ``data`` and options always give the same bytes.
+    """
+    masking = PatientMasking(masking)
+    font = font or find_japanese_font()
+    fit = TextFitter(font.name)
+    styles = Styles.for_font(font.name)
+    f = data.facility
+    furniture = PageFurniture(
+        font=font.name,
+        header_left=f"{TITLE}　{clean(f.name)}（{clean(f.medical_institution_code)}）",
+        header_right=jp_date(data.day),
+        footer_lines=(RATE_DEFINITION,),
+        footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
+        simulated=data.any_simulated,
+        fitter=fit,
+    )
+    story: list[Flowable] = [
+        Paragraph(markup(f"{TITLE}　{jp_date(data.day)}"), styles.title),
+        _info_table(data, masking, font.name, fit),
+        Spacer(1, 4 * mm),
+    ]
+    if data.rows:
+        header = [name for name, _ in COLUMNS]
+        rows = [header]
+        extra: list[tuple[object, ...]] = []
+        for n, row in enumerate(data.rows, 1):
+            rows.append(_row_cells(n, row, masking, fit))
+            if row.simulated:
+                extra.append(("BACKGROUND", (0, n), (-1, n), SIMULATED_ROW_BG))
+                extra.append(("TEXTCOLOR", (1, n), (1, n), SIMULATED_COLOR))
+        story.append(
+            grid_table(
+                rows,
+                [w for _, w in COLUMNS],
+                font=font.name,
+                size=ROW_SIZE,
+                align_right=(0,),
+                extra=extra,
+                row_heights=[row_height(r, ROW_SIZE) for r in rows],
+            )
+        )
+    else:
+        story.append(Paragraph(EMPTY_DAY, styles.body))
+    story.append(Paragraph("集計", styles.heading))
+    story.append(Spacer(1, 1.5 * mm))
+    story.append(KeepTogether(_totals(data, font.name, fit)))
+    story.append(Paragraph("監査記録との照合・確認", styles.heading))
+    story.append(Spacer(1, 1.5 * mm))
+    story.append(KeepTogether(_chain_and_signature(data, font.name, fit)))
+
+    pdf, pages = build_pdf(
+        story,
+        furniture,
+        title=f"{TITLE} {data.day.isoformat()} {clean(f.name)}",
+        subject="資格確認の経路と理由の日次記録"
+        + ("（模擬データを含む）" if data.any_simulated else ""),
+        author=clean(f.name),
+        creator=f"Madoguchi {clean(data.generation.app_version)}".strip(),
+        created=_creation_moment(data),
+    )
+    write_output(pdf, out)
+    return RenderResult(pages=pages, size_bytes=len(pdf))

@@ -1,0 +1,20 @@
+"""Typed errors of the report layer, so callers can tell bad data from a missing font."""
+
+from __future__ import annotations
+
+
+class ReportError(Exception):
+    """Base of every error raised while building a printed log, report or CSV."""
+
+
+class ReportInputError(ReportError, ValueError):
+    """The input data cannot be printed as given (wrong day, unknown enum value, bad hash, …)."""
+
+
+class FontNotFoundError(ReportError):
+    """No Japanese TrueType font usable by reportlab was found; the message says what to install."""
+
+    def __init__(self, message: str, rejected: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        #: (candidate, reason it was rejected), in the order tried.
+        self.rejected = rejected
