@@ -72,6 +72,21 @@ def _new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def _key_usage(**allowed: bool) -> x509.KeyUsage:
+    flags = [
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    ]
+    return x509.KeyUsage(**{flag: allowed.get(flag, False) for flag in flags})
+
+
 def _ca_name() -> x509.Name:
     return x509.Name(
         [
@@ -98,17 +113,7 @@ def create_ca() -> SimulatedCa:
         .not_valid_after(datetime(2045, 12, 31, tzinfo=UTC))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(key_cert_sign=True, crl_sign=True),
             critical=True,
         )
         .add_extension(ski, critical=False)
@@ -158,17 +163,7 @@ def mint_identity(
         .not_valid_before(not_before.astimezone(UTC))
         .not_valid_after(not_after.astimezone(UTC))
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            _key_usage(digital_signature=True),
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
@@ -311,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=DEMO_COUNT)
     args = parser.parse_args(argv)
     ids = generate_demo_material(args.dir, args.count)
-    print(f"wrote simulated CA and {len(ids)} demo cards to {args.dir}")  # noqa: T201
+    print(f"wrote simulated CA and {len(ids)} demo cards to {args.dir}")
     return 0
 
 
