@@ -338,6 +338,10 @@ def _le_len(cmd: CommandApdu) -> int:
 class Connection(ABC):
     """A channel to one inserted card. Implementations raise :class:`TransportError` subclasses."""
 
+    #: True when the card behind this connection is simulated (virtual reader): every result read
+    #: through it must be labelled as simulated.
+    simulated: bool = False
+
     @abstractmethod
     def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
         """Send one encoded command; return (response data, status word)."""

@@ -4,13 +4,12 @@ Everything here is TEST MATERIAL. The CA's subject says so, and the files live i
 ``resources/demo/jpki`` next to a README saying the same. The terminal simulator verifies
 presented certificates against ``ca.crt`` and maps the subject CN (the card id) to a patient.
 
-Run ``python -m reader.virtual_card.identity`` to regenerate the shipped files (new keys, so the
-terminal simulator's fixtures that pin fingerprints, if any, must be refreshed too).
+Run ``python -m reader.virtual_card --regenerate-demo-material`` to regenerate the shipped
+files (new keys: anything pinning their fingerprints must be refreshed too).
 """
 
 from __future__ import annotations
 
-import argparse
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -298,17 +297,3 @@ def generate_demo_material(directory: Path = DEMO_DIR, count: int = DEMO_COUNT) 
         ids.append(card_id)
     (directory / "cards.toml").write_text("\n".join(lines), encoding="utf-8")
     return ids
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Regenerate the simulated JPKI demo material.")
-    parser.add_argument("--dir", type=Path, default=DEMO_DIR)
-    parser.add_argument("--count", type=int, default=DEMO_COUNT)
-    args = parser.parse_args(argv)
-    ids = generate_demo_material(args.dir, args.count)
-    print(f"wrote simulated CA and {len(ids)} demo cards to {args.dir}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
