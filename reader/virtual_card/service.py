@@ -189,13 +189,18 @@ class PcscdService:
             proc.kill()
             proc.wait(5.0)
 
-    def restart(self, *, down_for: float = 0.0, timeout: float = 15.0) -> None:
+    def restart(self, *, down_for: float = 0.0, timeout: float = 15.0, wait: float = 30.0) -> None:
         """Stop and start our pcscd (tests of service loss). Only for a pcscd we started and
-        nobody else uses right now; waits for other users to finish first."""
+        nobody else uses: waits up to ``wait`` s for other users, else PcscdUnavailable."""
         if not self.started_here:
             raise PcscdUnavailable("refusing to restart a pcscd this process did not start")
         with _start_lock():
-            self._users.acquire(shared=False)  # convert: wait until we are the only user
+            deadline = time.monotonic() + wait
+            # Convert our shared hold into an exclusive one: succeeds once we are the only user.
+            while not self._users.acquire(shared=False, blocking=False):
+                if time.monotonic() > deadline:
+                    raise PcscdUnavailable("pcscd is in use by another process; not restarting")
+                time.sleep(0.1)
             try:
                 self._stop_process()
                 time.sleep(down_for)
@@ -205,8 +210,11 @@ class PcscdService:
 
     def release(self) -> None:
         """Stop using pcscd; stop it too if we started it and no one else still uses it."""
+        if not self.started_here:
+            self._users.release()  # no start lock: a restarting owner may be waiting for us
+            return
         with _start_lock():
-            if self.started_here and self._users.acquire(shared=False, blocking=False):
+            if self._users.acquire(shared=False, blocking=False):
                 self._stop_process()
             self._users.release()
 

@@ -2,7 +2,7 @@
 
 Use from any suite's ``conftest.py``::
 
-    from tests.support.pcsc import pcscd_service, vpcd_slot, card_rig, card_rig_factory  # noqa: F401
+    from tests.support.pcsc import card_rig, card_rig_factory, pcscd_service, vpcd_slot
 
 * ``pcscd_service`` (session): reuses or starts pcscd (never with APDU logging); skips the test
   with a clear reason only when pcscd or the vpcd driver is not installed.
