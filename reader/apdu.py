@@ -355,6 +355,12 @@ class Connection(ABC):
         """Allow ``seconds`` per command inside the block (RSA on a contactless card is slow)."""
         yield
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Keep other programs off the card for a multi-command sequence (a DF/EF selection
+        made by someone else in between would derail it). Reentrant."""
+        yield
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the card. Idempotent."""
 

@@ -18,11 +18,14 @@ Errors are typed for the UI: transport problems (:class:`CardRemoved`, :class:`R
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -324,6 +327,30 @@ class JpkiGuard:
 # ---------------------------------------------------------------------------------------------
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _atomic(method: _F) -> _F:
+    """Run a public operation inside one PC/SC transaction, starting from a fresh selection.
+
+    Between two operations another program may have selected something else on the card (even
+    another application's PIN); trusting our old selection could send a VERIFY to the wrong key.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: JpkiApplication, *args: Any, **kwargs: Any) -> Any:
+        with self.protocol.connection.transaction():
+            self._depth += 1
+            try:
+                if self._depth == 1:
+                    self.guard.reset()
+                return method(self, *args, **kwargs)
+            finally:
+                self._depth -= 1
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _der_length(header: bytes) -> int:
     """Total length of the DER SEQUENCE starting ``header`` (tag + length + content)."""
     if len(header) < 2 or header[0] != 0x30:
@@ -344,6 +371,7 @@ class JpkiApplication:
         self.protocol = channel if isinstance(channel, ApduProtocol) else ApduProtocol(channel)
         self.guard = JpkiGuard()
         self._first = True
+        self._depth = 0
 
     @property
     def simulated(self) -> bool:
@@ -364,6 +392,7 @@ class JpkiApplication:
             raise _card_error(ApduError.for_sw(sw, cmd.encode()))
         return data
 
+    @_atomic
     def select(self) -> None:
         """SELECT the JPKI application (the card is identified by this, never by its ATR)."""
         cmd = CommandApdu(0x00, 0xA4, 0x04, 0x0C, JPKI_AID)
@@ -402,10 +431,12 @@ class JpkiApplication:
 
     # -- reading ------------------------------------------------------------------------------
 
+    @_atomic
     def read_auth_certificate(self) -> AuthCertificate:
         """Read and parse the user-authentication certificate (EF 000A); no PIN needed."""
         return AuthCertificate.from_der(self._read_der(EF_AUTH_CERT), simulated=self.simulated)
 
+    @_atomic
     def read_auth_ca_certificate(self) -> x509.Certificate:
         """The certificate of the CA that issued the auth certificate (EF 000B)."""
         der = self._read_der(EF_AUTH_CA_CERT)
@@ -414,6 +445,7 @@ class JpkiApplication:
         except ValueError as exc:
             raise MalformedCardData(f"the CA certificate does not parse: {exc}") from exc
 
+    @_atomic
     def token_label(self) -> str:
         """The token label in EF 0006: ``JPKIAPICCTOKEN2`` on a My Number card."""
         self._select_ef(EF_TOKEN_INFO)
@@ -434,6 +466,7 @@ class JpkiApplication:
             return 0
         raise _card_error(ApduError.for_sw(sw, cmd.encode()))
 
+    @_atomic
     def pin_tries_remaining(self) -> int:
         """Remaining auth-PIN tries (0 = blocked), read without spending one."""
         return self._query_tries()
@@ -448,7 +481,10 @@ class JpkiApplication:
         if not isinstance(pin, str) or not _PIN_RE.fullmatch(pin):
             raise InvalidPinFormat("the PIN must be exactly four digits 0-9")
         self.protocol.connection.secure()
-        self.guard.reset()  # re-select: exclusive reconnect must not rely on earlier state
+        return self._verify_pin(pin, confirm_last_try)
+
+    @_atomic
+    def _verify_pin(self, pin: str, confirm_last_try: bool) -> PinVerified:
         tries = self._query_tries()
         if tries == 0:
             raise PinBlocked()
@@ -471,6 +507,7 @@ class JpkiApplication:
 
     # -- signing --------------------------------------------------------------------------------
 
+    @_atomic
     def sign(self, data: bytes, *, timeout: float = SIGN_TIMEOUT) -> bytes:
         """RSA PKCS#1 v1.5 signature of SHA-256(``data``) with the auth key (PIN verified first)."""
         digest_info = _SHA256_DIGEST_INFO + hashlib.sha256(data).digest()

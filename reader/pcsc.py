@@ -251,6 +251,7 @@ class PcscConnection(Connection):
         self._secured = False
         self._abandoned = False
         self._closed = False
+        self._depth = 0
         self.atr = b""
         try:
             self._call(lambda: self._connect(exclusive), "SCardConnect")
@@ -358,6 +359,28 @@ class PcscConnection(Connection):
         if not self._secured:
             self._call(self._reconnect_exclusive, "SCardReconnect")
             self._secured = True
+
+    def _begin(self) -> None:
+        hresult = scard.SCardBeginTransaction(self._card)
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise error_for(hresult, "SCardBeginTransaction")
+
+    def _end(self) -> None:
+        with contextlib.suppress(Exception):
+            scard.SCardEndTransaction(self._card, scard.SCARD_LEAVE_CARD)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth == 0:
+            self._call(self._begin, "SCardBeginTransaction")
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and not self._closed:
+                with contextlib.suppress(TransportError):
+                    self._call(self._end, "SCardEndTransaction")
 
     @contextlib.contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
