@@ -200,6 +200,7 @@ class VirtualCard:
         silent = False
         try:
             while True:
+                _quickack(sock)  # must be armed *before* the data arrives to ACK it at once
                 (length,) = struct.unpack("!H", self._recv_exact(sock, 2))
                 payload = self._recv_exact(sock, length)
                 _quickack(sock)
