@@ -441,9 +441,14 @@ class ApduProtocol:
         return bytes(data), sw
 
     def transceive(self, command: CommandApdu) -> tuple[bytes, int]:
-        """Send ``command``; follow ``6Cxx`` once and ``61xx`` until done. Returns (data, sw)."""
+        """Send ``command``; follow ``6Cxx`` once and ``61xx`` until done. Returns (data, sw).
+
+        A credential command is never re-issued, whatever the card answers: a PIN goes to the
+        card at most once per call.
+        """
         data, sw = self._exchange(command.encode())
-        if (sw & 0xFF00) == SW.WRONG_LE:
+        reissue = command.le is not None and command.ins not in CREDENTIAL_INS
+        if (sw & 0xFF00) == SW.WRONG_LE and reissue:
             data, sw = self._exchange(command.with_le(sw & 0xFF or 256).encode())
         chunks = [data]
         rounds = 0

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from reader.virtual_card.card import MyNumberCardModel
+from reader.virtual_card.card import LoggedApdu, MyNumberCardModel
 from reader.virtual_card.identity import CardIdentity, load_identity
 
 VPCD_BASE_PORT = 35963
@@ -163,7 +163,18 @@ class VirtualCard:
             thread.join(5.0)
         self.model.power_off()
 
+    start = insert
     stop = remove
+
+    @property
+    def apdu_log(self) -> list[LoggedApdu]:
+        """Every APDU the card processed (credential data masked), oldest first."""
+        return list(self.model.log)
+
+    @property
+    def pin_tries(self) -> int:
+        """The auth-PIN retry counter, straight from the card's memory."""
+        return self.model.auth_pin_tries
 
     def __enter__(self) -> VirtualCard:
         self.insert()

@@ -145,6 +145,26 @@ class _EndlessChainCard(Connection):
         return b"\x00", 0x6100
 
 
+class _PinEchoCard(Connection):
+    """A hostile card answering 6Cxx to everything, hoping the host sends the PIN again."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    def send_and_receive(self, apdu: bytes) -> tuple[bytes, int]:
+        self.received.append(apdu)
+        return b"", 0x6C04
+
+
+def test_a_credential_command_is_never_reissued() -> None:
+    card = _PinEchoCard()
+    protocol = ApduProtocol(card)
+    protocol.transceive(CommandApdu(0x00, 0x20, 0x00, 0x80, b"1234"))
+    assert len(card.received) == 1
+    protocol.transceive(CommandApdu(0x00, 0xB0, 0x00, 0x00, le=256))
+    assert len(card.received) == 3  # a READ is re-issued with the Le the card asked for
+
+
 def test_endless_chaining_is_cut_off() -> None:
     protocol = ApduProtocol(_EndlessChainCard())
     with pytest.raises(ApduError):

@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +58,13 @@ def assert_only_jpki(model) -> None:
             assert cmd[5:7] in ALLOWED_EF_SELECTS, cmd.hex()
         if cmd[1] == 0x20:
             assert cmd[3] == 0x80 and entry.ef == 0x18, cmd.hex()
+
+
+def test_pcscd_we_run_never_logs_apdus(pcscd_service) -> None:
+    if pcscd_service.process is None:
+        pytest.skip("pcscd was started by someone else")
+    cmdline = Path(f"/proc/{pcscd_service.process.pid}/cmdline").read_bytes().split(b"\0")
+    assert b"-a" not in cmdline and b"--apdu" not in cmdline
 
 
 def test_reader_list_marks_the_virtual_readers(card_rig) -> None:
