@@ -626,6 +626,10 @@ class ReaderMonitor:
             if code in {_u32(c) for c in _READER_GONE}:
                 self._sync_readers(context, states)
                 continue
+            if code == _u32(scard.SCARD_E_NO_READERS_AVAILABLE):  # stacks without PnP support
+                self._stop.wait(self.wait_ms / 1000)
+                self._sync_readers(context, states)
+                continue
             if hresult != scard.SCARD_S_SUCCESS:
                 raise error_for(hresult, "SCardGetStatusChange")
             resync = False
