@@ -219,7 +219,7 @@ def test_pin_session_is_exclusive_and_ends_unpowered(card_rig) -> None:
 def test_expired_card_is_known_before_any_query(card_rig_factory) -> None:
     rig = card_rig_factory("demo-40")
     with rig.connect() as conn:
-        cert, _ = _app(conn)[0].read_auth_certificate(), None
+        cert = _app(conn)[0].read_auth_certificate()
     assert cert.common_name == "demo-40"
     assert cert.not_after_jst == date(2025, 1, 31)
     assert cert.validity_on(date(2025, 2, 1)) is CertificateValidity.EXPIRED
