@@ -1,0 +1,1 @@
+"""Card layer tests: APDU encoding, the card model, and the real pcscd + vpcd stack."""

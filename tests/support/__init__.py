@@ -1,0 +1,1 @@
+"""Shared test helpers other suites import (real services, not mocks)."""
