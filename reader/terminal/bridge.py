@@ -103,6 +103,7 @@ _LIMIT = {
     "所得区分": "limit_category",
     "限度額適用認定証適用区分": "limit_category",
     "認定証区分": "limit_classification",
+    "限度額適用認定証区分": "limit_classification",
     "交付年月日": "limit_certificate_date",
     "有効開始日": "limit_valid_start",
     "有効開始年月日": "limit_valid_start",
@@ -153,12 +154,16 @@ def _digits(value: str) -> str:
 
 
 def _split(line: str) -> tuple[str, str | None]:
-    """`label: value`, `label<TAB>value`, `label  value` or `label value` → (label, value)."""
+    """`label: value`, `label<TAB>value`, `label  value` or `label value` → (label, value).
+
+    The value is "" when a separator is there but nothing after it (an empty field, e.g. no
+    end date), and None when the line is a bare label (its value may be on the next line).
+    """
     text = _norm(line).strip()
     for sep in (":", "\t"):
         if sep in text:
             label, _, value = text.partition(sep)
-            return label.strip(), value.strip() or None
+            return label.strip(), value.strip()
     parts = text.split(None, 1)
     if len(parts) == 2:
         return parts[0], parts[1].strip()
@@ -360,8 +365,8 @@ def parse_limited_app_text(
             continue
         if value is None:
             waiting = (index, raw, fld)
-            continue
-        store(index, raw, fld, value)
+        elif value:
+            store(index, raw, fld, value)
     if waiting is not None:
         failed.add(waiting[2])
         errors.append(LineProblem(waiting[0], waiting[1], "label without a value"))

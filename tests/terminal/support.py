@@ -26,7 +26,7 @@ INSTITUTION = "1312345678"
 
 
 @dataclass
-class TestCa:
+class ThrowawayCa:
     """A throwaway simulated JPKI CA (until resources/demo/jpki exists, and for edge dates)."""
 
     key: rsa.RSAPrivateKey
@@ -34,7 +34,7 @@ class TestCa:
     path: Path
 
     @classmethod
-    def create(cls, directory: Path) -> TestCa:
+    def create(cls, directory: Path) -> ThrowawayCa:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name(
             [x509.NameAttribute(NameOID.COMMON_NAME, "SIMULATED JPKI CA - TEST MATERIAL")]
