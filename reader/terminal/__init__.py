@@ -44,7 +44,7 @@ from reader.terminal.outcome import (
     classify,
     outcome_for_result,
 )
-from reader.terminal.parser import parse_result
+from reader.terminal.parser import parse_result, read_result_file
 from reader.terminal.queries import (
     HomeVisitNumbers,
     IndividualQuery,
@@ -125,5 +125,6 @@ __all__ = [
     "parse_limited_app_text",
     "parse_result",
     "present_card_to_simulator",
+    "read_result_file",
     "render_request",
 ]

@@ -61,6 +61,7 @@ from reader.terminal.queries import (
     result_file_name,
 )
 from reader.terminal.results import QualificationResult, ResultSource
+from reader.terminal.simmark import SIM_ERR_MARK
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ _RETURNED = re.compile(r"OQSsiquc01req_(?P<id>[0-9A-Za-z]+)\.xml", re.IGNORECASE
 _FACE = re.compile(re.escape(FACE_PREFIX) + r".+\.xml", re.IGNORECASE)
 
 Subscriber = Callable[[TerminalEvent], None]
+_KEEP_EXPIRED_S = 3600.0
 
 
 class _Kind(StrEnum):
@@ -145,6 +147,7 @@ class TerminalExchange:
         self._lock = threading.RLock()
         self._queue: queue.Queue[Path | None] = queue.Queue()
         self._pending: dict[str, _Pending] = {}
+        #: Queries that got "no answer", kept for an hour so a late answer is still recognised.
         self._expired: dict[str, _Pending] = {}
         self._states: dict[str, _FileState] = {}
         self._retries: list[tuple[float, str]] = []
@@ -182,7 +185,8 @@ class TerminalExchange:
             return
         self._stop.set()
         self._queue.put(None)
-        self._thread.join(timeout)
+        if threading.current_thread() is not self._thread:  # a subscriber may call stop()
+            self._thread.join(timeout)
         self._thread = None
         if self._observer is not None:
             with contextlib.suppress(Exception):
@@ -396,6 +400,8 @@ class TerminalExchange:
         expired: list[_Pending] = []
         uncollected: list[_Pending] = []
         with self._lock:
+            for key in [k for k, p in self._expired.items() if now - p.deadline > _KEEP_EXPIRED_S]:
+                del self._expired[key]
             for p in list(self._pending.values()):
                 if now >= p.deadline:
                     expired.append(self._pending.pop(p.request_id))
@@ -598,7 +604,7 @@ class TerminalExchange:
             self._remove_own(returned)
         self._remove_own(path)
         lines = [
-            ln for ln in err.text.splitlines() if ln.strip() and not ln.startswith("MADOGUCHI")
+            ln for ln in err.text.splitlines() if ln.strip() and not ln.startswith(SIM_ERR_MARK)
         ]
         outcome = QueryOutcome(
             OutcomeKind.TERMINAL_ERROR,

@@ -9,10 +9,12 @@ the desk can show is worth more than a perfect one it cannot.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -34,7 +36,8 @@ from reader.terminal.codes import (
     SpecificDiseaseCategory,
     code_or_raw,
 )
-from reader.terminal.errors import NotXmlMsgError
+from reader.terminal.errors import FileNotReady, HostileXmlError, NotXmlMsgError, TerminalParseError
+from reader.terminal.files import read_shared
 from reader.terminal.results import (
     CONSENT_PREFIXES,
     ConsentInfo,
@@ -495,3 +498,26 @@ def parse_result(
         codec=doc.codec,
         declared_encoding=doc.declared_encoding,
     )
+
+
+def read_result_file(
+    path: Path,
+    *,
+    source: ResultSource,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    settle_s: float = 2.0,
+) -> QualificationResult:
+    """Read and parse one result file (e.g. one staff picked by hand).
+
+    A file that cannot be parsed yet but was modified less than `settle_s` ago raises
+    `FileNotReady` (it is probably still being written: try again); once it has settled, the
+    specific parse error. Hostile content is reported at once.
+    """
+    snapshot = read_shared(path, max_bytes)
+    try:
+        return parse_result(snapshot.data, source=source, file_name=path.name, max_bytes=max_bytes)
+    except TerminalParseError as exc:
+        age = time.time() - snapshot.mtime_ns / 1e9
+        if not isinstance(exc, HostileXmlError) and age < settle_s:
+            raise FileNotReady(f"{path.name} is still being written ({exc.code})") from exc
+        raise

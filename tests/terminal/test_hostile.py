@@ -15,6 +15,7 @@ from reader.terminal import (
     EncodingMismatchError,
     EntityExpansionError,
     ExternalEntityError,
+    FileNotReady,
     FileTooLargeError,
     FileVanished,
     MalformedXmlError,
@@ -24,6 +25,7 @@ from reader.terminal import (
     TruncatedXmlError,
     UnsupportedEncodingError,
     parse_result,
+    read_result_file,
 )
 from reader.terminal.files import read_shared
 from tests.terminal.test_parser import full
@@ -159,3 +161,18 @@ def test_mutated_results_only_typed_errors(data: st.DataObject) -> None:
     except TerminalParseError:
         return
     assert result.raw_xml == bytes(doc)
+
+
+def test_file_still_being_written_is_not_ready_not_an_error(tmp_path: Path) -> None:
+    partial = tmp_path / "OQSsiquc01res_face_x_20261123000000.xml"
+    partial.write_bytes(full()[:200])
+    with pytest.raises(FileNotReady):
+        read_result_file(partial, source=ResultSource.FACE, settle_s=60)
+    with pytest.raises(TruncatedXmlError):  # once it has settled, it is truncated
+        read_result_file(partial, source=ResultSource.FACE, settle_s=0)
+    hostile = tmp_path / "hostile.xml"
+    hostile.write_bytes(CASES[0][1])
+    with pytest.raises(ExternalEntityError):  # hostile content never waits
+        read_result_file(hostile, source=ResultSource.FACE, settle_s=60)
+    partial.write_bytes(full())
+    assert read_result_file(partial, source=ResultSource.FACE).record is not None
