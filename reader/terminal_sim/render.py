@@ -90,6 +90,8 @@ def _ticket(parent: ET.Element, t: dict[str, Any], ctx: AnswerContext) -> None:
     _add(el, "DesignatedMedicalInstitutionCode", code)
     _add(el, "DesignatedMedicalInstitutionFlag", t.get("designated_flag"))
     _add(el, "DesignatedMedicalInstitutionName", t.get("designated_name"))
+    _add(el, "PrescriptionIssuerMedicalInstitutionCode", t.get("prescription_issuer_code"))
+    _add(el, "PrescriptionIssuerMedicalInstitutionName", t.get("prescription_issuer_name"))
     for i, injury in enumerate(t.get("injury_names", [])[:3], start=1):
         _add(el, f"InjuryName{i}", injury)
     _add(el, "MedicalTreatmentType", t.get("treatment_type"))
