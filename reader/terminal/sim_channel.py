@@ -67,13 +67,19 @@ def present_card_to_simulator(
     *,
     certificate_der: bytes,
     challenge: bytes,
-    signature: bytes,
     identity_check: IdentityCheck,
+    signature: bytes = b"",
     limit_consent: bool = True,
     now: datetime | None = None,
 ) -> str:
     """Drop a card presentation for the simulator; returns the presentation id it will echo
-    in the face result (`result.simulator_value("PresentationId")`)."""
+    in the face result (`result.simulator_value("PresentationId")`).
+
+    The auth key signs only after the PIN: `signature` is required for `IdentityCheck.PIN` and
+    may be empty for `VISUAL` (目視確認: the certificate alone is checked).
+    """
+    if identity_check is IdentityCheck.PIN and not signature:
+        raise SimulatorChannelError("a PIN-checked presentation needs the card's signature")
     if not config.simulated:
         raise SimulatorChannelError(
             "card presentation files are for the terminal simulator only; this site is real"

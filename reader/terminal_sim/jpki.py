@@ -2,7 +2,9 @@
 
 The certificate must be issued by the simulated JPKI CA, be valid today (or expired no longer
 than the grace: end of the expiry month + 3 months, policy-rules DOC-11) and the signature over
-the challenge must verify with its key (RSA PKCS#1 v1.5, SHA-256). CN is the card id.
+the challenge must verify with its key (RSA PKCS#1 v1.5, SHA-256). CN is the card id. The auth
+key only signs after the PIN, so a signature is required for `pin`; for `visual` (目視確認) and
+`face` the certificate alone is checked unless a signature is given, as the real reader does.
 """
 
 from __future__ import annotations
@@ -111,10 +113,13 @@ def check_presentation(doc: Any, ca: x509.Certificate | None, today: date) -> Ca
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         return fail("SIM-CERT-UNTRUSTED", "（模擬）RSA 鍵ではありません", card_id)
-    try:
-        key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        return fail("SIM-BAD-SIGNATURE", "（模擬）署名を検証できません", card_id)
+    if not signature and identity == IdentityCheck.PIN:
+        return fail("SIM-BAD-SIGNATURE", "（模擬）暗証番号照合後の署名がありません", card_id)
+    if signature:
+        try:
+            key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
+        except InvalidSignature:
+            return fail("SIM-BAD-SIGNATURE", "（模擬）署名を検証できません", card_id)
     return CardCheck(
         card_id, identity, bool(doc.get("limit_consent", False)), pid, in_grace=in_grace
     )

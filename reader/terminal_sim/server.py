@@ -67,6 +67,8 @@ class TerminalSimulator:
         self.face = find_subfolder(root, "face")
         self.present = root / "sim-present"
         self.present.mkdir(exist_ok=True)
+        self._req_key = os.path.normcase(str(self.req))
+        self._present_key = os.path.normcase(str(self.present))
         self._events: queue.Queue[Path] = queue.Queue()
         self._taken: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-answer")
@@ -115,13 +117,14 @@ class TerminalSimulator:
         name = path.name
         if name.startswith(TEMP_PREFIX) or str(path) in self._taken or not path.is_file():
             return
+        parent = os.path.normcase(str(path.parent))
         if (
-            path.parent == self.req
-            and name.startswith(REQUEST_PREFIX + "_")
+            parent == self._req_key
+            and name.startswith(f"{REQUEST_PREFIX}_")
             and name.endswith(".xml")
         ):
             self._collect_request(path)
-        elif path.parent == self.present and name.endswith(".json"):
+        elif parent == self._present_key and name.endswith(".json"):
             self._collect_presentation(path)
 
     # ------------------------------------------------------------------ requests

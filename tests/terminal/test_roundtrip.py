@@ -345,3 +345,21 @@ def test_card_problems(
         event = present(exchange, recorder, ca.card("demo-99"))
         assert event.outcome.kind is OutcomeKind.NO_RECORD
         assert event.result.qualification_validity is QualificationValidity.NO_RECORD
+
+
+def test_visual_check_needs_no_signature(
+    exchange_factory: ExchangeFactory, sim: Simulator, ca: ThrowawayCa
+) -> None:
+    exchange, recorder = exchange_factory(sim.root)
+    card = ca.card("demo-36")
+    event = present(exchange, recorder, card, signature=b"", identity=IdentityCheck.VISUAL)
+    assert event.outcome.kind is OutcomeKind.OK
+    assert event.result.simulator_value("IdentityCheck") == "visual"
+    assert event.result.record is not None and event.result.record.preschool.value == "1"  # type: ignore[union-attr]
+    with pytest.raises(SimulatorChannelError):  # the auth key only signs after the PIN
+        present_card_to_simulator(
+            exchange.config,
+            certificate_der=card.cert_der,
+            challenge=new_challenge(),
+            identity_check=IdentityCheck.PIN,
+        )
