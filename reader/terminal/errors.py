@@ -88,6 +88,12 @@ class FileTooLargeError(TerminalParseError):
         self.limit = limit
 
 
+class NotAFileError(TerminalParseError):
+    """A symlink, FIFO or device where a result file should be: never followed or read."""
+
+    code = "not_a_file"
+
+
 class TruncatedXmlError(TerminalParseError):
     """The document ends before its root element is closed."""
 

@@ -32,6 +32,7 @@ from reader.terminal.errors import (
     FileTooLargeError,
     FileVanished,
     HostileXmlError,
+    NotAFileError,
     RequestWriteError,
     TerminalError,
     TerminalParseError,
@@ -150,6 +151,7 @@ class TerminalExchange:
         #: Queries that got "no answer", kept for an hour so a late answer is still recognised.
         self._expired: dict[str, _Pending] = {}
         self._states: dict[str, _FileState] = {}
+        self._open_failures: dict[str, float] = {}
         self._retries: list[tuple[float, str]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -386,7 +388,9 @@ class TerminalExchange:
         self._refresh_dirs()
         for kind, directory in self._dirs.items():
             try:
-                names = sorted(entry.name for entry in os.scandir(directory) if entry.is_file())
+                names = sorted(
+                    e.name for e in os.scandir(directory) if not e.is_dir(follow_symlinks=False)
+                )
             except OSError as exc:
                 self._folder_missing(kind, directory, str(exc))
                 continue
@@ -495,13 +499,21 @@ class TerminalExchange:
         except FileVanished as exc:
             self._vanished(kind, path, request_id, exc)
             return
-        except FileTooLargeError as exc:
+        except (FileTooLargeError, NotAFileError) as exc:
             self._unreadable(kind, path, request_id, exc, None)
             return
-        except OSError:
-            # Locked by its writer (Windows) or a share hiccup: look again shortly.
-            self._retry(path, 0.1)
+        except OSError as exc:
+            # Locked by its writer (Windows) or a share hiccup: look again shortly, but not
+            # for ever (permissions never fix themselves).
+            first = self._open_failures.setdefault(str(path), time.monotonic())
+            if time.monotonic() - first < max(self.config.settle_s * 5, 5.0):
+                self._retry(path, 0.1)
+            else:
+                self._open_failures.pop(str(path), None)
+                error = TerminalParseError(f"cannot be opened: {exc}", file_name=path.name)
+                self._unreadable(kind, path, request_id, error, None)
             return
+        self._open_failures.pop(str(path), None)
         state = self._observe(path, snapshot)
         if kind is _Kind.ERR:
             self._take_err(path, request_id, snapshot, state)

@@ -9,7 +9,9 @@ what we take is copied into our own archive rather than moved.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 import time
 import uuid
@@ -19,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from reader.terminal.errors import FileTooLargeError, FileVanished
+from reader.terminal.errors import FileTooLargeError, FileVanished, NotAFileError
 
 #: Prefix of our temporary files: never `*.xml`, never an OQS prefix, so no reader picks them up.
 TEMP_PREFIX = "~madoguchi-"
@@ -85,7 +87,14 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 else:
 
     def _open_fd(path: Path) -> int:
-        return os.open(path, os.O_RDONLY)
+        # Never follow a symlink planted in a shared folder (it could point at any file we can
+        # read), never block on a FIFO.
+        try:
+            return os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise NotAFileError("a symbolic link, not a file", file_name=path.name) from None
+            raise
 
 
 @contextlib.contextmanager
@@ -116,6 +125,8 @@ def read_shared(
     try:
         with _open_shared(path) as fh:
             st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise NotAFileError("not a regular file", file_name=path.name)
             if st.st_size > max_bytes:
                 raise FileTooLargeError(st.st_size, max_bytes, file_name=path.name)
             parts: list[bytes] = []

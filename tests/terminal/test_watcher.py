@@ -326,3 +326,27 @@ def test_pickup_is_quick(
     event = recorder.wait_for(lambda e: isinstance(e, FaceResultArrived), timeout=3)
     assert time.monotonic() - started < 1.0  # DESIGN: "picks it up within a second"
     assert event.result.encoding == encoding.codec  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks and FIFOs")
+def test_symlinks_and_fifos_are_never_followed(
+    exchange_factory: ExchangeFactory, tmp_path: Path
+) -> None:
+    root = make_root(tmp_path)
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(face_xml("demo-15"))  # readable by us, but not the terminal's file
+    link = root / "face" / face_name("link")
+    link.symlink_to(secret)
+    fifo = root / "face" / face_name("fifo")
+    os.mkfifo(fifo)
+    exchange, recorder = exchange_factory(root)
+    for planted in (link, fifo):
+        problem = recorder.wait_for(
+            lambda e, n=planted.name: isinstance(e, TerminalProblem) and e.file_name == n
+        )
+        assert problem.error_code == "not_a_file"  # type: ignore[union-attr]
+    good = face_name("after")
+    atomic_write(root / "face", good, face_xml("demo-16"))
+    recorder.wait_for(lambda e: isinstance(e, FaceResultArrived) and e.result.file_name == good)
+    assert [e.result.file_name for e in recorder.of(FaceResultArrived)] == [good]  # type: ignore[union-attr]
+    assert not list(exchange.config.archive_dir.rglob(link.name))
