@@ -299,13 +299,17 @@ class TerminalExchange:
         return PendingQuery(file_id, name, query, future, timeout)
 
     def query(self, query: IndividualQuery, *, timeout_s: float | None = None) -> QueryOutcome:
-        """Blocking form for worker threads: the outcome, NO_ANSWER after the timeout."""
+        """Blocking form for worker threads: the outcome, NO_ANSWER after the timeout.
+
+        Not from a subscriber callback: those run on the exchange's own thread.
+        """
         return self.submit(query, timeout_s=timeout_s).result()
 
     def rescan_now(self) -> None:
-        self._queue.put(Path())
+        """Look at res/face again at once (e.g. after the share came back)."""
         with self._lock:
             self._next_rescan = 0.0
+        self._queue.put(Path())
 
     # ------------------------------------------------------------------ worker
 
