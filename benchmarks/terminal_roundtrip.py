@@ -1,0 +1,182 @@
+"""Madoguchi's own overhead on the terminal exchange, with the simulator answering at once.
+
+Per query, overhead = time to render and atomically write the request (submit) + time from the
+answer file being complete (its mtime: the simulator writes a temp file, then renames it) to the
+ResultArrived event. The simulator's own work and the folder round trip in between are not ours
+and are reported separately as the full round trip. Linux file times come from a coarse clock
+(one jiffy), so the answer-side figure may be over-estimated by a few ms, never under-estimated.
+
+Face pickup = time from a face file appearing complete (atomic rename done) to FaceResultArrived.
+
+    python benchmarks/terminal_roundtrip.py [--queries N] [--faces N] [--encoding E] [--json]
+
+With --json the last line is one JSON object: median_ms, p95_ms, face_pickup_median_ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from reader.terminal import (  # noqa: E402
+    FaceResultArrived,
+    IndividualQuery,
+    InsuranceNumbers,
+    RequestEncoding,
+    ResultArrived,
+    TerminalConfig,
+    TerminalEvent,
+    TerminalExchange,
+)
+from reader.terminal.files import atomic_write  # noqa: E402
+from reader.terminal_sim.persons import load_population  # noqa: E402
+from reader.terminal_sim.render import AnswerContext, render_result  # noqa: E402
+
+INSTITUTION = "1312345678"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+class Clock:
+    """Wall-clock arrival time of each event, taken on the exchange's worker thread."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, int] = {}
+        self.cond = threading.Condition()
+
+    def __call__(self, event: TerminalEvent) -> None:
+        now = time.time_ns()
+        key = None
+        if isinstance(event, ResultArrived):
+            key = event.request_id
+        elif isinstance(event, FaceResultArrived):
+            key = event.result.file_name
+        if key:
+            with self.cond:
+                self.arrived[key] = now
+                self.cond.notify_all()
+
+    def wait(self, key: str, timeout: float = 10.0) -> int:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while key not in self.arrived:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(key)
+                self.cond.wait(remaining)
+            return self.arrived[key]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--faces", type=int, default=50)
+    parser.add_argument("--encoding", default="utf-8", choices=["utf-8", "shift_jis"])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    encoding = RequestEncoding.parse(args.encoding)
+
+    with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp:
+        root = Path(tmp) / "oqs"
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "reader.terminal_sim", "--root", str(root),
+             "--encoding", encoding.value, "--delay-ms", "0", "--poll-ms", "1000"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert sim.stdout is not None
+        if not sim.stdout.readline().startswith("READY"):
+            raise SystemExit("the simulator did not start")
+        config = TerminalConfig(
+            root=root,
+            data_dir=Path(tmp) / "data",
+            medical_institution_code=INSTITUTION,
+            request_encoding=encoding,
+            rescan_interval_s=1.0,
+            remove_own_answers=False,  # keep answers so their completion time can be read
+            simulated=True,
+        )
+        clock = Clock()
+        exchange = TerminalExchange(config)
+        exchange.subscribe(clock)
+        exchange.start()
+        query = IndividualQuery(
+            InsuranceNumbers("138057", "1001", date(1980, 4, 1), symbol="架空"), limit_consent=True
+        )
+        try:
+            overheads, roundtrips = [], []
+            for i in range(args.queries + 5):
+                t0 = time.perf_counter_ns()
+                pending = exchange.submit(query)
+                submit_ns = time.perf_counter_ns() - t0
+                outcome = pending.result()
+                total_ns = time.perf_counter_ns() - t0
+                assert outcome.ok, outcome
+                arrived = clock.wait(pending.request_id)
+                res = config.res_dir / f"OQSsiquc01res_{pending.request_id}.xml"
+                answer_side = arrived - res.stat().st_mtime_ns
+                if i >= 5:  # warm-up
+                    overheads.append((submit_ns + answer_side) / 1e6)
+                    roundtrips.append(total_ns / 1e6)
+
+            population = load_population()
+            person = population.by_card("demo-30")
+            assert person is not None
+            pickups = []
+            for i in range(args.faces + 3):
+                ctx = AnswerContext(
+                    now=datetime.now(), institution_code=INSTITUTION, encoding=encoding,
+                    reference_classification="1", with_consents=True,
+                )  # fmt: skip
+                data = render_result([person], ctx, population)
+                name = f"OQSsiquc01res_face_bench{i:04d}_{datetime.now():%Y%m%d%H%M%S}.xml"
+                atomic_write(config.face_dir, name, data, durable=False)
+                ready = time.time_ns()
+                arrived = clock.wait(name)
+                if i >= 3:
+                    pickups.append((arrived - ready) / 1e6)
+                time.sleep(0.02)
+        finally:
+            exchange.stop()
+            sim.terminate()
+            sim.wait(10)
+            sim.stdout.close()
+
+    figures = {
+        "median_ms": round(statistics.median(overheads), 2),
+        "p95_ms": round(percentile(overheads, 95), 2),
+        "face_pickup_median_ms": round(statistics.median(pickups), 2),
+    }
+    print(f"encoding {encoding.xml_name}, {len(overheads)} queries, {len(pickups)} face files")
+    print(f"our overhead per query: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms")
+    print(
+        f"full round trip incl. simulator: median {statistics.median(roundtrips):.2f} ms, "
+        f"p95 {percentile(roundtrips, 95):.2f} ms"
+    )
+    print(
+        f"face pickup: median {figures['face_pickup_median_ms']} ms, "
+        f"p95 {percentile(pickups, 95):.2f} ms, max {max(pickups):.2f} ms"
+    )
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

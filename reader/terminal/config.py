@@ -1,0 +1,129 @@
+"""Site configuration of the terminal exchange (one frozen value chosen by main.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from reader.terminal.errors import TerminalConfigError
+
+
+class RequestEncoding(StrEnum):
+    """Encoding Madoguchi writes requests in; the site's 連携アプリ decides which one it expects."""
+
+    UTF8 = "utf-8"
+    SHIFT_JIS = "shift_jis"
+
+    @property
+    def codec(self) -> str:
+        """Python codec: Windows Shift_JIS is really cp932 (NEC/IBM extensions, ～/－ mapping)."""
+        return "utf-8" if self is RequestEncoding.UTF8 else "cp932"
+
+    @property
+    def xml_name(self) -> str:
+        """Name written in the XML declaration."""
+        return "UTF-8" if self is RequestEncoding.UTF8 else "Shift_JIS"
+
+    @property
+    def character_code_identifier(self) -> str:
+        """CharacterCodeIdentifier value: 0 = UTF-8, 1 = Shift_JIS."""
+        return "0" if self is RequestEncoding.UTF8 else "1"
+
+    @classmethod
+    def parse(cls, text: str) -> RequestEncoding:
+        key = text.strip().lower().replace("-", "_")
+        if key in {"utf_8", "utf8"}:
+            return cls.UTF8
+        if key in {"shift_jis", "sjis", "cp932", "windows_31j", "ms932"}:
+            return cls.SHIFT_JIS
+        raise TerminalConfigError(f"unsupported request encoding {text!r} (utf-8 or shift_jis)")
+
+
+_INSTITUTION_CODE = re.compile(r"\d{10}")
+
+
+def find_subfolder(root: Path, name: str) -> Path:
+    """The existing spelling of a subfolder (`req`, `Req`, `REQ` …), else the lower-case one.
+
+    Windows sites use `C:\\OQS\\Req`, others `req`; on case-sensitive file systems we must find the
+    one that exists instead of creating a second folder the terminal never looks at.
+    """
+    exact = root / name
+    if exact.is_dir():
+        return exact
+    try:
+        for entry in root.iterdir():
+            if entry.is_dir() and entry.name.lower() == name.lower():
+                return entry
+    except OSError:
+        pass
+    return exact
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalConfig:
+    """Where and how to talk to the on-site terminal.
+
+    `root` is the shared OQS folder (with req/res/face); `data_dir` is Madoguchi's own folder where
+    copies of every file taken and the small ledgers that prevent double processing are kept.
+    """
+
+    root: Path
+    data_dir: Path
+    medical_institution_code: str
+    request_encoding: RequestEncoding = RequestEncoding.UTF8
+    #: Seconds to wait for an answer to an individual query before reporting "no answer".
+    answer_timeout_s: float = 30.0
+    #: Result files larger than this are refused before being read (real ones are a few KB).
+    max_result_bytes: int = 2 * 1024 * 1024
+    #: Periodic rescan of res/face in case a file-system event was missed (network shares!).
+    rescan_interval_s: float = 1.0
+    #: A file that cannot be parsed is only reported once it has not changed for this long;
+    #: before that it is assumed to be still being written.
+    settle_s: float = 2.0
+    #: Face files older than this when first seen (e.g. left over from yesterday) are recorded as
+    #: seen without being delivered, so a restart does not flood the desk with old results.
+    face_backlog_max_age_s: float = 12 * 3600.0
+    #: Answers to our own requests are removed from res once archived (the res folder is shared
+    #: with the receipt computer; leaving them there makes every rescan slower). Face files are
+    #: never removed.
+    remove_own_answers: bool = True
+    #: True when the terminal is the Madoguchi simulator: every result is then marked simulated.
+    simulated: bool = False
+
+    def __post_init__(self) -> None:
+        if not _INSTITUTION_CODE.fullmatch(self.medical_institution_code):
+            raise TerminalConfigError(
+                f"医療機関コード must be 10 digits, got {self.medical_institution_code!r}"
+            )
+        if self.answer_timeout_s <= 0 or self.rescan_interval_s <= 0 or self.settle_s < 0:
+            raise TerminalConfigError("timeouts and intervals must be positive")
+        if self.max_result_bytes < 1024:
+            raise TerminalConfigError("max_result_bytes is unreasonably small")
+
+    @property
+    def req_dir(self) -> Path:
+        return find_subfolder(self.root, "req")
+
+    @property
+    def res_dir(self) -> Path:
+        return find_subfolder(self.root, "res")
+
+    @property
+    def face_dir(self) -> Path:
+        return find_subfolder(self.root, "face")
+
+    @property
+    def sim_present_dir(self) -> Path:
+        """Simulator-only card presentation channel (the real terminal has its own reader)."""
+        return self.root / "sim-present"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def ledger_dir(self) -> Path:
+        return self.data_dir / "ledger"

@@ -1,0 +1,181 @@
+"""Individual eligibility queries (`OQSsiquc01req`), including the 居宅 re-query by numbers.
+
+A request is rendered with ElementTree (so every value is escaped), declared and encoded in the
+site's encoding, and written atomically into req as `OQSsiquc01req_<id>.xml`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from xml.etree import ElementTree as ET
+
+from policies.model import VerificationPath
+from reader.terminal.config import RequestEncoding
+from reader.terminal.errors import RequestWriteError, TerminalConfigError
+from reader.terminal.results import QualificationResult
+
+REQUEST_PREFIX = "OQSsiquc01req"
+RESULT_PREFIX = "OQSsiquc01res"
+FACE_PREFIX = "OQSsiquc01res_face_"
+
+_FILE_ID = re.compile(r"[0-9A-Za-z]{1,40}")
+
+
+class QueryKind(StrEnum):
+    #: Numbers from a presented document (資格確認書, お知らせ, …).
+    INDIVIDUAL = "individual"
+    #: 居宅同意取得型, later visit: numbers taken on the first visit.
+    HOME_VISIT_REQUERY = "home_visit_requery"
+
+    @property
+    def verification_path(self) -> VerificationPath:
+        if self is QueryKind.HOME_VISIT_REQUERY:
+            return VerificationPath.HOME_VISIT_REQUERY
+        return VerificationPath.NUMBER_QUERY
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFKC", value).strip()
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceNumbers:
+    """The numbers an individual query is made with, normalised as the terminal expects them.
+
+    The insurer number is 6 (国保) or 8 digits and is stored as 8 characters, a 6-digit number
+    left-padded with spaces; the branch (枝番) is 2 digits.
+    """
+
+    insurer_number: str
+    number: str
+    birthdate: date
+    symbol: str | None = None
+    branch: str | None = None
+
+    def __post_init__(self) -> None:
+        insurer = _clean(self.insurer_number) or ""
+        if not (insurer.isdigit() and len(insurer) in (6, 8)):
+            raise TerminalConfigError(
+                f"保険者番号 must be 6 or 8 digits, got {self.insurer_number!r}"
+            )
+        number = _clean(self.number)
+        if not number:
+            raise TerminalConfigError("被保険者番号 is required")
+        branch = _clean(self.branch)
+        if branch is not None:
+            if not branch.isdigit() or len(branch) > 2:
+                raise TerminalConfigError(f"枝番 must be 1–2 digits, got {self.branch!r}")
+            branch = branch.zfill(2)
+        object.__setattr__(self, "insurer_number", insurer.rjust(8, " "))
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "symbol", _clean(self.symbol))
+        object.__setattr__(self, "branch", branch)
+
+
+@dataclass(frozen=True, slots=True)
+class IndividualQuery:
+    numbers: InsuranceNumbers
+    #: 限度額適用認定証提供同意: the patient agreed that the limit-certificate info be returned.
+    limit_consent: bool = False
+    kind: QueryKind = QueryKind.INDIVIDUAL
+
+    @property
+    def verification_path(self) -> VerificationPath:
+        return self.kind.verification_path
+
+
+@dataclass(frozen=True, slots=True)
+class HomeVisitNumbers:
+    """Numbers taken at the first home visit (居宅同意取得型), kept for later re-queries."""
+
+    numbers: InsuranceNumbers
+    first_visit: date
+    limit_consent: bool = False
+
+    def requery(self) -> IndividualQuery:
+        return IndividualQuery(self.numbers, self.limit_consent, QueryKind.HOME_VISIT_REQUERY)
+
+    @classmethod
+    def from_result(
+        cls, result: QualificationResult, first_visit: date, *, limit_consent: bool = False
+    ) -> HomeVisitNumbers:
+        """Take the numbers from the first visit's confirmed result."""
+        record = result.record
+        if record is None or not record.insurer_number or not record.birthdate:
+            raise TerminalConfigError("the first-visit result has no insurer number/birth date")
+        return cls(
+            InsuranceNumbers(
+                insurer_number=record.insurer_number,
+                number=record.insured_identification_number or "",
+                birthdate=record.birthdate,
+                symbol=record.insured_card_symbol,
+                branch=record.insured_branch_number,
+            ),
+            first_visit,
+            limit_consent,
+        )
+
+
+def new_file_identifier(now: datetime) -> str:
+    """20 digits: time to the second, then 6 random digits (several PCs may share one req)."""
+    return f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+
+
+def request_file_name(file_id: str) -> str:
+    if not _FILE_ID.fullmatch(file_id):
+        raise TerminalConfigError(f"unsafe ArbitraryFileIdentifier {file_id!r}")
+    return f"{REQUEST_PREFIX}_{file_id}.xml"
+
+
+def result_file_name(file_id: str) -> str:
+    return f"{RESULT_PREFIX}_{file_id}.xml"
+
+
+def render_request(
+    query: IndividualQuery,
+    *,
+    institution_code: str,
+    file_id: str,
+    confirmation_date: date,
+    encoding: RequestEncoding,
+) -> bytes:
+    """The request document in the site's encoding, with a matching XML declaration."""
+    root = ET.Element("XmlMsg")
+    header = ET.SubElement(root, "MessageHeader")
+    ET.SubElement(header, "QualificationConfirmationDate").text = f"{confirmation_date:%Y%m%d}"
+    ET.SubElement(header, "MedicalInstitutionCode").text = institution_code
+    ET.SubElement(header, "ArbitraryFileIdentifier").text = file_id
+    body = ET.SubElement(root, "MessageBody")
+    info = ET.SubElement(body, "QualificationConfirmSearchInfo")
+    n = query.numbers
+    ET.SubElement(info, "InsurerNumber").text = n.insurer_number
+    if n.symbol:
+        ET.SubElement(info, "InsuredCardSymbol").text = n.symbol
+    ET.SubElement(info, "InsuredIdentificationNumber").text = n.number
+    if n.branch:
+        ET.SubElement(info, "InsuredBranchNumber").text = n.branch
+    ET.SubElement(info, "Birthdate").text = f"{n.birthdate:%Y%m%d}"
+    ET.SubElement(info, "LimitApplicationCertificateRelatedConsFlg").text = (
+        "1" if query.limit_consent else "0"
+    )
+    ET.indent(root)
+    text = (
+        f'<?xml version="1.0" encoding="{encoding.xml_name}" standalone="no"?>\n'
+        + ET.tostring(root, encoding="unicode")
+        + "\n"
+    )
+    try:
+        return text.encode(encoding.codec)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise RequestWriteError(
+            f"{bad!r} cannot be written in {encoding.xml_name}; correct the 記号/番号"
+        ) from None

@@ -1,0 +1,364 @@
+"""The simulated terminal: collects requests from req, answers into res, writes face results.
+
+It behaves like the 連携アプリ on the same folders: a request is collected (removed from req) and
+answered under the same name with `req` → `res`; a rejected request comes back into res with an
+`.err` companion. Card presentations arrive on the simulator-only `sim-present` channel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from reader.terminal.config import RequestEncoding, find_subfolder
+from reader.terminal.errors import TerminalParseError
+from reader.terminal.files import TEMP_PREFIX, atomic_write, read_shared
+from reader.terminal.queries import FACE_PREFIX, REQUEST_PREFIX, RESULT_PREFIX
+from reader.terminal.simmark import SIM_ERR_MARK
+from reader.terminal.xmlsafe import local_name, parse_xml_bytes
+from reader.terminal_sim.control import ControlState, Fault, Target
+from reader.terminal_sim.jpki import check_presentation, load_ca
+from reader.terminal_sim.persons import Population
+from reader.terminal_sim.render import SIM_CERT_GRACE, AnswerContext, render_error, render_result
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 256 * 1024
+GRACE_MESSAGE = "（模擬）電子証明書の有効期限切れ（猶予期間中）: 資格情報のみ"
+
+
+class TerminalSimulator:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        population: Population,
+        encoding: RequestEncoding,
+        ca_path: Path,
+        control: ControlState,
+        today: date | None = None,
+        poll_s: float = 0.25,
+    ) -> None:
+        self.root = root
+        self.population = population
+        self.encoding = encoding
+        self.ca_path = ca_path
+        self.control = control
+        self._today = today
+        self.poll_s = poll_s
+        for name in ("req", "res", "face"):
+            find_subfolder(root, name).mkdir(parents=True, exist_ok=True)
+        self.req = find_subfolder(root, "req")
+        self.res = find_subfolder(root, "res")
+        self.face = find_subfolder(root, "face")
+        self.present = root / "sim-present"
+        self.present.mkdir(exist_ok=True)
+        self._req_key = os.path.normcase(str(self.req))
+        self._present_key = os.path.normcase(str(self.present))
+        self._events: queue.Queue[Path] = queue.Queue()
+        self._taken: set[str] = set()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-answer")
+        self._first_seen: dict[str, float] = {}
+
+    def now(self) -> datetime:
+        real = datetime.now()
+        if self._today is None:
+            return real
+        return datetime.combine(self._today, real.time())
+
+    # ------------------------------------------------------------------ loop
+
+    def run(self, stop: threading.Event) -> None:
+        observer = Observer()
+        handler = _Forward(self._events)
+        for directory in (self.req, self.present):
+            observer.schedule(handler, str(directory), recursive=False)
+        observer.daemon = True
+        observer.start()
+        try:
+            while not stop.is_set():
+                self._scan()
+                deadline = time.monotonic() + self.poll_s
+                while not stop.is_set():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    try:
+                        path = self._events.get(timeout=remaining)
+                    except queue.Empty:
+                        break
+                    self._dispatch(path)
+        finally:
+            observer.stop()
+            observer.join(2)
+            self._pool.shutdown(wait=True)
+
+    def _scan(self) -> None:
+        for directory in (self.req, self.present):
+            with contextlib.suppress(OSError):
+                for entry in sorted(os.listdir(directory)):
+                    self._dispatch(directory / entry)
+
+    def _dispatch(self, path: Path) -> None:
+        name = path.name
+        if name.startswith(TEMP_PREFIX) or str(path) in self._taken or not path.is_file():
+            return
+        parent = os.path.normcase(str(path.parent))
+        if (
+            parent == self._req_key
+            and name.startswith(f"{REQUEST_PREFIX}_")
+            and name.endswith(".xml")
+        ):
+            self._collect_request(path)
+        elif parent == self._present_key and name.endswith(".json"):
+            self._collect_presentation(path)
+
+    # ------------------------------------------------------------------ requests
+
+    def _collect_request(self, path: Path) -> None:
+        try:
+            data = read_shared(path, MAX_REQUEST_BYTES).data
+        except (OSError, TerminalParseError) as exc:
+            log.warning("cannot read %s: %s", path.name, exc)
+            return
+        try:
+            root = parse_xml_bytes(data, max_bytes=MAX_REQUEST_BYTES, file_name=path.name).root
+        except TerminalParseError as exc:
+            # Someone may still be writing it (not everyone writes atomically): give it a moment.
+            if self._young(path):
+                return
+            self._take(path)
+            self._pool.submit(self._answer_err, path.name, data, f"E-SIM-REQ {exc}")
+            return
+        self._take(path)
+        self._pool.submit(self._answer_request, path.name, data, root)
+
+    def _young(self, path: Path) -> bool:
+        """True while an unreadable file is new: someone may still be writing it."""
+        first = self._first_seen.setdefault(str(path), time.monotonic())
+        return time.monotonic() - first < 2.0
+
+    def _take(self, path: Path) -> None:
+        """Collect the request like the 連携アプリ does: it leaves req."""
+        self._taken.add(str(path))
+        self._first_seen.pop(str(path), None)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _delay_and_fault(self, target: Target) -> Fault:
+        """Consume this answer's fault, then wait the configured delay."""
+        fault = self.control.take_fault(target)
+        delay = self.control.current().delay_ms
+        if delay:
+            time.sleep(delay / 1000)
+        return fault
+
+    def _answer_request(self, name: str, data: bytes, root: Element) -> None:
+        try:
+            fault = self._delay_and_fault(Target.QUERY)
+            if fault is Fault.SILENCE:
+                log.info("%s: silence", name)
+                return
+            if fault is Fault.ERR:
+                self._answer_err(
+                    name, data, "E-SIM-0001 （模擬）照会要求を受け付けられませんでした"
+                )
+                return
+            header = _child_texts(root, "MessageHeader")
+            search = _child_texts(_first(root, "MessageBody"), "QualificationConfirmSearchInfo")
+            birth = _date(search.get("Birthdate"))
+            persons = self.population.by_numbers(
+                search.get("InsurerNumber"),
+                search.get("InsuredIdentificationNumber"),
+                birth,
+                search.get("InsuredCardSymbol"),
+                search.get("InsuredBranchNumber"),
+            )
+            file_id = header.get("ArbitraryFileIdentifier") or name[len(REQUEST_PREFIX) + 1 : -4]
+            ctx = AnswerContext(
+                now=self.now(),
+                institution_code=header.get("MedicalInstitutionCode", "0000000000"),
+                encoding=self.encoding,
+                reference_classification="2",
+                file_id=file_id,
+                confirmation_date=_date(header.get("QualificationConfirmationDate")),
+                limit_consent=search.get("LimitApplicationCertificateRelatedConsFlg") == "1",
+                sim_info={"Channel": "query"},
+            )
+            out_name = name.replace(REQUEST_PREFIX, RESULT_PREFIX, 1)
+            self._write_answer(
+                self.res, out_name, ctx=ctx, persons=persons, search=search, fault=fault
+            )
+        except Exception:
+            log.exception("answering %s failed", name)
+
+    def _answer_err(self, name: str, data: bytes, message: str) -> None:
+        # As observed in public code: the request comes back into res, then its `.err`.
+        atomic_write(self.res, name, data, durable=False)
+        text = f"{SIM_ERR_MARK}\n{message}\n"
+        atomic_write(self.res, name[:-4] + ".err", text.encode(self.encoding.codec), durable=False)
+        log.info("%s: answered with .err", name)
+
+    # ------------------------------------------------------------------ card presentations
+
+    def _collect_presentation(self, path: Path) -> None:
+        try:
+            raw = read_shared(path, 64 * 1024).data
+            doc = json.loads(raw.decode("utf-8"))
+        except (OSError, TerminalParseError, UnicodeDecodeError, ValueError) as exc:
+            if self._young(path):
+                return
+            log.warning("unreadable presentation %s: %s", path.name, exc)
+            doc = {}
+        self._take(path)
+        self._pool.submit(self._answer_presentation, doc)
+
+    def _answer_presentation(self, doc: object) -> None:
+        try:
+            fault = self._delay_and_fault(Target.FACE)
+            if fault is Fault.SILENCE:
+                return
+            now = self.now()
+            check = check_presentation(doc, load_ca(self.ca_path), now.date())
+            sim_info = {
+                "Channel": "face",
+                "PresentationId": check.presentation_id,
+                "CardId": check.card_id or "",
+                "IdentityCheck": check.identity_check or "",
+            }
+            ctx = AnswerContext(
+                now=now,
+                institution_code=_institution(doc),
+                encoding=self.encoding,
+                reference_classification="1",
+                limit_consent=check.limit_consent,
+                with_consents=not check.in_grace,
+                sim_info=sim_info,
+            )
+            token = check.presentation_id or uuid.uuid4().hex[:16]
+            name = f"{FACE_PREFIX}{token}_{now:%Y%m%d%H%M%S}.xml"
+            if not check.ok or fault is Fault.ERR:
+                code = check.error_code or "SIM-E9002"
+                message = (
+                    check.error_message or "（模擬）顔認証付きカードリーダーでエラーが発生しました"
+                )
+                self._write(self.face, name, render_error(ctx, code, message), Fault.NONE, ctx)
+                return
+            if check.in_grace:
+                ctx = replace(
+                    ctx,
+                    processing_code=SIM_CERT_GRACE,
+                    processing_message=GRACE_MESSAGE,
+                )
+            person = self.population.by_card(check.card_id or "")
+            self._write_answer(
+                self.face,
+                name,
+                ctx=ctx,
+                persons=[person] if person else [],
+                search=None,
+                fault=fault,
+            )
+        except Exception:
+            log.exception("answering a card presentation failed")
+
+    # ------------------------------------------------------------------ writing answers
+
+    def _write_answer(
+        self,
+        directory: Path,
+        name: str,
+        *,
+        ctx: AnswerContext,
+        persons: list,  # type: ignore[type-arg]
+        search: dict[str, str] | None,
+        fault: Fault,
+    ) -> None:
+        echo = {k: v for k, v in (search or {}).items()} or None
+        declared = None
+        if fault is Fault.WRONG_ENCODING:
+            # Declare the other encoding than the bytes really use.
+            declared = (
+                RequestEncoding.UTF8
+                if self.encoding is RequestEncoding.SHIFT_JIS
+                else RequestEncoding.SHIFT_JIS
+            )
+        if fault is Fault.SEGMENT_ERROR:
+            data = render_error(ctx, "SIM-E9001", "（模擬）資格確認システムでエラーが発生しました")
+        else:
+            data = render_result(persons, ctx, self.population, search_echo=echo, declared=declared)
+        self._write(directory, name, data, fault, ctx)
+
+    def _write(
+        self, directory: Path, name: str, data: bytes, fault: Fault, ctx: AnswerContext
+    ) -> None:
+        target = directory / name
+        if fault is Fault.TRUNCATED:
+            target.write_bytes(data[: len(data) // 2])
+        elif fault is Fault.MALFORMED:
+            broken = data.replace(b"</MessageHeader>", b"</MessageHeadr>", 1)
+            atomic_write(directory, name, broken, durable=False)
+        elif fault is Fault.SLOW_WRITE:
+            pieces = 5
+            pause = self.control.current().slow_write_ms / 1000 / pieces
+            step = max(1, len(data) // pieces + 1)
+            with open(target, "wb") as fh:
+                for start in range(0, len(data), step):
+                    fh.write(data[start : start + step])
+                    fh.flush()
+                    time.sleep(pause)
+        else:
+            atomic_write(directory, name, data, durable=False)
+        log.info("wrote %s (%s)", name, fault.value)
+
+
+def _first(root: Element | None, name: str) -> Element | None:
+    if root is None:
+        return None
+    return next((c for c in root if local_name(c.tag) == name), None)
+
+
+def _child_texts(root: Element | None, name: str) -> dict[str, str]:
+    el = _first(root, name)
+    if el is None:
+        return {}
+    return {local_name(c.tag): (c.text or "") for c in el if local_name(c.tag)}
+
+
+def _date(value: str | None) -> date | None:
+    if not value or len(value.strip()) != 8:
+        return None
+    try:
+        return datetime.strptime(value.strip(), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _institution(doc: object) -> str:
+    code = doc.get("medical_institution_code") if isinstance(doc, dict) else None
+    return code if isinstance(code, str) and code.isdigit() and len(code) == 10 else "0000000000"
+
+
+class _Forward(FileSystemEventHandler):
+    def __init__(self, sink: queue.Queue[Path]) -> None:
+        self._sink = sink
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        target = getattr(event, "dest_path", "") or event.src_path
+        self._sink.put(Path(os.fsdecode(target)))
