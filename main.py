@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -24,6 +25,60 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return app.exec()
 
 
+def _cmd_rules(args: argparse.Namespace) -> int:
+    """Print what the rules accept on a date, for a facility profile, with rule IDs and sources."""
+    from policies import (  # noqa: PLC0415 - keep --help fast
+        FacilityKind,
+        FacilityProfile,
+        Flow,
+        OqsMode,
+        PolicyEngine,
+        RuleDataError,
+        load_rulebook,
+        render_rules_on,
+    )
+    from resources.policies import rule_texts  # noqa: PLC0415
+
+    try:
+        rulebook = load_rulebook(rule_texts())
+    except RuleDataError as err:
+        print(err, file=sys.stderr)
+        return 2
+    mode = OqsMode(args.mode)
+    if args.flows is not None:
+        flows = frozenset(Flow(f) for f in args.flows.split(",") if f)
+    else:  # the usual equipment of each mode
+        flows = {
+            OqsMode.MANDATED: frozenset({Flow.FACE_READER}),
+            OqsMode.LIMITED: frozenset({Flow.GENERAL_READER}),
+            OqsMode.NONE: frozenset(),
+        }[mode]
+    facility = FacilityProfile(FacilityKind(args.facility), mode, flows)
+    text = render_rules_on(PolicyEngine(rulebook), args.on, facility)
+    # A Windows console may not be UTF-8: never fail on a character it cannot show.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")
+    sys.stdout.write(text)
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _flow_list(text: str) -> str:
+    from policies import Flow  # noqa: PLC0415
+
+    for name in filter(None, text.split(",")):
+        if name not in {f.value for f in Flow}:
+            allowed = ", ".join(f.value for f in Flow)
+            raise argparse.ArgumentTypeError(f"unknown flow {name!r} (allowed: {allowed})")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py",
@@ -34,6 +89,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="open the reception window (the default command)")
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("rules", help="print what the rules accept on a date, with sources")
+    p.add_argument("--on", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--facility",
+        choices=["clinic", "hospital", "pharmacy", "large_chain_pharmacy"],
+        default="clinic",
+    )
+    p.add_argument("--mode", choices=["mandated", "limited", "none"], default="mandated")
+    p.add_argument(
+        "--flows",
+        type=_flow_list,
+        default=None,
+        metavar="FLOW[,FLOW...]",
+        help="enabled flows (default: face_reader for mandated, general_reader for limited)",
+    )
+    p.set_defaults(handler=_cmd_rules)
 
     return parser
 

@@ -388,13 +388,23 @@ class PolicyEngine:
             if not option.window.contains(on):
                 continue
             blocks = [
-                w
-                for w in option.when
-                if self._covers(w, reason) and self._facility_matches(w, facility)
+                w for w in option.when if self._facility_view_matches(w, facility, reason, on)
             ]
             if blocks:
                 out.append((option, blocks))
         return out
+
+    def _facility_view_matches(
+        self, w: When, facility: FacilityProfile, reason: FailureReason | None, on: date
+    ) -> bool:
+        """Block matches for SOME patient: patient facts (cert, first home visit) assumed met."""
+        c = _Ctx(on, facility, PatientContext(), reason, CertStatus.UNKNOWN)
+        patient_facts = {Requirement.CERT_USABLE, Requirement.HOME_FIRST_CHECK_DONE}
+        return (
+            self._covers(w, reason)
+            and self._facility_matches(w, facility)
+            and all(self._meets(n, c) for n in w.needs - patient_facts)
+        )
 
     def ended_options(self, on: date, within_days: int = 366) -> list[OptionRule]:
         """Options whose window ended shortly before ``on`` (so staff see what stopped)."""

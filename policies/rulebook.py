@@ -102,7 +102,7 @@ class Window:
         return self.start <= on and (self.end is None or on <= self.end)
 
     def __str__(self) -> str:
-        return f"{self.start.isoformat()} – {self.end.isoformat() if self.end else '（終期なし）'}"
+        return f"{self.start.isoformat()}〜{self.end.isoformat() if self.end else '（終期なし）'}"
 
 
 @dataclass(frozen=True, slots=True)
