@@ -142,6 +142,15 @@ class PolicyEngine:
 
     def __init__(self, rulebook: RuleBook) -> None:
         self.rb = rulebook
+        # Options and blocks by route, computed once: most blocks are ruled out by the reason.
+        self._by_reason = {
+            reason: tuple(
+                (o, blocks)
+                for o in rulebook.options
+                if (blocks := tuple(w for w in o.when if self._covers(w, reason)))
+            )
+            for reason in (None, *FailureReason)
+        }
 
     # -- e-certificate (DOC-11) -------------------------------------------------------------
 
@@ -193,11 +202,11 @@ class PolicyEngine:
         )
 
     def _matches(self, w: When, c: _Ctx) -> bool:
+        """Facility and patient conditions of a block already selected for ``c.reason``."""
         p = c.patient
         visit_ok = w.visit is VisitKind.ANY or (w.visit is VisitKind.REVISIT) == p.revisit
         return (
-            self._covers(w, c.reason)
-            and self._facility_matches(w, c.facility)
+            self._facility_matches(w, c.facility)
             and (not w.insurance or p.insurance_kind in w.insurance)
             and (not w.settings or p.setting in w.settings)
             and visit_ok
@@ -225,10 +234,10 @@ class PolicyEngine:
         cert, usable_until = self.cert_status(patient, on)
         c = _Ctx(on, facility, patient, reason, cert)
         matched: list[tuple[OptionRule, list[When]]] = []
-        for option in self.rb.options:
+        for option, candidates in self._by_reason[reason]:
             if not option.window.contains(on):
                 continue
-            blocks = [w for w in option.when if self._matches(w, c)]
+            blocks = [w for w in candidates if self._matches(w, c)]
             if blocks and self._within_printed_expiry(option, patient, on):
                 matched.append((option, blocks))
         options = self._merge(matched, c, usable_until)
