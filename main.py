@@ -33,12 +33,17 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         Flow,
         OqsMode,
         PolicyEngine,
+        PolicyError,
         RuleDataError,
         load_rulebook,
+        render_rule_index,
         render_rules_on,
     )
     from resources.policies import rule_texts  # noqa: PLC0415
 
+    # A Windows console may not be UTF-8: never fail on a character it cannot show.
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")
     try:
         rulebook = load_rulebook(rule_texts())
     except RuleDataError as err:
@@ -54,10 +59,14 @@ def _cmd_rules(args: argparse.Namespace) -> int:
             OqsMode.NONE: frozenset(),
         }[mode]
     facility = FacilityProfile(FacilityKind(args.facility), mode, flows)
-    text = render_rules_on(PolicyEngine(rulebook), args.on, facility)
-    # A Windows console may not be UTF-8: never fail on a character it cannot show.
-    if hasattr(sys.stdout, "reconfigure"):
-        sys.stdout.reconfigure(errors="replace")
+    if args.index:
+        sys.stdout.write(render_rule_index(rulebook))
+        return 0
+    try:
+        text = render_rules_on(PolicyEngine(rulebook), args.on, facility)
+    except PolicyError as err:
+        print(f"main.py rules: {err}", file=sys.stderr)
+        return 2
     sys.stdout.write(text)
     return 0
 
@@ -91,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("rules", help="print what the rules accept on a date, with sources")
-    p.add_argument("--on", type=_iso_date, required=True, metavar="YYYY-MM-DD")
+    on = p.add_mutually_exclusive_group(required=True)
+    on.add_argument("--on", type=_iso_date, metavar="YYYY-MM-DD", help="the date to show")
+    on.add_argument("--index", action="store_true", help="list every rule ID with its sources")
     p.add_argument(
         "--facility",
         choices=["clinic", "hospital", "pharmacy", "large_chain_pharmacy"],

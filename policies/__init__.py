@@ -42,7 +42,7 @@ from policies.numbers import (
     validate_recipient_number,
 )
 from policies.pmh import pmh_status, pmh_status_for
-from policies.render import render_rules_on
+from policies.render import render_rule_index, render_rules_on
 from policies.rulebook import Condition, Confidence, PmhStatus, RuleBook
 from policies.subsidy import SubsidyQuote, quote, quotes_for
 from policies.usage import UsageVerdict, evaluate_billing_month, evaluate_rate_month
@@ -86,6 +86,7 @@ __all__ = [
     "pmh_status_for",
     "quote",
     "quotes_for",
+    "render_rule_index",
     "render_rules_on",
     "validate_insurer_number",
     "validate_public_payer_number",

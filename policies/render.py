@@ -129,3 +129,15 @@ def render_rules_on(engine: PolicyEngine, on: date, facility: FacilityProfile) -
     out += ["", "■ 出典"]
     out += [f"  {line}" for line in rb.cite(sorted(cited))]
     return "\n".join(out) + "\n"
+
+
+def render_rule_index(rb: RuleBook) -> str:
+    """Every rule ID with its confidence, dates and sources (for reviews and closing notes)."""
+    out = [f"ルール一覧（{len(rb.research)}件）: ID／確度／期間／出典"]
+    for rule in rb.research.values():
+        when = _window(rule.window) if rule.window else rule.date_note
+        sources = ", ".join(rule.sources) or "—"
+        origin = "" if rule.origin == "research" else f"［{rule.origin}］"
+        out.append(f"  {rule.id}{origin}／{rb.label(rule.confidence)}／{when}／{sources}")
+        out.append(f"      {rule.summary}")
+    return "\n".join(out) + "\n"

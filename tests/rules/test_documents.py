@@ -4,23 +4,33 @@ accepted on one date and refused on the next."""
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 import pytest
 
 from policies import (
     AcceptAction,
     Condition,
-    DocumentKind as D,
     FacilityKind,
-    FailureReason as R,
+    FacilityProfile,
     Flow,
-    InsuranceKind as K,
     OqsMode,
     PatientContext,
     PolicyEngine,
     PolicyError,
-    VerificationPath as P,
     VisitSetting,
+)
+from policies import (
+    DocumentKind as D,
+)
+from policies import (
+    FailureReason as R,
+)
+from policies import (
+    InsuranceKind as K,
+)
+from policies import (
+    VerificationPath as P,
 )
 from tests.rules.conftest import clinic, facility
 
@@ -37,443 +47,99 @@ def expiring(kind: D, on: date) -> tuple[tuple[D, date], ...]:
     return ((kind, on),)
 
 
-# (case, on, facility, patient, reason, documents, accepted, a rule that must be cited)
-CASES = [
-    # DOC-04: the old card, by insurer kind (国保/後期 2025-07-31, 被用者 2025-12-01)
-    (
-        "kokuho card last day",
-        date(2025, 7, 31),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.INSURANCE_CARD],
-        True,
-        "DOC-04",
-    ),
-    (
-        "kokuho card day after",
-        date(2025, 8, 1),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.INSURANCE_CARD],
-        False,
-        None,
-    ),
-    (
-        "koki card last day",
-        date(2025, 7, 31),
-        MANDATED,
-        pat(K.LATE_ELDERLY),
-        None,
-        [D.INSURANCE_CARD],
-        True,
-        "DOC-04",
-    ),
-    (
-        "koki card day after",
-        date(2025, 8, 1),
-        MANDATED,
-        pat(K.LATE_ELDERLY),
-        None,
-        [D.INSURANCE_CARD],
-        False,
-        None,
-    ),
-    (
-        "employee card last day",
-        date(2025, 12, 1),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        None,
-        [D.INSURANCE_CARD],
-        True,
-        "DOC-04",
-    ),
-    (
-        "employee card day after",
-        date(2025, 12, 2),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        None,
-        [D.INSURANCE_CARD],
-        False,
-        None,
-    ),
-    (
-        "no-OQS site, employee card",
-        date(2025, 12, 1),
-        NO_OQS,
-        pat(K.EMPLOYEE),
-        None,
-        [D.INSURANCE_CARD],
-        True,
-        "DOC-09",
-    ),
-    (
-        "no-OQS site, day after",
-        date(2025, 12, 2),
-        NO_OQS,
-        pat(K.EMPLOYEE),
-        None,
-        [D.INSURANCE_CARD],
-        False,
-        None,
-    ),
-    # ... never past the printed expiry
-    (
-        "printed expiry holds",
-        date(2025, 9, 30),
-        MANDATED,
-        pat(K.EMPLOYEE, printed_expiry=expiring(D.INSURANCE_CARD, date(2025, 9, 30))),
-        None,
-        [D.INSURANCE_CARD],
-        True,
-        "DOC-04",
-    ),
-    (
-        "printed expiry passed",
-        date(2025, 10, 1),
-        MANDATED,
-        pat(K.EMPLOYEE, printed_expiry=expiring(D.INSURANCE_CARD, date(2025, 9, 30))),
-        None,
-        [D.INSURANCE_CARD],
-        False,
-        None,
-    ),
-    # DOC-05 暫定 (国保・後期): expired card or お知らせ alone + OQS query, 2025-08-01 .. 2026-03-31
-    (
-        "DOC-05 not before",
-        date(2025, 7, 31),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        False,
-        None,
-    ),
-    (
-        "DOC-05 first day",
-        date(2025, 8, 1),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        True,
-        "DOC-05",
-    ),
-    (
-        "DOC-05 koki",
-        date(2025, 8, 1),
-        MANDATED,
-        pat(K.LATE_ELDERLY),
-        None,
-        [D.EXPIRED_INSURANCE_CARD],
-        True,
-        "DOC-05",
-    ),
-    (
-        "DOC-05 notice alone",
-        date(2025, 8, 1),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.QUALIFICATION_NOTICE],
-        True,
-        "DOC-05",
-    ),
-    (
-        "DOC-05 last day",
-        date(2026, 3, 31),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        True,
-        "DOC-05",
-    ),
-    (
-        "DOC-05 ended",
-        date(2026, 4, 1),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        False,
-        None,
-    ),
-    # DOC-06 暫定 (all insurers) 2025-12-02 .. 2026-03-31
-    (
-        "DOC-06 not for employees yet",
-        date(2025, 12, 1),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        False,
-        None,
-    ),
-    (
-        "DOC-06 first day",
-        date(2025, 12, 2),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        True,
-        "DOC-06",
-    ),
-    (
-        "DOC-06 notice alone",
-        date(2025, 12, 2),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.QUALIFICATION_NOTICE],
-        True,
-        "DOC-06",
-    ),
-    (
-        "DOC-06 last day",
-        date(2026, 3, 31),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.QUALIFICATION_NOTICE],
-        True,
-        "DOC-06",
-    ),
-    (
-        "DOC-06 ended",
-        date(2026, 4, 1),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.QUALIFICATION_NOTICE],
-        False,
-        None,
-    ),
-    (
-        "暫定 needs a number query (limited)",
-        date(2026, 1, 10),
-        LIMITED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.EXPIRED_INSURANCE_CARD],
-        False,
-        None,
-    ),
-    (
-        "暫定 needs the terminal",
-        date(2026, 1, 10),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.TERMINAL_DOWN,
-        [D.QUALIFICATION_NOTICE],
-        False,
-        None,
-    ),
-    # DOC-08: お知らせ alone is not valid outside the window; with the card it is (DOC-07)
-    (
-        "notice alone before 暫定",
-        date(2024, 12, 2),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.NO_CARD,
-        [D.QUALIFICATION_NOTICE],
-        False,
-        None,
-    ),
-    (
-        "card + notice after failure",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.NATIONAL),
-        R.CARD_UNREADABLE,
-        [D.MYNA_CARD, D.QUALIFICATION_NOTICE],
-        True,
-        "DOC-07",
-    ),
-    (
-        "card + portal PDF, terminal down",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.TERMINAL_DOWN,
-        [D.MYNA_CARD, D.MYNAPORTAL_PDF],
-        True,
-        "DOC-07",
-    ),
-    (
-        "card + notice, limited site",
-        date(2026, 11, 23),
-        LIMITED,
-        pat(K.EMPLOYEE),
-        R.READER_FAILURE,
-        [D.MYNA_CARD, D.QUALIFICATION_NOTICE],
-        True,
-        "LTD-04",
-    ),
-    (
-        "card + screen at a no-OQS site",
-        date(2026, 11, 23),
-        NO_OQS,
-        pat(K.EMPLOYEE),
-        None,
-        [D.MYNA_CARD, D.MYNAPORTAL_SCREEN],
-        True,
-        "DOC-09",
-    ),
-    (
-        "card + notice need the own card",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.IDENTITY_MISMATCH,
-        [D.MYNA_CARD, D.QUALIFICATION_NOTICE],
-        False,
-        None,
-    ),
-    # DOC-03 / DOC-12: 資格確認書; the 後期 一斉交付 certificates end 2026-07-31
-    (
-        "certificate",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.QUALIFICATION_CERTIFICATE],
-        True,
-        "DOC-03",
-    ),
-    (
-        "koki certificate last day",
-        date(2026, 7, 31),
-        MANDATED,
-        pat(
-            K.LATE_ELDERLY, printed_expiry=expiring(D.QUALIFICATION_CERTIFICATE, date(2026, 7, 31))
-        ),
-        None,
-        [D.QUALIFICATION_CERTIFICATE],
-        True,
-        "DOC-12",
-    ),
-    (
-        "koki certificate day after",
-        date(2026, 8, 1),
-        MANDATED,
-        pat(
-            K.LATE_ELDERLY, printed_expiry=expiring(D.QUALIFICATION_CERTIFICATE, date(2026, 7, 31))
-        ),
-        None,
-        [D.QUALIFICATION_CERTIFICATE],
-        False,
-        None,
-    ),
-    # FAIL-02/03: 申立書 with the card when nothing can be verified
-    (
-        "declaration, terminal down",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.TERMINAL_DOWN,
-        [D.SELF_DECLARATION_FORM, D.MYNA_CARD],
-        True,
-        "FAIL-03",
-    ),
-    (
-        "declaration needs the card (G-02)",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.EMPLOYEE),
-        R.NO_CARD,
-        [D.SELF_DECLARATION_FORM, D.MYNA_CARD],
-        False,
-        None,
-    ),
-    # FAIL-09: paper 医療券/調剤券 for 医療扶助
-    (
-        "welfare ticket, no welfare OQS",
-        date(2026, 11, 23),
-        MANDATED,
-        pat(K.WELFARE),
-        None,
-        [D.MEDICAL_TICKET],
-        True,
-        "FAIL-09",
-    ),
-    (
-        "welfare ticket at a pharmacy",
-        date(2026, 11, 23),
-        facility(FacilityKind.PHARMACY, OqsMode.MANDATED, Flow.FACE_READER),
-        pat(K.WELFARE),
-        None,
-        [D.DISPENSING_TICKET],
-        True,
-        "FAIL-09",
-    ),
-    (
-        "no 医療券 at a pharmacy",
-        date(2026, 11, 23),
-        facility(FacilityKind.PHARMACY, OqsMode.MANDATED, Flow.FACE_READER),
-        pat(K.WELFARE),
-        None,
-        [D.MEDICAL_TICKET],
-        False,
-        None,
-    ),
-    (
-        "welfare OQS: online first",
-        date(2026, 11, 23),
-        clinic(Flow.FACE_READER, Flow.WELFARE),
-        pat(K.WELFARE),
-        None,
-        [D.MEDICAL_TICKET],
-        False,
-        None,
-    ),
-    (
-        "welfare OQS: 未委託 -> paper",
-        date(2026, 11, 23),
-        clinic(Flow.FACE_READER, Flow.WELFARE),
-        pat(K.WELFARE),
-        R.NOT_DESIGNATED_WELFARE,
-        [D.MEDICAL_TICKET],
-        True,
-        "FAIL-09",
-    ),
-    (
-        "welfare start",
-        date(2024, 12, 2),
-        MANDATED,
-        pat(K.WELFARE),
-        None,
-        [D.MEDICAL_TICKET],
-        True,
-        "MA-06",
-    ),
-]
+class Case(NamedTuple):
+    name: str
+    on: date
+    fac: FacilityProfile
+    patient: PatientContext
+    reason: R | None
+    docs: list[D]
+    ok: bool
+    rule: str | None = None
 
 
-def accepted(engine: PolicyEngine, on, fac, patient, reason, docs):
-    return engine.accepted_documents(on, fac, patient, reason).accepting(docs)
-
-
-@pytest.mark.parametrize(
-    ("on", "fac", "patient", "reason", "docs", "ok", "rule"),
-    [c[1:] for c in CASES],
-    ids=[c[0] for c in CASES],
+d = date
+M, LTD, NONE = MANDATED, LIMITED, NO_OQS
+NAT, EMP, KOKI, WEL = pat(K.NATIONAL), pat(K.EMPLOYEE), pat(K.LATE_ELDERLY), pat(K.WELFARE)
+EMP_0930 = pat(K.EMPLOYEE, printed_expiry=expiring(D.INSURANCE_CARD, d(2025, 9, 30)))
+KOKI_0731 = pat(
+    K.LATE_ELDERLY, printed_expiry=expiring(D.QUALIFICATION_CERTIFICATE, d(2026, 7, 31))
 )
-def test_notice_cases(engine: PolicyEngine, on, fac, patient, reason, docs, ok, rule) -> None:
-    option = accepted(engine, on, fac, patient, reason, docs)
-    assert (option is not None) == ok
-    if ok:
-        assert rule in option.rules
+PH = facility(FacilityKind.PHARMACY, OqsMode.MANDATED, Flow.FACE_READER)
+WOQS = clinic(Flow.FACE_READER, Flow.WELFARE)
+CARD, XCARD, NOTICE = D.INSURANCE_CARD, D.EXPIRED_INSURANCE_CARD, D.QUALIFICATION_NOTICE
+MYNA, CERT, DECL = D.MYNA_CARD, D.QUALIFICATION_CERTIFICATE, D.SELF_DECLARATION_FORM
+TICKET, DISP = D.MEDICAL_TICKET, D.DISPENSING_TICKET
+PDF, SCREEN = D.MYNAPORTAL_PDF, D.MYNAPORTAL_SCREEN
+T, R_UNDESIGNATED = d(2026, 11, 23), R.NOT_DESIGNATED_WELFARE
+
+# fmt: off
+CASES = [
+    # DOC-04: the old card by insurer kind (国保/後期 2025-07-31, 被用者 2025-12-01)
+    Case("kokuho card last day", d(2025, 7, 31), M, NAT, R.NO_CARD, [CARD], True, "DOC-04"),
+    Case("kokuho card day after", d(2025, 8, 1), M, NAT, R.NO_CARD, [CARD], False),
+    Case("koki card last day", d(2025, 7, 31), M, KOKI, None, [CARD], True, "DOC-04"),
+    Case("koki card day after", d(2025, 8, 1), M, KOKI, None, [CARD], False),
+    Case("employee card last day", d(2025, 12, 1), M, EMP, None, [CARD], True, "DOC-04"),
+    Case("employee card day after", d(2025, 12, 2), M, EMP, None, [CARD], False),
+    Case("no-OQS site, employee card", d(2025, 12, 1), NONE, EMP, None, [CARD], True, "DOC-09"),
+    Case("no-OQS site, day after", d(2025, 12, 2), NONE, EMP, None, [CARD], False),
+    # ... and never past the printed expiry
+    Case("printed expiry holds", d(2025, 9, 30), M, EMP_0930, None, [CARD], True, "DOC-04"),
+    Case("printed expiry passed", d(2025, 10, 1), M, EMP_0930, None, [CARD], False),
+    # DOC-05 暫定 (国保・後期): expired card or お知らせ alone + OQS query, 2025-08-01..2026-03-31
+    Case("DOC-05 not before", d(2025, 7, 31), M, NAT, R.NO_CARD, [XCARD], False),
+    Case("DOC-05 first day", d(2025, 8, 1), M, NAT, R.NO_CARD, [XCARD], True, "DOC-05"),
+    Case("DOC-05 koki", d(2025, 8, 1), M, KOKI, None, [XCARD], True, "DOC-05"),
+    Case("DOC-05 notice alone", d(2025, 8, 1), M, NAT, R.NO_CARD, [NOTICE], True, "DOC-05"),
+    Case("DOC-05 last day", d(2026, 3, 31), M, NAT, R.NO_CARD, [XCARD], True, "DOC-05"),
+    Case("DOC-05 ended", d(2026, 4, 1), M, NAT, R.NO_CARD, [XCARD], False),
+    # DOC-06 暫定 (all insurers) 2025-12-02..2026-03-31
+    Case("DOC-06 not for employees yet", d(2025, 12, 1), M, EMP, R.NO_CARD, [XCARD], False),
+    Case("DOC-06 first day", d(2025, 12, 2), M, EMP, R.NO_CARD, [XCARD], True, "DOC-06"),
+    Case("DOC-06 notice alone", d(2025, 12, 2), M, EMP, R.NO_CARD, [NOTICE], True, "DOC-06"),
+    Case("DOC-06 last day", d(2026, 3, 31), M, EMP, R.NO_CARD, [NOTICE], True, "DOC-06"),
+    Case("DOC-06 ended", d(2026, 4, 1), M, EMP, R.NO_CARD, [NOTICE], False),
+    Case("暫定 needs a number query", d(2026, 1, 10), LTD, EMP, R.NO_CARD, [XCARD], False),
+    Case("暫定 needs the terminal", d(2026, 1, 10), M, EMP, R.TERMINAL_DOWN, [NOTICE], False),
+    # DOC-08: お知らせ alone is not valid outside the window; with the card it is (DOC-07)
+    Case("notice alone before 暫定", d(2024, 12, 2), M, NAT, R.NO_CARD, [NOTICE], False),
+    Case("card + notice", T, M, NAT, R.CARD_UNREADABLE, [MYNA, NOTICE], True, "DOC-07"),
+    Case("card + PDF", T, M, EMP, R.TERMINAL_DOWN, [MYNA, PDF], True, "DOC-07"),
+    Case("limited site", T, LTD, EMP, R.READER_FAILURE, [MYNA, NOTICE], True, "LTD-04"),
+    Case("no-OQS site", T, NONE, EMP, None, [MYNA, SCREEN], True, "DOC-09"),
+    Case("someone else's card", T, M, EMP, R.IDENTITY_MISMATCH, [MYNA, NOTICE], False),
+    # DOC-03 / DOC-12: 資格確認書; the 後期 一斉交付 certificates end 2026-07-31
+    Case("certificate", T, M, EMP, R.NO_CARD, [CERT], True, "DOC-03"),
+    Case("koki certificate last day", d(2026, 7, 31), M, KOKI_0731, None, [CERT], True, "DOC-12"),
+    Case("koki certificate day after", d(2026, 8, 1), M, KOKI_0731, None, [CERT], False),
+    # FAIL-02/03: 申立書 with the card when nothing can be verified
+    Case("declaration", T, M, EMP, R.TERMINAL_DOWN, [DECL, MYNA], True, "FAIL-03"),
+    Case("declaration w/o card", T, M, EMP, R.NO_CARD, [DECL, MYNA], False),
+    # FAIL-09: paper 医療券/調剤券 for 医療扶助
+    Case("医療券, no welfare OQS", T, M, WEL, None, [TICKET], True, "FAIL-09"),
+    Case("調剤券 at a pharmacy", T, PH, WEL, None, [DISP], True, "FAIL-09"),
+    Case("no 医療券 at a pharmacy", T, PH, WEL, None, [TICKET], False),
+    Case("welfare OQS: online first", T, WOQS, WEL, None, [TICKET], False),
+    Case("未委託 -> paper", T, WOQS, WEL, R_UNDESIGNATED, [TICKET], True, "FAIL-09"),
+    Case("welfare from coverage start", d(2024, 12, 2), M, WEL, None, [TICKET], True, "MA-06"),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_notice_cases(engine: PolicyEngine, case: Case) -> None:
+    a = engine.accepted_documents(case.on, case.fac, case.patient, case.reason)
+    option = a.accepting(case.docs)
+    assert (option is not None) == case.ok
+    if option is not None:
+        assert case.rule in option.rules
         assert option.sources and all(s in engine.rb.sources for s in option.sources)
 
 
 def test_pairs_flip_on_consecutive_days() -> None:
     """The table really holds 'accepted on D, refused on D+1' pairs for the named boundaries."""
-    boundaries = {(c[1], c[6]) for c in CASES}
+    boundaries = {(c.on, c.ok) for c in CASES}
     for day in (date(2025, 7, 31), date(2025, 12, 1), date(2026, 3, 31), date(2026, 7, 31)):
         assert (day, True) in boundaries
         assert (date.fromordinal(day.toordinal() + 1), False) in boundaries

@@ -210,8 +210,8 @@ def test_overlapping_usage_periods(texts: Texts) -> None:
     bad = replace_in(
         texts,
         "usage.toml",
-        'id = "dx-med-2025-01-1"\naddition = "医療DX推進体制整備加算"\nscope = "medical"\ntier = "1"\neffective_from = 2025-01-01',
-        'id = "dx-med-2025-01-1"\naddition = "医療DX推進体制整備加算"\nscope = "medical"\ntier = "1"\neffective_from = 2024-12-01',
+        'tier = "1"\neffective_from = 2025-01-01',
+        'tier = "1"\neffective_from = 2024-12-01',
     )
     p = only(problems_of(bad), "period overlaps dx-med-2024-10-1")
     assert p.line == line_of(bad, "usage.toml", "effective_from = 2024-12-01")
