@@ -399,6 +399,7 @@ PATIENTS = st.builds(
     cert_expiry=st.none() | DAYS,
     home_first_check=st.none() | DAYS,
 )
+VISITS = st.tuples(DAYS, FACILITIES, PATIENTS)
 
 
 def candidates(state, data, *, steer: bool = True) -> list[Event]:
@@ -438,14 +439,11 @@ def candidates(state, data, *, steer: bool = True) -> list[Event]:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(on=DAYS, facility=FACILITIES, patient=PATIENTS, data=st.data())
+@given(visit=VISITS, data=st.data())
 def test_every_run_ends_in_exactly_one_record_and_never_asks_for_refused_documents(
-    engine: PolicyEngine,
-    on: date,
-    facility: FacilityProfile,
-    patient: PatientContext,
-    data: st.DataObject,
+    engine: PolicyEngine, visit: tuple[date, FacilityProfile, PatientContext], data: st.DataObject
 ) -> None:
+    on, facility, patient = visit
     ctx = ReceptionContext(engine, on, facility)
     t = start(ctx, patient)
     state, effects = t.state, list(t.effects)
@@ -496,16 +494,12 @@ def test_every_run_ends_in_exactly_one_record_and_never_asks_for_refused_documen
 
 
 @settings(max_examples=60, deadline=None)
-@given(on=DAYS, facility=FACILITIES, patient=PATIENTS, data=st.data())
+@given(visit=VISITS, data=st.data())
 def test_refused_events_raise_and_change_nothing(
-    engine: PolicyEngine,
-    on: date,
-    facility: FacilityProfile,
-    patient: PatientContext,
-    data: st.DataObject,
+    engine: PolicyEngine, visit: tuple[date, FacilityProfile, PatientContext], data: st.DataObject
 ) -> None:
-    ctx = ReceptionContext(engine, on, facility)
-    state = start(ctx, patient).state
+    ctx = ReceptionContext(engine, visit[0], visit[1])
+    state = start(ctx, visit[2]).state
     refused = [e for e in candidates(state, data, steer=False) if type(e) not in state.allowed]
     event = data.draw(st.sampled_from(refused))
     with pytest.raises(EventNotAllowed):
