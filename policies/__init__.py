@@ -9,6 +9,8 @@ Entry points: :func:`load_rulebook` (``(filename, text)`` pairs -> :class:`RuleB
 renderer :func:`render_rules_on`, and the state machine in :mod:`policies.reception`.
 """
 
+from __future__ import annotations
+
 from policies.engine import (
     Acceptance,
     AcceptedOption,
