@@ -266,7 +266,11 @@ class PolicyEngine:
     def _within_printed_expiry(option: OptionRule, patient: PatientContext, on: date) -> bool:
         if Condition.PRINTED_EXPIRY not in option.conditions:
             return True
-        return all((e := patient.expiry_of(d)) is None or on <= e for d in option.documents)
+        for d in option.documents:
+            expiry = patient.expiry_of(d) or option.assumed_expiry
+            if expiry is not None and on > expiry:
+                return False
+        return True
 
     def _merge(
         self, matched: list[tuple[OptionRule, list[When]]], c: _Ctx, usable_until: date | None
@@ -286,7 +290,11 @@ class PolicyEngine:
             window_ends = [o.window.end for o, _ in members]
             ends = [] if None in window_ends else [max(e for e in window_ends if e is not None)]
             if Condition.PRINTED_EXPIRY in first.conditions:
-                ends += [e for d in first.documents if (e := c.patient.expiry_of(d)) is not None]
+                ends += [
+                    e
+                    for d in first.documents
+                    if (e := c.patient.expiry_of(d) or first.assumed_expiry) is not None
+                ]
             if (
                 first.action is AcceptAction.ONLINE
                 and DocumentKind.MYNA_CARD in first.documents

@@ -409,9 +409,9 @@ def _documented(
 
 
 def _option(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
-    fields = _documented(
-        r, parts, path, item, kind="option", extra={"action", "path", "outcome", "rank"}
-    )
+    extra = {"action", "path", "outcome", "rank", "assumed_printed_expiry"}
+    fields = _documented(r, parts, path, item, kind="option", extra=extra)
+    assumed = r.date(item, path, "assumed_printed_expiry", required=False)
     action = r.enum(item, path, "action", AcceptAction)
     vpath = r.enum(item, path, "path", VerificationPath)
     outcome = r.enum(item, path, "outcome", Outcome)
@@ -420,8 +420,17 @@ def _option(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
     rank = r.integer(item, path, "rank")
     if fields is None or action is None or vpath is None or outcome is None or rank is None:
         return
+    if assumed is not None and (
+        not fields["window"].contains(assumed)
+        or Condition.PRINTED_EXPIRY not in fields["conditions"]
+    ):
+        msg = "must lie inside the option's window and needs the printed_expiry condition"
+        r.problem((*path, "assumed_printed_expiry"), msg)
+        return
     parts.options.append(
-        OptionRule(action=action, path=vpath, outcome=outcome, rank=rank, **fields)
+        OptionRule(
+            action=action, path=vpath, outcome=outcome, rank=rank, assumed_expiry=assumed, **fields
+        )
     )
 
 

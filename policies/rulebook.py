@@ -188,6 +188,9 @@ class OptionRule:
     conditions: tuple[Condition, ...]
     when: tuple[When, ...]
     note: str = ""
+    #: Printed expiry to assume when staff have not entered the real one (DOC-04: most 国保
+    #: cards ended 2025-07-31, a few ran to 2025-12-01).
+    assumed_expiry: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

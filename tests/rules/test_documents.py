@@ -61,6 +61,7 @@ class Case(NamedTuple):
 d = date
 M, LTD, NONE = MANDATED, LIMITED, NO_OQS
 NAT, EMP, KOKI, WEL = pat(K.NATIONAL), pat(K.EMPLOYEE), pat(K.LATE_ELDERLY), pat(K.WELFARE)
+NAT_1130 = pat(K.NATIONAL, printed_expiry=expiring(D.INSURANCE_CARD, d(2025, 11, 30)))
 EMP_0930 = pat(K.EMPLOYEE, printed_expiry=expiring(D.INSURANCE_CARD, d(2025, 9, 30)))
 KOKI_0731 = pat(
     K.LATE_ELDERLY, printed_expiry=expiring(D.QUALIFICATION_CERTIFICATE, d(2026, 7, 31))
@@ -84,6 +85,10 @@ CASES = [
     Case("employee card day after", d(2025, 12, 2), M, EMP, None, [CARD], False),
     Case("no-OQS site, employee card", d(2025, 12, 1), NONE, EMP, None, [CARD], True, "DOC-09"),
     Case("no-OQS site, day after", d(2025, 12, 2), NONE, EMP, None, [CARD], False),
+    # 国保 cards printed with a later date ran to it (at most 2025-12-01)
+    Case("kokuho printed 11-30", d(2025, 11, 30), M, NAT_1130, R.NO_CARD, [CARD], True, "DOC-04"),
+    Case("kokuho printed 11-30, after", d(2025, 12, 1), M, NAT_1130, R.NO_CARD, [CARD], False),
+    Case("kokuho 11-30, no OQS", d(2025, 11, 30), NONE, NAT_1130, None, [CARD], True, "DOC-09"),
     # ... and never past the printed expiry
     Case("printed expiry holds", d(2025, 9, 30), M, EMP_0930, None, [CARD], True, "DOC-04"),
     Case("printed expiry passed", d(2025, 10, 1), M, EMP_0930, None, [CARD], False),

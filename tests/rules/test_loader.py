@@ -95,7 +95,7 @@ def test_bad_date_as_string(texts: Texts) -> None:
     )
     p = only(problems_of(bad), "expected a date")
     assert p.file == "documents.toml"
-    assert p.field == f"option[{_index(bad, 'insurance_card_employee')}].effective_until"
+    assert p.field == f"option[{_index(bad, 'insurance_card_national')}].effective_until"
     assert p.line == line_of(bad, "documents.toml", '"2025-12-32"')
 
 
@@ -113,7 +113,7 @@ def test_until_before_from(texts: Texts) -> None:
         texts, "documents.toml", "effective_until = 2025-07-31", "effective_until = 2024-07-31"
     )
     p = only(problems_of(bad), "is before effective_from")
-    assert p.field == f"option[{_index(bad, 'insurance_card_national')}].effective_until"
+    assert p.field == f"option[{_index(bad, 'insurance_card_late_elderly')}].effective_until"
     assert p.line == line_of(bad, "documents.toml", "effective_until = 2024-07-31")
 
 
@@ -178,6 +178,14 @@ def test_duplicate_key_in_a_table(texts: Texts) -> None:
     (p,) = problems_of(bad)
     assert p.line == line_of(bad, "documents.toml", "rank = 32")
     assert p.field.endswith(".rank")
+
+
+def test_assumed_expiry_outside_the_window(texts: Texts) -> None:
+    old, new = "assumed_printed_expiry = 2025-07-31", "assumed_printed_expiry = 2026-07-31"
+    bad = replace_in(texts, "documents.toml", old, new)
+    p = only(problems_of(bad), "must lie inside the option's window")
+    assert p.field == f"option[{_index(bad, 'insurance_card_national')}].assumed_printed_expiry"
+    assert p.line == line_of(bad, "documents.toml", new)
 
 
 def test_unknown_field_is_a_typo(texts: Texts) -> None:
@@ -256,17 +264,11 @@ def test_moving_the_provisional_end_date_moves_the_answer(texts: Texts) -> None:
 def test_moving_the_employee_card_end_moves_the_answer(texts: Texts) -> None:
     shipped = PolicyEngine(load_rulebook(texts))
     assert not _accepts(shipped, date(2025, 12, 2), EMPLOYEE, DocumentKind.INSURANCE_CARD)
-    edited = PolicyEngine(
-        load_rulebook(
-            replace_in(
-                texts,
-                "documents.toml",
-                "effective_until = 2025-12-01",
-                "effective_until = 2025-12-31",
-            )
-        )
-    )
+    employee = "rank = 34\neffective_from = 2024-12-02\neffective_until = 2025-12-01"
+    moved = replace_in(texts, "documents.toml", employee, employee.replace("12-01", "12-31"))
+    edited = PolicyEngine(load_rulebook(moved))
     assert _accepts(edited, date(2025, 12, 2), EMPLOYEE, DocumentKind.INSURANCE_CARD)
+    assert not _accepts(edited, date(2026, 1, 1), EMPLOYEE, DocumentKind.INSURANCE_CARD)
 
 
 def test_changing_the_grace_months_changes_the_card_window(texts: Texts) -> None:
