@@ -830,6 +830,12 @@ def _cross_check(parts: _Parts) -> None:
                 parts.extra.append(
                     _problem_at(parts, file, path, f"missing labels for {', '.join(missing)}")
                 )
+    for needed in ("pmh_online", "public_expense_paper"):  # the engine's 公費 roles
+        if parts.readers and not any(s.id == needed for s in parts.supplements):
+            first = next(iter(parts.readers))
+            parts.extra.append(
+                Problem(first, 1, "supplement", f"missing [[supplement]] {needed!r}")
+            )
     _check_pmh(parts)
     _check_usage(parts)
 

@@ -167,9 +167,6 @@ class When:
     pmh: frozenset[PmhStatus] = frozenset()
     rules: tuple[str, ...] = ()
 
-    def covers_reason(self, reason: FailureReason | None) -> bool:
-        return reason in self.reasons or (self.any_failure and reason is not None)
-
 
 @dataclass(frozen=True, slots=True)
 class OptionRule:
