@@ -151,7 +151,7 @@ def load_rulebook(files: Iterable[tuple[str, str]]) -> RuleBook:
         reader = Reader(name, text)
         parts.readers[name] = reader
         _read_file(reader, data, parts)
-    _cross_check(parts)
+    _cross_check(parts, complete=not problems)
     for reader in parts.readers.values():
         problems.extend(reader.problems)
     problems.extend(parts.extra)
@@ -783,7 +783,8 @@ def _problem_at(parts: _Parts, file: str, path: Path, message: str) -> Problem:
     return Problem(f, line, name, message)
 
 
-def _cross_check(parts: _Parts) -> None:
+def _cross_check(parts: _Parts, *, complete: bool) -> None:
+    """Check references; check completeness (guides, labels, supplements) if every file parsed."""
     option_ids = {o.id for o in parts.options}
     for ref in parts.refs:
         if ref.kind == "source" and ref.id not in parts.sources:
@@ -806,7 +807,7 @@ def _cross_check(parts: _Parts) -> None:
                     "never in a rule the engine acts on"
                 )
                 parts.extra.append(_problem_at(parts, ref.file, ref.path, msg))
-    if parts.readers:
+    if parts.readers and complete:
         first = next(iter(parts.readers))
         covered = {g.reason for g in parts.reasons}
         for reason in FailureReason:
@@ -831,7 +832,7 @@ def _cross_check(parts: _Parts) -> None:
                     _problem_at(parts, file, path, f"missing labels for {', '.join(missing)}")
                 )
     for needed in ("pmh_online", "public_expense_paper"):  # the engine's 公費 roles
-        if parts.readers and not any(s.id == needed for s in parts.supplements):
+        if parts.readers and complete and not any(s.id == needed for s in parts.supplements):
             first = next(iter(parts.readers))
             parts.extra.append(
                 Problem(first, 1, "supplement", f"missing [[supplement]] {needed!r}")
