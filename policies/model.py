@@ -8,6 +8,7 @@ never rename or reuse a value that has been shipped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -42,6 +43,7 @@ class Flow(StrEnum):
     UNUSUAL_ROUTE = "unusual_route"  # 外来: 通常とは異なる動線 / 機器故障時等 (HOME-05/06, FAIL-08)
     WELFARE = "welfare"  # 医療扶助のオンライン資格確認 (MA-01..)
     PMH = "pmh"  # 医療費助成 via PMH (PMH-07)
+    SMARTPHONE_READER = "smartphone_reader"  # スマホのマイナ保険証 reader (DOC-10), optional
 
 
 class VerificationPath(StrEnum):
@@ -75,6 +77,8 @@ class VerificationPath(StrEnum):
     WELFARE_PAPER_TICKET = "welfare_paper_ticket"
     #: Nothing verifiable: 10割 (DOC-14).
     SELF_PAY = "self_pay"
+    #: スマホのマイナ保険証 on the extra reader (DOC-10, from 2025-09-19).
+    MYNA_SMARTPHONE = "myna_smartphone"
 
 
 class FailureReason(StrEnum):
@@ -95,6 +99,7 @@ class FailureReason(StrEnum):
     MULTIPLE_MATCHES = "multiple_matches"  # 複数該当
     NOT_DESIGNATED_WELFARE = "not_designated_welfare"  # 医療扶助: 未委託 / no welfare flow here
     PMH_NOT_AVAILABLE = "pmh_not_available"  # 公費 not on PMH for this municipality/type
+    IDENTITY_MISMATCH = "identity_mismatch"  # 目視確認: the person is not the one on the card
 
 
 class DocumentKind(StrEnum):
@@ -135,6 +140,53 @@ class InsuranceKind(StrEnum):
     UNKNOWN = "unknown"
 
 
+class VisitSetting(StrEnum):
+    """Where and how the patient is seen; the 居宅同意取得型 rules depend on it (HOME-01..06)."""
+
+    OUTPATIENT = "outpatient"  # 外来, at the desk
+    UNUSUAL_ROUTE = (
+        "unusual_route"  # 外来, 通常とは異なる動線 (発熱外来, ward, drive-through; HOME-05)
+    )
+    HOME_VISIT = "home_visit"  # 訪問診療・訪問薬剤管理指導 (continuing care; HOME-01)
+    HOUSE_CALL = "house_call"  # 往診: a fresh check at every visit (HOME-01)
+    ONLINE_CONSULTATION = "online_consultation"  # オンライン診療・服薬指導 (HOME-04)
+
+
+class AcceptAction(StrEnum):
+    """What staff do with what the patient presents."""
+
+    ONLINE = "online"  # マイナ保険証 checked online (reader, app, mobile device)
+    ACCEPT = "accept"  # accept the documents as they are
+    QUERY_OQS = "query_oqs"  # query the terminal with the numbers on the document (個別照会/再照会)
+    SELF_DECLARATION = (
+        "self_declaration"  # 被保険者資格申立書 or oral confirmation that counts as one
+    )
+    PAPER_TICKET = "paper_ticket"  # paper 医療券/調剤券 (医療扶助)
+    CONTACT_WELFARE_OFFICE = "contact_welfare_office"  # ask the 福祉事務所 for the 医療券 (MA-05)
+    SELF_PAY = "self_pay"  # 10割
+
+
+class SubsidyType(StrEnum):
+    """医療費助成 kinds as the PMH notices count them (SEED003 別添2, SEED004 PMH-03)."""
+
+    INTRACTABLE_DISEASE = "intractable_disease"  # 難病 (特定医療費)
+    PEDIATRIC_CHRONIC = "pediatric_chronic"  # 小児慢性特定疾病
+    TUBERCULOSIS = "tuberculosis"  # 結核患者の医療
+    PREMATURE_INFANT = "premature_infant"  # 未熟児養育医療
+    MENTAL_OUTPATIENT = "mental_outpatient"  # 精神通院 (自立支援医療)
+    REHABILITATION = "rehabilitation"  # 更生医療 (自立支援医療)
+    YOUTH_REHABILITATION = "youth_rehabilitation"  # 育成医療 (自立支援医療)
+    CARE_MEDICAL = "care_medical"  # 療養介護医療費
+    DISABLED_CHILD = "disabled_child"  # 肢体不自由児通所医療費・障害児入所医療費
+    INFECTIOUS_RESTRAINT = "infectious_restraint"  # 新型インフルエンザ等 外出自粛対象者の医療
+    HEPATITIS = "hepatitis"  # 肝炎治療・肝がん・重度肝硬変 (予算事業)
+    SPECIFIED_DISEASE = "specified_disease"  # 特定疾患治療研究事業
+    CHILD = "child"  # 地単: こども医療費助成
+    DISABILITY = "disability"  # 地単: 障害者医療費助成
+    SINGLE_PARENT = "single_parent"  # 地単: ひとり親家庭等医療費助成
+    OTHER_LOCAL = "other_local"  # 地単: その他
+
+
 @dataclass(frozen=True, slots=True)
 class FacilityProfile:
     """What the rules need to know about this facility."""
@@ -151,3 +203,43 @@ class FacilityProfile:
 
     def has(self, flow: Flow) -> bool:
         return flow in self.flows
+
+
+@dataclass(frozen=True, slots=True)
+class PublicExpense:
+    """One 公費/地単 entitlement, named by the body that pays it (the issuer of the 受給者証).
+
+    The payer, not the residence, decides PMH coverage: e.g. 名古屋市 runs its own 小児慢性 program
+    although it lies in 愛知県.
+    """
+
+    subsidy_type: SubsidyType
+    prefecture: str  # payer prefecture, e.g. "愛知県"
+    municipality: str = ""  # payer municipality; "" when the prefecture itself pays
+    payer_number: str = ""  # 公費負担者番号 (8 digits) when known
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContext:
+    """What the rules need to know about the patient for this visit (never the 個人番号)."""
+
+    insurance_kind: InsuranceKind = InsuranceKind.UNKNOWN
+    birth_date: date | None = None
+    #: 再診: the institution knows the patient and the billing data from earlier visits.
+    revisit: bool = False
+    setting: VisitSetting = VisitSetting.OUTPATIENT
+    public_expenses: tuple[PublicExpense, ...] = ()
+    #: Expiry of the 利用者証明用電子証明書 when known (card read or stated); drives DOC-11.
+    cert_expiry: date | None = None
+    #: Printed 有効期限 of documents the patient holds, when staff entered them.
+    printed_expiry: tuple[tuple[DocumentKind, date], ...] = ()
+    #: Date of the first 電子資格確認 by this institution in continuing home care (HOME-01 再照会).
+    home_first_check: date | None = None
+
+    @property
+    def welfare(self) -> bool:
+        """医療扶助 (生活保護): the insurer is the 福祉事務所, documents are 医療券/調剤券."""
+        return self.insurance_kind is InsuranceKind.WELFARE
+
+    def expiry_of(self, kind: DocumentKind) -> date | None:
+        return next((d for k, d in self.printed_expiry if k is kind), None)
