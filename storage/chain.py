@@ -1,0 +1,360 @@
+"""The audit chain: append-only events linked by SHA-256 and authenticated by HMAC-SHA256.
+
+Each event's canonical form is a JSON array of EVERY stored field but the hash and MAC
+(format version, seq, UTC time, kind, actor, terminal, payload text, previous hash). JSON arrays
+of strings/ints/null are injective, so any change to any field changes the hash, and without
+the key (kept in the OS keyring) nobody can produce a matching MAC. A signed head row catches a
+truncated tail; signed checkpoints let the chain start after a retention purge.
+
+Serialisation of appends is done by the database, not Python: SQLite ``BEGIN IMMEDIATE`` and
+PostgreSQL ``SELECT … FOR UPDATE`` on the head row; unique ``seq``/``prev_hash`` and an insert
+trigger make a fork or a gap impossible even for a writer that skips the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from storage.secrets import key_check
+from storage.timeutil import TOKYO, canonical_utc, day_bounds_utc, now_tokyo
+
+FORMAT_VERSION = 1
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditHead.__table__
+_CHECKPOINTS = AuditCheckpoint.__table__
+_SQLITE_TS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
+_VERIFY_BATCH = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """A position in the chain: what the daily log prints so paper and database can be compared."""
+
+    seq: int
+    hash: str
+    occurred_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    #: The first event that is missing, altered or forged (None when ``ok``).
+    first_broken_seq: int | None = None
+    problem: str | None = None
+    head: ChainHead | None = None
+    #: The signed checkpoint the chain starts after (retention purge), if any.
+    anchor_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    kind: str
+    actor: str | None
+    terminal_id: str | None
+    payload: Mapping[str, Any]
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    """Stable JSON text for a payload (sorted keys, no whitespace, UTF-8 kept readable)."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_event(  # noqa: PLR0917  (the field order IS the format)
+    seq: int,
+    time_utc: str,
+    kind: str,
+    actor: str | None,
+    terminal_id: str | None,
+    payload_text: str,
+    prev_hash: str,
+) -> bytes:
+    fields = [FORMAT_VERSION, seq, time_utc, kind, actor, terminal_id, payload_text, prev_hash]
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _head_message(seq: int, hash_: str, time_utc: str | None) -> bytes:
+    return json.dumps(["head", FORMAT_VERSION, seq, hash_, time_utc]).encode()
+
+
+def _checkpoint_message(seq: int, hash_: str, time_utc: str) -> bytes:
+    return json.dumps(["checkpoint", FORMAT_VERSION, seq, hash_, time_utc]).encode()
+
+
+def _raw_time(value: Any) -> str:
+    """Canonical UTC text from a raw driver value, strict so that no byte change goes unseen."""
+    if isinstance(value, str):
+        if not _SQLITE_TS.fullmatch(value):
+            raise ValueError(f"malformed stored time {value!r}")
+        return f"{value[:10]}T{value[11:]}Z"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return canonical_utc(value)
+    raise ValueError(f"stored time of unexpected type {type(value).__name__}")
+
+
+class AuditChain:
+    """Appends to and verifies the chain of one database, with that database's key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def _mac(self, message: bytes) -> str:
+        return hmac.digest(self._key, message, "sha256").hex()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def lock(self, conn: Connection) -> tuple[int, str, datetime | None, datetime]:
+        """Take (or confirm) the chain's write lock; return head seq, hash, time and 'now'.
+
+        On PostgreSQL 'now' is the server clock, one time source for all terminals (SEC-06 ③).
+        """
+        cols = [_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.occurred_at]
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            cols.append(func.clock_timestamp())
+        row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).one()
+        now = row[3].astimezone(TOKYO) if postgres else now_tokyo()
+        return row[0], row[1], row[2], now
+
+    def init_head(self, conn: Connection) -> None:
+        """Create the signed empty head (a new database, before its first event)."""
+        conn.execute(
+            insert(_HEAD).values(
+                id=1,
+                seq=0,
+                hash=GENESIS_HASH,
+                occurred_at=None,
+                mac=self._mac(_head_message(0, GENESIS_HASH, None)),
+            )
+        )
+
+    def append(
+        self,
+        conn: Connection,
+        kind: str,
+        *,
+        actor: str | None,
+        terminal_id: str | None,
+        payload: Mapping[str, Any],
+        at: datetime | None = None,
+    ) -> ChainHead:
+        """Append one event inside the caller's transaction (which commits it with its cause)."""
+        return self.append_many(conn, [NewEvent(kind, actor, terminal_id, payload)], at=at)
+
+    def append_many(
+        self, conn: Connection, events: Iterable[NewEvent], *, at: datetime | None = None
+    ) -> ChainHead:
+        """Append events in order; ``at`` overrides the clock (imports, tests, benchmarks).
+
+        Times never go backwards along the chain (a clock stepping back is clamped to the head's
+        time), so "the head as of the end of a day" never changes once the day is over.
+        """
+        seq, prev, head_time, now = self.lock(conn)
+        moment = at or now
+        if head_time is not None and moment < head_time:
+            moment = head_time
+        time_utc = canonical_utc(moment)
+        rows = []
+        for ev in events:
+            seq += 1
+            payload_text = canonical_payload(ev.payload)
+            body = canonical_event(
+                seq, time_utc, ev.kind, ev.actor, ev.terminal_id, payload_text, prev
+            )
+            digest = hashlib.sha256(body).hexdigest()
+            rows.append(
+                {
+                    "seq": seq,
+                    "occurred_at": moment,
+                    "kind": ev.kind,
+                    "actor": ev.actor,
+                    "terminal_id": ev.terminal_id,
+                    "payload": payload_text,
+                    "prev_hash": prev,
+                    "hash": digest,
+                    "mac": self._mac(body),
+                }
+            )
+            prev = digest
+        if not rows:
+            return ChainHead(seq, prev, head_time)
+        conn.execute(insert(_EVENTS), rows)
+        conn.execute(
+            update(_HEAD)
+            .where(_HEAD.c.id == 1)
+            .values(
+                seq=seq,
+                hash=prev,
+                occurred_at=moment,
+                mac=self._mac(_head_message(seq, prev, time_utc)),
+            )
+        )
+        return ChainHead(seq, prev, moment.astimezone(TOKYO))
+
+    def checkpoint(self, conn: Connection, seq: int, hash_: str, time: datetime) -> None:
+        """Leave a signed anchor at ``seq`` (before a purge deletes it and everything older)."""
+        conn.execute(
+            insert(_CHECKPOINTS).values(
+                up_to_seq=seq,
+                up_to_hash=hash_,
+                up_to_time=time,
+                created_at=now_tokyo(),
+                mac=self._mac(_checkpoint_message(seq, hash_, canonical_utc(time))),
+            )
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def verify(self, conn: Connection) -> VerifyResult:
+        """Walk the chain up to the signed head; name the first missing/altered/forged event."""
+        head_row = conn.execute(
+            text("SELECT seq, hash, occurred_at, mac FROM audit_head WHERE id = 1")
+        ).first()
+        if head_row is None:
+            return VerifyResult(False, 0, 1, "the chain head record is missing")
+        h_seq, h_hash, h_time_raw, h_mac = head_row
+        try:
+            h_time = None if h_time_raw is None else _raw_time(h_time_raw)
+        except ValueError as exc:
+            return VerifyResult(False, 0, h_seq, f"chain head record altered ({exc})")
+        if not hmac.compare_digest(h_mac, self._mac(_head_message(h_seq, h_hash, h_time))):
+            return VerifyResult(False, 0, h_seq, "chain head record altered (MAC mismatch)")
+        head = ChainHead(h_seq, h_hash, _parse_canonical(h_time))
+
+        anchor: tuple[int, str] | None = None
+        for cp_seq, cp_hash, cp_time_raw, cp_mac in conn.execute(
+            text(
+                "SELECT up_to_seq, up_to_hash, up_to_time, mac "
+                "FROM audit_checkpoints ORDER BY up_to_seq"
+            )
+        ):
+            try:
+                msg = _checkpoint_message(cp_seq, cp_hash, _raw_time(cp_time_raw))
+            except ValueError:
+                msg = b""
+            if not hmac.compare_digest(cp_mac, self._mac(msg)):
+                return VerifyResult(False, 0, cp_seq, "retention checkpoint altered or forged")
+            anchor = (cp_seq, cp_hash)
+
+        expected_seq: int | None = None
+        expected_prev = GENESIS_HASH
+        checked = 0
+        last_hash = GENESIS_HASH
+        for row in self._rows(conn, h_seq):
+            seq, raw_time, kind, actor, terminal, payload, prev, stored_hash, stored_mac = row
+            if expected_seq is None:
+                if seq == 1:
+                    expected_seq = 1
+                elif anchor is not None and seq == anchor[0] + 1:
+                    expected_seq, expected_prev = seq, anchor[1]
+                else:
+                    first = 1 if anchor is None else anchor[0] + 1
+                    return self._broken(
+                        checked, first, f"event missing (first stored event is {seq})", head, anchor
+                    )
+            if seq != expected_seq:
+                return self._broken(
+                    checked,
+                    expected_seq,
+                    f"event missing (next stored event is {seq})",
+                    head,
+                    anchor,
+                )
+            try:
+                body = canonical_event(
+                    seq, _raw_time(raw_time), kind, actor, terminal, payload, prev
+                )
+            except (ValueError, TypeError) as exc:
+                return self._broken(checked, seq, f"stored field malformed ({exc})", head, anchor)
+            digest = hashlib.sha256(body).hexdigest()
+            if digest != stored_hash:
+                return self._broken(
+                    checked, seq, "content does not match its hash (altered)", head, anchor
+                )
+            if prev != expected_prev:
+                return self._broken(
+                    checked, seq, "does not link to the previous event", head, anchor
+                )
+            if not hmac.compare_digest(stored_mac, self._mac(body)):
+                return self._broken(checked, seq, "MAC invalid (forged or altered)", head, anchor)
+            if anchor is not None and seq == anchor[0] and digest != anchor[1]:
+                return self._broken(
+                    checked, seq, "does not match the retention checkpoint", head, anchor
+                )
+            checked += 1
+            last_hash = digest
+            expected_prev = digest
+            expected_seq = seq + 1
+        if h_seq > 0:
+            last_seq = (expected_seq or 1) - 1
+            if last_seq < h_seq:
+                return self._broken(
+                    checked,
+                    last_seq + 1,
+                    f"event missing (the signed head is {h_seq})",
+                    head,
+                    anchor,
+                )
+            if last_hash != h_hash:
+                return self._broken(
+                    checked, h_seq, "does not match the signed chain head", head, anchor
+                )
+        return VerifyResult(True, checked, head=head, anchor_seq=anchor[0] if anchor else None)
+
+    @staticmethod
+    def _broken(
+        checked: int, seq: int, problem: str, head: ChainHead, anchor: tuple[int, str] | None
+    ) -> VerifyResult:
+        return VerifyResult(False, checked, seq, problem, head, anchor[0] if anchor else None)
+
+    @staticmethod
+    def _rows(conn: Connection, up_to: int) -> Iterator[tuple[Any, ...]]:
+        """Raw driver values (no type processing) in seq order, in keyset-paginated batches."""
+        query = text(
+            "SELECT seq, occurred_at, kind, actor, terminal_id, payload, prev_hash, hash, mac "
+            "FROM audit_events WHERE seq > :after AND seq <= :up_to ORDER BY seq LIMIT :n"
+        )
+        after = -1
+        while True:
+            batch = conn.execute(query, {"after": after, "up_to": up_to, "n": _VERIFY_BATCH}).all()
+            if not batch:
+                return
+            yield from batch
+            after = batch[-1][0]
+
+    def key_matches(self, check: str, database_uuid: str) -> bool:
+        return hmac.compare_digest(check, key_check(self._key, database_uuid))
+
+
+def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:
+    """The last event at or before the end of Tokyo day ``day`` (None if the chain is younger).
+
+    Times are monotone along the chain, so this never changes once the day is over: a past
+    day's log reprints with the same head.
+    """
+    _, end = day_bounds_utc(day)
+    row = conn.execute(
+        select(_EVENTS.c.seq, _EVENTS.c.hash, _EVENTS.c.occurred_at)
+        .where(_EVENTS.c.occurred_at < end)
+        .order_by(_EVENTS.c.occurred_at.desc(), _EVENTS.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else ChainHead(row[0], row[1], row[2])
+
+
+def _parse_canonical(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).astimezone(TOKYO)

@@ -1,0 +1,69 @@
+"""Time handling: the API speaks aware Asia/Tokyo datetimes, the database stores UTC.
+
+Local calendar days (a clinic's "today") are Tokyo days; queries turn them into UTC ranges so
+an index on the stored UTC column serves them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import DateTime, TypeDecorator
+
+#: Japan has no DST; zoneinfo still is the honest source (and tzdata ships it on Windows).
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def now_tokyo() -> datetime:
+    return datetime.now(TOKYO)
+
+
+def to_tokyo(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: Madoguchi only accepts timezone-aware datetimes")
+    return value.astimezone(TOKYO)
+
+
+def day_bounds_utc(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a Tokyo calendar day, in UTC."""
+    start = datetime.combine(day, time.min, tzinfo=TOKYO)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def canonical_utc(value: datetime) -> str:
+    """The chain's time representation: UTC, microseconds, 'Z' (engine-independent)."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def years_before(moment: datetime, years: int) -> datetime:
+    """The same wall-clock instant ``years`` calendar years earlier (29 Feb → 28 Feb)."""
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:
+        return moment.replace(year=moment.year - years, day=28)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetime in, aware Asia/Tokyo out; stored as UTC (naive UTC on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store only timezone-aware datetimes")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(TOKYO)

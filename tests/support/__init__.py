@@ -1,0 +1,1 @@
+"""Reusable test support (real services started by the tests themselves)."""
