@@ -740,6 +740,10 @@ class Store:
         documents = [
             {"kind": DocumentKind(d.kind).value, "details": dict(d.details)} for d in new.documents
         ]
+        for name in ("started_at", "finished_at"):
+            value = getattr(new, name)
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput(f"{name}: naive datetime; pass a timezone-aware time")
         with self._write() as (s, conn):
             self._require(s, actor)
             visit = s.get(Visit, new.visit_id)
@@ -893,9 +897,12 @@ class Store:
         with self._engine.connect() as conn:
             return head_as_of_day(conn, day)
 
-    def verify_chain(self) -> VerifyResult:
-        with self._engine.connect() as conn, conn.begin():
+    def verify_chain(self, conn: Connection | None = None) -> VerifyResult:
+        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state)."""
+        if conn is not None:
             return self._chain.verify(conn)
+        with self._engine.connect() as own, own.begin():
+            return self._chain.verify(own)
 
     def record_export(
         self, actor: StaffInfo | None, what: str, path: Path, sha256: str | None = None
