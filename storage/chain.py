@@ -218,7 +218,11 @@ class AuditChain:
     # -- reading ---------------------------------------------------------------------------
 
     def verify(self, conn: Connection) -> VerifyResult:
-        """Walk the chain up to the signed head; name the first missing/altered/forged event."""
+        """Walk the chain and the signed head; name the first missing/altered/forged event.
+
+        Run it in ONE snapshot (SQLite read transaction, PostgreSQL REPEATABLE READ): an event
+        beyond the signed head is then a forgery, not a concurrent append.
+        """
         head_row = conn.execute(
             text("SELECT seq, hash, occurred_at, mac FROM audit_head WHERE id = 1")
         ).first()
@@ -251,67 +255,52 @@ class AuditChain:
         expected_seq: int | None = None
         expected_prev = GENESIS_HASH
         checked = 0
-        last_hash = GENESIS_HASH
-        for row in self._rows(conn, h_seq):
-            seq, raw_time, kind, actor, terminal, payload, prev, stored_hash, stored_mac = row
-            if expected_seq is None:
+        for row in self._rows(conn):
+            seq = row[0]
+            if expected_seq is None:  # the chain starts at 1, or right after the checkpoint
+                expected_seq = anchor[0] + 1 if anchor is not None else 1
                 if seq == 1:
-                    expected_seq = 1
-                elif anchor is not None and seq == anchor[0] + 1:
-                    expected_seq, expected_prev = seq, anchor[1]
-                else:
-                    first = 1 if anchor is None else anchor[0] + 1
-                    return self._broken(
-                        checked, first, f"event missing (first stored event is {seq})", head, anchor
-                    )
+                    expected_seq, expected_prev = 1, GENESIS_HASH
+                elif anchor is not None:
+                    expected_prev = anchor[1]
             if seq != expected_seq:
-                return self._broken(
-                    checked,
-                    expected_seq,
-                    f"event missing (next stored event is {seq})",
-                    head,
-                    anchor,
-                )
+                problem = f"event missing (next stored event is {seq})"
+                return self._broken(checked, expected_seq, problem, head, anchor)
+            if seq > h_seq:
+                problem = "event beyond the signed chain head (forged?)"
+                return self._broken(checked, seq, problem, head, anchor)
             try:
-                body = canonical_event(
-                    seq, _raw_time(raw_time), kind, actor, terminal, payload, prev
-                )
+                problem, expected_prev = self._check(row, expected_prev, anchor)
             except (ValueError, TypeError) as exc:
-                return self._broken(checked, seq, f"stored field malformed ({exc})", head, anchor)
-            digest = hashlib.sha256(body).hexdigest()
-            if digest != stored_hash:
-                return self._broken(
-                    checked, seq, "content does not match its hash (altered)", head, anchor
-                )
-            if prev != expected_prev:
-                return self._broken(
-                    checked, seq, "does not link to the previous event", head, anchor
-                )
-            if not hmac.compare_digest(stored_mac, self._mac(body)):
-                return self._broken(checked, seq, "MAC invalid (forged or altered)", head, anchor)
-            if anchor is not None and seq == anchor[0] and digest != anchor[1]:
-                return self._broken(
-                    checked, seq, "does not match the retention checkpoint", head, anchor
-                )
+                problem = f"stored field malformed ({exc})"
+            if problem is not None:
+                return self._broken(checked, seq, problem, head, anchor)
             checked += 1
-            last_hash = digest
-            expected_prev = digest
             expected_seq = seq + 1
-        if h_seq > 0:
-            last_seq = (expected_seq or 1) - 1
-            if last_seq < h_seq:
-                return self._broken(
-                    checked,
-                    last_seq + 1,
-                    f"event missing (the signed head is {h_seq})",
-                    head,
-                    anchor,
-                )
-            if last_hash != h_hash:
-                return self._broken(
-                    checked, h_seq, "does not match the signed chain head", head, anchor
-                )
+        last_seq = (expected_seq or 1) - 1
+        if last_seq < h_seq:
+            problem = f"event missing (the signed head is {h_seq})"
+            return self._broken(checked, last_seq + 1, problem, head, anchor)
+        if h_seq > 0 and expected_prev != h_hash:
+            return self._broken(checked, h_seq, "does not match the signed head", head, anchor)
         return VerifyResult(True, checked, head=head, anchor_seq=anchor[0] if anchor else None)
+
+    def _check(
+        self, row: Any, expected_prev: str, anchor: tuple[int, str] | None
+    ) -> tuple[str | None, str]:
+        """(problem or None, this event's hash) for one raw row."""
+        seq, raw_time, kind, actor, terminal, payload, prev, stored_hash, stored_mac = row
+        body = canonical_event(seq, _raw_time(raw_time), kind, actor, terminal, payload, prev)
+        digest = hashlib.sha256(body).hexdigest()
+        if digest != stored_hash:
+            return "content does not match its hash (altered)", digest
+        if prev != expected_prev:
+            return "does not link to the previous event", digest
+        if not hmac.compare_digest(stored_mac, self._mac(body)):
+            return "MAC invalid (forged or altered)", digest
+        if anchor is not None and seq == anchor[0] and digest != anchor[1]:
+            return "does not match the retention checkpoint", digest
+        return None, digest
 
     @staticmethod
     def _broken(
@@ -320,15 +309,15 @@ class AuditChain:
         return VerifyResult(False, checked, seq, problem, head, anchor[0] if anchor else None)
 
     @staticmethod
-    def _rows(conn: Connection, up_to: int) -> Iterator[tuple[Any, ...]]:
+    def _rows(conn: Connection) -> Iterator[tuple[Any, ...]]:
         """Raw driver values (no type processing) in seq order, in keyset-paginated batches."""
         query = text(
             "SELECT seq, occurred_at, kind, actor, terminal_id, payload, prev_hash, hash, mac "
-            "FROM audit_events WHERE seq > :after AND seq <= :up_to ORDER BY seq LIMIT :n"
+            "FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :n"
         )
         after = -1
         while True:
-            batch = conn.execute(query, {"after": after, "up_to": up_to, "n": _VERIFY_BATCH}).all()
+            batch = conn.execute(query, {"after": after, "n": _VERIFY_BATCH}).all()
             if not batch:
                 return
             yield from batch

@@ -901,8 +901,11 @@ class Store:
         """Verify the whole chain (on ``conn`` to see that connection's uncommitted state)."""
         if conn is not None:
             return self._chain.verify(conn)
-        with self._engine.connect() as own, own.begin():
-            return self._chain.verify(own)
+        with self._engine.connect() as own:
+            if self.dialect == "postgresql":
+                own.execution_options(isolation_level="REPEATABLE READ")
+            with own.begin():
+                return self._chain.verify(own)
 
     def record_export(
         self, actor: StaffInfo | None, what: str, path: Path, sha256: str | None = None
