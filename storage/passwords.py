@@ -6,14 +6,21 @@ attempt is audited instead, and unknown usernames cost the same time as known on
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from storage.errors import InvalidInput
 
 _HASHER = PasswordHasher()
-#: A real hash to verify against when the username does not exist, so timing does not tell.
-_DUMMY_HASH = _HASHER.hash("madoguchi-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash to verify against when the username does not exist, so timing does not tell."""
+    return _HASHER.hash("madoguchi-timing-equaliser")
+
 
 MIN_LENGTH = 8
 
@@ -41,7 +48,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _HASHER.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -35,7 +35,6 @@ from storage.errors import (
     RetentionRefused,
     WrongChainKey,
 )
-from storage.migrate import MigrationReport, head_revision, migrate, schema_version
 from storage.models import (
     AuditEvent,
     AuditPurgePermit,
@@ -67,6 +66,9 @@ from storage.records import (
     VisitSummary,
 )
 from storage.timeutil import day_bounds_utc, now_tokyo, to_tokyo, years_before
+
+if TYPE_CHECKING:
+    from storage.migrate import MigrationReport
 
 SYSTEM_ACTOR = "system"
 RETENTION_KEY = "retention_years"
@@ -178,7 +180,7 @@ class Store:
         self.database_uuid = database_uuid
         self.terminal_id = terminal_id
         self._clock = clock
-        self.migration: MigrationReport | None = None
+        self.migration: MigrationReport | None = None  # set by open()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -198,6 +200,8 @@ class Store:
         Raises KeyringUnavailable, ChainKeyMissing, WrongChainKey, DatabasePasswordMissing,
         ConfigError or BackupError, each with a message for the operator.
         """
+        from storage.migrate import migrate  # noqa: PLC0415  (Alembic loads only when opening)
+
         engine = engine or make_engine(url)
         report = migrate(engine, backup_dir or data_dir() / "backups")
         meta = cls._read_meta(engine)
@@ -237,6 +241,8 @@ class Store:
     @staticmethod
     def _initialise(engine: Engine, terminal_id: str, clock: Callable[[], datetime] | None) -> bool:
         """Give a new database its UUID, chain key (in the keyring) and first event."""
+        from storage.migrate import head_revision, schema_version  # noqa: PLC0415
+
         with write_connection(engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("LOCK TABLE db_meta IN EXCLUSIVE MODE"))
