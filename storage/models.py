@@ -171,7 +171,7 @@ class Patient(Base):
 
     visits: Mapped[list[Visit]] = relationship(back_populates="patient")
 
-    @validates("chart_number", "name", "kana", "insured_symbol", "insured_number")
+    @validates("chart_number", "name", "kana")
     def _no_number(self, key: str, value: str | None) -> str | None:
         return refuse_individual_number(key, value)
 
