@@ -125,7 +125,13 @@ def _pg_dump(engine: Engine, dest: Path) -> None:
 
 def backup_to(engine: Engine, dest: Path) -> BackupInfo:
     """Write a consistent backup of the live database to ``dest``."""
-    dest = dest.resolve()
+    try:
+        return _backup_to(engine, dest.resolve())
+    except OSError as exc:
+        raise BackupError(f"cannot write the backup {dest}: {exc}") from exc
+
+
+def _backup_to(engine: Engine, dest: Path) -> BackupInfo:
     dest.parent.mkdir(parents=True, exist_ok=True)
     db_file = sqlite_path(engine.url)
     if db_file is not None:

@@ -45,9 +45,12 @@ def sqlite_url(path: Path | str) -> URL:
 
 
 def resolve_url(url: str | URL | None) -> URL:
-    """Parse and normalise a database URL; ``None`` means the embedded default."""
+    """Parse and normalise a database URL; ``None`` means the embedded default, and a plain
+    path (no ``://``) a SQLite file."""
     if url is None:
         return default_url()
+    if isinstance(url, str) and "://" not in url:
+        return sqlite_url(Path(url))
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except ArgumentError as exc:

@@ -34,6 +34,13 @@ def file_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     keyring.set_keyring(previous)
 
 
+#: Decorators for the few tests that concern one engine only (they override ``engine_kind``).
+SQLITE_ONLY = pytest.mark.parametrize("engine_kind", ["sqlite"])
+POSTGRES_ONLY = pytest.mark.parametrize(
+    "engine_kind", [pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine_kind(request: pytest.FixtureRequest) -> str:
     return request.param

@@ -19,7 +19,7 @@ from storage.engine import write_connection
 from storage.records import StaffInfo
 from storage.secrets import load_chain_key
 from storage.store import Store
-from tests.db.conftest import run_main
+from tests.db.conftest import SQLITE_ONLY, run_main
 
 COLUMNS = (
     "seq",
@@ -142,9 +142,8 @@ def test_every_character_of_one_event(chain_store: Store) -> None:
                 assert broken_at(chain_store, conn) == seq, (col, variant)
 
 
+@SQLITE_ONLY  # PostgreSQL refuses invalid UTF-8 in a text column outright
 def test_raw_bytes_of_a_sqlite_payload(chain_store: Store) -> None:
-    if chain_store.dialect != "sqlite":
-        pytest.skip("PostgreSQL refuses invalid UTF-8 in text columns outright")
     with attacker(chain_store) as conn:
         payload = raw_row(conn, 2)["payload"]
     data = str(payload).encode()
