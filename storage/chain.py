@@ -1,14 +1,17 @@
 """The audit chain: append-only events linked by SHA-256 and authenticated by HMAC-SHA256.
 
-Each event's canonical form is a JSON array of EVERY stored field but the hash and MAC
-(format version, seq, UTC time, kind, actor, terminal, payload text, previous hash). JSON arrays
-of strings/ints/null are injective, so any change to any field changes the hash, and without
-the key (kept in the OS keyring) nobody can produce a matching MAC. A signed head row catches a
-truncated tail; signed checkpoints let the chain start after a retention purge.
+Canonical form of an event (format 1): netstring-style fields ``len:value,`` of EVERY stored
+field but the hash and MAC, in this order: format version, seq, UTC time
+(``YYYY-MM-DD HH:MM:SS.ffffff``, exactly SQLite's stored text), kind, actor, terminal,
+payload text, previous hash (hex); a NULL is ``~,``. Length prefixes make the encoding
+injective, so changing any field changes the hash; without the key (OS keyring) nobody can
+make a matching MAC. ``hash`` = SHA-256 of the canonical bytes, ``mac`` = HMAC-SHA256(key,
+canonical bytes), both stored as 32 raw bytes. A signed head row catches a truncated tail;
+signed checkpoints let the chain start after a retention purge.
 
-Serialisation of appends is done by the database, not Python: SQLite ``BEGIN IMMEDIATE`` and
-PostgreSQL ``SELECT … FOR UPDATE`` on the head row; unique ``seq``/``prev_hash`` and an insert
-trigger make a fork or a gap impossible even for a writer that skips the lock.
+Appends are serialised by the database, not Python: SQLite ``BEGIN IMMEDIATE``, PostgreSQL
+``SELECT … FOR UPDATE`` on the head row. Unique ``seq``/``prev_hash`` and an insert trigger make
+a fork or a gap impossible even for a writer that skips the lock.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,12 +30,13 @@ from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import TOKYO, canonical_utc, day_bounds_utc, now_tokyo
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = "1"
 _EVENTS = AuditEvent.__table__
 _HEAD = AuditHead.__table__
 _CHECKPOINTS = AuditCheckpoint.__table__
-_SQLITE_TS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
 _VERIFY_BATCH = 20_000
+_MALFORMED = (ValueError, TypeError, AttributeError)
+_sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class ChainHead:
     """A position in the chain: what the daily log prints so paper and database can be compared."""
 
     seq: int
+    #: SHA-256 of the event, hex.
     hash: str
     occurred_at: datetime | None
 
@@ -77,26 +81,35 @@ def canonical_event(  # noqa: PLR0917  (the field order IS the format)
     actor: str | None,
     terminal_id: str | None,
     payload_text: str,
-    prev_hash: str,
+    prev_hash: bytes,
 ) -> bytes:
-    fields = [FORMAT_VERSION, seq, time_utc, kind, actor, terminal_id, payload_text, prev_hash]
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Format 1 (see the module docstring); written out flat because verify runs it 1M times."""
+    s = str(seq)
+    p = prev_hash.hex()
+    a = "~" if actor is None else f"{len(actor)}:{actor}"
+    t = "~" if terminal_id is None else f"{len(terminal_id)}:{terminal_id}"
+    return (
+        f"1:{FORMAT_VERSION},{len(s)}:{s},{len(time_utc)}:{time_utc},{len(kind)}:{kind},{a},{t},"
+        f"{len(payload_text)}:{payload_text},{len(p)}:{p},"
+    ).encode()
 
 
-def _head_message(seq: int, hash_: str, time_utc: str | None) -> bytes:
-    return json.dumps(["head", FORMAT_VERSION, seq, hash_, time_utc]).encode()
+def _head_message(seq: int, hash_: bytes, time_utc: str | None) -> bytes:
+    return json.dumps(["head", FORMAT_VERSION, seq, hash_.hex(), time_utc]).encode()
 
 
-def _checkpoint_message(seq: int, hash_: str, time_utc: str) -> bytes:
-    return json.dumps(["checkpoint", FORMAT_VERSION, seq, hash_, time_utc]).encode()
+def _checkpoint_message(seq: int, hash_: bytes, time_utc: str) -> bytes:
+    return json.dumps(["checkpoint", FORMAT_VERSION, seq, hash_.hex(), time_utc]).encode()
 
 
 def _raw_time(value: Any) -> str:
-    """Canonical UTC text from a raw driver value, strict so that no byte change goes unseen."""
-    if isinstance(value, str):
-        if not _SQLITE_TS.fullmatch(value):
-            raise ValueError(f"malformed stored time {value!r}")
-        return f"{value[:10]}T{value[11:]}Z"
+    """Canonical time text from a raw driver value.
+
+    SQLite returns the stored text, which IS the canonical form (any changed byte changes the
+    hash); PostgreSQL returns an aware datetime, formatted the same way.
+    """
+    if type(value) is str:
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
@@ -104,18 +117,31 @@ def _raw_time(value: Any) -> str:
     raise ValueError(f"stored time of unexpected type {type(value).__name__}")
 
 
+def _bytes(value: Any) -> bytes:
+    """Raw bytes of a stored hash (drivers return bytes or memoryview; anything else is wrong)."""
+    if isinstance(value, bytes | memoryview):
+        return bytes(value)
+    raise TypeError(f"stored hash of type {type(value).__name__}")
+
+
 class AuditChain:
     """Appends to and verifies the chain of one database, with that database's key."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per message: no re-keying
 
-    def _mac(self, message: bytes) -> str:
-        return hmac.digest(self._key, message, "sha256").hex()
+    def _mac(self, message: bytes) -> bytes:
+        h = self._keyed.copy()
+        h.update(message)
+        return h.digest()
+
+    def key_matches(self, check: str, database_uuid: str) -> bool:
+        return hmac.compare_digest(check, key_check(self._key, database_uuid))
 
     # -- writing ---------------------------------------------------------------------------
 
-    def lock(self, conn: Connection) -> tuple[int, str, datetime | None, datetime]:
+    def lock(self, conn: Connection) -> tuple[int, bytes, datetime | None, datetime]:
         """Take (or confirm) the chain's write lock; return head seq, hash, time and 'now'.
 
         On PostgreSQL 'now' is the server clock, one time source for all terminals (SEC-06 ③).
@@ -126,7 +152,7 @@ class AuditChain:
             cols.append(func.clock_timestamp())
         row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).one()
         now = row[3].astimezone(TOKYO) if postgres else now_tokyo()
-        return row[0], row[1], row[2], now
+        return row[0], bytes(row[1]), row[2], now
 
     def init_head(self, conn: Connection) -> None:
         """Create the signed empty head (a new database, before its first event)."""
@@ -173,7 +199,7 @@ class AuditChain:
             body = canonical_event(
                 seq, time_utc, ev.kind, ev.actor, ev.terminal_id, payload_text, prev
             )
-            digest = hashlib.sha256(body).hexdigest()
+            digest = hashlib.sha256(body).digest()
             rows.append(
                 {
                     "seq": seq,
@@ -189,7 +215,7 @@ class AuditChain:
             )
             prev = digest
         if not rows:
-            return ChainHead(seq, prev, head_time)
+            return ChainHead(seq, prev.hex(), head_time)
         conn.execute(insert(_EVENTS), rows)
         conn.execute(
             update(_HEAD)
@@ -201,9 +227,9 @@ class AuditChain:
                 mac=self._mac(_head_message(seq, prev, time_utc)),
             )
         )
-        return ChainHead(seq, prev, moment.astimezone(TOKYO))
+        return ChainHead(seq, prev.hex(), moment.astimezone(TOKYO))
 
-    def checkpoint(self, conn: Connection, seq: int, hash_: str, time: datetime) -> None:
+    def checkpoint(self, conn: Connection, seq: int, hash_: bytes, time: datetime) -> None:
         """Leave a signed anchor at ``seq`` (before a purge deletes it and everything older)."""
         conn.execute(
             insert(_CHECKPOINTS).values(
@@ -215,7 +241,7 @@ class AuditChain:
             )
         )
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- verifying ---------------------------------------------------------------------------
 
     def verify(self, conn: Connection) -> VerifyResult:
         """Walk the chain and the signed head; name the first missing/altered/forged event.
@@ -228,27 +254,31 @@ class AuditChain:
         ).first()
         if head_row is None:
             return VerifyResult(False, 0, 1, "the chain head record is missing")
-        h_seq, h_hash, h_time_raw, h_mac = head_row
+        h_seq = head_row[0]
         try:
-            h_time = None if h_time_raw is None else _raw_time(h_time_raw)
-        except ValueError as exc:
-            return VerifyResult(False, 0, h_seq, f"chain head record altered ({exc})")
-        if not hmac.compare_digest(h_mac, self._mac(_head_message(h_seq, h_hash, h_time))):
+            h_hash, h_mac = _bytes(head_row[1]), _bytes(head_row[3])
+            h_time = None if head_row[2] is None else _raw_time(head_row[2])
+            head_ok = hmac.compare_digest(h_mac, self._mac(_head_message(h_seq, h_hash, h_time)))
+        except _MALFORMED:
+            head_ok = False
+        if not head_ok:
             return VerifyResult(False, 0, h_seq, "chain head record altered (MAC mismatch)")
-        head = ChainHead(h_seq, h_hash, _parse_canonical(h_time))
+        head = ChainHead(h_seq, h_hash.hex(), _parse_canonical(h_time))
 
-        anchor: tuple[int, str] | None = None
-        for cp_seq, cp_hash, cp_time_raw, cp_mac in conn.execute(
+        anchor: tuple[int, bytes] | None = None
+        for cp_seq, cp_raw_hash, cp_time, cp_mac in conn.execute(
             text(
                 "SELECT up_to_seq, up_to_hash, up_to_time, mac "
                 "FROM audit_checkpoints ORDER BY up_to_seq"
             )
         ):
             try:
-                msg = _checkpoint_message(cp_seq, cp_hash, _raw_time(cp_time_raw))
-            except ValueError:
-                msg = b""
-            if not hmac.compare_digest(cp_mac, self._mac(msg)):
+                cp_hash = _bytes(cp_raw_hash)
+                msg = _checkpoint_message(cp_seq, cp_hash, _raw_time(cp_time))
+                cp_ok = hmac.compare_digest(_bytes(cp_mac), self._mac(msg))
+            except _MALFORMED:
+                cp_ok = False
+            if not cp_ok:
                 return VerifyResult(False, 0, cp_seq, "retention checkpoint altered or forged")
             anchor = (cp_seq, cp_hash)
 
@@ -271,7 +301,7 @@ class AuditChain:
                 return self._broken(checked, seq, problem, head, anchor)
             try:
                 problem, expected_prev = self._check(row, expected_prev, anchor)
-            except (ValueError, TypeError) as exc:
+            except _MALFORMED as exc:
                 problem = f"stored field malformed ({exc})"
             if problem is not None:
                 return self._broken(checked, seq, problem, head, anchor)
@@ -286,17 +316,23 @@ class AuditChain:
         return VerifyResult(True, checked, head=head, anchor_seq=anchor[0] if anchor else None)
 
     def _check(
-        self, row: Any, expected_prev: str, anchor: tuple[int, str] | None
-    ) -> tuple[str | None, str]:
-        """(problem or None, this event's hash) for one raw row."""
+        self, row: Any, expected_prev: bytes, anchor: tuple[int, bytes] | None
+    ) -> tuple[str | None, bytes]:
+        """(problem or None, this event's hash) for one raw row (hot loop: kept lean)."""
         seq, raw_time, kind, actor, terminal, payload, prev, stored_hash, stored_mac = row
-        body = canonical_event(seq, _raw_time(raw_time), kind, actor, terminal, payload, prev)
-        digest = hashlib.sha256(body).hexdigest()
+        if type(prev) is not bytes:
+            prev = _bytes(prev)
+        if type(raw_time) is not str:
+            raw_time = _raw_time(raw_time)
+        body = canonical_event(seq, raw_time, kind, actor, terminal, payload, prev)
+        digest = _sha256(body).digest()
         if digest != stored_hash:
             return "content does not match its hash (altered)", digest
         if prev != expected_prev:
             return "does not link to the previous event", digest
-        if not hmac.compare_digest(stored_mac, self._mac(body)):
+        mac = self._keyed.copy()
+        mac.update(body)
+        if not hmac.compare_digest(mac.digest(), _bytes(stored_mac)):
             return "MAC invalid (forged or altered)", digest
         if anchor is not None and seq == anchor[0] and digest != anchor[1]:
             return "does not match the retention checkpoint", digest
@@ -304,27 +340,30 @@ class AuditChain:
 
     @staticmethod
     def _broken(
-        checked: int, seq: int, problem: str, head: ChainHead, anchor: tuple[int, str] | None
+        checked: int, seq: int, problem: str, head: ChainHead, anchor: tuple[int, bytes] | None
     ) -> VerifyResult:
         return VerifyResult(False, checked, seq, problem, head, anchor[0] if anchor else None)
 
     @staticmethod
     def _rows(conn: Connection) -> Iterator[tuple[Any, ...]]:
-        """Raw driver values (no type processing) in seq order, in keyset-paginated batches."""
-        query = text(
-            "SELECT seq, occurred_at, kind, actor, terminal_id, payload, prev_hash, hash, mac "
-            "FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :n"
-        )
-        after = -1
-        while True:
-            batch = conn.execute(query, {"after": after, "n": _VERIFY_BATCH}).all()
-            if not batch:
-                return
-            yield from batch
-            after = batch[-1][0]
+        """Raw driver tuples in seq order, streamed (SQLite cursor; PostgreSQL server cursor).
 
-    def key_matches(self, check: str, database_uuid: str) -> bool:
-        return hmac.compare_digest(check, key_check(self._key, database_uuid))
+        The DBAPI cursor runs inside the caller's transaction (same connection, same snapshot)
+        and skips SQLAlchemy's row objects: verify reads a million rows.
+        """
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        postgres = conn.dialect.name == "postgresql"
+        cursor = dbapi.cursor(name="madoguchi_verify") if postgres else dbapi.cursor()
+        try:
+            cursor.execute(
+                "SELECT seq, occurred_at, kind, actor, terminal_id, payload, prev_hash, hash, mac "
+                "FROM audit_events ORDER BY seq"
+            )
+            while batch := cursor.fetchmany(_VERIFY_BATCH):
+                yield from batch
+        finally:
+            cursor.close()
 
 
 def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:
@@ -340,10 +379,10 @@ def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:
         .order_by(_EVENTS.c.occurred_at.desc(), _EVENTS.c.seq.desc())
         .limit(1)
     ).first()
-    return None if row is None else ChainHead(row[0], row[1], row[2])
+    return None if row is None else ChainHead(row[0], bytes(row[1]).hex(), row[2])
 
 
 def _parse_canonical(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).astimezone(TOKYO)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(TOKYO)

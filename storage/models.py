@@ -49,8 +49,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-#: The hash value before the first event (and the width of every hash column).
-GENESIS_HASH = "0" * 64
+#: The "previous hash" of the first event. Hashes and MACs are stored as 32 raw bytes (half the
+#: size of hex, and compared without conversion); the API shows them as hex.
+GENESIS_HASH = bytes(32)
+HASH_BYTES = 32
 
 
 class StaffRole(StrEnum):
@@ -267,9 +269,10 @@ class AuditEvent(Base):
     terminal_id: Mapped[str | None] = mapped_column(String(128))
     #: Canonical JSON text, hashed byte for byte (TEXT, not JSON/JSONB, so nothing re-formats it).
     payload: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
-    mac: Mapped[str] = mapped_column(String(64))
+    #: Unique: two events can never extend the same predecessor (no fork).
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES), unique=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
+    mac: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
 
 
 class AuditHead(Base):
@@ -280,9 +283,9 @@ class AuditHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
-    hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
     occurred_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
 
 
 class AuditCheckpoint(Base):
@@ -292,10 +295,10 @@ class AuditCheckpoint(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     up_to_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    up_to_hash: Mapped[str] = mapped_column(String(64))
+    up_to_hash: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
     up_to_time: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
 
 
 class AuditPurgePermit(Base):

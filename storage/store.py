@@ -993,7 +993,7 @@ class Store:
                     "cutoff": cutoff.isoformat(),
                     "deleted": deleted,
                     "anchor_seq": limit,
-                    "anchor_hash": anchor[0],
+                    "anchor_hash": bytes(anchor[0]).hex(),
                 },
             )
             return PurgeReport(cutoff, deleted, limit)

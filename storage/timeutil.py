@@ -34,9 +34,8 @@ def day_bounds_utc(day: date) -> tuple[datetime, datetime]:
 
 
 def canonical_utc(value: datetime) -> str:
-    """The chain's time representation: UTC, microseconds, 'Z' (engine-independent)."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The chain's time text: UTC to the microsecond, in exactly the form SQLite stores it."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def years_before(moment: datetime, years: int) -> datetime:

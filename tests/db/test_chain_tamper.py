@@ -82,6 +82,10 @@ def flip(value: str, i: int) -> str:
     return value[:i] + repl + value[i + 1 :]
 
 
+def flip_bit(value: bytes, i: int) -> bytes:
+    return value[:i] + bytes([value[i] ^ 0x01]) + value[i + 1 :]
+
+
 def mutations(row: dict[str, object]) -> Iterator[tuple[str, object]]:
     """One change per field: a different char/digit, NULL ↔ value, a shifted time or seq."""
     for col in COLUMNS:
@@ -92,6 +96,8 @@ def mutations(row: dict[str, object]) -> Iterator[tuple[str, object]]:
             yield col, value + timedelta(microseconds=1)
         elif value is None:
             yield col, "x"
+        elif isinstance(value, bytes | memoryview):
+            yield col, flip_bit(bytes(value), len(value) // 2)
         else:
             assert isinstance(value, str)
             yield col, flip(value, len(value) // 2)
@@ -133,6 +139,13 @@ def test_every_character_of_one_event(chain_store: Store) -> None:
                 value + timedelta(days=31),
                 value.astimezone(UTC) + timedelta(hours=1),
             ]
+        elif isinstance(value, bytes | memoryview):  # hashes: every bit of every byte
+            raw = bytes(value)
+            variants = [
+                raw[:i] + bytes([raw[i] ^ (1 << b)]) + raw[i + 1 :]
+                for i in range(len(raw))
+                for b in range(8)
+            ]
         else:
             assert isinstance(value, str)
             variants = [flip(value, i) for i in range(len(value))]
@@ -148,7 +161,7 @@ def test_raw_bytes_of_a_sqlite_payload(chain_store: Store) -> None:
         payload = raw_row(conn, 2)["payload"]
     data = str(payload).encode()
     for i in range(len(data)):
-        tampered = data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :]
+        tampered = flip_bit(data, i)
         with attacker(chain_store) as conn:
             update(conn, 2, "payload", tampered)  # stored as a BLOB or other text
             assert broken_at(chain_store, conn) == 2, i
@@ -163,7 +176,9 @@ def test_deleted_inserted_and_truncated_events(chain_store: Store) -> None:
             assert broken_at(chain_store, conn) == seq
     with attacker(chain_store) as conn:
         row = raw_row(conn, head.seq)
-        forged = dict(row, seq=head.seq + 1, prev_hash=row["hash"], hash="f" * 64, mac="e" * 64)
+        forged = dict(
+            row, seq=head.seq + 1, prev_hash=row["hash"], hash=b"\xff" * 32, mac=b"\xee" * 32
+        )
         conn.execute(
             text(
                 f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES "

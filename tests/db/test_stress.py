@@ -45,7 +45,8 @@ def acks(lines: list[str]) -> list[tuple[int, str]]:
 
 def stored_hashes(store: Store) -> dict[int, str]:
     with store.engine.connect() as conn:
-        return dict(conn.execute(text("SELECT seq, hash FROM audit_events")).all())  # type: ignore[arg-type]
+        rows = conn.execute(text("SELECT seq, hash FROM audit_events")).all()
+    return {seq: bytes(digest).hex() for seq, digest in rows}
 
 
 @pytest.mark.slow

@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (trigger SQL interpolates only the constant GENESIS hash)
 """Initial schema: identity, settings, staff, patients, visits, terminal results, verifications,
 the audit chain and its append-only/linking triggers.
 
@@ -19,16 +18,16 @@ depends_on = None
 
 TS = sa.DateTime(timezone=True)
 ENUM = sa.String(64)
-GENESIS = "0" * 64
+HASH = sa.LargeBinary(32)
 
 SQLITE_TRIGGERS = [
     """CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
     """CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
-    f"""CREATE TRIGGER audit_events_link BEFORE INSERT ON audit_events
+    """CREATE TRIGGER audit_events_link BEFORE INSERT ON audit_events
     WHEN NOT (
-      (NEW.seq = 1 AND NEW.prev_hash = '{GENESIS}' AND NOT EXISTS (SELECT 1 FROM audit_events))
+      (NEW.seq = 1 AND NEW.prev_hash = zeroblob(32) AND NOT EXISTS (SELECT 1 FROM audit_events))
       OR EXISTS (SELECT 1 FROM audit_events e
                  WHERE e.seq = NEW.seq - 1 AND e.hash = NEW.prev_hash
                    AND e.seq = (SELECT MAX(seq) FROM audit_events))
@@ -45,12 +44,12 @@ POSTGRES_TRIGGERS = [
     FOR EACH ROW EXECUTE FUNCTION madoguchi_audit_append_only()""",
     """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION madoguchi_audit_append_only()""",
-    f"""CREATE FUNCTION madoguchi_audit_link() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE last_seq bigint; last_hash text;
+    """CREATE FUNCTION madoguchi_audit_link() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE last_seq bigint; last_hash bytea;
     BEGIN
       SELECT seq, hash INTO last_seq, last_hash FROM audit_events ORDER BY seq DESC LIMIT 1;
       IF last_seq IS NULL THEN
-        IF NEW.seq = 1 AND NEW.prev_hash = '{GENESIS}' THEN RETURN NEW; END IF;
+        IF NEW.seq = 1 AND NEW.prev_hash = decode(repeat('00', 32), 'hex') THEN RETURN NEW; END IF;
       ELSIF NEW.seq = last_seq + 1 AND NEW.prev_hash = last_hash THEN
         RETURN NEW;
       END IF;
@@ -183,20 +182,19 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(128)),
         sa.Column("terminal_id", sa.String(128)),
         sa.Column("payload", sa.Text, nullable=False),
-        sa.Column("prev_hash", sa.String(64), nullable=False),
-        sa.Column("hash", sa.String(64), nullable=False),
-        sa.Column("mac", sa.String(64), nullable=False),
+        sa.Column("prev_hash", HASH, nullable=False),
+        sa.Column("hash", HASH, nullable=False),
+        sa.Column("mac", HASH, nullable=False),
         sa.UniqueConstraint("prev_hash"),
-        sa.UniqueConstraint("hash"),
     )
     op.create_index("ix_audit_events_time", "audit_events", ["occurred_at", "seq"])
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("hash", HASH, nullable=False),
         sa.Column("occurred_at", TS),
-        sa.Column("mac", sa.String(64), nullable=False),
+        sa.Column("mac", HASH, nullable=False),
         sa.CheckConstraint("id = 1", name="single_row"),
     )
     triggers = SQLITE_TRIGGERS if op.get_bind().dialect.name == "sqlite" else POSTGRES_TRIGGERS

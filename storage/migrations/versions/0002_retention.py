@@ -64,10 +64,10 @@ def upgrade() -> None:
         "audit_checkpoints",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("up_to_seq", sa.BigInteger, nullable=False),
-        sa.Column("up_to_hash", sa.String(64), nullable=False),
+        sa.Column("up_to_hash", sa.LargeBinary(32), nullable=False),
         sa.Column("up_to_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("mac", sa.String(64), nullable=False),
+        sa.Column("mac", sa.LargeBinary(32), nullable=False),
         sa.UniqueConstraint("up_to_seq"),
     )
     op.create_table(
