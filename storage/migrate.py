@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from storage.backup import backup_database
 from storage.engine import WRITE_LOCK
@@ -51,23 +52,30 @@ def is_empty(engine: Engine) -> bool:
     return not inspect(engine).get_table_names()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade in one transaction holding the write lock (other terminals wait, not fail)."""
+#: pg_advisory_xact_lock key for schema changes ("MDGC" in ASCII).
+_PG_MIGRATION_LOCK = 0x4D444743
+
+
+def _run(engine: Engine, action: Callable[[Config], None]) -> None:
+    """Run an Alembic command in ONE transaction holding the database's lock, so terminals that
+    start together migrate one after the other (the later one finds the schema current)."""
     cfg = _config()
     with engine.connect() as conn:
         conn.execution_options(**{WRITE_LOCK: True})
+        conn.begin()
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        action(cfg)
         conn.commit()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    cfg = _config()
-    with engine.connect() as conn:
-        conn.execution_options(**{WRITE_LOCK: True})
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-        conn.commit()
+    _run(engine, lambda cfg: command.downgrade(cfg, revision))
 
 
 def migrate(engine: Engine, backup_dir: Path) -> MigrationReport:

@@ -18,7 +18,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
     Enum,
     ForeignKey,
     Index,
@@ -38,7 +37,7 @@ from policies.model import (
     VerificationPath,
 )
 from storage.pii import refuse_in_strings, refuse_individual_number
-from storage.timeutil import UtcDateTime
+from storage.timeutil import LocalDate, UtcDateTime
 
 #: Stable constraint names so Alembic migrations stay portable between SQLite and PostgreSQL.
 NAMING = {
@@ -161,7 +160,7 @@ class Patient(Base):
     chart_number: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     kana: Mapped[str] = mapped_column(String(200), index=True)
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(LocalDate)
     sex: Mapped[Sex] = mapped_column(_enum(Sex), default=Sex.UNKNOWN)
     #: Last known 保険者番号 and 被保険者 記号・番号・枝番 (from the terminal or a document).
     insurer_number: Mapped[str | None] = mapped_column(String(8))
@@ -188,7 +187,7 @@ class Visit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     #: The clinic's calendar day (Asia/Tokyo) the visit belongs to.
-    local_date: Mapped[date] = mapped_column(Date)
+    local_date: Mapped[date] = mapped_column(LocalDate)
     kind: Mapped[VisitKind] = mapped_column(_enum(VisitKind))
     terminal_id: Mapped[str] = mapped_column(String(128))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))

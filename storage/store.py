@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,6 +121,38 @@ class AuditKind:
     CHAIN_KEY_IMPORTED = "chain_key_imported"
 
 
+_V = Visit.__table__
+_P = Patient.__table__
+_A = VerificationAttempt.__table__
+_A_LATEST = VerificationAttempt.__table__.alias("latest")
+#: Column order = the record dataclasses' field order (rows are sliced straight into them).
+_VISIT_COLS = [_V.c[f] for f in VisitRecord.__dataclass_fields__]
+_PATIENT_COLS = [_P.c[f] for f in PatientRecord.__dataclass_fields__]
+#: JSON columns come back as raw text here and are parsed through small caches (hot path).
+_ATTEMPT_COLS = [
+    type_coerce(_A.c[f], Text) if f in ("documents", "rule_ids") else _A.c[f]
+    for f in VerificationRecord.__dataclass_fields__
+]
+#: Visit + patient + latest attempt (an index seek on (visit_id, id)), built once.
+_SUMMARY_BASE = (
+    select(*_VISIT_COLS, *_PATIENT_COLS, *_ATTEMPT_COLS)
+    .join_from(_V, _P, _P.c.id == _V.c.patient_id)
+    .outerjoin(
+        _A,
+        _A.c.id
+        == select(func.max(_A_LATEST.c.id))
+        .where(_A_LATEST.c.visit_id == _V.c.id)
+        .scalar_subquery(),
+    )
+)
+_DAY_QUERY = _SUMMARY_BASE.where(_V.c.local_date == bindparam("day")).order_by(_V.c.id)
+_HISTORY_QUERY = (
+    _SUMMARY_BASE.where(_V.c.patient_id == bindparam("patient_id"))
+    .order_by(_V.c.local_date.desc(), _V.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def _staff_info(row: Staff) -> StaffInfo:
     return StaffInfo(
         row.id, row.username, row.display_name, row.role, row.active, row.must_change_password
@@ -139,8 +186,28 @@ def _visit(row: Visit) -> VisitRecord:
     )
 
 
-def _documents(raw: list[dict[str, Any]]) -> tuple[DocumentSeen, ...]:
-    return tuple(DocumentSeen(DocumentKind(d["kind"]), dict(d.get("details", {}))) for d in raw)
+def _documents(raw: list[dict[str, Any]] | str) -> tuple[DocumentSeen, ...]:
+    if isinstance(raw, str):
+        return _documents_from_text(raw)
+    return tuple(
+        DocumentSeen(DocumentKind(d["kind"]), MappingProxyType(dict(d.get("details", {}))))
+        for d in raw
+    )
+
+
+@lru_cache(maxsize=4096)
+def _documents_from_text(raw: str) -> tuple[DocumentSeen, ...]:
+    """Most visits repeat a few document patterns; parsed once, shared read-only."""
+    return _documents(json.loads(raw))
+
+
+def _rule_ids(raw: list[str] | str) -> tuple[str, ...]:
+    return _rule_ids_from_text(raw) if isinstance(raw, str) else tuple(raw)
+
+
+@lru_cache(maxsize=4096)
+def _rule_ids_from_text(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw))
 
 
 def _verification(row: VerificationAttempt) -> VerificationRecord:
@@ -345,6 +412,7 @@ class Store:
     def create_first_admin(self, username: str, display_name: str, password: str) -> StaffInfo:
         """The only account creation without an acting admin: allowed while there is no staff."""
         check_policy(password)
+        hashed = hash_password(password)  # slow on purpose: outside the write lock
         with self._write() as (s, conn):
             if s.scalar(select(func.count()).select_from(Staff)):
                 raise PermissionDenied(
@@ -355,7 +423,7 @@ class Store:
                 username=username,
                 display_name=display_name,
                 role=StaffRole.ADMIN,
-                password=password,
+                password_hash=hashed,
                 must_change=False,
             )
             self._append(
@@ -373,7 +441,7 @@ class Store:
         username: str,
         display_name: str,
         role: StaffRole,
-        password: str,
+        password_hash: str,
         must_change: bool,
     ) -> Staff:
         if s.scalar(select(Staff.id).where(Staff.username == username)) is not None:
@@ -383,7 +451,7 @@ class Store:
             username=username,
             display_name=display_name,
             role=role,
-            password_hash=hash_password(password),
+            password_hash=password_hash,
             active=True,
             must_change_password=must_change,
             created_at=now,
@@ -403,6 +471,7 @@ class Store:
     ) -> StaffInfo:
         """Admin only. The initial password must be changed at first login (SEC-05)."""
         check_policy(initial_password)
+        hashed = hash_password(initial_password)
         with self._write() as (s, conn):
             self._require(s, actor, admin=True)
             row = self._new_staff(
@@ -410,7 +479,7 @@ class Store:
                 username=username,
                 display_name=display_name,
                 role=StaffRole(role),
-                password=initial_password,
+                password_hash=hashed,
                 must_change=True,
             )
             self._append(
@@ -422,10 +491,18 @@ class Store:
             return _staff_info(row)
 
     def authenticate(self, username: str, password: str) -> StaffInfo | None:
-        """Check a login; audited either way. Never locks an account (see storage.passwords)."""
+        """Check a login; audited either way. Never locks an account (see storage.passwords).
+
+        The slow Argon2 check runs BEFORE the write lock is taken, so a login never holds up
+        other terminals' writes.
+        """
+        with self._read() as s:
+            stored = s.scalar(select(Staff.password_hash).where(Staff.username == username))
+        ok = verify_password(stored, password)
+        rehash = hash_password(password) if ok and stored and needs_rehash(stored) else None
         with self._write() as (s, conn):
             row = s.scalar(select(Staff).where(Staff.username == username))
-            ok = verify_password(row.password_hash if row else None, password)
+            ok = ok and row is not None and row.password_hash == stored
             if row is None or not ok or not row.active:
                 reason = (
                     "unknown_user" if row is None else ("wrong_password" if not ok else "inactive")
@@ -437,8 +514,8 @@ class Store:
                     {"username": username[:64], "reason": reason},
                 )
                 return None
-            if needs_rehash(row.password_hash):
-                row.password_hash = hash_password(password)
+            if rehash is not None:
+                row.password_hash = rehash
             self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
             return _staff_info(row)
 
@@ -455,15 +532,21 @@ class Store:
     ) -> None:
         """Own password: needs the current one. Another's: admin reset, changed at next login."""
         check_policy(new_password)
+        own = username == actor.username
+        if own:  # the slow checks run before the write lock
+            with self._read() as s:
+                stored = s.scalar(select(Staff.password_hash).where(Staff.id == actor.id))
+            if not verify_password(stored, current_password or ""):
+                raise PermissionDenied("the current password is wrong")
+        hashed = hash_password(new_password)
         with self._write() as (s, conn):
-            me = self._require(s, actor, admin=username != actor.username)
+            self._require(s, actor, admin=not own)
             row = s.scalar(select(Staff).where(Staff.username == username))
             if row is None:
                 raise NotFound(f"no staff account {username!r}")
-            own = row.id == me.id
-            if own and not verify_password(row.password_hash, current_password or ""):
-                raise PermissionDenied("the current password is wrong")
-            row.password_hash = hash_password(new_password)
+            if own and row.password_hash != stored:
+                raise PermissionDenied("the password was changed meanwhile; try again")
+            row.password_hash = hashed
             row.must_change_password = not own
             row.updated_at = self._now()
             self._append(
@@ -798,50 +881,37 @@ class Store:
 
     # -- queries ---------------------------------------------------------------------------
 
-    def _summaries(self, s: Session, visits: list[Visit]) -> list[VisitSummary]:
-        if not visits:
-            return []
-        ids = [v.id for v in visits]
-        latest_ids = (
-            select(func.max(VerificationAttempt.id))
-            .where(VerificationAttempt.visit_id.in_(ids))
-            .group_by(VerificationAttempt.visit_id)
-        )
-        latest = {
-            r.visit_id: _verification(r)
-            for r in s.scalars(
-                select(VerificationAttempt).where(VerificationAttempt.id.in_(latest_ids))
+    def _summaries(self, query: Any, params: dict[str, Any]) -> list[VisitSummary]:
+        """Visits with patient and latest verification from one prepared Core query (the desk's
+        hot path: no ORM objects, no statement building per call)."""
+        nv, np_ = len(_VISIT_COLS), len(_PATIENT_COLS)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query, params).all()
+        out = []
+        for r in rows:
+            a = r[nv + np_ :]
+            attempt = None
+            if a[0] is not None:
+                attempt = VerificationRecord(
+                    *a[:5],
+                    _documents(a[5]),
+                    _rule_ids(a[6]),
+                    *a[7:],  # type: ignore[arg-type]
+                )
+            out.append(
+                VisitSummary(VisitRecord(*r[:nv]), PatientRecord(*r[nv : nv + np_]), attempt)
             )
-        }
-        patient_ids = {v.patient_id for v in visits}
-        patients = {
-            p.id: _patient(p) for p in s.scalars(select(Patient).where(Patient.id.in_(patient_ids)))
-        }
-        return [VisitSummary(_visit(v), patients[v.patient_id], latest.get(v.id)) for v in visits]
+        return out
 
     def visits_on(self, day: date | None = None) -> list[VisitSummary]:
         """A Tokyo day's visits (default today) in order, each with its latest verification."""
-        day = day or to_tokyo(self._now()).date()
-        with self._read() as s:
-            visits = list(
-                s.scalars(select(Visit).where(Visit.local_date == day).order_by(Visit.id))
-            )
-            return self._summaries(s, visits)
+        return self._summaries(_DAY_QUERY, {"day": day or to_tokyo(self._now()).date()})
 
     def patient_history(
         self, patient_id: int, *, limit: int = 100, actor: StaffInfo | None = None
     ) -> list[VisitSummary]:
         """Newest visits first. With ``actor`` the access is audited (SEC-06: who saw what)."""
-        with self._read() as s:
-            visits = list(
-                s.scalars(
-                    select(Visit)
-                    .where(Visit.patient_id == patient_id)
-                    .order_by(Visit.local_date.desc(), Visit.id.desc())
-                    .limit(limit)
-                )
-            )
-            result = self._summaries(s, visits)
+        result = self._summaries(_HISTORY_QUERY, {"patient_id": patient_id, "limit": limit})
         if actor is not None:
             self._audit_only(AuditKind.PATIENT_VIEWED, actor, {"patient_id": patient_id})
         return result

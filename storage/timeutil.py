@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import Date, DateTime, TypeDecorator
 
 #: Japan has no DST; zoneinfo still is the honest source (and tzdata ships it on Windows).
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -60,9 +60,38 @@ class UtcDateTime(TypeDecorator[datetime]):
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """SQLite: parse the stored text with the C ``fromisoformat`` (the desk's day query
+        converts hundreds of these; SQLAlchemy's regex parser is several times slower)."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            return datetime.fromisoformat(value + "+00:00").astimezone(TOKYO)
+
+        return process
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value.astimezone(TOKYO)
+
+
+class LocalDate(TypeDecorator[date]):
+    """A calendar date; on SQLite parsed with the C ``date.fromisoformat`` (hot desk queries)."""
+
+    impl = Date
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> date | None:
+            return None if value is None else date.fromisoformat(value)
+
+        return process
