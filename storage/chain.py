@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -243,11 +245,13 @@ class AuditChain:
 
     # -- verifying ---------------------------------------------------------------------------
 
-    def verify(self, conn: Connection) -> VerifyResult:
+    def verify(self, conn: Connection, *, parallel: ParallelVerify | None = None) -> VerifyResult:
         """Walk the chain and the signed head; name the first missing/altered/forged event.
 
         Run it in ONE snapshot (SQLite read transaction, PostgreSQL REPEATABLE READ): an event
-        beyond the signed head is then a forgery, not a concurrent append.
+        beyond the signed head is then a forgery, not a concurrent append. With ``parallel``,
+        seq ranges are checked by worker processes; each range starts from the stored hash of
+        the event before it, so the lowest broken event found is exactly the sequential answer.
         """
         head_row = conn.execute(
             text("SELECT seq, hash, occurred_at, mac FROM audit_head WHERE id = 1")
@@ -281,39 +285,62 @@ class AuditChain:
             if not cp_ok:
                 return VerifyResult(False, 0, cp_seq, "retention checkpoint altered or forged")
             anchor = (cp_seq, cp_hash)
+        anchor_seq = anchor[0] if anchor else None
 
-        expected_seq: int | None = None
-        expected_prev = GENESIS_HASH
-        checked = 0
-        for row in self._rows(conn):
+        def broken(checked: int, seq: int, problem: str) -> VerifyResult:
+            return VerifyResult(False, checked, seq, problem, head, anchor_seq)
+
+        # The chain starts right after the latest checkpoint, or at 1 with the genesis hash.
+        start, prev = (anchor[0] + 1, anchor[1]) if anchor else (1, GENESIS_HASH)
+        first = conn.execute(text("SELECT MIN(seq) FROM audit_events")).scalar()
+        if first == 1:
+            start, prev = 1, GENESIS_HASH
+        elif first is not None and first != start:
+            return broken(0, start, f"event missing (first stored event is {first})")
+        if h_seq >= start:
+            if parallel is not None and h_seq - start >= parallel.min_events:
+                walked = parallel.run(self._key, start, h_seq, prev, anchor)
+            else:
+                walked = self.walk(_rows(conn, start, h_seq), start, h_seq, prev, anchor)
+            if walked.broken_seq is not None:
+                return broken(walked.checked, walked.broken_seq, walked.problem or "")
+            checked, last_hash = walked.checked, walked.last_hash
+        else:
+            checked, last_hash = 0, prev
+        beyond = conn.execute(
+            text("SELECT MIN(seq) FROM audit_events WHERE seq > :h"), {"h": h_seq}
+        ).scalar()
+        if beyond is not None:
+            return broken(checked, beyond, "event beyond the signed chain head (forged?)")
+        if h_seq > 0 and last_hash != h_hash:
+            return broken(checked, h_seq, "does not match the signed head")
+        return VerifyResult(True, checked, head=head, anchor_seq=anchor_seq)
+
+    def walk(
+        self,
+        rows: Iterable[tuple[Any, ...]],
+        start: int,
+        end: int,
+        prev: bytes,
+        anchor: tuple[int, bytes] | None,
+    ) -> Walked:
+        """Check events start..end (raw rows in seq order) against each other and the key."""
+        expected_seq, expected_prev, checked = start, prev, 0
+        for row in rows:
             seq = row[0]
-            if expected_seq is None:  # the chain starts at 1, or right after the checkpoint
-                expected_seq = anchor[0] + 1 if anchor is not None else 1
-                if seq == 1:
-                    expected_seq, expected_prev = 1, GENESIS_HASH
-                elif anchor is not None:
-                    expected_prev = anchor[1]
             if seq != expected_seq:
-                problem = f"event missing (next stored event is {seq})"
-                return self._broken(checked, expected_seq, problem, head, anchor)
-            if seq > h_seq:
-                problem = "event beyond the signed chain head (forged?)"
-                return self._broken(checked, seq, problem, head, anchor)
+                return Walked(checked, expected_seq, f"event missing (next stored is {seq})")
             try:
                 problem, expected_prev = self._check(row, expected_prev, anchor)
             except _MALFORMED as exc:
                 problem = f"stored field malformed ({exc})"
             if problem is not None:
-                return self._broken(checked, seq, problem, head, anchor)
+                return Walked(checked, seq, problem)
             checked += 1
             expected_seq = seq + 1
-        last_seq = (expected_seq or 1) - 1
-        if last_seq < h_seq:
-            problem = f"event missing (the signed head is {h_seq})"
-            return self._broken(checked, last_seq + 1, problem, head, anchor)
-        if h_seq > 0 and expected_prev != h_hash:
-            return self._broken(checked, h_seq, "does not match the signed head", head, anchor)
-        return VerifyResult(True, checked, head=head, anchor_seq=anchor[0] if anchor else None)
+        if expected_seq <= end:
+            return Walked(checked, expected_seq, f"event missing (the signed head is {end})")
+        return Walked(checked, None, None, expected_prev)
 
     def _check(
         self, row: Any, expected_prev: bytes, anchor: tuple[int, bytes] | None
@@ -338,32 +365,112 @@ class AuditChain:
             return "does not match the retention checkpoint", digest
         return None, digest
 
-    @staticmethod
-    def _broken(
-        checked: int, seq: int, problem: str, head: ChainHead, anchor: tuple[int, bytes] | None
-    ) -> VerifyResult:
-        return VerifyResult(False, checked, seq, problem, head, anchor[0] if anchor else None)
 
-    @staticmethod
-    def _rows(conn: Connection) -> Iterator[tuple[Any, ...]]:
-        """Raw driver tuples in seq order, streamed (SQLite cursor; PostgreSQL server cursor).
+@dataclass(frozen=True, slots=True)
+class Walked:
+    """Result of checking one seq range."""
 
-        The DBAPI cursor runs inside the caller's transaction (same connection, same snapshot)
-        and skips SQLAlchemy's row objects: verify reads a million rows.
-        """
-        dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
-        postgres = conn.dialect.name == "postgresql"
-        cursor = dbapi.cursor(name="madoguchi_verify") if postgres else dbapi.cursor()
-        try:
-            cursor.execute(
-                "SELECT seq, occurred_at, kind, actor, terminal_id, payload, prev_hash, hash, mac "
-                "FROM audit_events ORDER BY seq"
-            )
-            while batch := cursor.fetchmany(_VERIFY_BATCH):
-                yield from batch
-        finally:
-            cursor.close()
+    checked: int
+    broken_seq: int | None
+    problem: str | None
+    last_hash: bytes = b""
+
+
+_RANGE_SQL = (
+    "SELECT seq, occurred_at, kind, actor, terminal_id, payload, prev_hash, hash, mac "
+    "FROM audit_events WHERE seq >= {0} AND seq <= {0} ORDER BY seq"
+)
+_RANGE_SQL_SQLITE = _RANGE_SQL.format("?")
+_RANGE_SQL_PG = _RANGE_SQL.format("%s")
+
+
+def _rows(conn: Connection, start: int, end: int) -> Iterator[tuple[Any, ...]]:
+    """Raw driver tuples of events start..end in seq order, streamed (PostgreSQL: a server-side
+    cursor). The DBAPI cursor runs in the caller's transaction and skips SQLAlchemy's row
+    objects: verify reads a million rows."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    postgres = conn.dialect.name == "postgresql"
+    cursor = dbapi.cursor(name="madoguchi_verify") if postgres else dbapi.cursor()
+    try:
+        cursor.execute(_RANGE_SQL_PG if postgres else _RANGE_SQL_SQLITE, (start, end))
+        while batch := cursor.fetchmany(_VERIFY_BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelVerify:
+    """Verify seq ranges in worker processes (a million events on a multi-core clinic PC).
+
+    ``url`` must be usable without the keyring (the PostgreSQL password is passed to the
+    workers over their pipe with the key, never through files or command lines).
+    """
+
+    url: str
+    password: str | None
+    workers: int
+    min_events: int = 200_000
+
+    def run(
+        self, key: bytes, start: int, end: int, prev: bytes, anchor: tuple[int, bytes] | None
+    ) -> Walked:
+        span = end - start + 1
+        bounds = [start + span * i // self.workers for i in range(self.workers + 1)]
+        ranges = [(bounds[i], bounds[i + 1] - 1) for i in range(self.workers)]
+        ctx = multiprocessing.get_context("spawn")  # the same on Windows, macOS and Linux
+        with ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
+            futures = [
+                pool.submit(
+                    _verify_range,
+                    self.url,
+                    self.password,
+                    key,
+                    lo,
+                    hi,
+                    prev if lo == start else None,
+                    anchor,
+                )
+                for lo, hi in ranges
+            ]
+            results = [f.result() for f in futures]
+        broken = [r for r in results if r.broken_seq is not None]
+        if broken:
+            first = min(broken, key=lambda r: r.broken_seq or 0)
+            return Walked((first.broken_seq or start) - start, first.broken_seq, first.problem)
+        return Walked(sum(r.checked for r in results), None, None, results[-1].last_hash)
+
+
+def _verify_range(  # noqa: PLR0917  (a picklable top-level worker function)
+    url: str,
+    password: str | None,
+    key: bytes,
+    start: int,
+    end: int,
+    prev: bytes | None,
+    anchor: tuple[int, bytes] | None,
+) -> Walked:
+    """Worker process: check events start..end; the link into the range is the stored hash of
+    event start-1 (if that event is wrong, a lower range reports it first)."""
+    from storage.engine import make_engine  # noqa: PLC0415  (engine imports this module)
+
+    engine = make_engine(url, password=password)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                if prev is None:
+                    stored = conn.execute(
+                        text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": start - 1}
+                    ).scalar()
+                    if stored is None:
+                        return Walked(0, start - 1, "event missing")
+                    prev = bytes(stored)
+                return AuditChain(key).walk(_rows(conn, start, end), start, end, prev, anchor)
+    finally:
+        engine.dispose()
 
 
 def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:

@@ -82,8 +82,13 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
 
 
-def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
-    """Create an engine with Madoguchi's connection settings applied to every connection."""
+def make_engine(
+    url: str | URL | None = None, *, password: str | None = None, **kwargs: Any
+) -> Engine:
+    """Create an engine with Madoguchi's connection settings applied to every connection.
+
+    PostgreSQL's password comes from the keyring unless given (verify workers get it from
+    their parent over a pipe)."""
     resolved = resolve_url(url)
     if resolved.get_backend_name() == "sqlite":
         path = sqlite_path(resolved)
@@ -92,7 +97,8 @@ def make_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(resolved, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    password = load_db_password(password_key(resolved))
+    if password is None:
+        password = load_db_password(password_key(resolved))
     if password is None:
         raise DatabasePasswordMissing(
             f"No password for {resolved.render_as_string(hide_password=True)} in the OS keyring: "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -33,13 +34,14 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policies.model import DocumentKind, FacilityProfile, Flow
 from storage import secrets
 from storage.backup import BackupInfo, backup_to
-from storage.chain import AuditChain, ChainHead, VerifyResult, head_as_of_day
+from storage.chain import AuditChain, ChainHead, ParallelVerify, VerifyResult, head_as_of_day
 from storage.engine import data_dir, make_engine, write_connection
 from storage.errors import (
     ChainKeyMissing,
@@ -973,15 +975,36 @@ class Store:
         with self._engine.connect() as conn:
             return head_as_of_day(conn, day)
 
-    def verify_chain(self, conn: Connection | None = None) -> VerifyResult:
-        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state)."""
+    def verify_chain(
+        self,
+        conn: Connection | None = None,
+        *,
+        workers: int | None = None,
+        min_parallel: int = 200_000,
+    ) -> VerifyResult:
+        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state).
+
+        Chains of ``min_parallel`` events or more are checked by ``workers`` processes
+        (default: the CPU count, at most 4).
+        """
         if conn is not None:
             return self._chain.verify(conn)
+        workers = workers or min(os.cpu_count() or 1, 4)
+        parallel = None
+        if workers > 1:
+            url = self._engine.url
+            bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database)
+            parallel = ParallelVerify(
+                bare.render_as_string(hide_password=False),
+                url.password,
+                workers,
+                min_parallel,
+            )
         with self._engine.connect() as own:
             if self.dialect == "postgresql":
                 own.execution_options(isolation_level="REPEATABLE READ")
             with own.begin():
-                return self._chain.verify(own)
+                return self._chain.verify(own, parallel=parallel)
 
     def record_export(
         self, actor: StaffInfo | None, what: str, path: Path, sha256: str | None = None
