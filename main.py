@@ -8,9 +8,15 @@ imports inside its handler so that ``--help`` and light commands start fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -27,7 +33,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_rules(args: argparse.Namespace) -> int:
     """Print what the rules accept on a date, for a facility profile, with rule IDs and sources."""
-    from policies import (  # noqa: PLC0415 - keep --help fast
+    from policies import (
         FacilityKind,
         FacilityProfile,
         Flow,
@@ -39,7 +45,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         render_rule_index,
         render_rules_on,
     )
-    from resources.policies import rule_texts  # noqa: PLC0415
+    from resources.policies import rule_texts
 
     # A Windows console may not be UTF-8: never fail on a character it cannot show.
     if hasattr(sys.stdout, "reconfigure"):
@@ -79,6 +85,224 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- storage commands (audit, backup, restore, db) -------------------------------------------
+
+EXIT_BROKEN = 1
+EXIT_ERROR = 2
+
+
+def _terminal_id() -> str:
+    import platform
+
+    return os.environ.get("MADOGUCHI_TERMINAL_ID") or platform.node() or "unknown-terminal"
+
+
+def _db_url(args: argparse.Namespace) -> str | None:
+    return args.db or os.environ.get("MADOGUCHI_DB_URL")
+
+
+def _storage_errors(func: Handler) -> Handler:
+    """Typed storage errors become one clear line on stderr and exit code 2, not a traceback."""
+
+    def wrapper(args: argparse.Namespace) -> int:
+        from storage.errors import StorageError
+
+        try:
+            return func(args)
+        except StorageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _open_store(args: argparse.Namespace) -> Store:
+    from storage.store import Store
+
+    return Store.open(_db_url(args), terminal_id=_terminal_id())
+
+
+@_storage_errors
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Walk the audit chain; name the first broken event (exit 1) or print the verified head."""
+    store = _open_store(args)
+    result = store.verify_chain()
+    store.close()
+    if not result.ok:
+        print(
+            f"BROKEN at event {result.first_broken_seq}: {result.problem} "
+            f"({result.checked} events verified before it)"
+        )
+        return EXIT_BROKEN
+    head = result.head
+    anchor = f", starting after checkpoint {result.anchor_seq}" if result.anchor_seq else ""
+    print(
+        f"OK: {result.checked} events verified{anchor}; "
+        f"head seq {head.seq if head else 0} hash {head.hash if head else '-'}"
+    )
+    return 0
+
+
+@_storage_errors
+def _cmd_audit_head(args: argparse.Namespace) -> int:
+    """Print the chain head as of the end of a day (what the daily log prints)."""
+    from datetime import date
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"error: --date must be YYYY-MM-DD, got {args.date!r}", file=sys.stderr)
+        return EXIT_ERROR
+    store = _open_store(args)
+    head = store.chain_head(day)
+    store.close()
+    if head is None:
+        print(f"no audit events on or before {day.isoformat()}")
+        return EXIT_BROKEN
+    at = head.occurred_at.isoformat() if head.occurred_at else "-"
+    print(f"{day.isoformat()} seq {head.seq} hash {head.hash} at {at}")
+    return 0
+
+
+@_storage_errors
+def _cmd_audit_key_export(args: argparse.Namespace) -> int:
+    """Write the audit-chain key to a file for another reception PC (audited, warned)."""
+    from storage.secrets import EXPORT_WARNING
+
+    store = _open_store(args)
+    text = store.export_chain_key(None)
+    store.close()
+    out = Path(args.out)
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(EXPORT_WARNING, file=sys.stderr)
+    print(f"key written to {out}")
+    return 0
+
+
+@_storage_errors
+def _cmd_audit_key_import(args: argparse.Namespace) -> int:
+    """Put an exported chain key into this PC's keyring (after checking it fits the database)."""
+    from storage.engine import make_engine
+    from storage.secrets import EXPORT_WARNING
+    from storage.store import import_chain_key
+
+    engine = make_engine(_db_url(args))
+    text = Path(args.from_file).read_text(encoding="utf-8")
+    uuid = import_chain_key(engine, text, terminal_id=_terminal_id())
+    engine.dispose()
+    print(f"chain key for database {uuid} stored in the OS keyring")
+    print(EXPORT_WARNING, file=sys.stderr)
+    return 0
+
+
+@_storage_errors
+def _cmd_backup(args: argparse.Namespace) -> int:
+    """Back up the database (SQLite online backup, PostgreSQL pg_dump); audited."""
+    store = _open_store(args)
+    info = store.backup(Path(args.out))
+    store.close()
+    print(f"backup written to {info.path} ({info.size} bytes, sha256 {info.sha256})")
+    return 0
+
+
+@_storage_errors
+def _cmd_restore(args: argparse.Namespace) -> int:
+    """Restore from a backup whose chain verifies; the current database is kept aside."""
+    from storage.restore import restore
+
+    report = restore(_db_url(args), Path(args.from_file), terminal_id=_terminal_id())
+    aside = report.set_aside or "(there was no current database)"
+    print(
+        f"restored from {report.restored_from}: {report.events_verified} events verified; "
+        f"previous database kept at {aside}"
+    )
+    return 0
+
+
+@_storage_errors
+def _cmd_db_migrate(args: argparse.Namespace) -> int:
+    """Migrate the schema to the newest version, backing the database up first."""
+    from storage.engine import data_dir, make_engine
+    from storage.migrate import migrate
+
+    engine = make_engine(_db_url(args))
+    backup_dir = Path(args.backup_dir) if args.backup_dir else data_dir() / "backups"
+    report = migrate(engine, backup_dir)
+    engine.dispose()
+    if report.from_revision == report.to_revision:
+        print(f"schema is current ({report.to_revision})")
+    else:
+        print(
+            f"migrated {report.from_revision or 'empty'} -> {report.to_revision}; "
+            f"backup: {report.backup or 'none (new database)'}"
+        )
+    return 0
+
+
+@_storage_errors
+def _cmd_db_set_password(args: argparse.Namespace) -> int:
+    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin)."""
+    import getpass
+
+    from storage.engine import password_key, resolve_url
+    from storage.secrets import store_db_password
+
+    url = resolve_url(_db_url(args))
+    if url.get_backend_name() != "postgresql":
+        print("error: only a PostgreSQL database has a password", file=sys.stderr)
+        return EXIT_ERROR
+    password = (
+        getpass.getpass("PostgreSQL password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    )
+    store_db_password(password_key(url), password.rstrip("\n"))
+    print("password stored in the OS keyring")
+    return 0
+
+
+def _add_storage_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db_help = "database URL (default: $MADOGUCHI_DB_URL, else SQLite in the user-data folder)"
+
+    audit = sub.add_parser("audit", help="check the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(title="audit commands", metavar="ACTION", required=True)
+    p = audit_sub.add_parser("verify", help="verify the whole chain; exit 1 names the broken event")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_audit_verify)
+    p = audit_sub.add_parser("head", help="the chain head as of the end of a day")
+    p.add_argument("--date", required=True, help="local day, YYYY-MM-DD")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_audit_head)
+    p = audit_sub.add_parser("key-export", help="export the chain key for another reception PC")
+    p.add_argument("--out", required=True, help="new file to write (kept private, 0600)")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_audit_key_export)
+    p = audit_sub.add_parser("key-import", help="import a chain key exported on the first PC")
+    p.add_argument("--from", dest="from_file", required=True, help="the exported key file")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_audit_key_import)
+
+    p = sub.add_parser("backup", help="back up the database to a file")
+    p.add_argument("--out", required=True, help="backup file to write")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_backup)
+    p = sub.add_parser("restore", help="restore the database from a verified backup")
+    p.add_argument("--from", dest="from_file", required=True, help="backup file")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_restore)
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
+    p = db_sub.add_parser("migrate", help="migrate the schema (after a backup)")
+    p.add_argument("--backup-dir", help="where the pre-migration backup goes")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_db_migrate)
+    p = db_sub.add_parser("set-password", help="store the PostgreSQL password in the OS keyring")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_db_set_password)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py",
@@ -108,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_rules)
 
+    _add_storage_commands(sub)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""The database (SQLite embedded, PostgreSQL shared), migrations, the audit chain, backups and reports.
+"""The database (SQLite embedded, PostgreSQL shared), migrations, the audit chain, backups,
+reports.
 
 Never imports ``ui`` or ``reader``.
 """

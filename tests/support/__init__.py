@@ -1,1 +1,1 @@
-"""Shared test helpers other suites import (real services, not mocks)."""
+"""Shared test helpers other suites import (real services started by the tests, not mocks)."""

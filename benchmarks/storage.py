@@ -1,0 +1,293 @@
+"""Storage benchmark: append throughput, chain verify at 1M events, desk queries on 10 years.
+
+    python benchmarks/storage.py [--json] [--visits N] [--events N] [--postgres] [--workdir DIR]
+
+SQLite (the embedded default, WAL + synchronous=FULL) is the main target. Synthetic data is
+bulk-loaded with the same models and the same chain code the app uses; the timed parts go
+through the public Store API. With ``--json`` the last line is one JSON object with
+append_per_s, verify_1m_s, today_query_median_ms, history_query_median_ms, bytes_per_10k_visits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import keyring
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Engine, insert
+
+from policies.model import FailureReason, Outcome, VerificationPath
+from storage.chain import AuditChain, NewEvent
+from storage.engine import password_key, resolve_url, write_connection
+from storage.models import Patient, Sex, VerificationAttempt, Visit, VisitKind
+from storage.secrets import load_chain_key, store_db_password
+from storage.store import Store
+from storage.timeutil import TOKYO
+from tests.keyring_backend import MemoryKeyring
+
+PATHS = list(VerificationPath)
+KINDS = list(VisitKind)
+BATCH = 20_000
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def open_store(url: str, workdir: Path) -> Store:
+    return Store.open(url, terminal_id="bench-pc", backup_dir=workdir / "backups")
+
+
+def bulk_visits(store: Store, visits: int, patients: int, days: int, end: date) -> None:
+    """``visits`` visits spread over ``days`` days up to ``end``, each with one verification."""
+    staff = store.create_first_admin("bench", "ベンチ", "bench-pass-1")
+    rng = random.Random(5)
+    now = datetime.now(TOKYO)
+    engine = store.engine
+    with write_connection(engine) as conn:
+        rows = [
+            {
+                "chart_number": f"C{i:07d}",
+                "name": f"患者 {i}",
+                "kana": f"カンジャ {i}",
+                "birth_date": date(1940, 1, 1) + timedelta(days=i % 25_000),
+                "sex": Sex.UNKNOWN,
+                "insurer_number": "06139999",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(patients)
+        ]
+        conn.execute(insert(Patient), rows)
+    per_day = visits / days
+    first_day = end - timedelta(days=days - 1)
+    done = 0
+    while done < visits:
+        n = min(BATCH, visits - done)
+        vrows, arows = [], []
+        for k in range(done, done + n):
+            day = first_day + timedelta(days=int(k / per_day))
+            at = datetime(day.year, day.month, day.day, 9, tzinfo=TOKYO) + timedelta(
+                seconds=k % 30_000
+            )
+            vrows.append(
+                {
+                    "id": k + 1,
+                    "patient_id": rng.randrange(patients) + 1,
+                    "local_date": day,
+                    "kind": KINDS[k % 4],
+                    "terminal_id": "bench-pc",
+                    "staff_id": staff.id,
+                    "opened_at": at,
+                }
+            )
+            path = PATHS[k % len(PATHS)]
+            arows.append(
+                {
+                    "visit_id": k + 1,
+                    "path": path,
+                    "outcome": Outcome.CONFIRMED,
+                    "failure_reason": None if k % 5 else FailureReason.READER_FAILURE,
+                    "documents": [{"kind": "myna_card", "details": {}}],
+                    "rule_ids": ["DOC-01"],
+                    "terminal_result_id": None,
+                    "simulated": False,
+                    "staff_id": staff.id,
+                    "terminal_id": "bench-pc",
+                    "started_at": at,
+                    "finished_at": at + timedelta(seconds=40),
+                    "note": None,
+                }
+            )
+        with write_connection(engine) as conn:
+            conn.execute(insert(Visit), vrows)
+            conn.execute(insert(VerificationAttempt), arows)
+        done += n
+
+
+def bulk_events(store: Store, events: int, start: datetime) -> None:
+    """Chain events shaped like verification_recorded, appended in big transactions."""
+    chain = AuditChain(load_chain_key(store.database_uuid))
+    step = timedelta(days=3650) / max(events, 1)
+    done = 0
+    while done < events:
+        n = min(BATCH, events - done)
+        batch = [
+            NewEvent(
+                "verification_recorded",
+                "bench",
+                "bench-pc",
+                {
+                    "verification_id": i,
+                    "visit_id": i,
+                    "patient_id": i % 20_000,
+                    "path": PATHS[i % len(PATHS)].value,
+                    "outcome": "confirmed",
+                    "failure_reason": None,
+                    "documents": ["myna_card"],
+                    "rule_ids": ["DOC-01"],
+                    "terminal_result_id": None,
+                    "simulated": False,
+                },
+            )
+            for i in range(done, done + n)
+        ]
+        with write_connection(store.engine) as conn:
+            chain.append_many(conn, batch, at=start + step * done)
+        done += n
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm caches and the statement cache
+    samples = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def append_rate(store: Store, n: int) -> float:
+    t = time.perf_counter()
+    for i in range(n):
+        store.append_event("bench_append", None, {"i": i})
+    return n / (time.perf_counter() - t)
+
+
+def db_bytes(engine: Engine) -> int:
+    path = Path(engine.url.database or "")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path.stat().st_size
+
+
+def bytes_per_10k(workdir: Path) -> int:
+    """Realistic volume: 10,000 visits, verifications, and their two audit events each."""
+    store = open_store(str(workdir / "size.sqlite3"), workdir)
+    empty = db_bytes(store.engine)
+    bulk_visits(store, 10_000, 2_000, 40, date(2026, 1, 31))
+    bulk_events(store, 20_000, datetime(2026, 1, 1, tzinfo=TOKYO))
+    size = db_bytes(store.engine) - empty
+    store.close()
+    return size
+
+
+def sqlite_figures(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    store = open_store(str(workdir / "big.sqlite3"), workdir)
+    figures["append_per_s"] = round(append_rate(store, args.appends), 1)
+    log(f"append: {figures['append_per_s']} events/s (one transaction each, synchronous=FULL)")
+
+    t = time.perf_counter()
+    end = date(2026, 11, 20)
+    bulk_visits(store, args.visits, args.patients, 3650, end)
+    log(f"loaded {args.visits:,} visits + verifications in {time.perf_counter() - t:.0f} s")
+    t = time.perf_counter()
+    bulk_events(
+        store, args.events - store.verify_chain().checked, datetime(2016, 11, 21, tzinfo=TOKYO)
+    )
+    log(f"loaded {args.events:,} chain events in {time.perf_counter() - t:.0f} s")
+
+    for name, workers in (("verify_1m_sequential_s", 1), ("verify_1m_s", None)):
+        t = time.perf_counter()
+        result = store.verify_chain(workers=workers)
+        elapsed = time.perf_counter() - t
+        assert result.ok, result
+        figures[name] = round(elapsed * 1_000_000 / max(result.checked, 1), 2)
+        log(
+            f"verify ({'1 process' if workers == 1 else 'default workers'}): "
+            f"{result.checked:,} events in {elapsed:.2f} s (scaled to 1M: {figures[name]} s)"
+        )
+
+    rng = random.Random(9)
+    days = [end - timedelta(days=rng.randrange(3650)) for _ in range(64)]
+    figures["today_query_median_ms"] = round(
+        median_ms(lambda: store.visits_on(days[rng.randrange(64)]), args.runs), 2
+    )
+    sample = store.visits_on(end)
+    log(f"today's visits: {len(sample)} visits/day, median {figures['today_query_median_ms']} ms")
+    figures["history_query_median_ms"] = round(
+        median_ms(lambda: store.patient_history(rng.randrange(args.patients) + 1), args.runs), 2
+    )
+    log(
+        f"patient history: median {figures['history_query_median_ms']} ms "
+        f"({len(store.patient_history(1))} visits for patient 1)"
+    )
+    size = db_bytes(store.engine)
+    log(f"database: {size / 1e6:.0f} MB for {args.visits:,} visits and {args.events:,} events")
+    store.close()
+    figures["bytes_per_10k_visits"] = bytes_per_10k(workdir)
+    log(
+        f"size: {figures['bytes_per_10k_visits'] / 1e6:.2f} MB per 10,000 visits "
+        "(visits, verifications, two audit events each)"
+    )
+    return figures
+
+
+def postgres_figures(args: argparse.Namespace) -> dict[str, float]:
+    from tests.support.postgres import PostgresServer, find_bin_dir  # noqa: PLC0415
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        log("PostgreSQL: no server binaries, skipped")
+        return {}
+    server = PostgresServer(bin_dir, durable=True).start()
+    try:
+        url = server.create_database("bench")
+        store_db_password(password_key(resolve_url(url)), server.password)
+        store = Store.open(url, terminal_id="bench-pc")
+        rate = append_rate(store, args.appends)
+        bulk_events(store, 100_000, datetime(2016, 11, 21, tzinfo=TOKYO))
+        t = time.perf_counter()
+        checked = store.verify_chain().checked
+        verify_1m = (time.perf_counter() - t) * 1_000_000 / checked
+        store.close()
+    finally:
+        server.stop()
+    log(
+        f"PostgreSQL: append {rate:.1f} events/s; verify {checked:,} events, scaled to 1M: "
+        f"{verify_1m:.2f} s"
+    )
+    return {"pg_append_per_s": round(rate, 1), "pg_verify_1m_s": round(verify_1m, 2)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of figures")
+    parser.add_argument("--visits", type=int, default=1_000_000)
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--appends", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=50, help="query repetitions for the medians")
+    parser.add_argument("--postgres", action="store_true", help="also measure PostgreSQL")
+    parser.add_argument("--workdir", type=Path, help="keep the databases here (default: temp)")
+    args = parser.parse_args()
+    keyring.set_keyring(MemoryKeyring())  # benchmark secrets never touch the OS keyring
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="madoguchi-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        figures = sqlite_figures(args, workdir)
+        if args.postgres:
+            figures.update(postgres_figures(args))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Engines: SQLite embedded by default, PostgreSQL by URL for multi-terminal clinics.
+
+SQLite: WAL, ``synchronous=FULL`` and ``foreign_keys=ON`` on EVERY connection, and explicit
+BEGIN statements (the sqlite3 module's implicit transactions are switched off) so that writers
+can take the database write lock up front with ``BEGIN IMMEDIATE``.
+PostgreSQL: the URL never carries a password; it is read from the OS keyring.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from storage.errors import ConfigError, DatabasePasswordMissing
+from storage.secrets import db_password_name, load_db_password
+
+APP_NAME = "Madoguchi"
+DB_FILE_NAME = "madoguchi.sqlite3"
+#: How long a writer waits for another terminal's/process's write lock before failing.
+BUSY_TIMEOUT_S = 60.0
+#: Execution option that makes the next BEGIN on a SQLite connection ``BEGIN IMMEDIATE``.
+WRITE_LOCK = "madoguchi_write"
+
+
+def data_dir() -> Path:
+    """The OS user-data folder (``MADOGUCHI_DATA_DIR`` overrides it, e.g. for a portable set-up)."""
+    override = os.environ.get("MADOGUCHI_DATA_DIR")
+    return Path(override) if override else Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_url() -> URL:
+    return URL.create("sqlite+pysqlite", database=str(data_dir() / DB_FILE_NAME))
+
+
+def sqlite_url(path: Path | str) -> URL:
+    return URL.create("sqlite+pysqlite", database=str(path))
+
+
+def resolve_url(url: str | URL | None) -> URL:
+    """Parse and normalise a database URL; ``None`` means the embedded default, and a plain
+    path (no ``://``) a SQLite file."""
+    if url is None:
+        return default_url()
+    if isinstance(url, str) and "://" not in url:
+        return sqlite_url(Path(url))
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError as exc:
+        raise ConfigError(f"not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ConfigError("SQLite needs a file path (an in-memory database would lose data)")
+        return parsed.set(drivername="sqlite+pysqlite")
+    if backend == "postgresql":
+        if parsed.password is not None:
+            raise ConfigError(
+                "The database URL must not contain a password. Store it in the OS keyring with "
+                "`main.py db set-password --db URL` and give the URL without it."
+            )
+        if not (parsed.username and parsed.database):
+            raise ConfigError("a PostgreSQL URL needs a user name and a database name")
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ConfigError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+
+
+def password_key(url: URL) -> str:
+    return db_password_name(
+        url.username or "", url.host or "localhost", url.port or 5432, url.database or ""
+    )
+
+
+def sqlite_path(url: URL) -> Path | None:
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
+
+
+def make_engine(
+    url: str | URL | None = None, *, password: str | None = None, **kwargs: Any
+) -> Engine:
+    """Create an engine with Madoguchi's connection settings applied to every connection.
+
+    PostgreSQL's password comes from the keyring unless given (verify workers get it from
+    their parent over a pipe)."""
+    resolved = resolve_url(url)
+    if resolved.get_backend_name() == "sqlite":
+        path = sqlite_path(resolved)
+        assert path is not None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if password is None:
+        password = load_db_password(password_key(resolved))
+    if password is None:
+        raise DatabasePasswordMissing(
+            f"No password for {resolved.render_as_string(hide_password=True)} in the OS keyring: "
+            "run `main.py db set-password --db URL` on this PC."
+        )
+    engine = create_engine(
+        resolved.set(password=password),
+        connect_args={"application_name": "madoguchi", "connect_timeout": 10},
+        pool_pre_ping=True,
+        **kwargs,
+    )
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(WRITE_LOCK, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the database-wide write lock from its first statement.
+
+    SQLite: ``BEGIN IMMEDIATE``. PostgreSQL: the audit head row is locked by the chain
+    (``SELECT … FOR UPDATE``) as the first statement; every writer takes it first, so writes are
+    serialised across processes and terminals without lock-order deadlocks.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_LOCK: True})
+        with conn.begin():
+            yield conn

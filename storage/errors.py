@@ -1,0 +1,60 @@
+"""Typed errors of the storage layer: each says what went wrong and what the operator can do."""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Base class: everything storage raises on purpose derives from it."""
+
+
+class ConfigError(StorageError):
+    """The database location or URL is not usable as given."""
+
+
+class KeyringUnavailable(StorageError):
+    """No usable OS keyring backend: the chain key and DB password cannot be read or stored."""
+
+
+class ChainKeyMissing(StorageError):
+    """The keyring holds no audit-chain key for this database (new PC: import it first)."""
+
+
+class WrongChainKey(StorageError):
+    """The keyring's chain key does not belong to this database."""
+
+
+class DatabasePasswordMissing(StorageError):
+    """A PostgreSQL URL is configured but its password is not in the keyring."""
+
+
+class ChainBroken(StorageError):
+    """The audit chain failed verification; ``seq`` names the first broken event."""
+
+    def __init__(self, seq: int, problem: str) -> None:
+        super().__init__(f"audit chain broken at event {seq}: {problem}")
+        self.seq = seq
+        self.problem = problem
+
+
+class PermissionDenied(StorageError):
+    """The acting staff member may not do this (inactive, or not an admin)."""
+
+
+class NotFound(StorageError):
+    """A referenced row (staff, patient, visit, terminal result) does not exist."""
+
+
+class Conflict(StorageError):
+    """The change clashes with existing data (duplicate username or chart number)."""
+
+
+class InvalidInput(StorageError):
+    """A value was refused before anything was written (e.g. it looks like an individual number)."""
+
+
+class BackupError(StorageError):
+    """A backup, restore or pre-migration backup could not be made or used."""
+
+
+class RetentionRefused(StorageError):
+    """Retention purge refused: the chain must verify before anything is deleted."""

@@ -1,0 +1,1120 @@
+"""The store: the one service the desk, the reports and the command line call (plain Python).
+
+Every state-changing call writes its rows AND its audit event in one transaction that holds the
+database write lock, so an event exists exactly when its cause was committed. Audit payloads
+carry ids, codes and field NAMES, never names or numbers of patients: the chain cannot be
+corrected later, so personal data stays in the correctable tables.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from policies.model import DocumentKind, FacilityProfile, Flow
+from storage import secrets
+from storage.backup import BackupInfo, backup_to
+from storage.chain import AuditChain, ChainHead, ParallelVerify, VerifyResult, head_as_of_day
+from storage.engine import data_dir, make_engine, write_connection
+from storage.errors import (
+    ChainKeyMissing,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RetentionRefused,
+    WrongChainKey,
+)
+from storage.models import (
+    AuditEvent,
+    AuditPurgePermit,
+    DbMeta,
+    FacilityProfileRow,
+    Patient,
+    Setting,
+    Staff,
+    StaffRole,
+    TerminalResult,
+    VerificationAttempt,
+    Visit,
+    VisitKind,
+)
+from storage.passwords import check_policy, hash_password, needs_rehash, verify_password
+from storage.pii import refuse_individual_number
+from storage.records import (
+    PATIENT_FIELDS,
+    DocumentSeen,
+    NewPatient,
+    NewVerification,
+    PatientRecord,
+    PurgeReport,
+    StaffInfo,
+    TerminalResultRecord,
+    VerificationRecord,
+    VerificationRow,
+    VisitRecord,
+    VisitSummary,
+)
+from storage.timeutil import day_bounds_utc, now_tokyo, to_tokyo, years_before
+
+if TYPE_CHECKING:
+    from storage.migrate import MigrationReport
+
+SYSTEM_ACTOR = "system"
+RETENTION_KEY = "retention_years"
+DEFAULT_RETENTION_YEARS = 5
+#: Floor for the retention setting: 診療録 are kept 5 years (G-04); less is refused.
+MIN_RETENTION_YEARS = 5
+#: A terminal result larger than this is not an eligibility answer; refuse it whole.
+MAX_TERMINAL_RESULT_BYTES = 8 * 1024 * 1024
+
+
+class AuditKind:
+    """Event kinds written to the chain (stable strings: they are persisted)."""
+
+    DATABASE_CREATED = "database_created"
+    SCHEMA_MIGRATED = "schema_migrated"
+    LOGIN_OK = "login_ok"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    STAFF_CREATED = "staff_created"
+    STAFF_PASSWORD_CHANGED = "staff_password_changed"  # noqa: S105 (an event name)
+    STAFF_DEACTIVATED = "staff_deactivated"
+    FACILITY_PROFILE_CHANGED = "facility_profile_changed"
+    SETTING_CHANGED = "setting_changed"
+    PATIENT_CREATED = "patient_created"
+    PATIENT_UPDATED = "patient_updated"
+    PATIENT_VIEWED = "patient_viewed"
+    VISIT_OPENED = "visit_opened"
+    TERMINAL_RESULT_RECEIVED = "terminal_result_received"
+    VERIFICATION_RECORDED = "verification_recorded"
+    BACKUP_CREATED = "backup_created"
+    RESTORED = "restored"
+    EXPORTED = "exported"
+    RETENTION_PURGED = "retention_purged"
+    CHAIN_KEY_EXPORTED = "chain_key_exported"
+    CHAIN_KEY_IMPORTED = "chain_key_imported"
+
+
+_V = Visit.__table__
+_P = Patient.__table__
+_A = VerificationAttempt.__table__
+_A_LATEST = VerificationAttempt.__table__.alias("latest")
+#: Column order = the record dataclasses' field order (rows are sliced straight into them).
+_VISIT_COLS = [_V.c[f] for f in VisitRecord.__dataclass_fields__]
+_PATIENT_COLS = [_P.c[f] for f in PatientRecord.__dataclass_fields__]
+#: JSON columns come back as raw text here and are parsed through small caches (hot path).
+_ATTEMPT_COLS = [
+    type_coerce(_A.c[f], Text) if f in ("documents", "rule_ids") else _A.c[f]
+    for f in VerificationRecord.__dataclass_fields__
+]
+#: Visit + patient + latest attempt (an index seek on (visit_id, id)), built once.
+_SUMMARY_BASE = (
+    select(*_VISIT_COLS, *_PATIENT_COLS, *_ATTEMPT_COLS)
+    .join_from(_V, _P, _P.c.id == _V.c.patient_id)
+    .outerjoin(
+        _A,
+        _A.c.id
+        == select(func.max(_A_LATEST.c.id))
+        .where(_A_LATEST.c.visit_id == _V.c.id)
+        .scalar_subquery(),
+    )
+)
+_DAY_QUERY = _SUMMARY_BASE.where(_V.c.local_date == bindparam("day")).order_by(_V.c.id)
+_HISTORY_QUERY = (
+    _SUMMARY_BASE.where(_V.c.patient_id == bindparam("patient_id"))
+    .order_by(_V.c.local_date.desc(), _V.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def _staff_info(row: Staff) -> StaffInfo:
+    return StaffInfo(
+        row.id, row.username, row.display_name, row.role, row.active, row.must_change_password
+    )
+
+
+def _patient(row: Patient) -> PatientRecord:
+    return PatientRecord(
+        row.id,
+        row.chart_number,
+        row.name,
+        row.kana,
+        row.birth_date,
+        row.sex,
+        row.insurer_number,
+        row.insured_symbol,
+        row.insured_number,
+        row.insured_branch,
+    )
+
+
+def _visit(row: Visit) -> VisitRecord:
+    return VisitRecord(
+        row.id,
+        row.patient_id,
+        row.local_date,
+        row.kind,
+        row.terminal_id,
+        row.staff_id,
+        row.opened_at,
+    )
+
+
+def _documents(raw: list[dict[str, Any]] | str) -> tuple[DocumentSeen, ...]:
+    if isinstance(raw, str):
+        return _documents_from_text(raw)
+    return tuple(
+        DocumentSeen(DocumentKind(d["kind"]), MappingProxyType(dict(d.get("details", {}))))
+        for d in raw
+    )
+
+
+@lru_cache(maxsize=4096)
+def _documents_from_text(raw: str) -> tuple[DocumentSeen, ...]:
+    """Most visits repeat a few document patterns; parsed once, shared read-only."""
+    return _documents(json.loads(raw))
+
+
+def _rule_ids(raw: list[str] | str) -> tuple[str, ...]:
+    return _rule_ids_from_text(raw) if isinstance(raw, str) else tuple(raw)
+
+
+@lru_cache(maxsize=4096)
+def _rule_ids_from_text(raw: str) -> tuple[str, ...]:
+    return tuple(json.loads(raw))
+
+
+def _verification(row: VerificationAttempt) -> VerificationRecord:
+    return VerificationRecord(
+        row.id,
+        row.visit_id,
+        row.path,
+        row.outcome,
+        row.failure_reason,
+        _documents(row.documents),
+        tuple(row.rule_ids),
+        row.terminal_result_id,
+        row.simulated,
+        row.staff_id,
+        row.terminal_id,
+        row.started_at,
+        row.finished_at,
+        row.note,
+    )
+
+
+class Store:
+    """Open with :meth:`open`; one instance per process, safe to share between threads."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        key: bytes,
+        database_uuid: str,
+        terminal_id: str,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._chain = AuditChain(key)
+        self._key = key
+        self.database_uuid = database_uuid
+        self.terminal_id = terminal_id
+        self._clock = clock
+        self.migration: MigrationReport | None = None  # set by open()
+
+    # -- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        terminal_id: str,
+        backup_dir: Path | None = None,
+        clock: Callable[[], datetime] | None = None,
+        engine: Engine | None = None,
+    ) -> Store:
+        """Migrate (backing up first), create the database identity and chain key if new, and
+        check that the keyring's chain key belongs to this database.
+
+        Raises KeyringUnavailable, ChainKeyMissing, WrongChainKey, DatabasePasswordMissing,
+        ConfigError or BackupError, each with a message for the operator.
+        """
+        from storage.migrate import migrate  # noqa: PLC0415  (Alembic loads only when opening)
+
+        engine = engine or make_engine(url)
+        report = migrate(engine, backup_dir or data_dir() / "backups")
+        meta = cls._read_meta(engine)
+        if meta is None:
+            cls._initialise(engine, terminal_id, clock)
+            meta = cls._read_meta(engine)
+            assert meta is not None
+        database_uuid, check = meta
+        key = secrets.load_chain_key(database_uuid)
+        if not AuditChain(key).key_matches(check, database_uuid):
+            raise WrongChainKey(
+                f"The audit-chain key in the OS keyring does not belong to database "
+                f"{database_uuid}. Import the right key with `main.py audit key-import`."
+            )
+        store = cls(
+            engine, key=key, database_uuid=database_uuid, terminal_id=terminal_id, clock=clock
+        )
+        store.migration = report
+        if report.from_revision is not None and report.from_revision != report.to_revision:
+            store._audit_only(
+                AuditKind.SCHEMA_MIGRATED,
+                None,
+                {
+                    "from": report.from_revision,
+                    "to": report.to_revision,
+                    "backup": str(report.backup) if report.backup else None,
+                },
+            )
+        return store
+
+    @staticmethod
+    def _read_meta(engine: Engine) -> tuple[str, str] | None:
+        with engine.connect() as conn:
+            row = conn.execute(select(DbMeta.database_uuid, DbMeta.key_check)).first()
+        return None if row is None else (row[0], row[1])
+
+    @staticmethod
+    def _initialise(engine: Engine, terminal_id: str, clock: Callable[[], datetime] | None) -> bool:
+        """Give a new database its UUID, chain key (in the keyring) and first event."""
+        from storage.migrate import head_revision, schema_version  # noqa: PLC0415
+
+        with write_connection(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE db_meta IN EXCLUSIVE MODE"))
+            if conn.execute(select(DbMeta.id)).first() is not None:
+                return False  # another terminal initialised it while we waited
+            database_uuid = str(uuid.uuid4())
+            key = secrets.create_chain_key(database_uuid)
+            now = clock() if clock else now_tokyo()
+            conn.execute(
+                insert(DbMeta).values(
+                    id=1,
+                    database_uuid=database_uuid,
+                    schema_version=schema_version(head_revision()),
+                    created_at=now,
+                    key_check=secrets.key_check(key, database_uuid),
+                )
+            )
+            chain = AuditChain(key)
+            chain.init_head(conn)
+            chain.append(
+                conn,
+                AuditKind.DATABASE_CREATED,
+                actor=SYSTEM_ACTOR,
+                terminal_id=terminal_id,
+                payload={"database_uuid": database_uuid, "schema": head_revision()},
+                at=clock() if clock else None,
+            )
+        return True
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    # -- transaction helpers ---------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self._clock() if self._clock else now_tokyo()
+
+    @contextmanager
+    def _write(self) -> Iterator[tuple[Session, Connection]]:
+        with write_connection(self._engine) as conn:
+            self._chain.lock(conn)
+            with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                yield session, conn
+                session.flush()
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self._engine, expire_on_commit=False) as session:
+            yield session
+
+    def _append(
+        self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
+    ) -> ChainHead:
+        name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
+        return self._chain.append(
+            conn,
+            kind,
+            actor=name,
+            terminal_id=self.terminal_id,
+            payload=payload,
+            at=self._clock() if self._clock else None,
+        )
+
+    def _audit_only(
+        self, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
+    ) -> ChainHead:
+        with self._write() as (_, conn):
+            return self._append(conn, kind, actor, payload)
+
+    def append_event(
+        self, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
+    ) -> ChainHead:
+        """Append a free-standing event (tests, benchmarks, other parts' audited actions)."""
+        return self._audit_only(kind, actor, payload)
+
+    @staticmethod
+    def _require(session: Session, actor: StaffInfo, *, admin: bool = False) -> Staff:
+        """Re-read the actor from the database: a stale or forged StaffInfo gives no rights."""
+        row = session.get(Staff, actor.id)
+        if row is None or not row.active or row.username != actor.username:
+            raise PermissionDenied(f"{actor.username}: not an active staff account")
+        if admin and row.role is not StaffRole.ADMIN:
+            raise PermissionDenied(f"{actor.username}: this needs an administrator")
+        return row
+
+    # -- staff -----------------------------------------------------------------------------
+
+    def has_staff(self) -> bool:
+        with self._read() as s:
+            return s.scalar(select(func.count()).select_from(Staff)) > 0
+
+    def create_first_admin(self, username: str, display_name: str, password: str) -> StaffInfo:
+        """The only account creation without an acting admin: allowed while there is no staff."""
+        check_policy(password)
+        hashed = hash_password(password)  # slow on purpose: outside the write lock
+        with self._write() as (s, conn):
+            if s.scalar(select(func.count()).select_from(Staff)):
+                raise PermissionDenied(
+                    "staff accounts exist already: an admin must create new ones"
+                )
+            row = self._new_staff(
+                s=s,
+                username=username,
+                display_name=display_name,
+                role=StaffRole.ADMIN,
+                password_hash=hashed,
+                must_change=False,
+            )
+            self._append(
+                conn,
+                AuditKind.STAFF_CREATED,
+                SYSTEM_ACTOR,
+                {"staff_id": row.id, "username": username, "role": "admin", "first": True},
+            )
+            return _staff_info(row)
+
+    def _new_staff(
+        self,
+        *,
+        s: Session,
+        username: str,
+        display_name: str,
+        role: StaffRole,
+        password_hash: str,
+        must_change: bool,
+    ) -> Staff:
+        if s.scalar(select(Staff.id).where(Staff.username == username)) is not None:
+            raise Conflict(f"username {username!r} is taken")
+        now = self._now()
+        row = Staff(
+            username=username,
+            display_name=display_name,
+            role=role,
+            password_hash=password_hash,
+            active=True,
+            must_change_password=must_change,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(row)
+        s.flush()
+        return row
+
+    def create_staff(
+        self,
+        actor: StaffInfo,
+        username: str,
+        display_name: str,
+        role: StaffRole,
+        initial_password: str,
+    ) -> StaffInfo:
+        """Admin only. The initial password must be changed at first login (SEC-05)."""
+        check_policy(initial_password)
+        hashed = hash_password(initial_password)
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=True)
+            row = self._new_staff(
+                s=s,
+                username=username,
+                display_name=display_name,
+                role=StaffRole(role),
+                password_hash=hashed,
+                must_change=True,
+            )
+            self._append(
+                conn,
+                AuditKind.STAFF_CREATED,
+                actor,
+                {"staff_id": row.id, "username": username, "role": row.role.value},
+            )
+            return _staff_info(row)
+
+    def authenticate(self, username: str, password: str) -> StaffInfo | None:
+        """Check a login; audited either way. Never locks an account (see storage.passwords).
+
+        The slow Argon2 check runs BEFORE the write lock is taken, so a login never holds up
+        other terminals' writes.
+        """
+        with self._read() as s:
+            stored = s.scalar(select(Staff.password_hash).where(Staff.username == username))
+        ok = verify_password(stored, password)
+        rehash = hash_password(password) if ok and stored and needs_rehash(stored) else None
+        with self._write() as (s, conn):
+            row = s.scalar(select(Staff).where(Staff.username == username))
+            ok = ok and row is not None and row.password_hash == stored
+            if row is None or not ok or not row.active:
+                reason = (
+                    "unknown_user" if row is None else ("wrong_password" if not ok else "inactive")
+                )
+                self._append(
+                    conn,
+                    AuditKind.LOGIN_FAILED,
+                    None,
+                    {"username": username[:64], "reason": reason},
+                )
+                return None
+            if rehash is not None:
+                row.password_hash = rehash
+            self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
+            return _staff_info(row)
+
+    def logout(self, actor: StaffInfo) -> None:
+        self._audit_only(AuditKind.LOGOUT, actor, {"staff_id": actor.id})
+
+    def change_password(
+        self,
+        actor: StaffInfo,
+        username: str,
+        new_password: str,
+        *,
+        current_password: str | None = None,
+    ) -> None:
+        """Own password: needs the current one. Another's: admin reset, changed at next login."""
+        check_policy(new_password)
+        own = username == actor.username
+        if own:  # the slow checks run before the write lock
+            with self._read() as s:
+                stored = s.scalar(select(Staff.password_hash).where(Staff.id == actor.id))
+            if not verify_password(stored, current_password or ""):
+                raise PermissionDenied("the current password is wrong")
+        hashed = hash_password(new_password)
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=not own)
+            row = s.scalar(select(Staff).where(Staff.username == username))
+            if row is None:
+                raise NotFound(f"no staff account {username!r}")
+            if own and row.password_hash != stored:
+                raise PermissionDenied("the password was changed meanwhile; try again")
+            row.password_hash = hashed
+            row.must_change_password = not own
+            row.updated_at = self._now()
+            self._append(
+                conn,
+                AuditKind.STAFF_PASSWORD_CHANGED,
+                actor,
+                {"staff_id": row.id, "by_admin": not own},
+            )
+
+    def deactivate_staff(self, actor: StaffInfo, username: str) -> None:
+        """Admin only; the last active admin cannot be deactivated (nobody could manage staff)."""
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=True)
+            row = s.scalar(select(Staff).where(Staff.username == username))
+            if row is None:
+                raise NotFound(f"no staff account {username!r}")
+            if row.role is StaffRole.ADMIN and row.active:
+                admins = s.scalar(
+                    select(func.count())
+                    .select_from(Staff)
+                    .where(Staff.role == StaffRole.ADMIN, Staff.active.is_(True))
+                )
+                if admins <= 1:
+                    raise Conflict("the last active administrator cannot be deactivated")
+            row.active = False
+            row.updated_at = self._now()
+            self._append(conn, AuditKind.STAFF_DEACTIVATED, actor, {"staff_id": row.id})
+
+    def list_staff(self) -> list[StaffInfo]:
+        with self._read() as s:
+            return [_staff_info(r) for r in s.scalars(select(Staff).order_by(Staff.username))]
+
+    # -- facility and settings ----------------------------------------------------------------
+
+    def facility_profile(self) -> FacilityProfile | None:
+        with self._read() as s:
+            row = s.get(FacilityProfileRow, 1)
+            if row is None:
+                return None
+            return FacilityProfile(
+                kind=row.kind,
+                oqs_mode=row.oqs_mode,
+                flows=frozenset(Flow(f) for f in row.flows),
+                medical_institution_code=row.medical_institution_code,
+                prefecture_code=row.prefecture_code,
+                municipality_code=row.municipality_code,
+                name=row.name,
+            )
+
+    def set_facility_profile(self, actor: StaffInfo, profile: FacilityProfile) -> None:
+        values = {
+            "kind": profile.kind,
+            "oqs_mode": profile.oqs_mode,
+            "flows": sorted(f.value for f in profile.flows),
+            "medical_institution_code": profile.medical_institution_code,
+            "prefecture_code": profile.prefecture_code,
+            "municipality_code": profile.municipality_code,
+            "name": profile.name,
+        }
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=True)
+            row = s.get(FacilityProfileRow, 1)
+            if row is None:
+                s.add(FacilityProfileRow(id=1, updated_at=self._now(), **values))
+            else:
+                for k, v in values.items():
+                    setattr(row, k, v)
+                row.updated_at = self._now()
+            payload = dict(values, kind=profile.kind.value, oqs_mode=profile.oqs_mode.value)
+            self._append(conn, AuditKind.FACILITY_PROFILE_CHANGED, actor, payload)
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        with self._read() as s:
+            row = s.get(Setting, key)
+            return default if row is None else row.value
+
+    def set_setting(self, actor: StaffInfo, key: str, value: str) -> None:
+        """Admin only; the audit event keeps old and new value (settings hold no patient data)."""
+        refuse_individual_number(key, value)
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=True)
+            row = s.get(Setting, key)
+            old = None if row is None else row.value
+            if row is None:
+                s.add(
+                    Setting(key=key, value=value, updated_at=self._now(), updated_by=actor.username)
+                )
+            else:
+                row.value, row.updated_at, row.updated_by = value, self._now(), actor.username
+            self._append(
+                conn, AuditKind.SETTING_CHANGED, actor, {"key": key, "old": old, "new": value}
+            )
+
+    def retention_years(self) -> int:
+        return int(self.setting(RETENTION_KEY) or DEFAULT_RETENTION_YEARS)
+
+    def set_retention_years(self, actor: StaffInfo, years: int) -> None:
+        if not MIN_RETENTION_YEARS <= years <= 100:
+            raise InvalidInput(
+                f"retention: {MIN_RETENTION_YEARS} to 100 years (診療録 are kept 5 years)"
+            )
+        self.set_setting(actor, RETENTION_KEY, str(years))
+
+    # -- patients --------------------------------------------------------------------------
+
+    def create_patient(self, actor: StaffInfo, new: NewPatient) -> PatientRecord:
+        with self._write() as (s, conn):
+            self._require(s, actor)
+            if s.scalar(select(Patient.id).where(Patient.chart_number == new.chart_number)):
+                raise Conflict(f"chart number {new.chart_number!r} exists")
+            now = self._now()
+            row = Patient(
+                **{f: getattr(new, f) for f in PATIENT_FIELDS}, created_at=now, updated_at=now
+            )
+            s.add(row)
+            s.flush()
+            self._append(
+                conn,
+                AuditKind.PATIENT_CREATED,
+                actor,
+                {"patient_id": row.id, "chart_number": row.chart_number},
+            )
+            return _patient(row)
+
+    def update_patient(self, actor: StaffInfo, patient_id: int, **changes: Any) -> PatientRecord:
+        unknown = set(changes) - PATIENT_FIELDS
+        if unknown:
+            raise InvalidInput(f"unknown patient fields: {sorted(unknown)}")
+        with self._write() as (s, conn):
+            self._require(s, actor)
+            row = s.get(Patient, patient_id)
+            if row is None:
+                raise NotFound(f"no patient {patient_id}")
+            changed = sorted(k for k, v in changes.items() if getattr(row, k) != v)
+            for k in changed:
+                setattr(row, k, changes[k])
+            if changed:
+                row.updated_at = self._now()
+                try:
+                    s.flush()
+                except IntegrityError as exc:
+                    raise Conflict(f"chart number {row.chart_number!r} exists") from exc
+                self._append(
+                    conn,
+                    AuditKind.PATIENT_UPDATED,
+                    actor,
+                    {"patient_id": row.id, "fields": changed},
+                )
+            return _patient(row)
+
+    def patient(self, patient_id: int) -> PatientRecord:
+        with self._read() as s:
+            row = s.get(Patient, patient_id)
+            if row is None:
+                raise NotFound(f"no patient {patient_id}")
+            return _patient(row)
+
+    def find_patients(
+        self, text_: str = "", *, birth_date: date | None = None, limit: int = 50
+    ) -> list[PatientRecord]:
+        """Chart number (exact), or name/kana containing ``text_``; optionally by birth date."""
+        query = select(Patient)
+        if text_:
+            pattern = f"%{text_.replace('%', '').replace('_', '')}%"
+            query = query.where(
+                or_(
+                    Patient.chart_number == text_,
+                    Patient.name.like(pattern),
+                    Patient.kana.like(pattern),
+                )
+            )
+        if birth_date is not None:
+            query = query.where(Patient.birth_date == birth_date)
+        with self._read() as s:
+            return [
+                _patient(r)
+                for r in s.scalars(query.order_by(Patient.kana, Patient.id).limit(limit))
+            ]
+
+    # -- visits, terminal results, verifications ---------------------------------------------
+
+    def open_visit(
+        self, actor: StaffInfo, patient_id: int, kind: VisitKind, *, local_date: date | None = None
+    ) -> VisitRecord:
+        with self._write() as (s, conn):
+            self._require(s, actor)
+            if s.get(Patient, patient_id) is None:
+                raise NotFound(f"no patient {patient_id}")
+            now = self._now()
+            row = Visit(
+                patient_id=patient_id,
+                local_date=local_date or to_tokyo(now).date(),
+                kind=VisitKind(kind),
+                terminal_id=self.terminal_id,
+                staff_id=actor.id,
+                opened_at=now,
+            )
+            s.add(row)
+            s.flush()
+            self._append(
+                conn,
+                AuditKind.VISIT_OPENED,
+                actor,
+                {
+                    "visit_id": row.id,
+                    "patient_id": patient_id,
+                    "kind": row.kind.value,
+                    "local_date": row.local_date.isoformat(),
+                },
+            )
+            return _visit(row)
+
+    def save_terminal_result(
+        self,
+        actor: StaffInfo | None,
+        *,
+        raw_xml: bytes,
+        file_name: str,
+        arbitrary_file_identifier: str | None,
+        summary: Mapping[str, Any],
+        simulated: bool,
+        received_at: datetime | None = None,
+    ) -> TerminalResultRecord:
+        """Keep a result file verbatim; its SHA-256 goes into the chain with the event."""
+        if len(raw_xml) > MAX_TERMINAL_RESULT_BYTES:
+            raise InvalidInput(f"terminal result {file_name!r} is {len(raw_xml)} bytes: too large")
+        digest = hashlib.sha256(raw_xml).hexdigest()
+        with self._write() as (s, conn):
+            if actor is not None:
+                self._require(s, actor)
+            row = TerminalResult(
+                file_name=file_name,
+                arbitrary_file_identifier=arbitrary_file_identifier,
+                raw_xml=bytes(raw_xml),
+                sha256=digest,
+                summary=dict(summary),
+                simulated=simulated,
+                terminal_id=self.terminal_id,
+                received_at=received_at or self._now(),
+            )
+            s.add(row)
+            s.flush()
+            self._append(
+                conn,
+                AuditKind.TERMINAL_RESULT_RECEIVED,
+                actor,
+                {
+                    "terminal_result_id": row.id,
+                    "file_name": file_name,
+                    "arbitrary_file_identifier": arbitrary_file_identifier,
+                    "sha256": digest,
+                    "bytes": len(raw_xml),
+                    "simulated": simulated,
+                },
+            )
+            return self._terminal_result(row)
+
+    @staticmethod
+    def _terminal_result(row: TerminalResult) -> TerminalResultRecord:
+        return TerminalResultRecord(
+            row.id,
+            row.file_name,
+            row.arbitrary_file_identifier,
+            row.sha256,
+            row.summary,
+            row.simulated,
+            row.terminal_id,
+            row.received_at,
+        )
+
+    def terminal_result(self, result_id: int) -> tuple[TerminalResultRecord, bytes]:
+        with self._read() as s:
+            row = s.get(TerminalResult, result_id)
+            if row is None:
+                raise NotFound(f"no terminal result {result_id}")
+            return self._terminal_result(row), row.raw_xml
+
+    def record_verification(self, actor: StaffInfo, new: NewVerification) -> VerificationRecord:
+        """The verification row and its audit event commit together or not at all."""
+        documents = [
+            {"kind": DocumentKind(d.kind).value, "details": dict(d.details)} for d in new.documents
+        ]
+        for name in ("started_at", "finished_at"):
+            value = getattr(new, name)
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput(f"{name}: naive datetime; pass a timezone-aware time")
+        with self._write() as (s, conn):
+            self._require(s, actor)
+            visit = s.get(Visit, new.visit_id)
+            if visit is None:
+                raise NotFound(f"no visit {new.visit_id}")
+            if (
+                new.terminal_result_id is not None
+                and s.get(TerminalResult, new.terminal_result_id) is None
+            ):
+                raise NotFound(f"no terminal result {new.terminal_result_id}")
+            row = VerificationAttempt(
+                visit_id=new.visit_id,
+                path=new.path,
+                failure_reason=new.failure_reason,
+                outcome=new.outcome,
+                documents=documents,
+                rule_ids=list(new.rule_ids),
+                terminal_result_id=new.terminal_result_id,
+                simulated=new.simulated,
+                staff_id=actor.id,
+                terminal_id=self.terminal_id,
+                started_at=new.started_at,
+                finished_at=new.finished_at or self._now(),
+                note=new.note,
+            )
+            s.add(row)
+            s.flush()
+            self._append(
+                conn,
+                AuditKind.VERIFICATION_RECORDED,
+                actor,
+                {
+                    "verification_id": row.id,
+                    "visit_id": visit.id,
+                    "patient_id": visit.patient_id,
+                    "path": new.path.value,
+                    "outcome": new.outcome.value,
+                    "failure_reason": new.failure_reason.value if new.failure_reason else None,
+                    "documents": [d["kind"] for d in documents],
+                    "rule_ids": list(new.rule_ids),
+                    "terminal_result_id": new.terminal_result_id,
+                    "simulated": new.simulated,
+                },
+            )
+            return _verification(row)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _summaries(self, query: Any, params: dict[str, Any]) -> list[VisitSummary]:
+        """Visits with patient and latest verification from one prepared Core query (the desk's
+        hot path: no ORM objects, no statement building per call)."""
+        nv, np_ = len(_VISIT_COLS), len(_PATIENT_COLS)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query, params).all()
+        out = []
+        for r in rows:
+            a = r[nv + np_ :]
+            attempt = None
+            if a[0] is not None:
+                attempt = VerificationRecord(
+                    *a[:5],
+                    _documents(a[5]),
+                    _rule_ids(a[6]),
+                    *a[7:],  # type: ignore[arg-type]
+                )
+            out.append(
+                VisitSummary(VisitRecord(*r[:nv]), PatientRecord(*r[nv : nv + np_]), attempt)
+            )
+        return out
+
+    def visits_on(self, day: date | None = None) -> list[VisitSummary]:
+        """A Tokyo day's visits (default today) in order, each with its latest verification."""
+        return self._summaries(_DAY_QUERY, {"day": day or to_tokyo(self._now()).date()})
+
+    def patient_history(
+        self, patient_id: int, *, limit: int = 100, actor: StaffInfo | None = None
+    ) -> list[VisitSummary]:
+        """Newest visits first. With ``actor`` the access is audited (SEC-06: who saw what)."""
+        result = self._summaries(_HISTORY_QUERY, {"patient_id": patient_id, "limit": limit})
+        if actor is not None:
+            self._audit_only(AuditKind.PATIENT_VIEWED, actor, {"patient_id": patient_id})
+        return result
+
+    def verifications_between(self, first_day: date, last_day: date) -> list[VerificationRow]:
+        """Verifications finished on Tokyo days first_day..last_day (inclusive), in time order."""
+        start, _ = day_bounds_utc(first_day)
+        _, end = day_bounds_utc(last_day)
+        v, va, p, st = Visit, VerificationAttempt, Patient, Staff
+        query = (
+            select(
+                va,
+                v.kind,
+                v.local_date,
+                p.id,
+                p.chart_number,
+                p.name,
+                p.kana,
+                st.username,
+                st.display_name,
+            )
+            .join(v, va.visit_id == v.id)
+            .join(p, v.patient_id == p.id)
+            .join(st, va.staff_id == st.id)
+            .where(va.finished_at >= start, va.finished_at < end)
+            .order_by(va.finished_at, va.id)
+        )
+        with self._read() as s:
+            return [
+                VerificationRow(
+                    a.id,
+                    a.finished_at,
+                    a.started_at,
+                    a.visit_id,
+                    kind,
+                    local_date,
+                    pid,
+                    chart,
+                    name,
+                    kana,
+                    a.path,
+                    a.outcome,
+                    a.failure_reason,
+                    _documents(a.documents),
+                    tuple(a.rule_ids),
+                    user,
+                    display,
+                    a.terminal_id,
+                    a.simulated,
+                    a.terminal_result_id,
+                )
+                for a, kind, local_date, pid, chart, name, kana, user, display in s.execute(query)
+            ]
+
+    # -- audit chain ------------------------------------------------------------------------
+
+    def chain_head(self, day: date) -> ChainHead | None:
+        """The chain head as of the end of Tokyo day ``day`` (for the daily log)."""
+        with self._engine.connect() as conn:
+            return head_as_of_day(conn, day)
+
+    def verify_chain(
+        self,
+        conn: Connection | None = None,
+        *,
+        workers: int | None = None,
+        min_parallel: int = 200_000,
+    ) -> VerifyResult:
+        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state).
+
+        Chains of ``min_parallel`` events or more are checked by ``workers`` processes
+        (default: the CPU count, at most 4).
+        """
+        if conn is not None:
+            return self._chain.verify(conn)
+        workers = workers or min(os.cpu_count() or 1, 4)
+        parallel = None
+        if workers > 1:
+            url = self._engine.url
+            bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database)
+            parallel = ParallelVerify(
+                bare.render_as_string(hide_password=False),
+                url.password,
+                workers,
+                min_parallel,
+            )
+        with self._engine.connect() as own:
+            if self.dialect == "postgresql":
+                own.execution_options(isolation_level="REPEATABLE READ")
+            with own.begin():
+                return self._chain.verify(own, parallel=parallel)
+
+    def record_export(
+        self, actor: StaffInfo | None, what: str, path: Path, sha256: str | None = None
+    ) -> None:
+        """Audit an export (daily log, monthly report, CSV) made by another part."""
+        self._audit_only(
+            AuditKind.EXPORTED, actor, {"what": what, "file": str(path), "sha256": sha256}
+        )
+
+    def export_chain_key(self, actor: StaffInfo | None) -> str:
+        """The key as text for another terminal (see secrets.EXPORT_WARNING); audited."""
+        if actor is not None:
+            with self._read() as s:
+                self._require(s, actor, admin=True)
+        self._audit_only(AuditKind.CHAIN_KEY_EXPORTED, actor, {"os_user": _os_user()})
+        return secrets.export_text(self.database_uuid, self._key)
+
+    # -- backup and retention ------------------------------------------------------------------
+
+    def backup(self, out: Path, actor: StaffInfo | None = None) -> BackupInfo:
+        info = backup_to(self._engine, out)
+        self._audit_only(
+            AuditKind.BACKUP_CREATED,
+            actor,
+            {
+                "file": str(info.path),
+                "bytes": info.size,
+                "sha256": info.sha256,
+                "os_user": _os_user(),
+            },
+        )
+        return info
+
+    def purge_expired(self, actor: StaffInfo | None, *, now: datetime | None = None) -> PurgeReport:
+        """Delete the oldest audit events older than the retention period (never a younger one).
+
+        Refused unless the whole chain verifies. Deletes a prefix that ends before the first
+        event younger than the cutoff, never the last event, leaves a signed checkpoint at the
+        deleted prefix's last event, and records itself in the chain — all in one transaction.
+        """
+        years = self.retention_years()
+        cutoff = years_before(now or self._now(), years)
+        result = self.verify_chain()
+        if not result.ok:
+            raise RetentionRefused(
+                f"the audit chain is broken at event {result.first_broken_seq} "
+                f"({result.problem}); nothing was deleted"
+            )
+        ev = AuditEvent
+        with self._write() as (s, conn):
+            if actor is not None:
+                self._require(s, actor, admin=True)
+            first_young = s.scalar(select(func.min(ev.seq)).where(ev.occurred_at >= cutoff))
+            last = s.scalar(select(func.max(ev.seq)))
+            first = s.scalar(select(func.min(ev.seq)))
+            limit = (last if first_young is None else first_young) - 1
+            if last is None or first is None or limit < first:
+                self._append(
+                    conn,
+                    AuditKind.RETENTION_PURGED,
+                    actor,
+                    {"years": years, "cutoff": cutoff.isoformat(), "deleted": 0},
+                )
+                return PurgeReport(cutoff, 0, None)
+            anchor = s.execute(select(ev.hash, ev.occurred_at).where(ev.seq == limit)).one()
+            self._chain.checkpoint(conn, limit, anchor[0], anchor[1])
+            s.add(AuditPurgePermit(up_to_seq=limit))
+            s.flush()
+            deleted = conn.execute(
+                delete(AuditEvent.__table__).where(AuditEvent.__table__.c.seq <= limit)
+            ).rowcount
+            conn.execute(delete(AuditPurgePermit.__table__))
+            self._append(
+                conn,
+                AuditKind.RETENTION_PURGED,
+                actor,
+                {
+                    "years": years,
+                    "cutoff": cutoff.isoformat(),
+                    "deleted": deleted,
+                    "anchor_seq": limit,
+                    "anchor_hash": bytes(anchor[0]).hex(),
+                },
+            )
+            return PurgeReport(cutoff, deleted, limit)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def import_chain_key(engine: Engine, export: str, *, terminal_id: str) -> str:
+    """Store an exported chain key in this PC's keyring after checking it fits this database."""
+    database_uuid, key = secrets.parse_export(export)
+    meta = Store._read_meta(engine)
+    if meta is None:
+        raise NotFound("this database has no identity yet: open it once on the first PC")
+    if meta[0] != database_uuid:
+        raise WrongChainKey(
+            f"the exported key belongs to database {database_uuid}, this database is {meta[0]}"
+        )
+    if not AuditChain(key).key_matches(meta[1], database_uuid):
+        raise WrongChainKey("the exported key does not match this database's key check")
+    secrets.store_chain_key(database_uuid, key)
+    store = Store(engine, key=key, database_uuid=database_uuid, terminal_id=terminal_id)
+    store.append_event(AuditKind.CHAIN_KEY_IMPORTED, None, {"os_user": _os_user()})
+    return database_uuid
+
+
+__all__ = ["AuditKind", "ChainKeyMissing", "Store", "import_chain_key"]
