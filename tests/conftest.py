@@ -7,3 +7,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Keyring: tests install their own backend (tests/keyring_backend.py); never the OS one.
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.MemoryKeyring"
+
+# Real services shared by every suite: one pcscd (with vpcd) and one PostgreSQL server per run.
+pytest_plugins = ["tests.support.pcsc", "tests.support.postgres"]

@@ -16,7 +16,7 @@ from storage.records import StaffInfo
 from storage.secrets import store_db_password
 from storage.store import Store
 from tests.keyring_backend import FileKeyring
-from tests.support.postgres import PostgresServer, postgres_server  # noqa: F401  (fixture)
+from tests.support.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "admin-pass-1"
