@@ -28,9 +28,19 @@ from reportlab.lib.textsplit import ALL_CANNOT_END, ALL_CANNOT_START
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from storage.reports.model import JST, GenerationInfo
+from storage.reports.labels import label
+from storage.reports.masking import clean
+from storage.reports.model import JST, Facility, GenerationInfo
 
 PAGE_W, PAGE_H = A4
 MARGIN_X = 12 * mm
@@ -344,11 +354,25 @@ class Styles:
         )
 
 
+def section(title: str, styles: Styles, *body: Flowable) -> KeepTogether:
+    """A heading kept on the same page as what it heads (no orphaned headings)."""
+    return KeepTogether([Paragraph(title, styles.heading), Spacer(1, 1.5 * mm), *body])
+
+
 def info_table(pairs: Sequence[tuple[str, str]], font: str, fit: TextFitter) -> Table:
     """The two-column facility/date block at the top of every document."""
     w0, w1 = 30 * mm, CONTENT_W - 30 * mm
     rows = [[k, fit.cell(v, 9, w1)] for k, v in pairs]
     return grid_table(rows, (w0, w1), font=font, size=9, header_rows=0)
+
+
+def facility_info(f: Facility) -> list[tuple[str, str]]:
+    """The facility lines every document's info block starts with."""
+    return [
+        ("医療機関名", clean(f.name) or "（未設定）"),
+        ("医療機関コード", clean(f.medical_institution_code) or "—"),
+        ("施設区分", f"{label(f.kind, '未設定')}／{label(f.mode, '未設定')}"),
+    ]
 
 
 def reprint_line(gen: GenerationInfo) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from storage.reports import render_daily_log
 from storage.reports.daily import COLUMNS, EMPTY_DAY, ROW_SIZE
 from storage.reports.demo import demo_daily_log
 from storage.reports.fonts import JapaneseFont
-from storage.reports.labels import label
+from storage.reports.labels import label, short_label
 from storage.reports.masking import patient_lines
 from storage.reports.model import JST, DailyLog, GenerationInfo, PatientDisplay, PatientMasking
 from storage.reports.pdfkit import MARGIN_X, PAGE_W, SIMULATED_BANNER, TextFitter
@@ -50,7 +50,7 @@ def expected_row(n: int, r, masking: PatientMasking) -> str:
         r.local_at.strftime("%H:%M") + ("模擬" if r.simulated else ""),
         "".join(patient_lines(r.patient, masking)),
         label(r.path),
-        label(r.outcome),
+        short_label(r.outcome),
         label(r.failure_reason),
         docs,
         r.staff,
