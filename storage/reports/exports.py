@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from policies.loader import load_rulebook
 from policies.rulebook import RuleBook
 from storage.records import StaffInfo
 from storage.reports import from_policies, from_store
@@ -27,7 +28,7 @@ from storage.reports.csvout import (
 )
 from storage.reports.daily import render_daily_log
 from storage.reports.declaration import render_self_declaration_form
-from storage.reports.errors import ReportOutputError
+from storage.reports.errors import ReportInputError, ReportOutputError
 from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.model import (
     DailyLog,
@@ -51,6 +52,10 @@ class Exported:
     sha256: str
     #: Pages of a PDF, data rows of a CSV.
     count: int
+
+    def summary(self) -> str:
+        unit = "pages" if self.path.suffix.lower() == ".pdf" else "rows"
+        return f"{self.what}: {self.path} ({self.count} {unit}, sha256 {self.sha256})"
 
 
 def output_path(path: str | os.PathLike[str]) -> Path:
@@ -92,6 +97,13 @@ def _write(
 
 def _pages(render: Callable[[Path], object]) -> Callable[[Path], int]:
     return lambda p: render(p).pages  # type: ignore[attr-defined]
+
+
+def shipped_rulebook() -> RuleBook:
+    """The rule data shipped in resources/policies, validated."""
+    from resources.policies import rule_texts  # noqa: PLC0415 - read only when needed
+
+    return load_rulebook(rule_texts())
 
 
 def report_font(font_path: str | os.PathLike[str] | None = None) -> JapaneseFont:
@@ -189,6 +201,7 @@ def export_subsidy(
     *,
     as_of: date,
     costs: Mapping[str, int] | None = None,
+    all_classes: bool = False,
     csv: str | os.PathLike[str] | None = None,
     font: JapaneseFont | None = None,
     generation: GenerationInfo | None = None,
@@ -199,7 +212,9 @@ def export_subsidy(
     assert pdf_path is not None
     font = font or report_font()
     facility = from_store.facility_of(store.facility_profile())
-    data = from_policies.subsidy_sheet(rb, facility, as_of, costs, generation=generation)
+    data = from_policies.subsidy_sheet(
+        rb, facility, as_of, costs, all_classes=all_classes, generation=generation
+    )
     tag = f"as_of={as_of.isoformat()}"
     done = [
         _write(
@@ -230,14 +245,21 @@ def export_declaration(
     *,
     on: date | None = None,
     patient_id: int | None = None,
+    chart_number: str | None = None,
     font: JapaneseFont | None = None,
     actor: StaffInfo | None = None,
     **known: object,
 ) -> tuple[SelfDeclarationForm, list[Exported]]:
-    """A 申立書, blank or pre-filled for a patient on file (:func:`from_store.self_declaration`)."""
+    """A 申立書, blank or pre-filled for a patient on file, by id or chart number
+    (:func:`from_store.self_declaration`)."""
     (pdf_path,) = _targets(pdf)
     assert pdf_path is not None
     font = font or report_font()
+    if chart_number is not None:
+        found = [p for p in store.find_patients(chart_number) if p.chart_number == chart_number]
+        if not found:
+            raise ReportInputError(f"no patient with chart number {chart_number!r}")
+        patient_id = found[0].id
     data = from_store.self_declaration(store, rb, on=on, patient_id=patient_id, **known)
     what = "self_declaration_form" + (f" patient_id={patient_id}" if patient_id else "")
     done = [
