@@ -155,8 +155,8 @@ def test_usage_rate_excludes_abandoned_and_counts_only_card_paths() -> None:
 def test_card_paths_agree_with_the_rule_data() -> None:
     """MYNA_CARD_PATHS is the code's one definition; the rule data's "online" options must use
     exactly those paths, or one of the two is wrong."""
-    from policies import AcceptAction, load_rulebook  # noqa: PLC0415
-    from resources.policies import rule_texts  # noqa: PLC0415
+    from policies import AcceptAction, load_rulebook
+    from resources.policies import rule_texts
 
     rb = load_rulebook(rule_texts())
     online = {o.path for o in rb.options if o.action is AcceptAction.ONLINE}
