@@ -225,8 +225,9 @@ def _visit_times(rng: random.Random, day: date, n: int) -> list[tuple[datetime, 
                 opened = a + timedelta(seconds=int(offset))
                 break
             offset -= length
+        # Shorter than the smallest gap to the next visit (half a step): times never overlap.
         step = total / max(n, 1)
-        out.append((opened, opened + timedelta(seconds=int(min(150, step * 0.3)) + 20)))
+        out.append((opened, opened + timedelta(seconds=min(150.0, step * 0.4))))
     return out
 
 
@@ -322,7 +323,7 @@ def seed_demo_history(
     store.set_setting(
         admin,
         DEMO_SETTING,
-        f"synthetic history, seed {spec.seed}, {spec.first_day.isoformat()}..{spec.end.isoformat()}",
+        f"synthetic history, seed {spec.seed}, {spec.first_day}..{spec.end}",
     )
     stores = [store] + [
         Store.open(engine=store.engine, terminal_id=t, clock=clock) for t in spec.terminals[1:]

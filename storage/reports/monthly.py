@@ -54,7 +54,7 @@ UNVERIFIED_COLOR = colors.HexColor("#707070")
 def _thresholds(fig: MonthFigures, font: str, fit: TextFitter) -> Flowable:
     if not fig.verdicts:
         return Paragraph("比較する利用率の基準は入力されていません。", Styles.for_font(font).body)
-    widths = (44 * mm, 32 * mm, 18 * mm, 18 * mm, 18 * mm, CONTENT_W - 130 * mm)
+    widths = (54 * mm, 28 * mm, 18 * mm, 18 * mm, 20 * mm, CONTENT_W - 138 * mm)
     rows = [["基準", "期間", "必要利用率", "当月利用率", "判定", "出典"]]
     extra: list[tuple[object, ...]] = []
     for i, v in enumerate(fig.verdicts, 1):
@@ -266,6 +266,7 @@ def render_monthly_report(
             extra=[("BOX", (0, 0), (-1, -1), 1.2, "black")],
         ),
         section("利用率の基準との比較", styles, _thresholds(fig, font.name, fit)),
+        Spacer(1, 1.5 * mm),
         *(Paragraph(markup(clean(n)), styles.small) for n in data.notes),
         section("確認方法別の件数（当月）", styles, _path_totals(fig, font.name, fit)),
         section("利用率の推移", styles, trend),

@@ -74,6 +74,8 @@ class TextFitter:
         self.font_name = font_name
         self._font = pdfmetrics.getFont(font_name)
         self._widths: dict[str, float] = {}
+        #: Wrapped cells by (text, size, width, lines): labels repeat on every row of a day.
+        self._cells: dict[tuple[str, float, float, int], str] = {}
 
     def _char_width(self, ch: str) -> float:
         w = self._widths.get(ch)
@@ -138,13 +140,20 @@ class TextFitter:
         """Wrapped cell text, cut to ``max_lines`` with "…": a table row cannot split across
         pages, so an absurdly long value must not make a row taller than the page."""
         width = col_width - padding
+        key = (text, size, width, max_lines)
+        cached = self._cells.get(key)
+        if cached is not None:
+            return cached
         lines = self.wrap(text[: max_lines * 200], size, width)
         if len(lines) > max_lines:
             lines = [
                 *lines[: max_lines - 1],
                 self.truncate(lines[max_lines - 1] + "…", size, width),
             ]
-        return "\n".join(lines)
+        out = "\n".join(lines)
+        if len(text) <= 80:  # short, repeating values only: the cache stays small
+            self._cells[key] = out
+        return out
 
 
 @dataclass(frozen=True, slots=True)
