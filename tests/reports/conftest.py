@@ -58,14 +58,18 @@ class DemoDb:
         )
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="package", autouse=True)
 def file_keyring_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A file keyring for the report tests (shared with subprocesses through the env)."""
+    """One file keyring for every report test (shared with subprocesses through the env).
+
+    Set explicitly rather than inherited: whatever keyring an earlier suite left behind is
+    not used here.
+    """
     path = tmp_path_factory.mktemp("keyring") / "keyring.json"
+    previous = keyring.get_keyring()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MADOGUCHI_TEST_KEYRING_FILE", str(path))
         mp.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.FileKeyring")
-        previous = keyring.get_keyring()
         keyring.set_keyring(FileKeyring())
         try:
             yield path

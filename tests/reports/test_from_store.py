@@ -63,8 +63,9 @@ def test_daily_log_matches_the_store(demo_db: DemoDb, font, tmp_path: Path, arti
     stored = store.verifications_between(day, day)
     assert len(stored) == demo_db.history.per_day[day] >= 4
 
+    later = datetime.combine(day + timedelta(days=3), time(9, 0), TOKYO)  # the day is over
     data, done = export_daily(
-        store, day, tmp_path / "daily.pdf", csv=tmp_path / "daily.csv", font=font
+        store, day, tmp_path / "daily.pdf", csv=tmp_path / "daily.csv", font=font, now=later
     )
     # rows: the store's, in its time order, with birth dates looked up for masking
     assert [r.record_id for r in data.rows] == [str(s.verification_id) for s in stored]
