@@ -435,6 +435,39 @@ _VISIT_KINDS = {
 }
 
 
+def _database_errors(cls: type) -> type:
+    """Wrap the recorder's public methods: a database that cannot be used at all raises
+    reader.reception.DatabaseUnavailable (the status strip turns red); refusals pass through."""
+    import functools
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from sqlalchemy.exc import InterfaceError, OperationalError
+
+            from reader.reception import DatabaseUnavailable
+            from storage.errors import DatabasePasswordMissing, KeyringUnavailable
+
+            try:
+                return method(*args, **kwargs)
+            except (
+                OperationalError,
+                InterfaceError,
+                KeyringUnavailable,
+                DatabasePasswordMissing,
+                OSError,
+            ) as exc:
+                raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
+
+        return wrapper
+
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_"):
+            setattr(cls, name, wrap(member))
+    return cls
+
+
+@_database_errors
 class StoreRecorder:
     """reader.reception.Recorder on top of storage.Store (the desk never imports storage)."""
 
@@ -604,6 +637,13 @@ class StoreRecorder:
             ),
         )
         return RecordedVerification(row.id, row.visit_id, result_id)
+
+    def abandoned(self, staff: Any, visit_id: int, failures: tuple[Any, ...]) -> None:
+        self.store.append_event(
+            "visit_abandoned",
+            self._actor(staff),
+            {"visit_id": visit_id, "failures": [f.value for f in failures]},
+        )
 
 
 # -- keyring --------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from reader.reception.events import (
     WaitingFor,
 )
 from reader.reception.ports import (
+    DatabaseUnavailable,
     NewPatientData,
     PatientOnFile,
     RecordedVerification,
@@ -50,6 +51,7 @@ __all__ = [
     "STAFF_EVENTS",
     "CardSource",
     "DatabaseStatus",
+    "DatabaseUnavailable",
     "DemoCards",
     "DeskEvent",
     "DeskMode",

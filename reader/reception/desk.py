@@ -137,6 +137,7 @@ from reader.reception.events import (
     WaitingFor,
 )
 from reader.reception.ports import (
+    DatabaseUnavailable,
     NewPatientData,
     PatientOnFile,
     RecordedVerification,
@@ -332,6 +333,7 @@ class ReceptionDesk:
         self._unattached: dict[str, _Unattached] = {}
         self._followups: dict[str, tuple[int, PatientOnFile, VerificationPath]] = {}
         self._last_status: DeskStatus | None = None
+        self._demo_card_ids: tuple[str, ...] | None = None
         self._closed = False
 
     # ===================================================================== lifecycle
@@ -631,10 +633,17 @@ class ReceptionDesk:
             database=self._db,
             staff=self._staff,
             facility=self._facility,
-            demo_cards=tuple(demo.card_ids()) if demo is not None else (),
+            demo_cards=self._demo_ids(),
             demo_card_inserted=demo.inserted() if demo is not None else None,
             simulated=self._env_simulated() or bool(reader and reader.virtual),
         )
+
+    def _demo_ids(self) -> tuple[str, ...]:
+        if self.demo_cards is None:
+            return ()
+        if self._demo_card_ids is None:
+            self._demo_card_ids = tuple(self.demo_cards.card_ids())
+        return self._demo_card_ids
 
     def _publish_status(self) -> None:
         status = self._status()
@@ -649,8 +658,7 @@ class ReceptionDesk:
 
         def finish(result: T | None, error: BaseException | None) -> None:
             if error is not None:
-                self._db = dataclasses.replace(self._db, ok=False, error=str(error))
-                self._publish_status()
+                self._database_error(error)
                 self._problem(
                     ProblemKind.DATABASE, str(error), code=type(error).__name__, visit_id=visit_id
                 )
@@ -661,6 +669,12 @@ class ReceptionDesk:
             done(result)  # type: ignore[arg-type]
 
         self._work(self._db_pool, job, finish)
+
+    def _database_error(self, error: BaseException) -> None:
+        """Only a database that cannot be used turns the status red (not a refused request)."""
+        if isinstance(error, DatabaseUnavailable):
+            self._db = dataclasses.replace(self._db, ok=False, error=str(error))
+            self._publish_status()
 
     def _refresh_database(self) -> None:
         def job() -> tuple[str, FacilityProfile | None]:
@@ -1506,8 +1520,15 @@ class ReceptionDesk:
         path = record.path
         if path is None and s.state.chosen is not None:
             path = s.state.chosen.path  # ABANDONED while on a route: keep which one
-        if path is None:
-            return  # abandoned before any route: nothing was verified, nothing to record
+        if path is None:  # cancelled before any route: no path to record, an audit trace only
+            staff, visit_id = self._staff, s.visit_id
+            if staff is not None:
+                self._db_job(
+                    lambda: self.recorder.abandoned(staff, visit_id, record.failures),
+                    lambda _: None,
+                    visit_id=visit_id,
+                )
+            return
         rules = tuple(
             dict.fromkeys((*record.rules, *(r for p in record.public_expense for r in p.rules)))
         )
@@ -1568,8 +1589,7 @@ class ReceptionDesk:
             current.recording = False
             if error is not None:
                 current.last_error = f"could not record: {error}"
-                self._db = dataclasses.replace(self._db, ok=False, error=str(error))
-                self._publish_status()
+                self._database_error(error)
                 self._problem(
                     ProblemKind.DATABASE, str(error), code="record_failed", visit_id=visit_id
                 )

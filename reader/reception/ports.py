@@ -158,6 +158,15 @@ class RecordedVerification:
     terminal_result_id: int | None
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or used at all (server down, file locked, no keyring).
+
+    Recorders raise this (not their driver's errors) so the desk can show the database as down;
+    any other exception is a refused request (e.g. a chart number that exists) and leaves the
+    status green.
+    """
+
+
 class Recorder(Protocol):
     """Persistence and staff identity. Called from the desk's recorder thread only.
 
@@ -203,4 +212,11 @@ class Recorder(Protocol):
 
     def record(self, staff: StaffRef, verification: VerificationToRecord) -> RecordedVerification:
         """Save the evidence (if any) and the verification, each with its audit event."""
+        ...
+
+    def abandoned(
+        self, staff: StaffRef, visit_id: int, failures: tuple[FailureReason, ...]
+    ) -> None:
+        """The visit was cancelled before any route was taken: leave a trace in the audit log
+        (there is no verification path to record)."""
         ...

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from policies.matching import MismatchField
-from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
-from policies.reception import ChooseOption, Screen
+from policies.model import (
+    DocumentKind,
+    FailureReason,
+    Outcome,
+    PublicExpense,
+    SubsidyType,
+    VerificationPath,
+)
+from policies.reception import ChooseOption, PublicExpenseResolved, Screen
 from reader.reception import (
     DeskStatus,
     FaceResultUnattached,
+    NewPatientData,
     PinRequested,
     Problem,
     ProblemKind,
@@ -210,3 +219,31 @@ def test_mynaportal_pdf_imported_and_recorded_with_the_card(
     assert docs[DocumentKind.MYNAPORTAL_PDF]["insurer_number"] == "138057"
     assert len(docs[DocumentKind.MYNAPORTAL_PDF]["sha256_b64url"]) == 43
     assert "certificate_expiry" in docs[DocumentKind.MYNA_CARD]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # The answer carries the 公費 entry: PMH covers it, no paper.
+        ("demo-28", ("C-0028", "見本 浜子", "ミホン ハマコ", date(2018, 4, 28)), False),
+        # Same payer, but the answer has no 公費 entry: the paper 受給者証 is asked for.
+        ("demo-29", ("C-0029", "見本 崎子", "ミホン サキコ", date(2019, 8, 29)), True),
+    ],
+)
+def test_public_expense_via_pmh_or_paper_certificate(desk_factory, simulator, case) -> None:
+    card, patient, paper = case
+    d = desk_factory(simulator=simulator)
+    # 愛知県 難病 is live on PMH in the rule data (PMH-04).
+    expense = PublicExpense(SubsidyType.INTRACTABLE_DISEASE, "愛知県")
+    visit = begin(d, NewPatientData(*patient), public_expenses=(expense,)).visit_id
+    d.desk.demo_face_reader(card)
+    if paper:
+        asked = session(d, visit, lambda s: s.screen is Screen.PUBLIC_EXPENSE)
+        assert asked.public_expenses_pending == (expense,)
+        d.desk.dispatch(PublicExpenseResolved(presented=True))
+    rec = recorded(d, visit)
+    assert rec.path is VerificationPath.MYNA_FACE_READER
+    row = d.verifications(visit)[0]
+    kinds = {doc.kind for doc in row.documents}
+    assert (DocumentKind.PUBLIC_EXPENSE_CERTIFICATE in kinds) is paper
+    assert "PMH-05" in row.rule_ids if paper else "PMH-07" in row.rule_ids
