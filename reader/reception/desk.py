@@ -574,6 +574,12 @@ class ReceptionDesk:
     ) -> None:
         self._emit(Problem(kind, message, code=code, visit_id=visit_id, **extra))
 
+    def _tell(self, s: _Session, kind: ProblemKind, code: str, message: str, **extra: Any) -> None:
+        """A problem with this session: kept as its last error, announced, view refreshed."""
+        s.last_error = message
+        self._problem(kind, message, code=code, visit_id=s.visit_id, **extra)
+        self._emit(self._view(s))
+
     # ===================================================================== status
 
     def _today(self) -> date:
@@ -884,9 +890,7 @@ class ReceptionDesk:
         try:
             transition = handle(s.ctx, s.state, event)
         except EventNotAllowed as exc:
-            s.last_error = str(exc)
-            self._problem(ProblemKind.COMMAND, str(exc), code="not_allowed", visit_id=s.visit_id)
-            self._emit(self._view(s))
+            self._tell(s, ProblemKind.COMMAND, "not_allowed", str(exc))
             return
         self._apply(s, transition)
 
@@ -1072,21 +1076,17 @@ class ReceptionDesk:
 
         def done(current: _Session, outcome: PinOutcome) -> None:
             if outcome.invalid_format:
-                current.last_error = "the PIN must be exactly four digits"
-                self._problem(
-                    ProblemKind.PIN, current.last_error, code="invalid_format", visit_id=visit_id
+                self._tell(
+                    current, ProblemKind.PIN, "invalid_format", "the PIN must be four digits"
                 )
-                self._emit(self._view(current))
             elif outcome.needs_confirmation:
-                current.last_error = "one try left: confirm with the patient before using it"
-                self._problem(
-                    ProblemKind.PIN,
-                    current.last_error,
-                    code="last_try_needs_confirmation",
-                    visit_id=current.visit_id,
-                )
                 self._emit(PinRequested(current.visit_id, 1, True))
-                self._emit(self._view(current))
+                self._tell(
+                    current,
+                    ProblemKind.PIN,
+                    "last_try_needs_confirmation",
+                    "one try left: confirm with the patient before using it",
+                )
             elif outcome.ok:
                 current.signature = outcome.signature
                 current.last_error = None
@@ -1347,11 +1347,8 @@ class ReceptionDesk:
                 item.event.outcome, expects_public_expense=bool(request.public_expenses)
             )
             if type(event) not in s.state.allowed:
-                s.last_error = "the face-reader route is not accepted here today"
-                self._problem(
-                    ProblemKind.COMMAND, s.last_error, code="route_refused", visit_id=s.visit_id
-                )
-                self._emit(self._view(s))
+                message = "the face-reader route is not accepted here today"
+                self._tell(s, ProblemKind.COMMAND, "route_refused", message)
                 return
             self._feed_outcome(s, item.event.outcome)
 
@@ -1366,15 +1363,8 @@ class ReceptionDesk:
         try:
             result = parse_limited_app_text(text, received_on=self._today())
         except PastedTextError as exc:
-            s.last_error = exc.summary or "the pasted text cannot be used"
-            self._problem(
-                ProblemKind.PASTE,
-                s.last_error,
-                code="pasted_text",
-                visit_id=s.visit_id,
-                lines=exc.problems,
-            )
-            self._emit(self._view(s))
+            message = exc.summary or "the pasted text cannot be used"
+            self._tell(s, ProblemKind.PASTE, "pasted_text", message, lines=exc.problems)
             return
         screen = s.state.screen
         if screen is Screen.CHOOSE_ROUTE:
@@ -1414,15 +1404,9 @@ class ReceptionDesk:
                 return
             if error is not None:
                 kind = getattr(error, "kind", None)
+                code = str(getattr(kind, "value", "") or type(error).__name__)
                 message = getattr(error, "message", None) or str(error)
-                current.last_error = message
-                self._problem(
-                    ProblemKind.DOCUMENT,
-                    message,
-                    code=str(getattr(kind, "value", "") or type(error).__name__),
-                    visit_id=vid,
-                )
-                self._emit(self._view(current))
+                self._tell(current, ProblemKind.DOCUMENT, code, message)
                 return
             assert parsed is not None
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode("ascii")
@@ -1487,11 +1471,8 @@ class ReceptionDesk:
             and chosen.action is AcceptAction.QUERY_OQS
             and (s.numbers or s.patient.numbers) is None
         ):
-            s.last_error = "enter the insurance numbers and birth date shown on the document"
-            self._problem(
-                ProblemKind.COMMAND, s.last_error, code="numbers_needed", visit_id=s.visit_id
-            )
-            self._emit(self._view(s))
+            message = "enter the insurance numbers and birth date shown on the document"
+            self._tell(s, ProblemKind.COMMAND, "numbers_needed", message)
             return
         s.documents_seen = documents
         self._runtime(s, DocumentsRecorded(frozenset(d.kind for d in documents)))
@@ -1588,12 +1569,9 @@ class ReceptionDesk:
                 return
             current.recording = False
             if error is not None:
-                current.last_error = f"could not record: {error}"
                 self._database_error(error)
-                self._problem(
-                    ProblemKind.DATABASE, str(error), code="record_failed", visit_id=visit_id
-                )
-                self._emit(self._view(current))
+                message = f"could not record: {error}"
+                self._tell(current, ProblemKind.DATABASE, "record_failed", message)
                 return
             assert value is not None
             recorded, updated = value
