@@ -201,6 +201,8 @@ STAFF_EVENTS: frozenset[type[Event]] = frozenset(
 #: Rule behind a later confirmation of a visit that fell back (bill with what is confirmed).
 FOLLOW_UP_RULES = ("FAIL-04",)
 _MAX_UNATTACHED = 100
+#: How often a red status is re-checked (terminal folders back, database reachable again).
+HEALTH_CHECK_S = 5.0
 
 
 def now_jst() -> datetime:
@@ -334,6 +336,7 @@ class ReceptionDesk:
         self._followups: dict[str, tuple[int, PatientOnFile, VerificationPath]] = {}
         self._last_status: DeskStatus | None = None
         self._demo_card_ids: tuple[str, ...] | None = None
+        self._db_checking = False
         self._closed = False
 
     # ===================================================================== lifecycle
@@ -350,6 +353,7 @@ class ReceptionDesk:
         if self.card_source is not None:
             self.card_source.start(lambda e: self._post(lambda: self._on_reader_event(e)))
         self._post(self._refresh_database)
+        self._later(HEALTH_CHECK_S, self._tick)
         return self
 
     def close(self, timeout: float = 10.0) -> None:
@@ -676,6 +680,29 @@ class ReceptionDesk:
 
         self._work(self._db_pool, job, finish)
 
+    def _tick(self) -> None:
+        """Turn a red status green again when the cause went away (no event tells us)."""
+        if self._closed:
+            return
+        if (
+            self.terminal is not None
+            and self._terminal_state is TerminalState.UNREACHABLE
+            and self._terminal_error_kind in ("folder_unavailable", "request_write")
+            and self.terminal.health().folders_ok
+        ):
+            self._terminal_ok()
+        if not self._db.ok and not self._db_checking:
+            self._db_checking = True
+
+            def checked(_: None, error: BaseException | None) -> None:
+                self._db_checking = False
+                if error is None:
+                    self._db = dataclasses.replace(self._db, ok=True, error=None)
+                    self._publish_status()
+
+            self._work(self._db_pool, self.recorder.check, checked)
+        self._later(HEALTH_CHECK_S, self._tick)
+
     def _database_error(self, error: BaseException) -> None:
         """Only a database that cannot be used turns the status red (not a refused request)."""
         if isinstance(error, DatabaseUnavailable):
@@ -970,6 +997,7 @@ class ReceptionDesk:
         waiting.sort(key=lambda s: s.visit_id != self._current)
         if waiting:
             self._read_card(waiting[0])
+            self._emit(self._view(waiting[0]))
             return
         s = self._sessions.get(self._current) if self._current is not None else None
         if s is not None and CardRead in s.state.allowed:

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,7 @@ def desk_factory(
         engine: str = "sqlite",
         answer_timeout_s: float = 10.0,
         mode: DeskMode = DeskMode.PRODUCTION,
+        clock: Callable[[], datetime] | None = None,
     ) -> Desk:
         if engine == "sqlite":
             url, db_path = sqlite_url_for, tmp_path / "db" / "madoguchi.sqlite3"
@@ -174,6 +175,7 @@ def desk_factory(
             terminal=terminal,
             mode=mode,
             preferred_reader=reader,
+            **({"clock": clock} if clock else {}),
         )
         desk.subscribe(log)
         desk.start()

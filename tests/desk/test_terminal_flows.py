@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from policies.model import (
     SubsidyType,
     VerificationPath,
 )
-from policies.reception import ChooseOption, PublicExpenseResolved, Screen
+from policies.reception import ChooseOption, Failed, PublicExpenseResolved, Screen
 from reader.reception import (
     DeskStatus,
     FaceResultUnattached,
@@ -30,6 +30,8 @@ from reader.reception import (
     VisitRecorded,
     VisitRequest,
 )
+from reader.reception.desk import JST
+from reader.terminal import InsuranceNumbers
 from storage.records import NewPatient
 from tests.desk.conftest import LIMITED
 from tests.desk.flows import P01, P03, P24, P26, begin, option_for, recorded, session
@@ -247,3 +249,32 @@ def test_public_expense_via_pmh_or_paper_certificate(desk_factory, simulator, ca
     kinds = {doc.kind for doc in row.documents}
     assert (DocumentKind.PUBLIC_EXPENSE_CERTIFICATE in kinds) is paper
     assert "PMH-05" in row.rule_ids if paper else "PMH-07" in row.rule_ids
+
+
+def test_notice_with_numbers_queries_the_terminal_inside_the_session(
+    desk_factory, simulator
+) -> None:
+    # 2026-03-02: DOC-06 (お知らせ alone + online query) is still in force (until 2026-03-31).
+    day = datetime(2026, 3, 2, 10, 0, tzinfo=JST)
+    d = desk_factory(simulator=simulator, clock=lambda: day)
+    visit = begin(d, dataclasses.replace(P03, insurer_number=None, insured_number=None)).visit_id
+    d.desk.dispatch(Failed(FailureReason.NO_CARD))
+    guide = session(d, visit, lambda s: s.reason is FailureReason.NO_CARD)
+    notice = option_for(
+        guide, VerificationPath.NUMBER_QUERY, with_documents=[DocumentKind.QUALIFICATION_NOTICE]
+    )
+    d.desk.dispatch(ChooseOption(notice))
+    session(d, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+    mark = d.log.mark()
+    d.desk.record_documents([SeenDocument(DocumentKind.QUALIFICATION_NOTICE)])  # no numbers
+    assert d.log.wait(Problem, lambda p: p.code == "numbers_needed", after=mark)
+    numbers = InsuranceNumbers("01130012", "25", P03.birth_date, "11223344", "00")
+    d.desk.record_documents([SeenDocument(DocumentKind.QUALIFICATION_NOTICE)], numbers=numbers)
+    rec = recorded(d, visit)
+    assert (rec.path, rec.outcome, rec.failure_reason) == (
+        VerificationPath.NUMBER_QUERY,
+        Outcome.CONFIRMED,
+        FailureReason.NO_CARD,
+    )
+    assert not rec.follow_up and rec.terminal_result_id is not None
+    assert "DOC-06" in rec.rule_ids
