@@ -12,7 +12,7 @@ from reader.reception.cards import (
     PcscCardSource,
     VpcdDemoCards,
 )
-from reader.reception.desk import STAFF_EVENTS, ReceptionDesk, VisitRequest, now_jst
+from reader.reception.desk import ReceptionDesk
 from reader.reception.events import (
     DatabaseStatus,
     DeskEvent,
@@ -45,6 +45,7 @@ from reader.reception.ports import (
     VerificationToRecord,
     VisitOnFile,
 )
+from reader.reception.session import STAFF_EVENTS, VisitRequest, now_jst
 from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStartError
 
 __all__ = [

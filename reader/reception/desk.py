@@ -34,15 +34,12 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from policies.engine import PolicyEngine
 from policies.errors import EventNotAllowed, PolicyError
 from policies.matching import (
-    Mismatch,
-    PersonFacts,
     build_patient_context,
     compare,
     identity_conflict,
@@ -55,7 +52,6 @@ from policies.model import (
     FailureReason,
     InsuranceKind,
     Outcome,
-    PublicExpense,
     VerificationPath,
     VisitSetting,
 )
@@ -64,7 +60,6 @@ from policies.reception import (
     AskPin,
     AskPublicExpenseCertificate,
     AwaitExternalResult,
-    Cancel,
     CardRead,
     CertParsed,
     ChooseOption,
@@ -75,22 +70,17 @@ from policies.reception import (
     PinEntered,
     PinResult,
     PinTriesRead,
-    PublicExpenseResolved,
     QueryKind,
     QueryTerminal,
     ReadCard,
     ReadPinTries,
     ReceptionContext,
-    ReceptionState,
     RecordVerification,
     RejectDocuments,
-    RetryPin,
     Screen,
     TerminalAnswered,
     Transition,
-    UseVisualCheck,
     VerificationRecord,
-    VisualCheckDone,
     handle,
     start,
 )
@@ -133,12 +123,9 @@ from reader.reception.events import (
     SessionUpdated,
     TerminalState,
     TerminalStatus,
-    VisitRecorded,
-    WaitingFor,
 )
 from reader.reception.ports import (
     DatabaseUnavailable,
-    NewPatientData,
     PatientOnFile,
     RecordedVerification,
     Recorder,
@@ -146,13 +133,25 @@ from reader.reception.ports import (
     StaffRef,
     VerificationToRecord,
     VisitOnFile,
-    insurance_numbers,
 )
 from reader.reception.results import (
     evidence_for,
     numbers_from_result,
     outcome_event,
     result_facts,
+)
+from reader.reception.session import (
+    FOLLOW_UP_RULES,
+    STAFF_EVENTS,
+    Session,
+    Unattached,
+    VisitRequest,
+    now_jst,
+    portal_document,
+    portal_facts,
+    portal_numbers,
+    recorded_event,
+    session_view,
 )
 from reader.terminal import (
     FaceResultArrived,
@@ -180,100 +179,12 @@ from reader.terminal.queries import QueryKind as TerminalQueryKind
 
 log = logging.getLogger(__name__)
 
-JST = timezone(timedelta(hours=9), "JST")
 T = TypeVar("T")
-
 Subscriber = Callable[[DeskEvent], None]
 
-#: Staff may dispatch these; the rest are the runtime's own (card, terminal answers).
-STAFF_EVENTS: frozenset[type[Event]] = frozenset(
-    {
-        ChooseOption,
-        RetryPin,
-        UseVisualCheck,
-        VisualCheckDone,
-        DocumentsRecorded,
-        PublicExpenseResolved,
-        Cancel,
-        Failed,
-    }
-)
-#: Rule behind a later confirmation of a visit that fell back (bill with what is confirmed).
-FOLLOW_UP_RULES = ("FAIL-04",)
 _MAX_UNATTACHED = 100
 #: How often a red status is re-checked (terminal folders back, database reachable again).
 HEALTH_CHECK_S = 5.0
-
-
-def now_jst() -> datetime:
-    return datetime.now(JST)
-
-
-@dataclass(frozen=True, slots=True)
-class VisitRequest:
-    """What staff enter to begin a visit: an existing patient or a new one, and the setting.
-
-    ``insurance_kind`` UNKNOWN means "from the insurer number on file". ``welfare`` marks a
-    医療扶助 patient. For 訪問診療 (HOME_VISIT) the first continuing-care check is looked up in
-    the database unless ``home_first_check`` is given; ``first_home_visit`` forces the
-    first-visit route (card + consent) even if there was one before.
-    """
-
-    patient_id: int | None = None
-    new_patient: NewPatientData | None = None
-    setting: VisitSetting = VisitSetting.OUTPATIENT
-    revisit: bool = False
-    insurance_kind: InsuranceKind = InsuranceKind.UNKNOWN
-    welfare: bool = False
-    public_expenses: tuple[PublicExpense, ...] = ()
-    home_first_check: date | None = None
-    first_home_visit: bool = False
-    printed_expiry: tuple[tuple[DocumentKind, date], ...] = ()
-
-
-@dataclass
-class _Session:
-    visit_id: int
-    patient: PatientOnFile
-    request: VisitRequest
-    ctx: ReceptionContext
-    state: ReceptionState
-    started_at: datetime
-    simulated: bool = False
-    gen: int = 0  # bumps on every transition: stale async answers are dropped
-    reader: ReaderInfo | None = None
-    card_wait: bool = False
-    card_busy: bool = False
-    pin_busy: bool = False
-    cert: CertRead | None = None
-    challenge: bytes | None = None
-    signature: bytes = b""
-    presentation_id: str | None = None
-    card_query: bool = False  # QueryTerminal(CARD) out
-    request_id: str | None = None  # our individual query out
-    needs_numbers: QueryKind | None = None
-    awaiting_external: VerificationPath | None = None
-    numbers: InsuranceNumbers | None = None
-    result: QualificationResult | None = None
-    outcome: QueryOutcome | None = None
-    result_at: datetime | None = None
-    mismatches: tuple[Mismatch, ...] = ()
-    documents_requested: tuple[DocumentKind, ...] = ()
-    documents_missing: tuple[DocumentKind, ...] = ()
-    documents_seen: tuple[SeenDocument, ...] = ()
-    expenses_pending: tuple[PublicExpense, ...] = ()
-    portal: PortalPdfView | None = None
-    last_error: str | None = None
-    recorded: list[int] = field(default_factory=list)
-    pending_record: VerificationToRecord | None = None
-    recording: bool = False
-
-
-@dataclass
-class _Unattached:
-    token: str
-    event: FaceResultArrived
-    received_at: datetime
 
 
 class ReceptionDesk:
@@ -317,7 +228,7 @@ class ReceptionDesk:
         self._timers: set[threading.Timer] = set()
         self._unsubscribers: list[Callable[[], None]] = []
         # -- actor-owned state --
-        self._sessions: dict[int, _Session] = {}
+        self._sessions: dict[int, Session] = {}
         self._current: int | None = None
         self._staff: StaffRef | None = None
         self._facility: FacilityProfile | None = None
@@ -332,7 +243,7 @@ class ReceptionDesk:
         self._terminal_error: str | None = None
         self._terminal_error_kind: str | None = None
         self._db = DatabaseStatus(ok=False, description="", error="not checked yet")
-        self._unattached: dict[str, _Unattached] = {}
+        self._unattached: dict[str, Unattached] = {}
         self._followups: dict[str, tuple[int, PatientOnFile, VerificationPath]] = {}
         self._last_status: DeskStatus | None = None
         self._demo_card_ids: tuple[str, ...] | None = None
@@ -578,7 +489,7 @@ class ReceptionDesk:
     ) -> None:
         self._emit(Problem(kind, message, code=code, visit_id=visit_id, **extra))
 
-    def _tell(self, s: _Session, kind: ProblemKind, code: str, message: str, **extra: Any) -> None:
+    def _tell(self, s: Session, kind: ProblemKind, code: str, message: str, **extra: Any) -> None:
         """A problem with this session: kept as its last error, announced, view refreshed."""
         s.last_error = message
         self._problem(kind, message, code=code, visit_id=s.visit_id, **extra)
@@ -754,7 +665,7 @@ class ReceptionDesk:
 
     # ===================================================================== sessions
 
-    def _session(self, visit_id: int | None, *, quiet: bool = False) -> _Session | None:
+    def _session(self, visit_id: int | None, *, quiet: bool = False) -> Session | None:
         key = self._current if visit_id is None else visit_id
         s = self._sessions.get(key) if key is not None else None
         if s is None and not quiet:
@@ -774,7 +685,7 @@ class ReceptionDesk:
             self._emit(self._view(self._sessions[previous]))
         self._emit(self._view(self._sessions[visit_id]))
 
-    def _begin(self, request: VisitRequest, then: Callable[[_Session], None] | None) -> None:
+    def _begin(self, request: VisitRequest, then: Callable[[Session], None] | None) -> None:
         staff = self._require_staff()
         if staff is None:
             return
@@ -826,7 +737,7 @@ class ReceptionDesk:
         home_first: date | None,
         on: date,
         facility: FacilityProfile,
-        then: Callable[[_Session], None] | None,
+        then: Callable[[Session], None] | None,
     ) -> None:
         kind = request.insurance_kind
         if kind is InsuranceKind.UNKNOWN:
@@ -848,7 +759,7 @@ class ReceptionDesk:
         except PolicyError as exc:
             self._problem(ProblemKind.CONFIG, str(exc), code="rules", visit_id=visit_id)
             return
-        s = _Session(
+        s = Session(
             visit_id=visit_id,
             patient=patient,
             request=request,
@@ -888,7 +799,7 @@ class ReceptionDesk:
 
     # -- transitions --
 
-    def _runtime(self, s: _Session, event: Event) -> None:
+    def _runtime(self, s: Session, event: Event) -> None:
         """An event from the card, the terminal or a paste; stale ones are dropped quietly."""
         try:
             transition = handle(s.ctx, s.state, event)
@@ -921,7 +832,7 @@ class ReceptionDesk:
             return
         self._apply(s, transition)
 
-    def _apply(self, s: _Session, transition: Transition) -> None:
+    def _apply(self, s: Session, transition: Transition) -> None:
         before = s.state.screen
         s.state = transition.state
         s.gen += 1
@@ -940,7 +851,7 @@ class ReceptionDesk:
             self._execute(s, effect)
         self._emit(self._view(s))
 
-    def _execute(self, s: _Session, effect: Effect) -> None:
+    def _execute(self, s: Session, effect: Effect) -> None:
         if isinstance(effect, ReadCard):
             self._read_card(s)
         elif isinstance(effect, ReadPinTries):
@@ -1011,9 +922,9 @@ class ReceptionDesk:
 
     def _card_job(
         self,
-        s: _Session,
+        s: Session,
         job: Callable[[], T],
-        done: Callable[[_Session, T], None],
+        done: Callable[[Session, T], None],
         *,
         busy: str = "card_busy",
     ) -> None:
@@ -1047,7 +958,7 @@ class ReceptionDesk:
 
         self._work(self._card_pool, job, finish)
 
-    def _read_card(self, s: _Session) -> None:
+    def _read_card(self, s: Session) -> None:
         source = self.card_source
         reader = self._active_reader()
         if source is None or reader is None or not self._pcsc_ok:
@@ -1062,14 +973,14 @@ class ReceptionDesk:
         s.reader = reader
         self._card_fresh = False
 
-        def done(current: _Session, cert: CertRead) -> None:
+        def done(current: Session, cert: CertRead) -> None:
             current.cert = cert
             current.simulated = current.simulated or cert.simulated
             self._runtime(current, CertParsed(cert.expiry, simulated=cert.simulated))
 
         self._card_job(s, lambda: read_certificate(source, reader), done)
 
-    def _read_pin_tries(self, s: _Session) -> None:
+    def _read_pin_tries(self, s: Session) -> None:
         source, reader = self.card_source, s.reader
         if source is None or reader is None:
             self._runtime(s, Failed(FailureReason.READER_FAILURE))
@@ -1102,7 +1013,7 @@ class ReceptionDesk:
         )
         del pin  # the partial above is the only holder; it dies with the job
 
-        def done(current: _Session, outcome: PinOutcome) -> None:
+        def done(current: Session, outcome: PinOutcome) -> None:
             if outcome.invalid_format:
                 self._tell(
                     current, ProblemKind.PIN, "invalid_format", "the PIN must be four digits"
@@ -1173,7 +1084,7 @@ class ReceptionDesk:
         self._publish_status()
         self._problem(ProblemKind.TERMINAL, message, code=kind)
 
-    def _query(self, s: _Session, kind: QueryKind) -> None:
+    def _query(self, s: Session, kind: QueryKind) -> None:
         if kind is QueryKind.CARD:
             self._query_card(s)
             return
@@ -1192,7 +1103,7 @@ class ReceptionDesk:
             return HomeVisitNumbers(numbers, first, self.limit_consent).requery()
         return IndividualQuery(numbers, self.limit_consent, TerminalQueryKind.INDIVIDUAL)
 
-    def _submit_query(self, s: _Session, kind: QueryKind, numbers: InsuranceNumbers) -> None:
+    def _submit_query(self, s: Session, kind: QueryKind, numbers: InsuranceNumbers) -> None:
         s.needs_numbers = None
         first = s.state.patient.home_first_check or s.ctx.on
         query = self._individual_query(kind, numbers, first)
@@ -1208,7 +1119,7 @@ class ReceptionDesk:
 
         pending.future.add_done_callback(answered)
 
-    def _submit(self, query: IndividualQuery, s: _Session | None) -> Any:
+    def _submit(self, query: IndividualQuery, s: Session | None) -> Any:
         """Send a query; a failure to even send it routes the session as TERMINAL_DOWN."""
         error: str | None = None
         if self.terminal is None:
@@ -1236,13 +1147,13 @@ class ReceptionDesk:
             self._take_result(s, outcome)
         self._feed_outcome(s, outcome)
 
-    def _feed_outcome(self, s: _Session, outcome: QueryOutcome) -> None:
+    def _feed_outcome(self, s: Session, outcome: QueryOutcome) -> None:
         event = outcome_event(outcome, expects_public_expense=bool(s.request.public_expenses))
         if not outcome.ok and outcome.kind is not OutcomeKind.NO_ANSWER:
             s.last_error = outcome.error_message or outcome.kind.value
         self._runtime(s, event)
 
-    def _take_result(self, s: _Session, outcome: QueryOutcome) -> None:
+    def _take_result(self, s: Session, outcome: QueryOutcome) -> None:
         s.outcome = outcome
         s.result = outcome.result
         s.result_at = self.clock()
@@ -1250,7 +1161,7 @@ class ReceptionDesk:
         facts = result_facts(outcome.result)
         s.mismatches = compare(s.patient.facts, facts) if facts else ()
 
-    def _query_card(self, s: _Session) -> None:
+    def _query_card(self, s: Session) -> None:
         s.card_query = True
         if not self._terminal_simulated():
             # REAL terminal (or none): the file interface cannot query with a card. Wait for
@@ -1295,7 +1206,7 @@ class ReceptionDesk:
 
     # -- face results --
 
-    def _face_targets(self, result: QualificationResult) -> list[_Session]:
+    def _face_targets(self, result: QualificationResult) -> list[Session]:
         pid = result.simulator_value("PresentationId")
         if pid:
             match = [s for s in self._sessions.values() if s.presentation_id == pid]
@@ -1331,12 +1242,12 @@ class ReceptionDesk:
             self._feed_outcome(s, event.outcome)
             return
         token = uuid.uuid4().hex[:12]
-        self._unattached[token] = _Unattached(token, event, self.clock())
+        self._unattached[token] = Unattached(token, event, self.clock())
         while len(self._unattached) > _MAX_UNATTACHED:
             self._unattached.pop(next(iter(self._unattached)))
         self._announce_unattached(self._unattached[token])
 
-    def _announce_unattached(self, item: _Unattached) -> None:
+    def _announce_unattached(self, item: Unattached) -> None:
         facts = result_facts(item.event.result)
 
         def job() -> list[PatientOnFile]:
@@ -1368,7 +1279,7 @@ class ReceptionDesk:
             )
             return
 
-        def feed(s: _Session) -> None:
+        def feed(s: Session) -> None:
             self._unattached.pop(token, None)
             self._take_result(s, item.event.outcome)
             event = outcome_event(
@@ -1438,7 +1349,7 @@ class ReceptionDesk:
                 return
             assert parsed is not None
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode("ascii")
-            facts = _portal_facts(parsed)
+            facts = portal_facts(parsed)
             current.portal = PortalPdfView(
                 uuid.uuid4().hex[:12],
                 parsed,
@@ -1488,9 +1399,9 @@ class ReceptionDesk:
                     visit_id=s.visit_id,
                 )
                 return
-            pdf = _portal_document(s.portal)
+            pdf = portal_document(s.portal)
             documents = (*(d for d in documents if d.kind is not pdf.kind), pdf)
-            numbers = numbers or _portal_numbers(s.portal.parsed)
+            numbers = numbers or portal_numbers(s.portal.parsed)
         chosen = s.state.chosen
         if numbers is not None:
             s.numbers = numbers
@@ -1508,7 +1419,7 @@ class ReceptionDesk:
     # ===================================================================== recording
 
     def _documents_for(
-        self, s: _Session, kinds: tuple[DocumentKind, ...]
+        self, s: Session, kinds: tuple[DocumentKind, ...]
     ) -> tuple[SeenDocument, ...]:
         seen = {d.kind: d for d in s.documents_seen}
         out = []
@@ -1525,7 +1436,7 @@ class ReceptionDesk:
             out.append(doc)
         return tuple(out)
 
-    def _record(self, s: _Session, record: VerificationRecord) -> None:
+    def _record(self, s: Session, record: VerificationRecord) -> None:
         path = record.path
         if path is None and s.state.chosen is not None:
             path = s.state.chosen.path  # ABANDONED while on a route: keep which one
@@ -1566,7 +1477,7 @@ class ReceptionDesk:
         s.pending_record = to_record
         self._write_record(s)
 
-    def _write_record(self, s: _Session) -> None:
+    def _write_record(self, s: Session) -> None:
         staff = self._staff
         to_record = s.pending_record
         if to_record is None:
@@ -1610,13 +1521,13 @@ class ReceptionDesk:
             if not self._db.ok:
                 self._db = dataclasses.replace(self._db, ok=True, error=None)
                 self._publish_status()
-            self._emit(_recorded_event(to_record, recorded, follow_up=False))
+            self._emit(recorded_event(to_record, recorded, follow_up=False))
             self._emit(self._view(current))
 
         self._work(self._db_pool, job, done)
 
     def _numbers_to_keep(
-        self, s: _Session, to_record: VerificationToRecord
+        self, s: Session, to_record: VerificationToRecord
     ) -> InsuranceNumbers | None:
         """Numbers confirmed in this visit, to keep on the patient (later re-queries need them)."""
         if to_record.outcome is not Outcome.CONFIRMED:
@@ -1758,7 +1669,7 @@ class ReceptionDesk:
             return recorded
 
         def done(recorded: RecordedVerification) -> None:
-            self._emit(_recorded_event(to_record, recorded, follow_up=True))
+            self._emit(recorded_event(to_record, recorded, follow_up=True))
             current = self._sessions.get(visit_id)
             if current is not None:
                 current.recorded.append(recorded.verification_id)
@@ -1812,127 +1723,11 @@ class ReceptionDesk:
 
     # ===================================================================== views
 
-    def _waiting(self, s: _Session) -> WaitingFor | None:
-        screen = s.state.screen
-        if screen is Screen.WAIT_CARD:
-            return WaitingFor.CARD_READ if s.card_busy else WaitingFor.CARD
-        if screen is Screen.WAIT_PIN_TRIES:
-            return WaitingFor.CARD_READ
-        if screen is Screen.ASK_PIN:
-            return WaitingFor.PIN_CHECK if s.pin_busy else WaitingFor.PIN
-        if screen is Screen.WAIT_TERMINAL:
-            if s.needs_numbers is not None:
-                return WaitingFor.NUMBERS
-            if s.card_query and not self._terminal_simulated():
-                return WaitingFor.FACE_OR_PASTE if self.terminal else WaitingFor.PASTED_TEXT
-            return WaitingFor.TERMINAL
-        if screen is Screen.WAIT_EXTERNAL:
-            if s.awaiting_external is VerificationPath.LIMITED_APP:
-                return WaitingFor.PASTED_TEXT
-            return WaitingFor.FACE_RESULT
-        if s.recording:
-            return WaitingFor.RECORDING
-        return None
-
-    def _view(self, s: _Session) -> SessionUpdated:
-        state = s.state
-        recommended = state.reason is not None
-        return SessionUpdated(
-            visit_id=s.visit_id,
-            patient=s.patient,
-            setting=s.request.setting,
-            revisit=s.request.revisit,
-            state=state,
-            options=state.offered,
-            recommended_option=state.offered[0].id if recommended and state.offered else None,
-            steps=state.steps,
-            notes=state.notes,
-            reason=state.reason,
-            failures=state.failures,
-            chosen=state.chosen,
-            pin_tries_left=state.pin_tries_left,
-            last_try_warning=state.last_try_warning,
-            waiting_for=self._waiting(s),
-            result=s.result,
-            result_outcome=s.outcome.kind if s.outcome else None,
-            mismatches=s.mismatches or (s.portal.mismatches if s.portal else ()),
-            documents_requested=s.documents_requested
-            if state.screen is Screen.COLLECT_DOCUMENTS
-            else (),
-            documents_missing=s.documents_missing,
-            documents_seen=s.documents_seen,
-            public_expenses_pending=s.expenses_pending
-            if state.screen is Screen.PUBLIC_EXPENSE
-            else (),
-            portal_pdf=s.portal,
-            last_error=s.last_error,
-            simulated=s.simulated or self._env_simulated(),
-            recorded=tuple(s.recorded),
-            record_pending=s.pending_record is not None and not s.recording,
-            can_query_numbers=state.final
-            and not s.recording
-            and s.pending_record is None
-            and self.terminal is not None
-            and (s.numbers or s.patient.numbers) is not None,
+    def _view(self, s: Session) -> SessionUpdated:
+        return session_view(
+            s,
             current=s.visit_id == self._current,
+            env_simulated=self._env_simulated(),
+            terminal=self.terminal is not None,
+            simulated_terminal=self._terminal_simulated(),
         )
-
-
-# -- helpers ------------------------------------------------------------------------------------
-
-
-def _recorded_event(
-    to_record: VerificationToRecord, recorded: RecordedVerification, *, follow_up: bool
-) -> VisitRecorded:
-    return VisitRecorded(
-        visit_id=to_record.visit_id,
-        verification_id=recorded.verification_id,
-        path=to_record.path,
-        outcome=to_record.outcome,
-        failure_reason=to_record.failure_reason,
-        documents=to_record.documents,
-        rule_ids=to_record.rule_ids,
-        terminal_result_id=recorded.terminal_result_id,
-        simulated=to_record.simulated,
-        follow_up=follow_up,
-    )
-
-
-def _portal_facts(parsed: PortalQualification) -> PersonFacts:
-    coverage = parsed.coverages[0] if parsed.coverages else None
-    return PersonFacts(
-        name=parsed.name,
-        kana=parsed.name_kana,
-        birth_date=parsed.birth_date,
-        insurer_number=coverage.insurer_number if coverage else None,
-        symbol=coverage.insured_symbol if coverage else None,
-        number=coverage.insured_number if coverage else None,
-        branch=coverage.insured_branch if coverage else None,
-    )
-
-
-def _portal_numbers(parsed: PortalQualification) -> InsuranceNumbers | None:
-    f = _portal_facts(parsed)
-    return insurance_numbers(f.insurer_number, f.number, f.birth_date, f.symbol, f.branch)
-
-
-def _portal_document(view: PortalPdfView) -> SeenDocument:
-    """The imported PDF as a recorded document: which PDF (hash) and what it says."""
-    parsed = view.parsed
-    details = {"sha256_b64url": view.sha256, "source_confirmed": str(parsed.source_confirmed)}
-    if parsed.issued_at is not None:
-        details["issued_at"] = parsed.issued_at.isoformat()
-    coverage = parsed.coverages[0] if parsed.coverages else None
-    if coverage is not None:
-        for key, value in (
-            ("insurer_number", coverage.insurer_number),
-            ("symbol", coverage.insured_symbol),
-            ("number", coverage.insured_number),
-            ("branch", coverage.insured_branch),
-            ("valid_until", coverage.valid_until.isoformat() if coverage.valid_until else None),
-        ):
-            if value:
-                details[key] = value
-    if parsed.warnings:
-        details["warnings"] = ",".join(sorted({w.code.value for w in parsed.warnings}))
-    return SeenDocument(parsed.document_kind, details)

@@ -30,7 +30,7 @@ from reader.reception import (
     VisitRecorded,
     VisitRequest,
 )
-from reader.reception.desk import JST
+from reader.reception.session import JST
 from reader.terminal import InsuranceNumbers
 from storage.records import NewPatient
 from tests.desk.conftest import LIMITED
