@@ -928,7 +928,8 @@ def _wanted_config(args: argparse.Namespace) -> AppConfig | None:
     if not path.exists():
         if getattr(args, "config", None):
             raise ConfigError(f"{path}: no such configuration file")
-        return None
+        # An explicit database means production with it (no terminal folder configured).
+        return AppConfig() if getattr(args, "db", None) else None
     config = load_config(path)
     return None if config.mode == "demo" else config
 
