@@ -7,7 +7,14 @@ import re
 
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
 from policies.reception import ChooseOption, RetryPin, Screen
-from reader.reception import PinRequested, Problem, ProblemKind, SeenDocument
+from reader.reception import (
+    DeskStatus,
+    PinRequested,
+    Problem,
+    ProblemKind,
+    ReaderState,
+    SeenDocument,
+)
 from reader.terminal import InsuranceNumbers
 from reader.virtual_card import Fault, FaultKind
 from tests.desk.flows import P03, P40, begin, option_for, recorded, session
@@ -176,3 +183,25 @@ def test_expired_card_routes_card_expired(desk_factory, simulator, card_rig_fact
     )
     row = d.verifications(visit)[0]
     assert row.failure_reason is FailureReason.CARD_EXPIRED and row.simulated
+
+
+def test_silent_card_times_out_with_a_remove_the_card_hint(
+    desk_factory, simulator, card_rig_factory
+) -> None:
+    rig = card_rig_factory("demo-03", insert=False)
+    rig.card.inject(Fault(FaultKind.SILENT, at=2))
+    d = desk_factory(simulator=simulator, reader=rig.reader.name)
+    visit = begin(d, P03).visit_id
+    rig.card.insert()
+    guide = session(d, visit, lambda s: s.reason is FailureReason.CARD_UNREADABLE, timeout=15)
+    assert "remove it, then insert it again" in guide.last_error
+    assert rig.model.pin_presentations == 0 and rig.model.auth_pin_tries == 3
+
+
+def test_no_reader_routes_reader_failure(desk_factory, pcscd_service) -> None:
+    d = desk_factory(reader="Madoguchi test reader that is not connected")
+    first = begin(d, P03)
+    d.log.wait(DeskStatus, lambda s: s.reader.state is ReaderState.NONE)
+    d.desk.dispatch(ChooseOption(option_for(first, VerificationPath.MYNA_GENERAL_READER_PIN)))
+    guide = session(d, first.visit_id, lambda s: s.reason is FailureReason.READER_FAILURE)
+    assert guide.steps and any(o.path is VerificationPath.MOBILE_DEVICE for o in guide.options)
