@@ -248,6 +248,8 @@ class ReceptionDesk:
         self._last_status: DeskStatus | None = None
         self._demo_card_ids: tuple[str, ...] | None = None
         self._db_checking = False
+        #: Card presentations this desk made to the simulator (their late answers stay apart).
+        self._presented: set[str] = set()
         self._closed = False
 
     # ===================================================================== lifecycle
@@ -318,6 +320,8 @@ class ReceptionDesk:
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until the actor has handled everything queued before this call (tests, exit)."""
+        if self._closed:
+            return False
         done = threading.Event()
         self._post(done.set)
         return done.wait(timeout)
@@ -1189,6 +1193,7 @@ class ReceptionDesk:
             self._runtime(s, Failed(FailureReason.TERMINAL_DOWN))
             return
         s.presentation_id = pid
+        self._presented.add(pid)
         gen, visit_id = s.gen, s.visit_id
 
         def timed_out() -> None:
@@ -1210,8 +1215,8 @@ class ReceptionDesk:
         pid = result.simulator_value("PresentationId")
         if pid:
             match = [s for s in self._sessions.values() if s.presentation_id == pid]
-            if match:
-                return match
+            if match or pid in self._presented:
+                return match  # ours, but its session moved on (timed out): staff attach it
         facts = result_facts(result)
         targets = []
         for s in self._sessions.values():
@@ -1494,10 +1499,7 @@ class ReceptionDesk:
 
         def job() -> tuple[RecordedVerification, PatientOnFile | None]:
             recorded = self.recorder.record(staff, to_record)
-            updated = None
-            if numbers is not None:
-                updated = self.recorder.update_patient_numbers(staff, patient_id, numbers)
-            return recorded, updated
+            return recorded, self._keep_numbers(staff, patient_id, numbers)
 
         def done(
             value: tuple[RecordedVerification, PatientOnFile | None] | None,
@@ -1525,6 +1527,21 @@ class ReceptionDesk:
             self._emit(self._view(current))
 
         self._work(self._db_pool, job, done)
+
+    def _keep_numbers(
+        self, staff: StaffRef, patient_id: int, numbers: InsuranceNumbers | None
+    ) -> PatientOnFile | None:
+        """Recorder thread: keep confirmed numbers on the patient. Never fails the record that
+        was just committed (a retry would record it twice): a refusal is only logged."""
+        if numbers is None:
+            return None
+        try:
+            return self.recorder.update_patient_numbers(staff, patient_id, numbers)
+        except Exception as exc:
+            log.warning(
+                "patient %s: confirmed numbers not kept (%s)", patient_id, type(exc).__name__
+            )
+            return None
 
     def _numbers_to_keep(
         self, s: Session, to_record: VerificationToRecord
@@ -1664,8 +1681,7 @@ class ReceptionDesk:
 
         def job() -> RecordedVerification:
             recorded = self.recorder.record(staff, to_record)
-            if keep is not None:
-                self.recorder.update_patient_numbers(staff, patient.id, keep)
+            self._keep_numbers(staff, patient.id, keep)
             return recorded
 
         def done(recorded: RecordedVerification) -> None:
