@@ -960,11 +960,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
             run_ui = None
         if run_ui is not None:
             return int(run_ui(stack))
+        import signal
+
+        from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication, QLabel
 
         app = QApplication(sys.argv[:1])
         label = QLabel(f"Madoguchi ({stack.mode}): the reception window is not installed yet")
         label.show()
+        # Ctrl+C / SIGTERM end the run cleanly (the simulator and pcscd lease are released).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: app.quit())
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)  # lets Python run its signal handlers
+        wake.start(300)
         return app.exec()
     finally:
         stack.close()
