@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 
 import main
@@ -26,6 +27,7 @@ from storage.engine import password_key, resolve_url, sqlite_url
 from storage.records import StaffInfo
 from storage.secrets import store_db_password
 from storage.store import Store
+from tests.keyring_backend import MemoryKeyring
 from tests.support.postgres import PostgresServer
 
 INSTITUTION = "1312345678"
@@ -90,6 +92,16 @@ class EventLog:
     def of(self, kind: type) -> list[Any]:
         with self._cond:
             return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A fresh in-memory keyring per test, whatever an earlier suite left installed."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.MemoryKeyring")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    yield
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture
