@@ -55,6 +55,7 @@ from policies.model import (
     VerificationPath,
     VisitSetting,
 )
+from policies.numbers import insurance_kind_of
 from policies.reception import (
     AskDocuments,
     AskPin,
@@ -85,7 +86,6 @@ from policies.reception import (
     start,
 )
 from reader.documents import DocumentError, PortalQualification, parse_mynaportal_pdf
-from reader.documents.insurer import insurance_kind as insurance_kind_of
 from reader.pcsc import (
     CardInserted,
     CardRemoved,
