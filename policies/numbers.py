@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from policies.model import InsuranceKind
+
 
 class NumberKind(StrEnum):
     INSURER = "insurer"  # 保険者番号
@@ -106,3 +108,30 @@ def validate_public_payer_number(value: str) -> NumberCheck:
 def validate_recipient_number(value: str) -> NumberCheck:
     """公費負担医療の受給者番号: 7 digits (secondary sources only)."""
     return _check(NumberKind.RECIPIENT, value, (7,), single_source=True)
+
+
+#: 法別番号 of 被用者保険 (協会けんぽ 01, 船員 02, 日雇 03/04, 組合 06, 自衛官 07, 共済 31–34,
+#: 特例退職 63, 共済 特例退職 72–75); 39 = 後期高齢者医療; 67 = 退職者医療 (国保).
+_EMPLOYEE_LAW_CODES = frozenset(
+    {"01", "02", "03", "04", "06", "07", "31", "32", "33", "34", "63", "72", "73", "74", "75"}
+)
+_LATE_ELDERLY_LAW_CODE = "39"
+_RETIREE_NATIONAL_LAW_CODE = "67"
+
+
+def insurance_kind_of(insurer_number: str | None) -> InsuranceKind:
+    """The insurer class a 保険者番号 implies (6 digits: 市町村国保; 8 digits: by 法別番号)."""
+    value = normalise(insurer_number or "")
+    if not value.isascii() or not value.isdigit():
+        return InsuranceKind.UNKNOWN
+    if len(value) == 6:
+        return InsuranceKind.NATIONAL
+    if len(value) == 8:
+        law = value[:2]
+        if law == _LATE_ELDERLY_LAW_CODE:
+            return InsuranceKind.LATE_ELDERLY
+        if law == _RETIREE_NATIONAL_LAW_CODE:
+            return InsuranceKind.NATIONAL
+        if law in _EMPLOYEE_LAW_CODES:
+            return InsuranceKind.EMPLOYEE
+    return InsuranceKind.UNKNOWN

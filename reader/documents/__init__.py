@@ -23,9 +23,7 @@ from reader.documents.errors import (
     ResourceLimitError,
     TooManyPagesError,
 )
-from reader.documents.insurer import check_digit_ok, insurance_kind
 from reader.documents.isolation import extract_pdf_text_isolated
-from reader.documents.jpdate import DateFormatError, JpDate, parse_jp_date, parse_jp_datetime
 from reader.documents.labels import PortalField
 from reader.documents.mynaportal import (
     ElderlyRecipient,
@@ -41,6 +39,7 @@ from reader.documents.mynaportal import (
     read_mynaportal_text,
 )
 from reader.documents.pdftext import PdfLimits, PdfText, extract_pdf_text
+from reader.jpdate import DateFormatError, JpDate, parse_jp_date, parse_jp_datetime
 
 __all__ = [
     "CorruptPdfError",
@@ -71,10 +70,8 @@ __all__ = [
     "Sex",
     "TooManyPagesError",
     "WarningCode",
-    "check_digit_ok",
     "extract_pdf_text",
     "extract_pdf_text_isolated",
-    "insurance_kind",
     "parse_jp_date",
     "parse_jp_datetime",
     "parse_mynaportal_pdf",

@@ -16,13 +16,13 @@ from enum import StrEnum
 from typing import TypeVar
 
 from policies.model import DocumentKind, InsuranceKind
+from policies.numbers import insurance_kind_of, validate_insurer_number
 from reader.documents.errors import NotMynaportalDocumentError, ResourceLimitError
-from reader.documents.insurer import check_digit_ok, insurance_kind
 from reader.documents.isolation import extract_pdf_text_isolated
-from reader.documents.jpdate import DateFormatError, JpDate, parse_jp_date, parse_jp_datetime
 from reader.documents.labels import SECTION_SCOPED, Hit, Marker, PortalField, Token, scan
 from reader.documents.pdftext import PdfLimits, PdfText, extract_pdf_text
 from reader.documents.textnorm import MASK, normalize, redact_individual_numbers
+from reader.jpdate import DateFormatError, JpDate, parse_jp_date, parse_jp_datetime
 
 DEFAULT_LIMITS = PdfLimits()
 #: A real document has a few dozen labels; thousands mean a crafted file.
@@ -471,7 +471,7 @@ def _coverage(conv: _Converter, hits: _CoverageHits, index: int) -> PortalCovera
     number = number or late_number
 
     insurer_number = value(F.INSURER_NUMBER, _insurer_number)
-    check_ok = check_digit_ok(insurer_number) if insurer_number else None
+    check_ok = validate_insurer_number(insurer_number).valid if insurer_number else None
     if check_ok is False:
         conv.warnings.append(
             ParseWarning(
@@ -518,7 +518,7 @@ def _coverage(conv: _Converter, hits: _CoverageHits, index: int) -> PortalCovera
         ),
         elderly=elderly,
         limit=limit,
-        insurance_kind=insurance_kind(insurer_number),
+        insurance_kind=insurance_kind_of(insurer_number),
         insurer_number_check_ok=check_ok,
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from reader.jpdate import parse_date_value
 from reader.terminal.codes import (
     LimitCategory,
     PersonalFamily,
@@ -32,7 +33,6 @@ from reader.terminal.results import (
     QualificationResult,
     ResultSource,
 )
-from reader.terminal.wareki import parse_japanese_date
 
 #: Replaces a dropped individual-number line in the text we keep.
 DROPPED_LINE = "[個人番号らしき行を破棄しました]"
@@ -174,7 +174,7 @@ def _split(line: str) -> tuple[str, str | None]:
 
 
 def _read_date(value: str) -> date:
-    return parse_japanese_date(value)
+    return parse_date_value(value)
 
 
 def _read_insurer(value: str) -> str:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from policies.model import InsuranceKind, VerificationPath
+from policies.numbers import insurance_kind_of
 from reader.terminal.codes import (
     CharacterCode,
     ConsentFlag,
@@ -254,16 +255,7 @@ class QualificationRecord:
         """Broad class from the insurer number (法別番号 / 6-digit 国保 / 39 = 後期高齢者)."""
         if self.is_welfare:
             return InsuranceKind.WELFARE
-        digits = self.insurer_number_digits or ""
-        if len(digits) == 6 and digits.isdigit():
-            return InsuranceKind.NATIONAL
-        if len(digits) == 8 and digits.isdigit():
-            if digits.startswith("39"):
-                return InsuranceKind.LATE_ELDERLY
-            if digits.startswith("67"):  # 退職者医療 (国保)
-                return InsuranceKind.NATIONAL
-            return InsuranceKind.EMPLOYEE
-        return InsuranceKind.UNKNOWN
+        return insurance_kind_of(self.insurer_number_digits)
 
     @property
     def ratio_wari(self) -> int | None:

@@ -9,9 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reader.documents import DateFormatError, check_digit_ok, parse_jp_date, parse_jp_datetime
-from reader.documents.jpdate import JST, format_wareki
+from policies.model import InsuranceKind
+from policies.numbers import insurance_kind_of, validate_insurer_number
+from reader.documents import DateFormatError, parse_jp_date, parse_jp_datetime
 from reader.documents.textnorm import join_wrapped, normalize, redact_individual_numbers
+from reader.jpdate import JST, format_wareki
 
 TWELVE = re.compile(r"(?<!\d)\d{4}[ \-]?\d{4}[ \-]?\d{4}(?!\d)")
 
@@ -107,14 +109,12 @@ def test_any_date_round_trips_through_any_style(value: date, style: str) -> None
     assert parse_jp_date(normalize(text)).value == value
 
 
-def test_insurer_check_digit() -> None:
-    # Worked example from 保険者番号設定要領 (千葉県警 33120015), plus 6-digit 国保.
-    assert check_digit_ok("33120015")
-    assert check_digit_ok("01130012")
-    assert check_digit_ok("010017")
-    assert not check_digit_ok("33120016")
-    assert not check_digit_ok("3312001")
-    assert not check_digit_ok("３３１２００１５")  # only ASCII digits: normalise first
+def test_insurer_number_helpers_are_the_policies_ones() -> None:
+    # One implementation of the 検証番号 and the 法別番号 classes (policies.numbers).
+    assert validate_insurer_number("33120015").valid
+    assert not validate_insurer_number("33120016").valid
+    assert insurance_kind_of("39131234") is InsuranceKind.LATE_ELDERLY
+    assert insurance_kind_of("010017") is InsuranceKind.NATIONAL
 
 
 # ------------------------------------------------------------------ text normalisation

@@ -22,7 +22,7 @@ from reader.documents import (
     parse_mynaportal_pdf,
     read_mynaportal_text,
 )
-from reader.documents.jpdate import JST
+from reader.jpdate import JST
 from tests.documents import portal_fixtures as pf
 
 

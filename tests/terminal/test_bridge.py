@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.model import VerificationPath
+from reader.jpdate import parse_date_value as parse_japanese_date
 from reader.terminal import (
     LineProblem,
     OutcomeKind,
@@ -21,7 +22,6 @@ from reader.terminal import (
 )
 from reader.terminal.bridge import DROPPED_LINE, is_individual_number
 from reader.terminal.codes import LimitCategory, PersonalFamily, Sex
-from reader.terminal.wareki import parse_japanese_date
 
 FIXTURES = Path(__file__).parent / "fixtures" / "limited_app"
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from policies.numbers import check_digit
 from reader.terminal import (
     OutcomeKind,
     RequestEncoding,
@@ -23,13 +24,8 @@ TODAY = date(2026, 11, 23)
 
 
 def check_digit_ok(number: str) -> bool:
-    """保険者番号/公費負担者番号/受給者番号 検証番号: weights 2,1 from the right, digit sums."""
-    body, check = number[:-1], int(number[-1])
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        product = int(ch) * (2 if i % 2 == 0 else 1)
-        total += product // 10 + product % 10
-    return (10 - total % 10) % 10 == check
+    """保険者番号/公費負担者番号/受給者番号 検証番号 (the one implementation, policies.numbers)."""
+    return int(number[-1]) == check_digit(number[:-1])
 
 
 def test_coverage() -> None:

@@ -1,14 +1,17 @@
-"""Japanese dates as printed on insurance documents: 和暦 (令和6年4月1日, R6.4.1) and 西暦.
+"""Japanese dates as printed on documents and shown by apps: 和暦 (令和6年4月1日, R6.4.1) and 西暦.
 
-Text is expected NFKC-normalised (full-width digits already half-width, ㋿ already 令和).
-Parsing is strict about calendar validity (no 2月30日) but only *flags* an era year beyond the
-era's end (平成32年 is still printed on old cards), so staff see the date with a warning instead
-of losing it.
+The one date reader of the project (the マイナポータル PDF import, the 資格確認限定型 bridge and the
+desk's input checks all use it). :func:`parse_jp_date` finds a date inside document text that is
+already NFKC-normalised; it is strict about calendar validity (no 2月30日) but only *flags* an era
+year beyond the era's end (平成32年 is still printed on old cards), so staff see the date with a
+warning instead of losing it. :func:`parse_date_value` reads a whole typed or pasted value and
+refuses such an era year, so a mistyped era never shifts a birth date by decades.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -76,7 +79,8 @@ class JpDate:
     era: str | None
     #: True when the era year runs past the era's end (or before its start): 平成32年.
     era_out_of_range: bool
-    #: Offset just past the date in the text it was read from.
+    #: Offsets of the date in the text it was read from.
+    start: int
     end: int
 
 
@@ -84,11 +88,12 @@ def _to_int(year: str) -> int:
     return 1 if year == "元" else int(year)
 
 
-def _build(era_token: str | None, y: str, m: str, d: str, end: int) -> JpDate:
+def _build(era_token: str | None, y: str, m: str, d: str, span: tuple[int, int]) -> JpDate:
+    start, end = span
     month, day = int(m), int(d)
     if era_token is None:
         try:
-            return JpDate(date(int(y), month, day), None, False, end)
+            return JpDate(date(int(y), month, day), None, False, start, end)
         except ValueError as exc:
             raise DateFormatError("impossible calendar date") from exc
     era = _ERA_BY_TOKEN[era_token]
@@ -100,7 +105,7 @@ def _build(era_token: str | None, y: str, m: str, d: str, end: int) -> JpDate:
     except ValueError as exc:
         raise DateFormatError("impossible calendar date") from exc
     out_of_range = value < era.first_day or (era.last_day is not None and value > era.last_day)
-    return JpDate(value, era.name, out_of_range, end)
+    return JpDate(value, era.name, out_of_range, start, end)
 
 
 def _candidates(text: str) -> tuple[list[tuple[int, JpDate]], DateFormatError | None]:
@@ -126,7 +131,7 @@ def _candidates(text: str) -> tuple[list[tuple[int, JpDate]], DateFormatError | 
                     match["y"],
                     match["m"],
                     match["d"],
-                    match.end(),
+                    match.span(),
                 )
             except DateFormatError as exc:
                 problem = problem or exc
@@ -163,6 +168,33 @@ def parse_jp_datetime(text: str) -> tuple[datetime, JpDate]:
             raise DateFormatError("impossible time of day")
     moment = datetime(jd.value.year, jd.value.month, jd.value.day, hour, minute, second, tzinfo=JST)
     return moment, jd
+
+
+#: A weekday or note after a typed date: (木), （木曜日）.
+_TRAILER = re.compile(r"\s*\(.*\)\s*$")
+
+
+def parse_date_value(text: str) -> date:
+    """Read a whole value that must be exactly one valid date (typed, or pasted from an app).
+
+    Full-width forms are folded; a trailing weekday note is ignored; an era year outside its era
+    (平成31年5月1日, 令和元年4月30日) is refused. Raises :class:`DateFormatError` saying why.
+    """
+    value = _TRAILER.sub("", unicodedata.normalize("NFKC", text)).strip()
+    if not value:
+        raise DateFormatError("no date given")
+    try:
+        jd = parse_jp_date(value)
+    except DateFormatError as exc:
+        raise DateFormatError(f"{value!r} is not a valid date ({exc})") from None
+    if jd.start != 0 or jd.end != len(value):
+        raise DateFormatError(f"{value!r} is more than a date (e.g. 令和7年5月1日, R7.5.1)")
+    if jd.era_out_of_range:
+        era = _ERA_BY_TOKEN[jd.era or ""]
+        if jd.value < era.first_day:
+            raise DateFormatError(f"{value!r}: {era.name} began on {era.first_day.isoformat()}")
+        raise DateFormatError(f"{value!r}: {era.name} ended on {era.last_day}")
+    return jd.value
 
 
 def format_wareki(value: date, *, style: str = "kanji") -> str:

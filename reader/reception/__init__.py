@@ -1,0 +1,91 @@
+"""The reception runtime: executes the policies state machine against the card and the terminal.
+
+Plain Python, no Qt. See README.md in this folder for the API a UI builds on.
+"""
+
+from __future__ import annotations
+
+from reader.reception.cards import (
+    CardSource,
+    DemoCards,
+    InProcessCardSource,
+    PcscCardSource,
+    VpcdDemoCards,
+)
+from reader.reception.desk import ReceptionDesk
+from reader.reception.events import (
+    DatabaseStatus,
+    DeskEvent,
+    DeskMode,
+    DeskStatus,
+    FaceResultUnattached,
+    PatientCandidate,
+    PinRequested,
+    PortalPdfView,
+    Problem,
+    ProblemKind,
+    ReaderState,
+    ReaderStatus,
+    SessionClosed,
+    SessionUpdated,
+    TerminalState,
+    TerminalStatus,
+    VisitRecorded,
+    WaitingFor,
+)
+from reader.reception.ports import (
+    DatabaseUnavailable,
+    NewPatientData,
+    PatientOnFile,
+    RecordedVerification,
+    Recorder,
+    ResultEvidence,
+    SeenDocument,
+    StaffRef,
+    VerificationToRecord,
+    VisitOnFile,
+)
+from reader.reception.session import STAFF_EVENTS, VisitRequest, now_jst
+from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStartError
+
+__all__ = [
+    "STAFF_EVENTS",
+    "CardSource",
+    "DatabaseStatus",
+    "DatabaseUnavailable",
+    "DemoCards",
+    "DeskEvent",
+    "DeskMode",
+    "DeskStatus",
+    "FaceResultUnattached",
+    "InProcessCardSource",
+    "NewPatientData",
+    "PatientCandidate",
+    "PatientOnFile",
+    "PcscCardSource",
+    "PinRequested",
+    "PortalPdfView",
+    "Problem",
+    "ProblemKind",
+    "ReaderState",
+    "ReaderStatus",
+    "ReceptionDesk",
+    "RecordedVerification",
+    "Recorder",
+    "ResultEvidence",
+    "SeenDocument",
+    "SessionClosed",
+    "SessionUpdated",
+    "SimulatedTerminalProcess",
+    "SimulatorStartError",
+    "StaffRef",
+    "TerminalState",
+    "TerminalStatus",
+    "VerificationToRecord",
+    "VisitOnFile",
+    "VisitRecorded",
+    "VisitRequest",
+    "VpcdDemoCards",
+    "WaitingFor",
+    "now_jst",
+]

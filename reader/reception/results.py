@@ -1,0 +1,143 @@
+"""Turning terminal answers into state-machine events, matching facts and kept evidence."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from policies.matching import PersonFacts
+from policies.model import FailureReason
+from policies.reception import Event, Failed, TerminalAnswered, TerminalOutcome, TerminalTimedOut
+from reader.reception.ports import ResultEvidence, insurance_numbers
+from reader.terminal.outcome import OutcomeKind, QueryOutcome
+from reader.terminal.queries import InsuranceNumbers
+from reader.terminal.results import QualificationResult, ResultSource
+
+_TERMINAL_OUTCOME = {
+    OutcomeKind.OK: TerminalOutcome.VALID,
+    OutcomeKind.NO_RECORD: TerminalOutcome.NO_RECORD,
+    OutcomeKind.INVALID: TerminalOutcome.INVALID,
+    OutcomeKind.INVALID_WITH_NEW: TerminalOutcome.INVALID,
+    OutcomeKind.ELIGIBILITY_LOST: TerminalOutcome.INVALID,
+    OutcomeKind.MULTIPLE_MATCHES: TerminalOutcome.MULTIPLE,
+    OutcomeKind.WELFARE_UNREGISTERED: TerminalOutcome.NOT_DESIGNATED,
+    OutcomeKind.WELFARE_NOT_FOR_THIS_INSTITUTION: TerminalOutcome.NOT_DESIGNATED,
+    OutcomeKind.TERMINAL_ERROR: TerminalOutcome.ERROR,
+    OutcomeKind.UNREADABLE_ANSWER: TerminalOutcome.ERROR,
+}
+
+
+def outcome_event(outcome: QueryOutcome, *, expects_public_expense: bool) -> Event:
+    """The state-machine event for an answer (or its absence).
+
+    ``expects_public_expense``: the patient has 公費; PMH coverage is then "found" only when the
+    answer carries a 公費 entry (PMH-07), so the machine asks for the paper 受給者証 otherwise.
+    """
+    if outcome.kind is OutcomeKind.NO_ANSWER:
+        return TerminalTimedOut()
+    if outcome.kind is OutcomeKind.CARD_EXPIRED:
+        return Failed(FailureReason.CARD_EXPIRED)
+    found: bool | None = None
+    record = outcome.result.record if outcome.result is not None else None
+    if expects_public_expense and outcome.ok:
+        found = bool(record is not None and record.public_expenses)
+    return TerminalAnswered(
+        _TERMINAL_OUTCOME[outcome.kind],
+        simulated=outcome.simulated,
+        public_expense_found=found,
+        error_code=outcome.error_code or "",
+    )
+
+
+def result_facts(result: QualificationResult | None) -> PersonFacts | None:
+    record = result.record if result is not None else None
+    if record is None:
+        return None
+    return PersonFacts(
+        name=record.name,
+        kana=record.name_kana,
+        birth_date=record.birthdate,
+        insurer_number=record.insurer_number_digits,
+        symbol=record.insured_card_symbol,
+        number=record.insured_identification_number,
+        branch=record.insured_branch_number,
+    )
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(getattr(value, "value", value))
+
+
+def result_summary(result: QualificationResult, outcome: QueryOutcome | None) -> dict[str, Any]:
+    """What the result panel and the daily log need, as JSON (the bytes are kept verbatim)."""
+    record = result.record
+    summary: dict[str, Any] = {
+        "source": result.source.value,
+        "outcome": outcome.kind.value if outcome is not None else None,
+        "error_code": outcome.error_code if outcome is not None else None,
+        "validity": _text(result.qualification_validity),
+        "simulated": result.simulated,
+    }
+    if record is not None:
+        summary.update(
+            {
+                "name": record.name,
+                "kana": record.name_kana,
+                "birth_date": _text(record.birthdate),
+                "sex": _text(record.sex1),
+                "insurer_number": record.insurer_number_digits,
+                "insurer_name": record.insurer_name,
+                "symbol": record.insured_card_symbol,
+                "number": record.insured_identification_number,
+                "branch": record.insured_branch_number,
+                "ratio_wari": record.ratio_wari,
+                "valid_from": _text(record.card_valid_from),
+                "valid_until": _text(record.card_valid_until),
+                "insurance_kind": record.insurance_kind.value,
+                "welfare": record.is_welfare,
+                "medical_tickets": len(record.medical_tickets),
+                "public_expenses": len(record.public_expenses),
+            }
+        )
+    identity = result.simulator_value("IdentityCheck")
+    if identity:
+        summary["identity_check"] = identity
+    return summary
+
+
+def evidence_for(
+    result: QualificationResult, outcome: QueryOutcome | None, received_at: datetime
+) -> ResultEvidence:
+    """The bytes to keep: the XML as received, or the pasted text (individual number removed)."""
+    if result.source is ResultSource.LIMITED_APP:
+        data = (result.raw_text or "").encode("utf-8")
+        name = f"limited-app-{received_at:%Y%m%d%H%M%S}.txt"
+    else:
+        data = result.raw_xml
+        name = result.file_name or f"result-{received_at:%Y%m%d%H%M%S}.xml"
+    return ResultEvidence(
+        data=data,
+        file_name=name,
+        request_id=result.request_id,
+        summary=result_summary(result, outcome),
+        simulated=result.simulated or (outcome.simulated if outcome is not None else False),
+        received_at=received_at,
+    )
+
+
+def numbers_from_result(result: QualificationResult | None) -> InsuranceNumbers | None:
+    """The numbers a later individual query needs, from a confirmed result (None if incomplete)."""
+    record = result.record if result is not None else None
+    if record is None:
+        return None
+    return insurance_numbers(
+        record.insurer_number,
+        record.insured_identification_number,
+        record.birthdate,
+        record.insured_card_symbol,
+        record.insured_branch_number,
+    )
