@@ -124,3 +124,16 @@ def test_monthly_subsidy_and_declaration(db: DemoDb, tmp_path: Path) -> None:
     assert "申立日2026年11月20日" in back.flat
     nobody = run(db, "declaration", "--chart", "99999", "--out", str(tmp_path / "n.pdf"))
     assert nobody.returncode == 2 and "no patient with chart number '99999'" in nobody.stderr
+
+
+def test_masking_defaults_to_the_clinic_setting(db: DemoDb, tmp_path: Path) -> None:
+    admin = db.history.admin
+    day = db.history.days[5].isoformat()
+    db.store.set_setting(admin, "print_masking", "full")
+    try:
+        done = run(db, "daily", "--date", day, "--out", str(tmp_path / "f.pdf"))
+    finally:
+        db.store.set_setting(admin, "print_masking", "partial")
+    assert done.returncode == 0, done.stderr
+    assert f"daily_log {day} masking=full" in done.stdout
+    assert "氏名・生年月日を表示" in ReadBack.of(tmp_path / "f.pdf").flat
