@@ -295,6 +295,227 @@ def _add_storage_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
     p.set_defaults(handler=_cmd_db_set_password)
 
 
+# -- report commands (daily log, monthly usage, subsidy sheet, 申立書) ---------------------------
+
+
+def _report_errors(func: Handler) -> Handler:
+    """Report, font and rule-data errors become one clear line and exit code 2."""
+
+    @_storage_errors
+    def wrapper(args: argparse.Namespace) -> int:
+        from policies import RuleDataError
+        from storage.reports import ReportError
+
+        try:
+            return func(args)
+        except (ReportError, RuleDataError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
+
+
+def _year_month(text: str) -> tuple[int, int]:
+    try:
+        first = date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid month {text!r} (expected YYYY-MM)") from None
+    return first.year, first.month
+
+
+def _cost(text: str) -> tuple[str, int]:
+    program, sep, amount = text.partition("=")
+    amount = amount.replace(",", "").replace("_", "")
+    if not sep or not program or not amount.isdigit():
+        raise argparse.ArgumentTypeError(f"invalid cost {text!r} (expected PROGRAM_ID=YEN)")
+    return program, int(amount)
+
+
+def _app_version() -> str:
+    """Printed in report footers; from the installed package, else from pyproject.toml."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("madoguchi")
+    except metadata.PackageNotFoundError:  # run from a checkout
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
+
+
+def _report_masking(args: argparse.Namespace, store: Store) -> str:
+    """--masking, else the clinic's printout setting (admin screen), else partial."""
+    if args.masking is not None:
+        return {"chart": "chart_only"}.get(args.masking, args.masking)
+    return store.setting(SETTING_PRINT_MASKING) or "partial"
+
+
+@_report_errors
+def _cmd_report_daily(args: argparse.Namespace) -> int:
+    """Print the daily log of a day from the database (PDF, optionally CSV); audited."""
+    from storage.reports import GenerationInfo
+    from storage.reports.exports import export_daily, report_font
+
+    font = report_font(args.font)  # a missing font fails before the database is opened
+    store = _open_store(args)
+    try:
+        data, done = export_daily(
+            store,
+            args.date,
+            args.out,
+            csv=args.csv,
+            masking=_report_masking(args, store),
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+        )
+    finally:
+        store.close()
+    if not data.rows:
+        print(f"no verifications recorded on {args.date.isoformat()}: printed an empty log")
+    for e in done:
+        print(e.summary())
+    return 0
+
+
+@_report_errors
+def _cmd_report_monthly(args: argparse.Namespace) -> int:
+    """Print the monthly usage report (PDF, optionally CSV) against the policy thresholds."""
+    from storage.reports import GenerationInfo
+    from storage.reports.exports import export_monthly, report_font, shipped_rulebook
+    from storage.timeutil import now_tokyo
+
+    font, rulebook = report_font(args.font), shipped_rulebook()
+    store = _open_store(args)
+    try:
+        _, done = export_monthly(
+            store,
+            rulebook,
+            *args.month,
+            args.out,
+            as_of=args.as_of or now_tokyo().date(),
+            csv=args.csv,
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+        )
+    finally:
+        store.close()
+    for e in done:
+        print(e.summary())
+    return 0
+
+
+@_report_errors
+def _cmd_report_subsidy(args: argparse.Namespace) -> int:
+    """Print the subsidy sheet for the stored facility, with amounts for the entered costs."""
+    from storage.reports import GenerationInfo
+    from storage.reports.exports import export_subsidy, report_font, shipped_rulebook
+    from storage.timeutil import now_tokyo
+
+    font, rulebook = report_font(args.font), shipped_rulebook()
+    store = _open_store(args)
+    try:
+        _, done = export_subsidy(
+            store,
+            rulebook,
+            args.out,
+            as_of=args.as_of or now_tokyo().date(),
+            costs=dict(args.cost or []),
+            all_classes=args.all_classes,
+            csv=args.csv,
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+        )
+    finally:
+        store.close()
+    for e in done:
+        print(e.summary())
+    return 0
+
+
+@_report_errors
+def _cmd_report_declaration(args: argparse.Namespace) -> int:
+    """Print a 被保険者資格申立書, blank or pre-filled for a patient by chart number."""
+    from storage.reports.exports import export_declaration, report_font, shipped_rulebook
+
+    font, rulebook = report_font(args.font), shipped_rulebook()
+    store = _open_store(args)
+    try:
+        _, done = export_declaration(
+            store, rulebook, args.out, on=args.date, chart_number=args.chart, font=font
+        )
+    finally:
+        store.close()
+    for e in done:
+        print(e.summary())
+    return 0
+
+
+def _add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    db_help = "database URL (default: $MADOGUCHI_DB_URL, else SQLite in the user-data folder)"
+    font_help = "TrueType font file to embed (default: the best Japanese system font)"
+    report = sub.add_parser("report", help="print the daily log and reports (PDF/CSV)")
+    rs = report.add_subparsers(title="reports", metavar="REPORT", required=True)
+
+    def common(p: argparse.ArgumentParser, *, csv: bool = True) -> None:
+        p.add_argument("--out", required=True, metavar="FILE.pdf", help="PDF file to write")
+        if csv:
+            p.add_argument("--csv", metavar="FILE.csv", help="also write CSV (UTF-8 with BOM)")
+        p.add_argument("--font", metavar="FILE.ttf", help=font_help)
+        p.add_argument("--db", help=db_help)
+
+    p = rs.add_parser("daily", help="the daily log of one day (reprints are identical)")
+    p.add_argument("--date", required=True, type=_iso_day, metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--masking",
+        choices=["full", "partial", "chart"],
+        help="patient display: full name, family name + birth year, chart no. only "
+        "(default: the print_masking setting, else partial)",
+    )
+    common(p)
+    p.set_defaults(handler=_cmd_report_daily)
+
+    p = rs.add_parser("monthly", help="My Number card usage by path and day, vs. thresholds")
+    p.add_argument("--month", required=True, type=_year_month, metavar="YYYY-MM")
+    p.add_argument("--as-of", type=_iso_day, metavar="YYYY-MM-DD", help="report date (today)")
+    common(p)
+    p.set_defaults(handler=_cmd_report_monthly)
+
+    p = rs.add_parser("subsidy", help="subsidy programs, amounts, deadlines and evidence")
+    p.add_argument(
+        "--cost",
+        type=_cost,
+        action="append",
+        metavar="PROGRAM=YEN",
+        help="project cost of a program (repeatable), e.g. welfare-oqs-2025=80000",
+    )
+    p.add_argument(
+        "--as-of",
+        type=_iso_day,
+        metavar="YYYY-MM-DD",
+        help="date deadlines are judged against (today)",
+    )
+    p.add_argument(
+        "--all-classes", action="store_true", help="also list the tiers for other facility classes"
+    )
+    common(p)
+    p.set_defaults(handler=_cmd_report_subsidy)
+
+    p = rs.add_parser("declaration", help="a 被保険者資格申立書 to hand to the patient")
+    p.add_argument("--date", type=_iso_day, metavar="YYYY-MM-DD", help="pre-fill the date")
+    p.add_argument("--chart", metavar="NUMBER", help="pre-fill the patient with this chart no.")
+    common(p, csv=False)
+    p.set_defaults(handler=_cmd_report_declaration)
+
+
 # -- configuration (per-PC TOML) ---------------------------------------------------------------
 
 CONFIG_FILE = "madoguchi.toml"
@@ -1152,6 +1373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_rules)
 
     _add_storage_commands(sub)
+    _add_report_commands(sub)
     return parser
 
 

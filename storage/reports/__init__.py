@@ -1,7 +1,9 @@
-"""Printed daily logs, monthly usage reports and subsidy sheets (PDF and CSV).
+"""Printed daily logs, monthly usage reports, subsidy sheets and the 申立書 (PDF and CSV).
 
-Inputs are the plain values of :mod:`storage.reports.model`; the store and the policy engine are
-adapted into them elsewhere, so this package can be used and tested from plain Python.
+Renderers take the plain values of :mod:`storage.reports.model`. The adapters
+(:mod:`storage.reports.from_store`, :mod:`storage.reports.from_policies`) build those values
+from the Store and the rule book, and :mod:`storage.reports.exports` does the whole job for a
+caller: build, render, write, record the export in the audit chain.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from storage.reports.csvout import (
     write_usage_trend_csv,
 )
 from storage.reports.daily import render_daily_log
-from storage.reports.errors import FontNotFoundError, ReportError, ReportInputError
+from storage.reports.declaration import render_self_declaration_form
+from storage.reports.errors import (
+    FontNotFoundError,
+    ReportError,
+    ReportInputError,
+    ReportOutputError,
+)
 from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.model import (
     ChainHead,
@@ -26,6 +34,7 @@ from storage.reports.model import (
     MonthTotal,
     PatientDisplay,
     PatientMasking,
+    SelfDeclarationForm,
     SubsidyProgram,
     SubsidySheet,
     UsageThreshold,
@@ -53,6 +62,8 @@ __all__ = [
     "RenderResult",
     "ReportError",
     "ReportInputError",
+    "ReportOutputError",
+    "SelfDeclarationForm",
     "SubsidyProgram",
     "SubsidySheet",
     "UsageThreshold",
@@ -60,6 +71,7 @@ __all__ = [
     "find_japanese_font",
     "render_daily_log",
     "render_monthly_report",
+    "render_self_declaration_form",
     "render_subsidy_sheet",
     "write_daily_csv",
     "write_monthly_csv",

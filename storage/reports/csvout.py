@@ -17,7 +17,14 @@ from fractions import Fraction
 from policies.model import VerificationPath
 from storage.reports.labels import label
 from storage.reports.masking import clean, masked_birth, masked_kana, masked_name
-from storage.reports.model import JST, DailyLog, MonthlyUsage, PatientMasking, SubsidySheet
+from storage.reports.model import (
+    JST,
+    DailyLog,
+    MonthlyUsage,
+    PatientMasking,
+    SubsidyProgram,
+    SubsidySheet,
+)
 from storage.reports.pdfkit import OutputTarget, write_output
 from storage.reports.usage import (
     MYNA_CARD_PATHS,
@@ -84,6 +91,7 @@ SUBSIDY_COLUMNS: tuple[str, ...] = (
     "必要書類",
     "出典",
     "備考",
+    "制度ID",
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -193,14 +201,16 @@ def write_threshold_csv(data: MonthlyUsage, out: OutputTarget) -> int:
 def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
     """One row per program tier; 受付状況 is relative to the sheet's ``as_of`` date."""
 
-    def status(closed: bool, has_deadline: bool) -> tuple[str, str]:
-        if closed:
+    def status(p: SubsidyProgram) -> tuple[str, str]:
+        if p.is_closed(data.as_of):
             return "受付終了", "closed"
-        return ("受付中", "open") if has_deadline else ("期限未定", "no_deadline")
+        if p.not_yet_open(data.as_of):
+            return "受付開始前", "not_open"
+        return ("受付中", "open") if p.deadline is not None else ("期限未定", "no_deadline")
 
     rows = []
     for p in data.programs:
-        st_label, st_code = status(p.is_closed(data.as_of), p.deadline is not None)
+        st_label, st_code = status(p)
         rows.append(
             [
                 _text(p.name),
@@ -218,6 +228,7 @@ def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
                 "、".join(_text(e) for e in p.evidence),
                 _text(p.source),
                 _text(p.note),
+                p.program_id,
             ]
         )
     return _write(SUBSIDY_COLUMNS, rows, out)

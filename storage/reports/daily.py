@@ -6,11 +6,11 @@ from collections import Counter
 from datetime import datetime, time
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from policies.model import Outcome, VerificationPath
 from storage.reports.fonts import JapaneseFont, find_japanese_font
-from storage.reports.labels import label
+from storage.reports.labels import label, short_label
 from storage.reports.masking import clean, patient_lines
 from storage.reports.model import JST, DailyLog, PatientMasking, VerificationRow
 from storage.reports.pdfkit import (
@@ -23,10 +23,12 @@ from storage.reports.pdfkit import (
     Styles,
     TextFitter,
     build_pdf,
+    facility_info,
     grid_table,
     info_table,
     reprint_line,
     row_height,
+    section,
     write_output,
 )
 from storage.reports.text import clock, jp_date, markup, stamp
@@ -55,7 +57,7 @@ def _row_cells(n: int, row: VerificationRow, masking: PatientMasking, fit: TextF
         clock(row.local_at) + ("\n模擬" if row.simulated else ""),
         "\n".join(patient_lines(row.patient, masking)),
         label(row.path),
-        label(row.outcome),
+        short_label(row.outcome),
         label(row.failure_reason),
         "、".join(label(d) for d in row.documents) or "—",
         clean(row.staff) or "—",
@@ -67,9 +69,7 @@ def _row_cells(n: int, row: VerificationRow, masking: PatientMasking, fit: TextF
 def _info_table(data: DailyLog, masking: PatientMasking, font: str, fit: TextFitter) -> Flowable:
     f = data.facility
     info = [
-        ("医療機関名", clean(f.name)),
-        ("医療機関コード", clean(f.medical_institution_code) or "—"),
-        ("施設区分", f"{label(f.kind)}／{label(f.mode)}"),
+        *facility_info(f),
         ("対象日", jp_date(data.day)),
         ("端末", "、".join(clean(t) for t in data.terminals) or "—"),
         ("患者表示", label(masking)),
@@ -123,8 +123,9 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
         if head.at is not None:
             moment = head.at.astimezone(JST) if head.at.tzinfo else head.at
             at = f"（{stamp(moment)}）"
+        when = "当日終了時点" if data.day_closed else "印刷時点・当日は未終了"
         rows = [
-            ["監査チェーン末尾（当日終了時点）", f"通番 {head.seq}{at}"],
+            [f"監査チェーン末尾（{when}）", f"通番 {head.seq}{at}"],
             ["ハッシュ", head.hash_hex],
         ]
     rows = [[fit.cell(a, 8.5, w0), fit.cell(b, 8.5, w1)] for a, b in rows]
@@ -202,12 +203,10 @@ def render_daily_log(
         )
     else:
         story.append(Paragraph(EMPTY_DAY, styles.body))
-    story.append(Paragraph("集計", styles.heading))
-    story.append(Spacer(1, 1.5 * mm))
-    story.append(KeepTogether(_totals(data, font.name, fit)))
-    story.append(Paragraph("監査記録との照合・確認", styles.heading))
-    story.append(Spacer(1, 1.5 * mm))
-    story.append(KeepTogether(_chain_and_signature(data, font.name, fit)))
+    story.append(section("集計", styles, *_totals(data, font.name, fit)))
+    story.append(
+        section("監査記録との照合・確認", styles, *_chain_and_signature(data, font.name, fit))
+    )
 
     pdf, pages = build_pdf(
         story,

@@ -18,3 +18,7 @@ class FontNotFoundError(ReportError):
         super().__init__(message)
         #: (candidate, reason it was rejected), in the order tried.
         self.rejected = rejected
+
+
+class ReportOutputError(ReportError):
+    """The printout cannot be written where asked (missing folder, a folder name, no access)."""

@@ -10,9 +10,13 @@ _SPACE = re.compile(r"[\s\u3000]+")
 MASK = "○○"
 
 
+#: Symbols the JIS-based Japanese fonts lack, mapped to the forms they have (≦ ≧ are in JIS X 0208).
+_FONT_SAFE = str.maketrans({"≤": "≦", "≥": "≧"})
+
+
 def clean(text: str) -> str:
     """Collapse whitespace and drop control characters (they would corrupt a table cell)."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text.translate(_FONT_SAFE))
     return _SPACE.sub(" ", text).strip()
 
 

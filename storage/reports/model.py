@@ -21,10 +21,13 @@ from policies.model import (
     DocumentKind,
     FacilityKind,
     FailureReason,
+    InsuranceKind,
     OqsMode,
     Outcome,
     VerificationPath,
 )
+from storage.models import Sex
+from storage.pii import looks_like_individual_number
 from storage.reports.errors import ReportInputError
 
 #: Japan has no daylight saving time; a fixed offset avoids needing tzdata on Windows.
@@ -66,12 +69,15 @@ class Facility:
 
     name: str
     medical_institution_code: str
-    kind: FacilityKind
-    mode: OqsMode
+    #: None while the facility profile has not been entered: printed as 未設定, never guessed.
+    kind: FacilityKind | None
+    mode: OqsMode | None
 
     def __post_init__(self) -> None:
-        _set(self, "kind", _enum(FacilityKind, self.kind, "facility kind"))
-        _set(self, "mode", _enum(OqsMode, self.mode, "facility OQS mode"))
+        if self.kind is not None:
+            _set(self, "kind", _enum(FacilityKind, self.kind, "facility kind"))
+        if self.mode is not None:
+            _set(self, "mode", _enum(OqsMode, self.mode, "facility OQS mode"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +166,8 @@ class DailyLog:
     rows: tuple[VerificationRow, ...]
     chain_head: ChainHead | None
     generation: GenerationInfo = field(default_factory=GenerationInfo)
+    #: False when printed before the day ended: the head is then "as of printing", not final.
+    day_closed: bool = True
 
     def __post_init__(self) -> None:
         rows = tuple(self.rows)
@@ -169,7 +177,12 @@ class DailyLog:
                     f"verification {row.record_id or row.at.isoformat()} is on "
                     f"{row.local_at.date()}, not on the log's day {self.day}"
                 )
-        _set(self, "rows", tuple(sorted(rows, key=lambda r: (r.local_at, r.record_id))))
+        # Numeric ids sort as numbers ("9" before "10"), other ids as text.
+        _set(
+            self,
+            "rows",
+            tuple(sorted(rows, key=lambda r: (r.local_at, len(r.record_id), r.record_id))),
+        )
 
     @property
     def any_simulated(self) -> bool:
@@ -227,11 +240,18 @@ class UsageThreshold:
 
     label: str
     period: str
-    #: Required rate as a ratio 0..1 (Decimal("0.45") = 45%).
-    required_rate: Decimal
+    #: Required rate as a ratio 0..1 (Decimal("0.45") = 45%); None only when unverified.
+    required_rate: Decimal | None
     source: str
+    #: Not found in a source (policy confidence "guess"): shown, never judged.
+    unverified: bool = False
+    note: str = ""
 
     def __post_init__(self) -> None:
+        if self.required_rate is None:
+            if not self.unverified:
+                raise ReportInputError(f"{self.label}: a verified threshold needs a rate")
+            return
         rate = Decimal(str(self.required_rate))
         if not Decimal(0) <= rate <= Decimal(1):
             raise ReportInputError(f"{self.label}: required rate {rate} is not within 0..1")
@@ -254,8 +274,11 @@ class MonthlyUsage:
     #: Report date (printed, used as the PDF creation date).
     as_of: date | None = None
     generation: GenerationInfo = field(default_factory=GenerationInfo)
+    #: Explanations printed under the thresholds (how the rate is counted, sources).
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        _set(self, "notes", tuple(self.notes))
         if not 1 <= self.month <= 12:
             raise ReportInputError(f"month must be 1..12, got {self.month!r}")
         _non_negative(self.simulated_count, "simulated count")
@@ -274,12 +297,6 @@ class MonthlyUsage:
 # --- subsidies -----------------------------------------------------------------------------
 
 
-def estimate_subsidy(cost: int, rate: Fraction, cost_cap: int, subsidy_cap: int) -> int:
-    """The notices' formula: rate × min(cost, project-cost cap), at most the subsidy cap, in yen
-    rounded down. Used only when the policy engine did not supply an amount."""
-    return min(int(rate * min(cost, cost_cap)), subsidy_cap)
-
-
 @dataclass(frozen=True, slots=True)
 class SubsidyProgram:
     """One subsidy program tier (a rate and caps for a set of facility classes)."""
@@ -287,7 +304,8 @@ class SubsidyProgram:
     name: str
     facility_classes: tuple[FacilityKind, ...]
     rate: Fraction
-    cost_cap: int
+    #: Project-cost cap (事業費上限); None when the notice states only the subsidy cap.
+    cost_cap: int | None
     subsidy_cap: int
     #: Last day applications are accepted; None = no end announced.
     deadline: date | None
@@ -295,9 +313,13 @@ class SubsidyProgram:
     source: str
     applies: bool
     entered_cost: int | None = None
-    #: Amount from the policy engine; when None and a cost is entered, :func:`estimate_subsidy`.
+    #: Amount for ``entered_cost`` from :mod:`policies.subsidy` (the notices' rounding).
     computed_amount: int | None = None
     note: str = ""
+    #: Program id in the policy data: the key of ``report subsidy --cost ID=YEN``.
+    program_id: str = ""
+    #: First day applications are accepted, when known.
+    opens: date | None = None
 
     def __post_init__(self) -> None:
         _set(
@@ -309,24 +331,26 @@ class SubsidyProgram:
         if not 0 < rate <= 1:
             raise ReportInputError(f"{self.name}: subsidy rate {rate} is not within (0, 1]")
         _set(self, "rate", rate)
-        _non_negative(self.cost_cap, f"{self.name}: cost cap")
+        if self.cost_cap is not None:
+            _non_negative(self.cost_cap, f"{self.name}: cost cap")
         _non_negative(self.subsidy_cap, f"{self.name}: subsidy cap")
         _set(self, "evidence", tuple(self.evidence))
         if self.entered_cost is not None:
             _non_negative(self.entered_cost, f"{self.name}: entered cost")
         if self.computed_amount is not None:
             _non_negative(self.computed_amount, f"{self.name}: computed amount")
+            if self.entered_cost is None:
+                raise ReportInputError(f"{self.name}: an amount without an entered cost")
 
     @property
     def amount(self) -> int | None:
-        if self.computed_amount is not None:
-            return self.computed_amount
-        if self.entered_cost is None:
-            return None
-        return estimate_subsidy(self.entered_cost, self.rate, self.cost_cap, self.subsidy_cap)
+        return self.computed_amount
 
     def is_closed(self, as_of: date) -> bool:
         return self.deadline is not None and as_of > self.deadline
+
+    def not_yet_open(self, as_of: date) -> bool:
+        return self.opens is not None and as_of < self.opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +361,81 @@ class SubsidySheet:
     as_of: date
     programs: tuple[SubsidyProgram, ...]
     generation: GenerationInfo = field(default_factory=GenerationInfo)
+    #: Printed under the table: the full citation of every source named in it.
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _set(self, "programs", tuple(self.programs))
+        _set(self, "notes", tuple(self.notes))
+
+
+# --- 被保険者資格申立書 ------------------------------------------------------------------------
+
+
+#: 一部負担金の割合 a declaration can state (FAIL-03: 3割, 未就学 2割, 70歳以上 1〜3割).
+BURDEN_PERCENTS: tuple[int, ...] = (10, 20, 30)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfDeclarationForm:
+    """What the desk already knows when it prints a 被保険者資格申立書 (FAIL-02/03).
+
+    Every field but ``facility`` and ``basis`` is optional: empty ones print as blanks for the
+    patient to fill in. There is no field for the individual number, and any text that looks
+    like one is refused (the form must never carry it).
+    """
+
+    facility: Facility
+    #: Citations of the notice the form rests on (printed at its foot); at least one.
+    basis: tuple[str, ...]
+    declared_on: date | None = None
+    name: str = ""
+    kana: str = ""
+    birth_date: date | None = None
+    sex: Sex | None = None
+    address: str = ""
+    phone: str = ""
+    chart_no: str = ""
+    #: 保険証（資格確認書）の有無; None = not asked yet.
+    has_insurance_document: bool | None = None
+    insurance_kind: InsuranceKind | None = None
+    insurer_name: str = ""
+    employer_name: str = ""
+    #: 交付時期, as the patient remembers it ("2025年4月頃").
+    issued_when: str = ""
+    burden_percent: int | None = None
+    #: Why online verification failed (printed in the facility's box).
+    reason: FailureReason | None = None
+    simulated: bool = False
+
+    def __post_init__(self) -> None:
+        basis = tuple(b for b in self.basis if b.strip())
+        if not basis:
+            raise ReportInputError("a 申立書 must cite the notice it rests on (basis)")
+        _set(self, "basis", basis)
+        if self.sex is not None:
+            _set(self, "sex", _enum(Sex, self.sex, "sex"))
+        if self.insurance_kind is not None:
+            _set(self, "insurance_kind", _enum(InsuranceKind, self.insurance_kind, "insurance"))
+        if self.reason is not None:
+            _set(self, "reason", _enum(FailureReason, self.reason, "reason"))
+        if self.burden_percent is not None and self.burden_percent not in BURDEN_PERCENTS:
+            raise ReportInputError(
+                f"一部負担金の割合 must be one of {BURDEN_PERCENTS} percent, "
+                f"got {self.burden_percent!r}"
+            )
+        for name in (
+            "name",
+            "kana",
+            "address",
+            "phone",
+            "chart_no",
+            "insurer_name",
+            "employer_name",
+            "issued_when",
+        ):
+            if looks_like_individual_number(getattr(self, name)):
+                raise ReportInputError(
+                    f"{name}: holds a 12-digit number; the 申立書 never carries an individual "
+                    "number (個人番号)"
+                )

@@ -9,7 +9,7 @@ from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing, Line, String
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from policies.model import VerificationPath
 from storage.reports.fonts import JapaneseFont, find_japanese_font
@@ -24,10 +24,12 @@ from storage.reports.pdfkit import (
     Styles,
     TextFitter,
     build_pdf,
+    facility_info,
     grid_table,
     info_table,
     reprint_line,
     row_height,
+    section,
     write_output,
 )
 from storage.reports.text import jp_date, jp_month, markup
@@ -46,26 +48,31 @@ _WEEKDAYS = "月火水木金土日"
 MET_COLOR = colors.HexColor("#1B6E20")
 NOT_MET_COLOR = colors.HexColor("#B00020")
 BAR_COLOR = colors.HexColor("#4A78B0")
+UNVERIFIED_COLOR = colors.HexColor("#707070")
 
 
 def _thresholds(fig: MonthFigures, font: str, fit: TextFitter) -> Flowable:
     if not fig.verdicts:
         return Paragraph("比較する利用率の基準は入力されていません。", Styles.for_font(font).body)
-    widths = (44 * mm, 32 * mm, 18 * mm, 18 * mm, 18 * mm, CONTENT_W - 130 * mm)
+    widths = (54 * mm, 28 * mm, 18 * mm, 18 * mm, 20 * mm, CONTENT_W - 138 * mm)
     rows = [["基準", "期間", "必要利用率", "当月利用率", "判定", "出典"]]
     extra: list[tuple[object, ...]] = []
     for i, v in enumerate(fig.verdicts, 1):
         t = v.threshold
         cells = [
-            clean(t.label),
+            clean(t.label) + (f"\n（{clean(t.note)}）" if t.note else ""),
             clean(t.period),
-            format_percent(t.required_rate),
+            format_percent(t.required_rate) + ("\n（未確認）" if t.unverified else ""),
             fig.rate.percent_text(),
             VERDICT_LABELS[v.verdict],
             clean(t.source),
         ]
         rows.append([fit.cell(c, 8, w) for c, w in zip(cells, widths, strict=True)])
-        color = {Verdict.MET: MET_COLOR, Verdict.NOT_MET: NOT_MET_COLOR}.get(v.verdict)
+        color = {
+            Verdict.MET: MET_COLOR,
+            Verdict.NOT_MET: NOT_MET_COLOR,
+            Verdict.UNVERIFIED: UNVERIFIED_COLOR,
+        }.get(v.verdict)
         if color is not None:
             extra.append(("TEXTCOLOR", (4, i), (4, i), color))
     return grid_table(
@@ -136,8 +143,11 @@ def _trend_chart(fig: MonthFigures, font: str, width: float) -> Drawing:
     chart.bars[0].fillColor = BAR_COLOR
     chart.bars[0].strokeColor = None
     drawing.add(chart)
-    for v in fig.verdicts:
-        y = chart.y + chart.height * float(v.threshold.required_rate)
+    # One dashed line per distinct sourced rate (several tiers and periods often share one).
+    lines = sorted({v.threshold.required_rate for v in fig.verdicts if not v.threshold.unverified})
+    for required in lines:
+        assert required is not None
+        y = chart.y + chart.height * float(required)
         drawing.add(
             Line(
                 chart.x,
@@ -152,7 +162,7 @@ def _trend_chart(fig: MonthFigures, font: str, width: float) -> Drawing:
             String(
                 chart.x + chart.width,
                 y + 1.5,
-                format_percent(v.threshold.required_rate),
+                format_percent(required),
                 fontName=font,
                 fontSize=6.5,
                 fillColor=NOT_MET_COLOR,
@@ -225,9 +235,7 @@ def render_monthly_report(
         fitter=fit,
     )
     info = [
-        ("医療機関名", clean(f.name)),
-        ("医療機関コード", clean(f.medical_institution_code) or "—"),
-        ("施設区分", f"{label(f.kind)}／{label(f.mode)}"),
+        *facility_info(f),
         ("対象月", month),
         ("作成基準日", jp_date(as_of)),
     ]
@@ -257,23 +265,13 @@ def render_monthly_report(
             header_rows=0,
             extra=[("BOX", (0, 0), (-1, -1), 1.2, "black")],
         ),
-        Paragraph("利用率の基準との比較", styles.heading),
+        section("利用率の基準との比較", styles, _thresholds(fig, font.name, fit)),
         Spacer(1, 1.5 * mm),
-        _thresholds(fig, font.name, fit),
-        Paragraph("確認方法別の件数（当月）", styles.heading),
-        Spacer(1, 1.5 * mm),
-        KeepTogether(_path_totals(fig, font.name, fit)),
-        Paragraph("利用率の推移", styles.heading),
-        Spacer(1, 1.5 * mm),
-        KeepTogether(trend),
+        *(Paragraph(markup(clean(n)), styles.small) for n in data.notes),
+        section("確認方法別の件数（当月）", styles, _path_totals(fig, font.name, fit)),
+        section("利用率の推移", styles, trend),
         # At most 33 rows: keep the month's table on one page with its heading.
-        KeepTogether(
-            [
-                Paragraph("日別・確認方法別の件数", styles.heading),
-                Spacer(1, 1.5 * mm),
-                _per_day(fig, font.name, fit),
-            ]
-        ),
+        section("日別・確認方法別の件数", styles, _per_day(fig, font.name, fit)),
     ]
     pdf, pages = build_pdf(
         story,

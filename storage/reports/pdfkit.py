@@ -28,9 +28,19 @@ from reportlab.lib.textsplit import ALL_CANNOT_END, ALL_CANNOT_START
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from storage.reports.model import JST, GenerationInfo
+from storage.reports.labels import label
+from storage.reports.masking import clean
+from storage.reports.model import JST, Facility, GenerationInfo
 
 PAGE_W, PAGE_H = A4
 MARGIN_X = 12 * mm
@@ -64,6 +74,8 @@ class TextFitter:
         self.font_name = font_name
         self._font = pdfmetrics.getFont(font_name)
         self._widths: dict[str, float] = {}
+        #: Wrapped cells by (text, size, width, lines): labels repeat on every row of a day.
+        self._cells: dict[tuple[str, float, float, int], str] = {}
 
     def _char_width(self, ch: str) -> float:
         w = self._widths.get(ch)
@@ -128,13 +140,20 @@ class TextFitter:
         """Wrapped cell text, cut to ``max_lines`` with "…": a table row cannot split across
         pages, so an absurdly long value must not make a row taller than the page."""
         width = col_width - padding
+        key = (text, size, width, max_lines)
+        cached = self._cells.get(key)
+        if cached is not None:
+            return cached
         lines = self.wrap(text[: max_lines * 200], size, width)
         if len(lines) > max_lines:
             lines = [
                 *lines[: max_lines - 1],
                 self.truncate(lines[max_lines - 1] + "…", size, width),
             ]
-        return "\n".join(lines)
+        out = "\n".join(lines)
+        if len(text) <= 80:  # short, repeating values only: the cache stays small
+            self._cells[key] = out
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,11 +363,25 @@ class Styles:
         )
 
 
+def section(title: str, styles: Styles, *body: Flowable) -> KeepTogether:
+    """A heading kept on the same page as what it heads (no orphaned headings)."""
+    return KeepTogether([Paragraph(title, styles.heading), Spacer(1, 1.5 * mm), *body])
+
+
 def info_table(pairs: Sequence[tuple[str, str]], font: str, fit: TextFitter) -> Table:
     """The two-column facility/date block at the top of every document."""
     w0, w1 = 30 * mm, CONTENT_W - 30 * mm
     rows = [[k, fit.cell(v, 9, w1)] for k, v in pairs]
     return grid_table(rows, (w0, w1), font=font, size=9, header_rows=0)
+
+
+def facility_info(f: Facility) -> list[tuple[str, str]]:
+    """The facility lines every document's info block starts with."""
+    return [
+        ("医療機関名", clean(f.name) or "（未設定）"),
+        ("医療機関コード", clean(f.medical_institution_code) or "—"),
+        ("施設区分", f"{label(f.kind, '未設定')}／{label(f.mode, '未設定')}"),
+    ]
 
 
 def reprint_line(gen: GenerationInfo) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from storage.reports.pdfkit import (
     Styles,
     TextFitter,
     build_pdf,
+    facility_info,
     grid_table,
     info_table,
     reprint_line,
@@ -47,6 +48,10 @@ DISCLAIMER = (
 
 
 def deadline_text(program: SubsidyProgram, sheet: SubsidySheet) -> str:
+    if program.not_yet_open(sheet.as_of):
+        assert program.opens is not None
+        until = program.deadline.isoformat() if program.deadline else "期限の定めなし"
+        return f"{until}\n受付開始前（{program.opens.isoformat()}〜）"
     if program.deadline is None:
         return "期限の定めなし"
     status = CLOSED if program.is_closed(sheet.as_of) else "受付中"
@@ -117,9 +122,7 @@ def render_subsidy_sheet(
         fitter=fit,
     )
     info = [
-        ("医療機関名", clean(f.name)),
-        ("医療機関コード", clean(f.medical_institution_code) or "—"),
-        ("施設区分", f"{label(f.kind)}／{label(f.mode)}"),
+        *facility_info(f),
         ("基準日", f"{jp_date(data.as_of)}（この日より前の申請期限は「{CLOSED}」と表示）"),
         *reprint_line(data.generation),
     ]
@@ -135,6 +138,9 @@ def render_subsidy_sheet(
     else:
         story.append(Paragraph("表示する補助制度がありません。", styles.body))
     story += [Spacer(1, 3 * mm), Paragraph(markup(DISCLAIMER), styles.small)]
+    if data.notes:
+        story.append(Paragraph("出典", styles.heading))
+        story += [Paragraph(markup(clean(n)), styles.small) for n in data.notes]
     pdf, pages = build_pdf(
         story,
         furniture,

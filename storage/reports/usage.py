@@ -6,6 +6,10 @@ those where the patient's card (or smartphone マイナ保険証) was read and c
 visit. 居宅同意取得型 再照会 is not counted: no card is presented at that visit. This is a desk
 figure for the clinic's own tracking; official rates for fee additions are counted by the
 authorities from claims and may differ.
+
+:data:`MYNA_CARD_PATHS` is the one definition in the code base: the adapters that hand desk
+rates to :mod:`policies.usage` count with it too. (The rule data agrees: they are exactly the
+paths of the options whose action is "online"; a test keeps the two in step.)
 """
 
 from __future__ import annotations
@@ -35,13 +39,14 @@ MYNA_CARD_PATHS: Final[frozenset[VerificationPath]] = frozenset(
         P.HOME_VISIT_FIRST,
         P.ONLINE_CONSULTATION,
         P.MOBILE_DEVICE,
+        P.MYNA_SMARTPHONE,
     }
 )
 
 #: The definition printed in footers, in Japanese.
 RATE_DEFINITION: Final[str] = (
     "マイナ保険証利用率＝マイナ保険証でオンライン資格確認した件数"
-    "（顔認証・汎用リーダー・限定型アプリ・居宅初回・オンライン診療・モバイル端末）"
+    "（顔認証・汎用リーダー・スマホ・限定型アプリ・居宅初回・オンライン診療・モバイル端末）"
     "÷記録された全確認件数（いずれも「中止」を除く。居宅再照会は分子に含めない）。"
     "窓口記録に基づく参考値であり、公的な利用率とは算出方法が異なる場合があります。"
 )
@@ -85,12 +90,14 @@ class Verdict(StrEnum):
     MET = "met"
     NOT_MET = "not_met"
     NO_DATA = "no_data"
+    UNVERIFIED = "unverified"
 
 
 VERDICT_LABELS: Final[dict[Verdict, str]] = {
     Verdict.MET: "達成",
     Verdict.NOT_MET: "未達",
     Verdict.NO_DATA: "判定不可（記録なし）",
+    Verdict.UNVERIFIED: "判定しない（基準未確認）",
 }
 
 
@@ -131,16 +138,17 @@ class MonthFigures:
         myna = sum(n for p, n in by_path.items() if p in MYNA_CARD_PATHS)
         rate = UsageRate(myna, total)
         current = MonthTotal(data.year, data.month, myna, total)
-        verdicts = tuple(
-            ThresholdResult(t, _verdict(rate.ratio, t.required_rate)) for t in data.thresholds
-        )
+        verdicts = tuple(ThresholdResult(t, _verdict(rate.ratio, t)) for t in data.thresholds)
         return cls(days, by_day, by_path, rate, (*data.history, current), verdicts)
 
 
-def _verdict(ratio: Fraction | None, required: Decimal) -> Verdict:
+def _verdict(ratio: Fraction | None, threshold: UsageThreshold) -> Verdict:
+    """Unsourced thresholds are never judged (as in :mod:`policies.usage`)."""
+    if threshold.unverified or threshold.required_rate is None:
+        return Verdict.UNVERIFIED
     if ratio is None:
         return Verdict.NO_DATA
-    return Verdict.MET if ratio >= Fraction(required) else Verdict.NOT_MET
+    return Verdict.MET if ratio >= Fraction(threshold.required_rate) else Verdict.NOT_MET
 
 
 def day_rate(counter: Counter[VerificationPath]) -> UsageRate:

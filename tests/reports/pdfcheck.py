@@ -12,6 +12,11 @@ from pathlib import Path
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
+from storage.reports.labels import label, short_label
+from storage.reports.masking import patient_lines
+from storage.reports.model import DailyLog, PatientMasking
+from storage.reports.pdfkit import SIMULATED_BANNER
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"
 _WS = re.compile(r"\s+")
@@ -124,3 +129,46 @@ def red_fraction(png: Path) -> float:
     )
     hist = mask.histogram()
     return hist[255] / sum(hist)
+
+
+# --- assertions shared by the renderer and database tests ---------------------------------
+
+
+def expected_row(n: int, r, masking: PatientMasking) -> str:
+    docs = "、".join(label(d) for d in r.documents) or "—"
+    parts = [
+        str(n),
+        r.local_at.strftime("%H:%M") + ("模擬" if r.simulated else ""),
+        "".join(patient_lines(r.patient, masking)),
+        label(r.path),
+        short_label(r.outcome),
+        label(r.failure_reason),
+        docs,
+        r.staff,
+        r.terminal_id,
+    ]
+    return squash("".join(parts))
+
+
+def assert_rows_in_order(back: ReadBack, data: DailyLog, masking: PatientMasking) -> None:
+    flat = back.flat
+    pos = -1
+    for n, r in enumerate(data.rows, 1):
+        found = flat.find(expected_row(n, r, masking), pos + 1)
+        assert found > pos, f"row {n} ({r.record_id}) missing or out of order"
+        pos = found
+
+
+def assert_page_furniture(back: ReadBack, *, simulated: bool) -> None:
+    total = len(back.pages)
+    for i, page in enumerate(back.pages, 1):
+        assert re.search(rf"(?m)^{i} / {total}$", page), f"page {i} lacks '{i} / {total}'"
+        assert (squash(SIMULATED_BANNER) in squash(page)) is simulated, f"banner on page {i}"
+        assert "マイナ保険証利用率＝" in page  # the definition in every footer
+
+
+def assert_fonts_embedded(back: ReadBack) -> None:
+    fonts = back.fonts()
+    assert fonts, "no fonts found"
+    for name, desc in fonts:
+        assert "/FontFile2" in desc, f"font {name} is not embedded as TrueType"

@@ -140,15 +140,15 @@ def test_monthly_csvs_agree_with_the_figures(tmp_path: Path) -> None:
 def test_subsidy_csv(tmp_path: Path) -> None:
     data = demo_subsidy_sheet(as_of=date(2025, 12, 1))
     out = tmp_path / "s.csv"
-    assert write_subsidy_csv(data, out) == len(data.programs)
+    assert write_subsidy_csv(data, out) == len(data.programs) == 6
     rows = read_csv(out.read_bytes(), SUBSIDY_COLUMNS)
-    assert [r["受付状況コード"] for r in rows] == ["closed", "closed", "open", "open"]
-    assert [r["補助額(円)"] for r in rows] == ["54000", "", "90000", ""]
-    assert (
-        rows[0]["補助率"] == "3/4" and rows[0]["当施設対象"] == "1" and rows[1]["当施設対象"] == "0"
-    )
-    assert rows[0]["対象施設区分コード"] == "clinic;pharmacy"
-    assert "チェックシート" in rows[3]["必要書類"]
+    assert [r["受付状況コード"] for r in rows] == ["closed"] + ["open"] * 5
+    assert [r["補助額(円)"] for r in rows] == ["54000", "90000", "", "", "", ""]
+    assert [r["制度ID"] for r in rows[:2]] == ["welfare-oqs-2025", "home-visit-2025"]
+    assert all(r["当施設対象"] == "1" for r in rows)  # only this facility's class by default
+    assert rows[0]["補助率"] == "3/4" and rows[0]["対象施設区分コード"] == "clinic;pharmacy"
+    assert rows[4]["事業費上限(円)"] == "" and rows[4]["補助上限(円)"] == "31000"  # 限定型
+    assert "チェックシート" in rows[5]["必要書類"]
 
 
 def test_csv_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
@@ -172,17 +172,3 @@ def test_abandoned_rows_are_outside_the_rate_in_csv() -> None:
         "0",
         "0",
     )
-
-
-def test_sample_printouts_are_written(tmp_path: Path) -> None:
-    from pypdf import PdfReader
-
-    from storage.reports.demo import write_samples
-
-    paths = write_samples(tmp_path / "samples")
-    assert len(paths) == 8 and all(p.stat().st_size > 100 for p in paths)
-    for p in paths:
-        if p.suffix == ".pdf":
-            assert len(PdfReader(p).pages) >= 1
-        else:
-            assert p.read_bytes().startswith(b"\xef\xbb\xbf")

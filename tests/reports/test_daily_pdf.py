@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections import Counter
@@ -20,13 +19,15 @@ from storage.reports.daily import COLUMNS, EMPTY_DAY, ROW_SIZE
 from storage.reports.demo import demo_daily_log
 from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label
-from storage.reports.masking import patient_lines
 from storage.reports.model import JST, DailyLog, GenerationInfo, PatientDisplay, PatientMasking
-from storage.reports.pdfkit import MARGIN_X, PAGE_W, SIMULATED_BANNER, TextFitter
+from storage.reports.pdfkit import MARGIN_X, PAGE_W, TextFitter
 from storage.reports.usage import MYNA_CARD_PATHS, daily_rate
 from tests.reports.pdfcheck import (
     ROOT,
     ReadBack,
+    assert_fonts_embedded,
+    assert_page_furniture,
+    assert_rows_in_order,
     dark_fraction,
     red_fraction,
     render_png,
@@ -41,46 +42,6 @@ def render(data: DailyLog, font: JapaneseFont, **kw) -> tuple[bytes, ReadBack]:
     back = ReadBack.of(pdf)
     assert result.pages == len(back.pages) and result.size_bytes == len(pdf)
     return pdf, back
-
-
-def expected_row(n: int, r, masking: PatientMasking) -> str:
-    docs = "、".join(label(d) for d in r.documents) or "—"
-    parts = [
-        str(n),
-        r.local_at.strftime("%H:%M") + ("模擬" if r.simulated else ""),
-        "".join(patient_lines(r.patient, masking)),
-        label(r.path),
-        label(r.outcome),
-        label(r.failure_reason),
-        docs,
-        r.staff,
-        r.terminal_id,
-    ]
-    return squash("".join(parts))
-
-
-def assert_rows_in_order(back: ReadBack, data: DailyLog, masking: PatientMasking) -> None:
-    flat = back.flat
-    pos = -1
-    for n, r in enumerate(data.rows, 1):
-        found = flat.find(expected_row(n, r, masking), pos + 1)
-        assert found > pos, f"row {n} ({r.record_id}) missing or out of order"
-        pos = found
-
-
-def assert_page_furniture(back: ReadBack, *, simulated: bool) -> None:
-    total = len(back.pages)
-    for i, page in enumerate(back.pages, 1):
-        assert re.search(rf"(?m)^{i} / {total}$", page), f"page {i} lacks '{i} / {total}'"
-        assert (squash(SIMULATED_BANNER) in squash(page)) is simulated, f"banner on page {i}"
-        assert "マイナ保険証利用率＝" in page  # the definition in every footer
-
-
-def assert_fonts_embedded(back: ReadBack) -> None:
-    fonts = back.fonts()
-    assert fonts, "no fonts found"
-    for name, desc in fonts:
-        assert "/FontFile2" in desc, f"font {name} is not embedded as TrueType"
 
 
 def test_demo_day_reads_back_completely(font: JapaneseFont, artifacts: Path) -> None:

@@ -22,7 +22,7 @@ from policies.model import (
 )
 from storage.reports.demo import DEMO_FACILITY, demo_subsidy_sheet
 from storage.reports.errors import ReportInputError
-from storage.reports.labels import LABELS, label, short_label
+from storage.reports.labels import label, label_table, short_label
 from storage.reports.masking import masked_name, patient_lines
 from storage.reports.model import (
     JST,
@@ -37,7 +37,6 @@ from storage.reports.model import (
     SubsidyProgram,
     UsageThreshold,
     VerificationRow,
-    estimate_subsidy,
 )
 from storage.reports.usage import MYNA_CARD_PATHS, MonthFigures, daily_rate, format_percent
 
@@ -65,7 +64,9 @@ def test_every_vocabulary_member_has_a_distinct_japanese_label(enum: type[StrEnu
     assert len(VOCABULARY_ENUMS) >= 8
     labels = [label(m) for m in enum]
     for member, text in zip(enum, labels, strict=True):
-        assert (enum, member.value) in LABELS, f"{enum.__name__}.{member.name} has no label"
+        assert member.value in label_table().get(enum.__name__, {}), (
+            f"{enum.__name__}.{member.name} has no label in resources/policies/labels.toml"
+        )
         assert text != member.value and text.strip()
     assert len(set(labels)) == len(labels), f"{enum.__name__} labels are not distinct"
 
@@ -151,6 +152,17 @@ def test_usage_rate_excludes_abandoned_and_counts_only_card_paths() -> None:
     assert {p for p in VerificationPath if p.value.startswith("myna_")} <= MYNA_CARD_PATHS
 
 
+def test_card_paths_agree_with_the_rule_data() -> None:
+    """MYNA_CARD_PATHS is the code's one definition; the rule data's "online" options must use
+    exactly those paths, or one of the two is wrong."""
+    from policies import AcceptAction, load_rulebook
+    from resources.policies import rule_texts
+
+    rb = load_rulebook(rule_texts())
+    online = {o.path for o in rb.options if o.action is AcceptAction.ONLINE}
+    assert online == MYNA_CARD_PATHS
+
+
 def test_percent_rounds_half_up() -> None:
     assert format_percent(Fraction(1, 8)) == "12.5%"
     assert format_percent(Fraction(2, 3)) == "66.7%"
@@ -172,30 +184,34 @@ def test_month_figures_fill_every_day_and_judge_thresholds() -> None:
         thresholds=(
             UsageThreshold("A", "p", Decimal("0.5"), "s"),  # exactly met
             UsageThreshold("B", "p", Decimal("0.501"), "s"),
+            UsageThreshold("C", "p", None, "s", unverified=True),  # never judged
         ),
     )
     fig = MonthFigures.of(data)
     assert len(fig.days) == 28
     assert fig.by_day[date(2026, 2, 3)][VerificationPath.MYNA_FACE_READER] == 10
     assert (fig.rate.myna, fig.rate.total) == (10, 20)
-    assert [v.verdict.value for v in fig.verdicts] == ["met", "not_met"]
+    assert [v.verdict.value for v in fig.verdicts] == ["met", "not_met", "unverified"]
     empty = MonthFigures.of(MonthlyUsage(DEMO_FACILITY, 2026, 2, (), thresholds=data.thresholds))
-    assert {v.verdict.value for v in empty.verdicts} == {"no_data"}
+    assert [v.verdict.value for v in empty.verdicts] == ["no_data", "no_data", "unverified"]
+    with pytest.raises(ReportInputError, match="needs a rate"):
+        UsageThreshold("D", "p", None, "s")
 
 
-def test_subsidy_amounts_follow_rate_and_caps() -> None:
-    # SUB-01 clinic: 3/4 of a project cost capped at 73,000 yen, subsidy at most 54,000 yen.
-    assert estimate_subsidy(80_000, Fraction(3, 4), 73_000, 54_000) == 54_000
-    assert estimate_subsidy(40_000, Fraction(3, 4), 73_000, 54_000) == 30_000
-    assert estimate_subsidy(40_001, Fraction(3, 4), 73_000, 54_000) == 30_000  # yen rounded down
+def test_subsidy_amounts_come_from_the_policy_calculator() -> None:
+    # SUB-01 clinic: 3/4 of a project cost capped at 73,000 yen, 千円未満切捨て, at most 54,000.
     sheet = demo_subsidy_sheet(as_of=date(2025, 10, 1))
-    first = sheet.programs[0]
-    assert first.amount == 54_000 and first.is_closed(sheet.as_of)
-    assert not first.is_closed(date(2025, 9, 30))  # the deadline day itself is still open
+    welfare = [p for p in sheet.programs if p.program_id == "welfare-oqs-2025"]
+    mine = next(p for p in welfare if p.applies)
+    assert mine.entered_cost == 80_000 and mine.amount == 54_000 and mine.subsidy_cap == 54_000
+    assert mine.is_closed(sheet.as_of) and not mine.is_closed(date(2025, 9, 30))
+    assert all(p.amount is None for p in welfare if not p.applies)  # cost only where it applies
     given = SubsidyProgram(
         "x", (FacilityKind.CLINIC,), Fraction(1, 2), 10, 5, None, (), "s", True, 10, 3
     )
-    assert given.amount == 3  # the policy engine's amount wins over the estimate
+    assert given.amount == 3
+    with pytest.raises(ReportInputError, match="without an entered cost"):
+        SubsidyProgram("x", (), Fraction(1, 2), 1, 1, None, (), "s", True, None, 3)
     with pytest.raises(ReportInputError, match="rate"):
         SubsidyProgram("x", (), Fraction(3, 2), 1, 1, None, (), "s", True)
 

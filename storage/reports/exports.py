@@ -1,0 +1,274 @@
+"""Printing from the database: build the input, render, write, record the export in the chain.
+
+One function per printout, shared by ``main.py report …``, the sample generator and (later)
+the desk's print buttons, so every path audits its exports the same way. Output targets are
+checked before anything is queried or rendered; a failed write leaves no partial file (the
+renderers write atomically) and records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from policies.loader import load_rulebook
+from policies.rulebook import RuleBook
+from storage.records import StaffInfo
+from storage.reports import from_policies, from_store
+from storage.reports.csvout import (
+    write_daily_csv,
+    write_monthly_csv,
+    write_subsidy_csv,
+    write_threshold_csv,
+    write_usage_trend_csv,
+)
+from storage.reports.daily import render_daily_log
+from storage.reports.declaration import render_self_declaration_form
+from storage.reports.errors import ReportInputError, ReportOutputError
+from storage.reports.fonts import JapaneseFont, find_japanese_font
+from storage.reports.model import (
+    DailyLog,
+    GenerationInfo,
+    MonthlyUsage,
+    PatientMasking,
+    SelfDeclarationForm,
+    SubsidySheet,
+)
+from storage.reports.monthly import render_monthly_report
+from storage.reports.subsidy import render_subsidy_sheet
+from storage.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """One file written and recorded in the audit chain."""
+
+    what: str
+    path: Path
+    sha256: str
+    #: Pages of a PDF, data rows of a CSV.
+    count: int
+
+    def summary(self) -> str:
+        unit = "pages" if self.path.suffix.lower() == ".pdf" else "rows"
+        return f"{self.what}: {self.path} ({self.count} {unit}, sha256 {self.sha256})"
+
+
+def output_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` if a file can be written there; else :class:`ReportOutputError` saying why."""
+    p = Path(path)
+    if p.is_dir():
+        raise ReportOutputError(f"{p} is a folder; give a file name")
+    parent = p.parent
+    if not parent.is_dir():
+        raise ReportOutputError(f"cannot write {p}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ReportOutputError(f"cannot write {p}: no permission to write in {parent}")
+    return p
+
+
+def _targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
+    out = [None if p is None else output_path(p) for p in paths]
+    real = [p.resolve() for p in out if p is not None]
+    if len(set(real)) != len(real):
+        raise ReportOutputError("each output needs its own file name")
+    return out
+
+
+def _write(
+    store: Store,
+    actor: StaffInfo | None,
+    what: str,
+    path: Path,
+    writer: Callable[[Path], int],
+) -> Exported:
+    try:
+        count = writer(path)
+    except OSError as exc:
+        raise ReportOutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    store.record_export(actor, what, path, digest)
+    return Exported(what, path, digest, count)
+
+
+def _pages(render: Callable[[Path], object]) -> Callable[[Path], int]:
+    return lambda p: render(p).pages  # type: ignore[attr-defined]
+
+
+def shipped_rulebook() -> RuleBook:
+    """The rule data shipped in resources/policies, validated."""
+    from resources.policies import rule_texts  # noqa: PLC0415 - read only when needed
+
+    return load_rulebook(rule_texts())
+
+
+def report_font(font_path: str | os.PathLike[str] | None = None) -> JapaneseFont:
+    """The configured font when given (no silent fallback), else the best system font."""
+    return find_japanese_font(font_path) if font_path else find_japanese_font()
+
+
+def export_daily(
+    store: Store,
+    day: date,
+    pdf: str | os.PathLike[str],
+    *,
+    csv: str | os.PathLike[str] | None = None,
+    masking: PatientMasking = PatientMasking.PARTIAL,
+    font: JapaneseFont | None = None,
+    now: datetime | None = None,
+    generation: GenerationInfo | None = None,
+    actor: StaffInfo | None = None,
+) -> tuple[DailyLog, list[Exported]]:
+    """The daily log of ``day`` (and its CSV); a day without records prints with 0 rows."""
+    pdf_path, csv_path = _targets(pdf, csv)
+    assert pdf_path is not None
+    font = font or report_font()
+    masking = PatientMasking(masking)
+    data = from_store.daily_log(store, day, now=now, generation=generation)
+    tag = f"{day.isoformat()} masking={masking.value}"
+    done = [
+        _write(
+            store,
+            actor,
+            f"daily_log {tag}",
+            pdf_path,
+            _pages(lambda p: render_daily_log(data, p, masking=masking, font=font)),
+        )
+    ]
+    if csv_path is not None:
+        done.append(
+            _write(
+                store,
+                actor,
+                f"daily_log_csv {tag}",
+                csv_path,
+                lambda p: write_daily_csv(data, p, masking=masking),
+            )
+        )
+    return data, done
+
+
+def _siblings(csv: Path, *suffixes: str) -> list[Path]:
+    return [csv.with_name(f"{csv.stem}_{s}{csv.suffix or '.csv'}") for s in suffixes]
+
+
+def export_monthly(
+    store: Store,
+    rb: RuleBook,
+    year: int,
+    month: int,
+    pdf: str | os.PathLike[str],
+    *,
+    as_of: date,
+    csv: str | os.PathLike[str] | None = None,
+    font: JapaneseFont | None = None,
+    generation: GenerationInfo | None = None,
+    actor: StaffInfo | None = None,
+) -> tuple[MonthlyUsage, list[Exported]]:
+    """The monthly usage report; with ``csv`` also ``<csv>``, ``<stem>_trend`` and
+    ``<stem>_thresholds`` (per-day counts, the monthly trend, the thresholds)."""
+    extra = _siblings(Path(csv), "trend", "thresholds") if csv is not None else []
+    pdf_path, csv_path, *_ = _targets(pdf, csv, *extra)
+    assert pdf_path is not None
+    font = font or report_font()
+    data = from_store.monthly_usage(store, rb, year, month, as_of=as_of, generation=generation)
+    tag = f"{year:04d}-{month:02d}"
+    done = [
+        _write(
+            store,
+            actor,
+            f"monthly_usage {tag}",
+            pdf_path,
+            _pages(lambda p: render_monthly_report(data, p, font=font)),
+        )
+    ]
+    if csv_path is not None:
+        writers = (write_monthly_csv, write_usage_trend_csv, write_threshold_csv)
+        names = ("monthly_usage_csv", "usage_trend_csv", "usage_thresholds_csv")
+        for name, path, writer in zip(names, (csv_path, *extra), writers, strict=True):
+            done.append(_write(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p)))
+    return data, done
+
+
+def export_subsidy(
+    store: Store,
+    rb: RuleBook,
+    pdf: str | os.PathLike[str],
+    *,
+    as_of: date,
+    costs: Mapping[str, int] | None = None,
+    all_classes: bool = False,
+    csv: str | os.PathLike[str] | None = None,
+    font: JapaneseFont | None = None,
+    generation: GenerationInfo | None = None,
+    actor: StaffInfo | None = None,
+) -> tuple[SubsidySheet, list[Exported]]:
+    """The subsidy sheet for the stored facility, deadlines relative to ``as_of``."""
+    pdf_path, csv_path = _targets(pdf, csv)
+    assert pdf_path is not None
+    font = font or report_font()
+    facility = from_store.facility_of(store.facility_profile())
+    data = from_policies.subsidy_sheet(
+        rb, facility, as_of, costs, all_classes=all_classes, generation=generation
+    )
+    tag = f"as_of={as_of.isoformat()}"
+    done = [
+        _write(
+            store,
+            actor,
+            f"subsidy_sheet {tag}",
+            pdf_path,
+            _pages(lambda p: render_subsidy_sheet(data, p, font=font)),
+        )
+    ]
+    if csv_path is not None:
+        done.append(
+            _write(
+                store,
+                actor,
+                f"subsidy_sheet_csv {tag}",
+                csv_path,
+                lambda p: write_subsidy_csv(data, p),
+            )
+        )
+    return data, done
+
+
+def export_declaration(
+    store: Store,
+    rb: RuleBook,
+    pdf: str | os.PathLike[str],
+    *,
+    on: date | None = None,
+    patient_id: int | None = None,
+    chart_number: str | None = None,
+    font: JapaneseFont | None = None,
+    actor: StaffInfo | None = None,
+    **known: object,
+) -> tuple[SelfDeclarationForm, list[Exported]]:
+    """A 申立書, blank or pre-filled for a patient on file, by id or chart number
+    (:func:`from_store.self_declaration`)."""
+    (pdf_path,) = _targets(pdf)
+    assert pdf_path is not None
+    font = font or report_font()
+    if chart_number is not None:
+        found = [p for p in store.find_patients(chart_number) if p.chart_number == chart_number]
+        if not found:
+            raise ReportInputError(f"no patient with chart number {chart_number!r}")
+        patient_id = found[0].id
+    data = from_store.self_declaration(store, rb, on=on, patient_id=patient_id, **known)
+    what = "self_declaration_form" + (f" patient_id={patient_id}" if patient_id else "")
+    done = [
+        _write(
+            store,
+            actor,
+            what,
+            pdf_path,
+            _pages(lambda p: render_self_declaration_form(data, p, font=font)),
+        )
+    ]
+    return data, done

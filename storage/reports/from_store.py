@@ -1,0 +1,214 @@
+"""Adapters from the store (and the rule book) to the report inputs.
+
+Only the Store's public queries are used, plus one read of patients' birth dates that the
+verification query does not carry. Nothing here reads the clock unless the caller leaves
+``now`` out, so a past day's log is a pure function of the database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from policies.dates import add_months, end_of_month
+from policies.engine import PolicyEngine
+from policies.model import FacilityProfile, Outcome, PatientContext, VerificationPath
+from policies.rulebook import RuleBook
+from storage.models import Patient
+from storage.records import VerificationRow as StoredVerification
+from storage.reports.from_policies import declaration_basis, usage_thresholds
+from storage.reports.model import (
+    ChainHead,
+    DailyLog,
+    DayPathCount,
+    Facility,
+    GenerationInfo,
+    MonthlyUsage,
+    MonthTotal,
+    PatientDisplay,
+    SelfDeclarationForm,
+    VerificationRow,
+)
+from storage.reports.usage import MYNA_CARD_PATHS, UsageRate
+from storage.store import Store
+from storage.timeutil import now_tokyo, to_tokyo
+
+#: Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
+_CHUNK = 900
+
+
+def facility_of(profile: FacilityProfile | None) -> Facility:
+    """The stored facility profile as printed; an unset profile prints as 未設定."""
+    if profile is None:
+        return Facility("", "", None, None)
+    return Facility(profile.name, profile.medical_institution_code, profile.kind, profile.oqs_mode)
+
+
+def _birth_dates(store: Store, patient_ids: Iterable[int]) -> dict[int, date | None]:
+    """Birth dates for the masking levels (the verification rows carry no birth date)."""
+    ids = sorted(set(patient_ids))
+    out: dict[int, date | None] = {}
+    table = Patient.__table__
+    with store.engine.connect() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            query = select(table.c.id, table.c.birth_date).where(
+                table.c.id.in_(ids[i : i + _CHUNK])
+            )
+            out.update((pid, born) for pid, born in conn.execute(query))
+    return out
+
+
+def _row(r: StoredVerification, births: dict[int, date | None]) -> VerificationRow:
+    return VerificationRow(
+        at=r.time,
+        patient=PatientDisplay(
+            r.chart_number, r.patient_name, r.patient_kana, births.get(r.patient_id)
+        ),
+        path=r.path,
+        outcome=r.outcome,
+        staff=r.staff_display_name or r.staff_username,
+        terminal_id=r.terminal_id,
+        failure_reason=r.failure_reason,
+        documents=tuple(d.kind for d in r.documents),
+        simulated=r.simulated,
+        record_id=str(r.verification_id),
+    )
+
+
+def daily_log(
+    store: Store,
+    day: date,
+    *,
+    now: datetime | None = None,
+    generation: GenerationInfo | None = None,
+) -> DailyLog:
+    """The verifications finished on Tokyo day ``day``, in time order, and the chain head.
+
+    The rows are read first and the head second, so the printed head always covers every
+    printed row. A day with no verifications gives a log with 0 rows (still printable).
+    ``now`` (default: the clock) only decides whether the day is over, i.e. whether the head
+    is final; for a past day the result depends on the database alone.
+    """
+    stored = store.verifications_between(day, day)
+    births = _birth_dates(store, (r.patient_id for r in stored))
+    head = store.chain_head(day)
+    moment = to_tokyo(now) if now is not None else now_tokyo()
+    return DailyLog(
+        facility=facility_of(store.facility_profile()),
+        day=day,
+        rows=tuple(_row(r, births) for r in stored),
+        chain_head=None
+        if head is None
+        else ChainHead(seq=head.seq, hash_hex=head.hash, at=head.occurred_at),
+        generation=generation or GenerationInfo(),
+        day_closed=moment.date() > day,
+    )
+
+
+@dataclass(slots=True)
+class _MonthCounts:
+    by_day_path: Counter[tuple[date, VerificationPath]] = field(default_factory=Counter)
+    myna: int = 0
+    total: int = 0
+    simulated: int = 0
+
+
+def _count(rows: Iterable[StoredVerification]) -> dict[tuple[int, int], _MonthCounts]:
+    """Per calendar month: day × path counts (ABANDONED excluded, as the rate's population)."""
+    months: dict[tuple[int, int], _MonthCounts] = {}
+    for r in rows:
+        day = r.time.date()
+        m = months.setdefault((day.year, day.month), _MonthCounts())
+        m.simulated += r.simulated
+        if r.outcome is Outcome.ABANDONED:
+            continue
+        m.by_day_path[(day, r.path)] += 1
+        m.myna += r.path in MYNA_CARD_PATHS
+        m.total += 1
+    return months
+
+
+def monthly_usage(
+    store: Store,
+    rb: RuleBook,
+    year: int,
+    month: int,
+    *,
+    as_of: date,
+    history_months: int = 11,
+    generation: GenerationInfo | None = None,
+) -> MonthlyUsage:
+    """Counts of the month by day and path, the trend of up to ``history_months`` earlier
+    months (from the first month with records), and the policy thresholds it counts for."""
+    first = date(year, month, 1)
+    start = add_months(first, -history_months)
+    months = _count(store.verifications_between(start, end_of_month(first)))
+    current = months.get((year, month)) or _MonthCounts()
+    history = []
+    for k in range(history_months, 0, -1):
+        m = add_months(first, -k)
+        counts = months.get((m.year, m.month))
+        if counts is None and not history:
+            continue  # before the first month with records
+        history.append(
+            MonthTotal(m.year, m.month, counts.myna if counts else 0, counts.total if counts else 0)
+        )
+    facility = facility_of(store.facility_profile())
+    thresholds, notes = usage_thresholds(
+        rb, year, month, facility.kind, UsageRate(current.myna, current.total)
+    )
+    return MonthlyUsage(
+        facility=facility,
+        year=year,
+        month=month,
+        day_counts=tuple(
+            DayPathCount(day, path, n) for (day, path), n in sorted(current.by_day_path.items())
+        ),
+        thresholds=thresholds,
+        history=tuple(history),
+        simulated_count=current.simulated,
+        as_of=as_of,
+        generation=generation or GenerationInfo(),
+        notes=notes,
+    )
+
+
+def self_declaration(
+    store: Store,
+    rb: RuleBook,
+    *,
+    on: date | None,
+    patient_id: int | None = None,
+    **known: object,
+) -> SelfDeclarationForm:
+    """A 申立書 pre-filled with what the desk knows: the facility, the patient on file (name,
+    kana, birth date, sex, chart number) and the FAIL-03 share for the patient's age when the
+    birth date and the date are known (``on`` None leaves the date blank for the patient).
+    ``known`` adds or overrides fields (insurance kind, insurer name, reason, …).
+    """
+    fields: dict[str, object] = {}
+    if patient_id is not None:
+        p = store.patient(patient_id)
+        fields = {
+            "name": p.name,
+            "kana": p.kana,
+            "birth_date": p.birth_date,
+            "sex": p.sex,
+            "chart_no": p.chart_number,
+        }
+        if p.birth_date is not None and on is not None:
+            engine = PolicyEngine(rb)
+            fields["burden_percent"] = engine.declaration_burden(
+                PatientContext(birth_date=p.birth_date), on
+            )
+    fields.update(known)
+    return SelfDeclarationForm(
+        facility=facility_of(store.facility_profile()),
+        basis=declaration_basis(rb),
+        declared_on=on,
+        **fields,  # type: ignore[arg-type]
+    )
