@@ -24,6 +24,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("Madoguchi")
     app.setApplicationDisplayName("窓口 Madoguchi")
+    # The desk's Python threads (actor, card, terminal, database) share the GIL with the GUI
+    # thread; a shorter switch interval keeps the event loop's turn well under 50 ms.
+    sys.setswitchinterval(0.001)
     app.setStyleSheet(STYLE)
     apply_font(app)
     return app

@@ -33,7 +33,7 @@ def install(app: QCoreApplication, language: str) -> bool:
         app.removeTranslator(old)
     _installed.clear()
     if language == "ja":
-        QLocale.setDefault(QLocale(QLocale.Language.Japanese, QLocale.Territory.Japan))
+        QLocale.setDefault(QLocale(QLocale.Language.Japanese, QLocale.Country.Japan))
         return True
     translator = QTranslator(app)
     if not translator.load(str(I18N / f"madoguchi_{language}.qm")):

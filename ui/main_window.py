@@ -138,10 +138,10 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
-        self.message = chip("", Level.INFO)
+        self.message = chip("", Level.OFF)
         self.message.setObjectName("MessageBar")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        # Always shown, one line: a message never re-lays out the window (no stall).
+        self.message.setMinimumHeight(self.message.sizeHint().height())
         outer.addWidget(self.message)
 
         self.pages.addWidget(self._build_desk())
@@ -156,6 +156,10 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.password_page)
         self._build_actions()
 
+        self._show_timer = QTimer(self)
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(0)
+        self._show_timer.timeout.connect(self._show_selected)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.timeout.connect(self.lock)
@@ -249,8 +253,11 @@ class MainWindow(QMainWindow):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths: ResizeToContents re-measures every row on each change (a stall).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 80), (1, 80), (3, 150), (4, 110), (5, 50)):
+            self.table.setColumnWidth(column, width)
         head.setBuddy(self.table)
         lv.addWidget(self.table, 1)
         self.filter_text.textChanged.connect(self.proxy.set_text)
@@ -405,7 +412,6 @@ class MainWindow(QMainWindow):
             return
         self.locked_user = None
         self.pages.setCurrentIndex(PAGE_DESK)
-        self.message.hide()
         self._restart_idle()
         self.reload_visits()
         self.table.setFocus()
@@ -419,7 +425,7 @@ class MainWindow(QMainWindow):
             self.select_visit(s.visit_id)
         self._known_visits.add(s.visit_id)
         if s.visit_id == self._selected_visit:
-            self._show_session(s)
+            self._schedule_show()
         if (
             self.pin_dialog is not None
             and self.pin_dialog.property("visit_id") == s.visit_id
@@ -428,11 +434,24 @@ class MainWindow(QMainWindow):
             self.pin_dialog.reject()
             self.pin_dialog = None
 
+    def _schedule_show(self) -> None:
+        """Bursts of updates are shown once, after the event loop has breathed."""
+        if not self._show_timer.isActive():
+            self._show_timer.start()
+
+    def _show_selected(self) -> None:
+        s = self.sessions.get(self._selected_visit) if self._selected_visit else None
+        if s is not None:
+            self._show_session(s)
+
     def _show_session(self, s: SessionUpdated) -> None:
         self.session_panel.show_session(s)
-        self.result_panel.show_result(
-            s.result, s.result_outcome, s.mismatches, s.patient, simulated=s.simulated
-        )
+        shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated)
+        if shown != getattr(self, "_result_shown", None):  # re-render only what changed
+            self._result_shown = shown
+            self.result_panel.show_result(
+                s.result, s.result_outcome, s.mismatches, s.patient, simulated=s.simulated
+            )
 
     def _on_pin(self, e: PinRequested) -> None:
         if self.locked_user is not None or self.pages.currentIndex() != PAGE_DESK:
@@ -517,6 +536,7 @@ class MainWindow(QMainWindow):
         if p.visit_id is not None and p.visit_id == self._selected_visit:
             self.session_panel.show_problem(words)
         self.tell(f"{texts.problem_kind(p.kind)}：{words}", Level.ERROR)
+        self.message.setToolTip(p.message)  # the runtime's English detail, for support
 
     def _problem_words(self, p: Problem) -> str:
         try:
@@ -526,9 +546,9 @@ class MainWindow(QMainWindow):
         return label(reason)
 
     def tell(self, text: str, level: Level = Level.INFO) -> None:
-        self.message.setText(text)
-        set_level(self.message, level)
-        self.message.show()
+        self.message.setText(text.replace("\n", "　"))
+        if self.message.property("level") != level.value:
+            set_level(self.message, level)
 
     # ================================================================ list and selection
 
@@ -573,6 +593,7 @@ class MainWindow(QMainWindow):
             self._show_session(s)
             return
         self.session_panel.show_session(None)
+        self._result_shown = None
         row = self.model.rows[self.model.row_of(visit_id) or 0]
         self.result_panel.clear(
             self.tr("{name}：{status}（{path}）").format(

@@ -255,6 +255,7 @@ class NewVisitDialog(QDialog):
 
     def _expenses(self) -> tuple[PublicExpense, ...] | None:
         kind = self.expense_type.currentData()
+        kind = None if kind is None else SubsidyType(kind)  # Qt hands StrEnums back as str
         if kind is None:
             return ()
         if not self.expense_pref.text().strip() or not self.expense_payer.ok():
@@ -272,7 +273,7 @@ class NewVisitDialog(QDialog):
         expenses = self._expenses()
         if expenses is None:
             return None
-        setting = self.setting.currentData()
+        setting = VisitSetting(self.setting.currentData())
         common = {
             "setting": setting,
             "revisit": self.revisit.isChecked(),
@@ -289,7 +290,7 @@ class NewVisitDialog(QDialog):
         return None if new is None else VisitRequest(new_patient=new, **common)
 
     def _refresh(self) -> None:
-        self.first_home.setEnabled(self.setting.currentData() is VisitSetting.HOME_VISIT)
+        self.first_home.setEnabled(self.setting.currentData() == VisitSetting.HOME_VISIT)
         self.ok.setEnabled(self.request() is not None)
 
     def _accept(self) -> None:

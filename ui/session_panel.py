@@ -224,6 +224,7 @@ class SessionPanel(QWidget):
         self._cancel_armed = False
         self._doc_rows: list[DocumentRow] = []
         self._docs_for: tuple[int, str] | None = None
+        self._numbers_wanted = False
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -638,6 +639,10 @@ class SessionPanel(QWidget):
             self.steps.show()
         else:
             self.steps.hide()
+        key = (s.visit_id, s.options, s.recommended_option)
+        if key == getattr(self, "_options_for", None):
+            return  # unchanged: keep the list (and the staff's selection) as it is
+        self._options_for = key
         current = self.selected_option_id()
         self.options.clear()
         for option in s.options:
@@ -686,7 +691,9 @@ class SessionPanel(QWidget):
                     continue  # imported below, confirmed with its own checkbox
                 row = DocumentRow(kind)
                 row.check.toggled.connect(self._refresh_record)
-                row.valid_until.changed.connect(self._refresh_record)
+                for field in (row.valid_until, row.payer, row.recipient):
+                    if field is not None:
+                        field.changed.connect(self._refresh_record)
                 self.docs_list.addWidget(row)
                 self._doc_rows.append(row)
             self.doc_numbers.clear()
@@ -699,7 +706,8 @@ class SessionPanel(QWidget):
                     label=chosen.label, rules="、".join(chosen.rules)
                 )
             )
-        self.doc_numbers.setVisible(any(k in NUMBER_DOCUMENTS for k in s.documents_requested))
+        self._numbers_wanted = any(k in NUMBER_DOCUMENTS for k in s.documents_requested)
+        self.doc_numbers.setVisible(self._numbers_wanted)
         if s.documents_missing:
             self.missing.setText(self.tr("✗ まだ足りない書類：") + labels(s.documents_missing))
             self.missing.show()
@@ -828,8 +836,8 @@ class SessionPanel(QWidget):
 
     def _fail(self) -> None:
         reason = self.reason_combo.currentData()
-        if reason is not None:
-            self.desk.dispatch(Failed(reason), visit_id=self._visit())
+        if reason is not None:  # Qt hands StrEnums back as str
+            self.desk.dispatch(Failed(FailureReason(reason)), visit_id=self._visit())
 
     def _cancel(self) -> None:
         if not self._cancel_armed:  # two presses: a slip of the finger never ends a visit
@@ -865,7 +873,7 @@ class SessionPanel(QWidget):
             self.record_btn.setEnabled(False)
             return
         fields_ok = all(r.ok() for r in self._doc_rows) and (
-            not self.doc_numbers.isVisible() or self.doc_numbers.ok()
+            not self._numbers_wanted or self.doc_numbers.ok()
         )
         pdf_ok = not s.portal_pdf_wanted or (
             s.portal_pdf is not None and self.pdf_confirm.isChecked()
@@ -881,7 +889,7 @@ class SessionPanel(QWidget):
         s = self.session
         if s is None or not self.record_btn.isEnabled():
             return
-        numbers_details = self.doc_numbers.details() if self.doc_numbers.isVisible() else {}
+        numbers_details = self.doc_numbers.details() if self._numbers_wanted else {}
         documents = []
         for row in self._doc_rows:
             if not row.check.isChecked():
@@ -890,7 +898,7 @@ class SessionPanel(QWidget):
             if row.kind in NUMBER_DOCUMENTS:
                 details.update(numbers_details)
             documents.append(SeenDocument(row.kind, details))
-        numbers = self.doc_numbers.numbers() if self.doc_numbers.isVisible() else None
+        numbers = self.doc_numbers.numbers() if self._numbers_wanted else None
         use_pdf = s.portal_pdf_wanted and s.portal_pdf is not None and self.pdf_confirm.isChecked()
         self.desk.record_documents(
             documents, numbers=numbers, use_portal_pdf=use_pdf, visit_id=s.visit_id

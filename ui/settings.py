@@ -200,8 +200,8 @@ class SettingsDialog(QDialog):
             self.problem.show()
             return None
         facility = FacilityProfile(
-            kind=self.kind.currentData(),
-            oqs_mode=self.mode.currentData(),
+            kind=FacilityKind(self.kind.currentData()),
+            oqs_mode=OqsMode(self.mode.currentData()),
             flows=frozenset(f for f, box in self.flows.items() if box.isChecked()),
             medical_institution_code=code,
             prefecture_code=self.pref.text().strip(),

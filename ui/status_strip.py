@@ -45,6 +45,8 @@ class StatusStrip(QWidget):
         self.status: DeskStatus | None = None
 
     def show_status(self, s: DeskStatus) -> None:
+        if s == self.status:
+            return
         self.status = s
         demo = s.mode is DeskMode.DEMO
         self.mode.setText(self.tr("デモ（模擬）") if demo else self.tr("本番"))

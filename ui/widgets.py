@@ -42,6 +42,8 @@ QTableView            { selection-background-color: #3559b7; selection-color: #f
 
 
 def set_level(label: QLabel, level: Level) -> None:
+    if label.property("level") == level.value:
+        return  # re-polishing under a style sheet is costly: only on a real change
     label.setProperty("level", level.value)
     label.style().unpolish(label)
     label.style().polish(label)
