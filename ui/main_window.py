@@ -316,6 +316,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+I", self.demo_insert_card),
             ("Ctrl+J", lambda: self.demo_mode() and self.desk.demo_remove_card()),
             ("Ctrl+G", self.demo_face_reader),
+            ("Ctrl+R", self.requery_selected),
         ]
         self._hidden_actions = []
         for key, slot in hidden:
@@ -396,7 +397,9 @@ class MainWindow(QMainWindow):
                 else self.tr("リーダー内：なし")
             )
         staff = s.staff
-        if staff is not None and (before is None or before.id != staff.id or self.locked_user):
+        if staff is not None and (
+            before != staff or self.locked_user or self.pages.currentIndex() != PAGE_DESK
+        ):
             self._logged_in(staff)
         elif staff is None and before is not None and self.locked_user is None:
             self._show_login()
