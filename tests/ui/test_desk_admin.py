@@ -19,7 +19,7 @@ from ui.main_window import PAGE_DESK, PAGE_FIRST, PAGE_LOGIN, PAGE_PASSWORD, Mai
 
 
 def test_first_run_creates_the_admin_and_logs_in(desk_window, qtbot) -> None:
-    w, stack = desk_window(simulator=None, reader=None, admin=False, log_in=False)
+    w, _stack = desk_window(simulator=None, reader=None, admin=False, log_in=False)
     qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_FIRST, timeout=10_000)
     page = w.first_page
     qtbot.keyClicks(page.user, "boss")
@@ -64,7 +64,7 @@ def test_wrong_password_then_must_change_and_no_settings_for_staff(desk_window, 
 
 
 def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qtbot) -> None:
-    w, stack = desk_window(simulator=None, reader=None)
+    w, _stack = desk_window(simulator=None, reader=None)
     visit = begin_visit(qtbot, w, P01).visit_id
     w.set_idle_interval_ms(400)
     qtbot.waitUntil(w.is_locked, timeout=5000)
@@ -143,7 +143,7 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
 
 def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) -> None:
     pytest.importorskip("storage.reports.exports", reason="report exporters not merged yet")
-    w, stack = desk_window(simulator=None, reader=None)
+    w, _stack = desk_window(simulator=None, reader=None)
     w.act_daily.trigger()
     qtbot.waitUntil(lambda: getattr(w, "daily_dialog", None) is not None, timeout=5000)
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
