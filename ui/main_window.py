@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
         # Fixed widths: ResizeToContents re-measures every row on each change (a stall).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 80), (1, 80), (3, 150), (4, 110), (5, 50)):
+        for column, width in ((0, 56), (1, 72), (3, 150), (4, 96), (5, 44)):
             self.table.setColumnWidth(column, width)
         head.setBuddy(self.table)
         lv.addWidget(self.table, 1)
@@ -278,8 +278,8 @@ class MainWindow(QMainWindow):
         # right: the result
         self.result_panel = ResultPanel()
         split.addWidget(self.result_panel)
-        split.setSizes([470, 560, 470])
-        split.setStretchFactor(0, 3)
+        split.setSizes([560, 560, 440])
+        split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 3)
         v.addWidget(split, 1)
@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
         if not has:
             self.pages.setCurrentIndex(PAGE_FIRST)
             self.first_page.user.setFocus()
-        elif self.pages.currentIndex() != PAGE_DESK:
+        elif self.pages.currentIndex() != PAGE_DESK and not (self.status and self.status.staff):
             self._show_login()
 
     def _db_failed(self, exc: Exception) -> None:

@@ -296,7 +296,7 @@ class SessionPanel(QWidget):
         self.options = QListWidget()
         self.options.setObjectName("OptionList")
         self.options.setWordWrap(True)
-        self.options.setMinimumHeight(160)
+        self.options.setMinimumHeight(280)
         self.options.itemActivated.connect(lambda _item: self._choose())
         v.addWidget(self.options)
         row = QHBoxLayout()
@@ -695,6 +695,7 @@ class SessionPanel(QWidget):
                     if field is not None:
                         field.changed.connect(self._refresh_record)
                 self.docs_list.addWidget(row)
+                row.show()  # added to a visible panel: Qt does not show it by itself
                 self._doc_rows.append(row)
             self.doc_numbers.clear()
             self.pdf_confirm.setChecked(False)

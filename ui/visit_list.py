@@ -91,7 +91,7 @@ def row_from_session(s: SessionUpdated, previous: VisitRow | None) -> VisitRow:
     p = s.patient
     return VisitRow(
         s.visit_id,
-        previous.time if previous else None,
+        previous.time if previous else datetime.now().astimezone(),  # opened just now
         p.chart_number,
         p.name,
         p.kana,

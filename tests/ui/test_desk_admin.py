@@ -11,7 +11,7 @@ from PySide6.QtPrintSupport import QPrinter
 from reportlab.pdfgen import canvas
 
 from storage.models import StaffRole
-from tests.ui.conftest import ADMIN, login, shot
+from tests.ui.conftest import ADMIN, shot
 from tests.ui.steps import P01, begin_visit, wait_session
 from ui import i18n, printing
 from ui.i18n import apply_language
@@ -110,7 +110,8 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         qtbot.addWidget(english)
         english.start()
         english.show()
-        login(qtbot, english) if english.pages.currentIndex() != PAGE_DESK else None
+        # the desk replays its status: the staff member is still logged in
+        qtbot.waitUntil(lambda: english.pages.currentIndex() == PAGE_DESK, timeout=15_000)
         assert english.act_new.text().startswith("New visit")
         qtbot.waitUntil(lambda: english.strip.staff.text().startswith("Staff:"), timeout=10_000)
         assert english.model.headerData(0, Qt.Orientation.Horizontal) == "Time"
