@@ -1,0 +1,2256 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="ja_JP">
+<context>
+    <name>ChangePasswordPage</name>
+    <message>
+        <source>パスワードを変更してください</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>現在のパスワード(&amp;C)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>新しいパスワード(&amp;N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>新しいパスワード（確認）(&amp;A)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>管理者が設定した初期パスワードは、最初のログインで変更が必要です。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>変更する(&amp;S)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>2つの新しいパスワードが一致しません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DailyLogDialog</name>
+    <message>
+        <source>日報（資格確認 日次記録）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>日付(&amp;D)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>その日のすべての資格確認を時刻順に、確認方法ごとの件数と監査ログのハッシュとともに印刷します。模擬の記録には「模擬」と印字されます。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>印刷(&amp;P)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFとして保存(&amp;S)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>閉じる</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>作成しています…</source>
+        <translation>Creating…</translation>
+    </message>
+    <message>
+        <source>作成しました。</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DateField</name>
+    <message>
+        <source>日付として読めません（例：R8.4.1、2026/4/1）</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DocumentRow</name>
+    <message>
+        <source>{doc} を確認した</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受給者番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>有効期限（券面）</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EnumLabel</name>
+    <message>
+        <source>病院</source>
+        <translation>Hospital</translation>
+    </message>
+    <message>
+        <source>診療所</source>
+        <translation>Clinic</translation>
+    </message>
+    <message>
+        <source>薬局</source>
+        <translation>Pharmacy</translation>
+    </message>
+    <message>
+        <source>大型チェーン薬局</source>
+        <translation>Large chain pharmacy</translation>
+    </message>
+    <message>
+        <source>オンライン資格確認（義務化対象）</source>
+        <translation>Mandated</translation>
+    </message>
+    <message>
+        <source>資格確認限定型</source>
+        <translation>Limited</translation>
+    </message>
+    <message>
+        <source>オンライン資格確認なし（義務化対象外）</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <source>顔認証付きカードリーダー</source>
+        <translation>Face reader</translation>
+    </message>
+    <message>
+        <source>汎用カードリーダー</source>
+        <translation>General reader</translation>
+    </message>
+    <message>
+        <source>訪問診療等（居宅同意取得型）</source>
+        <translation>Home visit</translation>
+    </message>
+    <message>
+        <source>オンライン診療等</source>
+        <translation>Online consultation</translation>
+    </message>
+    <message>
+        <source>通常とは異なる動線・機器故障時等</source>
+        <translation>Unusual route</translation>
+    </message>
+    <message>
+        <source>医療扶助のオンライン資格確認</source>
+        <translation>Welfare</translation>
+    </message>
+    <message>
+        <source>医療費助成（PMH）</source>
+        <translation>Pmh</translation>
+    </message>
+    <message>
+        <source>スマホのマイナ保険証対応リーダー</source>
+        <translation>Smartphone reader</translation>
+    </message>
+    <message>
+        <source>マイナ保険証（顔認証付きカードリーダー）</source>
+        <translation>My Number card (face reader)</translation>
+    </message>
+    <message>
+        <source>マイナ保険証（カードリーダー目視確認モード）</source>
+        <translation>My Number card (face reader, visual mode)</translation>
+    </message>
+    <message>
+        <source>マイナ保険証（汎用リーダー・暗証番号）</source>
+        <translation>My Number card (general reader, PIN)</translation>
+    </message>
+    <message>
+        <source>マイナ保険証（汎用リーダー・目視確認）</source>
+        <translation>My Number card (general reader, visual check)</translation>
+    </message>
+    <message>
+        <source>資格確認限定型（マイナ資格確認アプリ）</source>
+        <translation>Limited type (eligibility app)</translation>
+    </message>
+    <message>
+        <source>居宅同意取得型（初回訪問）</source>
+        <translation>Home visit (first)</translation>
+    </message>
+    <message>
+        <source>居宅同意取得型（再照会）</source>
+        <translation>Home visit (re-query)</translation>
+    </message>
+    <message>
+        <source>オンライン診療等（マイナ在宅受付Web）</source>
+        <translation>Online consultation</translation>
+    </message>
+    <message>
+        <source>モバイル端末（居宅同意取得型・外来）</source>
+        <translation>Mobile device</translation>
+    </message>
+    <message>
+        <source>番号による個別照会</source>
+        <translation>Query by insurance numbers</translation>
+    </message>
+    <message>
+        <source>書類の確認</source>
+        <translation>Documents</translation>
+    </message>
+    <message>
+        <source>被保険者資格申立書</source>
+        <translation>Self declaration form</translation>
+    </message>
+    <message>
+        <source>紙の医療券・調剤券</source>
+        <translation>Paper medical ticket (welfare)</translation>
+    </message>
+    <message>
+        <source>10割負担</source>
+        <translation>Full self-pay</translation>
+    </message>
+    <message>
+        <source>スマホのマイナ保険証</source>
+        <translation>Myna smartphone</translation>
+    </message>
+    <message>
+        <source>マイナンバーカードの持参なし</source>
+        <translation>No My Number card</translation>
+    </message>
+    <message>
+        <source>カードリーダーの故障・未接続</source>
+        <translation>Reader failure</translation>
+    </message>
+    <message>
+        <source>カードが読み取れない</source>
+        <translation>Card unreadable</translation>
+    </message>
+    <message>
+        <source>電子証明書の期限切れ（猶予期間後）</source>
+        <translation>Card expired</translation>
+    </message>
+    <message>
+        <source>暗証番号ロック</source>
+        <translation>PIN locked</translation>
+    </message>
+    <message>
+        <source>暗証番号が分からない</source>
+        <translation>Pin unknown</translation>
+    </message>
+    <message>
+        <source>顔認証ができない</source>
+        <translation>Face auth failed</translation>
+    </message>
+    <message>
+        <source>患者がカードリーダーを操作できない</source>
+        <translation>Patient cannot operate</translation>
+    </message>
+    <message>
+        <source>資格確認端末・回線の障害</source>
+        <translation>Terminal / network down</translation>
+    </message>
+    <message>
+        <source>資格確認端末のエラー応答</source>
+        <translation>Terminal error</translation>
+    </message>
+    <message>
+        <source>資格情報なし・該当資格なし</source>
+        <translation>No record</translation>
+    </message>
+    <message>
+        <source>資格（無効）</source>
+        <translation>Eligibility lost</translation>
+    </message>
+    <message>
+        <source>複数該当</source>
+        <translation>Multiple matches</translation>
+    </message>
+    <message>
+        <source>医療扶助：未委託</source>
+        <translation>Not designated welfare</translation>
+    </message>
+    <message>
+        <source>公費がPMHで確認できない</source>
+        <translation>Pmh not available</translation>
+    </message>
+    <message>
+        <source>目視確認で本人と一致しない</source>
+        <translation>Identity mismatch</translation>
+    </message>
+    <message>
+        <source>マイナンバーカード</source>
+        <translation>Myna card</translation>
+    </message>
+    <message>
+        <source>資格確認書</source>
+        <translation>Qualification certificate</translation>
+    </message>
+    <message>
+        <source>資格情報のお知らせ</source>
+        <translation>Qualification notice</translation>
+    </message>
+    <message>
+        <source>マイナポータルの資格情報画面</source>
+        <translation>Mynaportal screen</translation>
+    </message>
+    <message>
+        <source>マイナポータルの資格情報PDF</source>
+        <translation>Mynaportal pdf</translation>
+    </message>
+    <message>
+        <source>健康保険証</source>
+        <translation>Insurance card</translation>
+    </message>
+    <message>
+        <source>有効期限切れの健康保険証</source>
+        <translation>Expired insurance card</translation>
+    </message>
+    <message>
+        <source>医療券</source>
+        <translation>Medical ticket</translation>
+    </message>
+    <message>
+        <source>調剤券</source>
+        <translation>Dispensing ticket</translation>
+    </message>
+    <message>
+        <source>公費の受給者証</source>
+        <translation>Public expense certificate</translation>
+    </message>
+    <message>
+        <source>高齢受給者証</source>
+        <translation>Elderly recipient certificate</translation>
+    </message>
+    <message>
+        <source>限度額適用認定証</source>
+        <translation>Limit certificate</translation>
+    </message>
+    <message>
+        <source>資格確認済み</source>
+        <translation>Confirmed</translation>
+    </message>
+    <message>
+        <source>暫定（後日確認）</source>
+        <translation>Provisional</translation>
+    </message>
+    <message>
+        <source>確認できず（10割）</source>
+        <translation>Not confirmed</translation>
+    </message>
+    <message>
+        <source>中止</source>
+        <translation>Abandoned</translation>
+    </message>
+    <message>
+        <source>国民健康保険</source>
+        <translation>National</translation>
+    </message>
+    <message>
+        <source>被用者保険</source>
+        <translation>Employee</translation>
+    </message>
+    <message>
+        <source>後期高齢者医療</source>
+        <translation>Late elderly</translation>
+    </message>
+    <message>
+        <source>医療扶助（生活保護）</source>
+        <translation>Welfare</translation>
+    </message>
+    <message>
+        <source>保険種別不明</source>
+        <translation>Unknown</translation>
+    </message>
+    <message>
+        <source>オンラインで資格確認</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>提示書類で確認</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>記載の番号でオンライン照会</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>福祉事務所に連絡</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>難病（特定医療費）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>小児慢性特定疾病</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>結核患者の医療</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>未熟児養育医療</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>精神通院（自立支援医療）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>更生医療（自立支援医療）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>育成医療（自立支援医療）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>療養介護医療</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>肢体不自由児通所・障害児入所医療</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>新型インフルエンザ等外出自粛対象者の医療</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>肝炎・肝がん等医療費助成</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>特定疾患治療研究事業</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>こども医療費助成</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>障害者医療費助成</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ひとり親家庭等医療費助成</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>その他の地方単独医療費助成</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>外来（窓口）</source>
+        <translation>Outpatient</translation>
+    </message>
+    <message>
+        <source>外来（通常とは異なる動線）</source>
+        <translation>Unusual route</translation>
+    </message>
+    <message>
+        <source>訪問診療等</source>
+        <translation>Home visit</translation>
+    </message>
+    <message>
+        <source>往診</source>
+        <translation>House call</translation>
+    </message>
+    <message>
+        <source>券面の有効期限内に限る</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>オンライン資格確認で資格を確認すること</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>保険証の有効期限の延長ではない</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>次回はマイナ保険証か資格確認書の持参を案内</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>電子証明書の期限切れ猶予中：資格情報のみ（診療・薬剤情報なし）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>確認後、カードリーダーを自動（無人）運転に戻す</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>薬剤情報等の提供に係る同意を取得</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>暗証番号が必要</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>暗証番号または目視確認</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>前回から変更がないことを口頭で確認（申立書扱い）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>後日も資格が確認できなければ不詳請求</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>申立書は請求の支払確認まで保管</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>被保険者番号が分かり次第連絡してもらう</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>一部負担金は年齢に応じて（3割・未就学2割・70歳以上1〜3割）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>月初の未委託は通常：後日、資格情報等一括取得で再確認</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>月半ばを過ぎても未委託なら福祉事務所に医療券の発行を依頼</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>患者は後日、療養費として保険者に請求（領収書）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>既知の再診患者は3割等での対応も可</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>往診では訪問の都度、資格確認と同意取得</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>診療・薬剤情報は同意から診療日の翌日末まで取得可</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>福祉事務所への事前の診療依頼（緊急時は事後連絡）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>エラー時は紙の受給者証の提示を依頼</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PMHで確認可</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>不明（紙の受給者証を確認）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PMH未対応（紙の受給者証を確認）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>確認済み</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>単一情報源</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>未確認（推測）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+</context>
+<context>
+    <name>FirstAdminPage</name>
+    <message>
+        <source>はじめに：管理者アカウントを作成します</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ユーザー名(&amp;U)</source>
+        <translation>&amp;User name</translation>
+    </message>
+    <message>
+        <source>表示名(&amp;D)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>パスワード(&amp;P)</source>
+        <translation>&amp;Password</translation>
+    </message>
+    <message>
+        <source>パスワード（確認）(&amp;A)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>パスワードは8文字以上で、英字・数字・記号のうち2種類以上を含めてください。この管理者が職員を登録します。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>作成してログイン(&amp;C)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>2つのパスワードが一致しません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>すべての項目を入力してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>LoginPage</name>
+    <message>
+        <source>ログイン</source>
+        <translation>Log in</translation>
+    </message>
+    <message>
+        <source>ユーザー名(&amp;U)</source>
+        <translation>&amp;User name</translation>
+    </message>
+    <message>
+        <source>パスワード(&amp;P)</source>
+        <translation>&amp;Password</translation>
+    </message>
+    <message>
+        <source>ログイン(&amp;L)</source>
+        <translation>&amp;Log in</translation>
+    </message>
+    <message>
+        <source>画面をロックしました</source>
+        <translation>Screen locked</translation>
+    </message>
+    <message>
+        <source>{name} さんの受付は保持されています。パスワードを入力して再開してください。</source>
+        <translation>{name}&apos;s visits are kept. Enter the password to continue.</translation>
+    </message>
+    <message>
+        <source>ロック解除(&amp;L)</source>
+        <translation>Un&amp;lock</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>窓口 — 資格確認</source>
+        <extracomment>Input that counts as &quot;someone is at the desk&quot; for the idle lock.</extracomment>
+        <translation>Madoguchi — eligibility check</translation>
+    </message>
+    <message>
+        <source>デモ操作（模擬カード・模擬の顔認証リーダー）</source>
+        <translation>Demo controls (SIMULATED card and face reader)</translation>
+    </message>
+    <message>
+        <source>模擬カード(&amp;C)：</source>
+        <translation>Simulated &amp;card:</translation>
+    </message>
+    <message>
+        <source>カードを置く (Ctrl+I)</source>
+        <translation>Insert card (Ctrl+I)</translation>
+    </message>
+    <message>
+        <source>カードを取る (Ctrl+J)</source>
+        <translation>Remove card (Ctrl+J)</translation>
+    </message>
+    <message>
+        <source>顔認証リーダーで確認 (Ctrl+G)</source>
+        <translation>Use face reader (Ctrl+G)</translation>
+    </message>
+    <message>
+        <source>顔認証リーダーの結果（まだ受付に割り当てていません）</source>
+        <translation>Face-reader results (not attached to a visit yet)</translation>
+    </message>
+    <message>
+        <source>この結果で受付する(&amp;T)…</source>
+        <translation>Start a visi&amp;t with this result…</translation>
+    </message>
+    <message>
+        <source>本日の受付(&amp;L)</source>
+        <translation>Today&apos;s &amp;list</translation>
+    </message>
+    <message>
+        <source>絞り込み：カルテ番号・氏名・カナ（Ctrl+F）</source>
+        <translation>Filter: chart no., name, kana (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>操作</source>
+        <translation>Actions</translation>
+    </message>
+    <message>
+        <source>新しい受付</source>
+        <translation>New visit</translation>
+    </message>
+    <message>
+        <source>一覧を更新</source>
+        <translation>Refresh list</translation>
+    </message>
+    <message>
+        <source>日報</source>
+        <translation>Daily log</translation>
+    </message>
+    <message>
+        <source>設定</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>ロック</source>
+        <translation>Lock</translation>
+    </message>
+    <message>
+        <source>ログアウト</source>
+        <translation>Log out</translation>
+    </message>
+    <message>
+        <source>データベースを使えません：{e}</source>
+        <translation>Database unavailable: {e}</translation>
+    </message>
+    <message>
+        <source>リーダー内：{card}</source>
+        <translation>In reader: {card}</translation>
+    </message>
+    <message>
+        <source>リーダー内：なし</source>
+        <translation>In reader: none</translation>
+    </message>
+    <message>
+        <source>【模擬】</source>
+        <translation>[SIMULATED] </translation>
+    </message>
+    <message>
+        <source>&#x3000;候補 {n} 人</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>顔認証リーダーの結果が届きました：{name}</source>
+        <translation>Face-reader result arrived: {name}</translation>
+    </message>
+    <message>
+        <source>記録しました：{path}／{outcome}</source>
+        <translation>Recorded: {path} / {outcome}</translation>
+    </message>
+    <message>
+        <source>{n}行目：{text}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name}：{status}（{path}）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} さんの受付は記録済みです。番号で再照会するには Ctrl+R。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>顔認証リーダーの結果を受付に割り当て</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>確認しています…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <source>作成しています…</source>
+        <translation>Creating…</translation>
+    </message>
+    <message>
+        <source>作成できません：{e}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>変更しています…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>変更できません：{e}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>設定は管理者だけが変更できます。</source>
+        <translation>Only an administrator can change the settings.</translation>
+    </message>
+    <message>
+        <source>設定を保存しました。</source>
+        <translation>Settings saved.</translation>
+    </message>
+    <message>
+        <source>{n} ページを印刷しました。</source>
+        <translation>Printed {n} page(s).</translation>
+    </message>
+    <message>
+        <source>PDFとして保存</source>
+        <translation>Save as PDF</translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>保存しました：{p}</source>
+        <translation>Saved: {p}</translation>
+    </message>
+    <message>
+        <source>印刷できません：{e}</source>
+        <translation>Cannot print: {e}</translation>
+    </message>
+    <message>
+        <source>マイナポータルのPDFを選ぶ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFを読み取っています…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NewVisitDialog</name>
+    <message>
+        <source>新しい受付</source>
+        <translation>New visit</translation>
+    </message>
+    <message>
+        <source>カルテ番号・氏名・カナで検索</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>登録済みの患者(&amp;1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>カルテ番号(&amp;C)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>氏名(&amp;N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>カナ氏名(&amp;K)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>生年月日(&amp;B)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>性別</source>
+        <translation>Sex</translation>
+    </message>
+    <message>
+        <source>保険者番号</source>
+        <translation>Insurer no.</translation>
+    </message>
+    <message>
+        <source>記号</source>
+        <translation>Symbol</translation>
+    </message>
+    <message>
+        <source>番号</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <source>枝番</source>
+        <translation>Branch</translation>
+    </message>
+    <message>
+        <source>新しい患者(&amp;2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受付の内容</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>場面(&amp;S)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>再診(&amp;R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療扶助（生活保護）(&amp;W)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>訪問診療の初回(&amp;H)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>なし</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>例：愛知県</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>市区町村（県が実施なら空欄）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>公費の種類(&amp;P)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>実施主体（都道府県）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>実施主体（市区町村）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受付開始(&amp;O)</source>
+        <translation>Start visit (&amp;O)</translation>
+    </message>
+    <message>
+        <source>やめる</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>検索中…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>検索できません：{e}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{n} 人</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NumberField</name>
+    <message>
+        <source>（根拠は二次資料のみ）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>検証番号OK</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>数字以外が含まれています</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>桁数が違います</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>都道府県番号が01〜47ではありません</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>検証番号が合いません（正しくは {d}）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>不詳請求用の番号です</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>番号が正しくありません</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NumbersBox</name>
+    <message>
+        <source>保険者番号(&amp;I)</source>
+        <extracomment>Reasons staff can observe at the desk and report themselves (the runtime reports the rest). Documents whose insurance numbers staff read off (they feed an individual query).</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>記号(&amp;Y)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>番号(&amp;M)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>枝番(&amp;E)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>生年月日(&amp;B)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PdfDropArea</name>
+    <message>
+        <source>ここにマイナポータルのPDFをドラッグ＆ドロップ</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PinDialog</name>
+    <message>
+        <source>暗証番号の入力（患者さん用）</source>
+        <translation>PIN entry (for the patient)</translation>
+    </message>
+    <message>
+        <source>模擬カード（デモ）：実在のカードではありません</source>
+        <translation>SIMULATED card (demo): not a real card</translation>
+    </message>
+    <message>
+        <source>マイナンバーカードの暗証番号（数字4桁）を入力してください</source>
+        <translation>Enter the 4-digit PIN of your My Number card</translation>
+    </message>
+    <message>
+        <source>あと {n} 回 間違えるとカードがロックされます</source>
+        <translation>{n} more wrong tries lock the card</translation>
+    </message>
+    <message>
+        <source>最後の1回です。間違えるとカードがロックされ、市区町村の窓口での手続きが必要になります。暗証番号に自信がなければ入力せず、職員にお伝えください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>最後の1回であることを理解して入力します(&amp;C)</source>
+        <translation>I understand this is the last try (&amp;C)</translation>
+    </message>
+    <message>
+        <source>訂正</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <source>決定</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>暗証番号が分からない・入力しない(&amp;U)</source>
+        <translation>I do not know the PIN / will not enter it (&amp;U)</translation>
+    </message>
+</context>
+<context>
+    <name>ResultPanel</name>
+    <message>
+        <source>資格確認の結果</source>
+        <translation>Eligibility result</translation>
+    </message>
+    <message>
+        <source>結果はまだありません</source>
+        <translation>No result yet</translation>
+    </message>
+    <message>
+        <source>結果</source>
+        <translation>Result</translation>
+    </message>
+    <message>
+        <source>【模擬】</source>
+        <translation>[SIMULATED] </translation>
+    </message>
+    <message>
+        <source>⚠ 別人の可能性：登録されている患者と氏名・生年月日が異なります</source>
+        <translation>⚠ Possibly another person: name / birth date differ from the patient on file</translation>
+    </message>
+    <message>
+        <source>⚠ 登録内容と異なる項目があります（保険の変更など）</source>
+        <translation>⚠ Some fields differ from the patient on file (e.g. new insurance)</translation>
+    </message>
+    <message>
+        <source>{field}：登録「{on_file}」≠ 結果「{result}」</source>
+        <translation>{field}: on file &quot;{on_file}&quot; ≠ result &quot;{result}&quot;</translation>
+    </message>
+    <message>
+        <source>登録されている患者</source>
+        <translation>Patient on file</translation>
+    </message>
+    <message>
+        <source>カルテ番号</source>
+        <translation>Chart no.</translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>カナ氏名</source>
+        <translation>Kana</translation>
+    </message>
+    <message>
+        <source>生年月日</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>性別</source>
+        <translation>Sex</translation>
+    </message>
+    <message>
+        <source>保険者番号</source>
+        <translation>Insurer no.</translation>
+    </message>
+    <message>
+        <source>記号・番号・枝番</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>≠ 登録：{on_file}</source>
+        <translation>≠ on file: {on_file}</translation>
+    </message>
+    <message>
+        <source>模擬端末の結果です（実在の資格情報ではありません）</source>
+        <translation>Result from the SIMULATED terminal (not real eligibility data)</translation>
+    </message>
+    <message>
+        <source>端末の応答</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>処理結果</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>エラーコード</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>エラー内容</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>読み取り時の注意</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>保険の種類</source>
+        <translation>Insurance type</translation>
+    </message>
+    <message>
+        <source>保険者</source>
+        <translation>Insurer</translation>
+    </message>
+    <message>
+        <source>記号</source>
+        <translation>Symbol</translation>
+    </message>
+    <message>
+        <source>番号</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <source>枝番</source>
+        <translation>Branch</translation>
+    </message>
+    <message>
+        <source>本人・家族</source>
+        <translation>Insured / family</translation>
+    </message>
+    <message>
+        <source>負担割合</source>
+        <translation>Co-payment</translation>
+    </message>
+    <message>
+        <source>{n}割</source>
+        <translation>{n}0%</translation>
+    </message>
+    <message>
+        <source>資格取得日</source>
+        <translation>Qualified since</translation>
+    </message>
+    <message>
+        <source>資格喪失日</source>
+        <translation>Disqualified on</translation>
+    </message>
+    <message>
+        <source>有効期間</source>
+        <translation>Valid</translation>
+    </message>
+    <message>
+        <source>本人</source>
+        <translation>Person</translation>
+    </message>
+    <message>
+        <source>保険</source>
+        <translation>Insurance</translation>
+    </message>
+    <message>
+        <source>高齢受給者</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>限度額適用</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>適用区分</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>特定疾病療養</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>区分</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>自己負担限度額</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>公費（医療費助成）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>制度</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受給者番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>自己負担上限</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療扶助</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療券・調剤券</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>情報なし</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療扶助（医療券・調剤券）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>券種</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>交付番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>診療年月</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>指定医療機関</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>本人支払額</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>傷病名</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SessionPanel</name>
+    <message>
+        <source>模擬：仮想カード・模擬端末を使用</source>
+        <extracomment>(visit_id) the panel wants the PIN pad (re)opened. (visit_id) print a 被保険者資格申立書 for this patient. (visit_id) choose a マイナポータル PDF with the file dialog. (visit_id, path) a PDF was dropped.</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>今日このお客さんに使える確認方法（ルールより）</source>
+        <translation>Ways to verify accepted today (from the rules)</translation>
+    </message>
+    <message>
+        <source>この方法で進める(&amp;G)</source>
+        <translation>&amp;Go with this option</translation>
+    </message>
+    <message>
+        <source>暗証番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>暗証番号の入力画面を開く(&amp;P)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>もう一度入力してもらう(&amp;R)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>目視確認に切り替える(&amp;V)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>目視確認</source>
+        <translation>Visual check</translation>
+    </message>
+    <message>
+        <source>カードの顔写真と、目の前の患者さんを見比べてください。マスク等は外してもらってください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>本人と一致した(&amp;Y)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>一致しない(&amp;N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>マイナ資格確認アプリの結果を貼り付け</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>アプリの「コピー」で取った結果をここに貼り付けます（Ctrl+V）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>貼り付けた結果を使う(&amp;T)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>照会に使う番号（書類から読み取り）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>この番号で照会する(&amp;Q)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>提示された書類</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>マイナポータルのPDF</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFファイルを選ぶ(&amp;O)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFの内容を原本（画面・紙）と1項目ずつ照合し、確認した(&amp;K)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>書類の番号（個別照会に使います）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>被保険者資格申立書を印刷(&amp;D)…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>確認した内容を記録する(&amp;S)</source>
+        <translation>Record what was checked (&amp;S)</translation>
+    </message>
+    <message>
+        <source>公費（医療費助成）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>紙の受給者証を確認した(&amp;Y)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受給者証の持参なし(&amp;N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>記録</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>番号で再照会する(&amp;Q)</source>
+        <translation>Re-&amp;query with the numbers</translation>
+    </message>
+    <message>
+        <source>記録を再試行(&amp;R)</source>
+        <translation>&amp;Retry recording</translation>
+    </message>
+    <message>
+        <source>この受付を閉じる(&amp;W)</source>
+        <translation>Close this visit (&amp;W)</translation>
+    </message>
+    <message>
+        <source>うまくいかない理由(&amp;F)：</source>
+        <translation>What &amp;failed:</translation>
+    </message>
+    <message>
+        <source>代替手段へ(&amp;A)</source>
+        <translation>Fall b&amp;ack</translation>
+    </message>
+    <message>
+        <source>受付を中止(&amp;X)</source>
+        <translation>Cancel visit (&amp;X)</translation>
+    </message>
+    <message>
+        <source>受付を選ぶか、新しい受付を始めてください（Ctrl+N）</source>
+        <translation>Select a visit or start a new one (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>再診</source>
+        <translation>revisit</translation>
+    </message>
+    <message>
+        <source>初診</source>
+        <translation>first visit</translation>
+    </message>
+    <message>
+        <source>理由：{reason}</source>
+        <translation>Reason: {reason}</translation>
+    </message>
+    <message>
+        <source>残り {n} 回</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&#x3000;⚠ 最後の1回：間違えるとロックされます</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>次の公費はオンラインで確認できません。紙の受給者証を見せてもらってください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>まずすること：</source>
+        <translation>First steps:</translation>
+    </message>
+    <message>
+        <source>【推奨】</source>
+        <translation>[RECOMMENDED] </translation>
+    </message>
+    <message>
+        <source>&#x3000;書類：</source>
+        <translation>  Documents: </translation>
+    </message>
+    <message>
+        <source>&#x3000;記録される確認方法：</source>
+        <translation>  Recorded path: </translation>
+    </message>
+    <message>
+        <source>&#x3000;条件：</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&#x3000;この方法が使えるのは：{d} まで</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&#x3000;根拠：</source>
+        <translation>  Rules: </translation>
+    </message>
+    <message>
+        <source>選んだ方法：{label}（根拠：{rules}）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>✗ まだ足りない書類：</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>カナ氏名</source>
+        <translation>Kana</translation>
+    </message>
+    <message>
+        <source>生年月日</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>保険者</source>
+        <translation>Insurer</translation>
+    </message>
+    <message>
+        <source>保険者番号</source>
+        <translation>Insurer no.</translation>
+    </message>
+    <message>
+        <source>記号</source>
+        <translation>Symbol</translation>
+    </message>
+    <message>
+        <source>番号</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <source>枝番</source>
+        <translation>Branch</translation>
+    </message>
+    <message>
+        <source>負担割合</source>
+        <translation>Co-payment</translation>
+    </message>
+    <message>
+        <source>{n}割</source>
+        <translation>{n}0%</translation>
+    </message>
+    <message>
+        <source>有効期限</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFの取得日時</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>読めず：原本で確認</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>マイナポータルのPDFと確認できません</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>注意：{code}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{field}：登録「{a}」≠ PDF「{b}」</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受付は中止されました。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>⚠ 記録をまだ保存できていません（内容は保持しています）。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>記録を保存しています…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>✓ 記録しました：{path}（記録番号 {ids}）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>記録を待っています。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>【模擬】この記録は模擬として保存されます。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>本当に中止する（もう一度押す）(&amp;X)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>設定（管理者）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>施設</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>施設名(&amp;N)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>種別(&amp;K)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>オンライン資格確認(&amp;M)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療機関コード（10桁）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>都道府県コード</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>市区町村コード</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>有効なフロー</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受付と印刷</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source> 分</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>印刷時の患者表示(&amp;P)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>自動ロックまでの時間(&amp;L)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>文字の大きさ(&amp;F)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>表示言語(&amp;G)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>この端末の接続先（設定ファイル madoguchi.toml）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格確認端末のフォルダ：{root}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>なし（資格確認限定型）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>データベース：{db}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>これらはこの端末の設定ファイルで変更し、アプリを再起動します（データベースのパスワードはOSの資格情報ストアに保存されます）。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>保存(&amp;S)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>閉じる</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療機関コードは数字10桁です。</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>StatusStrip</name>
+    <message>
+        <source>デモ（模擬）</source>
+        <translation>DEMO (simulated)</translation>
+    </message>
+    <message>
+        <source>本番</source>
+        <translation>Production</translation>
+    </message>
+    <message>
+        <source>デモモード</source>
+        <translation>Demo mode</translation>
+    </message>
+    <message>
+        <source>仮想カードリーダー</source>
+        <translation>virtual card reader</translation>
+    </message>
+    <message>
+        <source>模擬の資格確認端末</source>
+        <translation>simulated verification terminal</translation>
+    </message>
+    <message>
+        <source>【模擬】{parts}：表示・記録される結果は実在の資格情報ではありません</source>
+        <translation>[SIMULATED] {parts}: results shown and recorded are not real eligibility data</translation>
+    </message>
+    <message>
+        <source>データベース：正常</source>
+        <translation>Database: OK</translation>
+    </message>
+    <message>
+        <source>データベース：使用できません</source>
+        <translation>Database: unavailable</translation>
+    </message>
+    <message>
+        <source>（管理者）</source>
+        <translation> (admin)</translation>
+    </message>
+    <message>
+        <source>担当：{name}</source>
+        <translation>Staff: {name}</translation>
+    </message>
+    <message>
+        <source>担当：未ログイン</source>
+        <translation>Staff: not logged in</translation>
+    </message>
+    <message>
+        <source>有効なフロー：</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>施設：未設定</source>
+        <translation>Facility: not set</translation>
+    </message>
+</context>
+<context>
+    <name>Texts</name>
+    <message>
+        <source>確認方法を選んでください</source>
+        <translation>Choose how to verify</translation>
+    </message>
+    <message>
+        <source>マイナンバーカードを待っています</source>
+        <translation>Waiting for the My Number card</translation>
+    </message>
+    <message>
+        <source>カードを読み取っています</source>
+        <translation>Reading the card</translation>
+    </message>
+    <message>
+        <source>患者さんが暗証番号を入力します</source>
+        <translation>The patient enters the PIN</translation>
+    </message>
+    <message>
+        <source>暗証番号が違いました</source>
+        <translation>Wrong PIN</translation>
+    </message>
+    <message>
+        <source>目視確認：顔写真と本人を見比べてください</source>
+        <translation>Visual check: compare the photo with the patient</translation>
+    </message>
+    <message>
+        <source>資格確認端末の応答を待っています</source>
+        <translation>Waiting for the verification terminal</translation>
+    </message>
+    <message>
+        <source>顔認証リーダー等の結果を待っています</source>
+        <translation>Waiting for the face reader result</translation>
+    </message>
+    <message>
+        <source>提示された書類を記録してください</source>
+        <translation>Record the documents presented</translation>
+    </message>
+    <message>
+        <source>公費の受給者証を確認してください</source>
+        <translation>Check the public-expense certificate</translation>
+    </message>
+    <message>
+        <source>資格確認が終わりました</source>
+        <translation>Eligibility check finished</translation>
+    </message>
+    <message>
+        <source>受付を中止しました</source>
+        <translation>Visit cancelled</translation>
+    </message>
+    <message>
+        <source>方法選択</source>
+        <translation>Choosing</translation>
+    </message>
+    <message>
+        <source>カード待ち</source>
+        <translation>Waiting card</translation>
+    </message>
+    <message>
+        <source>読取中</source>
+        <translation>Reading</translation>
+    </message>
+    <message>
+        <source>暗証番号入力中</source>
+        <translation>PIN entry</translation>
+    </message>
+    <message>
+        <source>暗証番号誤り</source>
+        <translation>Wrong PIN</translation>
+    </message>
+    <message>
+        <source>目視確認</source>
+        <translation>Visual check</translation>
+    </message>
+    <message>
+        <source>端末照会中</source>
+        <translation>Querying</translation>
+    </message>
+    <message>
+        <source>結果待ち</source>
+        <translation>Waiting result</translation>
+    </message>
+    <message>
+        <source>書類確認</source>
+        <translation>Documents</translation>
+    </message>
+    <message>
+        <source>公費確認</source>
+        <translation>Public expense</translation>
+    </message>
+    <message>
+        <source>完了</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <source>中止</source>
+        <translation>Cancelled</translation>
+    </message>
+    <message>
+        <source>カードをカードリーダーに置いてもらってください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>カードを読み取り中です。カードを動かさないでください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>患者さんの暗証番号の入力を待っています。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>カードが暗証番号を確認しています。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格確認端末に照会中です。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>この端末はカードでの照会ができません。患者さんに顔認証付きカードリーダーで確認してもらうか、マイナ資格確認アプリの結果を貼り付けてください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>顔認証付きカードリーダー等の結果ファイルを待っています。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>マイナ資格確認アプリの結果を貼り付けてください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>照会に使う保険者番号・記号・番号・生年月日を入力してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>記録を保存しています。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>カードリーダー：PC/SCサービスなし</source>
+        <translation>Reader: no PC/SC service</translation>
+    </message>
+    <message>
+        <source>カードリーダー：未接続</source>
+        <translation>Reader: not connected</translation>
+    </message>
+    <message>
+        <source>カードリーダー：接続（カードなし）</source>
+        <translation>Reader: connected (no card)</translation>
+    </message>
+    <message>
+        <source>カードリーダー：カードあり</source>
+        <translation>Reader: card present</translation>
+    </message>
+    <message>
+        <source>（仮想）</source>
+        <translation> (virtual)</translation>
+    </message>
+    <message>
+        <source>資格確認端末：なし（限定型）</source>
+        <translation>Terminal: none (limited type)</translation>
+    </message>
+    <message>
+        <source>資格確認端末：接続できません</source>
+        <translation>Terminal: UNREACHABLE</translation>
+    </message>
+    <message>
+        <source>（模擬）</source>
+        <translation> (simulated)</translation>
+    </message>
+    <message>
+        <source>資格確認端末：模擬（シミュレーター）</source>
+        <translation>Terminal: SIMULATED</translation>
+    </message>
+    <message>
+        <source>資格確認端末：接続</source>
+        <translation>Terminal: connected</translation>
+    </message>
+    <message>
+        <source>操作</source>
+        <translation>Actions</translation>
+    </message>
+    <message>
+        <source>カード</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>暗証番号</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格確認端末</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>データベース</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>マイナポータルPDF</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>貼り付けた結果</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ログイン</source>
+        <translation>Log in</translation>
+    </message>
+    <message>
+        <source>デモ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>設定</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>ユーザー名またはパスワードが違います。</source>
+        <translation>Wrong user name or password.</translation>
+    </message>
+    <message>
+        <source>ログインしてください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>施設の設定がありません。管理者が設定してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>この受付はもう開いていません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>受付の内容が正しくありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>今の画面ではその操作はできません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>その操作は受付からはできません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>まだ確認が終わっていません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>照会には保険者番号・番号・生年月日が必要です。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>残り1回です。入力を送る前に、最後の1回であることの確認が必要です。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>暗証番号は数字4桁です。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>今は暗証番号を受け付けていません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>この受付は貼り付けた結果を待っていません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>照会を送れませんでした。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格確認端末から応答がありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>遅れて届いた応答は、この受付には使いません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>再試行する記録はありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>この顔認証の結果はもうありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>取り込んだPDFがありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>デモモードではありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>模擬端末がありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ルールデータに問題があります。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFファイルではありません。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFが壊れています。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFにパスワードがかかっています。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFが大きすぎます。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFにページがありません。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFのページが多すぎます。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFが画像だけで文字が読めません。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFの中身が異常です。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFの読み取りが上限を超えました。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>マイナポータルの資格情報PDFではないようです。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFの読み取りが時間内に終わりませんでした。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>PDFを読み取れませんでした。原本を目で確認してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>カードを読み取れませんでした。カードを一度外して置き直してください。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格確認端末との通信に問題があります。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>データベースに保存できませんでした。内容は保持しています。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>貼り付けた内容に読めない行があります。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ログインできませんでした。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>処理できませんでした。</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>あり</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>なし</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格あり（有効）</source>
+        <translation>Eligible (valid)</translation>
+    </message>
+    <message>
+        <source>資格情報なし（該当資格なし）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格無効</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格無効（新しい資格あり）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>複数該当</source>
+        <translation type="unfinished">Multiple matches</translation>
+    </message>
+    <message>
+        <source>医療扶助：有効（未登録）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>医療扶助：当院あての医療券なし</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格喪失（有効期限切れ）</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>電子証明書の期限切れ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>資格確認端末のエラー</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>応答ファイルを読めません</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>応答なし</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>男</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>女</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>未設定</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>不明</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>本人</source>
+        <translation>Person</translation>
+    </message>
+    <message>
+        <source>家族</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>カナ氏名</source>
+        <translation>Kana</translation>
+    </message>
+    <message>
+        <source>生年月日</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>保険者番号</source>
+        <translation>Insurer no.</translation>
+    </message>
+    <message>
+        <source>記号</source>
+        <translation>Symbol</translation>
+    </message>
+    <message>
+        <source>番号</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <source>枝番</source>
+        <translation>Branch</translation>
+    </message>
+    <message>
+        <source>未確認</source>
+        <translation>Not verified</translation>
+    </message>
+    <message>
+        <source>すべて</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <source>対応中</source>
+        <translation>In progress</translation>
+    </message>
+    <message>
+        <source>確認済</source>
+        <translation>Confirmed</translation>
+    </message>
+    <message>
+        <source>要フォロー（仮・未確認）</source>
+        <translation>Follow-up (provisional)</translation>
+    </message>
+</context>
+<context>
+    <name>VisitTableModel</name>
+    <message>
+        <source>受付時刻</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>カルテ</source>
+        <translation>Chart</translation>
+    </message>
+    <message>
+        <source>患者</source>
+        <translation>Patient</translation>
+    </message>
+    <message>
+        <source>確認方法</source>
+        <translation>Path</translation>
+    </message>
+    <message>
+        <source>状態</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>模擬</source>
+        <translation>SIM</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,148 @@
+"""Steps shared by the UI flow tests: what a receptionist does, through the widgets."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+from policies.model import DocumentKind, VerificationPath
+from reader.reception import SessionUpdated
+from ui.main_window import MainWindow
+
+
+@dataclass(frozen=True)
+class Person:
+    chart: str
+    name: str
+    kana: str
+    birth: str
+    insurer: str = ""
+    symbol: str = ""
+    number: str = ""
+    branch: str = ""
+
+
+#: Simulator persons (resources/demo/terminal/persons.toml) and their demo cards.
+P03 = Person(
+    "C-0003", "見本 一郎", "ミホン イチロウ", "S50.11.3", "01130012", "11223344", "25", "00"
+)
+P26 = Person("C-0026", "模擬 他院", "モギ タイン", "1958/2/26")
+P01 = Person("C-0001", "架空 太郎", "カクウ タロウ", "1980-04-01")
+
+
+def type_text(qtbot: Any, edit: Any, text: str) -> None:
+    """Type ASCII key by key; Japanese arrives as an input method would commit it."""
+    if text.isascii():
+        qtbot.keyClicks(edit, text)
+    else:
+        edit.insert(text)
+
+
+def begin_visit(qtbot: Any, w: MainWindow, p: Person, *, welfare: bool = False) -> SessionUpdated:
+    """Ctrl+N, the new-patient tab, the patient's details, 受付開始."""
+    before = set(w.sessions)
+    w.new_visit_dialog = None
+    w.act_new.trigger()  # Ctrl+N (the keyboard-only test presses the keys themselves)
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    d.tabs.setCurrentIndex(1)
+    for edit, text in (
+        (d.chart, p.chart),
+        (d.name, p.name),
+        (d.kana, p.kana),
+        (d.birth.edit, p.birth),
+        (d.insurer.edit, p.insurer),
+        (d.symbol, p.symbol),
+        (d.number, p.number),
+        (d.branch, p.branch),
+    ):
+        if text:
+            type_text(qtbot, edit, text)
+    d.welfare.setChecked(welfare)
+    assert d.ok.isEnabled()
+    qtbot.mouseClick(d.ok, Qt.MouseButton.LeftButton)
+    try:
+        qtbot.waitUntil(lambda: bool(set(w.sessions) - before), timeout=15_000)
+    except Exception:
+        raise AssertionError(f"no session: {w.message.text()} {w.message.toolTip()}") from None
+    (visit,) = set(w.sessions) - before
+    qtbot.waitUntil(lambda: w.current_visit() == visit, timeout=10_000)
+    return w.sessions[visit]
+
+
+def wait_session(
+    qtbot: Any, w: MainWindow, visit: int, predicate: Any, timeout: int = 20_000
+) -> SessionUpdated:
+    qtbot.waitUntil(
+        lambda: visit in w.sessions and bool(predicate(w.sessions[visit])), timeout=timeout
+    )
+    return w.sessions[visit]
+
+
+def choose(
+    qtbot: Any,
+    w: MainWindow,
+    visit: int,
+    path: VerificationPath,
+    documents: tuple[DocumentKind, ...] = (),
+) -> None:
+    """Select the offered option for ``path`` in the list and press この方法で進める."""
+    s = w.sessions[visit]
+    ids = [o.id for o in s.options if o.path is path and set(documents) <= set(o.documents)]
+    assert ids, [(o.id, o.path) for o in s.options]
+    panel = w.session_panel
+    rows = [
+        panel.options.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.options.count())
+    ]
+    panel.options.setCurrentRow(rows.index(ids[0]))
+    qtbot.mouseClick(panel.choose_btn, Qt.MouseButton.LeftButton)
+
+
+def type_pin(qtbot: Any, w: MainWindow, pin: str) -> None:
+    qtbot.waitUntil(lambda: w.pin_dialog is not None and w.pin_dialog.isVisible(), timeout=20_000)
+    dialog = w.pin_dialog
+    qtbot.keyClicks(dialog, pin)
+    assert dialog.entered() == len(pin)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+
+def rows_for(stack: Any, visit: int) -> list[Any]:
+    rows = stack.store.verifications_between(date(2020, 1, 1), date(2100, 1, 1))
+    return [r for r in rows if r.visit_id == visit]
+
+
+@dataclass
+class StallMeter:
+    """A 5 ms timer on the GUI thread; records the longest gap between its ticks."""
+
+    interval_ms: int = 5
+    gaps: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(self.interval_ms)
+        self.clock = QElapsedTimer()
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self.clock.start()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        self.gaps.append(self.clock.restart())
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.gaps, default=0.0)
+
+
+def settle(qtbot: Any, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        qtbot.wait(20)

@@ -1,0 +1,100 @@
+"""The demo as a new user meets it, and a visit done with the keyboard alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+import main
+from policies.model import FailureReason, VerificationPath
+from policies.reception import Screen
+from tests.ui.conftest import login, shot
+from tests.ui.steps import P01, begin_visit, rows_for, type_pin, wait_session
+from ui.main_window import MainWindow
+
+
+def test_demo_card_from_the_visible_control(app, qtbot, tmp_path: Path) -> None:
+    stack = main.build_demo_stack(tmp_path / "demo", answer_timeout_s=10.0)
+    try:
+        w = MainWindow(stack)
+        qtbot.addWidget(w)
+        w.start()
+        w.show()
+        login(qtbot, w, "demo", "demo-1234")
+        assert w.demo_box.isVisible() and w.strip.banner.isVisible()
+        assert "デモ" in w.strip.mode.text()
+        qtbot.waitUntil(lambda: w.demo_cards.count() > 3, timeout=10_000)
+        visit = begin_visit(qtbot, w, P01).visit_id
+        w.demo_cards.setCurrentIndex(w.demo_cards.findData("demo-01"))
+        qtbot.mouseClick(w.demo_insert, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "demo-01" in w.demo_state.text(), timeout=15_000)
+        type_pin(qtbot, w, "1234")
+        wait_session(qtbot, w, visit, lambda s: s.recorded)
+        qtbot.waitUntil(lambda: "架空 太郎" in w.result_panel.plain_text(), timeout=10_000)
+        assert "【模擬】" in w.result_panel.status.text()
+        shot(w, "00_demo_result")
+        (row,) = rows_for(stack, visit)
+        assert row.path is VerificationPath.MYNA_GENERAL_READER_PIN and row.simulated
+        w.close()
+    finally:
+        stack.close()
+
+
+def _activate(qtbot, widget) -> None:
+    """Offscreen windows only get the keyboard when activated explicitly."""
+    widget.activateWindow()
+    if QApplication.activeWindow() is not widget:
+        QApplication.setActiveWindow(widget)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is widget, timeout=5000)
+
+
+def test_keyboard_only_visit(desk_window, qtbot) -> None:
+    """No card with them: fall back, 資格確認書, record — keys only."""
+    w, stack = desk_window(simulator=None, reader=None)
+    _activate(qtbot, w)
+    qtbot.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: getattr(w, "new_visit_dialog", None) is not None, timeout=5000)
+    d = w.new_visit_dialog
+    _activate(qtbot, d)
+    qtbot.keyClick(d, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)  # 新しい患者 tab
+    assert d.tabs.currentIndex() == 1
+    d.chart.setFocus()
+    qtbot.keyClicks(d.chart, "K-0001")
+    qtbot.keyClick(d.chart, Qt.Key.Key_Tab)
+    QApplication.focusWidget().insert("架空 太郎")  # typed through the input method
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    QApplication.focusWidget().insert("カクウ タロウ")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    qtbot.keyClicks(QApplication.focusWidget(), "S55.4.1")
+    assert d.birth.value() is not None
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # default: 受付開始
+    qtbot.waitUntil(lambda: bool(w.sessions), timeout=15_000)
+    (visit,) = w.sessions
+    _activate(qtbot, w)
+    panel = w.session_panel
+    qtbot.waitUntil(lambda: panel.session is not None, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)  # 理由 (NO_CARD first)
+    assert panel.reason_combo.hasFocus()
+    assert panel.reason_combo.currentData() == FailureReason.NO_CARD
+    qtbot.keyClick(w, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # 代替手段へ
+    s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.NO_CARD)
+    assert s.screen is Screen.CHOOSE_ROUTE
+    qtbot.waitUntil(lambda: panel.options.count() > 0, timeout=5000)
+    panel.options.setFocus()
+    want = next(
+        i for i, o in enumerate(s.options) if o.documents and o.path is VerificationPath.DOCUMENTS
+    )
+    for _ in range(want - panel.options.currentRow()):
+        qtbot.keyClick(panel.options, Qt.Key.Key_Down)
+    qtbot.keyClick(panel.options, Qt.Key.Key_Return)  # activates: この方法で進める
+    wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+    qtbot.waitUntil(lambda: bool(panel._doc_rows), timeout=5000)
+    for row in panel._doc_rows:
+        row.check.setFocus()
+        qtbot.keyClick(row.check, Qt.Key.Key_Space)
+    qtbot.keyClick(w, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)  # 記録する
+    wait_session(qtbot, w, visit, lambda s: s.recorded)
+    (row,) = rows_for(stack, visit)
+    assert row.failure_reason is FailureReason.NO_CARD and row.path is VerificationPath.DOCUMENTS

@@ -1,0 +1,70 @@
+"""The UI's entry point: ``run(stack)`` is what ``python main.py run`` calls.
+
+main.py builds the stack (it alone chooses implementations); this module makes the
+QApplication, applies the font size and language, shows the window and runs the event loop.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from ui.i18n import apply_font
+from ui.main_window import MainWindow
+from ui.widgets import STYLE
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Madoguchi")
+    app.setApplicationDisplayName("窓口 Madoguchi")
+    # The desk's Python threads (actor, card, terminal, database) share the GIL with the GUI
+    # thread; a shorter switch interval keeps the event loop's turn well under 50 ms.
+    sys.setswitchinterval(0.001)
+    app.setStyleSheet(STYLE)
+    apply_font(app)
+    return app
+
+
+class Shell:
+    """Owns the window; rebuilds it when the language changes (sessions live in the desk)."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.window: Any = None
+        self.build()
+
+    def build(self) -> Any:
+        old = self.window
+        window = MainWindow(self.stack)
+        window.on_language_change = lambda: QTimer.singleShot(0, self.rebuild)
+        window.start()
+        window.show()
+        self.window = window
+        if old is not None:
+            old.close()
+            old.deleteLater()
+        return window
+
+    def rebuild(self) -> None:
+        self.build()
+
+
+def run(stack: Any) -> int:
+    """Show the reception window for ``stack`` until it is closed; the exit code."""
+    app = make_app()
+    shell = Shell(stack)
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C / SIGTERM end the run cleanly
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)  # lets Python run its signal handlers
+    wake.start(300)
+    code = app.exec()
+    shell.window.close()
+    return int(code)

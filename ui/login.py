@@ -1,0 +1,195 @@
+"""Login, first-run admin, password change and the lock screen: pages of the main window.
+
+They are pages (not modal dialogs) so the desk keeps running behind them: a locked desk keeps
+its open sessions, and nothing on these pages blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.widgets import Level, chip, scaled, set_level, wrapped
+
+
+class _Page(QWidget):
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget()
+        box.setMaximumWidth(560)
+        self.layout_ = QVBoxLayout(box)
+        self.title = QLabel(title)
+        self.title.setObjectName("PageTitle")
+        self.title.setWordWrap(True)
+        scaled(self.title, 1.6, bold=True)
+        self.layout_.addWidget(self.title)
+        self.message = chip("", Level.ERROR)
+        self.message.setObjectName("PageMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.form = QFormLayout()
+        self.layout_.addLayout(self.form)
+        self.layout_.addWidget(self.message)
+        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+
+    def say(self, text: str, level: Level = Level.ERROR) -> None:
+        self.message.setText(text)
+        set_level(self.message, level)
+        self.message.setVisible(bool(text))
+
+    def _password(self) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+        return edit
+
+    def _submit_button(self, text: str) -> QPushButton:
+        btn = QPushButton(text)
+        btn.setObjectName("SubmitButton")
+        btn.setDefault(True)
+        scaled(btn, 1.2, bold=True)
+        self.layout_.addWidget(btn)
+        return btn
+
+
+class LoginPage(_Page):
+    """Staff login; in lock mode the user is fixed and only the password is asked."""
+
+    submitted = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("ログイン"), parent)
+        self.user = QLineEdit()
+        self.user.setObjectName("LoginUser")
+        self.password = self._password()
+        self.password.setObjectName("LoginPassword")
+        self.form.addRow(self.tr("ユーザー名(&U)"), self.user)
+        self.form.addRow(self.tr("パスワード(&P)"), self.password)
+        self.note = wrapped()
+        self.layout_.addWidget(self.note)
+        self.button = self._submit_button(self.tr("ログイン(&L)"))
+        self.button.clicked.connect(self._submit)
+        self.user.returnPressed.connect(self.password.setFocus)
+        self.password.returnPressed.connect(self._submit)
+        self.locked_user: str | None = None
+
+    def set_locked(self, username: str | None, display: str = "") -> None:
+        self.locked_user = username
+        if username:
+            self.title.setText(self.tr("画面をロックしました"))
+            self.note.setText(
+                self.tr(
+                    "{name} さんの受付は保持されています。パスワードを入力して再開してください。"
+                ).format(name=display or username)
+            )
+            self.user.setText(username)
+            self.user.setEnabled(False)
+            self.button.setText(self.tr("ロック解除(&L)"))
+        else:
+            self.title.setText(self.tr("ログイン"))
+            self.note.setText("")
+            self.user.setEnabled(True)
+            self.button.setText(self.tr("ログイン(&L)"))
+        self.password.clear()
+        self.say("")
+
+    def focus_first(self) -> None:
+        (self.password if self.locked_user or self.user.text() else self.user).setFocus()
+
+    def _submit(self) -> None:
+        user = self.user.text().strip()
+        password = self.password.text()
+        self.password.clear()
+        if user and password:
+            self.button.setEnabled(False)
+            self.submitted.emit(user, password)
+
+    def done_waiting(self) -> None:
+        self.button.setEnabled(True)
+
+
+class FirstAdminPage(_Page):
+    """First run: no staff exists yet; create the administrator."""
+
+    submitted = Signal(str, str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("はじめに：管理者アカウントを作成します"), parent)
+        self.user = QLineEdit()
+        self.user.setObjectName("AdminUser")
+        self.display = QLineEdit()
+        self.display.setObjectName("AdminDisplay")
+        self.password = self._password()
+        self.password.setObjectName("AdminPassword")
+        self.again = self._password()
+        self.again.setObjectName("AdminPassword2")
+        self.form.addRow(self.tr("ユーザー名(&U)"), self.user)
+        self.form.addRow(self.tr("表示名(&D)"), self.display)
+        self.form.addRow(self.tr("パスワード(&P)"), self.password)
+        self.form.addRow(self.tr("パスワード（確認）(&A)"), self.again)
+        self.layout_.addWidget(
+            wrapped(
+                self.tr(
+                    "パスワードは8文字以上で、英字・数字・記号のうち2種類以上を含めてください。この管理者が職員を登録します。"
+                )
+            )
+        )
+        self.button = self._submit_button(self.tr("作成してログイン(&C)"))
+        self.button.clicked.connect(self._submit)
+        self.again.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        if self.password.text() != self.again.text():
+            self.say(self.tr("2つのパスワードが一致しません。"))
+            return
+        user, display = self.user.text().strip(), self.display.text().strip()
+        if not user or not display or not self.password.text():
+            self.say(self.tr("すべての項目を入力してください。"))
+            return
+        password = self.password.text()
+        self.password.clear()
+        self.again.clear()
+        self.submitted.emit(user, display, password)
+
+
+class ChangePasswordPage(_Page):
+    """Must-change-password at login (SEC-05): the desk stays closed until it is changed."""
+
+    submitted = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("パスワードを変更してください"), parent)
+        self.current = self._password()
+        self.current.setObjectName("CurrentPassword")
+        self.new = self._password()
+        self.new.setObjectName("NewPassword")
+        self.again = self._password()
+        self.again.setObjectName("NewPassword2")
+        self.form.addRow(self.tr("現在のパスワード(&C)"), self.current)
+        self.form.addRow(self.tr("新しいパスワード(&N)"), self.new)
+        self.form.addRow(self.tr("新しいパスワード（確認）(&A)"), self.again)
+        self.layout_.addWidget(
+            wrapped(self.tr("管理者が設定した初期パスワードは、最初のログインで変更が必要です。"))
+        )
+        self.button = self._submit_button(self.tr("変更する(&S)"))
+        self.button.clicked.connect(self._submit)
+        self.again.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        if self.new.text() != self.again.text():
+            self.say(self.tr("2つの新しいパスワードが一致しません。"))
+            return
+        current, new = self.current.text(), self.new.text()
+        for edit in (self.current, self.new, self.again):
+            edit.clear()
+        if current and new:
+            self.submitted.emit(current, new)

@@ -1,0 +1,198 @@
+"""The patient-facing PIN pad: large digits, tries left shown first, last try confirmed.
+
+The PIN lives only in this dialog's private digit list while it is typed; it is handed to the
+desk once (one VERIFY, never retried) and the list is cleared at once. It is never echoed (dots
+only), logged, put in a signal, a setting or a widget's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.widgets import Level, chip, scaled, wrapped
+
+PIN_LENGTH = 4
+
+
+class PinDialog(QDialog):
+    """Shown for PinRequested. ``on_submit(pin, confirm_last_try)`` sends the one VERIFY."""
+
+    def __init__(
+        self,
+        tries_left: int,
+        last_try_warning: bool,
+        on_submit: Callable[[str, bool], None],
+        on_give_up: Callable[[], None],
+        parent: QWidget | None = None,
+        *,
+        simulated: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("PinDialog")
+        self.setWindowTitle(self.tr("暗証番号の入力（患者さん用）"))
+        self.setModal(True)
+        self._digits: list[str] = []
+        self._on_submit, self._on_give_up = on_submit, on_give_up
+        self.last_try = last_try_warning
+
+        layout = QVBoxLayout(self)
+        if simulated:
+            banner = QLabel(self.tr("模擬カード（デモ）：実在のカードではありません"))
+            banner.setObjectName("SimBanner")
+            layout.addWidget(banner)
+        title = QLabel(self.tr("マイナンバーカードの暗証番号（数字4桁）を入力してください"))
+        title.setWordWrap(True)
+        scaled(title, 1.5, bold=True)
+        layout.addWidget(title)
+
+        self.tries = chip(
+            self.tr("あと {n} 回 間違えるとカードがロックされます").format(n=tries_left),
+            Level.ERROR if last_try_warning else Level.INFO,
+        )
+        self.tries.setObjectName("TriesLeft")
+        scaled(self.tries, 1.4, bold=True)
+        layout.addWidget(self.tries)
+
+        self.confirm = QCheckBox()
+        if last_try_warning:
+            warning = chip(
+                self.tr(
+                    "最後の1回です。間違えるとカードがロックされ、市区町村の窓口での"
+                    "手続きが必要になります。暗証番号に自信がなければ入力せず、"
+                    "職員にお伝えください。"
+                ),
+                Level.ERROR,
+            )
+            warning.setWordWrap(True)
+            warning.setObjectName("LastTryWarning")
+            scaled(warning, 1.2, bold=True)
+            layout.addWidget(warning)
+            self.confirm.setText(self.tr("最後の1回であることを理解して入力します(&C)"))
+            scaled(self.confirm, 1.2, bold=True)
+            self.confirm.toggled.connect(self._refresh)
+            layout.addWidget(self.confirm)
+        else:
+            self.confirm.hide()
+
+        self.display = QLabel()
+        self.display.setObjectName("PinDisplay")
+        self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        scaled(self.display, 3.2, bold=True)
+        layout.addWidget(self.display)
+
+        grid = QGridLayout()
+        self.keys: dict[str, QPushButton] = {}
+        for i, d in enumerate("123456789"):
+            self._key(grid, d, i // 3, i % 3)
+        self.clear_btn = QPushButton(self.tr("訂正"))
+        self.clear_btn.setObjectName("PinClear")
+        scaled(self.clear_btn, 1.6, bold=True)
+        self.clear_btn.setMinimumSize(110, 70)
+        self.clear_btn.setAutoDefault(False)
+        self.clear_btn.clicked.connect(self._backspace)
+        grid.addWidget(self.clear_btn, 3, 0)
+        self._key(grid, "0", 3, 1)
+        self.ok_btn = QPushButton(self.tr("決定"))
+        self.ok_btn.setObjectName("PinOk")
+        scaled(self.ok_btn, 1.6, bold=True)
+        self.ok_btn.setMinimumSize(110, 70)
+        self.ok_btn.setAutoDefault(False)
+        self.ok_btn.clicked.connect(self.submit)
+        grid.addWidget(self.ok_btn, 3, 2)
+        layout.addLayout(grid)
+
+        layout.addWidget(
+            wrapped(self.tr("数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。"))
+        )
+        row = QHBoxLayout()
+        self.give_up = QPushButton(self.tr("暗証番号が分からない・入力しない(&U)"))
+        self.give_up.setObjectName("PinGiveUp")
+        self.give_up.setAutoDefault(False)
+        self.give_up.clicked.connect(self._give_up)
+        row.addStretch(1)
+        row.addWidget(self.give_up)
+        layout.addLayout(row)
+        self._refresh()
+
+    def _key(self, grid: QGridLayout, digit: str, r: int, c: int) -> None:
+        btn = QPushButton(digit)
+        btn.setObjectName(f"PinKey{digit}")
+        scaled(btn, 2.2, bold=True)
+        btn.setMinimumSize(110, 70)
+        btn.setAutoDefault(False)
+        btn.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        btn.clicked.connect(lambda: self.press(digit))
+        grid.addWidget(btn, r, c)
+        self.keys[digit] = btn
+
+    # -- input -----------------------------------------------------------------------------------
+
+    def press(self, digit: str) -> None:
+        if digit.isdigit() and len(digit) == 1 and len(self._digits) < PIN_LENGTH:
+            self._digits.append(digit)
+        self._refresh()
+
+    def _backspace(self) -> None:
+        if self._digits:
+            self._digits.pop()
+        self._refresh()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        text = event.text()
+        if text and text.isdigit() and text.isascii():
+            self.press(text)
+            return
+        if event.key() == Qt.Key.Key_Backspace:
+            self._backspace()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submit()
+            return
+        if event.key() == Qt.Key.Key_Escape:  # closes only; staff can reopen the pad
+            self.reject()
+            return
+        super().keyPressEvent(event)
+
+    def _ready(self) -> bool:
+        return len(self._digits) == PIN_LENGTH and (not self.last_try or self.confirm.isChecked())
+
+    def _refresh(self) -> None:
+        shown = "●" * len(self._digits) + "○" * (PIN_LENGTH - len(self._digits))
+        self.display.setText(" ".join(shown))
+        self.ok_btn.setEnabled(self._ready())
+
+    def entered(self) -> int:
+        """How many digits are typed (never which)."""
+        return len(self._digits)
+
+    def submit(self) -> None:
+        if not self._ready():
+            return
+        pin = "".join(self._digits)
+        self._digits.clear()
+        self._refresh()
+        confirm = self.last_try and self.confirm.isChecked()
+        self.accept()
+        self._on_submit(pin, confirm)
+
+    def _give_up(self) -> None:
+        self._digits.clear()
+        self.reject()
+        self._on_give_up()
+
+    def done(self, result: int) -> None:  # every way out clears the digits
+        self._digits.clear()
+        super().done(result)

@@ -1,0 +1,306 @@
+"""The eligibility result for the selected visit, in large type, with mismatches spelled out.
+
+It shows what the runtime computed (the parsed result, its classification, the mismatches with
+the patient on file); it decides nothing. A mismatch is written next to the value ("≠ 登録:
+…") and listed in a box with words, so colour is never the only signal.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from policies.matching import Mismatch, MismatchField
+from reader.reception import PatientOnFile
+from reader.terminal.codes import LimitCategory
+from reader.terminal.results import QualificationRecord, QualificationResult
+from ui import texts
+from ui.labels import jp_date, label
+from ui.widgets import Level, chip, scaled, set_level
+
+_F = MismatchField
+
+
+def _v(value: object) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, date):
+        return jp_date(value)
+    return str(getattr(value, "value", value)).strip() or "—"
+
+
+def _period(start: date | None, end: date | None) -> str:
+    if start is None and end is None:
+        return "—"
+    return f"{_v(start)} 〜 {_v(end)}"
+
+
+class ResultPanel(QWidget):
+    """Shows one QualificationResult (or the patient on file when there is none yet)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ResultPanel")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel(self.tr("資格確認の結果"))
+        scaled(self.heading, 1.15, bold=True)
+        self.status = chip(self.tr("結果はまだありません"), Level.OFF)
+        scaled(self.status, 1.3, bold=True)
+        self.mismatch_box = QLabel()
+        self.mismatch_box.setWordWrap(True)
+        self.mismatch_box.setProperty("chip", "true")
+        self.mismatch_box.setObjectName("MismatchBox")
+        scaled(self.mismatch_box, 1.1, bold=True)
+        self.mismatch_box.hide()
+        self.body = QLabel()
+        self.body.setObjectName("ResultBody")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        scaled(self.body, 1.2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.body)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.status)
+        layout.addWidget(self.mismatch_box)
+        layout.addWidget(scroll, 1)
+        self.clear()
+
+    # -- public ------------------------------------------------------------------------------
+
+    def clear(self, note: str = "") -> None:
+        self.status.setText(note or self.tr("結果はまだありません"))
+        set_level(self.status, Level.OFF)
+        self.mismatch_box.hide()
+        self.body.setText("")
+
+    def show_result(
+        self,
+        result: QualificationResult | None,
+        outcome: object | None,
+        mismatches: tuple[Mismatch, ...] = (),
+        patient: PatientOnFile | None = None,
+        *,
+        simulated: bool = False,
+    ) -> None:
+        if result is None:
+            self.clear()
+            if patient is not None:
+                self.body.setText(self._patient_html(patient))
+            return
+        sim = simulated or result.simulated
+        ok = str(getattr(outcome, "value", outcome)) == "ok"
+        words = texts.outcome_text(outcome) if outcome is not None else self.tr("結果")
+        if sim:
+            words = self.tr("【模擬】") + words
+        self.status.setText(words)
+        set_level(self.status, Level.SIM if sim and ok else (Level.OK if ok else Level.ERROR))
+        self._show_mismatches(mismatches)
+        self.body.setText(self._result_html(result, mismatches))
+
+    def plain_text(self) -> str:
+        """Everything shown, as text (tests and screen readers)."""
+        doc = QTextDocument()
+        doc.setHtml(self.body.text())
+        shown = [self.status.text()]
+        if self.mismatch_box.isVisible() or self.mismatch_box.text():
+            shown.append(self.mismatch_box.text())
+        return "\n".join([*shown, doc.toPlainText()])
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def _show_mismatches(self, mismatches: tuple[Mismatch, ...]) -> None:
+        if not mismatches:
+            self.mismatch_box.hide()
+            self.mismatch_box.setText("")
+            return
+        identity = any(m.identity for m in mismatches)
+        head = (
+            self.tr("⚠ 別人の可能性：登録されている患者と氏名・生年月日が異なります")
+            if identity
+            else self.tr("⚠ 登録内容と異なる項目があります（保険の変更など）")
+        )
+        lines = [
+            self.tr("{field}：登録「{on_file}」≠ 結果「{result}」").format(
+                field=texts.mismatch_field(m.field), on_file=m.on_file, result=m.in_result
+            )
+            for m in mismatches
+        ]
+        self.mismatch_box.setText("\n".join([head, *lines]))
+        set_level(self.mismatch_box, Level.ERROR if identity else Level.WARN)
+        self.mismatch_box.show()
+
+    def _rows_html(self, rows: list[tuple[str, str]]) -> str:
+        cells = "".join(
+            f"<tr><td style='padding:2px 12px 2px 0; color:#333; white-space:nowrap'>"
+            f"{escape(k)}</td><td style='padding:2px 0'><b>{v}</b></td></tr>"
+            for k, v in rows
+        )
+        return f"<table cellspacing='0'>{cells}</table>"
+
+    def _section(self, title: str, rows: list[tuple[str, str]]) -> str:
+        return f"<h3 style='margin:10px 0 2px 0'>{escape(title)}</h3>" + self._rows_html(rows)
+
+    def _patient_html(self, p: PatientOnFile) -> str:
+        return self._section(
+            self.tr("登録されている患者"),
+            [
+                (self.tr("カルテ番号"), escape(p.chart_number)),
+                (self.tr("氏名"), escape(p.name)),
+                (self.tr("カナ氏名"), escape(p.kana)),
+                (self.tr("生年月日"), escape(_v(p.birth_date))),
+                (self.tr("性別"), escape(texts.sex_text(p.sex))),
+                (self.tr("保険者番号"), escape(_v(p.insurer_number))),
+                (
+                    self.tr("記号・番号・枝番"),
+                    escape(
+                        f"{_v(p.insured_symbol)} ・ {_v(p.insured_number)} ・ "
+                        f"{_v(p.insured_branch)}"
+                    ),
+                ),
+            ],
+        )
+
+    def _marked(self, value: str, field: MismatchField, mismatches: dict[_F, Mismatch]) -> str:
+        shown = escape(value)
+        m = mismatches.get(field)
+        if m is None:
+            return shown
+        note = self.tr("≠ 登録：{on_file}").format(on_file=m.on_file)
+        return (
+            f"{shown} <span style='background:#ffdede; color:#5c0000'>"
+            f"&nbsp;{escape(note)}&nbsp;</span>"
+        )
+
+    def _result_html(self, result: QualificationResult, mismatches: tuple[Mismatch, ...]) -> str:
+        by_field = {m.field: m for m in mismatches}
+        parts: list[str] = []
+        if result.simulated:
+            parts.append(
+                "<p style='background:#ffe3bf; color:#4a2200; padding:4px'><b>"
+                + escape(self.tr("模擬端末の結果です（実在の資格情報ではありません）"))
+                + "</b></p>"
+            )
+        for index, record in enumerate(result.records or ()):
+            if index:
+                parts.append("<hr/>")
+            parts.append(self._record_html(record, by_field if index == 0 else {}))
+        if not result.records:
+            parts.append(
+                self._section(
+                    self.tr("端末の応答"),
+                    [
+                        (self.tr("処理結果"), escape(_v(result.processing_result_message))),
+                        (self.tr("エラーコード"), escape(_v(result.header.error_code))),
+                        (self.tr("エラー内容"), escape(_v(result.header.error_message))),
+                    ],
+                )
+            )
+        if result.warnings:
+            parts.append(
+                self._section(
+                    self.tr("読み取り時の注意"), [("", escape(w)) for w in result.warnings]
+                )
+            )
+        return "".join(parts)
+
+    def _record_html(self, r: QualificationRecord, by_field: dict[_F, Mismatch]) -> str:
+        ratio = r.ratio_wari
+        person = [
+            (self.tr("氏名"), self._marked(_v(r.name), _F.NAME, by_field)),
+            (self.tr("カナ氏名"), self._marked(_v(r.name_kana), _F.KANA, by_field)),
+            (self.tr("生年月日"), self._marked(_v(r.birthdate), _F.BIRTH_DATE, by_field)),
+            (self.tr("性別"), escape(texts.sex_text(r.sex1))),
+        ]
+        insurance = [
+            (self.tr("保険の種類"), escape(label(r.insurance_kind))),
+            (self.tr("保険者"), escape(_v(r.insurer_name))),
+            (
+                self.tr("保険者番号"),
+                self._marked(_v(r.insurer_number_digits), _F.INSURER_NUMBER, by_field),
+            ),
+            (self.tr("記号"), self._marked(_v(r.insured_card_symbol), _F.SYMBOL, by_field)),
+            (
+                self.tr("番号"),
+                self._marked(_v(r.insured_identification_number), _F.NUMBER, by_field),
+            ),
+            (self.tr("枝番"), self._marked(_v(r.insured_branch_number), _F.BRANCH, by_field)),
+            (self.tr("本人・家族"), escape(texts.family_text(r.personal_family))),
+            (
+                self.tr("負担割合"),
+                escape(self.tr("{n}割").format(n=ratio) if ratio is not None else "—"),
+            ),
+            (self.tr("資格取得日"), escape(_v(r.qualification_date))),
+            (self.tr("資格喪失日"), escape(_v(r.disqualification_date))),
+            (self.tr("有効期間"), escape(_period(r.card_valid_from, r.card_valid_until))),
+        ]
+        html = self._section(self.tr("本人"), person) + self._section(self.tr("保険"), insurance)
+        if r.elderly is not None:
+            e = r.elderly
+            wari = e.ratio_wari
+            html += self._section(
+                self.tr("高齢受給者"),
+                [
+                    (
+                        self.tr("負担割合"),
+                        escape(self.tr("{n}割").format(n=wari) if wari is not None else "—"),
+                    ),
+                    (self.tr("有効期間"), escape(_period(e.valid_start, e.valid_end))),
+                ],
+            )
+        if r.limit_certificate is not None:
+            lc = r.limit_certificate
+            category = lc.category.label if isinstance(lc.category, LimitCategory) else lc.category
+            html += self._section(
+                self.tr("限度額適用"),
+                [
+                    (self.tr("適用区分"), escape(_v(category))),
+                    (self.tr("有効期間"), escape(_period(lc.valid_start, lc.valid_end))),
+                ],
+            )
+        for sd in r.specific_diseases:
+            html += self._section(
+                self.tr("特定疾病療養"),
+                [
+                    (self.tr("区分"), escape(_v(sd.category))),
+                    (self.tr("自己負担限度額"), escape(_v(sd.self_pay))),
+                    (self.tr("有効期間"), escape(_period(sd.valid_start, sd.valid_end))),
+                ],
+            )
+        for pe in r.public_expenses:
+            html += self._section(
+                self.tr("公費（医療費助成）"),
+                [
+                    (self.tr("制度"), escape(_v(pe.name))),
+                    (self.tr("公費負担者番号"), escape(_v(pe.payer_number))),
+                    (self.tr("受給者番号"), escape(_v(pe.recipient_number))),
+                    (self.tr("自己負担上限"), escape(_v(pe.self_pay_limit))),
+                    (self.tr("有効期間"), escape(_period(pe.valid_from, pe.valid_until))),
+                ],
+            )
+        if r.is_welfare and not r.medical_tickets:
+            html += self._section(
+                self.tr("医療扶助"), [(self.tr("医療券・調剤券"), escape(self.tr("情報なし")))]
+            )
+        for t in r.medical_tickets:
+            html += self._section(
+                self.tr("医療扶助（医療券・調剤券）"),
+                [
+                    (self.tr("券種"), escape(_v(t.ticket_type))),
+                    (self.tr("交付番号"), escape(_v(t.issue_number))),
+                    (self.tr("診療年月"), escape(_v(t.treatment_month))),
+                    (self.tr("有効期間"), escape(_period(t.valid_from, t.valid_until))),
+                    (self.tr("指定医療機関"), escape(_v(t.designated_institution_name))),
+                    (self.tr("本人支払額"), escape(_v(t.self_pay_amount))),
+                    (self.tr("傷病名"), escape("、".join(t.injury_names) or "—")),
+                ],
+            )
+        return html

@@ -1,0 +1,116 @@
+"""The always-visible status strip and the simulation banner (from DeskStatus only)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from reader.reception import DeskMode, DeskStatus, ReaderState, TerminalState
+from ui import texts
+from ui.labels import label, labels
+from ui.widgets import Level, chip, set_level
+
+
+class StatusStrip(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("StatusStrip")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(4)
+        self.banner = QLabel()
+        self.banner.setObjectName("SimBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        outer.addWidget(self.banner)
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.mode = chip()
+        self.reader = chip()
+        self.terminal = chip()
+        self.database = chip()
+        self.staff = chip()
+        self.facility = chip()
+        for name, w in (
+            ("ModeChip", self.mode),
+            ("ReaderChip", self.reader),
+            ("TerminalChip", self.terminal),
+            ("DatabaseChip", self.database),
+            ("StaffChip", self.staff),
+            ("FacilityChip", self.facility),
+        ):
+            w.setObjectName(name)
+            row.addWidget(w)
+        row.addStretch(1)
+        outer.addLayout(row)
+        self.status: DeskStatus | None = None
+
+    def show_status(self, s: DeskStatus) -> None:
+        if s == self.status:
+            return
+        self.status = s
+        demo = s.mode is DeskMode.DEMO
+        self.mode.setText(self.tr("デモ（模擬）") if demo else self.tr("本番"))
+        set_level(self.mode, Level.SIM if demo else Level.INFO)
+        if demo or s.simulated:
+            parts = []
+            if demo:
+                parts.append(self.tr("デモモード"))
+            if s.reader.virtual:
+                parts.append(self.tr("仮想カードリーダー"))
+            if s.terminal.simulated:
+                parts.append(self.tr("模擬の資格確認端末"))
+            self.banner.setText(
+                self.tr(
+                    "【模擬】{parts}：表示・記録される結果は実在の資格情報ではありません"
+                ).format(parts="・".join(parts))
+            )
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+        r = s.reader
+        self.reader.setText(texts.reader_text(r.state, r.virtual))
+        level = {
+            ReaderState.NO_SERVICE: Level.ERROR,
+            ReaderState.NONE: Level.WARN,
+            ReaderState.CONNECTED: Level.OK,
+            ReaderState.CARD_PRESENT: Level.OK,
+        }[r.state]
+        self.reader.setToolTip("\n".join(x for x in (r.reader_name, r.source, r.note) if x))
+        set_level(self.reader, Level.SIM if r.virtual and level is Level.OK else level)
+
+        t = s.terminal
+        self.terminal.setText(texts.terminal_text(t.state, t.simulated))
+        tlevel = {
+            TerminalState.NOT_CONFIGURED: Level.OFF,
+            TerminalState.CONNECTED: Level.SIM if t.simulated else Level.OK,
+            TerminalState.UNREACHABLE: Level.ERROR,
+        }[t.state]
+        set_level(self.terminal, tlevel)
+        self.terminal.setToolTip("\n".join(x for x in (t.root, t.last_error) if x))
+
+        d = s.database
+        self.database.setText(
+            self.tr("データベース：正常") if d.ok else self.tr("データベース：使用できません")
+        )
+        self.database.setToolTip("\n".join(x for x in (d.description, d.error) if x))
+        set_level(self.database, Level.OK if d.ok else Level.ERROR)
+
+        if s.staff is not None:
+            role = self.tr("（管理者）") if s.staff.is_admin else ""
+            self.staff.setText(self.tr("担当：{name}").format(name=s.staff.display_name) + role)
+            set_level(self.staff, Level.INFO)
+        else:
+            self.staff.setText(self.tr("担当：未ログイン"))
+            set_level(self.staff, Level.WARN)
+
+        f = s.facility
+        if f is not None:
+            self.facility.setText(
+                f"{f.name or label(f.kind)}｜{label(f.kind)}｜{label(f.oqs_mode)}"
+            )
+            self.facility.setToolTip(self.tr("有効なフロー：") + labels(sorted(f.flows)))
+            set_level(self.facility, Level.INFO)
+        else:
+            self.facility.setText(self.tr("施設：未設定"))
+            set_level(self.facility, Level.WARN)

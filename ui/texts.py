@@ -1,0 +1,319 @@
+"""Staff-facing wording of the runtime's states and problem codes (Japanese source, tr()).
+
+The runtime speaks in stable codes (screens, what it waits for, problem codes); this module only
+says them in words. Labels of the shared vocabulary (paths, reasons, documents) come from the
+rule book through :mod:`ui.labels`, never from here.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from policies.reception import Screen
+from reader.reception import ProblemKind, ReaderState, TerminalState, WaitingFor
+
+
+def screen_title(screen: Screen) -> str:
+    titles = {
+        Screen.CHOOSE_ROUTE: QCoreApplication.translate("Texts", "確認方法を選んでください"),
+        Screen.WAIT_CARD: QCoreApplication.translate("Texts", "マイナンバーカードを待っています"),
+        Screen.WAIT_PIN_TRIES: QCoreApplication.translate("Texts", "カードを読み取っています"),
+        Screen.ASK_PIN: QCoreApplication.translate("Texts", "患者さんが暗証番号を入力します"),
+        Screen.PIN_WRONG: QCoreApplication.translate("Texts", "暗証番号が違いました"),
+        Screen.VISUAL_CHECK: QCoreApplication.translate(
+            "Texts", "目視確認：顔写真と本人を見比べてください"
+        ),
+        Screen.WAIT_TERMINAL: QCoreApplication.translate(
+            "Texts", "資格確認端末の応答を待っています"
+        ),
+        Screen.WAIT_EXTERNAL: QCoreApplication.translate(
+            "Texts", "顔認証リーダー等の結果を待っています"
+        ),
+        Screen.COLLECT_DOCUMENTS: QCoreApplication.translate(
+            "Texts", "提示された書類を記録してください"
+        ),
+        Screen.PUBLIC_EXPENSE: QCoreApplication.translate(
+            "Texts", "公費の受給者証を確認してください"
+        ),
+        Screen.DONE: QCoreApplication.translate("Texts", "資格確認が終わりました"),
+        Screen.ABANDONED: QCoreApplication.translate("Texts", "受付を中止しました"),
+    }
+    return titles.get(screen, str(screen))
+
+
+def screen_short(screen: Screen) -> str:
+    """For the reception list's status column."""
+    names = {
+        Screen.CHOOSE_ROUTE: QCoreApplication.translate("Texts", "方法選択"),
+        Screen.WAIT_CARD: QCoreApplication.translate("Texts", "カード待ち"),
+        Screen.WAIT_PIN_TRIES: QCoreApplication.translate("Texts", "読取中"),
+        Screen.ASK_PIN: QCoreApplication.translate("Texts", "暗証番号入力中"),
+        Screen.PIN_WRONG: QCoreApplication.translate("Texts", "暗証番号誤り"),
+        Screen.VISUAL_CHECK: QCoreApplication.translate("Texts", "目視確認"),
+        Screen.WAIT_TERMINAL: QCoreApplication.translate("Texts", "端末照会中"),
+        Screen.WAIT_EXTERNAL: QCoreApplication.translate("Texts", "結果待ち"),
+        Screen.COLLECT_DOCUMENTS: QCoreApplication.translate("Texts", "書類確認"),
+        Screen.PUBLIC_EXPENSE: QCoreApplication.translate("Texts", "公費確認"),
+        Screen.DONE: QCoreApplication.translate("Texts", "完了"),
+        Screen.ABANDONED: QCoreApplication.translate("Texts", "中止"),
+    }
+    return names.get(screen, str(screen))
+
+
+def waiting_text(waiting: WaitingFor | None) -> str:
+    if waiting is None:
+        return ""
+    texts = {
+        WaitingFor.CARD: QCoreApplication.translate(
+            "Texts", "カードをカードリーダーに置いてもらってください。"
+        ),
+        WaitingFor.CARD_READ: QCoreApplication.translate(
+            "Texts", "カードを読み取り中です。カードを動かさないでください。"
+        ),
+        WaitingFor.PIN: QCoreApplication.translate(
+            "Texts", "患者さんの暗証番号の入力を待っています。"
+        ),
+        WaitingFor.PIN_CHECK: QCoreApplication.translate(
+            "Texts", "カードが暗証番号を確認しています。"
+        ),
+        WaitingFor.TERMINAL: QCoreApplication.translate("Texts", "資格確認端末に照会中です。"),
+        WaitingFor.FACE_OR_PASTE: QCoreApplication.translate(
+            "Texts",
+            "この端末はカードでの照会ができません。患者さんに顔認証付きカードリーダーで"
+            "確認してもらうか、マイナ資格確認アプリの結果を貼り付けてください。",
+        ),
+        WaitingFor.FACE_RESULT: QCoreApplication.translate(
+            "Texts", "顔認証付きカードリーダー等の結果ファイルを待っています。"
+        ),
+        WaitingFor.PASTED_TEXT: QCoreApplication.translate(
+            "Texts", "マイナ資格確認アプリの結果を貼り付けてください。"
+        ),
+        WaitingFor.NUMBERS: QCoreApplication.translate(
+            "Texts", "照会に使う保険者番号・記号・番号・生年月日を入力してください。"
+        ),
+        WaitingFor.RECORDING: QCoreApplication.translate("Texts", "記録を保存しています。"),
+    }
+    return texts.get(waiting, str(waiting))
+
+
+def reader_text(state: ReaderState, virtual: bool) -> str:
+    texts = {
+        ReaderState.NO_SERVICE: QCoreApplication.translate(
+            "Texts", "カードリーダー：PC/SCサービスなし"
+        ),
+        ReaderState.NONE: QCoreApplication.translate("Texts", "カードリーダー：未接続"),
+        ReaderState.CONNECTED: QCoreApplication.translate(
+            "Texts", "カードリーダー：接続（カードなし）"
+        ),
+        ReaderState.CARD_PRESENT: QCoreApplication.translate("Texts", "カードリーダー：カードあり"),
+    }
+    text = texts.get(state, str(state))
+    return text + (QCoreApplication.translate("Texts", "（仮想）") if virtual else "")
+
+
+def terminal_text(state: TerminalState, simulated: bool) -> str:
+    if state is TerminalState.NOT_CONFIGURED:
+        return QCoreApplication.translate("Texts", "資格確認端末：なし（限定型）")
+    if state is TerminalState.UNREACHABLE:
+        return QCoreApplication.translate("Texts", "資格確認端末：接続できません") + (
+            QCoreApplication.translate("Texts", "（模擬）") if simulated else ""
+        )
+    return (
+        QCoreApplication.translate("Texts", "資格確認端末：模擬（シミュレーター）")
+        if simulated
+        else QCoreApplication.translate("Texts", "資格確認端末：接続")
+    )
+
+
+def problem_kind(kind: ProblemKind) -> str:
+    kinds = {
+        ProblemKind.COMMAND: QCoreApplication.translate("Texts", "操作"),
+        ProblemKind.CARD: QCoreApplication.translate("Texts", "カード"),
+        ProblemKind.PIN: QCoreApplication.translate("Texts", "暗証番号"),
+        ProblemKind.TERMINAL: QCoreApplication.translate("Texts", "資格確認端末"),
+        ProblemKind.DATABASE: QCoreApplication.translate("Texts", "データベース"),
+        ProblemKind.DOCUMENT: QCoreApplication.translate("Texts", "マイナポータルPDF"),
+        ProblemKind.PASTE: QCoreApplication.translate("Texts", "貼り付けた結果"),
+        ProblemKind.LOGIN: QCoreApplication.translate("Texts", "ログイン"),
+        ProblemKind.DEMO: QCoreApplication.translate("Texts", "デモ"),
+        ProblemKind.CONFIG: QCoreApplication.translate("Texts", "設定"),
+    }
+    return kinds.get(kind, str(kind))
+
+
+def problem_text(kind: ProblemKind, code: str) -> str:
+    """A Japanese sentence for a problem code; the English message stays in the log."""
+    texts = {
+        "login_failed": QCoreApplication.translate(
+            "Texts", "ユーザー名またはパスワードが違います。"
+        ),
+        "not_logged_in": QCoreApplication.translate("Texts", "ログインしてください。"),
+        "no_facility": QCoreApplication.translate(
+            "Texts", "施設の設定がありません。管理者が設定してください。"
+        ),
+        "no_session": QCoreApplication.translate("Texts", "この受付はもう開いていません。"),
+        "bad_request": QCoreApplication.translate("Texts", "受付の内容が正しくありません。"),
+        "not_allowed": QCoreApplication.translate("Texts", "今の画面ではその操作はできません。"),
+        "not_staff_event": QCoreApplication.translate("Texts", "その操作は受付からはできません。"),
+        "not_finished": QCoreApplication.translate("Texts", "まだ確認が終わっていません。"),
+        "numbers_needed": QCoreApplication.translate(
+            "Texts", "照会には保険者番号・番号・生年月日が必要です。"
+        ),
+        "last_try_needs_confirmation": QCoreApplication.translate(
+            "Texts", "残り1回です。入力を送る前に、最後の1回であることの確認が必要です。"
+        ),
+        "invalid_format": QCoreApplication.translate("Texts", "暗証番号は数字4桁です。"),
+        "not_waiting_pin": QCoreApplication.translate(
+            "Texts", "今は暗証番号を受け付けていません。"
+        ),
+        "not_waiting_paste": QCoreApplication.translate(
+            "Texts", "この受付は貼り付けた結果を待っていません。"
+        ),
+        "not_sent": QCoreApplication.translate("Texts", "照会を送れませんでした。"),
+        "no_answer": QCoreApplication.translate("Texts", "資格確認端末から応答がありません。"),
+        "late_answer": QCoreApplication.translate(
+            "Texts", "遅れて届いた応答は、この受付には使いません。"
+        ),
+        "nothing_pending": QCoreApplication.translate("Texts", "再試行する記録はありません。"),
+        "unknown_token": QCoreApplication.translate("Texts", "この顔認証の結果はもうありません。"),
+        "no_pdf": QCoreApplication.translate("Texts", "取り込んだPDFがありません。"),
+        "no_demo": QCoreApplication.translate("Texts", "デモモードではありません。"),
+        "no_simulator": QCoreApplication.translate("Texts", "模擬端末がありません。"),
+        "rules": QCoreApplication.translate("Texts", "ルールデータに問題があります。"),
+        # マイナポータル PDF (DocumentErrorKind)
+        "not_pdf": QCoreApplication.translate(
+            "Texts", "PDFファイルではありません。原本を目で確認してください。"
+        ),
+        "corrupt": QCoreApplication.translate(
+            "Texts", "PDFが壊れています。原本を目で確認してください。"
+        ),
+        "encrypted": QCoreApplication.translate(
+            "Texts", "PDFにパスワードがかかっています。原本を目で確認してください。"
+        ),
+        "oversize": QCoreApplication.translate(
+            "Texts", "PDFが大きすぎます。原本を目で確認してください。"
+        ),
+        "no_pages": QCoreApplication.translate("Texts", "PDFにページがありません。"),
+        "too_many_pages": QCoreApplication.translate(
+            "Texts", "PDFのページが多すぎます。原本を目で確認してください。"
+        ),
+        "image_only": QCoreApplication.translate(
+            "Texts", "PDFが画像だけで文字が読めません。原本を目で確認してください。"
+        ),
+        "decompression_bomb": QCoreApplication.translate(
+            "Texts", "PDFの中身が異常です。原本を目で確認してください。"
+        ),
+        "resource_limit": QCoreApplication.translate(
+            "Texts", "PDFの読み取りが上限を超えました。原本を目で確認してください。"
+        ),
+        "not_mynaportal": QCoreApplication.translate(
+            "Texts", "マイナポータルの資格情報PDFではないようです。"
+        ),
+        "timeout": QCoreApplication.translate(
+            "Texts", "PDFの読み取りが時間内に終わりませんでした。"
+        ),
+        "parser_failed": QCoreApplication.translate(
+            "Texts", "PDFを読み取れませんでした。原本を目で確認してください。"
+        ),
+    }
+    if code in texts:
+        return texts[code]
+    fallback = {
+        ProblemKind.CARD: QCoreApplication.translate(
+            "Texts", "カードを読み取れませんでした。カードを一度外して置き直してください。"
+        ),
+        ProblemKind.TERMINAL: QCoreApplication.translate(
+            "Texts", "資格確認端末との通信に問題があります。"
+        ),
+        ProblemKind.DATABASE: QCoreApplication.translate(
+            "Texts", "データベースに保存できませんでした。内容は保持しています。"
+        ),
+        ProblemKind.PASTE: QCoreApplication.translate(
+            "Texts", "貼り付けた内容に読めない行があります。"
+        ),
+        ProblemKind.LOGIN: QCoreApplication.translate("Texts", "ログインできませんでした。"),
+    }
+    return fallback.get(kind, QCoreApplication.translate("Texts", "処理できませんでした。"))
+
+
+def yes_no(value: bool) -> str:
+    return (
+        QCoreApplication.translate("Texts", "あり")
+        if value
+        else QCoreApplication.translate("Texts", "なし")
+    )
+
+
+def outcome_text(kind: object) -> str:
+    """The terminal answer, classified (reader.terminal.outcome.OutcomeKind values)."""
+    texts = {
+        "ok": QCoreApplication.translate("Texts", "資格あり（有効）"),
+        "no_record": QCoreApplication.translate("Texts", "資格情報なし（該当資格なし）"),
+        "invalid": QCoreApplication.translate("Texts", "資格無効"),
+        "invalid_with_new": QCoreApplication.translate("Texts", "資格無効（新しい資格あり）"),
+        "multiple_matches": QCoreApplication.translate("Texts", "複数該当"),
+        "welfare_unregistered": QCoreApplication.translate("Texts", "医療扶助：有効（未登録）"),
+        "welfare_not_for_this_institution": QCoreApplication.translate(
+            "Texts", "医療扶助：当院あての医療券なし"
+        ),
+        "eligibility_lost": QCoreApplication.translate("Texts", "資格喪失（有効期限切れ）"),
+        "card_expired": QCoreApplication.translate("Texts", "電子証明書の期限切れ"),
+        "terminal_error": QCoreApplication.translate("Texts", "資格確認端末のエラー"),
+        "unreadable_answer": QCoreApplication.translate("Texts", "応答ファイルを読めません"),
+        "no_answer": QCoreApplication.translate("Texts", "応答なし"),
+    }
+    value = getattr(kind, "value", kind)
+    return texts.get(str(value), str(value))
+
+
+def sex_text(value: object) -> str:
+    """Terminal 性別 codes (1/2/3) and the store's male/female/unknown."""
+    raw = str(getattr(value, "value", value) or "")
+    texts = {
+        "1": QCoreApplication.translate("Texts", "男"),
+        "2": QCoreApplication.translate("Texts", "女"),
+        "3": QCoreApplication.translate("Texts", "未設定"),
+        "male": QCoreApplication.translate("Texts", "男"),
+        "female": QCoreApplication.translate("Texts", "女"),
+        "unknown": QCoreApplication.translate("Texts", "不明"),
+    }
+    return texts.get(raw, raw or "—")
+
+
+def family_text(value: object) -> str:
+    raw = str(getattr(value, "value", value) or "")
+    return {
+        "1": QCoreApplication.translate("Texts", "本人"),
+        "2": QCoreApplication.translate("Texts", "家族"),
+    }.get(raw, raw or "—")
+
+
+def mismatch_field(value: object) -> str:
+    raw = str(getattr(value, "value", value))
+    texts = {
+        "name": QCoreApplication.translate("Texts", "氏名"),
+        "kana": QCoreApplication.translate("Texts", "カナ氏名"),
+        "birth_date": QCoreApplication.translate("Texts", "生年月日"),
+        "insurer_number": QCoreApplication.translate("Texts", "保険者番号"),
+        "symbol": QCoreApplication.translate("Texts", "記号"),
+        "number": QCoreApplication.translate("Texts", "番号"),
+        "branch": QCoreApplication.translate("Texts", "枝番"),
+    }
+    return texts.get(raw, raw)
+
+
+def screen_short_waiting() -> str:
+    """A visit on file with nothing recorded and no session at this desk."""
+    return QCoreApplication.translate("Texts", "未確認")
+
+
+def category_names() -> list[tuple[str | None, str]]:
+    """The reception list's status filter (value, words)."""
+    return [
+        (None, QCoreApplication.translate("Texts", "すべて")),
+        ("active", QCoreApplication.translate("Texts", "対応中")),
+        ("done", QCoreApplication.translate("Texts", "確認済")),
+        ("follow_up", QCoreApplication.translate("Texts", "要フォロー（仮・未確認）")),
+        ("waiting", QCoreApplication.translate("Texts", "未確認")),
+        ("abandoned", QCoreApplication.translate("Texts", "中止")),
+    ]
