@@ -1,6 +1,6 @@
 """Input fields that validate as staff type: numbers by their check digit, dates incl. 和暦.
 
-Validation itself is in :mod:`policies.numbers` and :mod:`reader.documents.jpdate`; a field only
+Validation itself is in :mod:`policies.numbers` and :mod:`reader.jpdate`; a field only
 shows the verdict next to the box, in words (✓/✗ and a sentence), never by colour alone.
 """
 
@@ -19,7 +19,7 @@ from policies.numbers import (
     validate_public_payer_number,
     validate_recipient_number,
 )
-from reader.documents.jpdate import DateFormatError, parse_jp_date
+from reader.jpdate import DateFormatError, parse_date_value
 from ui.labels import jp_date
 from ui.widgets import Level, set_level
 
@@ -130,12 +130,12 @@ class DateField(CheckedField):
         if self.is_empty():
             return None
         try:
-            return parse_jp_date(self.text()).value
+            return parse_date_value(self.text())
         except DateFormatError:
             return None
 
     def _check(self) -> tuple[bool, str]:
         try:
-            return True, jp_date(parse_jp_date(self.text()).value)
+            return True, jp_date(parse_date_value(self.text()))
         except DateFormatError:
             return False, self.tr("日付として読めません（例：R8.4.1、2026/4/1）")

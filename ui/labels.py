@@ -14,7 +14,7 @@ from enum import StrEnum
 from PySide6.QtCore import QCoreApplication
 
 from policies.rulebook import RuleBook
-from reader.documents.jpdate import format_wareki
+from reader.jpdate import format_wareki
 
 CONTEXT = "EnumLabel"
 _book: RuleBook | None = None
