@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication
 
 from ui.i18n import apply_font
 from ui.main_window import MainWindow
-from ui.widgets import STYLE
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -27,7 +26,6 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     # The desk's Python threads (actor, card, terminal, database) share the GIL with the GUI
     # thread; a shorter switch interval keeps the event loop's turn well under 50 ms.
     sys.setswitchinterval(0.001)
-    app.setStyleSheet(STYLE)
     apply_font(app)
     return app
 

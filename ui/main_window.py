@@ -68,7 +68,7 @@ from ui.session_panel import SessionPanel
 from ui.settings import DeskSettings, SettingsDialog, load_settings, save_settings
 from ui.status_strip import StatusStrip
 from ui.visit_list import VisitFilter, VisitTableModel, row_from_summary
-from ui.widgets import Level, chip, rescale, scaled, set_level, wrapped
+from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 PAGE_DESK, PAGE_LOGIN, PAGE_FIRST, PAGE_PASSWORD = range(4)
 #: Input that counts as "someone is at the desk" for the idle lock.
@@ -119,7 +119,8 @@ class MainWindow(QMainWindow):
         self.status: DeskStatus | None = None
         self.sessions: dict[int, SessionUpdated] = {}
         self.faces: dict[str, FaceResultUnattached] = {}
-        self.pin_dialog: PinDialog | None = None
+        self.pin_dialog: PinDialog | None = None  # the pad while it is open
+        self._pad: PinDialog | None = None
         self.locked_user: tuple[str, str] | None = None
         self.staff_seen: Any = None
         self._pending_password: str | None = None
@@ -278,6 +279,10 @@ class MainWindow(QMainWindow):
         # right: the result
         self.result_panel = ResultPanel()
         split.addWidget(self.result_panel)
+        # Explicit minimum widths: otherwise a panel whose content changes (a longer line, a
+        # shown section) moves the splitter, and the other panels are laid out again (a stall).
+        for panel, minimum in ((left, 300), (self.session_panel, 420), (self.result_panel, 320)):
+            panel.setMinimumWidth(minimum)
         split.setSizes([560, 560, 440])
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 4)
@@ -418,6 +423,7 @@ class MainWindow(QMainWindow):
         self._restart_idle()
         self.reload_visits()
         self.table.setFocus()
+        QTimer.singleShot(0, self._pin_pad)
 
     def _on_session(self, s: SessionUpdated) -> None:
         previous = self.sessions.get(s.visit_id)
@@ -473,15 +479,21 @@ class MainWindow(QMainWindow):
         def give_up() -> None:
             self.desk.dispatch(Failed(FailureReason.PIN_UNKNOWN), visit_id=visit_id)
 
-        dialog = PinDialog(tries, last, submit, give_up, self, simulated=simulated)
-        dialog.setProperty("visit_id", visit_id)
-        dialog.finished.connect(lambda _r: self._pin_closed(dialog))
-        self.pin_dialog = dialog
-        dialog.open()
+        pad = self._pin_pad()
+        pad.prepare(tries, last, submit, give_up, simulated=simulated)
+        pad.setProperty("visit_id", visit_id)
+        self.pin_dialog = pad
+        pad.open()
 
-    def _pin_closed(self, dialog: PinDialog) -> None:
-        if self.pin_dialog is dialog:
-            self.pin_dialog = None
+    def _pin_pad(self) -> PinDialog:
+        """The one PIN pad, built while nothing else happens (after login), then reused."""
+        if self._pad is None:
+            self._pad = PinDialog(3, False, lambda _p, _c: None, lambda: None, self)
+            self._pad.finished.connect(lambda _r: self._pin_closed())
+        return self._pad
+
+    def _pin_closed(self) -> None:
+        self.pin_dialog = None
 
     def _reopen_pin(self, visit_id: int) -> None:
         s = self.sessions.get(visit_id)
@@ -769,7 +781,6 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_font(app, settings.font_pt)
-            rescale(self)
             if apply_language(app, settings.language):
                 self.retranslate()
 

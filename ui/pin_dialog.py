@@ -22,13 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.widgets import Level, chip, scaled, wrapped
+from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 PIN_LENGTH = 4
 
 
 class PinDialog(QDialog):
-    """Shown for PinRequested. ``on_submit(pin, confirm_last_try)`` sends the one VERIFY."""
+    """Shown for PinRequested. ``on_submit(pin, confirm_last_try)`` sends the one VERIFY.
+
+    The window keeps one pad and :meth:`prepare` s it for each request: building a dialog under
+    the style sheet takes 25–35 ms, too long to do while a card is being read.
+    """
 
     def __init__(
         self,
@@ -45,47 +49,38 @@ class PinDialog(QDialog):
         self.setWindowTitle(self.tr("暗証番号の入力（患者さん用）"))
         self.setModal(True)
         self._digits: list[str] = []
-        self._on_submit, self._on_give_up = on_submit, on_give_up
-        self.last_try = last_try_warning
-
         layout = QVBoxLayout(self)
-        if simulated:
-            banner = QLabel(self.tr("模擬カード（デモ）：実在のカードではありません"))
-            banner.setObjectName("SimBanner")
-            layout.addWidget(banner)
+        self.banner = QLabel(self.tr("模擬カード（デモ）：実在のカードではありません"))
+        self.banner.setObjectName("SimBanner")
+        layout.addWidget(self.banner)
         title = QLabel(self.tr("マイナンバーカードの暗証番号（数字4桁）を入力してください"))
         title.setWordWrap(True)
         scaled(title, 1.5, bold=True)
         layout.addWidget(title)
 
-        self.tries = chip(
-            self.tr("あと {n} 回 間違えるとカードがロックされます").format(n=tries_left),
-            Level.ERROR if last_try_warning else Level.INFO,
-        )
+        self.tries = chip()
         self.tries.setObjectName("TriesLeft")
+        self.tries.setWordWrap(True)
         scaled(self.tries, 1.4, bold=True)
         layout.addWidget(self.tries)
 
-        self.confirm = QCheckBox()
-        if last_try_warning:
-            warning = chip(
-                self.tr(
-                    "最後の1回です。間違えるとカードがロックされ、市区町村の窓口での"
-                    "手続きが必要になります。暗証番号に自信がなければ入力せず、"
-                    "職員にお伝えください。"
-                ),
-                Level.ERROR,
-            )
-            warning.setWordWrap(True)
-            warning.setObjectName("LastTryWarning")
-            scaled(warning, 1.2, bold=True)
-            layout.addWidget(warning)
-            self.confirm.setText(self.tr("最後の1回であることを理解して入力します(&C)"))
-            scaled(self.confirm, 1.2, bold=True)
-            self.confirm.toggled.connect(self._refresh)
-            layout.addWidget(self.confirm)
-        else:
-            self.confirm.hide()
+        self.warning = chip(
+            self.tr(
+                "最後の1回です。間違えるとカードがロックされ、市区町村の窓口での"
+                "手続きが必要になります。暗証番号に自信がなければ入力せず、"
+                "職員にお伝えください。"
+            ),
+            Level.ERROR,
+        )
+        self.warning.setWordWrap(True)
+        self.warning.setObjectName("LastTryWarning")
+        scaled(self.warning, 1.2, bold=True)
+        layout.addWidget(self.warning)
+        self.confirm = QCheckBox(self.tr("最後の1回であることを理解して入力します(&C)"))
+        self.confirm.setObjectName("LastTryConfirm")
+        scaled(self.confirm, 1.2, bold=True)
+        self.confirm.toggled.connect(self._refresh)
+        layout.addWidget(self.confirm)
 
         self.display = QLabel()
         self.display.setObjectName("PinDisplay")
@@ -125,6 +120,33 @@ class PinDialog(QDialog):
         row.addStretch(1)
         row.addWidget(self.give_up)
         layout.addLayout(row)
+        self.prepare(tries_left, last_try_warning, on_submit, on_give_up, simulated=simulated)
+
+    def prepare(
+        self,
+        tries_left: int,
+        last_try_warning: bool,
+        on_submit: Callable[[str, bool], None],
+        on_give_up: Callable[[], None],
+        *,
+        simulated: bool = False,
+    ) -> None:
+        """Ready the pad for one PIN request (no digits, the confirmation unticked)."""
+        self._digits.clear()
+        self._on_submit, self._on_give_up = on_submit, on_give_up
+        self.last_try = last_try_warning
+        self.banner.setVisible(simulated)
+        self.tries.setText(
+            self.tr("あと {n} 回 間違えるとカードがロックされます").format(n=tries_left)
+        )
+        set_level(self.tries, Level.ERROR if last_try_warning else Level.INFO)
+        self.tries.ensurePolished()  # the enlarged font comes from the style sheet
+        one_line = self.tries.fontMetrics().horizontalAdvance(self.tries.text()) + 90
+        screen = self.screen().availableGeometry().width() if self.screen() else 1200
+        self.setMinimumWidth(min(one_line, screen - 40))
+        self.warning.setVisible(last_try_warning)
+        self.confirm.setChecked(False)
+        self.confirm.setVisible(last_try_warning)
         self._refresh()
 
     def _key(self, grid: QGridLayout, digit: str, r: int, c: int) -> None:

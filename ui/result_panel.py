@@ -11,8 +11,7 @@ from datetime import date
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from policies.matching import Mismatch, MismatchField
 from reader.reception import PatientOnFile
@@ -57,21 +56,18 @@ class ResultPanel(QWidget):
         self.mismatch_box.setObjectName("MismatchBox")
         scaled(self.mismatch_box, 1.1, bold=True)
         self.mismatch_box.hide()
-        self.body = QLabel()
+        # One read-only text document: it lays the rich text out once per width, where a
+        # word-wrapped QLabel in a scroll area is measured again and again (a 40 ms stall).
+        self.body = QTextBrowser()
         self.body.setObjectName("ResultBody")
-        self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setOpenLinks(False)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         scaled(self.body, 1.2)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.body)
         layout.addWidget(self.heading)
         layout.addWidget(self.status)
         layout.addWidget(self.mismatch_box)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.body, 1)
         self.clear()
 
     # -- public ------------------------------------------------------------------------------
@@ -80,7 +76,7 @@ class ResultPanel(QWidget):
         self.status.setText(note or self.tr("結果はまだありません"))
         set_level(self.status, Level.OFF)
         self.mismatch_box.hide()
-        self.body.setText("")
+        self.body.clear()
 
     def show_result(
         self,
@@ -94,7 +90,7 @@ class ResultPanel(QWidget):
         if result is None:
             self.clear()
             if patient is not None:
-                self.body.setText(self._patient_html(patient))
+                self.body.setHtml(self._patient_html(patient))
             return
         sim = simulated or result.simulated
         ok = str(getattr(outcome, "value", outcome)) == "ok"
@@ -104,16 +100,14 @@ class ResultPanel(QWidget):
         self.status.setText(words)
         set_level(self.status, Level.SIM if sim and ok else (Level.OK if ok else Level.ERROR))
         self._show_mismatches(mismatches)
-        self.body.setText(self._result_html(result, mismatches))
+        self.body.setHtml(self._result_html(result, mismatches))
 
     def plain_text(self) -> str:
         """Everything shown, as text (tests and screen readers)."""
-        doc = QTextDocument()
-        doc.setHtml(self.body.text())
         shown = [self.status.text()]
         if self.mismatch_box.isVisible() or self.mismatch_box.text():
             shown.append(self.mismatch_box.text())
-        return "\n".join([*shown, doc.toPlainText()])
+        return "\n".join([*shown, self.body.toPlainText()])
 
     # -- rendering ------------------------------------------------------------------------------
 

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from policies.deadlines import DeadlineBasis, option_deadline
 from policies.model import DocumentKind, FailureReason, VerificationPath
 from policies.reception import (
     Cancel,
@@ -257,16 +259,16 @@ class SessionPanel(QWidget):
         self.problem.setWordWrap(True)
         outer.addWidget(self.problem)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._build_options(outer)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         body = QWidget()
         self.body = QVBoxLayout(body)
         self.body.setContentsMargins(0, 0, 4, 0)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
+        self.scroll.setWidget(body)
+        outer.addWidget(self.scroll, 1)
 
-        self._build_options()
         self._build_pin()
         self._build_visual()
         self._build_paste()
@@ -287,7 +289,12 @@ class SessionPanel(QWidget):
         btn.clicked.connect(slot)
         return btn
 
-    def _build_options(self) -> None:
+    def _build_options(self, outer: QVBoxLayout) -> None:
+        """The route choice: a scannable list, and the full provenance of the selected option.
+
+        Outside the scroll area: the list and its details share the panel's height, so nothing
+        can be laid over the list when the texts wrap.
+        """
         self.options_box = QGroupBox(self.tr("今日このお客さんに使える確認方法（ルールより）"))
         v = QVBoxLayout(self.options_box)
         self.steps = wrapped()
@@ -295,10 +302,13 @@ class SessionPanel(QWidget):
         v.addWidget(self.steps)
         self.options = QListWidget()
         self.options.setObjectName("OptionList")
-        self.options.setWordWrap(True)
-        self.options.setMinimumHeight(280)
+        self.options.setWordWrap(False)
+        self.options.setUniformItemSizes(True)  # two lines each: measured once, not per item
+        self.options.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.options.setMinimumHeight(110)
         self.options.itemActivated.connect(lambda _item: self._choose())
-        v.addWidget(self.options)
+        self.options.currentItemChanged.connect(lambda *_: self._show_option_details())
+        v.addWidget(self.options, 2)
         row = QHBoxLayout()
         self.choose_btn = self._button(
             self.tr("この方法で進める(&G)"), "ChooseButton", self._choose
@@ -306,10 +316,13 @@ class SessionPanel(QWidget):
         row.addWidget(self.choose_btn)
         row.addStretch(1)
         v.addLayout(row)
-        self.notes = wrapped()
-        self.notes.setObjectName("RuleNotes")
-        v.addWidget(self.notes)
-        self.body.addWidget(self.options_box)
+        self.option_details = QTextBrowser()
+        self.option_details.setObjectName("OptionDetails")
+        self.option_details.setOpenLinks(False)
+        self.option_details.setMinimumHeight(90)
+        self.option_details.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        v.addWidget(self.option_details, 3)
+        outer.addWidget(self.options_box, 1)
 
     def _build_pin(self) -> None:
         self.pin_box = QGroupBox(self.tr("暗証番号"))
@@ -528,7 +541,7 @@ class SessionPanel(QWidget):
         if s is None:
             self.patient.setText(self.tr("受付を選ぶか、新しい受付を始めてください（Ctrl+N）"))
             self.title.setText("")
-            for w in (*sections, self.reason, self.waiting, self.sim, self.footer):
+            for w in (*sections, self.reason, self.waiting, self.sim, self.footer, self.scroll):
                 w.hide()
             return
         p = s.patient
@@ -619,6 +632,9 @@ class SessionPanel(QWidget):
         if s.final:
             self._fill_done(s)
 
+        # the scroll area only when one of its sections is shown (the options have their own)
+        self.scroll.setVisible(any(not w.isHidden() for w in sections[1:]))
+
         # footer
         self.footer.setVisible(not s.final)
         self.fail_btn.setEnabled(Failed in allowed)
@@ -639,39 +655,88 @@ class SessionPanel(QWidget):
             self.steps.show()
         else:
             self.steps.hide()
-        key = (s.visit_id, s.options, s.recommended_option)
+        key = (s.visit_id, s.options, s.recommended_option, s.notes, s.card_usable_until)
         if key == getattr(self, "_options_for", None):
             return  # unchanged: keep the list (and the staff's selection) as it is
         self._options_for = key
         current = self.selected_option_id()
+        self.options.blockSignals(True)
         self.options.clear()
         for option in s.options:
-            item = QListWidgetItem(self._option_text(option, option.id == s.recommended_option))
+            recommended = option.id == s.recommended_option
+            item = QListWidgetItem(self._option_text(option, recommended))
             item.setData(Qt.ItemDataRole.UserRole, option.id)
+            item.setToolTip(self._option_html(option, recommended, s))
             self.options.addItem(item)
+        self.options.blockSignals(False)
         ids = [o.id for o in s.options]
         wanted = current if current in ids else (s.recommended_option or (ids[0] if ids else None))
         if wanted is not None:
             self.options.setCurrentRow(ids.index(wanted))
-        notes = [f"※ {n.text}" for n in s.notes] if s.notes else []
-        self.notes.setText("\n".join(notes))
-        self.notes.setVisible(bool(notes))
+        self._show_option_details()
 
     def _option_text(self, option: Any, recommended: bool) -> str:
+        """Two lines that scan: what it is; documents and rule IDs (the rest in the details)."""
         head = (self.tr("【推奨】") if recommended else "") + option.label
-        lines = [head]
-        if option.documents:
-            lines.append(self.tr("　書類：") + labels(option.documents))
-        lines.append(self.tr("　記録される確認方法：") + label(option.path))
+        second = [
+            self.tr("書類：") + labels(option.documents)
+            if option.documents
+            else self.tr("書類：なし")
+        ]
+        second.append(self.tr("根拠：") + "・".join(option.rules))
+        return head + "\n　" + "　｜　".join(second)
+
+    def _deadline_text(self, option: Any, s: SessionUpdated) -> str | None:
+        deadline = option_deadline(option, s.state.patient, s.card_usable_until)
+        if deadline is None:
+            return None
+        when = jp_date(deadline.until)
+        if deadline.basis is DeadlineBasis.CARD:
+            return self.tr(
+                "このカードで使えるのは {d} まで（カードの電子証明書の有効期限に"
+                "猶予期間を加えた日：DOC-11）"
+            ).format(d=when)
+        if deadline.basis is DeadlineBasis.DOCUMENT:
+            return self.tr("書類の有効期限（券面など）：{d} まで").format(d=when)
+        return self.tr("この取扱いが認められるのは {d} まで（期限付きの取扱い）").format(d=when)
+
+    def _option_html(self, option: Any, recommended: bool, s: SessionUpdated) -> str:
+        rows = [
+            (self.tr("書類"), labels(option.documents) if option.documents else self.tr("なし")),
+            (self.tr("記録される確認方法"), label(option.path)),
+            (self.tr("記録される結果"), label(option.outcome)),
+        ]
         if option.conditions:
-            lines.append(self.tr("　条件：") + labels(option.conditions))
-        if option.valid_until is not None:
-            lines.append(
-                self.tr("　この方法が使えるのは：{d} まで").format(d=jp_date(option.valid_until))
-            )
-        lines.append(self.tr("　根拠：") + "、".join(option.rules))
-        lines.extend(f"　　{c}" for c in sources(option.sources))
-        return "\n".join(lines)
+            rows.append((self.tr("条件"), labels(option.conditions)))
+        if (deadline := self._deadline_text(option, s)) is not None:
+            rows.append((self.tr("期限"), deadline))
+        rows.append((self.tr("根拠ルール"), "、".join(option.rules)))
+        cells = "".join(
+            f"<tr><td style='padding-right:10px; white-space:nowrap'>{escape(k)}</td>"
+            f"<td><b>{escape(v)}</b></td></tr>"
+            for k, v in rows
+        )
+        head = (self.tr("【推奨】") if recommended else "") + option.label
+        html = f"<p><b>{escape(head)}</b></p><table cellspacing='2'>{cells}</table>"
+        citations = sources(option.sources)
+        if citations:
+            html += f"<p style='margin-top:6px'>{escape(self.tr('出典'))}</p><ul>"
+            html += "".join(f"<li>{escape(c)}</li>" for c in citations) + "</ul>"
+        extra = [*option.notes, *(n.text for n in s.notes)]
+        if extra:
+            html += "".join(f"<p>※ {escape(n)}</p>" for n in extra)
+        return html
+
+    def _show_option_details(self) -> None:
+        s = self.session
+        option_id = self.selected_option_id()
+        option = next((o for o in s.options if o.id == option_id), None) if s else None
+        if option is None or s is None:
+            self.option_details.clear()
+            return
+        self.option_details.setHtml(
+            self._option_html(option, option.id == s.recommended_option, s)
+        )
 
     def selected_option_id(self) -> str | None:
         item = self.options.currentItem()

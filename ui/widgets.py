@@ -5,8 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QWidget
 
 
 class Level(StrEnum):
@@ -41,6 +40,24 @@ QTableView            { selection-background-color: #3559b7; selection-color: #f
 """
 
 
+#: The font factors widgets may ask for (each is one style-sheet rule: keep the list short).
+SCALES = (1.05, 1.1, 1.15, 1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 2.2, 3.2)
+
+
+def style_sheet(base_pt: float) -> str:
+    """The application style with the scaled fonts for ``base_pt``.
+
+    Scaled fonts live in the style sheet, not in QWidget.setFont: the style sheet re-polishes a
+    widget it matches (at show, on a level change, on re-parenting) and that reset an explicit
+    font, so enlarged chips (the PIN pad's tries line) showed at the normal size.
+    """
+    rules = [
+        f'*[fontScale="{round(f * 100)}"] {{ font-size: {base_pt * f:.1f}pt; }}' for f in SCALES
+    ]
+    rules.append('*[fontBold="true"] { font-weight: bold; }')
+    return STYLE + "\n".join(rules) + "\n"
+
+
 def set_level(label: QLabel, level: Level) -> None:
     if label.property("level") == level.value:
         return  # re-polishing under a style sheet is costly: only on a real change
@@ -58,26 +75,12 @@ def chip(text: str = "", level: Level = Level.OFF, parent: QWidget | None = None
 
 
 def scaled(widget: QWidget, factor: float, *, bold: bool = False) -> None:
-    """A font ``factor`` times the application font; :func:`rescale` follows setting changes."""
-    widget.setProperty("fontScale", factor)
-    widget.setProperty("fontBold", bold)
-    _apply_scale(widget, QApplication.font().pointSizeF())
-
-
-def _apply_scale(widget: QWidget, base: float) -> None:
-    font = QFont(QApplication.font())
-    if base > 0:
-        font.setPointSizeF(base * float(widget.property("fontScale")))
-    font.setBold(bool(widget.property("fontBold")))
-    widget.setFont(font)
-
-
-def rescale(root: QWidget) -> None:
-    """Re-apply every scaled font under ``root`` after the application font changed."""
-    base = QApplication.font().pointSizeF()
-    for widget in [root, *root.findChildren(QWidget)]:
-        if widget.property("fontScale") is not None:
-            _apply_scale(widget, base)
+    """A font ``factor`` (one of :data:`SCALES`) times the application font size."""
+    if factor not in SCALES:
+        raise ValueError(f"font factor {factor} is not in widgets.SCALES")
+    widget.setProperty("fontScale", str(round(factor * 100)))
+    if bold:
+        widget.setProperty("fontBold", "true")
 
 
 def wrapped(text: str = "", parent: QWidget | None = None) -> QLabel:

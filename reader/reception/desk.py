@@ -139,6 +139,7 @@ from reader.reception.results import (
     numbers_from_result,
     outcome_event,
     result_facts,
+    share_for,
 )
 from reader.reception.session import (
     FOLLOW_UP_RULES,
@@ -1740,10 +1741,14 @@ class ReceptionDesk:
     # ===================================================================== views
 
     def _view(self, s: Session) -> SessionUpdated:
+        today = self._today()
+        patient = s.state.patient
         return session_view(
             s,
             current=s.visit_id == self._current,
             env_simulated=self._env_simulated(),
             terminal=self.terminal is not None,
             simulated_terminal=self._terminal_simulated(),
+            card_usable_until=self.engine.cert_status(patient, today)[1],
+            share=share_for(self.engine.rb.burden, s.result, patient, today),
         )

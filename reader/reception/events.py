@@ -7,7 +7,7 @@ from there: forward each event through a queued signal to the GUI thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from policies.engine import AcceptedOption
@@ -23,6 +23,7 @@ from policies.model import (
 )
 from policies.reception import Event, ReceptionState, Screen
 from policies.rulebook import FlaggedNote
+from policies.share import ShareEstimate
 from reader.documents import PortalQualification
 from reader.reception.ports import PatientOnFile, SeenDocument, StaffRef
 from reader.terminal.errors import LineProblem
@@ -169,6 +170,11 @@ class SessionUpdated:
     #: A follow-up query with numbers (FAIL-04) is possible now: query_numbers().
     can_query_numbers: bool
     current: bool
+    #: The last day the patient's card works (e-certificate expiry + DOC-11 grace), once read;
+    #: ``policies.deadlines.option_deadline`` tells whether an option's valid_until is this.
+    card_usable_until: date | None = None
+    #: The share to expect (負担割合): the terminal's ratio if it sent one, else from age.
+    share: ShareEstimate | None = None
 
     @property
     def screen(self) -> Screen:

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from policies.matching import PersonFacts
-from policies.model import FailureReason
+from policies.model import FailureReason, PatientContext
 from policies.reception import Event, Failed, TerminalAnswered, TerminalOutcome, TerminalTimedOut
+from policies.rulebook import SelfDeclarationBurden
+from policies.share import ShareEstimate, expected_share
 from reader.reception.ports import ResultEvidence, insurance_numbers
 from reader.terminal.outcome import OutcomeKind, QueryOutcome
 from reader.terminal.queries import InsuranceNumbers
@@ -126,6 +128,28 @@ def evidence_for(
         summary=result_summary(result, outcome),
         simulated=result.simulated or (outcome.simulated if outcome is not None else False),
         received_at=received_at,
+    )
+
+
+def share_for(
+    burden: SelfDeclarationBurden,
+    result: QualificationResult | None,
+    patient: PatientContext,
+    on: date,
+) -> ShareEstimate:
+    """The share to expect: the terminal's ratio when it sent one, else from age (FAIL-03)."""
+    record = result.record if result is not None else None
+    if record is None:
+        return expected_share(
+            burden, on=on, birth_date=patient.birth_date, insurance_kind=patient.insurance_kind
+        )
+    return expected_share(
+        burden,
+        on=on,
+        birth_date=record.birthdate or patient.birth_date,
+        insurance_kind=record.insurance_kind,
+        partial_ratio_wari=record.ratio_wari,
+        elderly_ratio_wari=record.elderly.ratio_wari if record.elderly is not None else None,
     )
 
 
