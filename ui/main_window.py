@@ -67,7 +67,7 @@ from ui.result_panel import ResultPanel
 from ui.session_panel import SessionPanel
 from ui.settings import DeskSettings, SettingsDialog, load_settings, save_settings
 from ui.status_strip import StatusStrip
-from ui.visit_list import VisitFilter, VisitTableModel, row_from_summary
+from ui.visit_list import VisitFilter, VisitTableModel, fit_columns, row_from_summary
 from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 PAGE_DESK, PAGE_LOGIN, PAGE_FIRST, PAGE_PASSWORD = range(4)
@@ -256,9 +256,12 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         # Fixed widths: ResizeToContents re-measures every row on each change (a stall).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 56), (1, 72), (3, 150), (4, 96), (5, 44)):
-            self.table.setColumnWidth(column, width)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # What staff scan first comes first; the long path label takes what is left.
+        for visual, column in enumerate((0, 1, 2, 4, 5, 3)):
+            header.moveSection(header.visualIndex(column), visual)
+        header.setStretchLastSection(True)
+        fit_columns(self.table, self.model)
         head.setBuddy(self.table)
         lv.addWidget(self.table, 1)
         self.filter_text.textChanged.connect(self.proxy.set_text)
@@ -283,8 +286,8 @@ class MainWindow(QMainWindow):
         # shown section) moves the splitter, and the other panels are laid out again (a stall).
         for panel, minimum in ((left, 300), (self.session_panel, 420), (self.result_panel, 320)):
             panel.setMinimumWidth(minimum)
-        split.setSizes([560, 560, 440])
-        split.setStretchFactor(0, 4)
+        split.setSizes([420, 560, 420])
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 3)
         v.addWidget(split, 1)
@@ -576,6 +579,7 @@ class MainWindow(QMainWindow):
         selected = self._selected_visit
         rows = [row_from_summary(s) for s in summaries]
         self.model.set_rows(rows, self.sessions)
+        fit_columns(self.table, self.model)
         self._known_visits.update(r.visit_id for r in rows)
         if selected is not None:
             self.select_visit(selected, focus_desk=False)
@@ -781,6 +785,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_font(app, settings.font_pt)
+            fit_columns(self.table, self.model)
             if apply_language(app, settings.language):
                 self.retranslate()
 

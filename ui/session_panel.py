@@ -50,7 +50,7 @@ from reader.terminal import InsuranceNumbers
 from ui import texts
 from ui.fields import DateField, NumberField, insurer_field, payer_field, recipient_field
 from ui.labels import jp_date, label, labels, sources
-from ui.widgets import Level, chip, scaled, set_level, wrapped
+from ui.widgets import FlowLayout, Level, chip, scaled, set_level, wrapped
 
 #: Reasons staff can observe at the desk and report themselves (the runtime reports the rest).
 STAFF_REASONS = (
@@ -234,16 +234,17 @@ class SessionPanel(QWidget):
         self.patient.setObjectName("SessionPatient")
         self.patient.setWordWrap(True)
         scaled(self.patient, 1.25, bold=True)
-        self.sim = chip(self.tr("模擬：仮想カード・模擬端末を使用"), Level.SIM)
-        top = QHBoxLayout()
-        top.addWidget(self.patient, 1)
-        top.addWidget(self.sim)
-        outer.addLayout(top)
+        self.sim = chip(self.tr("模擬"), Level.SIM)
+        self.sim.setToolTip(self.tr("仮想カード・模擬端末・デモを使った受付です（記録も模擬）"))
+        outer.addWidget(self.patient)
         self.title = QLabel()
         self.title.setObjectName("ScreenTitle")
         self.title.setWordWrap(True)
         scaled(self.title, 1.5, bold=True)
-        outer.addWidget(self.title)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.sim, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addLayout(top)
         self.reason = chip("", Level.WARN)
         self.reason.setObjectName("ReasonChip")
         self.reason.setWordWrap(True)
@@ -259,16 +260,17 @@ class SessionPanel(QWidget):
         self.problem.setWordWrap(True)
         outer.addWidget(self.problem)
 
-        self._build_options(outer)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self.body = QVBoxLayout(body)
         self.body.setContentsMargins(0, 0, 4, 0)
         self.scroll.setWidget(body)
         outer.addWidget(self.scroll, 1)
 
+        self._build_options()
         self._build_pin()
         self._build_visual()
         self._build_paste()
@@ -289,11 +291,11 @@ class SessionPanel(QWidget):
         btn.clicked.connect(slot)
         return btn
 
-    def _build_options(self, outer: QVBoxLayout) -> None:
+    def _build_options(self) -> None:
         """The route choice: a scannable list, and the full provenance of the selected option.
 
-        Outside the scroll area: the list and its details share the panel's height, so nothing
-        can be laid over the list when the texts wrap.
+        Both have a fixed height (rows and lines of the current font): inside the scroll area
+        nothing is squeezed, so nothing can be laid over the list when texts wrap.
         """
         self.options_box = QGroupBox(self.tr("今日このお客さんに使える確認方法（ルールより）"))
         v = QVBoxLayout(self.options_box)
@@ -305,10 +307,9 @@ class SessionPanel(QWidget):
         self.options.setWordWrap(False)
         self.options.setUniformItemSizes(True)  # two lines each: measured once, not per item
         self.options.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.options.setMinimumHeight(110)
         self.options.itemActivated.connect(lambda _item: self._choose())
         self.options.currentItemChanged.connect(lambda *_: self._show_option_details())
-        v.addWidget(self.options, 2)
+        v.addWidget(self.options)
         row = QHBoxLayout()
         self.choose_btn = self._button(
             self.tr("この方法で進める(&G)"), "ChooseButton", self._choose
@@ -319,10 +320,9 @@ class SessionPanel(QWidget):
         self.option_details = QTextBrowser()
         self.option_details.setObjectName("OptionDetails")
         self.option_details.setOpenLinks(False)
-        self.option_details.setMinimumHeight(90)
         self.option_details.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        v.addWidget(self.option_details, 3)
-        outer.addWidget(self.options_box, 1)
+        v.addWidget(self.option_details)
+        self.body.addWidget(self.options_box)
 
     def _build_pin(self) -> None:
         self.pin_box = QGroupBox(self.tr("暗証番号"))
@@ -499,14 +499,15 @@ class SessionPanel(QWidget):
         self.body.addWidget(self.done_box)
 
     def _build_footer(self, outer: QVBoxLayout) -> None:
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("うまくいかない理由(&F)：")))
+        row = FlowLayout()
+        reason_label = QLabel(self.tr("うまくいかない理由(&F)："))
+        row.addWidget(reason_label)
         self.reason_combo = QComboBox()
         self.reason_combo.setObjectName("FailReason")
         for r in STAFF_REASONS:
             self.reason_combo.addItem(label(r), r)
-        row.itemAt(0).widget().setBuddy(self.reason_combo)  # type: ignore[union-attr]
-        row.addWidget(self.reason_combo, 1)
+        reason_label.setBuddy(self.reason_combo)
+        row.addWidget(self.reason_combo)
         self.fail_btn = self._button(self.tr("代替手段へ(&A)"), "FailButton", self._fail)
         row.addWidget(self.fail_btn)
         self.cancel_btn = self._button(self.tr("受付を中止(&X)"), "CancelButton", self._cancel)
@@ -632,8 +633,7 @@ class SessionPanel(QWidget):
         if s.final:
             self._fill_done(s)
 
-        # the scroll area only when one of its sections is shown (the options have their own)
-        self.scroll.setVisible(any(not w.isHidden() for w in sections[1:]))
+        self.scroll.setVisible(any(not w.isHidden() for w in sections))
 
         # footer
         self.footer.setVisible(not s.final)
@@ -673,6 +673,11 @@ class SessionPanel(QWidget):
         wanted = current if current in ids else (s.recommended_option or (ids[0] if ids else None))
         if wanted is not None:
             self.options.setCurrentRow(ids.index(wanted))
+        frame = 2 * self.options.frameWidth() + 4
+        row = max(self.options.sizeHintForRow(0), 1)
+        self.options.setFixedHeight(row * min(max(len(ids), 1), 5) + frame)
+        lines = self.option_details.fontMetrics().lineSpacing()
+        self.option_details.setFixedHeight(lines * 9 + frame + 8)
         self._show_option_details()
 
     def _option_text(self, option: Any, recommended: bool) -> str:
@@ -734,9 +739,7 @@ class SessionPanel(QWidget):
         if option is None or s is None:
             self.option_details.clear()
             return
-        self.option_details.setHtml(
-            self._option_html(option, option.id == s.recommended_option, s)
-        )
+        self.option_details.setHtml(self._option_html(option, option.id == s.recommended_option, s))
 
     def selected_option_id(self) -> str | None:
         item = self.options.currentItem()
