@@ -52,6 +52,7 @@ from reader.reception import (
     ProblemKind,
     SessionClosed,
     SessionUpdated,
+    VisitDetails,
     VisitRecorded,
     VisitRequest,
 )
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
         self._selected_visit: int | None = None
         self._follow_new_session = False
         self._known_visits: set[int] = set()
+        self._detail_for: int | None = None  # the recorded visit the result panel shows
 
         self.setWindowTitle(self.tr("窓口 — 資格確認"))
         self.resize(1500, 920)
@@ -378,8 +380,12 @@ class MainWindow(QMainWindow):
         elif isinstance(event, SessionClosed):
             self.sessions.pop(event.visit_id, None)
             if self._selected_visit == event.visit_id:
-                self.session_panel.show_session(None)
+                self._show_recorded(event.visit_id, again=True)
             self.reload_visits()
+        elif isinstance(event, VisitDetails):
+            if event.visit_id == self._selected_visit and event.visit_id not in self.sessions:
+                self._result_shown = None
+                self.result_panel.show_visit(event)
         elif isinstance(event, Problem):
             self._on_problem(event)
 
@@ -457,12 +463,18 @@ class MainWindow(QMainWindow):
             self._show_session(s)
 
     def _show_session(self, s: SessionUpdated) -> None:
+        self._detail_for = None
         self.session_panel.show_session(s)
-        shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated)
+        shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated, s.share)
         if shown != getattr(self, "_result_shown", None):  # re-render only what changed
             self._result_shown = shown
             self.result_panel.show_result(
-                s.result, s.result_outcome, s.mismatches, s.patient, simulated=s.simulated
+                s.result,
+                s.result_outcome,
+                s.mismatches,
+                s.patient,
+                simulated=s.simulated,
+                share=s.share,
             )
 
     def _on_pin(self, e: PinRequested) -> None:
@@ -527,6 +539,8 @@ class MainWindow(QMainWindow):
             self.result_panel.show_result(e.result, e.outcome, mismatches)
 
     def _on_recorded(self, e: VisitRecorded) -> None:
+        if e.visit_id == self._selected_visit and e.visit_id not in self.sessions:
+            self._show_recorded(e.visit_id, again=True)  # a follow-up on a recorded visit
         sim = self.tr("【模擬】") if e.simulated else ""
         self.tell(
             sim
@@ -611,19 +625,24 @@ class MainWindow(QMainWindow):
                 self.desk.focus(visit_id)
             self._show_session(s)
             return
+        self._show_recorded(visit_id)
+
+    def _show_recorded(self, visit_id: int, *, again: bool = False) -> None:
+        """A visit without an open session: its record, loaded off the GUI thread."""
+        if visit_id == self._detail_for and not again:
+            return  # the list was reloaded around the same selection: nothing new to load
+        self._detail_for = visit_id
         self.session_panel.show_session(None)
         self._result_shown = None
-        row = self.model.rows[self.model.row_of(visit_id) or 0]
-        self.result_panel.clear(
-            self.tr("{name}：{status}（{path}）").format(
-                name=row.name, status=row.status, path=row.path
-            )
-        )
+        index = self.model.row_of(visit_id)
+        name = self.model.rows[index].name if index is not None else ""
+        self.result_panel.clear(self.tr("記録を読み込んでいます…"))
         self.session_panel.patient.setText(
             self.tr("{name} さんの受付は記録済みです。番号で再照会するには Ctrl+R。").format(
-                name=row.name
+                name=name
             )
         )
+        self.desk.show_visit(visit_id)
 
     def current_visit(self) -> int | None:
         return self._selected_visit
@@ -715,10 +734,7 @@ class MainWindow(QMainWindow):
 
     def _actor(self) -> Any:
         """The logged-in staff as the store's StaffInfo (the store re-checks it on write)."""
-        ref = self.status.staff if self.status else None
-        if ref is None:
-            raise PermissionError("not logged in")
-        return next(s for s in self.store.list_staff() if s.id == ref.id)
+        return self.stack.actor()
 
     def _change_password(self, current: str, new: str) -> None:
         staff = self.staff_seen
@@ -810,15 +826,22 @@ class MainWindow(QMainWindow):
         self.jobs.run(lambda: load_settings(self.stack), show, self._db_failed)
 
     def _save_settings(self, new: DeskSettings) -> None:
-        def job() -> DeskSettings:
-            save_settings(self.stack, self._actor(), new)
-            return load_settings(self.stack)
+        def job() -> tuple[DeskSettings, bool]:
+            restart = save_settings(self.stack, self._actor(), new)
+            return load_settings(self.stack), restart
 
-        def done(saved: DeskSettings) -> None:
+        def done(value: tuple[DeskSettings, bool]) -> None:
+            saved, restart = value
             self.desk.reload_settings()
             self._apply_settings(saved)
             self._restart_idle()
-            self.tell(self.tr("設定を保存しました。"), Level.OK)
+            if restart:
+                self.tell(
+                    self.tr("設定を保存しました。接続先の変更はアプリの再起動後に有効になります。"),
+                    Level.WARN,
+                )
+            else:
+                self.tell(self.tr("設定を保存しました。"), Level.OK)
 
         self.jobs.run(job, done, lambda exc: self.tell(str(exc), Level.ERROR))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from policies.reception import Screen
+from policies.share import ShareBasis, ShareEstimate
 from reader.reception import ProblemKind, ReaderState, TerminalState, WaitingFor
 
 
@@ -317,3 +318,26 @@ def category_names() -> list[tuple[str | None, str]]:
         ("waiting", QCoreApplication.translate("Texts", "未確認")),
         ("abandoned", QCoreApplication.translate("Texts", "中止")),
     ]
+
+
+def share_text(share: ShareEstimate | None) -> str:
+    """負担割合 with where the figure comes from: the terminal's answer, or the age (FAIL-03)."""
+    if share is None:
+        return "—"
+    t = QCoreApplication.translate
+    wari = share.wari
+    if share.basis is ShareBasis.TERMINAL:
+        return t("Texts", "{n}割（資格確認端末の回答）").format(n=wari)
+    if share.basis is ShareBasis.ELDERLY_CERTIFICATE:
+        return t("Texts", "{n}割（高齢受給者の割合：端末の回答）").format(n=wari)
+    if share.basis is ShareBasis.PRESCHOOL:
+        return t("Texts", "{n}割（未就学：年齢から判定）").format(n=wari)
+    if share.basis is ShareBasis.AGE:
+        return t("Texts", "{n}割（年齢から判定）").format(n=wari)
+    if share.basis is ShareBasis.ELDERLY_NOT_SENT:
+        return t("Texts", "2割（現役並み所得者は3割）：70〜74歳、端末の回答に割合なし。書類で確認")
+    if share.basis is ShareBasis.LATE_ELDERLY_NOT_SENT:
+        return t("Texts", "1〜3割：後期高齢者、端末の回答に割合なし。書類で確認")
+    if share.basis is ShareBasis.WELFARE:
+        return t("Texts", "なし（医療扶助：医療券の本人支払額があればその額）")
+    return t("Texts", "不明（生年月日が分かりません）")

@@ -123,6 +123,7 @@ from reader.reception.events import (
     SessionUpdated,
     TerminalState,
     TerminalStatus,
+    VisitDetails,
 )
 from reader.reception.ports import (
     DatabaseUnavailable,
@@ -136,6 +137,7 @@ from reader.reception.ports import (
 )
 from reader.reception.results import (
     evidence_for,
+    load_visit_details,
     numbers_from_result,
     outcome_event,
     result_facts,
@@ -319,6 +321,11 @@ class ReceptionDesk:
 
         return unsubscribe
 
+    @property
+    def staff(self) -> StaffRef | None:
+        """The logged-in staff member (None: nobody; read from any thread)."""
+        return self._staff
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until the actor has handled everything queued before this call (tests, exit)."""
         if self._closed:
@@ -405,6 +412,11 @@ class ReceptionDesk:
     def retry_record(self, visit_id: int | None = None) -> None:
         """Write a record that failed (database error) again."""
         self._post(lambda: self._retry_record(visit_id))
+
+    def show_visit(self, visit_id: int) -> None:
+        """Load a recorded visit for the result panel: ``VisitDetails`` (its attempts, the kept
+        answer parsed again, mismatches with the patient on file), or ``Problem(DATABASE)``."""
+        self._post(lambda: self._show_visit(visit_id))
 
     def close_session(self, visit_id: int) -> None:
         """Remove a finished session from the desk (its records stay in the database)."""
@@ -662,6 +674,23 @@ class ReceptionDesk:
         if staff is not None:
             self._db_job(lambda: self.recorder.logout(staff), lambda _: None)
         self._publish_status()
+
+    def _show_visit(self, visit_id: int) -> None:
+        if self._require_staff() is None:
+            return
+        code = self._facility.medical_institution_code if self._facility else None
+        recorder, burden, simulated = self.recorder, self.engine.rb.burden, self._env_simulated()
+
+        def job() -> VisitDetails:
+            return load_visit_details(
+                recorder,
+                visit_id,
+                burden=burden,
+                institution_code=code or None,
+                env_simulated=simulated,
+            )
+
+        self._db_job(job, self._emit, visit_id=visit_id)
 
     def _require_staff(self) -> StaffRef | None:
         if self._staff is None:

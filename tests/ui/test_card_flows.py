@@ -73,11 +73,29 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
     assert w.model.data(w.model.index(0, 5)) == "模擬"
     shot(w, "03_result")
 
+    assert "3割（年齢から判定）" in text  # the simulator sends no ratio for a 50-year-old
     (row,) = rows_for(stack, visit)
     assert row.path is VerificationPath.MYNA_GENERAL_READER_PIN
     assert row.outcome is Outcome.CONFIRMED and row.simulated
     assert rig.model.pin_presentations == 1
     assert PIN not in _texts(w)
+
+    # closed: selecting the recorded visit shows its full record and the kept answer, re-read
+    qtbot.mouseClick(w.session_panel.close_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: visit not in w.sessions, timeout=10_000)
+    qtbot.waitUntil(lambda: "記録 1" in w.result_panel.plain_text(), timeout=10_000)
+    shown = w.result_panel.plain_text()
+    for expected in (
+        "記録済み：資格確認済み",
+        "マイナ保険証",  # the path recorded
+        "受付 管理者",  # staff
+        "全国健康保険協会",  # the eligibility result from the kept XML
+        "01130012",
+        "3割（年齢から判定）",
+        "【模擬】",
+        *row.rule_ids,
+    ):
+        assert expected in shown, (expected, shown)
 
 
 def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
 from reportlab.pdfgen import canvas
 
+import main
 from storage.models import StaffRole
 from tests.ui.conftest import ADMIN, shot
 from tests.ui.steps import P01, begin_visit, wait_session
@@ -84,7 +85,6 @@ def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -
     w.act_settings.trigger()
     qtbot.waitUntil(lambda: getattr(w, "settings_dialog", None) is not None, timeout=10_000)
     d = w.settings_dialog
-    shot(d, "11_settings")
     d.font_pt.setValue(15)
     d.idle.setValue(7)
     qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
@@ -93,6 +93,35 @@ def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -
     assert stack.idle_lock_minutes() == 7 and stack.store.setting("ui_font_pt") == "15"
     assert w.idle_timer.interval() == 7 * 60_000
     i18n.apply_font(app, 12)
+
+
+def test_admin_edits_this_pcs_connections_with_a_restart_notice(
+    desk_window, qtbot, tmp_path: Path
+) -> None:
+    w, stack = desk_window(simulator=None, reader=None)
+    w.act_settings.trigger()
+    qtbot.waitUntil(lambda: getattr(w, "settings_dialog", None) is not None, timeout=10_000)
+    d = w.settings_dialog
+    assert d.pc_limited.isChecked() and not d.pc_code.isEnabled()  # no terminal folder yet
+    d.pc_limited.setChecked(False)
+    folder = tmp_path / "OQS"
+    folder.mkdir()
+    d.pc_root.setText(str(folder))
+    d.pc_code.setText("13123")  # too short: said at once, and Save refuses
+    assert "10桁" in d.pc_notice.text() and d.pc_notice.property("level") == "error"
+    qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
+    assert d.isVisible() and "10桁" in d.problem.text()
+    d.pc_code.setText("1312345678")
+    d.pc_encoding.setCurrentIndex(d.pc_encoding.findData("shift_jis"))
+    assert "再起動" in d.pc_notice.text() and d.pc_notice.property("level") == "warn"
+    shot(d, "11_settings")
+    qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "再起動" in w.message.text(), timeout=15_000)
+    saved = main.load_config(stack.config.source)
+    assert saved.terminal is not None and saved.terminal.root == folder
+    assert saved.terminal.medical_institution_code == "1312345678"
+    assert saved.terminal.request_encoding == "shift_jis"
+    assert saved.database == stack.pc_settings().database  # the database line kept
 
 
 def test_qm_is_compiled_from_the_current_ts(tmp_path: Path) -> None:
