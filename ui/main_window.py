@@ -875,20 +875,32 @@ class MainWindow(QMainWindow):
 
         self.jobs.run(job, then, self._print_failed)
 
-    def print_pdf(self, path: Path, printer: Any = None) -> None:
-        """Rasterise off the GUI thread, then the print dialog (unless a printer is given)."""
+    def print_pdf(self, path: Path) -> None:
+        """Rasterise off the GUI thread, then the print dialog; pages go to the chosen printer."""
 
-        def paint(pages: list[printing.PageImage]) -> None:
-            target = printer
-            if target is None:
-                target = QPrinter(QPrinter.PrinterMode.HighResolution)
-                dialog = QPrintDialog(target, self)
-                if dialog.exec() != QDialog.DialogCode.Accepted:
+        def ask(pages: list[printing.PageImage]) -> None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            printer.setDocName(
+                path.stem
+            )  # the print job's name, and the PDF's when printing to file
+            dialog = QPrintDialog(printer, self)
+            dialog.setObjectName("PrintDialog")
+            self.print_dialog = dialog
+            self._printer = printer  # the dialog only points to it: keep it alive
+
+            def paint() -> None:
+                try:
+                    count = printing.paint(pages, printer)
+                except OSError as exc:
+                    self._print_failed(exc)
                     return
-            count = printing.paint(pages, target)
-            self.tell(self.tr("{n} ページを印刷しました。").format(n=count), Level.OK)
+                self.tell(self.tr("{n} ページを印刷しました。").format(n=count), Level.OK)
 
-        self.jobs.run(lambda: printing.rasterise(path), paint, self._print_failed)
+            dialog.accepted.connect(paint)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.show()  # modal to the window, without a nested event loop
+
+        self.jobs.run(lambda: printing.rasterise(path), ask, self._print_failed)
 
     def save_pdf(self, path: Path, target: str | None = None) -> None:
         if target is None:
@@ -928,7 +940,7 @@ class MainWindow(QMainWindow):
 
         def done(path: Path) -> None:
             self.last_declaration = path
-            self.print_pdf(path, getattr(self, "test_printer", None))
+            self.print_pdf(path)
 
         self.jobs.run(job, done, self._print_failed)
 
@@ -966,7 +978,9 @@ class DailyLogDialog(QDialog):
         self.setWindowTitle(self.tr("日報（資格確認 日次記録）"))
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.day = QDateEdit(QDate.currentDate())
+        # The desk's day (Asia/Tokyo), not this PC's clock zone: the log is per Tokyo day.
+        today = window.desk.clock().date()
+        self.day = QDateEdit(QDate(today.year, today.month, today.day))
         self.day.setObjectName("DailyDate")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy/MM/dd")
@@ -1002,14 +1016,14 @@ class DailyLogDialog(QDialog):
     def chosen_day(self) -> date:
         return self.day.date().toPython()  # type: ignore[no-any-return]
 
-    def run(self, *, print_it: bool, printer: Any = None, target: str | None = None) -> None:
+    def run(self, *, print_it: bool, target: str | None = None) -> None:
         self.state.setText(self.tr("作成しています…"))
 
         def ready(path: Path) -> None:
             self.last_pdf = path
             self.state.setText(self.tr("作成しました。"))
             if print_it:
-                self.window_.print_pdf(path, printer)
+                self.window_.print_pdf(path)
             else:
                 self.window_.save_pdf(path, target)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pypdf
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QLineEdit
 from reportlab.pdfgen import canvas
 
 import main
+from policies.model import FailureReason, VerificationPath
+from policies.reception import ChooseOption, Failed, Screen
 from storage.models import StaffRole
 from tests.ui.conftest import ADMIN, shot
 from tests.ui.steps import P01, begin_visit, wait_session
@@ -171,16 +173,52 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
     assert len(pypdf.PdfReader(tmp_path / "out.pdf").pages) == 3
 
 
+def print_through_the_dialog(qtbot, w: MainWindow, out: Path) -> int:
+    """Staff press 印刷 in Qt's print dialog; offscreen it prints to a PDF file: its pages."""
+    qtbot.waitUntil(
+        lambda: getattr(w, "print_dialog", None) is not None and w.print_dialog.isVisible(),
+        timeout=60_000,
+    )
+    dialog = w.print_dialog
+    # no printer on this machine: the dialog's destination is "print to file"; name the file
+    file_name = dialog.findChild(QLineEdit, "filename")
+    assert file_name is not None
+    file_name.setText(str(out))
+    w.message.setText("")
+    dialog.accept()
+    qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=30_000)
+    w.print_dialog = None
+    return len(pypdf.PdfReader(out).pages)
+
+
 def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) -> None:
-    pytest.importorskip("storage.reports.exports", reason="report exporters not merged yet")
     w, _stack = desk_window(simulator=None, reader=None)
+    visit = begin_visit(qtbot, w, P01).visit_id
+    w.desk.dispatch(Failed(FailureReason.TERMINAL_DOWN), visit_id=visit)
+    s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.TERMINAL_DOWN)
+    option = next(o.id for o in s.options if o.path is VerificationPath.SELF_DECLARATION)
+    w.desk.dispatch(ChooseOption(option), visit_id=visit)
+    wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+
+    # 申立書: pre-filled for this patient, printed through the print dialog
+    panel = w.session_panel
+    qtbot.waitUntil(panel.declaration_btn.isVisible, timeout=5000)
+    qtbot.mouseClick(panel.declaration_btn, Qt.MouseButton.LeftButton)
+    assert print_through_the_dialog(qtbot, w, tmp_path / "declaration.pdf") >= 1
+    form = "".join(p.extract_text() for p in pypdf.PdfReader(w.last_declaration).pages)
+    assert "申立書" in form and "架空" in form
+    for row in panel._doc_rows:
+        row.check.setChecked(True)
+    qtbot.mouseClick(panel.record_btn, Qt.MouseButton.LeftButton)
+    wait_session(qtbot, w, visit, lambda s: s.recorded)
+
     w.act_daily.trigger()
     qtbot.waitUntil(lambda: getattr(w, "daily_dialog", None) is not None, timeout=5000)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    w.daily_dialog.run(print_it=True, printer=printer)
-    qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=60_000)
-    assert len(pypdf.PdfReader(tmp_path / "printed.pdf").pages) >= 1
+    shot(w.daily_dialog, "13_daily_log")
+    qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
+    assert print_through_the_dialog(qtbot, w, tmp_path / "printed.pdf") >= 1
+    log = "".join(p.extract_text() for p in pypdf.PdfReader(w.daily_dialog.last_pdf).pages)
+    assert "（1件）" in log or "1 件" in log or "架空" in log, log[:800]
     w.daily_dialog.run(print_it=False, target=str(tmp_path / "saved.pdf"))
     qtbot.waitUntil(lambda: (tmp_path / "saved.pdf").exists(), timeout=60_000)
+    assert (tmp_path / "saved.pdf").read_bytes() == w.daily_dialog.last_pdf.read_bytes()
