@@ -904,9 +904,9 @@ class SessionPanel(QWidget):
         self.desk.dispatch(PublicExpenseResolved(presented), visit_id=self._visit())
 
     def _fail(self) -> None:
-        reason = self.reason_combo.currentData()
-        if reason is not None:  # Qt hands StrEnums back as str
-            self.desk.dispatch(Failed(FailureReason(reason)), visit_id=self._visit())
+        reason = self.reason_combo.currentData()  # a str: the desk takes the enum's value
+        if reason is not None:
+            self.desk.dispatch(Failed(reason), visit_id=self._visit())
 
     def _cancel(self) -> None:
         if not self._cancel_armed:  # two presses: a slip of the finger never ends a visit

@@ -96,6 +96,7 @@ from reader.pcsc import (
     ServiceLost,
     ServiceRestored,
 )
+from reader.reception import coerce
 from reader.reception.cards import (
     CardSource,
     CertRead,
@@ -349,6 +350,7 @@ class ReceptionDesk:
 
     def begin_visit(self, request: VisitRequest) -> None:
         """Open a visit (creating the patient if new) and start its reception session."""
+        request = coerce.request(request)  # enum fields may come as str (Qt, JSON)
         self._post(lambda: self._begin(request, None))
 
     def focus(self, visit_id: int) -> None:
@@ -357,7 +359,9 @@ class ReceptionDesk:
 
     def dispatch(self, event: Event, *, visit_id: int | None = None) -> None:
         """A staff intent the state allows: ChooseOption, RetryPin, UseVisualCheck,
-        VisualCheckDone, DocumentsRecorded, PublicExpenseResolved, Cancel, Failed(reason)."""
+        VisualCheckDone, DocumentsRecorded, PublicExpenseResolved, Cancel, Failed(reason).
+        ``Failed.reason`` may be the FailureReason's value as str (a ValueError if unknown)."""
+        event = coerce.event(event)
         self._post(lambda: self._dispatch(event, visit_id))
 
     def submit_pin(
@@ -380,9 +384,8 @@ class ReceptionDesk:
         the chosen option queries the terminal with them. ``use_portal_pdf``: the imported
         マイナポータル PDF (confirmed by staff) is one of the documents; its details are added.
         """
-        self._post(
-            lambda: self._record_documents(tuple(documents), numbers, use_portal_pdf, visit_id)
-        )
+        seen = tuple(coerce.documents(documents))  # DocumentKind may come as str
+        self._post(lambda: self._record_documents(seen, numbers, use_portal_pdf, visit_id))
 
     def paste_limited_app_text(self, text: str, *, visit_id: int | None = None) -> None:
         """Text copied from the マイナ資格確認アプリ for the waiting session."""
@@ -407,6 +410,7 @@ class ReceptionDesk:
 
     def attach_face_result(self, token: str, request: VisitRequest) -> None:
         """Begin a visit for an unattached face result and feed it (new or existing patient)."""
+        request = coerce.request(request)
         self._post(lambda: self._attach(token, request))
 
     def retry_record(self, visit_id: int | None = None) -> None:
