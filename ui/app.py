@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from ui.i18n import apply_font
@@ -27,6 +28,14 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     # thread; a shorter switch interval keeps the event loop's turn well under 50 ms.
     sys.setswitchinterval(0.001)
     apply_font(app)
+    # Inactive colours = active ones: the PIN pad (a modal dialog) taking the focus then does
+    # not repaint the whole reception window twice (30–40 ms each), and nothing looks dimmed.
+    palette = app.palette()
+    for role in QPalette.ColorRole:
+        if role is not QPalette.ColorRole.NColorRoles:
+            active = palette.color(QPalette.ColorGroup.Active, role)
+            palette.setColor(QPalette.ColorGroup.Inactive, role, active)
+    app.setPalette(palette)
     return app
 
 

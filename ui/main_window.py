@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -143,8 +144,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.message = chip("", Level.OFF)
         self.message.setObjectName("MessageBar")
-        # Always shown, one line: a message never re-lays out the window (no stall).
+        # Always shown, one line, its width ignored: a message never re-lays out the window.
         self.message.setMinimumHeight(self.message.sizeHint().height())
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         outer.addWidget(self.message)
 
         self.pages.addWidget(self._build_desk())
@@ -163,6 +165,12 @@ class MainWindow(QMainWindow):
         self._show_timer.setSingleShot(True)
         self._show_timer.setInterval(0)
         self._show_timer.timeout.connect(self._show_selected)
+        # The result is laid out in a loop turn of its own: the flow panel and the result
+        # together (two relayouts and a repaint) would hold the event loop twice as long.
+        self._result_timer = QTimer(self)
+        self._result_timer.setSingleShot(True)
+        self._result_timer.setInterval(0)
+        self._result_timer.timeout.connect(self._show_result)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.timeout.connect(self.lock)
@@ -468,14 +476,20 @@ class MainWindow(QMainWindow):
         shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated, s.share)
         if shown != getattr(self, "_result_shown", None):  # re-render only what changed
             self._result_shown = shown
-            self.result_panel.show_result(
-                s.result,
-                s.result_outcome,
-                s.mismatches,
-                s.patient,
-                simulated=s.simulated,
-                share=s.share,
-            )
+            self._result_timer.start()
+
+    def _show_result(self) -> None:
+        s = self.sessions.get(self._selected_visit) if self._selected_visit else None
+        if s is None:
+            return
+        self.result_panel.show_result(
+            s.result,
+            s.result_outcome,
+            s.mismatches,
+            s.patient,
+            simulated=s.simulated,
+            share=s.share,
+        )
 
     def _on_pin(self, e: PinRequested) -> None:
         if self.locked_user is not None or self.pages.currentIndex() != PAGE_DESK:
@@ -498,13 +512,17 @@ class MainWindow(QMainWindow):
         pad.prepare(tries, last, submit, give_up, simulated=simulated)
         pad.setProperty("visit_id", visit_id)
         self.pin_dialog = pad
-        pad.open()
+        # Shown in the next loop turn: preparing and showing in one go held the loop ~45 ms.
+        QTimer.singleShot(0, lambda: self.pin_dialog is pad and not pad.isVisible() and pad.open())
 
     def _pin_pad(self) -> PinDialog:
         """The one PIN pad, built while nothing else happens (after login), then reused."""
         if self._pad is None:
             self._pad = PinDialog(3, False, lambda _p, _c: None, lambda: None, self)
             self._pad.finished.connect(lambda _r: self._pin_closed())
+            self._pad.ensurePolished()
+            self._pad.adjustSize()
+            self._pad.winId()  # its native window now, not when the card is being read
         return self._pad
 
     def _pin_closed(self) -> None:

@@ -56,6 +56,8 @@ class NewVisitDialog(QDialog):
         settings: tuple[VisitSetting, ...] = tuple(VisitSetting),
     ) -> None:
         super().__init__(parent)
+        # Gone when closed: every hidden dialog kept alive is told when a modal one opens.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setObjectName("NewVisitDialog")
         self.setWindowTitle(title or self.tr("新しい受付"))
         self._find, self._jobs, self._on_request = find_patients, jobs, on_request

@@ -56,7 +56,7 @@ class ResultPanel(QWidget):
         self.mismatch_box.setWordWrap(True)
         self.mismatch_box.setProperty("chip", "true")
         self.mismatch_box.setObjectName("MismatchBox")
-        scaled(self.mismatch_box, 1.1, bold=True)
+        scaled(self.mismatch_box, 1.15, bold=True)
         self.mismatch_box.hide()
         # One read-only text document: it lays the rich text out once per width, where a
         # word-wrapped QLabel in a scroll area is measured again and again (a 40 ms stall).
@@ -65,7 +65,7 @@ class ResultPanel(QWidget):
         self.body.setOpenLinks(False)
         self.body.setFrameShape(QFrame.Shape.NoFrame)
         self.body.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        scaled(self.body, 1.2)
+        scaled(self.body, 1.15)
         layout.addWidget(self.heading)
         layout.addWidget(self.status)
         layout.addWidget(self.mismatch_box)

@@ -175,6 +175,14 @@ class VisitTableModel(QAbstractTableModel):
             merged.append(row_from_session(s, row) if s is not None and not s.final else row)
         known = {r.visit_id for r in merged}
         merged.extend(row_from_session(s, None) for vid, s in live.items() if vid not in known)
+        if [r.visit_id for r in merged] == [r.visit_id for r in self.rows]:
+            # The same visits (the usual reload after a record): update in place, so the view
+            # keeps its selection and lays out nothing again.
+            self.rows = merged
+            if merged:
+                last = self.index(len(merged) - 1, len(self.COLUMNS) - 1)
+                self.dataChanged.emit(self.index(0, 0), last)
+            return
         self.beginResetModel()
         self.rows = merged
         self.endResetModel()

@@ -27,7 +27,6 @@ from ui.visit_list import Category
 
 PIN = "7391"
 TARGET_MS = 50
-LIMIT_MS = 100
 
 
 def _texts(w) -> str:
@@ -105,12 +104,11 @@ def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:
     meter = StallMeter()
     meter.start()
     # card read: certificate + PIN tries on the desk's card thread; the patient's hand is
-    # another thread, so the GUI thread only waits
+    # another thread, so the GUI thread only waits; it ends when the PIN pad is on screen
     threading.Thread(target=rig.insert, daemon=True).start()
-    qtbot.waitUntil(lambda: w.pin_dialog is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: w.pin_dialog is not None and w.pin_dialog.isVisible(), timeout=20_000)
     card_gap, card_ticks = meter.stop(), len(meter.gaps)
     dialog = w.pin_dialog
-    dialog.hide()  # the pad's own painting is not what is measured here
     meter.start()
     for digit in "1234":
         dialog.press(digit)
@@ -125,20 +123,25 @@ def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:
 def test_event_loop_never_stalls_during_card_read_and_terminal(
     desk_window, simulator, card_rig_factory, qtbot
 ) -> None:
+    """Issue 6: no event-loop stall over 50 ms during a card read and a terminal round trip.
+
+    A 5 ms timer on the GUI thread; a stall is the longest gap between two of its ticks (the
+    first tick, the timer's own start-up, left out). The machine is shared (2 cores, pcscd,
+    the virtual card and the simulator run beside the window), so one visit in three must
+    stay within the target: a real block (I/O on the GUI thread) stalls every visit, by far.
+    """
     rig = card_rig_factory("demo-03", insert=False)
     w, _stack = desk_window(simulator=simulator, reader=rig.reader.name)
     runs = []
-    for n in range(2):  # the shared 2-core machine: a second visit if the first was unlucky
+    for n in range(3):
         card_gap, terminal_gap, card_ticks, terminal_ticks = _measure_visit(qtbot, w, rig, n)
         runs.append((card_gap, terminal_gap))
         print(f"event-loop stalls: card read max {card_gap} ms, terminal max {terminal_gap} ms")
         assert card_ticks > 3 and terminal_ticks > 10
-        if card_gap < TARGET_MS and terminal_gap < TARGET_MS:
+        if card_gap <= TARGET_MS and terminal_gap <= TARGET_MS:
             break
-    # The issue's target is 50 ms. Measured on the shared 2-core machine: 33-65 ms (the desk
-    # alone, without the window, 5-10 ms). The test fails above LIMIT_MS so a real block
-    # (blocking I/O on the GUI thread: seconds) is caught; the figures are printed.
-    assert runs[-1][0] < LIMIT_MS and runs[-1][1] < LIMIT_MS, runs
+    best = min(runs, key=max)
+    assert max(best) <= TARGET_MS, runs
 
 
 def test_pin_locked_card_goes_to_qualification_certificate(
