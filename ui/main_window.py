@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -327,6 +328,7 @@ class MainWindow(QMainWindow):
         self.act_settings = action(self.tr("設定"), "Ctrl+,", self.open_settings, "ActSettings")
         self.act_lock = action(self.tr("ロック"), "Ctrl+L", self.lock, "ActLock")
         self.act_logout = action(self.tr("ログアウト"), "", self.logout, "ActLogout")
+        self.act_about = action(self.tr("このアプリについて"), "F1", self.about, "ActAbout")
         hidden = [
             ("Ctrl+F", self.filter_text.setFocus),
             ("Alt+1", self.table.setFocus),
@@ -872,6 +874,24 @@ class MainWindow(QMainWindow):
         rebuild = getattr(self, "on_language_change", None)
         if rebuild is not None:
             rebuild()
+
+    def about(self) -> None:
+        """What this is, and that the rule data stays in Japanese in the English UI."""
+        box = QMessageBox(self)
+        box.setObjectName("AboutBox")
+        box.setWindowTitle(self.tr("このアプリについて"))
+        box.setText(
+            self.tr("窓口 Madoguchi — マイナ保険証による資格確認と代替手段の記録（受付用）")
+        )
+        box.setInformativeText(
+            self.tr(
+                "確認方法の名称・まずすること・注記・出典などのルールデータは、"
+                "元の厚生労働省の通知等のとおり日本語で表示します。"
+            )
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        self.about_box = box
+        box.open()
 
     # -- printing -------------------------------------------------------------------------------
 

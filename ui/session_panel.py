@@ -547,9 +547,9 @@ class SessionPanel(QWidget):
             return
         p = s.patient
         revisit = self.tr("再診") if s.revisit else self.tr("初診")
+        chart = self.tr("カルテ")
         self.patient.setText(
-            f"{p.name}（{p.kana}）　{self.tr('カルテ')} {p.chart_number}　"
-            f"{label(s.setting)}・{revisit}"
+            f"{p.name}（{p.kana}）　{chart} {p.chart_number}　{label(s.setting)}・{revisit}"
         )
         self.sim.setVisible(s.simulated)
         self.title.setText(texts.screen_title(s.screen))
@@ -613,9 +613,10 @@ class SessionPanel(QWidget):
         # public expense
         self.expense_box.setVisible(screen is Screen.PUBLIC_EXPENSE)
         if screen is Screen.PUBLIC_EXPENSE:
+            payer = self.tr("公費負担者番号")
             lines = [
                 f"・{label(e.subsidy_type)}　{e.prefecture}{e.municipality}"
-                + (f"　{self.tr('公費負担者番号')} {e.payer_number}" if e.payer_number else "")
+                + (f"　{payer} {e.payer_number}" if e.payer_number else "")
                 for e in s.public_expenses_pending
             ]
             self.expense_text.setText(
@@ -725,7 +726,8 @@ class SessionPanel(QWidget):
         html = f"<p><b>{escape(head)}</b></p><table cellspacing='2'>{cells}</table>"
         citations = sources(option.sources)
         if citations:
-            html += f"<p style='margin-top:6px'>{escape(self.tr('出典'))}</p><ul>"
+            heading = escape(self.tr("出典"))
+            html += f"<p style='margin-top:6px'>{heading}</p><ul>"
             html += "".join(f"<li>{escape(c)}</li>" for c in citations) + "</ul>"
         extra = [*option.notes, *(n.text for n in s.notes)]
         if extra:
@@ -829,9 +831,9 @@ class SessionPanel(QWidget):
             for m in view.mismatches
         )
         warn_html = "".join(f"<p style='color:#5c0000'><b>⚠ {escape(w)}</b></p>" for w in warn)
+        intro = self.tr("PDFから読み取った内容（そのまま信用せず、原本と照合してください）")
         self.pdf_view.setText(
-            f"<p>{escape(self.tr('PDFから読み取った内容（そのまま信用せず、原本と照合してください）'))}</p>"
-            f"<table cellspacing='4'>{cells}</table>{warn_html}"
+            f"<p>{escape(intro)}</p><table cellspacing='4'>{cells}</table>{warn_html}"
         )
 
     def _fill_done(self, s: SessionUpdated) -> None:
