@@ -52,7 +52,11 @@ class Shell:
         window = MainWindow(self.stack)
         window.on_language_change = lambda: QTimer.singleShot(0, self.rebuild)
         window.start()
-        window.show()
+        screen = window.screen().availableGeometry() if window.screen() else None
+        if screen is not None and (screen.width() < 1700 or screen.height() < 950):
+            window.showMaximized()  # a 1366×768 reception PC: use all of it
+        else:
+            window.show()
         self.window = window
         if old is not None:
             old.close()

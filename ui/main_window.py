@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self._detail_for: int | None = None  # the recorded visit the result panel shows
 
         self.setWindowTitle(self.tr("窓口 — 資格確認"))
-        self.resize(1500, 920)
+        self.resize(1600, 900)  # Shell.build maximises it on a smaller screen
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 6)

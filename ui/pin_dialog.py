@@ -49,11 +49,23 @@ class PinDialog(QDialog):
         self.setWindowTitle(self.tr("暗証番号の入力（患者さん用）"))
         self.setModal(True)
         self._digits: list[str] = []
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
         self.banner = QLabel(self.tr("模擬カード（デモ）：実在のカードではありません"))
         self.banner.setObjectName("SimBanner")
-        layout.addWidget(self.banner)
-        title = QLabel(self.tr("マイナンバーカードの暗証番号（数字4桁）を入力してください"))
+        outer.addWidget(self.banner)
+        # Words on the left, digits on the right: one column was taller than a 768-pixel
+        # screen at the large font with the last-try warning, and the keys were squeezed.
+        columns = QHBoxLayout()
+        outer.addLayout(columns, 1)
+        self.words = QWidget()  # a fixed width (see prepare): the wrapped texts' height is exact
+        layout = QVBoxLayout(self.words)
+        layout.setContentsMargins(0, 0, 0, 0)
+        keypad = QVBoxLayout()
+        columns.addWidget(self.words)
+        columns.addLayout(keypad, 1)
+        self.title = title = QLabel(
+            self.tr("マイナンバーカードの暗証番号（数字4桁）を入力してください")
+        )
         title.setWordWrap(True)
         scaled(title, 1.5, bold=True)
         layout.addWidget(title)
@@ -86,7 +98,7 @@ class PinDialog(QDialog):
         self.display.setObjectName("PinDisplay")
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         scaled(self.display, 3.2, bold=True)
-        layout.addWidget(self.display)
+        keypad.addWidget(self.display)
 
         grid = QGridLayout()
         self.keys: dict[str, QPushButton] = {}
@@ -107,18 +119,21 @@ class PinDialog(QDialog):
         self.ok_btn.setAutoDefault(False)
         self.ok_btn.clicked.connect(self.submit)
         grid.addWidget(self.ok_btn, 3, 2)
-        layout.addLayout(grid)
+        keypad.addLayout(grid)
+        keypad.addStretch(1)
 
-        layout.addWidget(
-            wrapped(self.tr("数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。"))
+        self.help = wrapped(
+            self.tr("数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。")
         )
+        layout.addWidget(self.help)
         row = QHBoxLayout()
         self.give_up = QPushButton(self.tr("暗証番号が分からない・入力しない(&U)"))
         self.give_up.setObjectName("PinGiveUp")
         self.give_up.setAutoDefault(False)
         self.give_up.clicked.connect(self._give_up)
-        row.addStretch(1)
         row.addWidget(self.give_up)
+        row.addStretch(1)
+        layout.addStretch(1)
         layout.addLayout(row)
         self.prepare(tries_left, last_try_warning, on_submit, on_give_up, simulated=simulated)
 
@@ -140,10 +155,14 @@ class PinDialog(QDialog):
             self.tr("あと {n} 回 間違えるとカードがロックされます").format(n=tries_left)
         )
         set_level(self.tries, Level.ERROR if last_try_warning else Level.INFO)
-        self.tries.ensurePolished()  # the enlarged font comes from the style sheet
-        one_line = self.tries.fontMetrics().horizontalAdvance(self.tries.text()) + 90
-        screen = self.screen().availableGeometry().width() if self.screen() else 1200
-        self.setMinimumWidth(min(one_line, screen - 40))
+        self.tries.ensurePolished()  # its enlarged font comes from the style sheet
+        width = self.tries.fontMetrics().horizontalAdvance("あ") * 17
+        self.words.setFixedWidth(width)
+        for text in (self.title, self.tries, self.warning, self.help):
+            # the wrapped height at the column's width, which the layout underestimates for
+            # labels styled with padding and borders
+            text.ensurePolished()
+            text.setMinimumHeight(text.heightForWidth(width) + 4)
         self.warning.setVisible(last_try_warning)
         self.confirm.setChecked(False)
         self.confirm.setVisible(last_try_warning)
