@@ -211,7 +211,9 @@ class ResultPanel(QWidget):
             docs = "、".join(
                 label(x.kind)
                 + (
-                    "（" + "・".join(f"{k} {v}" for k, v in sorted(x.details.items())) + "）"
+                    "（"
+                    + "・".join(f"{texts.detail_key(k)} {v}" for k, v in sorted(x.details.items()))
+                    + "）"
                     if x.details
                     else ""
                 )

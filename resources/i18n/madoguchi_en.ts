@@ -2382,6 +2382,74 @@
         <source>要フォロー（仮・未確認）</source>
         <translation>Follow-up (provisional)</translation>
     </message>
+    <message>
+        <source>{n}割（資格確認端末の回答）</source>
+        <translation>{n}0% (the terminal’s answer)</translation>
+    </message>
+    <message>
+        <source>{n}割（高齢受給者の割合：端末の回答）</source>
+        <translation>{n}0% (elderly recipient share: the terminal’s answer)</translation>
+    </message>
+    <message>
+        <source>{n}割（未就学：年齢から判定）</source>
+        <translation>{n}0% (preschool child: from the age)</translation>
+    </message>
+    <message>
+        <source>{n}割（年齢から判定）</source>
+        <translation>{n}0% (from the age)</translation>
+    </message>
+    <message>
+        <source>2割（現役並み所得者は3割）：70〜74歳、端末の回答に割合なし。書類で確認</source>
+        <translation>20% (30% with working-age income): aged 70–74, no share in the answer. Check the documents</translation>
+    </message>
+    <message>
+        <source>1〜3割：後期高齢者、端末の回答に割合なし。書類で確認</source>
+        <translation>10–30%: late-elderly insurance, no share in the answer. Check the documents</translation>
+    </message>
+    <message>
+        <source>なし（医療扶助：医療券の本人支払額があればその額）</source>
+        <translation>None (medical assistance: the amount on the ticket, if any)</translation>
+    </message>
+    <message>
+        <source>不明（生年月日が分かりません）</source>
+        <translation>Unknown (no date of birth)</translation>
+    </message>
+    <message>
+        <source>電子証明書の有効期限</source>
+        <translation>E-certificate expiry</translation>
+    </message>
+    <message>
+        <source>読み取り</source>
+        <translation>Read by</translation>
+    </message>
+    <message>
+        <source>有効期限</source>
+        <translation>Valid until</translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation>Public payer number</translation>
+    </message>
+    <message>
+        <source>受給者番号</source>
+        <translation>Recipient number</translation>
+    </message>
+    <message>
+        <source>PDFの取得日時</source>
+        <translation>PDF obtained at</translation>
+    </message>
+    <message>
+        <source>マイナポータルのPDFと確認</source>
+        <translation>Confirmed as a Mynaportal PDF</translation>
+    </message>
+    <message>
+        <source>PDFのハッシュ</source>
+        <translation>PDF hash</translation>
+    </message>
+    <message>
+        <source>注意</source>
+        <translation>Caution</translation>
+    </message>
 </context>
 <context>
     <name>VisitTableModel</name>

@@ -95,6 +95,7 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
         *row.rule_ids,
     ):
         assert expected in shown, (expected, shown)
+    shot(w, "17_recorded_visit")
 
 
 def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:

@@ -136,7 +136,12 @@ def test_qm_is_compiled_from_the_current_ts(tmp_path: Path) -> None:
 
 
 def test_every_ui_string_has_a_finished_english_translation() -> None:
-    """100% of the .ts entries (UI strings and enum labels) are translated and finished."""
+    """100% of the .ts entries (UI strings and enum labels) are translated and finished, and
+    no UI string hides from lupdate (it reads only literal tr()/translate() calls)."""
+    for source in sorted((i18n.ROOT / "ui").glob("*.py")):
+        code = source.read_text("utf-8")
+        assert not re.search(r"=\s*QCoreApplication\.translate\s*$", code, re.M), source
+        assert not re.search(r"\{[^}\n]*self\.tr\(", code), f"tr() inside an f-string: {source}"
     root = ElementTree.parse(i18n.TS).getroot()
     messages = list(root.iter("message"))
     assert len(messages) > 500
