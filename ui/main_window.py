@@ -1014,6 +1014,7 @@ class DailyLogDialog(QDialog):
         self.setObjectName("DailyLogDialog")
         self.window_ = window
         self.setWindowTitle(self.tr("日報（資格確認 日次記録）"))
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("あ") * 30)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         # The desk's day (Asia/Tokyo), not this PC's clock zone: the log is per Tokyo day.

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -98,7 +99,17 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("設定（管理者）"))
         self._on_save = on_save
         self._current = current
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        self.problem = chip("", Level.ERROR)
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        # Two columns: one column was taller than a 768-pixel screen.
+        columns = QHBoxLayout()
+        outer.addLayout(columns)
+        layout = QVBoxLayout()
+        right = QVBoxLayout()
+        columns.addLayout(layout, 1)
+        columns.addLayout(right, 1)
         f = current.facility
 
         fac = QGroupBox(self.tr("施設"))
@@ -164,14 +175,13 @@ class SettingsDialog(QDialog):
         df.addRow(self.tr("自動ロックまでの時間(&L)"), self.idle)
         df.addRow(self.tr("文字の大きさ(&F)"), self.font_pt)
         df.addRow(self.tr("表示言語(&G)"), self.language)
-        layout.addWidget(desk)
+        right.addWidget(desk)
 
-        self._build_pc(layout, current.pc, terminal_root, database)
+        self._build_pc(right, current.pc, terminal_root, database)
+        layout.addStretch(1)
+        right.addStretch(1)
 
-        self.problem = chip("", Level.ERROR)
-        self.problem.setWordWrap(True)
-        self.problem.hide()
-        layout.addWidget(self.problem)
+        outer.addWidget(self.problem)
         buttons = QDialogButtonBox()
         self.save_btn = buttons.addButton(
             self.tr("保存(&S)"), QDialogButtonBox.ButtonRole.AcceptRole
@@ -181,7 +191,7 @@ class SettingsDialog(QDialog):
         close.setDefault(True)  # the safe default: Enter does not overwrite settings
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        outer.addWidget(buttons)
 
     def _build_pc(
         self, layout: QVBoxLayout, pc: Any, terminal_root: str | None, database: str
@@ -216,7 +226,9 @@ class SettingsDialog(QDialog):
         self.pc_db.setPlaceholderText(
             self.tr("postgresql://user@host:5432/madoguchi または SQLite ファイルのパス")
         )
-        form.addRow(self.tr("資格確認端末のフォルダ(&T)"), row)
+        root_label = QLabel(self.tr("資格確認端末のフォルダ(&T)"))
+        root_label.setBuddy(self.pc_root)
+        form.addRow(root_label, row)
         form.addRow("", self.pc_limited)
         form.addRow(self.tr("医療機関コード（端末の依頼ファイル用・10桁）(&O)"), self.pc_code)
         form.addRow(self.tr("依頼ファイルの文字コード(&E)"), self.pc_encoding)
@@ -284,6 +296,8 @@ class SettingsDialog(QDialog):
         for w in (self.pc_root, self.pc_code, self.pc_encoding):
             w.setEnabled(not limited)
         problem = self._pc_problem()
+        if problem is None:
+            self.problem.hide()  # a refusal shown at Save is answered now
         if problem is not None:
             self.pc_notice.setText("✗ " + problem)
             set_level(self.pc_notice, Level.ERROR)

@@ -205,16 +205,17 @@ def fit_columns(view: QTableView, model: VisitTableModel) -> None:
     heads = view.horizontalHeader().fontMetrics()
     pad = 18
 
-    def width(column: int, samples: list[str], cap: int = 10_000) -> int:
+    def width(column: int, samples: list[str], cap: int = 10_000, least: int = 0) -> int:
         header = str(model.headerData(column, Qt.Orientation.Horizontal))
         wanted = max([heads.horizontalAdvance(header), *map(cells.horizontalAdvance, samples)])
-        return min(wanted, cap) + pad
+        return max(min(wanted, cap), least) + pad
 
     em = cells.horizontalAdvance("漢")
     view.setColumnWidth(0, width(0, ["00:00"]))
     view.setColumnWidth(1, width(1, [r.chart for r in model.rows]))
     view.setColumnWidth(2, width(2, [r.name for r in model.rows] or ["見本 一郎"], 12 * em))
-    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 6 * em))
+    # live sessions change the status after the load: room for a short one in any case
+    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 7 * em, 5 * em))
     view.setColumnWidth(5, width(5, [model.tr("模擬")]))
 
 
