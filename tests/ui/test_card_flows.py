@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import io
 import threading
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit
+from sqlalchemy import event as sa_event
 
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
 from policies.reception import Screen
+from reader.pcsc import PcscConnection
 from reader.reception import ReaderState, TerminalState
+from reader.terminal import TerminalExchange
 from tests.ui.conftest import shot
 from tests.ui.steps import (
     P03,
@@ -26,7 +31,7 @@ from tests.ui.steps import (
 from ui.visit_list import Category
 
 PIN = "7391"
-TARGET_MS = 50
+GROSS_STALL_MS = 500
 
 
 def _texts(w) -> str:
@@ -121,28 +126,72 @@ def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:
     return card_gap, terminal_gap, card_ticks, len(meter.gaps)
 
 
-def test_event_loop_never_stalls_during_card_read_and_terminal(
-    desk_window, simulator, card_rig_factory, qtbot
-) -> None:
-    """Issue 6: no event-loop stall over 50 ms during a card read and a terminal round trip.
+def _record_gui_thread_io(monkeypatch, stack) -> list[str]:
+    """Every card, terminal, database or file operation that runs on the GUI thread."""
+    gui = threading.main_thread()
+    on_gui: list[str] = []
 
-    A 5 ms timer on the GUI thread; a stall is the longest gap between two of its ticks (the
-    first tick, the timer's own start-up, left out). The machine is shared (2 cores, pcscd,
-    the virtual card and the simulator run beside the window), so one visit in three must
-    stay within the target: a real block (I/O on the GUI thread) stalls every visit, by far.
+    def spy(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            if threading.current_thread() is gui:
+                on_gui.append(label)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    spy(PcscConnection, "__init__", "PC/SC connect")
+    spy(PcscConnection, "send_and_receive", "APDU")
+    for name in ("submit", "query", "rescan_now"):
+        spy(TerminalExchange, name, f"terminal {name}")
+    spy(builtins, "open", "file open")
+    spy(io, "open", "file open")
+
+    def statement(conn, cursor, sql, *_args) -> None:
+        if threading.current_thread() is gui:
+            on_gui.append(f"SQL {sql.split()[0]}")
+
+    sa_event.listen(stack.store.engine, "before_cursor_execute", statement)
+    return on_gui
+
+
+def test_card_terminal_and_database_work_stays_off_the_gui_thread(
+    desk_window, simulator, card_rig_factory, qtbot, monkeypatch
+) -> None:
+    """Issue 6 §4: card, terminal and database work off the GUI thread; the loop keeps turning.
+
+    A card visit (certificate, PIN tries, the patient's PIN, VERIFY, the terminal round trip,
+    recording, the list reload) runs with a 5 ms timer on the GUI thread. Asserted: not one
+    APDU, terminal exchange, SQL statement or file open on the GUI thread, and the timer kept
+    ticking throughout. The issue's 50 ms stall target is a speed figure, so (by the project's
+    rule: targets by benchmarks, not timed unit tests) ``benchmarks/ui_event_loop.py`` measures
+    and prints it; here only a stall of GROSS_STALL_MS fails (blocking I/O: seconds), and the
+    gaps seen are printed.
     """
     rig = card_rig_factory("demo-03", insert=False)
-    w, _stack = desk_window(simulator=simulator, reader=rig.reader.name)
-    runs = []
-    for n in range(3):
-        card_gap, terminal_gap, card_ticks, terminal_ticks = _measure_visit(qtbot, w, rig, n)
-        runs.append((card_gap, terminal_gap))
-        print(f"event-loop stalls: card read max {card_gap} ms, terminal max {terminal_gap} ms")
-        assert card_ticks > 3 and terminal_ticks > 10
-        if card_gap <= TARGET_MS and terminal_gap <= TARGET_MS:
-            break
-    best = min(runs, key=max)
-    assert max(best) <= TARGET_MS, runs
+    w, stack = desk_window(simulator=simulator, reader=rig.reader.name)
+    on_gui = _record_gui_thread_io(monkeypatch, stack)
+    card_gap, terminal_gap, card_ticks, terminal_ticks = _measure_visit(qtbot, w, rig, 0)
+    print(f"event-loop gaps: card read max {card_gap} ms, terminal max {terminal_gap} ms")
+    seen = list(on_gui)  # before the test's own query below
+    assert rows_for(stack, w.current_visit()), "the visit was recorded"
+    assert seen == [], sorted(set(seen))
+    assert card_ticks > 3 and terminal_ticks > 10
+    assert card_gap < GROSS_STALL_MS and terminal_gap < GROSS_STALL_MS, (card_gap, terminal_gap)
+
+
+def test_gui_thread_io_spy_sees_work_done_on_the_gui_thread(
+    desk_window, simulator, qtbot, monkeypatch
+) -> None:
+    """The spy above can fail: a statement and a file open made on the GUI thread are seen."""
+    _w, stack = desk_window(simulator=simulator, reader=None)
+    on_gui = _record_gui_thread_io(monkeypatch, stack)
+    with stack.store.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    with open(__file__, encoding="utf-8"):
+        pass
+    assert on_gui == ["SQL BEGIN", "SQL SELECT", "file open"]
 
 
 def test_pin_locked_card_goes_to_qualification_certificate(
