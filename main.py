@@ -8,6 +8,7 @@ imports inside its handler so that ``--help`` and light commands start fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from storage import settings_keys
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -356,7 +359,7 @@ def _report_masking(args: argparse.Namespace, store: Store) -> str:
     """--masking, else the clinic's printout setting (admin screen), else partial."""
     if args.masking is not None:
         return {"chart": "chart_only"}.get(args.masking, args.masking)
-    return store.setting(SETTING_PRINT_MASKING) or "partial"
+    return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
 
 
 @_report_errors
@@ -519,10 +522,10 @@ def _add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: igno
 # -- configuration (per-PC TOML) ---------------------------------------------------------------
 
 CONFIG_FILE = "madoguchi.toml"
-#: Shared settings kept in the database (admin screen): masking on printouts, idle lock.
-SETTING_PRINT_MASKING = "print_masking"  # storage.reports.model.PatientMasking value
-SETTING_IDLE_LOCK_MINUTES = "idle_lock_minutes"
-DEFAULT_IDLE_LOCK_MINUTES = 5
+#: Shared settings kept in the database (admin screen): their keys live in storage.
+SETTING_PRINT_MASKING = settings_keys.PRINT_MASKING
+SETTING_IDLE_LOCK_MINUTES = settings_keys.IDLE_LOCK_MINUTES
+DEFAULT_IDLE_LOCK_MINUTES = settings_keys.DEFAULT_IDLE_LOCK_MINUTES
 
 
 class ConfigError(Exception):
@@ -551,6 +554,63 @@ class AppConfig:
     preferred_reader: str | None = None
     #: Ask for 限度額 information with individual queries (patients consented at registration).
     limit_consent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PcSettings:
+    """What the admin screen may change in this PC's madoguchi.toml (used from the next start)."""
+
+    #: SQLAlchemy URL or SQLite file path; None: SQLite in the user-data folder.
+    database: str | None
+    #: The OQS folder (with req/res/face); None: 資格確認限定型, no terminal folder.
+    terminal_root: str | None
+    medical_institution_code: str = ""
+    request_encoding: str = "utf-8"
+
+
+def pc_settings_of(config: AppConfig) -> PcSettings:
+    t = config.terminal
+    return PcSettings(
+        database=config.database,
+        terminal_root=str(t.root) if t else None,
+        medical_institution_code=t.medical_institution_code if t else "",
+        request_encoding=t.request_encoding if t else "utf-8",
+    )
+
+
+def save_config(path: Path, new: PcSettings) -> AppConfig:
+    """Write ``new`` into the per-PC TOML at ``path`` (other keys and comments kept), checked
+    with :func:`load_config` before it replaces the file; ConfigError names what is wrong."""
+    import tomlkit
+
+    doc = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
+    doc["mode"] = "production"
+    database = tomlkit.table()
+    if new.database:
+        database["url" if "://" in new.database else "path"] = new.database
+    doc["database"] = database
+    if new.terminal_root:
+        root = Path(new.terminal_root)
+        if not root.is_dir():
+            raise ConfigError(f"[terminal] root: {root} is not a folder on this PC")
+        old = doc.get("terminal")
+        terminal = old if isinstance(old, dict) else tomlkit.table()
+        terminal["root"] = str(root)
+        terminal["medical_institution_code"] = new.medical_institution_code
+        terminal["request_encoding"] = new.request_encoding
+        doc["terminal"] = terminal
+    elif "terminal" in doc:
+        del doc["terminal"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(tomlkit.dumps(doc), "utf-8")
+    try:
+        config = load_config(tmp)
+    except ConfigError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(str(exc).replace(str(tmp), str(path))) from None
+    os.replace(tmp, path)
+    return dataclasses.replace(config, source=path)
 
 
 def default_config_path() -> Path:
@@ -790,26 +850,56 @@ class StoreRecorder:
         kind = VisitKind(_VISIT_KINDS[setting.value])
         return self.store.open_visit(self._actor(staff), patient_id, kind, local_date=on).id
 
-    def visit(self, visit_id: int) -> Any:
-        from sqlalchemy.orm import Session
-
+    @staticmethod
+    def _visit_on_file(row: Any, patient: Any) -> Any:
         from policies.model import VisitSetting
         from reader.reception import VisitOnFile
-        from storage.errors import NotFound
-        from storage.models import Visit
 
-        with Session(self.store.engine) as session:
-            row = session.get(Visit, visit_id)
-            if row is None:
-                raise NotFound(f"no visit {visit_id}")
-            patient_id, kind, local_date = row.patient_id, row.kind.value, row.local_date
         setting = {
             "outpatient": VisitSetting.OUTPATIENT,
             "unusual_route": VisitSetting.UNUSUAL_ROUTE,
             "home_visit": VisitSetting.HOME_VISIT,
             "online": VisitSetting.ONLINE_CONSULTATION,
-        }[kind]
-        return VisitOnFile(visit_id, self.patient(patient_id), setting, local_date)
+        }[row.kind.value]
+        return VisitOnFile(row.id, patient, setting, row.local_date)
+
+    def visit(self, visit_id: int) -> Any:
+        row = self.store.visit(visit_id)
+        return self._visit_on_file(row, self.patient(row.patient_id))
+
+    def visit_history(self, visit_id: int) -> Any:
+        from reader.reception import AttemptOnFile, SeenDocument
+
+        detail = self.store.visit_detail(visit_id)
+        attempts = tuple(
+            AttemptOnFile(
+                verification_id=a.verification_id,
+                finished_at=a.time,
+                path=a.path,
+                outcome=a.outcome,
+                failure_reason=a.failure_reason,
+                documents=tuple(SeenDocument(d.kind, dict(d.details)) for d in a.documents),
+                rule_ids=a.rule_ids,
+                staff_name=a.staff_display_name,
+                simulated=a.simulated,
+                terminal_result_id=a.terminal_result_id,
+            )
+            for a in detail.attempts
+        )
+        return self._visit_on_file(detail.visit, self._patient(detail.patient)), attempts
+
+    def stored_result(self, terminal_result_id: int) -> Any:
+        from reader.reception import StoredResult
+
+        record, data = self.store.terminal_result(terminal_result_id)
+        return StoredResult(
+            terminal_result_id=record.id,
+            data=data,
+            file_name=record.file_name,
+            source=(record.summary or {}).get("source"),
+            simulated=record.simulated,
+            received_at=record.received_at,
+        )
 
     def first_home_check(self, patient_id: int) -> date | None:
         from policies.model import Outcome, VerificationPath
@@ -942,6 +1032,8 @@ class DeskStack:
     mode: str
     data_dir: Path
     notes: list[str] = field(default_factory=list)
+    #: This PC's configuration (production); None in demo mode.
+    config: AppConfig | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -953,11 +1045,32 @@ class DeskStack:
                 print(f"warning: while stopping: {exc}", file=sys.stderr)
 
     def idle_lock_minutes(self) -> int:
-        value = self.store.setting(SETTING_IDLE_LOCK_MINUTES)
-        return int(value) if value and value.isdigit() else DEFAULT_IDLE_LOCK_MINUTES
+        value = self.store.setting(settings_keys.IDLE_LOCK_MINUTES)
+        return int(value) if value and value.isdigit() else settings_keys.DEFAULT_IDLE_LOCK_MINUTES
 
     def print_masking(self) -> str:
-        return self.store.setting(SETTING_PRINT_MASKING) or "partial"
+        return (
+            self.store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
+        )
+
+    def actor(self) -> Any:
+        """The logged-in staff member as storage's StaffInfo (the store re-checks on write)."""
+        ref = self.desk.staff if self.desk is not None else None
+        if ref is None:
+            raise PermissionError("not logged in")
+        return self.store.staff_info(ref.id)
+
+    def pc_settings(self) -> PcSettings | None:
+        """This PC's connection settings; None in demo mode (its own folder, nothing to edit)."""
+        return pc_settings_of(self.config) if self.config is not None else None
+
+    def save_pc_settings(self, new: PcSettings) -> Path:
+        """Write them to this PC's madoguchi.toml; they take effect when Madoguchi restarts."""
+        if self.config is None:
+            raise ConfigError("demo mode: the connection settings cannot be changed")
+        path = self.config.source or default_config_path()
+        self.config = save_config(path, new)
+        return path
 
 
 def _engine() -> Any:
@@ -1111,7 +1224,7 @@ def build_production_stack(config: AppConfig, db_override: str | None = None) ->
         if resolved.get_backend_name() == "sqlite"
         else f"PostgreSQL {resolved.host}:{resolved.port or 5432}/{resolved.database}"
     )
-    stack = DeskStack(desk=None, store=store, mode="production", data_dir=data_dir())
+    stack = DeskStack(desk=None, store=store, mode="production", data_dir=data_dir(), config=config)
     stack._closers.append(store.close)
     try:
         terminal = None

@@ -15,6 +15,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -153,6 +154,27 @@ _HISTORY_QUERY = (
     .order_by(_V.c.local_date.desc(), _V.c.id.desc())
     .limit(bindparam("limit"))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class VisitDetail:
+    """One visit as the desk shows it once recorded (:meth:`Store.visit_detail`)."""
+
+    visit: VisitRecord
+    patient: PatientRecord
+    #: Every verification attempt of the visit (follow-up queries included), in time order.
+    attempts: tuple[VerificationRow, ...]
+
+    @property
+    def latest(self) -> VerificationRow | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def latest_result_id(self) -> int | None:
+        """The newest attempt that kept a terminal answer (or pasted app text)."""
+        return next(
+            (a.terminal_result_id for a in reversed(self.attempts) if a.terminal_result_id), None
+        )
 
 
 def _staff_info(row: Staff) -> StaffInfo:
@@ -577,6 +599,14 @@ class Store:
             row.updated_at = self._now()
             self._append(conn, AuditKind.STAFF_DEACTIVATED, actor, {"staff_id": row.id})
 
+    def staff_info(self, staff_id: int) -> StaffInfo:
+        """One account as it is now (role, active, must-change) — the actor for admin writes."""
+        with self._read() as s:
+            row = s.get(Staff, staff_id)
+            if row is None:
+                raise NotFound(f"no staff account {staff_id}")
+            return _staff_info(row)
+
     def list_staff(self) -> list[StaffInfo]:
         with self._read() as s:
             return [_staff_info(r) for r in s.scalars(select(Staff).order_by(Staff.username))]
@@ -922,6 +952,10 @@ class Store:
         """Verifications finished on Tokyo days first_day..last_day (inclusive), in time order."""
         start, _ = day_bounds_utc(first_day)
         _, end = day_bounds_utc(last_day)
+        va = VerificationAttempt
+        return self._verification_rows(va.finished_at >= start, va.finished_at < end)
+
+    def _verification_rows(self, *where: Any) -> list[VerificationRow]:
         v, va, p, st = Visit, VerificationAttempt, Patient, Staff
         query = (
             select(
@@ -938,7 +972,7 @@ class Store:
             .join(v, va.visit_id == v.id)
             .join(p, v.patient_id == p.id)
             .join(st, va.staff_id == st.id)
-            .where(va.finished_at >= start, va.finished_at < end)
+            .where(*where)
             .order_by(va.finished_at, va.id)
         )
         with self._read() as s:
@@ -967,6 +1001,26 @@ class Store:
                 )
                 for a, kind, local_date, pid, chart, name, kana, user, display in s.execute(query)
             ]
+
+    def visit(self, visit_id: int) -> VisitRecord:
+        with self._read() as s:
+            row = s.get(Visit, visit_id)
+            if row is None:
+                raise NotFound(f"no visit {visit_id}")
+            return _visit(row)
+
+    def visit_detail(self, visit_id: int, *, actor: StaffInfo | None = None) -> VisitDetail:
+        """A visit, its patient and every verification attempt in time order (the desk shows
+        it for a recorded visit). With ``actor`` the access is audited (SEC-06)."""
+        visit = self.visit(visit_id)
+        detail = VisitDetail(
+            visit,
+            self.patient(visit.patient_id),
+            tuple(self._verification_rows(VerificationAttempt.visit_id == visit_id)),
+        )
+        if actor is not None:
+            self._audit_only(AuditKind.PATIENT_VIEWED, actor, {"patient_id": visit.patient_id})
+        return detail
 
     # -- audit chain ------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from ui.widgets import style_sheet
+
 ROOT = Path(__file__).resolve().parents[1]
 I18N = ROOT / "resources" / "i18n"
 TS = I18N / "madoguchi_en.ts"
@@ -53,6 +55,9 @@ def apply_font(app: QApplication, point_size: int = DEFAULT_FONT_PT) -> None:
     font.setFamilies(_FAMILIES)
     font.setPointSize(point_size)
     app.setFont(font)
+    if app.property("madoguchi_font_pt") != point_size:  # a new style sheet re-polishes all
+        app.setProperty("madoguchi_font_pt", point_size)
+        app.setStyleSheet(style_sheet(point_size))
 
 
 def apply_language(app: QApplication, language: str) -> bool:

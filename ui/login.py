@@ -30,7 +30,7 @@ class _Page(QWidget):
         self.title = QLabel(title)
         self.title.setObjectName("PageTitle")
         self.title.setWordWrap(True)
-        scaled(self.title, 1.6, bold=True)
+        scaled(self.title, 1.5, bold=True)
         self.layout_.addWidget(self.title)
         self.message = chip("", Level.ERROR)
         self.message.setObjectName("PageMessage")
@@ -56,7 +56,7 @@ class _Page(QWidget):
         btn = QPushButton(text)
         btn.setObjectName("SubmitButton")
         btn.setDefault(True)
-        scaled(btn, 1.2, bold=True)
+        scaled(btn, 1.15, bold=True)
         self.layout_.addWidget(btn)
         return btn
 

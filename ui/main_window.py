@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -52,6 +54,7 @@ from reader.reception import (
     ProblemKind,
     SessionClosed,
     SessionUpdated,
+    VisitDetails,
     VisitRecorded,
     VisitRequest,
 )
@@ -67,8 +70,8 @@ from ui.result_panel import ResultPanel
 from ui.session_panel import SessionPanel
 from ui.settings import DeskSettings, SettingsDialog, load_settings, save_settings
 from ui.status_strip import StatusStrip
-from ui.visit_list import VisitFilter, VisitTableModel, row_from_summary
-from ui.widgets import Level, chip, rescale, scaled, set_level, wrapped
+from ui.visit_list import VisitFilter, VisitTableModel, fit_columns, row_from_summary
+from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 PAGE_DESK, PAGE_LOGIN, PAGE_FIRST, PAGE_PASSWORD = range(4)
 #: Input that counts as "someone is at the desk" for the idle lock.
@@ -119,7 +122,8 @@ class MainWindow(QMainWindow):
         self.status: DeskStatus | None = None
         self.sessions: dict[int, SessionUpdated] = {}
         self.faces: dict[str, FaceResultUnattached] = {}
-        self.pin_dialog: PinDialog | None = None
+        self.pin_dialog: PinDialog | None = None  # the pad while it is open
+        self._pad: PinDialog | None = None
         self.locked_user: tuple[str, str] | None = None
         self.staff_seen: Any = None
         self._pending_password: str | None = None
@@ -127,9 +131,10 @@ class MainWindow(QMainWindow):
         self._selected_visit: int | None = None
         self._follow_new_session = False
         self._known_visits: set[int] = set()
+        self._detail_for: int | None = None  # the recorded visit the result panel shows
 
         self.setWindowTitle(self.tr("窓口 — 資格確認"))
-        self.resize(1500, 920)
+        self.resize(1600, 900)  # Shell.build maximises it on a smaller screen
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 6)
@@ -140,8 +145,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.message = chip("", Level.OFF)
         self.message.setObjectName("MessageBar")
-        # Always shown, one line: a message never re-lays out the window (no stall).
+        # Always shown, one line, its width ignored: a message never re-lays out the window.
         self.message.setMinimumHeight(self.message.sizeHint().height())
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         outer.addWidget(self.message)
 
         self.pages.addWidget(self._build_desk())
@@ -160,6 +166,12 @@ class MainWindow(QMainWindow):
         self._show_timer.setSingleShot(True)
         self._show_timer.setInterval(0)
         self._show_timer.timeout.connect(self._show_selected)
+        # The result is laid out in a loop turn of its own: the flow panel and the result
+        # together (two relayouts and a repaint) would hold the event loop twice as long.
+        self._result_timer = QTimer(self)
+        self._result_timer.setSingleShot(True)
+        self._result_timer.setInterval(0)
+        self._result_timer.timeout.connect(self._show_result)
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.timeout.connect(self.lock)
@@ -255,9 +267,12 @@ class MainWindow(QMainWindow):
         header = self.table.horizontalHeader()
         # Fixed widths: ResizeToContents re-measures every row on each change (a stall).
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 56), (1, 72), (3, 150), (4, 96), (5, 44)):
-            self.table.setColumnWidth(column, width)
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # What staff scan first comes first; the long path label takes what is left.
+        for visual, column in enumerate((0, 1, 2, 4, 5, 3)):
+            header.moveSection(header.visualIndex(column), visual)
+        header.setStretchLastSection(True)
+        fit_columns(self.table, self.model)
         head.setBuddy(self.table)
         lv.addWidget(self.table, 1)
         self.filter_text.textChanged.connect(self.proxy.set_text)
@@ -278,8 +293,12 @@ class MainWindow(QMainWindow):
         # right: the result
         self.result_panel = ResultPanel()
         split.addWidget(self.result_panel)
-        split.setSizes([560, 560, 440])
-        split.setStretchFactor(0, 4)
+        # Explicit minimum widths: otherwise a panel whose content changes (a longer line, a
+        # shown section) moves the splitter, and the other panels are laid out again (a stall).
+        for panel, minimum in ((left, 300), (self.session_panel, 420), (self.result_panel, 320)):
+            panel.setMinimumWidth(minimum)
+        split.setSizes([420, 560, 420])
+        split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 4)
         split.setStretchFactor(2, 3)
         v.addWidget(split, 1)
@@ -309,6 +328,7 @@ class MainWindow(QMainWindow):
         self.act_settings = action(self.tr("設定"), "Ctrl+,", self.open_settings, "ActSettings")
         self.act_lock = action(self.tr("ロック"), "Ctrl+L", self.lock, "ActLock")
         self.act_logout = action(self.tr("ログアウト"), "", self.logout, "ActLogout")
+        self.act_about = action(self.tr("このアプリについて"), "F1", self.about, "ActAbout")
         hidden = [
             ("Ctrl+F", self.filter_text.setFocus),
             ("Alt+1", self.table.setFocus),
@@ -370,8 +390,12 @@ class MainWindow(QMainWindow):
         elif isinstance(event, SessionClosed):
             self.sessions.pop(event.visit_id, None)
             if self._selected_visit == event.visit_id:
-                self.session_panel.show_session(None)
+                self._show_recorded(event.visit_id, again=True)
             self.reload_visits()
+        elif isinstance(event, VisitDetails):
+            if event.visit_id == self._selected_visit and event.visit_id not in self.sessions:
+                self._result_shown = None
+                self.result_panel.show_visit(event)
         elif isinstance(event, Problem):
             self._on_problem(event)
 
@@ -418,6 +442,7 @@ class MainWindow(QMainWindow):
         self._restart_idle()
         self.reload_visits()
         self.table.setFocus()
+        QTimer.singleShot(0, self._pin_pad)
 
     def _on_session(self, s: SessionUpdated) -> None:
         previous = self.sessions.get(s.visit_id)
@@ -448,13 +473,25 @@ class MainWindow(QMainWindow):
             self._show_session(s)
 
     def _show_session(self, s: SessionUpdated) -> None:
+        self._detail_for = None
         self.session_panel.show_session(s)
-        shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated)
+        shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated, s.share)
         if shown != getattr(self, "_result_shown", None):  # re-render only what changed
             self._result_shown = shown
-            self.result_panel.show_result(
-                s.result, s.result_outcome, s.mismatches, s.patient, simulated=s.simulated
-            )
+            self._result_timer.start()
+
+    def _show_result(self) -> None:
+        s = self.sessions.get(self._selected_visit) if self._selected_visit else None
+        if s is None:
+            return
+        self.result_panel.show_result(
+            s.result,
+            s.result_outcome,
+            s.mismatches,
+            s.patient,
+            simulated=s.simulated,
+            share=s.share,
+        )
 
     def _on_pin(self, e: PinRequested) -> None:
         if self.locked_user is not None or self.pages.currentIndex() != PAGE_DESK:
@@ -473,15 +510,25 @@ class MainWindow(QMainWindow):
         def give_up() -> None:
             self.desk.dispatch(Failed(FailureReason.PIN_UNKNOWN), visit_id=visit_id)
 
-        dialog = PinDialog(tries, last, submit, give_up, self, simulated=simulated)
-        dialog.setProperty("visit_id", visit_id)
-        dialog.finished.connect(lambda _r: self._pin_closed(dialog))
-        self.pin_dialog = dialog
-        dialog.open()
+        pad = self._pin_pad()
+        pad.prepare(tries, last, submit, give_up, simulated=simulated)
+        pad.setProperty("visit_id", visit_id)
+        self.pin_dialog = pad
+        # Shown in the next loop turn: preparing and showing in one go held the loop ~45 ms.
+        QTimer.singleShot(0, lambda: self.pin_dialog is pad and not pad.isVisible() and pad.open())
 
-    def _pin_closed(self, dialog: PinDialog) -> None:
-        if self.pin_dialog is dialog:
-            self.pin_dialog = None
+    def _pin_pad(self) -> PinDialog:
+        """The one PIN pad, built while nothing else happens (after login), then reused."""
+        if self._pad is None:
+            self._pad = PinDialog(3, False, lambda _p, _c: None, lambda: None, self)
+            self._pad.finished.connect(lambda _r: self._pin_closed())
+            self._pad.ensurePolished()
+            self._pad.adjustSize()
+            self._pad.winId()  # its native window now, not when the card is being read
+        return self._pad
+
+    def _pin_closed(self) -> None:
+        self.pin_dialog = None
 
     def _reopen_pin(self, visit_id: int) -> None:
         s = self.sessions.get(visit_id)
@@ -512,6 +559,8 @@ class MainWindow(QMainWindow):
             self.result_panel.show_result(e.result, e.outcome, mismatches)
 
     def _on_recorded(self, e: VisitRecorded) -> None:
+        if e.visit_id == self._selected_visit and e.visit_id not in self.sessions:
+            self._show_recorded(e.visit_id, again=True)  # a follow-up on a recorded visit
         sim = self.tr("【模擬】") if e.simulated else ""
         self.tell(
             sim
@@ -564,6 +613,7 @@ class MainWindow(QMainWindow):
         selected = self._selected_visit
         rows = [row_from_summary(s) for s in summaries]
         self.model.set_rows(rows, self.sessions)
+        fit_columns(self.table, self.model)
         self._known_visits.update(r.visit_id for r in rows)
         if selected is not None:
             self.select_visit(selected, focus_desk=False)
@@ -595,19 +645,24 @@ class MainWindow(QMainWindow):
                 self.desk.focus(visit_id)
             self._show_session(s)
             return
+        self._show_recorded(visit_id)
+
+    def _show_recorded(self, visit_id: int, *, again: bool = False) -> None:
+        """A visit without an open session: its record, loaded off the GUI thread."""
+        if visit_id == self._detail_for and not again:
+            return  # the list was reloaded around the same selection: nothing new to load
+        self._detail_for = visit_id
         self.session_panel.show_session(None)
         self._result_shown = None
-        row = self.model.rows[self.model.row_of(visit_id) or 0]
-        self.result_panel.clear(
-            self.tr("{name}：{status}（{path}）").format(
-                name=row.name, status=row.status, path=row.path
-            )
-        )
+        index = self.model.row_of(visit_id)
+        name = self.model.rows[index].name if index is not None else ""
+        self.result_panel.clear(self.tr("記録を読み込んでいます…"))
         self.session_panel.patient.setText(
             self.tr("{name} さんの受付は記録済みです。番号で再照会するには Ctrl+R。").format(
-                name=row.name
+                name=name
             )
         )
+        self.desk.show_visit(visit_id)
 
     def current_visit(self) -> int | None:
         return self._selected_visit
@@ -699,10 +754,7 @@ class MainWindow(QMainWindow):
 
     def _actor(self) -> Any:
         """The logged-in staff as the store's StaffInfo (the store re-checks it on write)."""
-        ref = self.status.staff if self.status else None
-        if ref is None:
-            raise PermissionError("not logged in")
-        return next(s for s in self.store.list_staff() if s.id == ref.id)
+        return self.stack.actor()
 
     def _change_password(self, current: str, new: str) -> None:
         staff = self.staff_seen
@@ -769,7 +821,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_font(app, settings.font_pt)
-            rescale(self)
+            fit_columns(self.table, self.model)
             if apply_language(app, settings.language):
                 self.retranslate()
 
@@ -794,15 +846,22 @@ class MainWindow(QMainWindow):
         self.jobs.run(lambda: load_settings(self.stack), show, self._db_failed)
 
     def _save_settings(self, new: DeskSettings) -> None:
-        def job() -> DeskSettings:
-            save_settings(self.stack, self._actor(), new)
-            return load_settings(self.stack)
+        def job() -> tuple[DeskSettings, bool]:
+            restart = save_settings(self.stack, self._actor(), new)
+            return load_settings(self.stack), restart
 
-        def done(saved: DeskSettings) -> None:
+        def done(value: tuple[DeskSettings, bool]) -> None:
+            saved, restart = value
             self.desk.reload_settings()
             self._apply_settings(saved)
             self._restart_idle()
-            self.tell(self.tr("設定を保存しました。"), Level.OK)
+            if restart:
+                self.tell(
+                    self.tr("設定を保存しました。接続先の変更はアプリの再起動後に有効になります。"),
+                    Level.WARN,
+                )
+            else:
+                self.tell(self.tr("設定を保存しました。"), Level.OK)
 
         self.jobs.run(job, done, lambda exc: self.tell(str(exc), Level.ERROR))
 
@@ -815,6 +874,24 @@ class MainWindow(QMainWindow):
         rebuild = getattr(self, "on_language_change", None)
         if rebuild is not None:
             rebuild()
+
+    def about(self) -> None:
+        """What this is, and that the rule data stays in Japanese in the English UI."""
+        box = QMessageBox(self)
+        box.setObjectName("AboutBox")
+        box.setWindowTitle(self.tr("このアプリについて"))
+        box.setText(
+            self.tr("窓口 Madoguchi — マイナ保険証による資格確認と代替手段の記録（受付用）")
+        )
+        box.setInformativeText(
+            self.tr(
+                "確認方法の名称・まずすること・注記・出典などのルールデータは、"
+                "元の厚生労働省の通知等のとおり日本語で表示します。"
+            )
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Close)
+        self.about_box = box
+        box.open()
 
     # -- printing -------------------------------------------------------------------------------
 
@@ -836,20 +913,32 @@ class MainWindow(QMainWindow):
 
         self.jobs.run(job, then, self._print_failed)
 
-    def print_pdf(self, path: Path, printer: Any = None) -> None:
-        """Rasterise off the GUI thread, then the print dialog (unless a printer is given)."""
+    def print_pdf(self, path: Path) -> None:
+        """Rasterise off the GUI thread, then the print dialog; pages go to the chosen printer."""
 
-        def paint(pages: list[printing.PageImage]) -> None:
-            target = printer
-            if target is None:
-                target = QPrinter(QPrinter.PrinterMode.HighResolution)
-                dialog = QPrintDialog(target, self)
-                if dialog.exec() != QDialog.DialogCode.Accepted:
+        def ask(pages: list[printing.PageImage]) -> None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            printer.setDocName(
+                path.stem
+            )  # the print job's name, and the PDF's when printing to file
+            dialog = QPrintDialog(printer, self)
+            dialog.setObjectName("PrintDialog")
+            self.print_dialog = dialog
+            self._printer = printer  # the dialog only points to it: keep it alive
+
+            def paint() -> None:
+                try:
+                    count = printing.paint(pages, printer)
+                except OSError as exc:
+                    self._print_failed(exc)
                     return
-            count = printing.paint(pages, target)
-            self.tell(self.tr("{n} ページを印刷しました。").format(n=count), Level.OK)
+                self.tell(self.tr("{n} ページを印刷しました。").format(n=count), Level.OK)
 
-        self.jobs.run(lambda: printing.rasterise(path), paint, self._print_failed)
+            dialog.accepted.connect(paint)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            dialog.show()  # modal to the window, without a nested event loop
+
+        self.jobs.run(lambda: printing.rasterise(path), ask, self._print_failed)
 
     def save_pdf(self, path: Path, target: str | None = None) -> None:
         if target is None:
@@ -889,7 +978,7 @@ class MainWindow(QMainWindow):
 
         def done(path: Path) -> None:
             self.last_declaration = path
-            self.print_pdf(path, getattr(self, "test_printer", None))
+            self.print_pdf(path)
 
         self.jobs.run(job, done, self._print_failed)
 
@@ -925,9 +1014,12 @@ class DailyLogDialog(QDialog):
         self.setObjectName("DailyLogDialog")
         self.window_ = window
         self.setWindowTitle(self.tr("日報（資格確認 日次記録）"))
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("あ") * 30)
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.day = QDateEdit(QDate.currentDate())
+        # The desk's day (Asia/Tokyo), not this PC's clock zone: the log is per Tokyo day.
+        today = window.desk.clock().date()
+        self.day = QDateEdit(QDate(today.year, today.month, today.day))
         self.day.setObjectName("DailyDate")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy/MM/dd")
@@ -963,14 +1055,14 @@ class DailyLogDialog(QDialog):
     def chosen_day(self) -> date:
         return self.day.date().toPython()  # type: ignore[no-any-return]
 
-    def run(self, *, print_it: bool, printer: Any = None, target: str | None = None) -> None:
+    def run(self, *, print_it: bool, target: str | None = None) -> None:
         self.state.setText(self.tr("作成しています…"))
 
         def ready(path: Path) -> None:
             self.last_pdf = path
             self.state.setText(self.tr("作成しました。"))
             if print_it:
-                self.window_.print_pdf(path, printer)
+                self.window_.print_pdf(path)
             else:
                 self.window_.save_pdf(path, target)
 

@@ -56,6 +56,8 @@ class NewVisitDialog(QDialog):
         settings: tuple[VisitSetting, ...] = tuple(VisitSetting),
     ) -> None:
         super().__init__(parent)
+        # Gone when closed: every hidden dialog kept alive is told when a modal one opens.
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setObjectName("NewVisitDialog")
         self.setWindowTitle(title or self.tr("新しい受付"))
         self._find, self._jobs, self._on_request = find_patients, jobs, on_request
@@ -254,8 +256,7 @@ class NewVisitDialog(QDialog):
         )
 
     def _expenses(self) -> tuple[PublicExpense, ...] | None:
-        kind = self.expense_type.currentData()
-        kind = None if kind is None else SubsidyType(kind)  # Qt hands StrEnums back as str
+        kind = self.expense_type.currentData()  # a str: the desk takes the enum's value
         if kind is None:
             return ()
         if not self.expense_pref.text().strip() or not self.expense_payer.ok():
@@ -273,13 +274,13 @@ class NewVisitDialog(QDialog):
         expenses = self._expenses()
         if expenses is None:
             return None
-        setting = VisitSetting(self.setting.currentData())
+        setting = self.setting.currentData()
         common = {
             "setting": setting,
             "revisit": self.revisit.isChecked(),
             "welfare": self.welfare.isChecked(),
             "public_expenses": expenses,
-            "first_home_visit": self.first_home.isChecked() and setting is VisitSetting.HOME_VISIT,
+            "first_home_visit": self.first_home.isChecked() and setting == VisitSetting.HOME_VISIT,
         }
         if self.tabs.currentIndex() == 0:
             item = self.results.currentItem()

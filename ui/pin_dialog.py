@@ -22,13 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.widgets import Level, chip, scaled, wrapped
+from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 PIN_LENGTH = 4
 
 
 class PinDialog(QDialog):
-    """Shown for PinRequested. ``on_submit(pin, confirm_last_try)`` sends the one VERIFY."""
+    """Shown for PinRequested. ``on_submit(pin, confirm_last_try)`` sends the one VERIFY.
+
+    The window keeps one pad and :meth:`prepare` s it for each request: building a dialog under
+    the style sheet takes 25–35 ms, too long to do while a card is being read.
+    """
 
     def __init__(
         self,
@@ -45,53 +49,56 @@ class PinDialog(QDialog):
         self.setWindowTitle(self.tr("暗証番号の入力（患者さん用）"))
         self.setModal(True)
         self._digits: list[str] = []
-        self._on_submit, self._on_give_up = on_submit, on_give_up
-        self.last_try = last_try_warning
-
-        layout = QVBoxLayout(self)
-        if simulated:
-            banner = QLabel(self.tr("模擬カード（デモ）：実在のカードではありません"))
-            banner.setObjectName("SimBanner")
-            layout.addWidget(banner)
-        title = QLabel(self.tr("マイナンバーカードの暗証番号（数字4桁）を入力してください"))
+        outer = QVBoxLayout(self)
+        self.banner = QLabel(self.tr("模擬カード（デモ）：実在のカードではありません"))
+        self.banner.setObjectName("SimBanner")
+        outer.addWidget(self.banner)
+        # Words on the left, digits on the right: one column was taller than a 768-pixel
+        # screen at the large font with the last-try warning, and the keys were squeezed.
+        columns = QHBoxLayout()
+        outer.addLayout(columns, 1)
+        self.words = QWidget()  # a fixed width (see prepare): the wrapped texts' height is exact
+        layout = QVBoxLayout(self.words)
+        layout.setContentsMargins(0, 0, 0, 0)
+        keypad = QVBoxLayout()
+        columns.addWidget(self.words)
+        columns.addLayout(keypad, 1)
+        self.title = title = QLabel(
+            self.tr("マイナンバーカードの暗証番号（数字4桁）を入力してください")
+        )
         title.setWordWrap(True)
         scaled(title, 1.5, bold=True)
         layout.addWidget(title)
 
-        self.tries = chip(
-            self.tr("あと {n} 回 間違えるとカードがロックされます").format(n=tries_left),
-            Level.ERROR if last_try_warning else Level.INFO,
-        )
+        self.tries = chip()
         self.tries.setObjectName("TriesLeft")
-        scaled(self.tries, 1.4, bold=True)
+        self.tries.setWordWrap(True)
+        scaled(self.tries, 1.5, bold=True)
         layout.addWidget(self.tries)
 
-        self.confirm = QCheckBox()
-        if last_try_warning:
-            warning = chip(
-                self.tr(
-                    "最後の1回です。間違えるとカードがロックされ、市区町村の窓口での"
-                    "手続きが必要になります。暗証番号に自信がなければ入力せず、"
-                    "職員にお伝えください。"
-                ),
-                Level.ERROR,
-            )
-            warning.setWordWrap(True)
-            warning.setObjectName("LastTryWarning")
-            scaled(warning, 1.2, bold=True)
-            layout.addWidget(warning)
-            self.confirm.setText(self.tr("最後の1回であることを理解して入力します(&C)"))
-            scaled(self.confirm, 1.2, bold=True)
-            self.confirm.toggled.connect(self._refresh)
-            layout.addWidget(self.confirm)
-        else:
-            self.confirm.hide()
+        self.warning = chip(
+            self.tr(
+                "最後の1回です。間違えるとカードがロックされ、市区町村の窓口での"
+                "手続きが必要になります。暗証番号に自信がなければ入力せず、"
+                "職員にお伝えください。"
+            ),
+            Level.ERROR,
+        )
+        self.warning.setWordWrap(True)
+        self.warning.setObjectName("LastTryWarning")
+        scaled(self.warning, 1.15, bold=True)
+        layout.addWidget(self.warning)
+        self.confirm = QCheckBox(self.tr("最後の1回であることを理解して入力します(&C)"))
+        self.confirm.setObjectName("LastTryConfirm")
+        scaled(self.confirm, 1.15, bold=True)
+        self.confirm.toggled.connect(self._refresh)
+        layout.addWidget(self.confirm)
 
         self.display = QLabel()
         self.display.setObjectName("PinDisplay")
         self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
         scaled(self.display, 3.2, bold=True)
-        layout.addWidget(self.display)
+        keypad.addWidget(self.display)
 
         grid = QGridLayout()
         self.keys: dict[str, QPushButton] = {}
@@ -99,7 +106,7 @@ class PinDialog(QDialog):
             self._key(grid, d, i // 3, i % 3)
         self.clear_btn = QPushButton(self.tr("訂正"))
         self.clear_btn.setObjectName("PinClear")
-        scaled(self.clear_btn, 1.6, bold=True)
+        scaled(self.clear_btn, 1.5, bold=True)
         self.clear_btn.setMinimumSize(110, 70)
         self.clear_btn.setAutoDefault(False)
         self.clear_btn.clicked.connect(self._backspace)
@@ -107,24 +114,58 @@ class PinDialog(QDialog):
         self._key(grid, "0", 3, 1)
         self.ok_btn = QPushButton(self.tr("決定"))
         self.ok_btn.setObjectName("PinOk")
-        scaled(self.ok_btn, 1.6, bold=True)
+        scaled(self.ok_btn, 1.5, bold=True)
         self.ok_btn.setMinimumSize(110, 70)
         self.ok_btn.setAutoDefault(False)
         self.ok_btn.clicked.connect(self.submit)
         grid.addWidget(self.ok_btn, 3, 2)
-        layout.addLayout(grid)
+        keypad.addLayout(grid)
+        keypad.addStretch(1)
 
-        layout.addWidget(
-            wrapped(self.tr("数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。"))
+        self.help = wrapped(
+            self.tr("数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。")
         )
+        layout.addWidget(self.help)
         row = QHBoxLayout()
         self.give_up = QPushButton(self.tr("暗証番号が分からない・入力しない(&U)"))
         self.give_up.setObjectName("PinGiveUp")
         self.give_up.setAutoDefault(False)
         self.give_up.clicked.connect(self._give_up)
-        row.addStretch(1)
         row.addWidget(self.give_up)
+        row.addStretch(1)
+        layout.addStretch(1)
         layout.addLayout(row)
+        self.prepare(tries_left, last_try_warning, on_submit, on_give_up, simulated=simulated)
+
+    def prepare(
+        self,
+        tries_left: int,
+        last_try_warning: bool,
+        on_submit: Callable[[str, bool], None],
+        on_give_up: Callable[[], None],
+        *,
+        simulated: bool = False,
+    ) -> None:
+        """Ready the pad for one PIN request (no digits, the confirmation unticked)."""
+        self._digits.clear()
+        self._on_submit, self._on_give_up = on_submit, on_give_up
+        self.last_try = last_try_warning
+        self.banner.setVisible(simulated)
+        self.tries.setText(
+            self.tr("あと {n} 回 間違えるとカードがロックされます").format(n=tries_left)
+        )
+        set_level(self.tries, Level.ERROR if last_try_warning else Level.INFO)
+        self.tries.ensurePolished()  # its enlarged font comes from the style sheet
+        width = self.tries.fontMetrics().horizontalAdvance("あ") * 17
+        self.words.setFixedWidth(width)
+        for text in (self.title, self.tries, self.warning, self.help):
+            # the wrapped height at the column's width, which the layout underestimates for
+            # labels styled with padding and borders
+            text.ensurePolished()
+            text.setMinimumHeight(text.heightForWidth(width) + 4)
+        self.warning.setVisible(last_try_warning)
+        self.confirm.setChecked(False)
+        self.confirm.setVisible(last_try_warning)
         self._refresh()
 
     def _key(self, grid: QGridLayout, digit: str, r: int, c: int) -> None:

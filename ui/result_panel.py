@@ -11,11 +11,12 @@ from datetime import date
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from policies.matching import Mismatch, MismatchField
-from reader.reception import PatientOnFile
+from policies.model import Outcome
+from policies.share import ShareEstimate
+from reader.reception import PatientOnFile, VisitDetails
 from reader.terminal.codes import LimitCategory
 from reader.terminal.results import QualificationRecord, QualificationResult
 from ui import texts
@@ -55,23 +56,20 @@ class ResultPanel(QWidget):
         self.mismatch_box.setWordWrap(True)
         self.mismatch_box.setProperty("chip", "true")
         self.mismatch_box.setObjectName("MismatchBox")
-        scaled(self.mismatch_box, 1.1, bold=True)
+        scaled(self.mismatch_box, 1.15, bold=True)
         self.mismatch_box.hide()
-        self.body = QLabel()
+        # One read-only text document: it lays the rich text out once per width, where a
+        # word-wrapped QLabel in a scroll area is measured again and again (a 40 ms stall).
+        self.body = QTextBrowser()
         self.body.setObjectName("ResultBody")
-        self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        scaled(self.body, 1.2)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(self.body)
+        self.body.setOpenLinks(False)
+        self.body.setFrameShape(QFrame.Shape.NoFrame)
+        self.body.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        scaled(self.body, 1.15)
         layout.addWidget(self.heading)
         layout.addWidget(self.status)
         layout.addWidget(self.mismatch_box)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.body, 1)
         self.clear()
 
     # -- public ------------------------------------------------------------------------------
@@ -80,7 +78,7 @@ class ResultPanel(QWidget):
         self.status.setText(note or self.tr("結果はまだありません"))
         set_level(self.status, Level.OFF)
         self.mismatch_box.hide()
-        self.body.setText("")
+        self.body.clear()
 
     def show_result(
         self,
@@ -90,11 +88,12 @@ class ResultPanel(QWidget):
         patient: PatientOnFile | None = None,
         *,
         simulated: bool = False,
+        share: ShareEstimate | None = None,
     ) -> None:
         if result is None:
             self.clear()
             if patient is not None:
-                self.body.setText(self._patient_html(patient))
+                self.body.setHtml(self._patient_html(patient))
             return
         sim = simulated or result.simulated
         ok = str(getattr(outcome, "value", outcome)) == "ok"
@@ -104,16 +103,42 @@ class ResultPanel(QWidget):
         self.status.setText(words)
         set_level(self.status, Level.SIM if sim and ok else (Level.OK if ok else Level.ERROR))
         self._show_mismatches(mismatches)
-        self.body.setText(self._result_html(result, mismatches))
+        self.body.setHtml(self._result_html(result, mismatches, share))
+
+    def show_visit(self, d: VisitDetails) -> None:
+        """A recorded visit: what was recorded (every attempt) and the kept answer, re-read."""
+        latest = d.attempts[-1] if d.attempts else None
+        if latest is None:
+            words, level = self.tr("記録はまだありません"), Level.OFF
+        else:
+            words = self.tr("記録済み：{outcome}").format(outcome=label(latest.outcome))
+            confirmed = latest.outcome is Outcome.CONFIRMED
+            level = Level.OK if confirmed else Level.WARN
+            if d.simulated:
+                words, level = self.tr("【模擬】") + words, Level.SIM if confirmed else level
+        self.status.setText(words)
+        set_level(self.status, level)
+        self._show_mismatches(d.mismatches)
+        parts = [self._attempts_html(d)]
+        if d.result is not None:
+            parts.append(self._result_html(d.result, d.mismatches, d.share))
+        elif d.result_error is not None:
+            parts.append(
+                self._section(
+                    self.tr("端末の回答"),
+                    [("", escape(self.tr("保存された回答を読み直せません（記録は有効です）")))],
+                )
+            )
+        else:
+            parts.append(self._patient_html(d.patient))
+        self.body.setHtml("".join(parts))
 
     def plain_text(self) -> str:
         """Everything shown, as text (tests and screen readers)."""
-        doc = QTextDocument()
-        doc.setHtml(self.body.text())
         shown = [self.status.text()]
         if self.mismatch_box.isVisible() or self.mismatch_box.text():
             shown.append(self.mismatch_box.text())
-        return "\n".join([*shown, doc.toPlainText()])
+        return "\n".join([*shown, self.body.toPlainText()])
 
     # -- rendering ------------------------------------------------------------------------------
 
@@ -180,7 +205,46 @@ class ResultPanel(QWidget):
             f"&nbsp;{escape(note)}&nbsp;</span>"
         )
 
-    def _result_html(self, result: QualificationResult, mismatches: tuple[Mismatch, ...]) -> str:
+    def _attempts_html(self, d: VisitDetails) -> str:
+        html = ""
+        for n, a in enumerate(d.attempts, 1):
+            docs = "、".join(
+                label(x.kind)
+                + (
+                    "（"
+                    + "・".join(f"{texts.detail_key(k)} {v}" for k, v in sorted(x.details.items()))
+                    + "）"
+                    if x.details
+                    else ""
+                )
+                for x in a.documents
+            )
+            rows = [
+                (
+                    self.tr("記録日時"),
+                    escape(a.finished_at.astimezone().strftime("%Y/%m/%d %H:%M")),
+                ),
+                (self.tr("確認方法"), escape(label(a.path))),
+                (self.tr("結果"), escape(label(a.outcome))),
+                (self.tr("理由"), escape(label(a.failure_reason))),
+                (self.tr("提示書類"), escape(docs or "—")),
+                (self.tr("根拠ルール"), escape("、".join(a.rule_ids) or "—")),
+                (self.tr("担当"), escape(a.staff_name)),
+            ]
+            if a.simulated:
+                rows.append(
+                    (self.tr("模擬"), escape(self.tr("模擬の記録（実在の資格確認ではありません）")))
+                )
+            title = self.tr("記録 {n}（記録番号 {id}）").format(n=n, id=a.verification_id)
+            html += self._section(title, rows)
+        return html
+
+    def _result_html(
+        self,
+        result: QualificationResult,
+        mismatches: tuple[Mismatch, ...],
+        share: ShareEstimate | None = None,
+    ) -> str:
         by_field = {m.field: m for m in mismatches}
         parts: list[str] = []
         if result.simulated:
@@ -192,7 +256,11 @@ class ResultPanel(QWidget):
         for index, record in enumerate(result.records or ()):
             if index:
                 parts.append("<hr/>")
-            parts.append(self._record_html(record, by_field if index == 0 else {}))
+            parts.append(
+                self._record_html(
+                    record, by_field if index == 0 else {}, share if not index else None
+                )
+            )
         if not result.records:
             parts.append(
                 self._section(
@@ -212,8 +280,11 @@ class ResultPanel(QWidget):
             )
         return "".join(parts)
 
-    def _record_html(self, r: QualificationRecord, by_field: dict[_F, Mismatch]) -> str:
+    def _record_html(
+        self, r: QualificationRecord, by_field: dict[_F, Mismatch], share: ShareEstimate | None
+    ) -> str:
         ratio = r.ratio_wari
+        sent = self.tr("{n}割").format(n=ratio) if ratio is not None else "—"
         person = [
             (self.tr("氏名"), self._marked(_v(r.name), _F.NAME, by_field)),
             (self.tr("カナ氏名"), self._marked(_v(r.name_kana), _F.KANA, by_field)),
@@ -234,10 +305,7 @@ class ResultPanel(QWidget):
             ),
             (self.tr("枝番"), self._marked(_v(r.insured_branch_number), _F.BRANCH, by_field)),
             (self.tr("本人・家族"), escape(texts.family_text(r.personal_family))),
-            (
-                self.tr("負担割合"),
-                escape(self.tr("{n}割").format(n=ratio) if ratio is not None else "—"),
-            ),
+            (self.tr("負担割合"), escape(texts.share_text(share) if share else sent)),
             (self.tr("資格取得日"), escape(_v(r.qualification_date))),
             (self.tr("資格喪失日"), escape(_v(r.disqualification_date))),
             (self.tr("有効期間"), escape(_period(r.card_valid_from, r.card_valid_until))),

@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from policies.deadlines import DeadlineBasis, option_deadline
 from policies.model import DocumentKind, FailureReason, VerificationPath
 from policies.reception import (
     Cancel,
@@ -48,7 +50,7 @@ from reader.terminal import InsuranceNumbers
 from ui import texts
 from ui.fields import DateField, NumberField, insurer_field, payer_field, recipient_field
 from ui.labels import jp_date, label, labels, sources
-from ui.widgets import Level, chip, scaled, set_level, wrapped
+from ui.widgets import FlowLayout, Level, chip, scaled, set_level, wrapped
 
 #: Reasons staff can observe at the desk and report themselves (the runtime reports the rest).
 STAFF_REASONS = (
@@ -147,7 +149,7 @@ class DocumentRow(QWidget):
         layout.setContentsMargins(0, 2, 0, 2)
         self.check = QCheckBox(self.tr("{doc} を確認した").format(doc=label(kind)))
         self.check.setObjectName(f"doc_{kind.value}")
-        scaled(self.check, 1.1, bold=True)
+        scaled(self.check, 1.15, bold=True)
         layout.addWidget(self.check)
         form = QFormLayout()
         self.valid_until = DateField()
@@ -231,17 +233,18 @@ class SessionPanel(QWidget):
         self.patient = QLabel()
         self.patient.setObjectName("SessionPatient")
         self.patient.setWordWrap(True)
-        scaled(self.patient, 1.25, bold=True)
-        self.sim = chip(self.tr("模擬：仮想カード・模擬端末を使用"), Level.SIM)
-        top = QHBoxLayout()
-        top.addWidget(self.patient, 1)
-        top.addWidget(self.sim)
-        outer.addLayout(top)
+        scaled(self.patient, 1.3, bold=True)
+        self.sim = chip(self.tr("模擬"), Level.SIM)
+        self.sim.setToolTip(self.tr("仮想カード・模擬端末・デモを使った受付です（記録も模擬）"))
+        outer.addWidget(self.patient)
         self.title = QLabel()
         self.title.setObjectName("ScreenTitle")
         self.title.setWordWrap(True)
         scaled(self.title, 1.5, bold=True)
-        outer.addWidget(self.title)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.sim, 0, Qt.AlignmentFlag.AlignTop)
+        outer.addLayout(top)
         self.reason = chip("", Level.WARN)
         self.reason.setObjectName("ReasonChip")
         self.reason.setWordWrap(True)
@@ -257,14 +260,15 @@ class SessionPanel(QWidget):
         self.problem.setWordWrap(True)
         outer.addWidget(self.problem)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         self.body = QVBoxLayout(body)
         self.body.setContentsMargins(0, 0, 4, 0)
-        scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
+        self.scroll.setWidget(body)
+        outer.addWidget(self.scroll, 1)
 
         self._build_options()
         self._build_pin()
@@ -288,6 +292,11 @@ class SessionPanel(QWidget):
         return btn
 
     def _build_options(self) -> None:
+        """The route choice: a scannable list, and the full provenance of the selected option.
+
+        Both have a fixed height (rows and lines of the current font): inside the scroll area
+        nothing is squeezed, so nothing can be laid over the list when texts wrap.
+        """
         self.options_box = QGroupBox(self.tr("今日このお客さんに使える確認方法（ルールより）"))
         v = QVBoxLayout(self.options_box)
         self.steps = wrapped()
@@ -295,9 +304,11 @@ class SessionPanel(QWidget):
         v.addWidget(self.steps)
         self.options = QListWidget()
         self.options.setObjectName("OptionList")
-        self.options.setWordWrap(True)
-        self.options.setMinimumHeight(280)
+        self.options.setWordWrap(False)
+        self.options.setUniformItemSizes(True)  # two lines each: measured once, not per item
+        self.options.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.options.itemActivated.connect(lambda _item: self._choose())
+        self.options.currentItemChanged.connect(lambda *_: self._show_option_details())
         v.addWidget(self.options)
         row = QHBoxLayout()
         self.choose_btn = self._button(
@@ -306,9 +317,11 @@ class SessionPanel(QWidget):
         row.addWidget(self.choose_btn)
         row.addStretch(1)
         v.addLayout(row)
-        self.notes = wrapped()
-        self.notes.setObjectName("RuleNotes")
-        v.addWidget(self.notes)
+        self.option_details = QTextBrowser()
+        self.option_details.setObjectName("OptionDetails")
+        self.option_details.setOpenLinks(False)
+        self.option_details.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        v.addWidget(self.option_details)
         self.body.addWidget(self.options_box)
 
     def _build_pin(self) -> None:
@@ -392,7 +405,7 @@ class SessionPanel(QWidget):
         v = QVBoxLayout(self.docs_box)
         self.chosen = wrapped()
         self.chosen.setObjectName("ChosenOption")
-        scaled(self.chosen, 1.05, bold=True)
+        scaled(self.chosen, 1.15, bold=True)
         v.addWidget(self.chosen)
         self.docs_list = QVBoxLayout()
         v.addLayout(self.docs_list)
@@ -449,7 +462,7 @@ class SessionPanel(QWidget):
         v = QVBoxLayout(self.expense_box)
         self.expense_text = wrapped()
         self.expense_text.setObjectName("ExpenseText")
-        scaled(self.expense_text, 1.1)
+        scaled(self.expense_text, 1.15)
         v.addWidget(self.expense_text)
         row = QHBoxLayout()
         self.expense_yes = self._button(
@@ -486,14 +499,15 @@ class SessionPanel(QWidget):
         self.body.addWidget(self.done_box)
 
     def _build_footer(self, outer: QVBoxLayout) -> None:
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("うまくいかない理由(&F)：")))
+        row = FlowLayout()
+        reason_label = QLabel(self.tr("うまくいかない理由(&F)："))
+        row.addWidget(reason_label)
         self.reason_combo = QComboBox()
         self.reason_combo.setObjectName("FailReason")
         for r in STAFF_REASONS:
             self.reason_combo.addItem(label(r), r)
-        row.itemAt(0).widget().setBuddy(self.reason_combo)  # type: ignore[union-attr]
-        row.addWidget(self.reason_combo, 1)
+        reason_label.setBuddy(self.reason_combo)
+        row.addWidget(self.reason_combo)
         self.fail_btn = self._button(self.tr("代替手段へ(&A)"), "FailButton", self._fail)
         row.addWidget(self.fail_btn)
         self.cancel_btn = self._button(self.tr("受付を中止(&X)"), "CancelButton", self._cancel)
@@ -528,14 +542,14 @@ class SessionPanel(QWidget):
         if s is None:
             self.patient.setText(self.tr("受付を選ぶか、新しい受付を始めてください（Ctrl+N）"))
             self.title.setText("")
-            for w in (*sections, self.reason, self.waiting, self.sim, self.footer):
+            for w in (*sections, self.reason, self.waiting, self.sim, self.footer, self.scroll):
                 w.hide()
             return
         p = s.patient
         revisit = self.tr("再診") if s.revisit else self.tr("初診")
+        chart = self.tr("カルテ")
         self.patient.setText(
-            f"{p.name}（{p.kana}）　{self.tr('カルテ')} {p.chart_number}　"
-            f"{label(s.setting)}・{revisit}"
+            f"{p.name}（{p.kana}）　{chart} {p.chart_number}　{label(s.setting)}・{revisit}"
         )
         self.sim.setVisible(s.simulated)
         self.title.setText(texts.screen_title(s.screen))
@@ -599,9 +613,10 @@ class SessionPanel(QWidget):
         # public expense
         self.expense_box.setVisible(screen is Screen.PUBLIC_EXPENSE)
         if screen is Screen.PUBLIC_EXPENSE:
+            payer = self.tr("公費負担者番号")
             lines = [
                 f"・{label(e.subsidy_type)}　{e.prefecture}{e.municipality}"
-                + (f"　{self.tr('公費負担者番号')} {e.payer_number}" if e.payer_number else "")
+                + (f"　{payer} {e.payer_number}" if e.payer_number else "")
                 for e in s.public_expenses_pending
             ]
             self.expense_text.setText(
@@ -618,6 +633,8 @@ class SessionPanel(QWidget):
         self.done_box.setVisible(s.final)
         if s.final:
             self._fill_done(s)
+
+        self.scroll.setVisible(any(not w.isHidden() for w in sections))
 
         # footer
         self.footer.setVisible(not s.final)
@@ -639,39 +656,92 @@ class SessionPanel(QWidget):
             self.steps.show()
         else:
             self.steps.hide()
-        key = (s.visit_id, s.options, s.recommended_option)
+        key = (s.visit_id, s.options, s.recommended_option, s.notes, s.card_usable_until)
         if key == getattr(self, "_options_for", None):
             return  # unchanged: keep the list (and the staff's selection) as it is
         self._options_for = key
         current = self.selected_option_id()
+        self.options.blockSignals(True)
         self.options.clear()
         for option in s.options:
-            item = QListWidgetItem(self._option_text(option, option.id == s.recommended_option))
+            recommended = option.id == s.recommended_option
+            item = QListWidgetItem(self._option_text(option, recommended))
             item.setData(Qt.ItemDataRole.UserRole, option.id)
+            item.setToolTip(self._option_html(option, recommended, s))
             self.options.addItem(item)
+        self.options.blockSignals(False)
         ids = [o.id for o in s.options]
         wanted = current if current in ids else (s.recommended_option or (ids[0] if ids else None))
         if wanted is not None:
             self.options.setCurrentRow(ids.index(wanted))
-        notes = [f"※ {n.text}" for n in s.notes] if s.notes else []
-        self.notes.setText("\n".join(notes))
-        self.notes.setVisible(bool(notes))
+        frame = 2 * self.options.frameWidth() + 4
+        row = max(self.options.sizeHintForRow(0), 1)
+        self.options.setFixedHeight(row * min(max(len(ids), 1), 5) + frame)
+        lines = self.option_details.fontMetrics().lineSpacing()
+        self.option_details.setFixedHeight(lines * 9 + frame + 8)
+        self._show_option_details()
 
     def _option_text(self, option: Any, recommended: bool) -> str:
+        """Two lines that scan: what it is; documents and rule IDs (the rest in the details)."""
         head = (self.tr("【推奨】") if recommended else "") + option.label
-        lines = [head]
-        if option.documents:
-            lines.append(self.tr("　書類：") + labels(option.documents))
-        lines.append(self.tr("　記録される確認方法：") + label(option.path))
+        second = [
+            self.tr("書類：") + labels(option.documents)
+            if option.documents
+            else self.tr("書類：なし")
+        ]
+        second.append(self.tr("根拠：") + "・".join(option.rules))
+        return head + "\n　" + "　｜　".join(second)
+
+    def _deadline_text(self, option: Any, s: SessionUpdated) -> str | None:
+        deadline = option_deadline(option, s.state.patient, s.card_usable_until)
+        if deadline is None:
+            return None
+        when = jp_date(deadline.until)
+        if deadline.basis is DeadlineBasis.CARD:
+            return self.tr(
+                "このカードで使えるのは {d} まで（カードの電子証明書の有効期限に"
+                "猶予期間を加えた日：DOC-11）"
+            ).format(d=when)
+        if deadline.basis is DeadlineBasis.DOCUMENT:
+            return self.tr("書類の有効期限（券面など）：{d} まで").format(d=when)
+        return self.tr("この取扱いが認められるのは {d} まで（期限付きの取扱い）").format(d=when)
+
+    def _option_html(self, option: Any, recommended: bool, s: SessionUpdated) -> str:
+        rows = [
+            (self.tr("書類"), labels(option.documents) if option.documents else self.tr("なし")),
+            (self.tr("記録される確認方法"), label(option.path)),
+            (self.tr("記録される結果"), label(option.outcome)),
+        ]
         if option.conditions:
-            lines.append(self.tr("　条件：") + labels(option.conditions))
-        if option.valid_until is not None:
-            lines.append(
-                self.tr("　この方法が使えるのは：{d} まで").format(d=jp_date(option.valid_until))
-            )
-        lines.append(self.tr("　根拠：") + "、".join(option.rules))
-        lines.extend(f"　　{c}" for c in sources(option.sources))
-        return "\n".join(lines)
+            rows.append((self.tr("条件"), labels(option.conditions)))
+        if (deadline := self._deadline_text(option, s)) is not None:
+            rows.append((self.tr("期限"), deadline))
+        rows.append((self.tr("根拠ルール"), "、".join(option.rules)))
+        cells = "".join(
+            f"<tr><td style='padding-right:10px; white-space:nowrap'>{escape(k)}</td>"
+            f"<td><b>{escape(v)}</b></td></tr>"
+            for k, v in rows
+        )
+        head = (self.tr("【推奨】") if recommended else "") + option.label
+        html = f"<p><b>{escape(head)}</b></p><table cellspacing='2'>{cells}</table>"
+        citations = sources(option.sources)
+        if citations:
+            heading = escape(self.tr("出典"))
+            html += f"<p style='margin-top:6px'>{heading}</p><ul>"
+            html += "".join(f"<li>{escape(c)}</li>" for c in citations) + "</ul>"
+        extra = [*option.notes, *(n.text for n in s.notes)]
+        if extra:
+            html += "".join(f"<p>※ {escape(n)}</p>" for n in extra)
+        return html
+
+    def _show_option_details(self) -> None:
+        s = self.session
+        option_id = self.selected_option_id()
+        option = next((o for o in s.options if o.id == option_id), None) if s else None
+        if option is None or s is None:
+            self.option_details.clear()
+            return
+        self.option_details.setHtml(self._option_html(option, option.id == s.recommended_option, s))
 
     def selected_option_id(self) -> str | None:
         item = self.options.currentItem()
@@ -761,9 +831,9 @@ class SessionPanel(QWidget):
             for m in view.mismatches
         )
         warn_html = "".join(f"<p style='color:#5c0000'><b>⚠ {escape(w)}</b></p>" for w in warn)
+        intro = self.tr("PDFから読み取った内容（そのまま信用せず、原本と照合してください）")
         self.pdf_view.setText(
-            f"<p>{escape(self.tr('PDFから読み取った内容（そのまま信用せず、原本と照合してください）'))}</p>"
-            f"<table cellspacing='4'>{cells}</table>{warn_html}"
+            f"<p>{escape(intro)}</p><table cellspacing='4'>{cells}</table>{warn_html}"
         )
 
     def _fill_done(self, s: SessionUpdated) -> None:
@@ -836,9 +906,9 @@ class SessionPanel(QWidget):
         self.desk.dispatch(PublicExpenseResolved(presented), visit_id=self._visit())
 
     def _fail(self) -> None:
-        reason = self.reason_combo.currentData()
-        if reason is not None:  # Qt hands StrEnums back as str
-            self.desk.dispatch(Failed(FailureReason(reason)), visit_id=self._visit())
+        reason = self.reason_combo.currentData()  # a str: the desk takes the enum's value
+        if reason is not None:
+            self.desk.dispatch(Failed(reason), visit_id=self._visit())
 
     def _cancel(self) -> None:
         if not self._cancel_armed:  # two presses: a slip of the finger never ends a visit

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from reader.reception import DeskMode, DeskStatus, ReaderState, TerminalState
 from ui import texts
 from ui.labels import label, labels
-from ui.widgets import Level, chip, set_level
+from ui.widgets import FlowLayout, Level, chip, set_level
 
 
 class StatusStrip(QWidget):
@@ -22,8 +22,7 @@ class StatusStrip(QWidget):
         self.banner.setWordWrap(True)
         self.banner.hide()
         outer.addWidget(self.banner)
-        row = QHBoxLayout()
-        row.setSpacing(6)
+        row = FlowLayout(spacing=6)
         self.mode = chip()
         self.reader = chip()
         self.terminal = chip()
@@ -40,7 +39,6 @@ class StatusStrip(QWidget):
         ):
             w.setObjectName(name)
             row.addWidget(w)
-        row.addStretch(1)
         outer.addLayout(row)
         self.status: DeskStatus | None = None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from policies.reception import Screen
+from policies.share import ShareBasis, ShareEstimate
 from reader.reception import ProblemKind, ReaderState, TerminalState, WaitingFor
 
 
@@ -317,3 +318,53 @@ def category_names() -> list[tuple[str | None, str]]:
         ("waiting", QCoreApplication.translate("Texts", "未確認")),
         ("abandoned", QCoreApplication.translate("Texts", "中止")),
     ]
+
+
+def share_text(share: ShareEstimate | None) -> str:
+    """負担割合 with where the figure comes from: the terminal's answer, or the age (FAIL-03)."""
+    if share is None:
+        return "—"
+    wari = share.wari
+    if share.basis is ShareBasis.TERMINAL:
+        return QCoreApplication.translate("Texts", "{n}割（資格確認端末の回答）").format(n=wari)
+    if share.basis is ShareBasis.ELDERLY_CERTIFICATE:
+        return QCoreApplication.translate("Texts", "{n}割（高齢受給者の割合：端末の回答）").format(
+            n=wari
+        )
+    if share.basis is ShareBasis.PRESCHOOL:
+        return QCoreApplication.translate("Texts", "{n}割（未就学：年齢から判定）").format(n=wari)
+    if share.basis is ShareBasis.AGE:
+        return QCoreApplication.translate("Texts", "{n}割（年齢から判定）").format(n=wari)
+    if share.basis is ShareBasis.ELDERLY_NOT_SENT:
+        return QCoreApplication.translate(
+            "Texts", "2割（現役並み所得者は3割）：70〜74歳、端末の回答に割合なし。書類で確認"
+        )
+    if share.basis is ShareBasis.LATE_ELDERLY_NOT_SENT:
+        return QCoreApplication.translate(
+            "Texts", "1〜3割：後期高齢者、端末の回答に割合なし。書類で確認"
+        )
+    if share.basis is ShareBasis.WELFARE:
+        return QCoreApplication.translate(
+            "Texts", "なし（医療扶助：医療券の本人支払額があればその額）"
+        )
+    return QCoreApplication.translate("Texts", "不明（生年月日が分かりません）")
+
+
+def detail_key(key: str) -> str:
+    """The recorded document details' keys, in words (an unknown key is shown as recorded)."""
+    names = {
+        "certificate_expiry": QCoreApplication.translate("Texts", "電子証明書の有効期限"),
+        "read_by": QCoreApplication.translate("Texts", "読み取り"),
+        "valid_until": QCoreApplication.translate("Texts", "有効期限"),
+        "insurer_number": QCoreApplication.translate("Texts", "保険者番号"),
+        "symbol": QCoreApplication.translate("Texts", "記号"),
+        "number": QCoreApplication.translate("Texts", "番号"),
+        "branch": QCoreApplication.translate("Texts", "枝番"),
+        "payer_number": QCoreApplication.translate("Texts", "公費負担者番号"),
+        "recipient_number": QCoreApplication.translate("Texts", "受給者番号"),
+        "issued_at": QCoreApplication.translate("Texts", "PDFの取得日時"),
+        "source_confirmed": QCoreApplication.translate("Texts", "マイナポータルのPDFと確認"),
+        "sha256_b64url": QCoreApplication.translate("Texts", "PDFのハッシュ"),
+        "warnings": QCoreApplication.translate("Texts", "注意"),
+    }
+    return names.get(key, key)

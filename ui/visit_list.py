@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QTableView
 
 from policies.model import Outcome
 from reader.reception import SessionUpdated
@@ -141,12 +142,14 @@ class VisitTableModel(QAbstractTableModel):
             if column == "chart":
                 return row.chart
             if column == "patient":
-                return f"{row.name}（{row.kana}）"
+                return row.name
             if column == "path":
                 return row.path
             if column == "status":
                 return row.status
             return self.tr("模擬") if row.simulated else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{row.name}（{row.kana}）　{row.chart}\n{row.path}\n{row.status}"
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(QColor(_COLOURS[row.category]))
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -172,6 +175,14 @@ class VisitTableModel(QAbstractTableModel):
             merged.append(row_from_session(s, row) if s is not None and not s.final else row)
         known = {r.visit_id for r in merged}
         merged.extend(row_from_session(s, None) for vid, s in live.items() if vid not in known)
+        if [r.visit_id for r in merged] == [r.visit_id for r in self.rows]:
+            # The same visits (the usual reload after a record): update in place, so the view
+            # keeps its selection and lays out nothing again.
+            self.rows = merged
+            if merged:
+                last = self.index(len(merged) - 1, len(self.COLUMNS) - 1)
+                self.dataChanged.emit(self.index(0, 0), last)
+            return
         self.beginResetModel()
         self.rows = merged
         self.endResetModel()
@@ -185,6 +196,27 @@ class VisitTableModel(QAbstractTableModel):
             return
         self.rows[i] = row_from_session(s, self.rows[i])
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+
+
+def fit_columns(view: QTableView, model: VisitTableModel) -> None:
+    """Widths from the font and today's rows (once per list load, not per update: measuring
+    every row on each change stalls the GUI thread). The path column takes the rest."""
+    cells = view.fontMetrics()
+    heads = view.horizontalHeader().fontMetrics()
+    pad = 18
+
+    def width(column: int, samples: list[str], cap: int = 10_000, least: int = 0) -> int:
+        header = str(model.headerData(column, Qt.Orientation.Horizontal))
+        wanted = max([heads.horizontalAdvance(header), *map(cells.horizontalAdvance, samples)])
+        return max(min(wanted, cap), least) + pad
+
+    em = cells.horizontalAdvance("漢")
+    view.setColumnWidth(0, width(0, ["00:00"]))
+    view.setColumnWidth(1, width(1, [r.chart for r in model.rows]))
+    view.setColumnWidth(2, width(2, [r.name for r in model.rows] or ["見本 一郎"], 12 * em))
+    # live sessions change the status after the load: room for a short one in any case
+    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 7 * em, 5 * em))
+    view.setColumnWidth(5, width(5, [model.tr("模擬")]))
 
 
 class VisitFilter(QSortFilterProxyModel):

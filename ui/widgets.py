@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QSizePolicy, QWidget
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QFrame, QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
 
 
 class Level(StrEnum):
@@ -41,6 +40,25 @@ QTableView            { selection-background-color: #3559b7; selection-color: #f
 """
 
 
+#: The font factors widgets may ask for: few, so the glyph caches stay warm (a text at a size
+#: never drawn before costs milliseconds to rasterise) and the style sheet stays short.
+SCALES = (1.15, 1.3, 1.5, 2.2, 3.2)
+
+
+def style_sheet(base_pt: float) -> str:
+    """The application style with the scaled fonts for ``base_pt``.
+
+    Scaled fonts live in the style sheet, not in QWidget.setFont: the style sheet re-polishes a
+    widget it matches (at show, on a level change, on re-parenting) and that reset an explicit
+    font, so enlarged chips (the PIN pad's tries line) showed at the normal size.
+    """
+    rules = [
+        f'*[fontScale="{round(f * 100)}"] {{ font-size: {base_pt * f:.1f}pt; }}' for f in SCALES
+    ]
+    rules.append('*[fontBold="true"] { font-weight: bold; }')
+    return STYLE + "\n".join(rules) + "\n"
+
+
 def set_level(label: QLabel, level: Level) -> None:
     if label.property("level") == level.value:
         return  # re-polishing under a style sheet is costly: only on a real change
@@ -58,26 +76,12 @@ def chip(text: str = "", level: Level = Level.OFF, parent: QWidget | None = None
 
 
 def scaled(widget: QWidget, factor: float, *, bold: bool = False) -> None:
-    """A font ``factor`` times the application font; :func:`rescale` follows setting changes."""
-    widget.setProperty("fontScale", factor)
-    widget.setProperty("fontBold", bold)
-    _apply_scale(widget, QApplication.font().pointSizeF())
-
-
-def _apply_scale(widget: QWidget, base: float) -> None:
-    font = QFont(QApplication.font())
-    if base > 0:
-        font.setPointSizeF(base * float(widget.property("fontScale")))
-    font.setBold(bool(widget.property("fontBold")))
-    widget.setFont(font)
-
-
-def rescale(root: QWidget) -> None:
-    """Re-apply every scaled font under ``root`` after the application font changed."""
-    base = QApplication.font().pointSizeF()
-    for widget in [root, *root.findChildren(QWidget)]:
-        if widget.property("fontScale") is not None:
-            _apply_scale(widget, base)
+    """A font ``factor`` (one of :data:`SCALES`) times the application font size."""
+    if factor not in SCALES:
+        raise ValueError(f"font factor {factor} is not in widgets.SCALES")
+    widget.setProperty("fontScale", str(round(factor * 100)))
+    if bold:
+        widget.setProperty("fontBold", "true")
 
 
 def wrapped(text: str = "", parent: QWidget | None = None) -> QLabel:
@@ -92,3 +96,68 @@ def card_frame(parent: QWidget | None = None) -> QFrame:
     frame = QFrame(parent)
     frame.setObjectName("Card")
     return frame
+
+
+class FlowLayout(QLayout):
+    """Items left to right, wrapping onto the next line when the row is full.
+
+    The status strip uses it: six chips in one row need ~1500 px at the default font, more at
+    the large one, and the window must fit a 1366 px screen.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._gap = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, apply=True)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        m = self.contentsMargins()
+        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+
+    def _place(self, rect: QRect, *, apply: bool) -> int:
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, line = area.x(), area.y(), 0
+        for item in self._items:
+            if item.isEmpty():
+                continue
+            hint = item.sizeHint()
+            if x > area.x() and x + hint.width() > area.right() + 1:
+                x, y, line = area.x(), y + line + self._gap, 0
+            if apply:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._gap
+            line = max(line, hint.height())
+        return y + line - rect.y() + m.bottom()

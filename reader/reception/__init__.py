@@ -30,10 +30,12 @@ from reader.reception.events import (
     SessionUpdated,
     TerminalState,
     TerminalStatus,
+    VisitDetails,
     VisitRecorded,
     WaitingFor,
 )
 from reader.reception.ports import (
+    AttemptOnFile,
     DatabaseUnavailable,
     NewPatientData,
     PatientOnFile,
@@ -42,6 +44,7 @@ from reader.reception.ports import (
     ResultEvidence,
     SeenDocument,
     StaffRef,
+    StoredResult,
     VerificationToRecord,
     VisitOnFile,
 )
@@ -50,6 +53,7 @@ from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStart
 
 __all__ = [
     "STAFF_EVENTS",
+    "AttemptOnFile",
     "CardSource",
     "DatabaseStatus",
     "DatabaseUnavailable",
@@ -79,9 +83,11 @@ __all__ = [
     "SimulatedTerminalProcess",
     "SimulatorStartError",
     "StaffRef",
+    "StoredResult",
     "TerminalState",
     "TerminalStatus",
     "VerificationToRecord",
+    "VisitDetails",
     "VisitOnFile",
     "VisitRecorded",
     "VisitRequest",

@@ -96,6 +96,7 @@ from reader.pcsc import (
     ServiceLost,
     ServiceRestored,
 )
+from reader.reception import coerce
 from reader.reception.cards import (
     CardSource,
     CertRead,
@@ -123,6 +124,7 @@ from reader.reception.events import (
     SessionUpdated,
     TerminalState,
     TerminalStatus,
+    VisitDetails,
 )
 from reader.reception.ports import (
     DatabaseUnavailable,
@@ -136,9 +138,11 @@ from reader.reception.ports import (
 )
 from reader.reception.results import (
     evidence_for,
+    load_visit_details,
     numbers_from_result,
     outcome_event,
     result_facts,
+    share_for,
 )
 from reader.reception.session import (
     FOLLOW_UP_RULES,
@@ -318,6 +322,11 @@ class ReceptionDesk:
 
         return unsubscribe
 
+    @property
+    def staff(self) -> StaffRef | None:
+        """The logged-in staff member (None: nobody; read from any thread)."""
+        return self._staff
+
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until the actor has handled everything queued before this call (tests, exit)."""
         if self._closed:
@@ -341,6 +350,7 @@ class ReceptionDesk:
 
     def begin_visit(self, request: VisitRequest) -> None:
         """Open a visit (creating the patient if new) and start its reception session."""
+        request = coerce.request(request)  # enum fields may come as str (Qt, JSON)
         self._post(lambda: self._begin(request, None))
 
     def focus(self, visit_id: int) -> None:
@@ -349,7 +359,9 @@ class ReceptionDesk:
 
     def dispatch(self, event: Event, *, visit_id: int | None = None) -> None:
         """A staff intent the state allows: ChooseOption, RetryPin, UseVisualCheck,
-        VisualCheckDone, DocumentsRecorded, PublicExpenseResolved, Cancel, Failed(reason)."""
+        VisualCheckDone, DocumentsRecorded, PublicExpenseResolved, Cancel, Failed(reason).
+        ``Failed.reason`` may be the FailureReason's value as str (a ValueError if unknown)."""
+        event = coerce.event(event)
         self._post(lambda: self._dispatch(event, visit_id))
 
     def submit_pin(
@@ -372,9 +384,8 @@ class ReceptionDesk:
         the chosen option queries the terminal with them. ``use_portal_pdf``: the imported
         マイナポータル PDF (confirmed by staff) is one of the documents; its details are added.
         """
-        self._post(
-            lambda: self._record_documents(tuple(documents), numbers, use_portal_pdf, visit_id)
-        )
+        seen = tuple(coerce.documents(documents))  # DocumentKind may come as str
+        self._post(lambda: self._record_documents(seen, numbers, use_portal_pdf, visit_id))
 
     def paste_limited_app_text(self, text: str, *, visit_id: int | None = None) -> None:
         """Text copied from the マイナ資格確認アプリ for the waiting session."""
@@ -399,11 +410,17 @@ class ReceptionDesk:
 
     def attach_face_result(self, token: str, request: VisitRequest) -> None:
         """Begin a visit for an unattached face result and feed it (new or existing patient)."""
+        request = coerce.request(request)
         self._post(lambda: self._attach(token, request))
 
     def retry_record(self, visit_id: int | None = None) -> None:
         """Write a record that failed (database error) again."""
         self._post(lambda: self._retry_record(visit_id))
+
+    def show_visit(self, visit_id: int) -> None:
+        """Load a recorded visit for the result panel: ``VisitDetails`` (its attempts, the kept
+        answer parsed again, mismatches with the patient on file), or ``Problem(DATABASE)``."""
+        self._post(lambda: self._show_visit(visit_id))
 
     def close_session(self, visit_id: int) -> None:
         """Remove a finished session from the desk (its records stay in the database)."""
@@ -661,6 +678,23 @@ class ReceptionDesk:
         if staff is not None:
             self._db_job(lambda: self.recorder.logout(staff), lambda _: None)
         self._publish_status()
+
+    def _show_visit(self, visit_id: int) -> None:
+        if self._require_staff() is None:
+            return
+        code = self._facility.medical_institution_code if self._facility else None
+        recorder, burden, simulated = self.recorder, self.engine.rb.burden, self._env_simulated()
+
+        def job() -> VisitDetails:
+            return load_visit_details(
+                recorder,
+                visit_id,
+                burden=burden,
+                institution_code=code or None,
+                env_simulated=simulated,
+            )
+
+        self._db_job(job, self._emit, visit_id=visit_id)
 
     def _require_staff(self) -> StaffRef | None:
         if self._staff is None:
@@ -1740,10 +1774,14 @@ class ReceptionDesk:
     # ===================================================================== views
 
     def _view(self, s: Session) -> SessionUpdated:
+        today = self._today()
+        patient = s.state.patient
         return session_view(
             s,
             current=s.visit_id == self._current,
             env_simulated=self._env_simulated(),
             terminal=self.terminal is not None,
             simulated_terminal=self._terminal_simulated(),
+            card_usable_until=self.engine.cert_status(patient, today)[1],
+            share=share_for(self.engine.rb.burden, s.result, patient, today),
         )

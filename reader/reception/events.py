@@ -7,7 +7,7 @@ from there: forward each event through a queued signal to the GUI thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from policies.engine import AcceptedOption
@@ -23,8 +23,9 @@ from policies.model import (
 )
 from policies.reception import Event, ReceptionState, Screen
 from policies.rulebook import FlaggedNote
+from policies.share import ShareEstimate
 from reader.documents import PortalQualification
-from reader.reception.ports import PatientOnFile, SeenDocument, StaffRef
+from reader.reception.ports import AttemptOnFile, PatientOnFile, SeenDocument, StaffRef
 from reader.terminal.errors import LineProblem
 from reader.terminal.outcome import OutcomeKind
 from reader.terminal.results import QualificationResult
@@ -169,6 +170,11 @@ class SessionUpdated:
     #: A follow-up query with numbers (FAIL-04) is possible now: query_numbers().
     can_query_numbers: bool
     current: bool
+    #: The last day the patient's card works (e-certificate expiry + DOC-11 grace), once read;
+    #: ``policies.deadlines.option_deadline`` tells whether an option's valid_until is this.
+    card_usable_until: date | None = None
+    #: The share to expect (負担割合): the terminal's ratio if it sent one, else from age.
+    share: ShareEstimate | None = None
 
     @property
     def screen(self) -> Screen:
@@ -239,6 +245,29 @@ class VisitRecorded:
     follow_up: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class VisitDetails:
+    """A recorded visit as the result panel shows it (answer to ``show_visit(visit_id)``).
+
+    The kept terminal answer of the newest attempt that has one is parsed again and classified
+    as on the visit's day; mismatches are with the patient on file now.
+    """
+
+    visit_id: int
+    patient: PatientOnFile
+    setting: VisitSetting
+    local_date: date
+    #: Every recorded attempt in time order (path, outcome, reason, documents, rules, staff).
+    attempts: tuple[AttemptOnFile, ...]
+    result: QualificationResult | None
+    result_outcome: OutcomeKind | None
+    mismatches: tuple[Mismatch, ...]
+    share: ShareEstimate | None
+    #: The kept answer could not be read again (English, for the log; the record stands).
+    result_error: str | None
+    simulated: bool
+
+
 class ProblemKind(StrEnum):
     COMMAND = "command"  # not allowed now / unknown session / bad arguments
     CARD = "card"
@@ -272,5 +301,6 @@ DeskEvent = (
     | PinRequested
     | FaceResultUnattached
     | VisitRecorded
+    | VisitDetails
     | Problem
 )

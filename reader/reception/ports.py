@@ -137,6 +137,35 @@ class ResultEvidence:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptOnFile:
+    """One recorded verification attempt of a visit, as the desk shows it later."""
+
+    verification_id: int
+    finished_at: datetime
+    path: VerificationPath
+    outcome: Outcome
+    failure_reason: FailureReason | None
+    documents: tuple[SeenDocument, ...]
+    rule_ids: tuple[str, ...]
+    staff_name: str
+    simulated: bool
+    terminal_result_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """A kept terminal answer (XML as received) or pasted app text, with how it was kept."""
+
+    terminal_result_id: int
+    data: bytes = field(repr=False)
+    file_name: str
+    #: ``reader.terminal.ResultSource`` value from the kept summary (None: not recorded).
+    source: str | None
+    simulated: bool
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class VerificationToRecord:
     visit_id: int
     path: VerificationPath
@@ -205,6 +234,14 @@ class Recorder(Protocol):
     ) -> int: ...
 
     def visit(self, visit_id: int) -> VisitOnFile: ...
+
+    def visit_history(self, visit_id: int) -> tuple[VisitOnFile, tuple[AttemptOnFile, ...]]:
+        """The visit and every verification attempt recorded for it, in time order."""
+        ...
+
+    def stored_result(self, terminal_result_id: int) -> StoredResult:
+        """A kept terminal answer (or pasted text), byte for byte."""
+        ...
 
     def first_home_check(self, patient_id: int) -> date | None:
         """Date of the first confirmed 居宅 first-visit check (HOME_VISIT_FIRST), if any."""

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Any
 
-from policies.matching import PersonFacts
-from policies.model import FailureReason
+from policies.matching import PersonFacts, compare
+from policies.model import FailureReason, PatientContext
+from policies.numbers import insurance_kind_of
 from policies.reception import Event, Failed, TerminalAnswered, TerminalOutcome, TerminalTimedOut
-from reader.reception.ports import ResultEvidence, insurance_numbers
-from reader.terminal.outcome import OutcomeKind, QueryOutcome
+from policies.rulebook import SelfDeclarationBurden
+from policies.share import ShareEstimate, expected_share
+from reader.reception.events import VisitDetails
+from reader.reception.ports import Recorder, ResultEvidence, StoredResult, insurance_numbers
+from reader.terminal.bridge import parse_limited_app_text
+from reader.terminal.errors import TerminalError
+from reader.terminal.outcome import OutcomeKind, QueryOutcome, outcome_for_result
+from reader.terminal.parser import parse_result
 from reader.terminal.queries import InsuranceNumbers
 from reader.terminal.results import QualificationResult, ResultSource
 
@@ -129,6 +137,28 @@ def evidence_for(
     )
 
 
+def share_for(
+    burden: SelfDeclarationBurden,
+    result: QualificationResult | None,
+    patient: PatientContext,
+    on: date,
+) -> ShareEstimate:
+    """The share to expect: the terminal's ratio when it sent one, else from age (FAIL-03)."""
+    record = result.record if result is not None else None
+    if record is None:
+        return expected_share(
+            burden, on=on, birth_date=patient.birth_date, insurance_kind=patient.insurance_kind
+        )
+    return expected_share(
+        burden,
+        on=on,
+        birth_date=record.birthdate or patient.birth_date,
+        insurance_kind=record.insurance_kind,
+        partial_ratio_wari=record.ratio_wari,
+        elderly_ratio_wari=record.elderly.ratio_wari if record.elderly is not None else None,
+    )
+
+
 def numbers_from_result(result: QualificationResult | None) -> InsuranceNumbers | None:
     """The numbers a later individual query needs, from a confirmed result (None if incomplete)."""
     record = result.record if result is not None else None
@@ -140,4 +170,61 @@ def numbers_from_result(result: QualificationResult | None) -> InsuranceNumbers 
         record.birthdate,
         record.insured_card_symbol,
         record.insured_branch_number,
+    )
+
+
+def reread_result(stored: StoredResult, on: date) -> QualificationResult:
+    """Parse a kept answer again (XML or pasted app text); raises the parser's own errors."""
+    if stored.source == ResultSource.LIMITED_APP.value:
+        text = stored.data.decode("utf-8")
+        return parse_limited_app_text(text, received_on=on, simulated=stored.simulated)
+    source = ResultSource(stored.source) if stored.source else ResultSource.QUERY
+    result = parse_result(stored.data, source=source, file_name=stored.file_name)
+    return dataclasses.replace(result, simulated=True) if stored.simulated else result
+
+
+def load_visit_details(
+    recorder: Recorder,
+    visit_id: int,
+    *,
+    burden: SelfDeclarationBurden,
+    institution_code: str | None,
+    env_simulated: bool,
+) -> VisitDetails:
+    """Everything the result panel shows for a recorded visit (recorder thread: it reads the
+    database and parses the kept answer)."""
+    visit, attempts = recorder.visit_history(visit_id)
+    result_id = next(
+        (a.terminal_result_id for a in reversed(attempts) if a.terminal_result_id), None
+    )
+    result = outcome = None
+    error = None
+    if result_id is not None:
+        try:
+            result = reread_result(recorder.stored_result(result_id), visit.local_date)
+        except (TerminalError, UnicodeDecodeError, ValueError) as exc:
+            error = f"kept answer {result_id} cannot be read: {exc}"
+        else:
+            outcome = outcome_for_result(
+                result, today=visit.local_date, institution_code=institution_code
+            ).kind
+    facts = result_facts(result)
+    patient = visit.patient
+    context = PatientContext(
+        insurance_kind=insurance_kind_of(patient.insurer_number), birth_date=patient.birth_date
+    )
+    return VisitDetails(
+        visit_id=visit_id,
+        patient=patient,
+        setting=visit.setting,
+        local_date=visit.local_date,
+        attempts=attempts,
+        result=result,
+        result_outcome=outcome,
+        mismatches=compare(patient.facts, facts) if facts else (),
+        share=share_for(burden, result, context, visit.local_date),
+        result_error=error,
+        simulated=env_simulated
+        or any(a.simulated for a in attempts)
+        or bool(result is not None and result.simulated),
     )

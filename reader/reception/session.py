@@ -32,6 +32,7 @@ from policies.reception import (
     UseVisualCheck,
     VisualCheckDone,
 )
+from policies.share import ShareEstimate
 from reader.documents import PortalQualification
 from reader.pcsc import ReaderInfo
 from reader.reception.cards import CertRead
@@ -166,7 +167,14 @@ def waiting_for(s: Session, *, terminal: bool, simulated_terminal: bool) -> Wait
 
 
 def session_view(
-    s: Session, *, current: bool, env_simulated: bool, terminal: bool, simulated_terminal: bool
+    s: Session,
+    *,
+    current: bool,
+    env_simulated: bool,
+    terminal: bool,
+    simulated_terminal: bool,
+    card_usable_until: date | None = None,
+    share: ShareEstimate | None = None,
 ) -> SessionUpdated:
     """The event a screen shows for this session (everything computed here, nothing in the UI)."""
     state = s.state
@@ -207,6 +215,8 @@ def session_view(
         and terminal
         and (s.numbers or s.patient.numbers) is not None,
         current=current,
+        card_usable_until=card_usable_until,
+        share=share,
     )
 
 

@@ -214,7 +214,11 @@ def _read(path: Path) -> bytes:
 
 
 def _load_key(path: Path) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(_read(path), password=None)
+    # Our own shipped demo keys: the RSA consistency check costs ~100 ms with the GIL held,
+    # which froze the demo window's event loop at the first insertion of each demo card.
+    key = serialization.load_pem_private_key(
+        _read(path), password=None, unsafe_skip_rsa_key_validation=True
+    )
     if not isinstance(key, rsa.RSAPrivateKey):
         raise IdentityError(f"not an RSA key: {path}")
     return key

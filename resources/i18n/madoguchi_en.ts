@@ -5,58 +5,58 @@
     <name>ChangePasswordPage</name>
     <message>
         <source>パスワードを変更してください</source>
-        <translation type="unfinished"></translation>
+        <translation>Please change your password</translation>
     </message>
     <message>
         <source>現在のパスワード(&amp;C)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Current password</translation>
     </message>
     <message>
         <source>新しいパスワード(&amp;N)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;New password</translation>
     </message>
     <message>
         <source>新しいパスワード（確認）(&amp;A)</source>
-        <translation type="unfinished"></translation>
+        <translation>New password (&amp;again)</translation>
     </message>
     <message>
         <source>管理者が設定した初期パスワードは、最初のログインで変更が必要です。</source>
-        <translation type="unfinished"></translation>
+        <translation>The initial password set by the administrator must be changed at the first login.</translation>
     </message>
     <message>
         <source>変更する(&amp;S)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Change</translation>
     </message>
     <message>
         <source>2つの新しいパスワードが一致しません。</source>
-        <translation type="unfinished"></translation>
+        <translation>The two new passwords do not match.</translation>
     </message>
 </context>
 <context>
     <name>DailyLogDialog</name>
     <message>
         <source>日報（資格確認 日次記録）</source>
-        <translation type="unfinished"></translation>
+        <translation>Daily log (eligibility checks of the day)</translation>
     </message>
     <message>
         <source>日付(&amp;D)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Date</translation>
     </message>
     <message>
         <source>その日のすべての資格確認を時刻順に、確認方法ごとの件数と監査ログのハッシュとともに印刷します。模擬の記録には「模擬」と印字されます。</source>
-        <translation type="unfinished"></translation>
+        <translation>Prints every eligibility check of the day in time order, with the count per verification path and the audit log&apos;s hash. Simulated records are printed as “simulated”.</translation>
     </message>
     <message>
         <source>印刷(&amp;P)…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Print…</translation>
     </message>
     <message>
         <source>PDFとして保存(&amp;S)…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Save as PDF…</translation>
     </message>
     <message>
         <source>閉じる</source>
-        <translation type="unfinished"></translation>
+        <translation>Close</translation>
     </message>
     <message>
         <source>作成しています…</source>
@@ -64,33 +64,33 @@
     </message>
     <message>
         <source>作成しました。</source>
-        <translation type="unfinished"></translation>
+        <translation>Done.</translation>
     </message>
 </context>
 <context>
     <name>DateField</name>
     <message>
         <source>日付として読めません（例：R8.4.1、2026/4/1）</source>
-        <translation type="unfinished"></translation>
+        <translation>Not a readable date (e.g. R8.4.1, 2026/4/1)</translation>
     </message>
 </context>
 <context>
     <name>DocumentRow</name>
     <message>
         <source>{doc} を確認した</source>
-        <translation type="unfinished"></translation>
+        <translation>{doc} checked</translation>
     </message>
     <message>
         <source>公費負担者番号</source>
-        <translation type="unfinished"></translation>
+        <translation>Public payer number</translation>
     </message>
     <message>
         <source>受給者番号</source>
-        <translation type="unfinished"></translation>
+        <translation>Recipient number</translation>
     </message>
     <message>
         <source>有効期限（券面）</source>
-        <translation type="unfinished"></translation>
+        <translation>Valid until (printed)</translation>
     </message>
 </context>
 <context>
@@ -365,83 +365,83 @@
     </message>
     <message>
         <source>オンラインで資格確認</source>
-        <translation type="unfinished"></translation>
+        <translation>Check online</translation>
     </message>
     <message>
         <source>提示書類で確認</source>
-        <translation type="unfinished"></translation>
+        <translation>Check the documents presented</translation>
     </message>
     <message>
         <source>記載の番号でオンライン照会</source>
-        <translation type="unfinished"></translation>
+        <translation>Query online with the numbers on it</translation>
     </message>
     <message>
         <source>福祉事務所に連絡</source>
-        <translation type="unfinished"></translation>
+        <translation>Contact the welfare office</translation>
     </message>
     <message>
         <source>難病（特定医療費）</source>
-        <translation type="unfinished"></translation>
+        <translation>Intractable disease (特定医療費)</translation>
     </message>
     <message>
         <source>小児慢性特定疾病</source>
-        <translation type="unfinished"></translation>
+        <translation>Pediatric chronic specific disease</translation>
     </message>
     <message>
         <source>結核患者の医療</source>
-        <translation type="unfinished"></translation>
+        <translation>Tuberculosis care</translation>
     </message>
     <message>
         <source>未熟児養育医療</source>
-        <translation type="unfinished"></translation>
+        <translation>Premature infant care</translation>
     </message>
     <message>
         <source>精神通院（自立支援医療）</source>
-        <translation type="unfinished"></translation>
+        <translation>Psychiatric outpatient care (自立支援医療)</translation>
     </message>
     <message>
         <source>更生医療（自立支援医療）</source>
-        <translation type="unfinished"></translation>
+        <translation>Rehabilitation care (自立支援医療)</translation>
     </message>
     <message>
         <source>育成医療（自立支援医療）</source>
-        <translation type="unfinished"></translation>
+        <translation>Child development care (自立支援医療)</translation>
     </message>
     <message>
         <source>療養介護医療</source>
-        <translation type="unfinished"></translation>
+        <translation>Long-term care medical services</translation>
     </message>
     <message>
         <source>肢体不自由児通所・障害児入所医療</source>
-        <translation type="unfinished"></translation>
+        <translation>Care for children with physical disabilities (day / residential)</translation>
     </message>
     <message>
         <source>新型インフルエンザ等外出自粛対象者の医療</source>
-        <translation type="unfinished"></translation>
+        <translation>Care for people asked to stay home (pandemic influenza etc.)</translation>
     </message>
     <message>
         <source>肝炎・肝がん等医療費助成</source>
-        <translation type="unfinished"></translation>
+        <translation>Hepatitis / liver cancer subsidy</translation>
     </message>
     <message>
         <source>特定疾患治療研究事業</source>
-        <translation type="unfinished"></translation>
+        <translation>Specific disease treatment research programme</translation>
     </message>
     <message>
         <source>こども医療費助成</source>
-        <translation type="unfinished"></translation>
+        <translation>Children&apos;s medical subsidy</translation>
     </message>
     <message>
         <source>障害者医療費助成</source>
-        <translation type="unfinished"></translation>
+        <translation>Disability medical subsidy</translation>
     </message>
     <message>
         <source>ひとり親家庭等医療費助成</source>
-        <translation type="unfinished"></translation>
+        <translation>Single-parent family medical subsidy</translation>
     </message>
     <message>
         <source>その他の地方単独医療費助成</source>
-        <translation type="unfinished"></translation>
+        <translation>Other local medical subsidy</translation>
     </message>
     <message>
         <source>外来（窓口）</source>
@@ -461,115 +461,115 @@
     </message>
     <message>
         <source>券面の有効期限内に限る</source>
-        <translation type="unfinished"></translation>
+        <translation>Only within the printed expiry</translation>
     </message>
     <message>
         <source>オンライン資格確認で資格を確認すること</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirm the eligibility with the online check</translation>
     </message>
     <message>
         <source>保険証の有効期限の延長ではない</source>
-        <translation type="unfinished"></translation>
+        <translation>Not an extension of the insurance card</translation>
     </message>
     <message>
         <source>次回はマイナ保険証か資格確認書の持参を案内</source>
-        <translation type="unfinished"></translation>
+        <translation>Ask them to bring the My Number card or the 資格確認書 next time</translation>
     </message>
     <message>
         <source>電子証明書の期限切れ猶予中：資格情報のみ（診療・薬剤情報なし）</source>
-        <translation type="unfinished"></translation>
+        <translation>E-certificate in its grace period: eligibility only (no medical / drug information)</translation>
     </message>
     <message>
         <source>確認後、カードリーダーを自動（無人）運転に戻す</source>
-        <translation type="unfinished"></translation>
+        <translation>Afterwards, put the card reader back to unattended mode</translation>
     </message>
     <message>
         <source>薬剤情報等の提供に係る同意を取得</source>
-        <translation type="unfinished"></translation>
+        <translation>Obtain consent to share drug information etc.</translation>
     </message>
     <message>
         <source>暗証番号が必要</source>
-        <translation type="unfinished"></translation>
+        <translation>PIN required</translation>
     </message>
     <message>
         <source>暗証番号または目視確認</source>
-        <translation type="unfinished"></translation>
+        <translation>PIN or visual check</translation>
     </message>
     <message>
         <source>前回から変更がないことを口頭で確認（申立書扱い）</source>
-        <translation type="unfinished"></translation>
+        <translation>Confirm orally that nothing changed since last time (treated as a self-declaration)</translation>
     </message>
     <message>
         <source>後日も資格が確認できなければ不詳請求</source>
-        <translation type="unfinished"></translation>
+        <translation>If still not confirmed later: claim with unknown insurer</translation>
     </message>
     <message>
         <source>申立書は請求の支払確認まで保管</source>
-        <translation type="unfinished"></translation>
+        <translation>Keep the self-declaration until the claim is paid</translation>
     </message>
     <message>
         <source>被保険者番号が分かり次第連絡してもらう</source>
-        <translation type="unfinished"></translation>
+        <translation>Ask them to tell the insured number once they know it</translation>
     </message>
     <message>
         <source>一部負担金は年齢に応じて（3割・未就学2割・70歳以上1〜3割）</source>
-        <translation type="unfinished"></translation>
+        <translation>Share by age (30%; preschool 20%; 70 and over 10–30%)</translation>
     </message>
     <message>
         <source>月初の未委託は通常：後日、資格情報等一括取得で再確認</source>
-        <translation type="unfinished"></translation>
+        <translation>Not yet delegated early in the month is normal: re-check later with the bulk retrieval</translation>
     </message>
     <message>
         <source>月半ばを過ぎても未委託なら福祉事務所に医療券の発行を依頼</source>
-        <translation type="unfinished"></translation>
+        <translation>Still not delegated after mid-month: ask the welfare office to issue a ticket</translation>
     </message>
     <message>
         <source>患者は後日、療養費として保険者に請求（領収書）</source>
-        <translation type="unfinished"></translation>
+        <translation>The patient claims from the insurer later (receipt)</translation>
     </message>
     <message>
         <source>既知の再診患者は3割等での対応も可</source>
-        <translation type="unfinished"></translation>
+        <translation>A known returning patient may be charged the usual share</translation>
     </message>
     <message>
         <source>往診では訪問の都度、資格確認と同意取得</source>
-        <translation type="unfinished"></translation>
+        <translation>House calls: check eligibility and obtain consent at every visit</translation>
     </message>
     <message>
         <source>診療・薬剤情報は同意から診療日の翌日末まで取得可</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical / drug information available from consent until the end of the day after the consultation</translation>
     </message>
     <message>
         <source>福祉事務所への事前の診療依頼（緊急時は事後連絡）</source>
-        <translation type="unfinished"></translation>
+        <translation>Request to the welfare office in advance (in an emergency, afterwards)</translation>
     </message>
     <message>
         <source>エラー時は紙の受給者証の提示を依頼</source>
-        <translation type="unfinished"></translation>
+        <translation>On an error, ask for the paper certificate</translation>
     </message>
     <message>
         <source>PMHで確認可</source>
-        <translation type="unfinished"></translation>
+        <translation>Can be checked through PMH</translation>
     </message>
     <message>
         <source>不明（紙の受給者証を確認）</source>
-        <translation type="unfinished"></translation>
+        <translation>Unknown (check the paper certificate)</translation>
     </message>
     <message>
         <source>PMH未対応（紙の受給者証を確認）</source>
-        <translation type="unfinished"></translation>
+        <translation>Not on PMH (check the paper certificate)</translation>
     </message>
     <message>
         <source>確認済み</source>
-        <translation type="unfinished"></translation>
+        <translation>Verified</translation>
     </message>
     <message>
         <source>単一情報源</source>
-        <translation type="unfinished"></translation>
+        <translation>Single source</translation>
     </message>
     <message>
         <source>未確認（推測）</source>
-        <translation type="unfinished"></translation>
+        <translation>Unverified (guess)</translation>
     </message>
     <message>
         <source>、</source>
@@ -580,7 +580,7 @@
     <name>FirstAdminPage</name>
     <message>
         <source>はじめに：管理者アカウントを作成します</source>
-        <translation type="unfinished"></translation>
+        <translation>First: create the administrator account</translation>
     </message>
     <message>
         <source>ユーザー名(&amp;U)</source>
@@ -588,7 +588,7 @@
     </message>
     <message>
         <source>表示名(&amp;D)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Display name</translation>
     </message>
     <message>
         <source>パスワード(&amp;P)</source>
@@ -596,23 +596,23 @@
     </message>
     <message>
         <source>パスワード（確認）(&amp;A)</source>
-        <translation type="unfinished"></translation>
+        <translation>Password (&amp;again)</translation>
     </message>
     <message>
         <source>パスワードは8文字以上で、英字・数字・記号のうち2種類以上を含めてください。この管理者が職員を登録します。</source>
-        <translation type="unfinished"></translation>
+        <translation>The password needs at least 8 characters with two of: letters, digits, symbols. This administrator registers the staff.</translation>
     </message>
     <message>
         <source>作成してログイン(&amp;C)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Create and log in</translation>
     </message>
     <message>
         <source>2つのパスワードが一致しません。</source>
-        <translation type="unfinished"></translation>
+        <translation>The two passwords do not match.</translation>
     </message>
     <message>
         <source>すべての項目を入力してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Please fill in every field.</translation>
     </message>
 </context>
 <context>
@@ -718,6 +718,10 @@
         <translation>Log out</translation>
     </message>
     <message>
+        <source>このアプリについて</source>
+        <translation>About this app</translation>
+    </message>
+    <message>
         <source>データベースを使えません：{e}</source>
         <translation>Database unavailable: {e}</translation>
     </message>
@@ -735,7 +739,7 @@
     </message>
     <message>
         <source>&#x3000;候補 {n} 人</source>
-        <translation type="unfinished"></translation>
+        <translation>  {n} candidate(s)</translation>
     </message>
     <message>
         <source>顔認証リーダーの結果が届きました：{name}</source>
@@ -747,19 +751,19 @@
     </message>
     <message>
         <source>{n}行目：{text}</source>
-        <translation type="unfinished"></translation>
+        <translation>Line {n}: {text}</translation>
     </message>
     <message>
-        <source>{name}：{status}（{path}）</source>
-        <translation type="unfinished"></translation>
+        <source>記録を読み込んでいます…</source>
+        <translation>Loading the record…</translation>
     </message>
     <message>
         <source>{name} さんの受付は記録済みです。番号で再照会するには Ctrl+R。</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}&apos;s visit is recorded. Ctrl+R queries again with the numbers.</translation>
     </message>
     <message>
         <source>顔認証リーダーの結果を受付に割り当て</source>
-        <translation type="unfinished"></translation>
+        <translation>Attach the face-reader result to a visit</translation>
     </message>
     <message>
         <source>確認しています…</source>
@@ -771,23 +775,35 @@
     </message>
     <message>
         <source>作成できません：{e}</source>
-        <translation type="unfinished"></translation>
+        <translation>Cannot create: {e}</translation>
     </message>
     <message>
         <source>変更しています…</source>
-        <translation type="unfinished"></translation>
+        <translation>Changing…</translation>
     </message>
     <message>
         <source>変更できません：{e}</source>
-        <translation type="unfinished"></translation>
+        <translation>Cannot change: {e}</translation>
     </message>
     <message>
         <source>設定は管理者だけが変更できます。</source>
         <translation>Only an administrator can change the settings.</translation>
     </message>
     <message>
+        <source>設定を保存しました。接続先の変更はアプリの再起動後に有効になります。</source>
+        <translation>Settings saved. The new connections take effect after restarting the app.</translation>
+    </message>
+    <message>
         <source>設定を保存しました。</source>
         <translation>Settings saved.</translation>
+    </message>
+    <message>
+        <source>窓口 Madoguchi — マイナ保険証による資格確認と代替手段の記録（受付用）</source>
+        <translation>窓口 Madoguchi — eligibility checks with the My Number card, and a record of every fallback (for the reception desk)</translation>
+    </message>
+    <message>
+        <source>確認方法の名称・まずすること・注記・出典などのルールデータは、元の厚生労働省の通知等のとおり日本語で表示します。</source>
+        <translation>The rule data — names of the verification options, first steps, notes and citations — stays in Japanese, as in the MHLW notices it comes from.</translation>
     </message>
     <message>
         <source>{n} ページを印刷しました。</source>
@@ -799,7 +815,7 @@
     </message>
     <message>
         <source>PDF (*.pdf)</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF (*.pdf)</translation>
     </message>
     <message>
         <source>保存しました：{p}</source>
@@ -811,11 +827,11 @@
     </message>
     <message>
         <source>マイナポータルのPDFを選ぶ</source>
-        <translation type="unfinished"></translation>
+        <translation>Choose the Mynaportal PDF</translation>
     </message>
     <message>
         <source>PDFを読み取っています…</source>
-        <translation type="unfinished"></translation>
+        <translation>Reading the PDF…</translation>
     </message>
 </context>
 <context>
@@ -826,27 +842,27 @@
     </message>
     <message>
         <source>カルテ番号・氏名・カナで検索</source>
-        <translation type="unfinished"></translation>
+        <translation>Search by chart number, name or kana</translation>
     </message>
     <message>
         <source>登録済みの患者(&amp;1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Registered patient (&amp;1)</translation>
     </message>
     <message>
         <source>カルテ番号(&amp;C)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Chart number</translation>
     </message>
     <message>
         <source>氏名(&amp;N)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Name</translation>
     </message>
     <message>
         <source>カナ氏名(&amp;K)</source>
-        <translation type="unfinished"></translation>
+        <translation>Name in &amp;kana</translation>
     </message>
     <message>
         <source>生年月日(&amp;B)</source>
-        <translation type="unfinished"></translation>
+        <translation>Date of &amp;birth</translation>
     </message>
     <message>
         <source>性別</source>
@@ -870,55 +886,55 @@
     </message>
     <message>
         <source>新しい患者(&amp;2)</source>
-        <translation type="unfinished"></translation>
+        <translation>New patient (&amp;2)</translation>
     </message>
     <message>
         <source>受付の内容</source>
-        <translation type="unfinished"></translation>
+        <translation>Visit</translation>
     </message>
     <message>
         <source>場面(&amp;S)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Setting</translation>
     </message>
     <message>
         <source>再診(&amp;R)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Return visit</translation>
     </message>
     <message>
         <source>医療扶助（生活保護）(&amp;W)</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical assistance (&amp;welfare)</translation>
     </message>
     <message>
         <source>訪問診療の初回(&amp;H)</source>
-        <translation type="unfinished"></translation>
+        <translation>First &amp;home visit</translation>
     </message>
     <message>
         <source>なし</source>
-        <translation type="unfinished"></translation>
+        <translation>None</translation>
     </message>
     <message>
         <source>例：愛知県</source>
-        <translation type="unfinished"></translation>
+        <translation>e.g. 愛知県</translation>
     </message>
     <message>
         <source>市区町村（県が実施なら空欄）</source>
-        <translation type="unfinished"></translation>
+        <translation>Municipality (empty when the prefecture pays)</translation>
     </message>
     <message>
         <source>公費の種類(&amp;P)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Public expense</translation>
     </message>
     <message>
         <source>実施主体（都道府県）</source>
-        <translation type="unfinished"></translation>
+        <translation>Payer (prefecture)</translation>
     </message>
     <message>
         <source>実施主体（市区町村）</source>
-        <translation type="unfinished"></translation>
+        <translation>Payer (municipality)</translation>
     </message>
     <message>
         <source>公費負担者番号</source>
-        <translation type="unfinished"></translation>
+        <translation>Public payer number</translation>
     </message>
     <message>
         <source>受付開始(&amp;O)</source>
@@ -930,50 +946,50 @@
     </message>
     <message>
         <source>検索中…</source>
-        <translation type="unfinished"></translation>
+        <translation>Searching…</translation>
     </message>
     <message>
         <source>検索できません：{e}</source>
-        <translation type="unfinished"></translation>
+        <translation>Cannot search: {e}</translation>
     </message>
     <message>
         <source>{n} 人</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} patient(s)</translation>
     </message>
 </context>
 <context>
     <name>NumberField</name>
     <message>
         <source>（根拠は二次資料のみ）</source>
-        <translation type="unfinished"></translation>
+        <translation>(secondary sources only)</translation>
     </message>
     <message>
         <source>検証番号OK</source>
-        <translation type="unfinished"></translation>
+        <translation>Check digit OK</translation>
     </message>
     <message>
         <source>数字以外が含まれています</source>
-        <translation type="unfinished"></translation>
+        <translation>Contains non-digits</translation>
     </message>
     <message>
         <source>桁数が違います</source>
-        <translation type="unfinished"></translation>
+        <translation>Wrong number of digits</translation>
     </message>
     <message>
         <source>都道府県番号が01〜47ではありません</source>
-        <translation type="unfinished"></translation>
+        <translation>Prefecture number is not 01–47</translation>
     </message>
     <message>
         <source>検証番号が合いません（正しくは {d}）</source>
-        <translation type="unfinished"></translation>
+        <translation>Check digit does not match (should be {d})</translation>
     </message>
     <message>
         <source>不詳請求用の番号です</source>
-        <translation type="unfinished"></translation>
+        <translation>This is the number for claims with unknown insurer</translation>
     </message>
     <message>
         <source>番号が正しくありません</source>
-        <translation type="unfinished"></translation>
+        <translation>The number is not valid</translation>
     </message>
 </context>
 <context>
@@ -981,30 +997,30 @@
     <message>
         <source>保険者番号(&amp;I)</source>
         <extracomment>Reasons staff can observe at the desk and report themselves (the runtime reports the rest). Documents whose insurance numbers staff read off (they feed an individual query).</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Insurer number</translation>
     </message>
     <message>
         <source>記号(&amp;Y)</source>
-        <translation type="unfinished"></translation>
+        <translation>S&amp;ymbol</translation>
     </message>
     <message>
         <source>番号(&amp;M)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nu&amp;mber</translation>
     </message>
     <message>
         <source>枝番(&amp;E)</source>
-        <translation type="unfinished"></translation>
+        <translation>Branch (&amp;E)</translation>
     </message>
     <message>
         <source>生年月日(&amp;B)</source>
-        <translation type="unfinished"></translation>
+        <translation>Date of &amp;birth</translation>
     </message>
 </context>
 <context>
     <name>PdfDropArea</name>
     <message>
         <source>ここにマイナポータルのPDFをドラッグ＆ドロップ</source>
-        <translation type="unfinished"></translation>
+        <translation>Drag and drop the Mynaportal PDF here</translation>
     </message>
 </context>
 <context>
@@ -1027,7 +1043,7 @@
     </message>
     <message>
         <source>最後の1回です。間違えるとカードがロックされ、市区町村の窓口での手続きが必要になります。暗証番号に自信がなければ入力せず、職員にお伝えください。</source>
-        <translation type="unfinished"></translation>
+        <translation>This is the last try. A wrong PIN locks the card and it must then be reset at the city office. If you are not sure of your PIN, do not enter it: please tell the staff.</translation>
     </message>
     <message>
         <source>最後の1回であることを理解して入力します(&amp;C)</source>
@@ -1043,7 +1059,7 @@
     </message>
     <message>
         <source>数字キーでも入力できます。Backspaceで1文字消去、Enterで決定。</source>
-        <translation type="unfinished"></translation>
+        <translation>You can also use the number keys. Backspace deletes one digit, Enter confirms.</translation>
     </message>
     <message>
         <source>暗証番号が分からない・入力しない(&amp;U)</source>
@@ -1067,6 +1083,22 @@
     <message>
         <source>【模擬】</source>
         <translation>[SIMULATED] </translation>
+    </message>
+    <message>
+        <source>記録はまだありません</source>
+        <translation>Nothing recorded yet</translation>
+    </message>
+    <message>
+        <source>記録済み：{outcome}</source>
+        <translation>Recorded: {outcome}</translation>
+    </message>
+    <message>
+        <source>端末の回答</source>
+        <translation>Terminal&apos;s answer</translation>
+    </message>
+    <message>
+        <source>保存された回答を読み直せません（記録は有効です）</source>
+        <translation>The kept answer cannot be read again (the record stands)</translation>
     </message>
     <message>
         <source>⚠ 別人の可能性：登録されている患者と氏名・生年月日が異なります</source>
@@ -1110,11 +1142,47 @@
     </message>
     <message>
         <source>記号・番号・枝番</source>
-        <translation type="unfinished"></translation>
+        <translation>Symbol · number · branch</translation>
     </message>
     <message>
         <source>≠ 登録：{on_file}</source>
         <translation>≠ on file: {on_file}</translation>
+    </message>
+    <message>
+        <source>記録日時</source>
+        <translation>Recorded at</translation>
+    </message>
+    <message>
+        <source>確認方法</source>
+        <translation>Verification path</translation>
+    </message>
+    <message>
+        <source>理由</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>提示書類</source>
+        <translation>Documents presented</translation>
+    </message>
+    <message>
+        <source>根拠ルール</source>
+        <translation>Rules</translation>
+    </message>
+    <message>
+        <source>担当</source>
+        <translation>Staff</translation>
+    </message>
+    <message>
+        <source>模擬</source>
+        <translation>Simulated</translation>
+    </message>
+    <message>
+        <source>模擬の記録（実在の資格確認ではありません）</source>
+        <translation>Simulated record (not a real eligibility check)</translation>
+    </message>
+    <message>
+        <source>記録 {n}（記録番号 {id}）</source>
+        <translation>Record {n} (no. {id})</translation>
     </message>
     <message>
         <source>模擬端末の結果です（実在の資格情報ではありません）</source>
@@ -1122,23 +1190,23 @@
     </message>
     <message>
         <source>端末の応答</source>
-        <translation type="unfinished"></translation>
+        <translation>Terminal response</translation>
     </message>
     <message>
         <source>処理結果</source>
-        <translation type="unfinished"></translation>
+        <translation>Processing result</translation>
     </message>
     <message>
         <source>エラーコード</source>
-        <translation type="unfinished"></translation>
+        <translation>Error code</translation>
     </message>
     <message>
         <source>エラー内容</source>
-        <translation type="unfinished"></translation>
+        <translation>Error message</translation>
     </message>
     <message>
         <source>読み取り時の注意</source>
-        <translation type="unfinished"></translation>
+        <translation>Notes from reading</translation>
     </message>
     <message>
         <source>保険の種類</source>
@@ -1194,95 +1262,99 @@
     </message>
     <message>
         <source>高齢受給者</source>
-        <translation type="unfinished"></translation>
+        <translation>Elderly recipient (70–74)</translation>
     </message>
     <message>
         <source>限度額適用</source>
-        <translation type="unfinished"></translation>
+        <translation>Limit certificate</translation>
     </message>
     <message>
         <source>適用区分</source>
-        <translation type="unfinished"></translation>
+        <translation>Category</translation>
     </message>
     <message>
         <source>特定疾病療養</source>
-        <translation type="unfinished"></translation>
+        <translation>Specific disease treatment</translation>
     </message>
     <message>
         <source>区分</source>
-        <translation type="unfinished"></translation>
+        <translation>Category</translation>
     </message>
     <message>
         <source>自己負担限度額</source>
-        <translation type="unfinished"></translation>
+        <translation>Self-pay limit</translation>
     </message>
     <message>
         <source>公費（医療費助成）</source>
-        <translation type="unfinished"></translation>
+        <translation>Public expense (medical subsidy)</translation>
     </message>
     <message>
         <source>制度</source>
-        <translation type="unfinished"></translation>
+        <translation>Programme</translation>
     </message>
     <message>
         <source>公費負担者番号</source>
-        <translation type="unfinished"></translation>
+        <translation>Public payer number</translation>
     </message>
     <message>
         <source>受給者番号</source>
-        <translation type="unfinished"></translation>
+        <translation>Recipient number</translation>
     </message>
     <message>
         <source>自己負担上限</source>
-        <translation type="unfinished"></translation>
+        <translation>Self-pay ceiling</translation>
     </message>
     <message>
         <source>医療扶助</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical assistance (welfare)</translation>
     </message>
     <message>
         <source>医療券・調剤券</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical / dispensing ticket</translation>
     </message>
     <message>
         <source>情報なし</source>
-        <translation type="unfinished"></translation>
+        <translation>No information</translation>
     </message>
     <message>
         <source>医療扶助（医療券・調剤券）</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical assistance (medical / dispensing ticket)</translation>
     </message>
     <message>
         <source>券種</source>
-        <translation type="unfinished"></translation>
+        <translation>Ticket type</translation>
     </message>
     <message>
         <source>交付番号</source>
-        <translation type="unfinished"></translation>
+        <translation>Issue number</translation>
     </message>
     <message>
         <source>診療年月</source>
-        <translation type="unfinished"></translation>
+        <translation>Treatment month</translation>
     </message>
     <message>
         <source>指定医療機関</source>
-        <translation type="unfinished"></translation>
+        <translation>Designated institution</translation>
     </message>
     <message>
         <source>本人支払額</source>
-        <translation type="unfinished"></translation>
+        <translation>Amount the patient pays</translation>
     </message>
     <message>
         <source>傷病名</source>
-        <translation type="unfinished"></translation>
+        <translation>Diagnoses</translation>
     </message>
 </context>
 <context>
     <name>SessionPanel</name>
     <message>
-        <source>模擬：仮想カード・模擬端末を使用</source>
+        <source>模擬</source>
         <extracomment>(visit_id) the panel wants the PIN pad (re)opened. (visit_id) print a 被保険者資格申立書 for this patient. (visit_id) choose a マイナポータル PDF with the file dialog. (visit_id, path) a PDF was dropped.</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>Simulated</translation>
+    </message>
+    <message>
+        <source>仮想カード・模擬端末・デモを使った受付です（記録も模擬）</source>
+        <translation>This visit uses a virtual card, the simulated terminal or the demo (recorded as simulated)</translation>
     </message>
     <message>
         <source>今日このお客さんに使える確認方法（ルールより）</source>
@@ -1294,19 +1366,19 @@
     </message>
     <message>
         <source>暗証番号</source>
-        <translation type="unfinished"></translation>
+        <translation>PIN</translation>
     </message>
     <message>
         <source>暗証番号の入力画面を開く(&amp;P)</source>
-        <translation type="unfinished"></translation>
+        <translation>Open the &amp;PIN pad</translation>
     </message>
     <message>
         <source>もう一度入力してもらう(&amp;R)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Retry the PIN</translation>
     </message>
     <message>
         <source>目視確認に切り替える(&amp;V)</source>
-        <translation type="unfinished"></translation>
+        <translation>Switch to &amp;visual check</translation>
     </message>
     <message>
         <source>目視確認</source>
@@ -1314,59 +1386,59 @@
     </message>
     <message>
         <source>カードの顔写真と、目の前の患者さんを見比べてください。マスク等は外してもらってください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Compare the card&apos;s photo with the patient in front of you. Ask them to take off a mask.</translation>
     </message>
     <message>
         <source>本人と一致した(&amp;Y)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Yes, same person</translation>
     </message>
     <message>
         <source>一致しない(&amp;N)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;No match</translation>
     </message>
     <message>
         <source>マイナ資格確認アプリの結果を貼り付け</source>
-        <translation type="unfinished"></translation>
+        <translation>Paste the result of the マイナ資格確認アプリ</translation>
     </message>
     <message>
         <source>アプリの「コピー」で取った結果をここに貼り付けます（Ctrl+V）</source>
-        <translation type="unfinished"></translation>
+        <translation>Paste here what the app&apos;s Copy button copied (Ctrl+V)</translation>
     </message>
     <message>
         <source>貼り付けた結果を使う(&amp;T)</source>
-        <translation type="unfinished"></translation>
+        <translation>Use the pas&amp;ted result</translation>
     </message>
     <message>
         <source>照会に使う番号（書類から読み取り）</source>
-        <translation type="unfinished"></translation>
+        <translation>Numbers for the query (read off the document)</translation>
     </message>
     <message>
         <source>この番号で照会する(&amp;Q)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Query with these numbers</translation>
     </message>
     <message>
         <source>提示された書類</source>
-        <translation type="unfinished"></translation>
+        <translation>Documents presented</translation>
     </message>
     <message>
         <source>マイナポータルのPDF</source>
-        <translation type="unfinished"></translation>
+        <translation>Mynaportal PDF</translation>
     </message>
     <message>
         <source>PDFファイルを選ぶ(&amp;O)…</source>
-        <translation type="unfinished"></translation>
+        <translation>Ch&amp;oose a PDF file…</translation>
     </message>
     <message>
         <source>PDFの内容を原本（画面・紙）と1項目ずつ照合し、確認した(&amp;K)</source>
-        <translation type="unfinished"></translation>
+        <translation>I chec&amp;ked the PDF item by item against the original (screen or paper)</translation>
     </message>
     <message>
         <source>書類の番号（個別照会に使います）</source>
-        <translation type="unfinished"></translation>
+        <translation>The document&apos;s numbers (for an individual query)</translation>
     </message>
     <message>
         <source>被保険者資格申立書を印刷(&amp;D)…</source>
-        <translation type="unfinished"></translation>
+        <translation>Print the self-&amp;declaration form…</translation>
     </message>
     <message>
         <source>確認した内容を記録する(&amp;S)</source>
@@ -1374,19 +1446,19 @@
     </message>
     <message>
         <source>公費（医療費助成）</source>
-        <translation type="unfinished"></translation>
+        <translation>Public expense (medical subsidy)</translation>
     </message>
     <message>
         <source>紙の受給者証を確認した(&amp;Y)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Yes, paper certificate seen</translation>
     </message>
     <message>
         <source>受給者証の持参なし(&amp;N)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;No certificate with them</translation>
     </message>
     <message>
         <source>記録</source>
-        <translation type="unfinished"></translation>
+        <translation>Record</translation>
     </message>
     <message>
         <source>番号で再照会する(&amp;Q)</source>
@@ -1425,20 +1497,28 @@
         <translation>first visit</translation>
     </message>
     <message>
+        <source>カルテ</source>
+        <translation>Chart</translation>
+    </message>
+    <message>
         <source>理由：{reason}</source>
         <translation>Reason: {reason}</translation>
     </message>
     <message>
         <source>残り {n} 回</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} tries left</translation>
     </message>
     <message>
         <source>&#x3000;⚠ 最後の1回：間違えるとロックされます</source>
-        <translation type="unfinished"></translation>
+        <translation>  ⚠ Last try: a wrong PIN locks the card</translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation>Public payer number</translation>
     </message>
     <message>
         <source>次の公費はオンラインで確認できません。紙の受給者証を見せてもらってください。</source>
-        <translation type="unfinished"></translation>
+        <translation>These public expenses cannot be checked online. Ask for the paper certificate.</translation>
     </message>
     <message>
         <source>まずすること：</source>
@@ -1449,32 +1529,68 @@
         <translation>[RECOMMENDED] </translation>
     </message>
     <message>
-        <source>&#x3000;書類：</source>
-        <translation>  Documents: </translation>
+        <source>書類：</source>
+        <translation>Documents: </translation>
     </message>
     <message>
-        <source>&#x3000;記録される確認方法：</source>
-        <translation>  Recorded path: </translation>
+        <source>書類：なし</source>
+        <translation>Documents: none</translation>
     </message>
     <message>
-        <source>&#x3000;条件：</source>
-        <translation type="unfinished"></translation>
+        <source>根拠：</source>
+        <translation>Rules: </translation>
     </message>
     <message>
-        <source>&#x3000;この方法が使えるのは：{d} まで</source>
-        <translation type="unfinished"></translation>
+        <source>このカードで使えるのは {d} まで（カードの電子証明書の有効期限に猶予期間を加えた日：DOC-11）</source>
+        <translation>This card can be used until {d} (its e-certificate&apos;s expiry plus the grace period: DOC-11)</translation>
     </message>
     <message>
-        <source>&#x3000;根拠：</source>
-        <translation>  Rules: </translation>
+        <source>書類の有効期限（券面など）：{d} まで</source>
+        <translation>Document valid until {d} (printed expiry)</translation>
+    </message>
+    <message>
+        <source>この取扱いが認められるのは {d} まで（期限付きの取扱い）</source>
+        <translation>This handling is allowed until {d} (a temporary measure)</translation>
+    </message>
+    <message>
+        <source>書類</source>
+        <translation>Documents</translation>
+    </message>
+    <message>
+        <source>なし</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <source>記録される確認方法</source>
+        <translation>Recorded verification path</translation>
+    </message>
+    <message>
+        <source>記録される結果</source>
+        <translation>Recorded outcome</translation>
+    </message>
+    <message>
+        <source>条件</source>
+        <translation>Conditions</translation>
+    </message>
+    <message>
+        <source>期限</source>
+        <translation>Until</translation>
+    </message>
+    <message>
+        <source>根拠ルール</source>
+        <translation>Rules</translation>
+    </message>
+    <message>
+        <source>出典</source>
+        <translation>Sources</translation>
     </message>
     <message>
         <source>選んだ方法：{label}（根拠：{rules}）</source>
-        <translation type="unfinished"></translation>
+        <translation>Chosen: {label} (rules: {rules})</translation>
     </message>
     <message>
         <source>✗ まだ足りない書類：</source>
-        <translation type="unfinished"></translation>
+        <translation>✗ Still missing: </translation>
     </message>
     <message>
         <source>氏名</source>
@@ -1518,150 +1634,191 @@
     </message>
     <message>
         <source>有効期限</source>
-        <translation type="unfinished"></translation>
+        <translation>Valid until</translation>
     </message>
     <message>
         <source>PDFの取得日時</source>
-        <translation type="unfinished"></translation>
+        <translation>PDF obtained at</translation>
     </message>
     <message>
         <source>読めず：原本で確認</source>
-        <translation type="unfinished"></translation>
+        <translation>unreadable: check the original</translation>
     </message>
     <message>
         <source>マイナポータルのPDFと確認できません</source>
-        <translation type="unfinished"></translation>
+        <translation>Cannot confirm this is a Mynaportal PDF</translation>
     </message>
     <message>
         <source>注意：{code}</source>
-        <translation type="unfinished"></translation>
+        <translation>Caution: {code}</translation>
     </message>
     <message>
         <source>{field}：登録「{a}」≠ PDF「{b}」</source>
-        <translation type="unfinished"></translation>
+        <translation>{field}: on file “{a}” ≠ PDF “{b}”</translation>
+    </message>
+    <message>
+        <source>PDFから読み取った内容（そのまま信用せず、原本と照合してください）</source>
+        <translation>Read from the PDF (do not trust it as is: compare it with the original)</translation>
     </message>
     <message>
         <source>受付は中止されました。</source>
-        <translation type="unfinished"></translation>
+        <translation>The visit was cancelled.</translation>
     </message>
     <message>
         <source>⚠ 記録をまだ保存できていません（内容は保持しています）。</source>
-        <translation type="unfinished"></translation>
+        <translation>⚠ The record is not saved yet (nothing is lost).</translation>
     </message>
     <message>
         <source>記録を保存しています…</source>
-        <translation type="unfinished"></translation>
+        <translation>Saving the record…</translation>
     </message>
     <message>
         <source>✓ 記録しました：{path}（記録番号 {ids}）</source>
-        <translation type="unfinished"></translation>
+        <translation>✓ Recorded: {path} (record no. {ids})</translation>
     </message>
     <message>
         <source>記録を待っています。</source>
-        <translation type="unfinished"></translation>
+        <translation>Waiting for the record.</translation>
     </message>
     <message>
         <source>【模擬】この記録は模擬として保存されます。</source>
-        <translation type="unfinished"></translation>
+        <translation>[SIMULATED] This record is saved as simulated.</translation>
     </message>
     <message>
         <source>本当に中止する（もう一度押す）(&amp;X)</source>
-        <translation type="unfinished"></translation>
+        <translation>Really cancel (press again) (&amp;X)</translation>
     </message>
 </context>
 <context>
     <name>SettingsDialog</name>
     <message>
         <source>設定（管理者）</source>
-        <translation type="unfinished"></translation>
+        <extracomment>This PC&apos;s connections (main.PcSettings); None in demo mode (nothing to edit).</extracomment>
+        <translation>Settings (administrator)</translation>
     </message>
     <message>
         <source>施設</source>
-        <translation type="unfinished"></translation>
+        <translation>Facility</translation>
     </message>
     <message>
         <source>施設名(&amp;N)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Name</translation>
     </message>
     <message>
         <source>種別(&amp;K)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Kind</translation>
     </message>
     <message>
         <source>オンライン資格確認(&amp;M)</source>
-        <translation type="unfinished"></translation>
+        <translation>Online eligibility check (&amp;M)</translation>
     </message>
     <message>
         <source>医療機関コード（10桁）</source>
-        <translation type="unfinished"></translation>
+        <translation>Institution code (10 digits)</translation>
     </message>
     <message>
         <source>都道府県コード</source>
-        <translation type="unfinished"></translation>
+        <translation>Prefecture code</translation>
     </message>
     <message>
         <source>市区町村コード</source>
-        <translation type="unfinished"></translation>
+        <translation>Municipality code</translation>
     </message>
     <message>
         <source>有効なフロー</source>
-        <translation type="unfinished"></translation>
+        <translation>Enabled flows</translation>
     </message>
     <message>
         <source>受付と印刷</source>
-        <translation type="unfinished"></translation>
+        <translation>Desk and printing</translation>
     </message>
     <message>
         <source> 分</source>
-        <translation type="unfinished"></translation>
+        <translation> min</translation>
     </message>
     <message>
         <source>印刷時の患者表示(&amp;P)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Patient names on printouts</translation>
     </message>
     <message>
         <source>自動ロックまでの時間(&amp;L)</source>
-        <translation type="unfinished"></translation>
+        <translation>Auto-&amp;lock after</translation>
     </message>
     <message>
         <source>文字の大きさ(&amp;F)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Font size</translation>
     </message>
     <message>
         <source>表示言語(&amp;G)</source>
-        <translation type="unfinished"></translation>
+        <translation>Lan&amp;guage</translation>
     </message>
     <message>
         <source>この端末の接続先（設定ファイル madoguchi.toml）</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>資格確認端末のフォルダ：{root}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>なし（資格確認限定型）</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>データベース：{db}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>これらはこの端末の設定ファイルで変更し、アプリを再起動します（データベースのパスワードはOSの資格情報ストアに保存されます）。</source>
-        <translation type="unfinished"></translation>
+        <translation>This PC&apos;s connections (settings file madoguchi.toml)</translation>
     </message>
     <message>
         <source>保存(&amp;S)</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Save</translation>
     </message>
     <message>
         <source>閉じる</source>
-        <translation type="unfinished"></translation>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>参照(&amp;B)…</source>
+        <translation>&amp;Browse…</translation>
+    </message>
+    <message>
+        <source>資格確認端末のフォルダなし（資格確認限定型）</source>
+        <translation>No terminal folder (資格確認限定型)</translation>
+    </message>
+    <message>
+        <source>postgresql://user@host:5432/madoguchi または SQLite ファイルのパス</source>
+        <translation>postgresql://user@host:5432/madoguchi or the path of a SQLite file</translation>
+    </message>
+    <message>
+        <source>資格確認端末のフォルダ(&amp;T)</source>
+        <translation>&amp;Terminal folder</translation>
+    </message>
+    <message>
+        <source>医療機関コード（端末の依頼ファイル用・10桁）(&amp;O)</source>
+        <translation>Institution c&amp;ode for terminal requests (10 digits)</translation>
+    </message>
+    <message>
+        <source>依頼ファイルの文字コード(&amp;E)</source>
+        <translation>Request &amp;encoding</translation>
+    </message>
+    <message>
+        <source>データベース(&amp;D)</source>
+        <translation>&amp;Database</translation>
+    </message>
+    <message>
+        <source>デモモードでは接続先は変更できません（デモ専用のフォルダを使います）。</source>
+        <translation>In demo mode the connections cannot be changed (the demo uses its own folder).</translation>
+    </message>
+    <message>
+        <source>ここを変更した場合は、保存後にアプリの再起動が必要です。</source>
+        <translation>Changes here need a restart of the app after saving.</translation>
+    </message>
+    <message>
+        <source>資格確認端末のフォルダ（req・res・face のある場所）</source>
+        <translation>Terminal folder (the one with req, res and face)</translation>
+    </message>
+    <message>
+        <source>資格確認端末のフォルダを入力するか、「フォルダなし」を選んでください。</source>
+        <translation>Enter the terminal folder, or choose “No terminal folder”.</translation>
+    </message>
+    <message>
+        <source>端末の依頼ファイル用の医療機関コードは数字10桁です。</source>
+        <translation>The institution code for terminal requests has 10 digits.</translation>
+    </message>
+    <message>
+        <source>⚠ 接続先を変更します：保存後、アプリを再起動すると有効になります。</source>
+        <translation>⚠ The connections change: they take effect when the app restarts after saving.</translation>
     </message>
     <message>
         <source>医療機関コードは数字10桁です。</source>
-        <translation type="unfinished"></translation>
+        <translation>The institution code has 10 digits.</translation>
     </message>
 </context>
 <context>
@@ -1712,7 +1869,7 @@
     </message>
     <message>
         <source>有効なフロー：</source>
-        <translation type="unfinished"></translation>
+        <translation>Enabled flows: </translation>
     </message>
     <message>
         <source>施設：未設定</source>
@@ -1819,43 +1976,43 @@
     </message>
     <message>
         <source>カードをカードリーダーに置いてもらってください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Ask the patient to put the card on the reader.</translation>
     </message>
     <message>
         <source>カードを読み取り中です。カードを動かさないでください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Reading the card. Do not move it.</translation>
     </message>
     <message>
         <source>患者さんの暗証番号の入力を待っています。</source>
-        <translation type="unfinished"></translation>
+        <translation>Waiting for the patient to enter the PIN.</translation>
     </message>
     <message>
         <source>カードが暗証番号を確認しています。</source>
-        <translation type="unfinished"></translation>
+        <translation>The card is checking the PIN.</translation>
     </message>
     <message>
         <source>資格確認端末に照会中です。</source>
-        <translation type="unfinished"></translation>
+        <translation>Querying the verification terminal.</translation>
     </message>
     <message>
         <source>この端末はカードでの照会ができません。患者さんに顔認証付きカードリーダーで確認してもらうか、マイナ資格確認アプリの結果を貼り付けてください。</source>
-        <translation type="unfinished"></translation>
+        <translation>This terminal cannot be queried with the card. Have the patient use the face-recognition card reader, or paste the マイナ資格確認アプリ result.</translation>
     </message>
     <message>
         <source>顔認証付きカードリーダー等の結果ファイルを待っています。</source>
-        <translation type="unfinished"></translation>
+        <translation>Waiting for the face-recognition reader&apos;s result file.</translation>
     </message>
     <message>
         <source>マイナ資格確認アプリの結果を貼り付けてください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Paste the result of the マイナ資格確認アプリ.</translation>
     </message>
     <message>
         <source>照会に使う保険者番号・記号・番号・生年月日を入力してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Enter the insurer number, symbol, number and date of birth for the query.</translation>
     </message>
     <message>
         <source>記録を保存しています。</source>
-        <translation type="unfinished"></translation>
+        <translation>Saving the record.</translation>
     </message>
     <message>
         <source>カードリーダー：PC/SCサービスなし</source>
@@ -1903,27 +2060,27 @@
     </message>
     <message>
         <source>カード</source>
-        <translation type="unfinished"></translation>
+        <translation>Card</translation>
     </message>
     <message>
         <source>暗証番号</source>
-        <translation type="unfinished"></translation>
+        <translation>PIN</translation>
     </message>
     <message>
         <source>資格確認端末</source>
-        <translation type="unfinished"></translation>
+        <translation>Verification terminal</translation>
     </message>
     <message>
         <source>データベース</source>
-        <translation type="unfinished"></translation>
+        <translation>Database</translation>
     </message>
     <message>
         <source>マイナポータルPDF</source>
-        <translation type="unfinished"></translation>
+        <translation>Mynaportal PDF</translation>
     </message>
     <message>
         <source>貼り付けた結果</source>
-        <translation type="unfinished"></translation>
+        <translation>Pasted result</translation>
     </message>
     <message>
         <source>ログイン</source>
@@ -1931,7 +2088,7 @@
     </message>
     <message>
         <source>デモ</source>
-        <translation type="unfinished"></translation>
+        <translation>Demo</translation>
     </message>
     <message>
         <source>設定</source>
@@ -1943,167 +2100,167 @@
     </message>
     <message>
         <source>ログインしてください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Please log in.</translation>
     </message>
     <message>
         <source>施設の設定がありません。管理者が設定してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The facility is not set up. An administrator must set it.</translation>
     </message>
     <message>
         <source>この受付はもう開いていません。</source>
-        <translation type="unfinished"></translation>
+        <translation>This visit is no longer open.</translation>
     </message>
     <message>
         <source>受付の内容が正しくありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>The visit details are not valid.</translation>
     </message>
     <message>
         <source>今の画面ではその操作はできません。</source>
-        <translation type="unfinished"></translation>
+        <translation>That is not possible on this screen.</translation>
     </message>
     <message>
         <source>その操作は受付からはできません。</source>
-        <translation type="unfinished"></translation>
+        <translation>That cannot be done from the desk.</translation>
     </message>
     <message>
         <source>まだ確認が終わっていません。</source>
-        <translation type="unfinished"></translation>
+        <translation>The check is not finished yet.</translation>
     </message>
     <message>
         <source>照会には保険者番号・番号・生年月日が必要です。</source>
-        <translation type="unfinished"></translation>
+        <translation>A query needs the insurer number, the number and the date of birth.</translation>
     </message>
     <message>
         <source>残り1回です。入力を送る前に、最後の1回であることの確認が必要です。</source>
-        <translation type="unfinished"></translation>
+        <translation>One try left. Confirm that this is the last try before sending the PIN.</translation>
     </message>
     <message>
         <source>暗証番号は数字4桁です。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PIN has 4 digits.</translation>
     </message>
     <message>
         <source>今は暗証番号を受け付けていません。</source>
-        <translation type="unfinished"></translation>
+        <translation>No PIN is expected now.</translation>
     </message>
     <message>
         <source>この受付は貼り付けた結果を待っていません。</source>
-        <translation type="unfinished"></translation>
+        <translation>This visit is not waiting for a pasted result.</translation>
     </message>
     <message>
         <source>照会を送れませんでした。</source>
-        <translation type="unfinished"></translation>
+        <translation>The query could not be sent.</translation>
     </message>
     <message>
         <source>資格確認端末から応答がありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>No answer from the verification terminal.</translation>
     </message>
     <message>
         <source>遅れて届いた応答は、この受付には使いません。</source>
-        <translation type="unfinished"></translation>
+        <translation>A late answer is not used for this visit.</translation>
     </message>
     <message>
         <source>再試行する記録はありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>There is no record to retry.</translation>
     </message>
     <message>
         <source>この顔認証の結果はもうありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>This face-reader result is no longer there.</translation>
     </message>
     <message>
         <source>取り込んだPDFがありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>No PDF was imported.</translation>
     </message>
     <message>
         <source>デモモードではありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>Not in demo mode.</translation>
     </message>
     <message>
         <source>模擬端末がありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>There is no simulated terminal.</translation>
     </message>
     <message>
         <source>ルールデータに問題があります。</source>
-        <translation type="unfinished"></translation>
+        <translation>There is a problem with the rule data.</translation>
     </message>
     <message>
         <source>PDFファイルではありません。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Not a PDF file. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFが壊れています。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF is damaged. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFにパスワードがかかっています。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF is password-protected. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFが大きすぎます。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF is too large. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFにページがありません。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF has no pages.</translation>
     </message>
     <message>
         <source>PDFのページが多すぎます。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF has too many pages. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFが画像だけで文字が読めません。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF holds only images, no text. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFの中身が異常です。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF content is abnormal. Check the original by eye.</translation>
     </message>
     <message>
         <source>PDFの読み取りが上限を超えました。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>Reading the PDF exceeded its limits. Check the original by eye.</translation>
     </message>
     <message>
         <source>マイナポータルの資格情報PDFではないようです。</source>
-        <translation type="unfinished"></translation>
+        <translation>This does not look like a Mynaportal eligibility PDF.</translation>
     </message>
     <message>
         <source>PDFの読み取りが時間内に終わりませんでした。</source>
-        <translation type="unfinished"></translation>
+        <translation>Reading the PDF did not finish in time.</translation>
     </message>
     <message>
         <source>PDFを読み取れませんでした。原本を目で確認してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The PDF could not be read. Check the original by eye.</translation>
     </message>
     <message>
         <source>カードを読み取れませんでした。カードを一度外して置き直してください。</source>
-        <translation type="unfinished"></translation>
+        <translation>The card could not be read. Remove it and put it on the reader again.</translation>
     </message>
     <message>
         <source>資格確認端末との通信に問題があります。</source>
-        <translation type="unfinished"></translation>
+        <translation>There is a problem communicating with the verification terminal.</translation>
     </message>
     <message>
         <source>データベースに保存できませんでした。内容は保持しています。</source>
-        <translation type="unfinished"></translation>
+        <translation>Could not save to the database. Nothing is lost.</translation>
     </message>
     <message>
         <source>貼り付けた内容に読めない行があります。</source>
-        <translation type="unfinished"></translation>
+        <translation>Some pasted lines cannot be read.</translation>
     </message>
     <message>
         <source>ログインできませんでした。</source>
-        <translation type="unfinished"></translation>
+        <translation>Login failed.</translation>
     </message>
     <message>
         <source>処理できませんでした。</source>
-        <translation type="unfinished"></translation>
+        <translation>Could not be done.</translation>
     </message>
     <message>
         <source>あり</source>
-        <translation type="unfinished"></translation>
+        <translation>Yes</translation>
     </message>
     <message>
         <source>なし</source>
-        <translation type="unfinished"></translation>
+        <translation>None</translation>
     </message>
     <message>
         <source>資格あり（有効）</source>
@@ -2111,63 +2268,63 @@
     </message>
     <message>
         <source>資格情報なし（該当資格なし）</source>
-        <translation type="unfinished"></translation>
+        <translation>No eligibility record</translation>
     </message>
     <message>
         <source>資格無効</source>
-        <translation type="unfinished"></translation>
+        <translation>Not eligible</translation>
     </message>
     <message>
         <source>資格無効（新しい資格あり）</source>
-        <translation type="unfinished"></translation>
+        <translation>Not eligible (a newer qualification exists)</translation>
     </message>
     <message>
         <source>複数該当</source>
-        <translation type="unfinished">Multiple matches</translation>
+        <translation>Several matches</translation>
     </message>
     <message>
         <source>医療扶助：有効（未登録）</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical assistance: valid (not registered)</translation>
     </message>
     <message>
         <source>医療扶助：当院あての医療券なし</source>
-        <translation type="unfinished"></translation>
+        <translation>Medical assistance: no ticket for this institution</translation>
     </message>
     <message>
         <source>資格喪失（有効期限切れ）</source>
-        <translation type="unfinished"></translation>
+        <translation>Qualification lost (expired)</translation>
     </message>
     <message>
         <source>電子証明書の期限切れ</source>
-        <translation type="unfinished"></translation>
+        <translation>E-certificate expired</translation>
     </message>
     <message>
         <source>資格確認端末のエラー</source>
-        <translation type="unfinished"></translation>
+        <translation>Verification terminal error</translation>
     </message>
     <message>
         <source>応答ファイルを読めません</source>
-        <translation type="unfinished"></translation>
+        <translation>The answer file cannot be read</translation>
     </message>
     <message>
         <source>応答なし</source>
-        <translation type="unfinished"></translation>
+        <translation>No answer</translation>
     </message>
     <message>
         <source>男</source>
-        <translation type="unfinished"></translation>
+        <translation>Male</translation>
     </message>
     <message>
         <source>女</source>
-        <translation type="unfinished"></translation>
+        <translation>Female</translation>
     </message>
     <message>
         <source>未設定</source>
-        <translation type="unfinished"></translation>
+        <translation>Not set</translation>
     </message>
     <message>
         <source>不明</source>
-        <translation type="unfinished"></translation>
+        <translation>Unknown</translation>
     </message>
     <message>
         <source>本人</source>
@@ -2175,7 +2332,7 @@
     </message>
     <message>
         <source>家族</source>
-        <translation type="unfinished"></translation>
+        <translation>Family member</translation>
     </message>
     <message>
         <source>氏名</source>
@@ -2225,6 +2382,74 @@
         <source>要フォロー（仮・未確認）</source>
         <translation>Follow-up (provisional)</translation>
     </message>
+    <message>
+        <source>{n}割（資格確認端末の回答）</source>
+        <translation>{n}0% (the terminal’s answer)</translation>
+    </message>
+    <message>
+        <source>{n}割（高齢受給者の割合：端末の回答）</source>
+        <translation>{n}0% (elderly recipient share: the terminal’s answer)</translation>
+    </message>
+    <message>
+        <source>{n}割（未就学：年齢から判定）</source>
+        <translation>{n}0% (preschool child: from the age)</translation>
+    </message>
+    <message>
+        <source>{n}割（年齢から判定）</source>
+        <translation>{n}0% (from the age)</translation>
+    </message>
+    <message>
+        <source>2割（現役並み所得者は3割）：70〜74歳、端末の回答に割合なし。書類で確認</source>
+        <translation>20% (30% with working-age income): aged 70–74, no share in the answer. Check the documents</translation>
+    </message>
+    <message>
+        <source>1〜3割：後期高齢者、端末の回答に割合なし。書類で確認</source>
+        <translation>10–30%: late-elderly insurance, no share in the answer. Check the documents</translation>
+    </message>
+    <message>
+        <source>なし（医療扶助：医療券の本人支払額があればその額）</source>
+        <translation>None (medical assistance: the amount on the ticket, if any)</translation>
+    </message>
+    <message>
+        <source>不明（生年月日が分かりません）</source>
+        <translation>Unknown (no date of birth)</translation>
+    </message>
+    <message>
+        <source>電子証明書の有効期限</source>
+        <translation>E-certificate expiry</translation>
+    </message>
+    <message>
+        <source>読み取り</source>
+        <translation>Read by</translation>
+    </message>
+    <message>
+        <source>有効期限</source>
+        <translation>Valid until</translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation>Public payer number</translation>
+    </message>
+    <message>
+        <source>受給者番号</source>
+        <translation>Recipient number</translation>
+    </message>
+    <message>
+        <source>PDFの取得日時</source>
+        <translation>PDF obtained at</translation>
+    </message>
+    <message>
+        <source>マイナポータルのPDFと確認</source>
+        <translation>Confirmed as a Mynaportal PDF</translation>
+    </message>
+    <message>
+        <source>PDFのハッシュ</source>
+        <translation>PDF hash</translation>
+    </message>
+    <message>
+        <source>注意</source>
+        <translation>Caution</translation>
+    </message>
 </context>
 <context>
     <name>VisitTableModel</name>
@@ -2251,6 +2476,13 @@
     <message>
         <source>模擬</source>
         <translation>SIM</translation>
+    </message>
+</context>
+<context>
+    <name>model</name>
+    <message>
+        <source>模擬</source>
+        <translation>Simulated</translation>
     </message>
 </context>
 </TS>

@@ -6,7 +6,7 @@ import pytest
 
 from policies.model import DocumentKind, Outcome, VerificationPath
 from policies.reception import Screen
-from reader.reception import DeskStatus, PinRequested, ReaderState, WaitingFor
+from reader.reception import DeskStatus, PinRequested, ReaderState, VisitDetails, WaitingFor
 from tests.desk.flows import P03, begin, recorded, session
 
 
@@ -80,3 +80,31 @@ def test_visual_check_path(desk_factory, simulator, card_rig_factory) -> None:
     result, _ = d.store.terminal_result(row.terminal_result_id)
     assert result.summary["identity_check"] == "visual"
     assert rig.model.pin_presentations == 0 and rig.model.auth_pin_tries == 3
+
+
+def test_show_visit_rereads_the_kept_answer(desk_factory, simulator, card_rig_factory) -> None:
+    """A recorded visit: its attempts, the kept XML parsed again, mismatches with the patient
+    on file as it is now, and the share derived from age (the terminal sent none)."""
+    rig = card_rig_factory("demo-03", insert=False)
+    d = desk_factory(simulator=simulator, reader=rig.reader.name)
+    visit = begin(d, P03).visit_id
+    rig.insert()
+    d.log.wait(PinRequested, lambda e: e.visit_id == visit)
+    d.desk.submit_pin("1234")
+    event = recorded(d, visit)
+    done = session(d, visit, lambda s: s.recorded)
+    assert done.share is not None and (done.share.wari, done.share.basis.value) == (3, "age")
+
+    admin = d.store.list_staff()[0]
+    d.store.update_patient(admin, done.patient.id, name="見本 次郎")  # the master changed since
+    d.desk.show_visit(visit)
+    details = d.log.wait(VisitDetails, lambda e: e.visit_id == visit)
+    (attempt,) = details.attempts
+    assert attempt.verification_id == event.verification_id
+    assert attempt.path is VerificationPath.MYNA_GENERAL_READER_PIN
+    assert attempt.staff_name and "DOC-02" in attempt.rule_ids
+    assert details.result is not None and details.result.record.name == "見本 一郎"
+    assert details.result_outcome is not None and details.result_outcome.value == "ok"
+    assert [m.field.value for m in details.mismatches] == ["name"]
+    assert details.share is not None and details.share.wari == 3 and details.simulated
+    assert details.result_error is None

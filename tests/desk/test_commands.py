@@ -5,18 +5,21 @@ from __future__ import annotations
 import time
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
-from policies.model import FailureReason, Outcome, VerificationPath
+from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath, VisitSetting
 from policies.reception import Cancel, CertParsed, ChooseOption, Failed, Screen
 from reader.reception import (
     DeskStatus,
     Problem,
     ProblemKind,
+    SeenDocument,
     SessionClosed,
     SessionUpdated,
     VisitRequest,
 )
+from reader.terminal import InsuranceNumbers
 from storage.models import AuditEvent
 from tests.desk.flows import P03, begin, option_for, recorded, session
 
@@ -88,3 +91,33 @@ def test_cancel_on_a_route_records_abandoned_with_that_path(desk_factory) -> Non
     d.desk.close_session(first.visit_id)
     assert d.log.wait(SessionClosed, after=closing).visit_id == first.visit_id
     assert not [e for e in d.log.events[closing:] if isinstance(e, SessionUpdated)]
+
+
+def test_enum_inputs_may_be_plain_strings_as_qt_returns_them(desk_factory) -> None:
+    """Qt gives a combo box's StrEnum data back as str: the desk takes the value itself."""
+    d = desk_factory()
+    mark = d.log.mark()
+    d.desk.begin_visit(
+        VisitRequest(new_patient=P03, setting="outpatient", insurance_kind="employee")  # type: ignore[arg-type]
+    )
+    first = d.log.wait(SessionUpdated, lambda s: True, after=mark)
+    assert first.setting is VisitSetting.OUTPATIENT
+    d.desk.dispatch(Failed("no_card"))  # type: ignore[arg-type]
+    guide = session(d, first.visit_id, lambda s: s.reason is FailureReason.NO_CARD)
+    option = option_for(
+        guide, VerificationPath.DOCUMENTS, with_documents=[DocumentKind.QUALIFICATION_CERTIFICATE]
+    )
+    d.desk.dispatch(ChooseOption(option))
+    session(d, first.visit_id, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+    numbers = InsuranceNumbers("01130012", "25", date(1975, 11, 3), "11223344", "00")
+    d.desk.record_documents(
+        [SeenDocument("qualification_certificate", {"insurer_number": "01130012"})],  # type: ignore[arg-type]
+        numbers=numbers,
+    )
+    event = recorded(d, first.visit_id)
+    assert event.failure_reason is FailureReason.NO_CARD
+    assert [doc.kind for doc in event.documents] == [DocumentKind.QUALIFICATION_CERTIFICATE]
+    with pytest.raises(ValueError, match=r"Failed\.reason: .no-card."):
+        d.desk.dispatch(Failed("no-card"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"VisitRequest\.setting"):
+        d.desk.begin_visit(VisitRequest(patient_id=1, setting="clinic"))  # type: ignore[arg-type]

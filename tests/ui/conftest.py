@@ -77,6 +77,9 @@ def simulator(tmp_path: Path) -> Iterator[SimulatedTerminalProcess]:
 
 def shot(widget: QWidget, name: str) -> Path:
     """Save a screenshot as a test artefact (and as the README's, when asked)."""
+    for _ in range(3):  # pending layouts first: a grab does not wait for them
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     assert widget.grab().save(str(path)), path
@@ -101,7 +104,16 @@ def test_stack(
     if admin:
         actor = store.create_first_admin(*ADMIN)
         store.set_facility_profile(actor, facility)
-    stack = main.DeskStack(desk=None, store=store, mode="production", data_dir=tmp_path)
+    config = main.AppConfig(
+        source=tmp_path / "config" / main.CONFIG_FILE,
+        database=url,
+        terminal=main.TerminalSettings(simulator.root, facility.medical_institution_code)
+        if simulator is not None
+        else None,
+    )
+    stack = main.DeskStack(
+        desk=None, store=store, mode="production", data_dir=tmp_path, config=config
+    )
     stack._closers.append(store.close)
     terminal = None
     if simulator is not None:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
+import io
 import threading
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit
+from sqlalchemy import event as sa_event
 
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
 from policies.reception import Screen
+from reader.pcsc import PcscConnection
 from reader.reception import ReaderState, TerminalState
+from reader.terminal import TerminalExchange
 from tests.ui.conftest import shot
 from tests.ui.steps import (
     P03,
@@ -26,8 +31,7 @@ from tests.ui.steps import (
 from ui.visit_list import Category
 
 PIN = "7391"
-TARGET_MS = 50
-LIMIT_MS = 100
+GROSS_STALL_MS = 500
 
 
 def _texts(w) -> str:
@@ -73,11 +77,30 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
     assert w.model.data(w.model.index(0, 5)) == "模擬"
     shot(w, "03_result")
 
+    assert "3割（年齢から判定）" in text  # the simulator sends no ratio for a 50-year-old
     (row,) = rows_for(stack, visit)
     assert row.path is VerificationPath.MYNA_GENERAL_READER_PIN
     assert row.outcome is Outcome.CONFIRMED and row.simulated
     assert rig.model.pin_presentations == 1
     assert PIN not in _texts(w)
+
+    # closed: selecting the recorded visit shows its full record and the kept answer, re-read
+    qtbot.mouseClick(w.session_panel.close_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: visit not in w.sessions, timeout=10_000)
+    qtbot.waitUntil(lambda: "記録 1" in w.result_panel.plain_text(), timeout=10_000)
+    shown = w.result_panel.plain_text()
+    for expected in (
+        "記録済み：資格確認済み",
+        "マイナ保険証",  # the path recorded
+        "受付 管理者",  # staff
+        "全国健康保険協会",  # the eligibility result from the kept XML
+        "01130012",
+        "3割（年齢から判定）",
+        "【模擬】",
+        *row.rule_ids,
+    ):
+        assert expected in shown, (expected, shown)
+    shot(w, "17_recorded_visit")
 
 
 def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:
@@ -87,12 +110,11 @@ def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:
     meter = StallMeter()
     meter.start()
     # card read: certificate + PIN tries on the desk's card thread; the patient's hand is
-    # another thread, so the GUI thread only waits
+    # another thread, so the GUI thread only waits; it ends when the PIN pad is on screen
     threading.Thread(target=rig.insert, daemon=True).start()
-    qtbot.waitUntil(lambda: w.pin_dialog is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: w.pin_dialog is not None and w.pin_dialog.isVisible(), timeout=20_000)
     card_gap, card_ticks = meter.stop(), len(meter.gaps)
     dialog = w.pin_dialog
-    dialog.hide()  # the pad's own painting is not what is measured here
     meter.start()
     for digit in "1234":
         dialog.press(digit)
@@ -104,23 +126,72 @@ def _measure_visit(qtbot, w, rig, n: int) -> tuple[float, float, int, int]:
     return card_gap, terminal_gap, card_ticks, len(meter.gaps)
 
 
-def test_event_loop_never_stalls_during_card_read_and_terminal(
-    desk_window, simulator, card_rig_factory, qtbot
+def _record_gui_thread_io(monkeypatch, stack) -> list[str]:
+    """Every card, terminal, database or file operation that runs on the GUI thread."""
+    gui = threading.main_thread()
+    on_gui: list[str] = []
+
+    def spy(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            if threading.current_thread() is gui:
+                on_gui.append(label)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+    spy(PcscConnection, "__init__", "PC/SC connect")
+    spy(PcscConnection, "send_and_receive", "APDU")
+    for name in ("submit", "query", "rescan_now"):
+        spy(TerminalExchange, name, f"terminal {name}")
+    spy(builtins, "open", "file open")
+    spy(io, "open", "file open")
+
+    def statement(conn, cursor, sql, *_args) -> None:
+        if threading.current_thread() is gui:
+            on_gui.append(f"SQL {sql.split()[0]}")
+
+    sa_event.listen(stack.store.engine, "before_cursor_execute", statement)
+    return on_gui
+
+
+def test_card_terminal_and_database_work_stays_off_the_gui_thread(
+    desk_window, simulator, card_rig_factory, qtbot, monkeypatch
 ) -> None:
+    """Issue 6 §4: card, terminal and database work off the GUI thread; the loop keeps turning.
+
+    A card visit (certificate, PIN tries, the patient's PIN, VERIFY, the terminal round trip,
+    recording, the list reload) runs with a 5 ms timer on the GUI thread. Asserted: not one
+    APDU, terminal exchange, SQL statement or file open on the GUI thread, and the timer kept
+    ticking throughout. The issue's 50 ms stall target is a speed figure, so (by the project's
+    rule: targets by benchmarks, not timed unit tests) ``benchmarks/ui_event_loop.py`` measures
+    and prints it; here only a stall of GROSS_STALL_MS fails (blocking I/O: seconds), and the
+    gaps seen are printed.
+    """
     rig = card_rig_factory("demo-03", insert=False)
-    w, _stack = desk_window(simulator=simulator, reader=rig.reader.name)
-    runs = []
-    for n in range(2):  # the shared 2-core machine: a second visit if the first was unlucky
-        card_gap, terminal_gap, card_ticks, terminal_ticks = _measure_visit(qtbot, w, rig, n)
-        runs.append((card_gap, terminal_gap))
-        print(f"event-loop stalls: card read max {card_gap} ms, terminal max {terminal_gap} ms")
-        assert card_ticks > 3 and terminal_ticks > 10
-        if card_gap < TARGET_MS and terminal_gap < TARGET_MS:
-            break
-    # The issue's target is 50 ms. Measured on the shared 2-core machine: 33-65 ms (the desk
-    # alone, without the window, 5-10 ms). The test fails above LIMIT_MS so a real block
-    # (blocking I/O on the GUI thread: seconds) is caught; the figures are printed.
-    assert runs[-1][0] < LIMIT_MS and runs[-1][1] < LIMIT_MS, runs
+    w, stack = desk_window(simulator=simulator, reader=rig.reader.name)
+    on_gui = _record_gui_thread_io(monkeypatch, stack)
+    card_gap, terminal_gap, card_ticks, terminal_ticks = _measure_visit(qtbot, w, rig, 0)
+    print(f"event-loop gaps: card read max {card_gap} ms, terminal max {terminal_gap} ms")
+    seen = list(on_gui)  # before the test's own query below
+    assert rows_for(stack, w.current_visit()), "the visit was recorded"
+    assert seen == [], sorted(set(seen))
+    assert card_ticks > 3 and terminal_ticks > 10
+    assert card_gap < GROSS_STALL_MS and terminal_gap < GROSS_STALL_MS, (card_gap, terminal_gap)
+
+
+def test_gui_thread_io_spy_sees_work_done_on_the_gui_thread(
+    desk_window, simulator, qtbot, monkeypatch
+) -> None:
+    """The spy above can fail: a statement and a file open made on the GUI thread are seen."""
+    _w, stack = desk_window(simulator=simulator, reader=None)
+    on_gui = _record_gui_thread_io(monkeypatch, stack)
+    with stack.store.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    with open(__file__, encoding="utf-8"):
+        pass
+    assert on_gui == ["SQL BEGIN", "SQL SELECT", "file open"]
 
 
 def test_pin_locked_card_goes_to_qualification_certificate(

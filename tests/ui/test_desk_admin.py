@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pypdf
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QLineEdit
 from reportlab.pdfgen import canvas
 
+import main
+from policies.model import FailureReason, VerificationPath
+from policies.reception import ChooseOption, Failed, Screen
+from storage import settings_keys
 from storage.models import StaffRole
 from tests.ui.conftest import ADMIN, shot
 from tests.ui.steps import P01, begin_visit, wait_session
@@ -84,7 +90,6 @@ def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -
     w.act_settings.trigger()
     qtbot.waitUntil(lambda: getattr(w, "settings_dialog", None) is not None, timeout=10_000)
     d = w.settings_dialog
-    shot(d, "11_settings")
     d.font_pt.setValue(15)
     d.idle.setValue(7)
     qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
@@ -95,18 +100,74 @@ def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -
     i18n.apply_font(app, 12)
 
 
+def test_admin_edits_this_pcs_connections_with_a_restart_notice(
+    desk_window, qtbot, tmp_path: Path
+) -> None:
+    w, stack = desk_window(simulator=None, reader=None)
+    w.act_settings.trigger()
+    qtbot.waitUntil(lambda: getattr(w, "settings_dialog", None) is not None, timeout=10_000)
+    d = w.settings_dialog
+    assert d.pc_limited.isChecked() and not d.pc_code.isEnabled()  # no terminal folder yet
+    d.pc_limited.setChecked(False)
+    folder = tmp_path / "OQS"
+    folder.mkdir()
+    d.pc_root.setText(str(folder))
+    d.pc_code.setText("13123")  # too short: said at once, and Save refuses
+    assert "10桁" in d.pc_notice.text() and d.pc_notice.property("level") == "error"
+    qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
+    assert d.isVisible() and "10桁" in d.problem.text()
+    d.pc_code.setText("1312345678")
+    d.pc_encoding.setCurrentIndex(d.pc_encoding.findData("shift_jis"))
+    assert "再起動" in d.pc_notice.text() and d.pc_notice.property("level") == "warn"
+    shot(d, "11_settings")
+    qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "再起動" in w.message.text(), timeout=15_000)
+    saved = main.load_config(stack.config.source)
+    assert saved.terminal is not None and saved.terminal.root == folder
+    assert saved.terminal.medical_institution_code == "1312345678"
+    assert saved.terminal.request_encoding == "shift_jis"
+    assert saved.database == stack.pc_settings().database  # the database line kept
+
+
 def test_qm_is_compiled_from_the_current_ts(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.qm"
     i18n.compile_qm(fresh)
     assert fresh.read_bytes() == i18n.QM.read_bytes(), "run: python -m ui.i18n"
 
 
+def test_every_ui_string_has_a_finished_english_translation() -> None:
+    """100% of the .ts entries (UI strings and enum labels) are translated and finished, and
+    no UI string hides from lupdate (it reads only literal tr()/translate() calls)."""
+    for source in sorted((i18n.ROOT / "ui").glob("*.py")):
+        code = source.read_text("utf-8")
+        assert not re.search(r"=\s*QCoreApplication\.translate\s*$", code, re.M), source
+        assert not re.search(r"\{[^}\n]*self\.tr\(", code), f"tr() inside an f-string: {source}"
+    root = ElementTree.parse(i18n.TS).getroot()
+    messages = list(root.iter("message"))
+    assert len(messages) > 500
+    open_ = [
+        m.findtext("source")
+        for m in messages
+        if (t := m.find("translation")) is None
+        or t.get("type") in ("unfinished", "vanished", "obsolete")
+        or not (t.text or "").strip()
+    ]
+    assert open_ == [], f"{len(open_)} of {len(messages)} not translated: {open_[:10]}"
+    # the translations keep the placeholders and one accelerator where the source has them
+    for m in messages:
+        source, text = m.findtext("source") or "", m.findtext("translation") or ""
+        for name in re.findall(r"\{\w*\}", source):
+            assert name in text, (source, text)
+        assert ("&" in source.replace("&&", "")) <= ("&" in text.replace("&&", "")), source
+
+
 def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
-    w, _stack = desk_window(simulator=None, reader=None)
+    w, stack = desk_window(simulator=None, reader=None)
     assert w.act_new.text().startswith("新しい受付")
+    stack.store.set_setting(stack.actor(), settings_keys.UI_LANGUAGE, "en")
     try:
         assert apply_language(app, "en")
-        english = MainWindow(w.stack)
+        english = MainWindow(w.stack)  # what the shell does when the language setting changes
         qtbot.addWidget(english)
         english.start()
         english.show()
@@ -115,10 +176,22 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         assert english.act_new.text().startswith("New visit")
         qtbot.waitUntil(lambda: english.strip.staff.text().startswith("Staff:"), timeout=10_000)
         assert english.model.headerData(0, Qt.Orientation.Horizontal) == "Time"
+        english.about()
+        qtbot.waitUntil(lambda: english.about_box.isVisible(), timeout=5000)
+        assert "stays in Japanese" in english.about_box.informativeText()
+        english.about_box.close()
+        visit = begin_visit(qtbot, english, P01).visit_id
+        english.desk.dispatch(Failed(FailureReason.NO_CARD), visit_id=visit)
+        wait_session(qtbot, english, visit, lambda s: s.reason is FailureReason.NO_CARD)
+        qtbot.waitUntil(lambda: english.session_panel.options.count() > 0, timeout=5000)
+        assert english.session_panel.choose_btn.text().startswith("&Go") or (
+            "Go" in english.session_panel.choose_btn.text()
+        )
         shot(english, "12_english")
         english.close()
     finally:
         apply_language(app, "ja")
+        stack.store.set_setting(stack.actor(), settings_keys.UI_LANGUAGE, "ja")
     assert w.tr("新しい受付") == "新しい受付"  # back to Japanese
 
 
@@ -142,16 +215,52 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
     assert len(pypdf.PdfReader(tmp_path / "out.pdf").pages) == 3
 
 
+def print_through_the_dialog(qtbot, w: MainWindow, out: Path) -> int:
+    """Staff press 印刷 in Qt's print dialog; offscreen it prints to a PDF file: its pages."""
+    qtbot.waitUntil(
+        lambda: getattr(w, "print_dialog", None) is not None and w.print_dialog.isVisible(),
+        timeout=60_000,
+    )
+    dialog = w.print_dialog
+    # no printer on this machine: the dialog's destination is "print to file"; name the file
+    file_name = dialog.findChild(QLineEdit, "filename")
+    assert file_name is not None
+    file_name.setText(str(out))
+    w.message.setText("")
+    dialog.accept()
+    qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=30_000)
+    w.print_dialog = None
+    return len(pypdf.PdfReader(out).pages)
+
+
 def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) -> None:
-    pytest.importorskip("storage.reports.exports", reason="report exporters not merged yet")
     w, _stack = desk_window(simulator=None, reader=None)
+    visit = begin_visit(qtbot, w, P01).visit_id
+    w.desk.dispatch(Failed(FailureReason.TERMINAL_DOWN), visit_id=visit)
+    s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.TERMINAL_DOWN)
+    option = next(o.id for o in s.options if o.path is VerificationPath.SELF_DECLARATION)
+    w.desk.dispatch(ChooseOption(option), visit_id=visit)
+    wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+
+    # 申立書: pre-filled for this patient, printed through the print dialog
+    panel = w.session_panel
+    qtbot.waitUntil(panel.declaration_btn.isVisible, timeout=5000)
+    qtbot.mouseClick(panel.declaration_btn, Qt.MouseButton.LeftButton)
+    assert print_through_the_dialog(qtbot, w, tmp_path / "declaration.pdf") >= 1
+    form = "".join(p.extract_text() for p in pypdf.PdfReader(w.last_declaration).pages)
+    assert "申立書" in form and "架空" in form
+    for row in panel._doc_rows:
+        row.check.setChecked(True)
+    qtbot.mouseClick(panel.record_btn, Qt.MouseButton.LeftButton)
+    wait_session(qtbot, w, visit, lambda s: s.recorded)
+
     w.act_daily.trigger()
     qtbot.waitUntil(lambda: getattr(w, "daily_dialog", None) is not None, timeout=5000)
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    w.daily_dialog.run(print_it=True, printer=printer)
-    qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=60_000)
-    assert len(pypdf.PdfReader(tmp_path / "printed.pdf").pages) >= 1
+    shot(w.daily_dialog, "13_daily_log")
+    qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
+    assert print_through_the_dialog(qtbot, w, tmp_path / "printed.pdf") >= 1
+    log = "".join(p.extract_text() for p in pypdf.PdfReader(w.daily_dialog.last_pdf).pages)
+    assert "（1件）" in log or "1 件" in log or "架空" in log, log[:800]
     w.daily_dialog.run(print_it=False, target=str(tmp_path / "saved.pdf"))
     qtbot.waitUntil(lambda: (tmp_path / "saved.pdf").exists(), timeout=60_000)
+    assert (tmp_path / "saved.pdf").read_bytes() == w.daily_dialog.last_pdf.read_bytes()

@@ -1,0 +1,20 @@
+"""Keys (and defaults) of the settings shared by every desk, kept in the database's settings table.
+
+One importable place for the UI, main.py and the report CLI; an admin changes them through
+``Store.set_setting`` (audited).
+"""
+
+from __future__ import annotations
+
+#: storage.reports.model.PatientMasking value used on printouts.
+PRINT_MASKING = "print_masking"
+DEFAULT_PRINT_MASKING = "partial"
+#: Minutes without input before the desk locks itself.
+IDLE_LOCK_MINUTES = "idle_lock_minutes"
+DEFAULT_IDLE_LOCK_MINUTES = 5
+#: The desk's base font size in points.
+UI_FONT_PT = "ui_font_pt"
+DEFAULT_UI_FONT_PT = 12
+#: "ja" or "en".
+UI_LANGUAGE = "ui_language"
+DEFAULT_UI_LANGUAGE = "ja"
