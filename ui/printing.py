@@ -26,10 +26,6 @@ from storage.reports.model import PatientMasking
 PRINT_DPI = 300
 
 
-class ReportsUnavailable(RuntimeError):
-    """The report exporters (storage.reports.exports) are not in this build."""
-
-
 @dataclass(frozen=True, slots=True)
 class PageImage:
     image: QImage
@@ -90,19 +86,10 @@ def paint(pages: list[PageImage], printer: QPrinter) -> int:
     return len(pages)
 
 
-def _exports() -> Any:
-    try:
-        from storage.reports import exports  # type: ignore[attr-defined]  # noqa: PLC0415 - optional until the report exporters are merged
-    except ImportError as exc:
-        raise ReportsUnavailable(
-            "storage.reports.exports is missing: the report exporters are not merged"
-        ) from exc
-    return exports
-
-
 def export_daily(store: Any, day: date, out: Path, masking: str, actor: Any) -> Path:
     """Render the daily log of ``day`` to ``out`` (the export is recorded in the chain)."""
-    exports = _exports()
+    from storage.reports import exports  # noqa: PLC0415 - reportlab: 0.5 s of start-up otherwise
+
     exports.export_daily(store, day, out, masking=PatientMasking(masking), actor=actor)
     return out
 
@@ -111,8 +98,9 @@ def export_declaration(
     store: Any, rulebook: Any, out: Path, *, patient_id: int, on: date, reason: Any, actor: Any
 ) -> Path:
     """A 被保険者資格申立書 pre-filled with the patient on file, for the patient to complete."""
-    exports = _exports()
     known = {"reason": reason} if reason is not None else {}
+    from storage.reports import exports  # noqa: PLC0415 - see export_daily
+
     exports.export_declaration(
         store, rulebook, out, on=on, patient_id=patient_id, actor=actor, **known
     )
