@@ -362,6 +362,18 @@ def _report_masking(args: argparse.Namespace, store: Store) -> str:
     return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
 
 
+def _export(args: argparse.Namespace, run: Callable[[Store], tuple[Any, Any]]) -> Any:
+    """Open the store, run one report export in it, close it, print what was written."""
+    store = _open_store(args)
+    try:
+        data, done = run(store)
+    finally:
+        store.close()
+    for e in done:
+        print(e.summary())
+    return data
+
+
 @_report_errors
 def _cmd_report_daily(args: argparse.Namespace) -> int:
     """Print the daily log of a day from the database (PDF, optionally CSV); audited."""
@@ -369,9 +381,9 @@ def _cmd_report_daily(args: argparse.Namespace) -> int:
     from storage.reports.exports import export_daily, report_font
 
     font = report_font(args.font)  # a missing font fails before the database is opened
-    store = _open_store(args)
-    try:
-        data, done = export_daily(
+    data = _export(
+        args,
+        lambda store: export_daily(
             store,
             args.date,
             args.out,
@@ -379,13 +391,10 @@ def _cmd_report_daily(args: argparse.Namespace) -> int:
             masking=_report_masking(args, store),
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
-        )
-    finally:
-        store.close()
+        ),
+    )
     if not data.rows:
         print(f"no verifications recorded on {args.date.isoformat()}: printed an empty log")
-    for e in done:
-        print(e.summary())
     return 0
 
 
@@ -397,9 +406,9 @@ def _cmd_report_monthly(args: argparse.Namespace) -> int:
     from storage.timeutil import now_tokyo
 
     font, rulebook = report_font(args.font), shipped_rulebook()
-    store = _open_store(args)
-    try:
-        _, done = export_monthly(
+    _export(
+        args,
+        lambda store: export_monthly(
             store,
             rulebook,
             *args.month,
@@ -408,11 +417,8 @@ def _cmd_report_monthly(args: argparse.Namespace) -> int:
             csv=args.csv,
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
-        )
-    finally:
-        store.close()
-    for e in done:
-        print(e.summary())
+        ),
+    )
     return 0
 
 
@@ -424,9 +430,9 @@ def _cmd_report_subsidy(args: argparse.Namespace) -> int:
     from storage.timeutil import now_tokyo
 
     font, rulebook = report_font(args.font), shipped_rulebook()
-    store = _open_store(args)
-    try:
-        _, done = export_subsidy(
+    _export(
+        args,
+        lambda store: export_subsidy(
             store,
             rulebook,
             args.out,
@@ -436,11 +442,8 @@ def _cmd_report_subsidy(args: argparse.Namespace) -> int:
             csv=args.csv,
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
-        )
-    finally:
-        store.close()
-    for e in done:
-        print(e.summary())
+        ),
+    )
     return 0
 
 
@@ -450,15 +453,12 @@ def _cmd_report_declaration(args: argparse.Namespace) -> int:
     from storage.reports.exports import export_declaration, report_font, shipped_rulebook
 
     font, rulebook = report_font(args.font), shipped_rulebook()
-    store = _open_store(args)
-    try:
-        _, done = export_declaration(
+    _export(
+        args,
+        lambda store: export_declaration(
             store, rulebook, args.out, on=args.date, chart_number=args.chart, font=font
-        )
-    finally:
-        store.close()
-    for e in done:
-        print(e.summary())
+        ),
+    )
     return 0
 
 
