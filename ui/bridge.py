@@ -15,12 +15,20 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 
 class DeskBridge(QObject):
-    """Forwards desk events (actor thread) to GUI-thread slots through a queued signal."""
+    """Forwards desk events (actor thread) to a GUI-thread slot through a queued signal.
+
+    The slot is connected *before* the bridge subscribes: the desk replays its status and open
+    sessions to a new subscriber at once, on its own thread, and a replay emitted before the
+    connection would be lost (a rebuilt window would then stay on the login page).
+    """
 
     event = Signal(object)
 
-    def __init__(self, desk: Any, parent: QObject | None = None) -> None:
+    def __init__(
+        self, desk: Any, slot: Callable[[object], None], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
+        self.event.connect(slot)
         self._unsubscribe: Callable[[], None] | None = desk.subscribe(self.event.emit)
 
     def detach(self) -> None:

@@ -350,8 +350,7 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Subscribe to the desk (the current status and open sessions are replayed)."""
-        self.bridge = DeskBridge(self.desk, self)
-        self.bridge.event.connect(self.on_event)
+        self.bridge = DeskBridge(self.desk, self.on_event, self)
         self.jobs.run(self.store.has_staff, self._has_staff, self._db_failed)
         self.jobs.run(lambda: load_settings(self.stack), self._apply_settings, self._db_failed)
 
