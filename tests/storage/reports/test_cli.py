@@ -1,0 +1,139 @@
+"""``main.py report …`` in real subprocesses against a seeded SQLite database."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.storage.reports.conftest import DemoDb
+from tests.storage.reports.pdfcheck import ROOT, ReadBack, squash
+from tests.storage.reports.test_from_store import exported_events
+
+
+def run(db: DemoDb, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "report", *args, "--db", db.url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=db.env(),
+    )
+
+
+@pytest.fixture
+def db(sqlite_demo_db: DemoDb) -> DemoDb:
+    return sqlite_demo_db
+
+
+def test_daily_pdf_and_csv_are_written_audited_and_reproducible(db: DemoDb, tmp_path: Path) -> None:
+    day = db.history.days[10].isoformat()
+    first = run(db, "daily", "--date", day, "--out", str(tmp_path / "a.pdf"), "--csv",
+                str(tmp_path / "a.csv"), "--masking", "chart")  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    digest = hashlib.sha256((tmp_path / "a.pdf").read_bytes()).hexdigest()
+    assert f"daily_log {day} masking=chart_only: {tmp_path / 'a.pdf'}" in first.stdout
+    assert digest in first.stdout
+    assert digest in [e["sha256"] for e in exported_events(db.store)]
+    flat = ReadBack.of(tmp_path / "a.pdf").flat
+    assert "カルテ番号のみ表示" in flat and "Madoguchi0.1.0" in flat
+    assert (tmp_path / "a.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    again = run(db, "daily", "--date", day, "--out", str(tmp_path / "b.pdf"), "--masking", "chart")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_day_without_records_still_prints(db: DemoDb, tmp_path: Path) -> None:
+    sunday = next(
+        d for d in (db.history.days[0] + timedelta(days=i) for i in range(14)) if d.weekday() == 6
+    )
+    done = run(db, "daily", "--date", sunday.isoformat(), "--out", str(tmp_path / "s.pdf"))
+    assert done.returncode == 0, done.stderr
+    assert f"no verifications recorded on {sunday.isoformat()}: printed an empty log" in done.stdout
+    assert "（0件）" in ReadBack.of(tmp_path / "s.pdf").flat
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["daily", "--date", "2026-02-30"], "invalid date '2026-02-30' (expected YYYY-MM-DD)"),
+        (["monthly", "--month", "2026-13"], "invalid month '2026-13' (expected YYYY-MM)"),
+        (["subsidy", "--cost", "welfare-oqs-2025"], "expected PROGRAM_ID=YEN"),
+    ],
+)
+def test_bad_arguments_are_named(db: DemoDb, tmp_path: Path, args: list[str], message: str) -> None:
+    done = run(db, *args, "--out", str(tmp_path / "x.pdf"))
+    assert done.returncode == 2 and message in done.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_output_and_font_errors_are_clear(db: DemoDb, tmp_path: Path) -> None:
+    day = db.history.days[0].isoformat()
+    before = len(exported_events(db.store))
+    missing = run(db, "daily", "--date", day, "--out", str(tmp_path / "no" / "x.pdf"))
+    assert missing.returncode == 2
+    assert f"error: cannot write {tmp_path / 'no' / 'x.pdf'}: the folder" in missing.stderr
+    folder = run(db, "daily", "--date", day, "--out", str(tmp_path))
+    assert folder.returncode == 2 and "is a folder; give a file name" in folder.stderr
+    same = run(
+        db, "daily", "--date", day, "--out", str(tmp_path / "x"), "--csv", str(tmp_path / "x")
+    )
+    assert same.returncode == 2 and "each output needs its own file name" in same.stderr
+    font = run(db, "daily", "--date", day, "--out", str(tmp_path / "f.pdf"), "--font",
+               str(tmp_path / "missing.ttf"))  # fmt: skip
+    assert font.returncode == 2
+    assert "The configured report font cannot be used" in font.stderr
+    assert "fonts-ipaexfont" in font.stderr  # says what to install
+    assert "Traceback" not in missing.stderr + folder.stderr + font.stderr
+    assert len(exported_events(db.store)) == before  # nothing written, nothing recorded
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_monthly_subsidy_and_declaration(db: DemoDb, tmp_path: Path) -> None:
+    monthly = run(db, "monthly", "--month", "2026-10", "--as-of", "2026-11-21", "--out",
+                  str(tmp_path / "m.pdf"), "--csv", str(tmp_path / "m.csv"))  # fmt: skip
+    assert monthly.returncode == 0, monthly.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m.csv",
+        "m.pdf",
+        "m_thresholds.csv",
+        "m_trend.csv",
+    ]
+    assert "2026年10月" in ReadBack.of(tmp_path / "m.pdf").flat
+
+    subsidy = run(db, "subsidy", "--as-of", "2025-12-01", "--cost", "welfare-oqs-2025=41,500",
+                  "--out", str(tmp_path / "s.pdf"), "--csv", str(tmp_path / "s.csv"))  # fmt: skip
+    assert subsidy.returncode == 0, subsidy.stderr
+    flat = ReadBack.of(tmp_path / "s.pdf").flat
+    assert "41,500円→31,000円" in flat and "2025-09-30受付終了" in flat
+    unknown = run(db, "subsidy", "--cost", "nope=1", "--out", str(tmp_path / "u.pdf"))
+    assert unknown.returncode == 2 and "unknown subsidy program nope" in unknown.stderr
+
+    patient = db.store.find_patients("00002")[0]
+    decl = run(db, "declaration", "--chart", "00002", "--date", "2026-11-20", "--out",
+               str(tmp_path / "d.pdf"))  # fmt: skip
+    assert decl.returncode == 0, decl.stderr
+    back = ReadBack.of(tmp_path / "d.pdf")
+    assert len(back.pages) == 1 and squash(patient.name) in back.flat
+    assert "申立日2026年11月20日" in back.flat
+    nobody = run(db, "declaration", "--chart", "99999", "--out", str(tmp_path / "n.pdf"))
+    assert nobody.returncode == 2 and "no patient with chart number '99999'" in nobody.stderr
+
+
+def test_masking_defaults_to_the_clinic_setting(db: DemoDb, tmp_path: Path) -> None:
+    admin = db.history.admin
+    day = db.history.days[5].isoformat()
+    db.store.set_setting(admin, "print_masking", "full")
+    try:
+        done = run(db, "daily", "--date", day, "--out", str(tmp_path / "f.pdf"))
+    finally:
+        db.store.set_setting(admin, "print_masking", "partial")
+    assert done.returncode == 0, done.stderr
+    assert f"daily_log {day} masking=full" in done.stdout
+    assert "氏名・生年月日を表示" in ReadBack.of(tmp_path / "f.pdf").flat
