@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
+
+#: Japan time, the one clock of every business date and time (a clinic's day, a visit's time, a
+#: card's validity, a printed log). Japan has kept UTC+9 without daylight saving since 1951, so a
+#: fixed offset is exact and needs no time-zone database on a Windows PC.
+JST = timezone(timedelta(hours=9), "JST")
 
 
 def add_months(d: date, months: int) -> date:

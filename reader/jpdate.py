@@ -13,11 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-#: Documents are Japanese: wall-clock times on them are JST (fixed offset, no tz database needed
-#: on Windows).
-JST = timezone(timedelta(hours=9), "JST")
+from policies.dates import JST
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from policies.dates import JST
 from reader.apdu import (
     SW,
     ApduError,
@@ -79,7 +80,6 @@ __all__ = [
 
 JPKI_AID = bytes.fromhex("D392F000260100000001")
 AUTH_PIN_MAX_TRIES = 3
-JST = timezone(timedelta(hours=9), "JST")
 
 EF_TOKEN_INFO = 0x0006
 EF_CERT_PRESENCE = 0x0008

@@ -28,9 +28,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
+from policies.dates import JST
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
-from storage.timeutil import TOKYO, canonical_utc, day_bounds_utc, now_tokyo
+from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
 
 FORMAT_VERSION = "1"
 _EVENTS = AuditEvent.__table__
@@ -153,7 +154,7 @@ class AuditChain:
         if postgres:
             cols.append(func.clock_timestamp())
         row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).one()
-        now = row[3].astimezone(TOKYO) if postgres else now_tokyo()
+        now = row[3].astimezone(JST) if postgres else now_tokyo()
         return row[0], bytes(row[1]), row[2], now
 
     def init_head(self, conn: Connection) -> None:
@@ -229,7 +230,7 @@ class AuditChain:
                 mac=self._mac(_head_message(seq, prev, time_utc)),
             )
         )
-        return ChainHead(seq, prev.hex(), moment.astimezone(TOKYO))
+        return ChainHead(seq, prev.hex(), moment.astimezone(JST))
 
     def checkpoint(self, conn: Connection, seq: int, hash_: bytes, time: datetime) -> None:
         """Leave a signed anchor at ``seq`` (before a purge deletes it and everything older)."""
@@ -492,4 +493,4 @@ def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:
 def _parse_canonical(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(TOKYO)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(JST)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from policies.dates import JST
 from policies.model import (
     DocumentKind,
     FacilityKind,
@@ -32,7 +33,7 @@ from policies.model import (
 from storage.models import Sex, StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, PatientRecord, StaffInfo
 from storage.store import Store
-from storage.timeutil import TOKYO, now_tokyo
+from storage.timeutil import now_tokyo
 
 P, R, D, K = VerificationPath, FailureReason, DocumentKind, VisitKind
 
@@ -180,7 +181,7 @@ class DemoSpec:
 
     def start_moment(self) -> datetime:
         """When the demo database is created: the evening before the first day."""
-        return datetime.combine(self.first_day - timedelta(days=1), time(19, 0), TOKYO)
+        return datetime.combine(self.first_day - timedelta(days=1), time(19, 0), JST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +213,7 @@ def _visit_times(rng: random.Random, day: date, n: int) -> list[tuple[datetime, 
     sessions = [(time(8, 45), time(12, 30))]
     if day.weekday() != 5:
         sessions.append((time(14, 30), time(18, 0)))
-    spans = [
-        (datetime.combine(day, a, TOKYO), datetime.combine(day, b, TOKYO)) for a, b in sessions
-    ]
+    spans = [(datetime.combine(day, a, JST), datetime.combine(day, b, JST)) for a, b in sessions]
     total = sum((b - a).total_seconds() for a, b in spans)
     out = []
     for i in range(n):

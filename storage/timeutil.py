@@ -8,28 +8,26 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import Date, DateTime, TypeDecorator
 
-#: Japan has no DST; zoneinfo still is the honest source (and tzdata ships it on Windows).
-TOKYO = ZoneInfo("Asia/Tokyo")
+from policies.dates import JST
 
 
 def now_tokyo() -> datetime:
-    return datetime.now(TOKYO)
+    return datetime.now(JST)
 
 
 def to_tokyo(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime: Madoguchi only accepts timezone-aware datetimes")
-    return value.astimezone(TOKYO)
+    return value.astimezone(JST)
 
 
 def day_bounds_utc(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a Tokyo calendar day, in UTC."""
-    start = datetime.combine(day, time.min, tzinfo=TOKYO)
+    start = datetime.combine(day, time.min, tzinfo=JST)
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
@@ -69,7 +67,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         def process(value: str | None) -> datetime | None:
             if value is None:
                 return None
-            return datetime.fromisoformat(value + "+00:00").astimezone(TOKYO)
+            return datetime.fromisoformat(value + "+00:00").astimezone(JST)
 
         return process
 
@@ -78,7 +76,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(TOKYO)
+        return value.astimezone(JST)
 
 
 class LocalDate(TypeDecorator[date]):

@@ -7,8 +7,9 @@ this module only says what a session holds and how a screen sees it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
+from policies.dates import JST
 from policies.matching import Mismatch, PersonFacts
 from policies.model import (
     DocumentKind,
@@ -47,8 +48,6 @@ from reader.reception.ports import (
 )
 from reader.terminal import FaceResultArrived, InsuranceNumbers, QualificationResult
 from reader.terminal.outcome import QueryOutcome
-
-JST = timezone(timedelta(hours=9), "JST")
 
 #: Staff may dispatch these; the rest are the runtime's own (card, terminal answers).
 STAFF_EVENTS: frozenset[type[Event]] = frozenset(

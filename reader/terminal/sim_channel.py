@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from policies.dates import JST
 from reader.terminal.config import TerminalConfig
 from reader.terminal.errors import SimulatorChannelError
 from reader.terminal.files import atomic_write
@@ -92,6 +93,8 @@ def present_card_to_simulator(
     )
     directory: Path = config.sim_present_dir
     directory.mkdir(parents=True, exist_ok=True)
-    data = presentation.to_json(config.medical_institution_code, now or datetime.now())
+    data = presentation.to_json(
+        config.medical_institution_code, now or datetime.now(JST).replace(tzinfo=None)
+    )
     atomic_write(directory, f"present_{presentation_id}.json", data, durable=False)
     return presentation_id

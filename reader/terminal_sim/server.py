@@ -24,6 +24,7 @@ from xml.etree.ElementTree import Element
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from policies.dates import JST
 from reader.terminal.config import RequestEncoding, find_subfolder
 from reader.terminal.errors import TerminalParseError
 from reader.terminal.files import TEMP_PREFIX, atomic_write, read_shared
@@ -75,7 +76,7 @@ class TerminalSimulator:
         self._first_seen: dict[str, float] = {}
 
     def now(self) -> datetime:
-        real = datetime.now()
+        real = datetime.now(JST).replace(tzinfo=None)  # the terminal writes Japan wall-clock time
         if self._today is None:
             return real
         return datetime.combine(self._today, real.time())

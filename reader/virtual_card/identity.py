@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -20,12 +20,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from policies.dates import JST
 from resources import path as resource_path
 
 DEMO_DIR = resource_path("demo", "jpki")
 CA_COMMON_NAME = "SIMULATED JPKI CA — TEST MATERIAL, NOT A REAL CA"
 DEMO_PIN = "1234"
-JST = timezone(timedelta(hours=9), "JST")
 
 #: Validity of the shipped demo cards (demo-40 is the expired one).
 VALID_FROM = datetime(2025, 1, 1, tzinfo=JST)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import TypeVar
 
+from policies.dates import JST
 from policies.model import (
     DocumentKind,
     FacilityKind,
@@ -31,7 +32,6 @@ from storage.pii import looks_like_individual_number
 from storage.reports.errors import ReportInputError
 
 #: Japan has no daylight saving time; a fixed offset avoids needing tzdata on Windows.
-JST = timezone(timedelta(hours=9), "JST")
 
 _E = TypeVar("_E", bound=StrEnum)
 _HEX = re.compile(r"^[0-9a-f]+$")

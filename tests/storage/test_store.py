@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from policies.dates import JST
 from policies.model import (
     DocumentKind,
     FacilityKind,
@@ -20,7 +21,6 @@ from storage.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from storage.models import StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, StaffInfo
 from storage.store import AuditKind, Store
-from storage.timeutil import TOKYO
 from tests.storage.conftest import ADMIN_PASSWORD
 
 
@@ -150,7 +150,7 @@ def test_verification_and_its_event_commit_together(store: Store, admin: StaffIn
         simulated=True,
     )
     assert store.terminal_result(result.id)[1] == raw  # verbatim bytes
-    started = datetime.now(TOKYO) - timedelta(seconds=30)
+    started = datetime.now(JST) - timedelta(seconds=30)
     before = len(kinds(store))
     with pytest.raises(InvalidInput):  # refused before anything is written
         store.record_verification(
@@ -201,12 +201,12 @@ def test_verification_and_its_event_commit_together(store: Store, admin: StaffIn
 def test_day_queries_history_and_report_rows(store: Store, admin: StaffInfo) -> None:
     pid = new_patient(store, admin)
     other = new_patient(store, admin, "C002")
-    today = datetime.now(TOKYO).date()
+    today = datetime.now(JST).date()
     yesterday = today - timedelta(days=1)
     old = store.open_visit(admin, pid, VisitKind.HOME_VISIT, local_date=yesterday)
     v1 = store.open_visit(admin, pid, VisitKind.OUTPATIENT)
     v2 = store.open_visit(admin, other, VisitKind.ONLINE)
-    t0 = datetime.now(TOKYO)
+    t0 = datetime.now(JST)
     store.record_verification(
         admin,
         NewVerification(
@@ -253,7 +253,7 @@ def test_timestamps_are_tokyo_in_api_and_utc_in_the_database(
 ) -> None:
     pid = new_patient(store, admin)
     # 23:30 in Tokyo is 14:30 UTC the same day.
-    at = datetime(2026, 3, 1, 23, 30, tzinfo=TOKYO)
+    at = datetime(2026, 3, 1, 23, 30, tzinfo=JST)
     visit = store.open_visit(admin, pid, VisitKind.OUTPATIENT, local_date=at.date())
     store.record_verification(
         admin,
