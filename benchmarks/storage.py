@@ -28,13 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, insert
 
+from policies.dates import JST
 from policies.model import FailureReason, Outcome, VerificationPath
 from storage.chain import AuditChain, NewEvent
 from storage.engine import password_key, resolve_url, write_connection
 from storage.models import Patient, Sex, VerificationAttempt, Visit, VisitKind
 from storage.secrets import load_chain_key, store_db_password
 from storage.store import Store
-from storage.timeutil import TOKYO
 from tests.keyring_backend import MemoryKeyring
 
 PATHS = list(VerificationPath)
@@ -54,7 +54,7 @@ def bulk_visits(store: Store, visits: int, patients: int, days: int, end: date) 
     """``visits`` visits spread over ``days`` days up to ``end``, each with one verification."""
     staff = store.create_first_admin("bench", "ベンチ", "bench-pass-1")
     rng = random.Random(5)
-    now = datetime.now(TOKYO)
+    now = datetime.now(JST)
     engine = store.engine
     with write_connection(engine) as conn:
         rows = [
@@ -79,7 +79,7 @@ def bulk_visits(store: Store, visits: int, patients: int, days: int, end: date) 
         vrows, arows = [], []
         for k in range(done, done + n):
             day = first_day + timedelta(days=int(k / per_day))
-            at = datetime(day.year, day.month, day.day, 9, tzinfo=TOKYO) + timedelta(
+            at = datetime(day.year, day.month, day.day, 9, tzinfo=JST) + timedelta(
                 seconds=k % 30_000
             )
             vrows.append(
@@ -178,7 +178,7 @@ def bytes_per_10k(workdir: Path) -> int:
     store = open_store(str(workdir / "size.sqlite3"), workdir)
     empty = db_bytes(store.engine)
     bulk_visits(store, 10_000, 2_000, 40, date(2026, 1, 31))
-    bulk_events(store, 20_000, datetime(2026, 1, 1, tzinfo=TOKYO))
+    bulk_events(store, 20_000, datetime(2026, 1, 1, tzinfo=JST))
     size = db_bytes(store.engine) - empty
     store.close()
     return size
@@ -196,7 +196,7 @@ def sqlite_figures(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     log(f"loaded {args.visits:,} visits + verifications in {time.perf_counter() - t:.0f} s")
     t = time.perf_counter()
     bulk_events(
-        store, args.events - store.verify_chain().checked, datetime(2016, 11, 21, tzinfo=TOKYO)
+        store, args.events - store.verify_chain().checked, datetime(2016, 11, 21, tzinfo=JST)
     )
     log(f"loaded {args.events:,} chain events in {time.perf_counter() - t:.0f} s")
 
@@ -249,7 +249,7 @@ def postgres_figures(args: argparse.Namespace) -> dict[str, float]:
         store_db_password(password_key(resolve_url(url)), server.password)
         store = Store.open(url, terminal_id="bench-pc")
         rate = append_rate(store, args.appends)
-        bulk_events(store, 100_000, datetime(2016, 11, 21, tzinfo=TOKYO))
+        bulk_events(store, 100_000, datetime(2016, 11, 21, tzinfo=JST))
         t = time.perf_counter()
         checked = store.verify_chain().checked
         verify_1m = (time.perf_counter() - t) * 1_000_000 / checked

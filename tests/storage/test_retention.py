@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from policies.dates import JST
 from storage.errors import PermissionDenied, RetentionRefused
 from storage.models import AuditEvent, StaffRole
 from storage.records import StaffInfo
 from storage.store import AuditKind, Store
-from storage.timeutil import TOKYO
 from tests.storage.conftest import ADMIN_PASSWORD
 from tests.storage.test_chain_tamper import attacker
 
@@ -29,7 +29,7 @@ class Clock:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2015, 1, 10, 9, 0, tzinfo=TOKYO))
+    return Clock(datetime(2015, 1, 10, 9, 0, tzinfo=JST))
 
 
 @pytest.fixture
@@ -38,10 +38,10 @@ def aged(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[tuple[Store, Sta
     store = Store.open(db_url, terminal_id="pc", backup_dir=tmp_path / "bk", clock=clock)
     admin = store.create_first_admin("admin", "管理者", ADMIN_PASSWORD)
     for year in range(2016, 2026):
-        clock.now = datetime(year, 6, 1, 10, 0, tzinfo=TOKYO)
+        clock.now = datetime(year, 6, 1, 10, 0, tzinfo=JST)
         for i in range(3):
             store.append_event("yearly", admin, {"year": year, "i": i})
-    clock.now = datetime(2026, 11, 1, 9, 0, tzinfo=TOKYO)
+    clock.now = datetime(2026, 11, 1, 9, 0, tzinfo=JST)
     yield store, admin
     store.close()
 
@@ -55,7 +55,7 @@ def events(store: Store) -> list[tuple[int, datetime, str]]:
 def test_purge_keeps_young_events_and_a_verifiable_chain(aged: tuple[Store, StaffInfo]) -> None:
     store, admin = aged
     before = events(store)
-    cutoff = datetime(2021, 11, 1, 9, 0, tzinfo=TOKYO)
+    cutoff = datetime(2021, 11, 1, 9, 0, tzinfo=JST)
     young = [e for e in before if e[1] >= cutoff]
     report = store.purge_expired(admin)
     assert report.cutoff == cutoff and report.deleted == len(before) - len(young)
@@ -66,12 +66,12 @@ def test_purge_keeps_young_events_and_a_verifiable_chain(aged: tuple[Store, Staf
     result = store.verify_chain()
     assert result.ok and result.anchor_seq == report.anchor_seq == young[0][0] - 1
     # Years later a second purge anchors on a second checkpoint; still verifiable.
-    store._clock.now = datetime(2029, 1, 1, tzinfo=TOKYO)  # type: ignore[union-attr]
+    store._clock.now = datetime(2029, 1, 1, tzinfo=JST)  # type: ignore[union-attr]
     second = store.purge_expired(None)
     assert second.deleted > 0 and second.anchor_seq is not None
     assert second.anchor_seq > report.anchor_seq  # type: ignore[operator]
     assert store.verify_chain().ok
-    assert min(t for _, t, _ in events(store)) >= datetime(2024, 1, 1, tzinfo=TOKYO)
+    assert min(t for _, t, _ in events(store)) >= datetime(2024, 1, 1, tzinfo=JST)
 
 
 def test_nothing_old_enough_deletes_nothing_but_is_audited(aged: tuple[Store, StaffInfo]) -> None:
@@ -85,7 +85,7 @@ def test_nothing_old_enough_deletes_nothing_but_is_audited(aged: tuple[Store, St
 
 def test_the_last_event_is_never_purged(aged: tuple[Store, StaffInfo]) -> None:
     store, admin = aged
-    store._clock.now = datetime(2099, 1, 1, tzinfo=TOKYO)  # type: ignore[union-attr]
+    store._clock.now = datetime(2099, 1, 1, tzinfo=JST)  # type: ignore[union-attr]
     head = store.verify_chain().head
     assert head is not None
     report = store.purge_expired(admin)
@@ -124,7 +124,7 @@ def test_a_forged_checkpoint_fails_verification(aged: tuple[Store, StaffInfo]) -
 def test_chain_time_never_goes_backwards(aged: tuple[Store, StaffInfo]) -> None:
     store, admin = aged
     first = store.append_event("tick", admin, {})
-    store._clock.now = datetime(2020, 1, 1, tzinfo=TOKYO)  # clock stepped back  # type: ignore[union-attr]
+    store._clock.now = datetime(2020, 1, 1, tzinfo=JST)  # clock stepped back  # type: ignore[union-attr]
     second = store.append_event("tick", admin, {})
     assert second.occurred_at == first.occurred_at
     assert store.chain_head(datetime(2026, 11, 1).date()) == second

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select
 
+from policies.dates import JST
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
 from storage.chain import AuditChain, NewEvent
 from storage.engine import write_connection
@@ -19,7 +20,6 @@ from storage.models import Patient, Sex, VerificationAttempt, Visit, VisitKind
 from storage.records import StaffInfo
 from storage.secrets import load_chain_key
 from storage.store import Store
-from storage.timeutil import TOKYO
 
 PATHS = list(VerificationPath)
 OUTCOMES = [Outcome.CONFIRMED] * 8 + [Outcome.PROVISIONAL, Outcome.ABANDONED]
@@ -29,7 +29,7 @@ def bulk_day(store: Store, actor: StaffInfo, day: date, n: int, *, seed: int = 3
     """``n`` visits with one verification each between 08:30 and 18:30 of ``day``."""
     rng = random.Random(seed)
     chain = AuditChain(load_chain_key(store.database_uuid))
-    start = datetime.combine(day, time(8, 30), TOKYO)
+    start = datetime.combine(day, time(8, 30), JST)
     with write_connection(store.engine) as conn:
         first_patient = (conn.execute(select(func.max(Patient.id))).scalar() or 0) + 1
         first_visit = (conn.execute(select(func.max(Visit.id))).scalar() or 0) + 1
@@ -93,4 +93,4 @@ def bulk_day(store: Store, actor: StaffInfo, day: date, n: int, *, seed: int = 3
         conn.execute(insert(Patient), patients)
         conn.execute(insert(Visit), visits)
         conn.execute(insert(VerificationAttempt), attempts)
-        chain.append_many(conn, events, at=datetime.combine(day, time(18, 45), TOKYO))
+        chain.append_many(conn, events, at=datetime.combine(day, time(18, 45), JST))

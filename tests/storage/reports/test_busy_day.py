@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from pathlib import Path
 
+from policies.dates import JST
 from policies.model import Outcome
 from storage.demo_data import DEMO_PROFILE, DemoClock
 from storage.engine import sqlite_url
 from storage.reports.exports import export_daily
 from storage.reports.model import PatientMasking
 from storage.store import Store
-from storage.timeutil import TOKYO
 from tests.storage.reports.pdfcheck import (
     ReadBack,
     assert_fonts_embedded,
@@ -24,7 +24,7 @@ DAY = date(2026, 11, 18)
 
 
 def test_two_thousand_rows_from_the_database(tmp_path: Path, font, artifacts) -> None:
-    clock = DemoClock(datetime.combine(DAY, time(7, 0), TOKYO))
+    clock = DemoClock(datetime.combine(DAY, time(7, 0), JST))
     store = Store.open(
         sqlite_url(tmp_path / "busy.sqlite3").render_as_string(),
         terminal_id="受付1",

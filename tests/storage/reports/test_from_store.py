@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from policies.dates import JST
 from policies.model import Outcome, VerificationPath
 from storage.models import AuditEvent, VisitKind
 from storage.records import NewPatient, NewVerification
@@ -28,7 +29,6 @@ from storage.reports.exports import export_daily, export_monthly, shipped_rulebo
 from storage.reports.model import PatientMasking
 from storage.reports.usage import MYNA_CARD_PATHS, UsageRate, daily_rate
 from storage.store import Store
-from storage.timeutil import TOKYO
 from tests.storage.reports.conftest import DemoDb
 from tests.storage.reports.pdfcheck import (
     ReadBack,
@@ -63,7 +63,7 @@ def test_daily_log_matches_the_store(demo_db: DemoDb, font, tmp_path: Path, arti
     stored = store.verifications_between(day, day)
     assert len(stored) == demo_db.history.per_day[day] >= 4
 
-    later = datetime.combine(day + timedelta(days=3), time(9, 0), TOKYO)  # the day is over
+    later = datetime.combine(day + timedelta(days=3), time(9, 0), JST)  # the day is over
     data, done = export_daily(
         store, day, tmp_path / "daily.pdf", csv=tmp_path / "daily.csv", font=font, now=later
     )
@@ -128,7 +128,7 @@ def test_past_day_reprints_identically_after_later_events(
             visit.id,
             VerificationPath.MYNA_FACE_READER,
             Outcome.CONFIRMED,
-            started_at=datetime.now(TOKYO) - timedelta(seconds=30),
+            started_at=datetime.now(JST) - timedelta(seconds=30),
         ),
     )
     export_daily(store, day, tmp_path / "b.pdf", font=font)
@@ -158,7 +158,7 @@ def test_day_without_records_prints_an_empty_log(demo_db: DemoDb, font, tmp_path
 
 def test_today_is_marked_as_not_final(demo_db: DemoDb, font) -> None:
     day = demo_db.history.days[-1]
-    noon = datetime.combine(day, time(12, 0), TOKYO)
+    noon = datetime.combine(day, time(12, 0), JST)
     data = from_store.daily_log(demo_db.store, day, now=noon)
     assert not data.day_closed
     buf = io.BytesIO()
