@@ -17,12 +17,17 @@ from ui.result_panel import ResultPanel
 PATIENT = PatientOnFile(1, "00042", "見本 花子", "ﾐﾎﾝ ﾊﾅｺ", date(1990, 2, 2))
 
 
-def test_welfare_numbers_are_labelled_as_welfare(app, qtbot) -> None:
+def showing(qtbot, data: bytes) -> ResultPanel:
+    """A panel showing the answer `data` as a confirmed face result."""
     panel = ResultPanel()
     qtbot.addWidget(panel)
-    data = (LAYOUTS / "oqsdrug2_welfare_numbers_in_record.xml").read_bytes()
     panel.show_result(parse_result(data, source=ResultSource.FACE), "ok")
-    shown = panel.plain_text()
+    return panel
+
+
+def test_welfare_numbers_are_labelled_as_welfare(app, qtbot) -> None:
+    data = (LAYOUTS / "oqsdrug2_welfare_numbers_in_record.xml").read_bytes()
+    shown = showing(qtbot, data).plain_text()
     assert "公費負担者番号\n12130019" in shown and "受給者番号\n1234566" in shown, shown
     assert "福祉事務所\n架空区福祉事務所" in shown
     assert "保険者番号" not in shown.replace("公費負担者番号", "")
@@ -30,10 +35,8 @@ def test_welfare_numbers_are_labelled_as_welfare(app, qtbot) -> None:
 
 
 def test_unmapped_elements_are_listed_live_and_for_a_recorded_visit(app, qtbot) -> None:
-    panel = ResultPanel()
-    qtbot.addWidget(panel)
     data = (LAYOUTS / "smart_test_prescription_in_record.xml").read_bytes()
-    panel.show_result(parse_result(data, source=ResultSource.FACE), "ok")
+    panel = showing(qtbot, data)
     live = panel.plain_text()
     assert "未対応の項目" in live
     assert "LimitApplicationCertificateChanged\n1 （MessageBody/ResultList/" in live, live
@@ -61,13 +64,9 @@ def test_unmapped_elements_are_listed_live_and_for_a_recorded_visit(app, qtbot) 
 def test_the_new_labels_have_english(app, qtbot) -> None:
     data = (LAYOUTS / "oqsdrug2_welfare_numbers_in_record.xml").read_bytes()
     data = data.replace(b"<Sex1>", b"<FutureThing>x</FutureThing><Sex1>")
-    result = parse_result(data, source=ResultSource.FACE)
     try:
         assert i18n.install(app, "en")
-        panel = ResultPanel()
-        qtbot.addWidget(panel)
-        panel.show_result(result, "ok")
-        shown = panel.plain_text()
+        shown = showing(qtbot, data).plain_text()
     finally:
         i18n.install(app, "ja")
     for japanese in ("未対応の項目", "公費負担者番号", "受給者番号", "窓口が読み取らない"):
