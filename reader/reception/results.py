@@ -89,6 +89,8 @@ def result_summary(result: QualificationResult, outcome: QueryOutcome | None) ->
         "error_code": outcome.error_code if outcome is not None else None,
         "validity": _text(result.qualification_validity),
         "simulated": result.simulated,
+        # what the daily CSV counts (storage.reports.from_store.UNMAPPED_SUMMARY_KEY)
+        "unmapped": list(result.unknown_elements),
     }
     if record is not None:
         summary.update(
