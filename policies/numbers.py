@@ -119,9 +119,24 @@ _LATE_ELDERLY_LAW_CODE = "39"
 _RETIREE_NATIONAL_LAW_CODE = "67"
 
 
+#: No 法別番号 is 00, so an 8-digit number starting 00 is a 6-digit 国保 number zero-padded to
+#: the field's 8 characters (as some レセコン and requests pad it; the terminal pads with spaces).
+_ZERO_PADDED_NATIONAL = "00"
+
+
+def normalise_insurer_number(value: str | None) -> str:
+    """A 保険者番号 as its digits: normalised (spaces and hyphens dropped, so the space padding
+    of a 6-digit 国保 number goes) and a zero-padded 国保 number (``00138016``) back to its 6
+    digits (``138016``). Anything else is returned normalised, to be validated as it is."""
+    text = normalise(value or "")
+    if len(text) == 8 and text.startswith(_ZERO_PADDED_NATIONAL) and text.isdigit():
+        return text[2:]
+    return text
+
+
 def insurance_kind_of(insurer_number: str | None) -> InsuranceKind:
     """The insurer class a 保険者番号 implies (6 digits: 市町村国保; 8 digits: by 法別番号)."""
-    value = normalise(insurer_number or "")
+    value = normalise_insurer_number(insurer_number)
     if not value.isascii() or not value.isdigit():
         return InsuranceKind.UNKNOWN
     if len(value) == 6:

@@ -2,7 +2,10 @@
 
 It shows what the runtime computed (the parsed result, its classification, the mismatches with
 the patient on file); it decides nothing. A mismatch is written next to the value ("≠ 登録:
-…") and listed in a box with words, so colour is never the only signal.
+…") and listed in a box with words, so colour is never the only signal. A 医療扶助 record's
+numbers are the 公費負担者番号 and 受給者番号 and are labelled so; every element of the answer
+Madoguchi does not map is listed under 「未対応の項目」, for the live result and a recorded visit
+alike (a recorded visit's answer is parsed again from the kept bytes).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from policies.model import Outcome
 from policies.share import ShareEstimate
 from reader.reception import PatientOnFile, VisitDetails
 from reader.terminal.codes import LimitCategory
-from reader.terminal.results import QualificationRecord, QualificationResult
+from reader.terminal.results import QualificationRecord, QualificationResult, Unmapped
 from ui import texts
 from ui.labels import jp_date, label
 from ui.widgets import Level, chip, scaled, set_level
@@ -278,7 +281,24 @@ class ResultPanel(QWidget):
                     self.tr("読み取り時の注意"), [("", escape(w)) for w in result.warnings]
                 )
             )
+        if result.unmapped:
+            parts.append(self._unmapped_html(result.unmapped))
         return "".join(parts)
+
+    def _unmapped_html(self, unmapped: tuple[Unmapped, ...]) -> str:
+        """Each element by its name, with its text and where it sits in the file."""
+        note = self.tr("窓口が読み取らない項目です（端末の回答ファイルはそのまま保存されています）")
+        rows = [("", escape(note))]
+        for u in unmapped:
+            where, _, name = u.path.removeprefix("XmlMsg/").rpartition("/")
+            rows.append(
+                (
+                    name,
+                    escape(u.text or "—")
+                    + f" <span style='color:#555; font-weight:normal'>（{escape(where)}）</span>",
+                )
+            )
+        return self._section(self.tr("未対応の項目"), rows)
 
     def _record_html(
         self, r: QualificationRecord, by_field: dict[_F, Mismatch], share: ShareEstimate | None
@@ -291,20 +311,34 @@ class ResultPanel(QWidget):
             (self.tr("生年月日"), self._marked(_v(r.birthdate), _F.BIRTH_DATE, by_field)),
             (self.tr("性別"), escape(texts.sex_text(r.sex1))),
         ]
+        if r.is_welfare:
+            payer, recipient = r.welfare_numbers
+            numbers = [
+                (
+                    self.tr("福祉事務所"),
+                    escape(_v(r.welfare_office_name or r.insurer_name)),
+                ),
+                (self.tr("公費負担者番号"), self._marked(_v(payer), _F.INSURER_NUMBER, by_field)),
+                (self.tr("受給者番号"), self._marked(_v(recipient), _F.NUMBER, by_field)),
+            ]
+        else:
+            numbers = [
+                (self.tr("保険者"), escape(_v(r.insurer_name))),
+                (
+                    self.tr("保険者番号"),
+                    self._marked(_v(r.insurer_number_digits), _F.INSURER_NUMBER, by_field),
+                ),
+                (self.tr("記号"), self._marked(_v(r.insured_card_symbol), _F.SYMBOL, by_field)),
+                (
+                    self.tr("番号"),
+                    self._marked(_v(r.insured_identification_number), _F.NUMBER, by_field),
+                ),
+                (self.tr("枝番"), self._marked(_v(r.insured_branch_number), _F.BRANCH, by_field)),
+                (self.tr("本人・家族"), escape(texts.family_text(r.personal_family))),
+            ]
         insurance = [
             (self.tr("保険の種類"), escape(label(r.insurance_kind))),
-            (self.tr("保険者"), escape(_v(r.insurer_name))),
-            (
-                self.tr("保険者番号"),
-                self._marked(_v(r.insurer_number_digits), _F.INSURER_NUMBER, by_field),
-            ),
-            (self.tr("記号"), self._marked(_v(r.insured_card_symbol), _F.SYMBOL, by_field)),
-            (
-                self.tr("番号"),
-                self._marked(_v(r.insured_identification_number), _F.NUMBER, by_field),
-            ),
-            (self.tr("枝番"), self._marked(_v(r.insured_branch_number), _F.BRANCH, by_field)),
-            (self.tr("本人・家族"), escape(texts.family_text(r.personal_family))),
+            *numbers,
             (self.tr("負担割合"), escape(texts.share_text(share) if share else sent)),
             (self.tr("資格取得日"), escape(_v(r.qualification_date))),
             (self.tr("資格喪失日"), escape(_v(r.disqualification_date))),

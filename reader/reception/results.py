@@ -61,13 +61,19 @@ def result_facts(result: QualificationResult | None) -> PersonFacts | None:
     record = result.record if result is not None else None
     if record is None:
         return None
+    # a 医療扶助 patient's numbers on file are the 公費負担者番号 and 受給者番号
+    insurer, number = (
+        record.welfare_numbers
+        if record.is_welfare
+        else (record.insurer_number_digits, record.insured_identification_number)
+    )
     return PersonFacts(
         name=record.name,
         kana=record.name_kana,
         birth_date=record.birthdate,
-        insurer_number=record.insurer_number_digits,
+        insurer_number=insurer,
         symbol=record.insured_card_symbol,
-        number=record.insured_identification_number,
+        number=number,
         branch=record.insured_branch_number,
     )
 
@@ -89,6 +95,8 @@ def result_summary(result: QualificationResult, outcome: QueryOutcome | None) ->
         "error_code": outcome.error_code if outcome is not None else None,
         "validity": _text(result.qualification_validity),
         "simulated": result.simulated,
+        # what the daily CSV counts (storage.reports.from_store.UNMAPPED_SUMMARY_KEY)
+        "unmapped": list(result.unknown_elements),
     }
     if record is not None:
         summary.update(

@@ -1,14 +1,28 @@
 """OQS result XML (`OQSsiquc01res_*`, `OQSsiquc01res_face_*`) → `QualificationResult`.
 
-Field tables below map element names to result attributes; anything not in them is listed in
-`unknown_elements` (the raw bytes keep its content) and never stops the parse. A bad value in a
-known field (a date that is not a date) becomes a warning and None, never an exception: a result
-the desk can show is worth more than a perfect one it cannot.
+Field tables below map element names to result attributes; anything not in them is kept in
+`unmapped` with its path and text (the raw bytes keep it whole) and never stops the parse. A bad
+value in a known field (a date that is not a date) becomes a warning and None, never an
+exception: a result the desk can show is worth more than a perfect one it cannot.
+
+Real files come in more than one layout (sources in ../shared/research/oqs-interface.md), and
+each is read into the same result rather than normalised by the caller:
+
+* 医療扶助 numbers as `PublicExpenseNumber`/`BeneficiaryNumber`/`WelfareOfficeName` directly in
+  the record (what OQSDrug2 reads) as well as in InsurerNumber/InsuredIdentificationNumber;
+* `PrescriptionIssueSelect` in the record (smart-test's model) as well as in the body;
+* `SpecificDiseasesCertificateList` holding the disease fields itself, once per disease (an
+  XmlSerializer array, smart-test) as well as wrapping `SpecificDiseasesCertificateInfo`s;
+* a `CharacterCodeIdentifier` that disagrees with the encoding the bytes really are in (OQSDrug2
+  writes Shift_JIS face files with the identifier of the UTF-8 answer it converted). The bytes
+  decide; the disagreement is logged once per process, since every file of that writer has it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
+from reader.documents.textnorm import redact_individual_numbers
 from reader.terminal.codes import (
     CharacterCode,
     ConsentFlag,
@@ -40,6 +55,7 @@ from reader.terminal.errors import FileNotReady, HostileXmlError, NotXmlMsgError
 from reader.terminal.files import read_shared
 from reader.terminal.results import (
     CONSENT_PREFIXES,
+    UNMAPPED_TEXT_LIMIT,
     ConsentInfo,
     ElderlyRecipientInfo,
     LimitCertificateInfo,
@@ -51,21 +67,56 @@ from reader.terminal.results import (
     ResultSource,
     SearchInfo,
     SpecificDiseaseInfo,
+    Unmapped,
 )
 from reader.terminal.simmark import SIM_INFO_ELEMENT, SIM_MARK_ELEMENT
 from reader.terminal.xmlsafe import display_encoding, local_name, parse_xml_bytes
 
+log = logging.getLogger(__name__)
+
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+#: Unmapped elements kept per result; a file with more is said to have more (the bytes keep all).
+MAX_UNMAPPED = 500
+
+_said: set[tuple[str, ...]] = set()
+_said_lock = threading.Lock()
+
+
+def _log_once(key: tuple[str, ...], message: str, *args: object) -> None:
+    """Log a property of the files a site's terminal writes once per process, not per file."""
+    with _said_lock:
+        if key in _said:
+            return
+        _said.add(key)
+    log.warning(message, *args)
 
 
 @dataclass
 class _Ctx:
     warnings: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
+    unmapped: list[Unmapped] = field(default_factory=list)
+    #: PrescriptionIssueSelect found inside records (path, value), for the result-level field.
+    record_prescriptions: list[tuple[str, Any]] = field(default_factory=list)
+    dropped: int = 0
 
-    def unknown_path(self, path: str) -> None:
-        if path not in self.unknown:
-            self.unknown.append(path)
+    def keep_unmapped(self, path: str, el: Element) -> None:
+        """Keep `el` and each element inside it (in document order) with its path and text."""
+        stack = [(path, el)]
+        while stack:
+            at, node = stack.pop()
+            text = (node.text or "").strip()
+            if text or len(node) == 0:
+                self._add(at, text)
+            inner = [(f"{at}/{local_name(c.tag)}", c) for c in node if local_name(c.tag)]
+            stack.extend(reversed(inner))
+
+    def _add(self, path: str, text: str) -> None:
+        if len(self.unmapped) >= MAX_UNMAPPED:
+            self.dropped += 1
+            return
+        if len(text) > UNMAPPED_TEXT_LIMIT:
+            text = text[:UNMAPPED_TEXT_LIMIT] + "…"
+        self.unmapped.append(Unmapped(path, redact_individual_numbers(text)[0]))
 
 
 Conv = Callable[[str | None, str, _Ctx], Any]
@@ -238,6 +289,9 @@ RECORD: Spec = {
     "SpecificDiseasesCertificateRelatedConsTime": ("specific_disease_consented_at", _datetime),
     "ReferenceNumber": ("reference_number", _text),
     "ArbitraryIdentifier": ("arbitrary_identifier", _text),
+    "PublicExpenseNumber": ("payer_number", _text),
+    "BeneficiaryNumber": ("recipient_number", _text),
+    "WelfareOfficeName": ("welfare_office_name", _text),
 }
 
 BODY: Spec = {
@@ -287,7 +341,7 @@ def _fields(
             continue
         if handled is not None and handled(name, child):
             continue
-        ctx.unknown_path(child_path)
+        ctx.keep_unmapped(child_path, child)
     return {k: tuple(v) if isinstance(v, list) else v for k, v in out.items()}
 
 
@@ -296,6 +350,8 @@ def _children(el: Element, name: str) -> Iterable[Element]:
 
 
 def _specific_diseases(el: Element, path: str, ctx: _Ctx) -> tuple[SpecificDiseaseInfo, ...]:
+    """The list's `SpecificDiseasesCertificateInfo`s, or the list itself when it holds the
+    disease fields directly (one list element per disease, as XmlSerializer writes an array)."""
     items: list[SpecificDiseaseInfo] = []
 
     def handled(name: str, child: Element) -> bool:
@@ -304,7 +360,9 @@ def _specific_diseases(el: Element, path: str, ctx: _Ctx) -> tuple[SpecificDisea
             return True
         return False
 
-    _fields(el, {}, path, ctx, handled=handled)
+    direct = _fields(el, DISEASE, path, ctx, handled=handled)
+    if direct:
+        items.insert(0, SpecificDiseaseInfo(**direct))
     return tuple(items)
 
 
@@ -349,6 +407,10 @@ def _record(el: Element, path: str, ctx: _Ctx) -> QualificationRecord:
             tickets, expenses = _public_expense_list(child, child_path, ctx)
             extra["medical_tickets"] = extra.get("medical_tickets", ()) + tickets
             extra["public_expenses"] = extra.get("public_expenses", ()) + expenses
+        elif name == "PrescriptionIssueSelect":
+            ctx.record_prescriptions.append(
+                (child_path, _code(PrescriptionIssueSelect)(child.text, child_path, ctx))
+            )
         else:
             match = _CONSENT.fullmatch(name)
             if match is None:
@@ -401,7 +463,7 @@ def parse_result_element(
     for child in root:
         name = local_name(child.tag)
         if name and name not in {"MessageHeader", "MessageBody"}:
-            ctx.unknown_path(f"XmlMsg/{name}")
+            ctx.keep_unmapped(f"XmlMsg/{name}", child)
 
     simulated = False
     sim_info: tuple[tuple[str, str], ...] = ()
@@ -439,7 +501,7 @@ def parse_result_element(
                     if item_name == "ResultOfQualificationConfirmation":
                         records.append(_record(item, f"{child_path}/{item_name}", ctx))
                     elif item_name:
-                        ctx.unknown_path(f"{child_path}/{item_name}")
+                        ctx.keep_unmapped(f"{child_path}/{item_name}", item)
                 return True
             if name == "ResultOfQualificationConfirmation":
                 records.append(_record(child, child_path, ctx))
@@ -454,15 +516,16 @@ def parse_result_element(
 
         body_values = _fields(body_el, BODY, "XmlMsg/MessageBody", ctx, handled=body_extra)
 
-    if codec is not None and header.character_code_identifier is not None:
-        expected = {CharacterCode.UTF8: "utf-8", CharacterCode.SHIFT_JIS: "cp932"}.get(
-            header.character_code_identifier  # type: ignore[arg-type]
+    for path, value in ctx.record_prescriptions:
+        if body_values.get("prescription_issue_select") is None:
+            body_values["prescription_issue_select"] = value
+        elif value != body_values["prescription_issue_select"]:
+            ctx.warnings.append(f"{path}: {value!r} differs from the one before; the first is kept")
+    if ctx.dropped:
+        ctx.warnings.append(
+            f"{ctx.dropped} more unmapped elements are not listed (the kept file has them)"
         )
-        if expected is not None and expected != codec:
-            ctx.warnings.append(
-                f"CharacterCodeIdentifier says {display_encoding(expected)} but the file was "
-                f"{display_encoding(codec)} (declared {declared_encoding or 'nothing'})"
-            )
+    _check_character_code(header, codec, declared_encoding)
 
     return QualificationResult(
         source=source,
@@ -474,11 +537,34 @@ def parse_result_element(
         file_name=file_name,
         raw_xml=raw_xml,
         encoding=codec,
-        unknown_elements=tuple(ctx.unknown),
+        unmapped=tuple(ctx.unmapped),
         warnings=tuple(ctx.warnings),
         simulator_info=sim_info,
         **body_values,
     )
+
+
+def _check_character_code(
+    header: MessageHeader, codec: str | None, declared_encoding: str | None
+) -> None:
+    """The bytes were decoded as `codec` and parsed; a CharacterCodeIdentifier saying otherwise
+    is the writer's habit, not this file's problem, so it is logged once per process."""
+    if codec is None or header.character_code_identifier is None:
+        return
+    expected = {CharacterCode.UTF8: "utf-8", CharacterCode.SHIFT_JIS: "cp932"}.get(
+        header.character_code_identifier  # type: ignore[arg-type]
+    )
+    if expected is not None and expected != codec:
+        _log_once(
+            ("character-code", expected, codec),
+            "terminal result files say CharacterCodeIdentifier %s (%s) but are %s (declared %s); "
+            "they are read as %s. Said once per process.",
+            getattr(header.character_code_identifier, "value", ""),
+            display_encoding(expected),
+            display_encoding(codec),
+            declared_encoding or "nothing",
+            display_encoding(codec),
+        )
 
 
 def parse_result(

@@ -2,7 +2,9 @@
 
 One `QualificationResult` per terminal answer (個別照会 `res`, face-reader `face`) or pasted
 マイナ資格確認アプリ text. Code values are enums from `codes` when known, the raw string otherwise;
-dates are `datetime.date`. The raw bytes are always kept, unknown elements are listed, and the
+dates are `datetime.date`. The raw bytes are always kept, and every element the parser does not
+map is kept as `unmapped` (path and text), so nothing a new terminal version adds can vanish
+without a word: the result panel lists them as 「未対応の項目」 and the daily CSV counts them. The
 `simulated` mark of the terminal simulator is carried so it can never be lost downstream.
 """
 
@@ -11,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from policies.model import InsuranceKind, VerificationPath
-from policies.numbers import insurance_kind_of
+from policies.numbers import insurance_kind_of, normalise_insurer_number
 from reader.terminal.codes import (
     CharacterCode,
     ConsentFlag,
@@ -73,6 +76,22 @@ CONSENT_PREFIXES: dict[str, ConsentKind] = {
     "TestInfo": ConsentKind.TEST,
     "PrescriptionInfo": ConsentKind.PRESCRIPTION,
 }
+
+
+#: 法別番号 of 生活保護 (医療扶助) 公費負担者番号.
+WELFARE_LAW_CODE = "12"
+
+
+class Unmapped(NamedTuple):
+    """An element the parser does not map: its path (``XmlMsg/…``) and its text as shown (cut
+    at `UNMAPPED_TEXT_LIMIT` characters, 12-digit runs masked); the kept raw bytes hold all."""
+
+    path: str
+    text: str
+
+
+#: Characters of an unmapped element's text kept for display.
+UNMAPPED_TEXT_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,15 +259,35 @@ class QualificationRecord:
     consents: tuple[ConsentInfo, ...] = ()
     reference_number: str | None = None
     arbitrary_identifier: str | None = None
+    #: 医療扶助 公費負担者番号, 受給者番号 and 福祉事務所名 sent directly in the record (the element
+    #: names OQSDrug2 reads; SINGLE source). See `welfare_numbers`.
+    payer_number: str | None = None
+    recipient_number: str | None = None
+    welfare_office_name: str | None = None
 
     @property
     def insurer_number_digits(self) -> str | None:
-        """Insurer number without the space padding (6 digits for 国保, 8 otherwise)."""
-        return self.insurer_number.strip() if self.insurer_number else self.insurer_number
+        """Insurer number without its padding (6 digits for 国保, 8 otherwise), whether the
+        terminal padded a 国保 number with spaces or a レセコン with zeros (``00138016``)."""
+        return normalise_insurer_number(self.insurer_number) or None
 
     @property
     def is_welfare(self) -> bool:
-        return self.card_classification == InsuredCardClassification.WELFARE
+        """医療扶助: 被保険者証区分 A1, or a 公費負担者番号 of 法別 12 (生活保護) (OQSDrug2)."""
+        if self.card_classification == InsuredCardClassification.WELFARE:
+            return True
+        payer = normalise_insurer_number(self.payer_number or self.insurer_number)
+        return len(payer) == 8 and payer.startswith(WELFARE_LAW_CODE)
+
+    @property
+    def welfare_numbers(self) -> tuple[str | None, str | None]:
+        """(公費負担者番号, 受給者番号) of a 医療扶助 record: PublicExpenseNumber and
+        BeneficiaryNumber when sent, else InsurerNumber and InsuredIdentificationNumber, which
+        carry them in 医療扶助 records (OQSDrug2 reads either)."""
+        return (
+            (self.payer_number or "").strip() or self.insurer_number_digits,
+            (self.recipient_number or "").strip() or self.insured_identification_number,
+        )
 
     @property
     def insurance_kind(self) -> InsuranceKind:
@@ -294,8 +333,8 @@ class QualificationResult:
     raw_text: str | None = None
     #: Python codec the bytes were decoded with.
     encoding: str | None = None
-    #: Paths (XmlMsg/…) of elements this parser does not know; their content is in raw_xml.
-    unknown_elements: tuple[str, ...] = ()
+    #: Every element this parser does not map, in document order, with its text.
+    unmapped: tuple[Unmapped, ...] = ()
     #: Non-fatal oddities: unparseable dates, declared vs. CharacterCodeIdentifier mismatch, …
     warnings: tuple[str, ...] = ()
     #: Simulator-only extras (identity check used, presentation id); never in real files.
@@ -317,6 +356,11 @@ class QualificationResult:
 
     def simulator_value(self, key: str) -> str | None:
         return next((v for k, v in self.simulator_info if k == key), None)
+
+    @property
+    def unknown_elements(self) -> tuple[str, ...]:
+        """The paths of `unmapped`, each once, in document order."""
+        return tuple(dict.fromkeys(u.path for u in self.unmapped))
 
 
 def ratio_to_wari(raw: str | None) -> int | None:

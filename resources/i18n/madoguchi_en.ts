@@ -1209,6 +1209,18 @@
         <translation>Notes from reading</translation>
     </message>
     <message>
+        <source>窓口が読み取らない項目です（端末の回答ファイルはそのまま保存されています）</source>
+        <translation>Items Madoguchi does not read (the terminal&apos;s answer file is kept unchanged)</translation>
+    </message>
+    <message>
+        <source>未対応の項目</source>
+        <translation>Unsupported items</translation>
+    </message>
+    <message>
+        <source>福祉事務所</source>
+        <translation>Welfare office</translation>
+    </message>
+    <message>
         <source>保険の種類</source>
         <translation>Insurance type</translation>
     </message>

@@ -56,6 +56,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "模擬",
     "利用率の分子",
     "利用率の分母",
+    "未対応の項目数",
+    "未対応の項目",
 )
 MONTHLY_COLUMNS: tuple[str, ...] = (
     "年月",
@@ -123,7 +125,11 @@ def _pct(ratio: Fraction | Decimal | None) -> str:
 def write_daily_csv(
     data: DailyLog, out: OutputTarget, *, masking: PatientMasking = PatientMasking.PARTIAL
 ) -> int:
-    """One row per verification in time order, masked like the PDF. Returns the row count."""
+    """One row per verification in time order, masked like the PDF. Returns the row count.
+
+    未対応の項目数/未対応の項目 count and name the elements of the kept terminal answer that
+    Madoguchi does not map (blank when no answer was kept), so a new terminal version is
+    noticed the day it arrives."""
     masking = PatientMasking(masking)
 
     def rows() -> Iterable[list[object]]:
@@ -152,6 +158,8 @@ def write_daily_csv(
                 int(r.simulated),
                 int(counted and r.path in MYNA_CARD_PATHS),
                 int(counted),
+                "" if r.unmapped_elements is None else len(r.unmapped_elements),
+                _text(";".join(r.unmapped_elements or ())),
             ]
 
     return _write(DAILY_COLUMNS, rows(), out)

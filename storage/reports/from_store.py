@@ -18,7 +18,7 @@ from policies.dates import add_months, end_of_month
 from policies.engine import PolicyEngine
 from policies.model import FacilityProfile, Outcome, PatientContext, VerificationPath
 from policies.rulebook import RuleBook
-from storage.models import Patient
+from storage.models import Patient, TerminalResult
 from storage.records import VerificationRow as StoredVerification
 from storage.reports.from_policies import declaration_basis, usage_thresholds
 from storage.reports.model import (
@@ -39,6 +39,9 @@ from storage.timeutil import now_tokyo, to_tokyo
 
 #: Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
 _CHUNK = 900
+#: Key of the kept answer's summary listing its unmapped elements (written by the reader's
+#: ``result_summary``; storage reads the JSON, never the reader).
+UNMAPPED_SUMMARY_KEY = "unmapped"
 
 
 def facility_of(profile: FacilityProfile | None) -> Facility:
@@ -62,7 +65,26 @@ def _birth_dates(store: Store, patient_ids: Iterable[int]) -> dict[int, date | N
     return out
 
 
-def _row(r: StoredVerification, births: dict[int, date | None]) -> VerificationRow:
+def _unmapped(store: Store, result_ids: Iterable[int]) -> dict[int, tuple[str, ...] | None]:
+    """The unmapped element paths the reader noted in each kept answer's summary (None for a
+    summary written before they were noted)."""
+    ids = sorted(set(result_ids))
+    out: dict[int, tuple[str, ...] | None] = {}
+    table = TerminalResult.__table__
+    with store.engine.connect() as conn:
+        for i in range(0, len(ids), _CHUNK):
+            query = select(table.c.id, table.c.summary).where(table.c.id.in_(ids[i : i + _CHUNK]))
+            for rid, summary in conn.execute(query):
+                paths = (summary or {}).get(UNMAPPED_SUMMARY_KEY)
+                out[rid] = None if paths is None else tuple(str(p) for p in paths)
+    return out
+
+
+def _row(
+    r: StoredVerification,
+    births: dict[int, date | None],
+    unmapped: dict[int, tuple[str, ...] | None],
+) -> VerificationRow:
     return VerificationRow(
         at=r.time,
         patient=PatientDisplay(
@@ -76,6 +98,9 @@ def _row(r: StoredVerification, births: dict[int, date | None]) -> VerificationR
         documents=tuple(d.kind for d in r.documents),
         simulated=r.simulated,
         record_id=str(r.verification_id),
+        unmapped_elements=None
+        if r.terminal_result_id is None
+        else unmapped.get(r.terminal_result_id),
     )
 
 
@@ -95,12 +120,13 @@ def daily_log(
     """
     stored = store.verifications_between(day, day)
     births = _birth_dates(store, (r.patient_id for r in stored))
+    unmapped = _unmapped(store, (r.terminal_result_id for r in stored if r.terminal_result_id))
     head = store.chain_head(day)
     moment = to_tokyo(now) if now is not None else now_tokyo()
     return DailyLog(
         facility=facility_of(store.facility_profile()),
         day=day,
-        rows=tuple(_row(r, births) for r in stored),
+        rows=tuple(_row(r, births, unmapped) for r in stored),
         chain_head=None
         if head is None
         else ChainHead(seq=head.seq, hash_hex=head.hash, at=head.occurred_at),

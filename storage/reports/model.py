@@ -119,6 +119,10 @@ class VerificationRow:
     simulated: bool = False
     #: Stable id (e.g. the verification's primary key): tie-break for equal times.
     record_id: str = ""
+    #: Elements of the kept terminal answer Madoguchi does not map (paths): a new terminal
+    #: version shows up here the first day. None: no answer kept, or kept before they were
+    #: counted.
+    unmapped_elements: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         _set(self, "path", _enum(VerificationPath, self.path, "verification path"))

@@ -6,9 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from policies.model import InsuranceKind
 from policies.numbers import (
     NumberProblem,
     check_digit,
+    insurance_kind_of,
+    normalise_insurer_number,
     validate_insurer_number,
     validate_public_payer_number,
     validate_recipient_number,
@@ -103,3 +106,21 @@ def test_every_single_digit_error_is_caught(body: str) -> None:
             if digit != number[i]:
                 typo = number[:i] + digit + number[i + 1 :]
                 assert not validate_insurer_number(typo).valid, (number, typo)
+
+
+@pytest.mark.parametrize(
+    ("sent", "digits", "kind"),
+    [
+        ("00138016", "138016", InsuranceKind.NATIONAL),  # zero-padded 国保
+        ("  138016", "138016", InsuranceKind.NATIONAL),  # space-padded, as the terminal sends
+        ("００１３８０１６", "138016", InsuranceKind.NATIONAL),  # typed full-width
+        ("39130018", "39130018", InsuranceKind.LATE_ELDERLY),
+        ("01130012", "01130012", InsuranceKind.EMPLOYEE),
+        ("0013801", "0013801", InsuranceKind.UNKNOWN),  # 7 digits: not guessed at
+    ],
+)
+def test_insurer_number_padding_is_normalised_in_one_place(
+    sent: str, digits: str, kind: InsuranceKind
+) -> None:
+    assert normalise_insurer_number(sent) == digits
+    assert insurance_kind_of(sent) is kind

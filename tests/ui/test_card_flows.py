@@ -252,6 +252,10 @@ def test_welfare_patient_with_paper_medical_ticket(
     )
     assert guide.result is not None and guide.result.record.is_welfare
     qtbot.waitUntil(lambda: "医療扶助" in w.result_panel.plain_text(), timeout=5000)
+    shown = w.result_panel.plain_text()
+    # the 医療扶助 numbers under their own names, never as 保険者番号
+    assert "公費負担者番号\n12130019" in shown and "受給者番号\n2345676" in shown, shown
+    assert "保険者番号" not in shown.replace("公費負担者番号", "")
     choose(qtbot, w, visit, VerificationPath.WELFARE_PAPER_TICKET)
     s = wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
     assert DocumentKind.MEDICAL_TICKET in s.documents_requested

@@ -204,9 +204,12 @@ def test_every_field_is_mapped(encoding: str) -> None:
     )
     assert rec.consent(ConsentKind.ALLERGY) is not None
     assert r.search_info is not None and r.search_info.birthdate == date(1980, 4, 1)
-    assert r.unknown_elements == (
-        "XmlMsg/MessageHeader/FutureHeaderThing",
-        "XmlMsg/MessageBody/ResultList/ResultOfQualificationConfirmation/SomethingNewer",
+    assert r.unmapped == (
+        ("XmlMsg/MessageHeader/FutureHeaderThing", "x"),
+        (
+            "XmlMsg/MessageBody/ResultList/ResultOfQualificationConfirmation/SomethingNewer/Nested",
+            "1",
+        ),
     )
     assert r.raw_xml == full(encoding) and not r.simulated
 
@@ -245,7 +248,7 @@ def test_welfare_block() -> None:
         and t.self_pay_amount == "1200"
         and t.prescription_issuer_code == "1311111111"
     )
-    assert r.unknown_elements == ()
+    assert r.unmapped == ()
     today = date(2026, 11, 23)
     assert classify(r, today=today, institution_code="1312345678")[0] is OutcomeKind.OK
     assert (
@@ -398,10 +401,12 @@ def test_bad_values_become_warnings_not_errors() -> None:
     assert len(r.warnings) == 3 and any("Birthdate" in w for w in r.warnings)
 
 
-def test_cci_disagreeing_with_declaration_is_a_warning() -> None:
+def test_cci_disagreeing_with_the_bytes_still_parses() -> None:
+    """The bytes decide (test_layouts checks the once-per-process log line)."""
     xml = full("utf-8").replace(b"<CharacterCodeIdentifier>0<", b"<CharacterCodeIdentifier>1<")
     r = parse_result(xml, source=ResultSource.QUERY)
-    assert any("CharacterCodeIdentifier" in w for w in r.warnings)
+    assert r.encoding == "utf-8" and r.record is not None and r.record.name == "架空 太郎"
+    assert r.header.character_code_identifier is CharacterCode.SHIFT_JIS and r.warnings == ()
 
 
 def test_namespaced_and_direct_records_are_tolerated() -> None:
@@ -427,7 +432,7 @@ def test_simulated_mark_is_surfaced_and_sticky() -> None:
         "<MadoguchiSimulated>1</MadoguchiSimulated>",
     )
     r = parse_result(xml, source=ResultSource.QUERY)
-    assert r.simulated and r.unknown_elements == ()
+    assert r.simulated and r.unmapped == ()
     assert isinstance(dataclasses.replace(r, records=()), QualificationResult)
     assert dataclasses.replace(r, records=()).simulated
 

@@ -172,3 +172,17 @@ def test_abandoned_rows_are_outside_the_rate_in_csv() -> None:
         "0",
         "0",
     )
+
+
+def test_unmapped_elements_are_counted_and_named() -> None:
+    data = demo_daily_log(rows=3, simulated=False)
+    rows = (
+        replace(data.rows[0], unmapped_elements=("MessageHeader/New", "MessageBody/=Odd")),
+        replace(data.rows[1], unmapped_elements=()),
+        replace(data.rows[2], unmapped_elements=None),  # no terminal answer kept
+    )
+    buf = io.BytesIO()
+    write_daily_csv(replace(data, rows=rows), buf)
+    written = read_csv(buf.getvalue(), DAILY_COLUMNS)
+    got = [(r["未対応の項目数"], r["未対応の項目"]) for r in written]
+    assert got == [("2", "MessageHeader/New;MessageBody/=Odd"), ("0", ""), ("", "")]

@@ -233,3 +233,40 @@ def test_declaration_prefilled_from_the_patient_on_file(demo_db: DemoDb, ruleboo
         assert form.burden_percent == 30
     blank = from_store.self_declaration(store, rulebook, on=None)
     assert blank.name == "" and blank.declared_on is None and blank.burden_percent is None
+
+
+def test_daily_log_carries_the_unmapped_elements_of_each_kept_answer(store: Store, admin) -> None:
+    """The reader notes them in the kept answer's summary; the daily log reads them back."""
+    pid = store.create_patient(admin, NewPatient("U001", "見本 花子", "ミホン ハナコ")).id
+    visit = store.open_visit(admin, pid, VisitKind.OUTPATIENT)
+    paths = ["XmlMsg/MessageBody/ResultList/ResultOfQualificationConfirmation/NewThing"]
+
+    def verification(summary: dict | None) -> None:
+        kept = None
+        if summary is not None:
+            kept = store.save_terminal_result(
+                None,
+                raw_xml=b"<XmlMsg/>",
+                file_name="f.xml",
+                arbitrary_file_identifier=None,
+                summary=summary,
+                simulated=False,
+            ).id
+        started = datetime.now(TOKYO)
+        store.record_verification(
+            admin,
+            NewVerification(
+                visit.id,
+                VerificationPath.MYNA_FACE_READER,
+                Outcome.CONFIRMED,
+                started,
+                terminal_result_id=kept,
+            ),
+        )
+
+    verification({"source": "face", "unmapped": paths})
+    verification({"source": "face", "unmapped": []})
+    verification({"source": "face"})  # kept before the reader noted them
+    verification(None)  # no answer kept
+    data = from_store.daily_log(store, datetime.now(TOKYO).date())
+    assert [r.unmapped_elements for r in data.rows] == [tuple(paths), (), None, None]
