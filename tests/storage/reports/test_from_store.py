@@ -252,7 +252,7 @@ def test_daily_log_carries_the_unmapped_elements_of_each_kept_answer(store: Stor
                 summary=summary,
                 simulated=False,
             ).id
-        started = datetime.now(TOKYO)
+        started = datetime.now(JST)
         store.record_verification(
             admin,
             NewVerification(
@@ -268,5 +268,5 @@ def test_daily_log_carries_the_unmapped_elements_of_each_kept_answer(store: Stor
     verification({"source": "face", "unmapped": []})
     verification({"source": "face"})  # kept before the reader noted them
     verification(None)  # no answer kept
-    data = from_store.daily_log(store, datetime.now(TOKYO).date())
+    data = from_store.daily_log(store, datetime.now(JST).date())
     assert [r.unmapped_elements for r in data.rows] == [tuple(paths), (), None, None]
