@@ -1,6 +1,10 @@
-"""The reception runtime: executes the policies state machine against the card and the terminal.
+"""The reception runtime: the application layer that runs a visit.
 
-Plain Python, no Qt. See README.md in this folder for the API a UI builds on.
+``ReceptionDesk`` executes the pure state machine of ``policies.reception`` against the card
+(``reader.pcsc``, ``reader.mynumber``) and the terminal (``reader.terminal``), and talks to
+storage only through the ``Recorder`` Protocol port of ``ports``. Plain Python, no Qt. See
+README.md in this folder for the API a UI builds on, the collaborators behind the desk, and where
+a new effect goes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The desk's session state, the visit request, and the views built from a session.
 
-Plain values and pure functions: the actor in :mod:`reader.reception.desk` owns the sessions;
+Plain values and pure functions: :mod:`reader.reception.sessions` owns the open sessions;
 this module only says what a session holds and how a screen sees it.
 """
 

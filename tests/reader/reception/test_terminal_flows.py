@@ -33,9 +33,9 @@ from reader.reception import (
 from reader.reception.session import JST
 from reader.terminal import InsuranceNumbers
 from storage.records import NewPatient
+from tests.reader.documents import portal_fixtures as pf
 from tests.reader.reception.conftest import LIMITED
 from tests.reader.reception.flows import P01, P03, P24, P26, begin, option_for, recorded, session
-from tests.reader.documents import portal_fixtures as pf
 
 PASTE_DIR = Path(__file__).resolve().parents[1] / "terminal" / "fixtures" / "limited_app"
 
