@@ -30,19 +30,20 @@ from datetime import datetime
 
 from policies.engine import PolicyEngine
 from policies.reception import Event
+from policies.records import InsuranceNumbers, SeenDocument, StaffRef
 from reader.reception import coerce
 from reader.reception.actor import Actor, Subscriber
 from reader.reception.card_watch import CardWatch
 from reader.reception.cards import CardSource, DemoCards
 from reader.reception.events import DeskEvent, DeskMode
 from reader.reception.face_pickup import FacePickup
-from reader.reception.ports import Recorder, SeenDocument, StaffRef
+from reader.reception.ports import Recorder
 from reader.reception.recording import Recording
 from reader.reception.session import VisitRequest, now_jst
 from reader.reception.sessions import Sessions
 from reader.reception.status import StatusBoard
 from reader.reception.terminal_link import TerminalLink
-from reader.terminal import InsuranceNumbers, TerminalExchange
+from reader.terminal import TerminalExchange
 
 #: How often a red status is re-checked (terminal folders back, database reachable again).
 HEALTH_CHECK_S = 5.0

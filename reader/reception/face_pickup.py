@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from policies.matching import compare, identity_conflict, rank
 from policies.model import VerificationPath
 from policies.reception import Screen, TerminalAnswered
+from policies.records import PatientOnFile
 from reader.reception.events import FaceResultUnattached, PatientCandidate, ProblemKind
-from reader.reception.ports import PatientOnFile
 from reader.reception.results import outcome_event, result_facts
 from reader.reception.session import Session, Unattached, VisitRequest
 from reader.terminal import (

@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING
 from policies.matching import compare, identity_conflict
 from policies.model import DocumentKind, Outcome, VerificationPath
 from policies.reception import VerificationRecord
-from reader.reception.events import ProblemKind, VisitDetails
-from reader.reception.ports import (
+from policies.records import (
+    InsuranceNumbers,
     PatientOnFile,
     RecordedVerification,
     SeenDocument,
     StaffRef,
     VerificationToRecord,
 )
+from reader.reception.events import ProblemKind, VisitDetails
 from reader.reception.results import (
     evidence_for,
     load_visit_details,
@@ -33,7 +34,6 @@ from reader.reception.results import (
     result_facts,
 )
 from reader.reception.session import FOLLOW_UP_RULES, Session, recorded_event
-from reader.terminal import InsuranceNumbers
 from reader.terminal.outcome import QueryOutcome
 
 if TYPE_CHECKING:

@@ -32,12 +32,8 @@ from policies.reception import (
     UseVisualCheck,
     VisualCheckDone,
 )
-from policies.share import ShareEstimate
-from reader.documents import PortalQualification
-from reader.pcsc import ReaderInfo
-from reader.reception.cards import CertRead
-from reader.reception.events import PortalPdfView, SessionUpdated, VisitRecorded, WaitingFor
-from reader.reception.ports import (
+from policies.records import (
+    InsuranceNumbers,
     NewPatientData,
     PatientOnFile,
     RecordedVerification,
@@ -45,7 +41,12 @@ from reader.reception.ports import (
     VerificationToRecord,
     insurance_numbers,
 )
-from reader.terminal import FaceResultArrived, InsuranceNumbers, QualificationResult
+from policies.share import ShareEstimate
+from reader.documents import PortalQualification
+from reader.pcsc import ReaderInfo
+from reader.reception.cards import CertRead
+from reader.reception.events import PortalPdfView, SessionUpdated, VisitRecorded, WaitingFor
+from reader.terminal import FaceResultArrived, QualificationResult
 from reader.terminal.outcome import QueryOutcome
 
 JST = timezone(timedelta(hours=9), "JST")

@@ -48,6 +48,7 @@ from policies.reception import (
     handle,
     start,
 )
+from policies.records import InsuranceNumbers, PatientOnFile, SeenDocument
 from reader.documents import DocumentError, PortalQualification, parse_mynaportal_pdf
 from reader.reception.events import (
     PinRequested,
@@ -56,7 +57,6 @@ from reader.reception.events import (
     SessionClosed,
     SessionUpdated,
 )
-from reader.reception.ports import PatientOnFile, SeenDocument
 from reader.reception.results import share_for
 from reader.reception.session import (
     STAFF_EVENTS,
@@ -67,7 +67,6 @@ from reader.reception.session import (
     portal_numbers,
     session_view,
 )
-from reader.terminal import InsuranceNumbers
 
 if TYPE_CHECKING:
     from reader.reception.desk import ReceptionDesk

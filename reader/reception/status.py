@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from policies.model import FacilityProfile
+from policies.records import DatabaseUnavailable, StaffRef
 from reader.reception.events import DatabaseStatus, DeskMode, DeskStatus, ProblemKind
-from reader.reception.ports import DatabaseUnavailable, StaffRef
 
 if TYPE_CHECKING:
     from reader.reception.desk import ReceptionDesk

@@ -23,15 +23,14 @@ from typing import TYPE_CHECKING
 from policies.matching import compare
 from policies.model import FailureReason, VerificationPath, VisitSetting
 from policies.reception import ChooseOption, Failed, QueryKind, Screen
+from policies.records import InsuranceNumbers, PatientOnFile, VisitOnFile
 from reader.reception.events import ProblemKind, TerminalState, TerminalStatus
-from reader.reception.ports import PatientOnFile, VisitOnFile
 from reader.reception.results import outcome_event, result_facts
 from reader.reception.session import Session
 from reader.terminal import (
     FaceResultArrived,
     IdentityCheck,
     IndividualQuery,
-    InsuranceNumbers,
     PastedTextError,
     PendingQuery,
     ResultArrived,
