@@ -703,260 +703,6 @@ def load_config(path: Path) -> AppConfig:
     )
 
 
-# -- wiring: the Recorder port bound to storage.Store -------------------------------------------
-
-
-#: VisitSetting value -> storage VisitKind value (往診 is a home visit in the log).
-_VISIT_KINDS = {
-    "outpatient": "outpatient",
-    "unusual_route": "unusual_route",
-    "home_visit": "home_visit",
-    "house_call": "home_visit",
-    "online_consultation": "online",
-}
-
-
-def _database_errors(cls: type) -> type:
-    """Wrap the recorder's public methods: a database that cannot be used at all raises
-    reader.reception.DatabaseUnavailable (the status strip turns red); refusals pass through."""
-    import functools
-
-    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(method)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from sqlalchemy.exc import InterfaceError, OperationalError
-
-            from reader.reception import DatabaseUnavailable
-            from storage.errors import DatabasePasswordMissing, KeyringUnavailable
-
-            try:
-                return method(*args, **kwargs)
-            except (
-                OperationalError,
-                InterfaceError,
-                KeyringUnavailable,
-                DatabasePasswordMissing,
-                OSError,
-            ) as exc:
-                raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc
-
-        return wrapper
-
-    for name, member in list(vars(cls).items()):
-        if callable(member) and not name.startswith("_"):
-            setattr(cls, name, wrap(member))
-    return cls
-
-
-@_database_errors
-class StoreRecorder:
-    """reader.reception.Recorder on top of storage.Store (the desk never imports storage)."""
-
-    def __init__(self, store: Store, description: str) -> None:
-        self.store = store
-        self._description = description
-
-    def describe(self) -> str:
-        return self._description
-
-    def check(self) -> None:
-        self.store.has_staff()
-
-    @staticmethod
-    def _staff_ref(info: Any) -> Any:
-        from reader.reception import StaffRef
-
-        return StaffRef(
-            info.id, info.username, info.display_name, info.is_admin, info.must_change_password
-        )
-
-    def _actor(self, staff: Any) -> Any:
-        from storage.models import StaffRole
-        from storage.records import StaffInfo
-
-        role = StaffRole.ADMIN if staff.is_admin else StaffRole.RECEPTION
-        return StaffInfo(
-            staff.id, staff.username, staff.display_name, role, True, staff.must_change_password
-        )
-
-    @staticmethod
-    def _patient(row: Any) -> Any:
-        from reader.reception import PatientOnFile
-
-        return PatientOnFile(
-            id=row.id,
-            chart_number=row.chart_number,
-            name=row.name,
-            kana=row.kana,
-            birth_date=row.birth_date,
-            sex=row.sex.value,
-            insurer_number=row.insurer_number,
-            insured_symbol=row.insured_symbol,
-            insured_number=row.insured_number,
-            insured_branch=row.insured_branch,
-        )
-
-    def authenticate(self, username: str, password: str) -> Any:
-        info = self.store.authenticate(username, password)
-        return None if info is None else self._staff_ref(info)
-
-    def logout(self, staff: Any) -> None:
-        self.store.logout(self._actor(staff))
-
-    def facility(self) -> Any:
-        return self.store.facility_profile()
-
-    def patient(self, patient_id: int) -> Any:
-        return self._patient(self.store.patient(patient_id))
-
-    def find_patients(self, text: str = "", *, birth_date: date | None = None) -> list[Any]:
-        return [self._patient(r) for r in self.store.find_patients(text, birth_date=birth_date)]
-
-    def create_patient(self, staff: Any, new: Any) -> Any:
-        from storage.models import Sex
-        from storage.records import NewPatient
-
-        row = self.store.create_patient(
-            self._actor(staff),
-            NewPatient(
-                chart_number=new.chart_number,
-                name=new.name,
-                kana=new.kana,
-                birth_date=new.birth_date,
-                sex=Sex(new.sex),
-                insurer_number=new.insurer_number,
-                insured_symbol=new.insured_symbol,
-                insured_number=new.insured_number,
-                insured_branch=new.insured_branch,
-            ),
-        )
-        return self._patient(row)
-
-    def update_patient_numbers(self, staff: Any, patient_id: int, numbers: Any) -> Any:
-        current = self.store.patient(patient_id)
-        changes: dict[str, Any] = {
-            "insurer_number": numbers.insurer_number.strip(),
-            "insured_symbol": numbers.symbol,
-            "insured_number": numbers.number,
-            "insured_branch": numbers.branch,
-        }
-        if current.birth_date is None:
-            changes["birth_date"] = numbers.birthdate
-        return self._patient(self.store.update_patient(self._actor(staff), patient_id, **changes))
-
-    def open_visit(self, staff: Any, patient_id: int, setting: Any, on: date) -> int:
-        from storage.models import VisitKind
-
-        kind = VisitKind(_VISIT_KINDS[setting.value])
-        return self.store.open_visit(self._actor(staff), patient_id, kind, local_date=on).id
-
-    @staticmethod
-    def _visit_on_file(row: Any, patient: Any) -> Any:
-        from policies.model import VisitSetting
-        from reader.reception import VisitOnFile
-
-        setting = {
-            "outpatient": VisitSetting.OUTPATIENT,
-            "unusual_route": VisitSetting.UNUSUAL_ROUTE,
-            "home_visit": VisitSetting.HOME_VISIT,
-            "online": VisitSetting.ONLINE_CONSULTATION,
-        }[row.kind.value]
-        return VisitOnFile(row.id, patient, setting, row.local_date)
-
-    def visit(self, visit_id: int) -> Any:
-        row = self.store.visit(visit_id)
-        return self._visit_on_file(row, self.patient(row.patient_id))
-
-    def visit_history(self, visit_id: int) -> Any:
-        from reader.reception import AttemptOnFile, SeenDocument
-
-        detail = self.store.visit_detail(visit_id)
-        attempts = tuple(
-            AttemptOnFile(
-                verification_id=a.verification_id,
-                finished_at=a.time,
-                path=a.path,
-                outcome=a.outcome,
-                failure_reason=a.failure_reason,
-                documents=tuple(SeenDocument(d.kind, dict(d.details)) for d in a.documents),
-                rule_ids=a.rule_ids,
-                staff_name=a.staff_display_name,
-                simulated=a.simulated,
-                terminal_result_id=a.terminal_result_id,
-            )
-            for a in detail.attempts
-        )
-        return self._visit_on_file(detail.visit, self._patient(detail.patient)), attempts
-
-    def stored_result(self, terminal_result_id: int) -> Any:
-        from reader.reception import StoredResult
-
-        record, data = self.store.terminal_result(terminal_result_id)
-        return StoredResult(
-            terminal_result_id=record.id,
-            data=data,
-            file_name=record.file_name,
-            source=(record.summary or {}).get("source"),
-            simulated=record.simulated,
-            received_at=record.received_at,
-        )
-
-    def first_home_check(self, patient_id: int) -> date | None:
-        from policies.model import Outcome, VerificationPath
-
-        days = [
-            v.visit.local_date
-            for v in self.store.patient_history(patient_id, limit=1000)
-            if v.latest is not None
-            and v.latest.path is VerificationPath.HOME_VISIT_FIRST
-            and v.latest.outcome is Outcome.CONFIRMED
-        ]
-        return min(days) if days else None
-
-    def record(self, staff: Any, verification: Any) -> Any:
-        from reader.reception import RecordedVerification
-        from storage.records import DocumentSeen, NewVerification
-
-        actor = self._actor(staff)
-        result_id = None
-        evidence = verification.evidence
-        if evidence is not None:
-            result_id = self.store.save_terminal_result(
-                actor,
-                raw_xml=evidence.data,
-                file_name=evidence.file_name,
-                arbitrary_file_identifier=evidence.request_id,
-                summary=dict(evidence.summary),
-                simulated=evidence.simulated,
-                received_at=evidence.received_at,
-            ).id
-        row = self.store.record_verification(
-            actor,
-            NewVerification(
-                visit_id=verification.visit_id,
-                path=verification.path,
-                outcome=verification.outcome,
-                started_at=verification.started_at,
-                failure_reason=verification.failure_reason,
-                documents=tuple(
-                    DocumentSeen(d.kind, dict(d.details)) for d in verification.documents
-                ),
-                rule_ids=verification.rule_ids,
-                terminal_result_id=result_id,
-                simulated=verification.simulated,
-                note=verification.note,
-            ),
-        )
-        return RecordedVerification(row.id, row.visit_id, result_id)
-
-    def abandoned(self, staff: Any, visit_id: int, failures: tuple[Any, ...]) -> None:
-        self.store.append_event(
-            "visit_abandoned",
-            self._actor(staff),
-            {"visit_id": visit_id, "failures": [f.value for f in failures]},
-        )
-
-
 # -- keyring --------------------------------------------------------------------------------------
 
 
@@ -1131,6 +877,7 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
     from reader.terminal import TerminalConfig, TerminalExchange
     from reader.virtual_card import PcscdUnavailable, SlotsBusy, ensure_pcscd, lease_slot
     from storage.engine import sqlite_url
+    from storage.recorder import StoreRecorder
     from storage.store import Store
 
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -1201,6 +948,7 @@ def build_production_stack(config: AppConfig, db_override: str | None = None) ->
     from reader.reception import DeskMode, PcscCardSource
     from reader.terminal import RequestEncoding, TerminalConfig, TerminalExchange
     from storage.engine import data_dir, resolve_url
+    from storage.recorder import StoreRecorder
     from storage.store import Store
 
     problem = _keyring_problem()
@@ -1343,10 +1091,10 @@ def _demo_check(stack: DeskStack, *, timeout: float) -> int:
     from datetime import datetime
 
     from policies.model import VerificationPath
+    from policies.records import NewPatientData
     from reader.reception import (
         DeskStatus,
         FaceResultUnattached,
-        NewPatientData,
         PinRequested,
         Problem,
         ProblemKind,

@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from policies.records import InsuranceNumbers  # noqa: E402
 from reader.terminal import (  # noqa: E402
     FaceResultArrived,
     IndividualQuery,
-    InsuranceNumbers,
     RequestEncoding,
     ResultArrived,
     TerminalConfig,

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from policies.model import PublicExpense, SubsidyType, VisitSetting
-from reader.reception import NewPatientData, PatientOnFile, VisitRequest
+from policies.records import NewPatientData, PatientOnFile
+from reader.reception import VisitRequest
 from ui import texts
 from ui.bridge import Jobs
 from ui.fields import DateField, insurer_field, payer_field

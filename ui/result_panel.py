@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from policies.matching import Mismatch, MismatchField
 from policies.model import Outcome
+from policies.records import PatientOnFile
 from policies.share import ShareEstimate
-from reader.reception import PatientOnFile, VisitDetails
+from reader.reception import VisitDetails
 from reader.terminal.codes import LimitCategory
 from reader.terminal.results import QualificationRecord, QualificationResult, Unmapped
 from ui import texts

@@ -1,6 +1,10 @@
-"""The reception runtime: executes the policies state machine against the card and the terminal.
+"""The reception runtime: the application layer that runs a visit.
 
-Plain Python, no Qt. See README.md in this folder for the API a UI builds on.
+``ReceptionDesk`` executes the pure state machine of ``policies.reception`` against the card
+(``reader.pcsc``, ``reader.mynumber``) and the terminal (``reader.terminal``), and talks to
+storage only through the ``Recorder`` Protocol port of ``ports``. Plain Python, no Qt. See
+README.md in this folder for the API a UI builds on, the collaborators behind the desk, and where
+a new effect goes.
 """
 
 from __future__ import annotations
@@ -34,38 +38,21 @@ from reader.reception.events import (
     VisitRecorded,
     WaitingFor,
 )
-from reader.reception.ports import (
-    AttemptOnFile,
-    DatabaseUnavailable,
-    NewPatientData,
-    PatientOnFile,
-    RecordedVerification,
-    Recorder,
-    ResultEvidence,
-    SeenDocument,
-    StaffRef,
-    StoredResult,
-    VerificationToRecord,
-    VisitOnFile,
-)
+from reader.reception.ports import Recorder
 from reader.reception.session import STAFF_EVENTS, VisitRequest, now_jst
 from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStartError
 
 __all__ = [
     "STAFF_EVENTS",
-    "AttemptOnFile",
     "CardSource",
     "DatabaseStatus",
-    "DatabaseUnavailable",
     "DemoCards",
     "DeskEvent",
     "DeskMode",
     "DeskStatus",
     "FaceResultUnattached",
     "InProcessCardSource",
-    "NewPatientData",
     "PatientCandidate",
-    "PatientOnFile",
     "PcscCardSource",
     "PinRequested",
     "PortalPdfView",
@@ -74,21 +61,14 @@ __all__ = [
     "ReaderState",
     "ReaderStatus",
     "ReceptionDesk",
-    "RecordedVerification",
     "Recorder",
-    "ResultEvidence",
-    "SeenDocument",
     "SessionClosed",
     "SessionUpdated",
     "SimulatedTerminalProcess",
     "SimulatorStartError",
-    "StaffRef",
-    "StoredResult",
     "TerminalState",
     "TerminalStatus",
-    "VerificationToRecord",
     "VisitDetails",
-    "VisitOnFile",
     "VisitRecorded",
     "VisitRequest",
     "VpcdDemoCards",

@@ -22,7 +22,7 @@ from policies.model import (
     VisitSetting,
 )
 from policies.reception import Event, Failed
-from reader.reception.ports import NewPatientData, SeenDocument
+from policies.records import NewPatientData, SeenDocument
 from reader.reception.session import VisitRequest
 
 E = TypeVar("E", bound=StrEnum)

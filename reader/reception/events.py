@@ -22,10 +22,10 @@ from policies.model import (
     VisitSetting,
 )
 from policies.reception import Event, ReceptionState, Screen
+from policies.records import AttemptOnFile, PatientOnFile, SeenDocument, StaffRef
 from policies.rulebook import FlaggedNote
 from policies.share import ShareEstimate
 from reader.documents import PortalQualification
-from reader.reception.ports import AttemptOnFile, PatientOnFile, SeenDocument, StaffRef
 from reader.terminal.errors import LineProblem
 from reader.terminal.outcome import OutcomeKind
 from reader.terminal.results import QualificationResult

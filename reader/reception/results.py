@@ -10,15 +10,15 @@ from policies.matching import PersonFacts, compare
 from policies.model import FailureReason, PatientContext
 from policies.numbers import insurance_kind_of
 from policies.reception import Event, Failed, TerminalAnswered, TerminalOutcome, TerminalTimedOut
+from policies.records import InsuranceNumbers, ResultEvidence, StoredResult, insurance_numbers
 from policies.rulebook import SelfDeclarationBurden
 from policies.share import ShareEstimate, expected_share
 from reader.reception.events import VisitDetails
-from reader.reception.ports import Recorder, ResultEvidence, StoredResult, insurance_numbers
+from reader.reception.ports import Recorder
 from reader.terminal.bridge import parse_limited_app_text
 from reader.terminal.errors import TerminalError
 from reader.terminal.outcome import OutcomeKind, QueryOutcome, outcome_for_result
 from reader.terminal.parser import parse_result
-from reader.terminal.queries import InsuranceNumbers
 from reader.terminal.results import QualificationResult, ResultSource
 
 _TERMINAL_OUTCOME = {

@@ -1,6 +1,6 @@
 """The desk's session state, the visit request, and the views built from a session.
 
-Plain values and pure functions: the actor in :mod:`reader.reception.desk` owns the sessions;
+Plain values and pure functions: :mod:`reader.reception.sessions` owns the open sessions;
 this module only says what a session holds and how a screen sees it.
 """
 
@@ -33,12 +33,8 @@ from policies.reception import (
     UseVisualCheck,
     VisualCheckDone,
 )
-from policies.share import ShareEstimate
-from reader.documents import PortalQualification
-from reader.pcsc import ReaderInfo
-from reader.reception.cards import CertRead
-from reader.reception.events import PortalPdfView, SessionUpdated, VisitRecorded, WaitingFor
-from reader.reception.ports import (
+from policies.records import (
+    InsuranceNumbers,
     NewPatientData,
     PatientOnFile,
     RecordedVerification,
@@ -46,7 +42,12 @@ from reader.reception.ports import (
     VerificationToRecord,
     insurance_numbers,
 )
-from reader.terminal import FaceResultArrived, InsuranceNumbers, QualificationResult
+from policies.share import ShareEstimate
+from reader.documents import PortalQualification
+from reader.pcsc import ReaderInfo
+from reader.reception.cards import CertRead
+from reader.reception.events import PortalPdfView, SessionUpdated, VisitRecorded, WaitingFor
+from reader.terminal import FaceResultArrived, QualificationResult
 from reader.terminal.outcome import QueryOutcome
 
 #: Staff may dispatch these; the rest are the runtime's own (card, terminal answers).

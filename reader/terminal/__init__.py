@@ -46,13 +46,7 @@ from reader.terminal.outcome import (
     outcome_for_result,
 )
 from reader.terminal.parser import parse_result, read_result_file
-from reader.terminal.queries import (
-    HomeVisitNumbers,
-    IndividualQuery,
-    InsuranceNumbers,
-    QueryKind,
-    render_request,
-)
+from reader.terminal.queries import HomeVisitNumbers, IndividualQuery, QueryKind, render_request
 from reader.terminal.results import (
     ConsentInfo,
     ConsentKind,
@@ -86,7 +80,6 @@ __all__ = [
     "HostileXmlError",
     "IdentityCheck",
     "IndividualQuery",
-    "InsuranceNumbers",
     "LimitCertificateInfo",
     "LineProblem",
     "MalformedXmlError",

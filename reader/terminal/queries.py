@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from xml.etree import ElementTree as ET
 
 from policies.model import VerificationPath
+from policies.records import InsuranceNumbers
 from reader.terminal.config import RequestEncoding
 from reader.terminal.errors import RequestWriteError, TerminalConfigError
 from reader.terminal.results import QualificationResult
@@ -37,47 +37,6 @@ class QueryKind(StrEnum):
         if self is QueryKind.HOME_VISIT_REQUERY:
             return VerificationPath.HOME_VISIT_REQUERY
         return VerificationPath.NUMBER_QUERY
-
-
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = unicodedata.normalize("NFKC", value).strip()
-    return text or None
-
-
-@dataclass(frozen=True, slots=True)
-class InsuranceNumbers:
-    """The numbers an individual query is made with, normalised as the terminal expects them.
-
-    The insurer number is 6 (国保) or 8 digits and is stored as 8 characters, a 6-digit number
-    left-padded with spaces; the branch (枝番) is 2 digits.
-    """
-
-    insurer_number: str
-    number: str
-    birthdate: date
-    symbol: str | None = None
-    branch: str | None = None
-
-    def __post_init__(self) -> None:
-        insurer = _clean(self.insurer_number) or ""
-        if not (insurer.isdigit() and len(insurer) in (6, 8)):
-            raise TerminalConfigError(
-                f"保険者番号 must be 6 or 8 digits, got {self.insurer_number!r}"
-            )
-        number = _clean(self.number)
-        if not number:
-            raise TerminalConfigError("被保険者番号 is required")
-        branch = _clean(self.branch)
-        if branch is not None:
-            if not branch.isdigit() or len(branch) > 2:
-                raise TerminalConfigError(f"枝番 must be 1–2 digits, got {self.branch!r}")
-            branch = branch.zfill(2)
-        object.__setattr__(self, "insurer_number", insurer.rjust(8, " "))
-        object.__setattr__(self, "number", number)
-        object.__setattr__(self, "symbol", _clean(self.symbol))
-        object.__setattr__(self, "branch", branch)
 
 
 @dataclass(frozen=True, slots=True)

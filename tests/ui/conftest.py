@@ -23,6 +23,7 @@ from policies.model import FacilityKind, FacilityProfile, Flow, OqsMode
 from reader.reception import DeskMode, PcscCardSource, SimulatedTerminalProcess
 from reader.terminal import TerminalConfig, TerminalExchange
 from storage.engine import sqlite_url
+from storage.recorder import StoreRecorder
 from storage.store import Store
 from tests.keyring_backend import MemoryKeyring
 from ui.app import make_app
@@ -130,7 +131,7 @@ def test_stack(
         )
     main._start_desk(
         stack,
-        recorder=main.StoreRecorder(store, "SQLite (test)"),
+        recorder=StoreRecorder(store, "SQLite (test)"),
         card_source=PcscCardSource() if reader else None,
         terminal=terminal,
         mode=DeskMode.PRODUCTION,

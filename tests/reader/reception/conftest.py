@@ -24,6 +24,7 @@ from reader.reception import (
 )
 from reader.terminal import TerminalConfig, TerminalExchange
 from storage.engine import password_key, resolve_url, sqlite_url
+from storage.recorder import StoreRecorder
 from storage.records import StaffInfo
 from storage.secrets import store_db_password
 from storage.store import Store
@@ -182,7 +183,7 @@ def desk_factory(
         log = EventLog()
         desk = ReceptionDesk(
             engine=main._engine(),
-            recorder=main.StoreRecorder(store, "test database"),
+            recorder=StoreRecorder(store, "test database"),
             card_source=PcscCardSource() if reader else None,
             terminal=terminal,
             mode=mode,

@@ -6,7 +6,8 @@ from datetime import date
 from typing import Any
 
 from policies.model import VerificationPath
-from reader.reception import NewPatientData, SessionUpdated, VisitRecorded, VisitRequest
+from policies.records import NewPatientData
+from reader.reception import SessionUpdated, VisitRecorded, VisitRequest
 from tests.reader.reception.conftest import Desk
 
 #: demo-03 / simulator p03 (協会けんぽ 本人).

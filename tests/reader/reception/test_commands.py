@@ -10,16 +10,15 @@ from sqlalchemy import select
 
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath, VisitSetting
 from policies.reception import Cancel, CertParsed, ChooseOption, Failed, Screen
+from policies.records import InsuranceNumbers, SeenDocument
 from reader.reception import (
     DeskStatus,
     Problem,
     ProblemKind,
-    SeenDocument,
     SessionClosed,
     SessionUpdated,
     VisitRequest,
 )
-from reader.terminal import InsuranceNumbers
 from storage.models import AuditEvent
 from tests.reader.reception.flows import P03, begin, option_for, recorded, session
 

@@ -7,15 +7,8 @@ import re
 
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
 from policies.reception import ChooseOption, RetryPin, Screen
-from reader.reception import (
-    DeskStatus,
-    PinRequested,
-    Problem,
-    ProblemKind,
-    ReaderState,
-    SeenDocument,
-)
-from reader.terminal import InsuranceNumbers
+from policies.records import InsuranceNumbers, SeenDocument
+from reader.reception import DeskStatus, PinRequested, Problem, ProblemKind, ReaderState
 from reader.virtual_card import Fault, FaultKind
 from tests.reader.reception.flows import P03, P40, begin, option_for, recorded, session
 

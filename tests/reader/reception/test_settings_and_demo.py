@@ -13,11 +13,11 @@ import pytest
 import main
 from policies.model import Outcome, VerificationPath, VisitSetting
 from policies.reception import ChooseOption, Screen
+from policies.records import NewPatientData
 from reader.reception import (
     DeskMode,
     DeskStatus,
     InProcessCardSource,
-    NewPatientData,
     PinRequested,
     ReaderState,
     ReceptionDesk,
@@ -25,6 +25,7 @@ from reader.reception import (
     VisitRequest,
     WaitingFor,
 )
+from storage.recorder import StoreRecorder
 from tests.reader.reception.conftest import ADMIN, MANDATED, EventLog, open_store
 from tests.reader.reception.flows import P03, begin, option_for, recorded, session
 
@@ -64,7 +65,7 @@ def test_in_process_demo_reader_when_pcscd_is_unavailable(tmp_path, simulator) -
     log = EventLog()
     desk = ReceptionDesk(
         engine=main._engine(),
-        recorder=main.StoreRecorder(store, "demo"),
+        recorder=StoreRecorder(store, "demo"),
         card_source=cards,
         terminal=TerminalExchange(
             TerminalConfig(

@@ -18,20 +18,18 @@ from policies.model import (
     VerificationPath,
 )
 from policies.reception import ChooseOption, Failed, PublicExpenseResolved, Screen
+from policies.records import InsuranceNumbers, NewPatientData, SeenDocument
 from reader.reception import (
     DeskStatus,
     FaceResultUnattached,
-    NewPatientData,
     PinRequested,
     Problem,
     ProblemKind,
-    SeenDocument,
     TerminalState,
     VisitRecorded,
     VisitRequest,
 )
 from reader.reception.session import JST
-from reader.terminal import InsuranceNumbers
 from storage.records import NewPatient
 from tests.reader.documents import portal_fixtures as pf
 from tests.reader.reception.conftest import LIMITED

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from policies.model import FailureReason
+from policies.records import InsuranceNumbers
 from reader.terminal import (
     IndividualQuery,
-    InsuranceNumbers,
     OutcomeKind,
     ProblemKind,
     RequestEncoding,

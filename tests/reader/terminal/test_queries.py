@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from policies.model import VerificationPath
+from policies.records import InsuranceNumbers
 from reader.terminal import (
     IndividualQuery,
-    InsuranceNumbers,
     RequestEncoding,
     RequestWriteError,
     TerminalConfig,
@@ -70,21 +70,6 @@ def test_unencodable_in_shift_jis_is_a_clear_error() -> None:
     nums = InsuranceNumbers("01130012", "1", date(1980, 4, 1), symbol="😀")
     with pytest.raises(RequestWriteError, match="Shift_JIS"):
         render(IndividualQuery(nums), RequestEncoding.SHIFT_JIS)
-
-
-@pytest.mark.parametrize(
-    ("insurer", "number", "branch"),
-    [
-        ("12345", "1", None),
-        ("1234567", "1", None),
-        ("abcdef", "1", None),
-        ("138057", " ", None),
-        ("138057", "1", "123"),
-    ],
-)
-def test_bad_numbers_are_refused(insurer: str, number: str, branch: str | None) -> None:
-    with pytest.raises(TerminalConfigError):
-        InsuranceNumbers(insurer, number, date(1980, 1, 1), branch=branch)
 
 
 def test_kinds_and_paths() -> None:

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from policies.model import FailureReason, InsuranceKind, VerificationPath
+from policies.records import InsuranceNumbers
 from reader.terminal import (
     ConsentKind,
     FaceResultArrived,
     HomeVisitNumbers,
     IdentityCheck,
     IndividualQuery,
-    InsuranceNumbers,
     OutcomeKind,
     QueryKind,
     QueryOutcome,
