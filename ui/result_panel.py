@@ -16,9 +16,13 @@ from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 from policies.matching import Mismatch, MismatchField
 from policies.model import Outcome
 from policies.share import ShareEstimate
-from reader.reception import PatientOnFile, VisitDetails
-from reader.terminal.codes import LimitCategory
-from reader.terminal.results import QualificationRecord, QualificationResult
+from reader.reception import (
+    LimitCategory,
+    PatientOnFile,
+    QualificationRecord,
+    QualificationResult,
+    VisitDetails,
+)
 from ui import texts
 from ui.labels import jp_date, label
 from ui.widgets import Level, chip, scaled, set_level

@@ -44,9 +44,14 @@ from policies.reception import (
     UseVisualCheck,
     VisualCheckDone,
 )
-from reader.reception import ProblemKind, SeenDocument, SessionUpdated, WaitingFor
-from reader.reception.ports import insurance_numbers
-from reader.terminal import InsuranceNumbers
+from reader.reception import (
+    InsuranceNumbers,
+    ProblemKind,
+    SeenDocument,
+    SessionUpdated,
+    WaitingFor,
+    insurance_numbers,
+)
 from ui import texts
 from ui.fields import DateField, NumberField, insurer_field, payer_field, recipient_field
 from ui.labels import jp_date, label, labels, sources

@@ -47,9 +47,14 @@ from reader.reception.ports import (
     StoredResult,
     VerificationToRecord,
     VisitOnFile,
+    insurance_numbers,
 )
 from reader.reception.session import STAFF_EVENTS, VisitRequest, now_jst
 from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStartError
+
+# The terminal's vocabulary a UI shows and sends: ui/ talks to this package, not to reader.terminal.
+from reader.terminal import InsuranceNumbers, QualificationRecord, QualificationResult
+from reader.terminal.codes import LimitCategory
 
 __all__ = [
     "STAFF_EVENTS",
@@ -63,6 +68,8 @@ __all__ = [
     "DeskStatus",
     "FaceResultUnattached",
     "InProcessCardSource",
+    "InsuranceNumbers",
+    "LimitCategory",
     "NewPatientData",
     "PatientCandidate",
     "PatientOnFile",
@@ -71,6 +78,8 @@ __all__ = [
     "PortalPdfView",
     "Problem",
     "ProblemKind",
+    "QualificationRecord",
+    "QualificationResult",
     "ReaderState",
     "ReaderStatus",
     "ReceptionDesk",
@@ -93,5 +102,6 @@ __all__ = [
     "VisitRequest",
     "VpcdDemoCards",
     "WaitingFor",
+    "insurance_numbers",
     "now_jst",
 ]
