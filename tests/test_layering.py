@@ -1,8 +1,10 @@
 """The layering of the design card, read from the source: where a line belongs is checked.
 
 policies/ is pure (standard-library data and text handling only: no I/O, no clock, no Qt, no
-SQL); reader/ and storage/ never import ui/ (nor each other); ui/ never builds an APDU or a query;
-only main.py chooses implementations, so nothing imports it.
+SQL); reader/ and storage/ never import ui/ (nor each other); ui/ talks to the reception runtime's
+public API (reader.reception) and to policies' vocabulary, never to the card or terminal modules
+behind it (so it never builds an APDU or a query); only main.py chooses implementations, so
+nothing imports it.
 """
 
 from __future__ import annotations

@@ -107,8 +107,8 @@ class SessionPanel(QWidget):
         self.pin.pad_wanted.connect(self.pin_pad_wanted)
         self.visual = VisualCheck(desk)
         self.pasted = PastedAppText(desk)
-        self.numbers = NumbersQuery(desk)
-        self.numbers.problem.connect(self.show_problem)
+        self.numbers_query = NumbersQuery(desk)
+        self.numbers_query.problem.connect(self.show_problem)
         self.documents = DocumentsForm(desk)
         self.documents.declaration_wanted.connect(self.declaration_wanted)
         self.documents.pdf_file_wanted.connect(self.pdf_file_wanted)
@@ -120,7 +120,7 @@ class SessionPanel(QWidget):
             self.pin,
             self.visual,
             self.pasted,
-            self.numbers,
+            self.numbers_query,
             self.documents,
             self.expense,
             self.record,
