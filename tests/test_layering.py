@@ -1,14 +1,16 @@
 """The layering of the design card, read from the source: where a line belongs is checked.
 
 policies/ is pure (standard-library data and text handling only: no I/O, no clock, no Qt, no
-SQL); reader/ and storage/ never import ui/ (nor each other); ui/ never builds an APDU or a query;
-only main.py chooses implementations, so nothing imports it.
+SQL); reader/ and storage/ never import ui/ (nor each other); ui/ talks to the reception runtime's
+public API (reader.reception) and to policies' vocabulary, never to the card or terminal modules
+behind it (so it never builds an APDU or a query); only main.py chooses implementations, so
+nothing imports it.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,7 +42,19 @@ POLICIES_MAY_NOT_CALL = {"open", "now", "today", "utcnow", "time", "input", "pri
 FORBIDDEN = {
     "reader": {"ui", "storage", "main"},
     "storage": {"ui", "reader", "main"},
-    "ui": {"main", "sqlalchemy", "smartcard", "reader.apdu", "reader.pcsc", "reader.mynumber"},
+    # ui/ talks to the reception runtime's public API (reader.reception) and to policies'
+    # vocabulary; the card and terminal modules behind the runtime are not its business.
+    "ui": {
+        "main",
+        "sqlalchemy",
+        "smartcard",
+        "reader.apdu",
+        "reader.pcsc",
+        "reader.mynumber",
+        "reader.terminal",
+        "reader.terminal_sim",
+        "reader.virtual_card",
+    },
 }
 
 
@@ -84,15 +98,18 @@ def test_policies_have_no_io_or_clock_calls() -> None:
     assert found == []
 
 
-@pytest.mark.parametrize("package", sorted(FORBIDDEN))
-def test_packages_keep_to_their_layer(package: str) -> None:
-    found = [
+def _layer_violations(package: str, modules: Iterable[tuple[Path, ast.Module]]) -> list[str]:
+    return [
         f"{path.relative_to(ROOT)}:{line} imports {module}"
-        for path, tree in _modules(package)
+        for path, tree in modules
         for line, module in _imports(tree)
         if any(_under(module, banned) for banned in FORBIDDEN[package])
     ]
-    assert found == []
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_packages_keep_to_their_layer(package: str) -> None:
+    assert _layer_violations(package, _modules(package)) == []
 
 
 def test_the_checks_see_a_violation() -> None:
@@ -103,3 +120,32 @@ def test_the_checks_see_a_violation() -> None:
     assert [m for _, m in _imports(tree)] == ["os", "ui.app", "datetime"]
     calls = [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call)]
     assert calls == ["now"] and "now" in POLICIES_MAY_NOT_CALL
+
+
+def test_the_layer_check_sees_ui_reaching_past_the_runtime() -> None:
+    """A planted ui module importing what lies behind reader.reception is caught, line by line;
+    the runtime's own API and policies' vocabulary pass."""
+    planted = ast.parse(
+        "from reader.reception import SessionUpdated\n"
+        "from reader.terminal import InsuranceNumbers\n"
+        "from reader.terminal.codes import LimitCategory\n"
+        "import reader.pcsc\n"
+        "from reader.apdu import ApduError\n"
+        "from reader.mynumber import JpkiGuard\n"
+        "from reader.virtual_card.model import CardModel\n"
+        "from reader.terminal_sim import main\n"
+        "from policies.reception import Screen\n"
+    )
+    found = _layer_violations("ui", [(ROOT / "ui" / "planted.py", planted)])
+    assert found == [
+        f"{Path('ui', 'planted.py')}:{line} imports {module}"
+        for line, module in [
+            (2, "reader.terminal"),
+            (3, "reader.terminal.codes"),
+            (4, "reader.pcsc"),
+            (5, "reader.apdu"),
+            (6, "reader.mynumber"),
+            (7, "reader.virtual_card.model"),
+            (8, "reader.terminal_sim"),
+        ]
+    ]

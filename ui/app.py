@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from ui.i18n import apply_font
 from ui.main_window import MainWindow
+from ui.stack import Stack
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -42,15 +42,16 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 class Shell:
     """Owns the window; rebuilds it when the language changes (sessions live in the desk)."""
 
-    def __init__(self, stack: Any) -> None:
+    def __init__(self, stack: Stack) -> None:
         self.stack = stack
-        self.window: Any = None
+        self.window: MainWindow | None = None
         self.build()
 
-    def build(self) -> Any:
+    def build(self) -> MainWindow:
         old = self.window
         window = MainWindow(self.stack)
-        window.on_language_change = lambda: QTimer.singleShot(0, self.rebuild)
+        # Rebuilt once the emitting window's slot has returned: it is closed by the rebuild.
+        window.language_changed.connect(lambda: QTimer.singleShot(0, self.rebuild))
         window.start()
         screen = window.screen().availableGeometry() if window.screen() else None
         if screen is not None and (screen.width() < 1700 or screen.height() < 950):
@@ -67,7 +68,7 @@ class Shell:
         self.build()
 
 
-def run(stack: Any) -> int:
+def run(stack: Stack) -> int:
     """Show the reception window for ``stack`` until it is closed; the exit code."""
     app = make_app()
     shell = Shell(stack)
@@ -77,5 +78,6 @@ def run(stack: Any) -> int:
     wake.timeout.connect(lambda: None)  # lets Python run its signal handlers
     wake.start(300)
     code = app.exec()
-    shell.window.close()
+    if shell.window is not None:
+        shell.window.close()
     return int(code)

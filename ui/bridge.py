@@ -13,6 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from reader.reception import ReceptionDesk
+
 
 class DeskBridge(QObject):
     """Forwards desk events (actor thread) to a GUI-thread slot through a queued signal.
@@ -25,7 +27,7 @@ class DeskBridge(QObject):
     event = Signal(object)
 
     def __init__(
-        self, desk: Any, slot: Callable[[object], None], parent: QObject | None = None
+        self, desk: ReceptionDesk, slot: Callable[[object], None], parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         self.event.connect(slot)

@@ -1,12 +1,14 @@
 """Login, first-run admin, password change and the lock screen: pages of the main window.
 
 They are pages (not modal dialogs) so the desk keeps running behind them: a locked desk keeps
-its open sessions, and nothing on these pages blocks the event loop.
+its open sessions, and nothing on these pages blocks the event loop. :class:`Accounts` carries
+out what staff submit on them: logging in through the desk (its status says who is logged in),
+account changes through the store on a Jobs thread.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
@@ -16,6 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from policies.records import StaffRef
+from ui.bridge import Jobs
+from ui.stack import Stack
 from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 
@@ -193,3 +198,61 @@ class ChangePasswordPage(_Page):
             edit.clear()
         if current and new:
             self.submitted.emit(current, new)
+
+
+class Accounts(QObject):
+    """The three pages and what their submissions do; ``staff_seen``: the last staff member
+    the desk reported logged in (the one a must-change password belongs to)."""
+
+    #: The first administrator exists: the login page, while the desk logs them in.
+    admin_created = Signal()
+
+    def __init__(self, stack: Stack, jobs: Jobs, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.stack = stack
+        self.jobs = jobs
+        self.staff_seen: StaffRef | None = None
+        self.login_page = LoginPage()
+        self.login_page.submitted.connect(self._login)
+        self.first_page = FirstAdminPage()
+        self.first_page.submitted.connect(self._create_admin)
+        self.password_page = ChangePasswordPage()
+        self.password_page.submitted.connect(self._change_password)
+
+    def _login(self, user: str, password: str) -> None:
+        self.login_page.say(self.tr("確認しています…"), Level.INFO)
+        self.stack.desk.login(user, password)
+
+    def _create_admin(self, user: str, display: str, password: str) -> None:
+        self.first_page.say(self.tr("作成しています…"), Level.INFO)
+        store = self.stack.store
+
+        def done(_staff: object) -> None:
+            self.stack.desk.login(user, password)
+            self.login_page.user.setText(user)
+            self.admin_created.emit()
+
+        def failed(exc: Exception) -> None:
+            self.first_page.say(self.tr("作成できません：{e}").format(e=exc))
+
+        self.jobs.run(lambda: store.create_first_admin(user, display, password), done, failed)
+
+    def _change_password(self, current: str, new: str) -> None:
+        staff = self.staff_seen
+        if staff is None:
+            return
+        self.password_page.say(self.tr("変更しています…"), Level.INFO)
+        stack = self.stack
+
+        def job() -> None:
+            actor = stack.actor()
+            stack.store.change_password(actor, actor.username, new, current_password=current)
+
+        def done(_: object) -> None:
+            self.password_page.say("")
+            stack.desk.login(staff.username, new)  # fresh account state (no must-change)
+
+        def failed(exc: Exception) -> None:
+            self.password_page.say(self.tr("変更できません：{e}").format(e=exc))
+
+        self.jobs.run(job, done, failed)

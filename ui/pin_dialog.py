@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from policies.model import FailureReason
+from policies.reception import Failed
+from reader.reception import ReceptionDesk
 from ui.widgets import Level, chip, scaled, set_level, wrapped
 
 PIN_LENGTH = 4
@@ -237,3 +240,51 @@ class PinDialog(QDialog):
     def done(self, result: int) -> None:  # every way out clears the digits
         self._digits.clear()
         super().done(result)
+
+
+class PinPadHost(QObject):
+    """The window's one pad: built once while nothing else happens (after login), then
+    prepared for each request; ``dialog`` is the pad while it is open for a visit."""
+
+    def __init__(self, window: QWidget, desk: ReceptionDesk) -> None:
+        super().__init__(window)
+        self.owner = window
+        self.desk = desk
+        self.dialog: PinDialog | None = None
+        self._pad: PinDialog | None = None
+
+    def prebuild(self) -> PinDialog:
+        if self._pad is None:
+            self._pad = PinDialog(3, False, lambda _p, _c: None, lambda: None, self.owner)
+            self._pad.finished.connect(lambda _r: self._closed())
+            self._pad.ensurePolished()
+            self._pad.adjustSize()
+            self._pad.winId()  # its native window now, not when the card is being read
+        return self._pad
+
+    def open(self, visit_id: int, tries: int, last: bool, *, simulated: bool) -> None:
+        """The pad for ``visit_id``; the PIN goes to the desk once, or staff give up."""
+        self.close()
+
+        def submit(pin: str, confirm: bool) -> None:
+            self.desk.submit_pin(pin, confirm_last_try=confirm, visit_id=visit_id)
+
+        def give_up() -> None:
+            self.desk.dispatch(Failed(FailureReason.PIN_UNKNOWN), visit_id=visit_id)
+
+        pad = self.prebuild()
+        pad.prepare(tries, last, submit, give_up, simulated=simulated)
+        pad.setProperty("visit_id", visit_id)
+        self.dialog = pad
+        # Shown in the next loop turn: preparing and showing in one go held the loop ~45 ms.
+        QTimer.singleShot(0, lambda: self.dialog is pad and not pad.isVisible() and pad.open())
+
+    def close(self, visit_id: int | None = None) -> None:
+        """Close the open pad (only if it is for ``visit_id``, when given)."""
+        pad = self.dialog
+        if pad is not None and (visit_id is None or pad.property("visit_id") == visit_id):
+            pad.reject()
+            self.dialog = None
+
+    def _closed(self) -> None:
+        self.dialog = None

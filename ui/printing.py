@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -20,7 +20,13 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPageLayout, QPainter
 from PySide6.QtPrintSupport import QPrinter
 
+from policies.model import FailureReason
 from storage.reports.model import PatientMasking
+
+if TYPE_CHECKING:  # the store and its exporters load at the first printout, not at start-up
+    from policies.rulebook import RuleBook
+    from storage.records import StaffInfo
+    from storage.store import Store
 
 #: Raster resolution for paper; 300 dpi keeps 7.5 pt Japanese table text crisp.
 PRINT_DPI = 300
@@ -86,7 +92,7 @@ def paint(pages: list[PageImage], printer: QPrinter) -> int:
     return len(pages)
 
 
-def export_daily(store: Any, day: date, out: Path, masking: str, actor: Any) -> Path:
+def export_daily(store: Store, day: date, out: Path, masking: str, actor: StaffInfo) -> Path:
     """Render the daily log of ``day`` to ``out`` (the export is recorded in the chain)."""
     from storage.reports import exports  # noqa: PLC0415 - reportlab: 0.5 s of start-up otherwise
 
@@ -95,7 +101,14 @@ def export_daily(store: Any, day: date, out: Path, masking: str, actor: Any) -> 
 
 
 def export_declaration(
-    store: Any, rulebook: Any, out: Path, *, patient_id: int, on: date, reason: Any, actor: Any
+    store: Store,
+    rulebook: RuleBook,
+    out: Path,
+    *,
+    patient_id: int,
+    on: date,
+    reason: FailureReason | None,
+    actor: StaffInfo,
 ) -> Path:
     """A 被保険者資格申立書 pre-filled with the patient on file, for the patient to complete."""
     known = {"reason": reason} if reason is not None else {}

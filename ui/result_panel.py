@@ -20,9 +20,13 @@ from policies.matching import Mismatch, MismatchField
 from policies.model import Outcome
 from policies.records import PatientOnFile
 from policies.share import ShareEstimate
-from reader.reception import VisitDetails
-from reader.terminal.codes import LimitCategory
-from reader.terminal.results import QualificationRecord, QualificationResult, Unmapped
+from reader.reception import (
+    LimitCategory,
+    QualificationRecord,
+    QualificationResult,
+    Unmapped,
+    VisitDetails,
+)
 from ui import texts
 from ui.labels import jp_date, label
 from ui.widgets import Level, chip, scaled, set_level

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,9 +34,12 @@ from PySide6.QtWidgets import (
 
 from policies.model import FacilityKind, FacilityProfile, Flow, OqsMode
 from storage import settings_keys as keys
+from storage.records import StaffInfo
 from storage.reports.labels import label as report_label
 from storage.reports.model import PatientMasking
+from ui.bridge import Jobs
 from ui.labels import label
+from ui.stack import PcSettings, Stack
 from ui.widgets import Level, chip, set_level
 
 LANGUAGES = (("ja", "日本語"), ("en", "English"))
@@ -51,11 +54,11 @@ class DeskSettings:
     idle_minutes: int
     font_pt: int
     language: str
-    #: This PC's connections (main.PcSettings); None in demo mode (nothing to edit).
-    pc: Any = None
+    #: This PC's connections; None in demo mode (nothing to edit).
+    pc: PcSettings | None = None
 
 
-def load_settings(stack: Any) -> DeskSettings:
+def load_settings(stack: Stack) -> DeskSettings:
     store = stack.store
     font = store.setting(keys.UI_FONT_PT)
     return DeskSettings(
@@ -68,7 +71,7 @@ def load_settings(stack: Any) -> DeskSettings:
     )
 
 
-def save_settings(stack: Any, actor: Any, new: DeskSettings) -> bool:
+def save_settings(stack: Stack, actor: StaffInfo, new: DeskSettings) -> bool:
     """Write every setting as the admin ``actor`` (each change is an audit event); True when
     this PC's connections changed (they apply after a restart)."""
     store = stack.store
@@ -194,7 +197,11 @@ class SettingsDialog(QDialog):
         outer.addWidget(buttons)
 
     def _build_pc(
-        self, layout: QVBoxLayout, pc: Any, terminal_root: str | None, database: str
+        self,
+        layout: QVBoxLayout,
+        pc: PcSettings | None,
+        terminal_root: str | None,
+        database: str,
     ) -> None:
         box = QGroupBox(self.tr("この端末の接続先（設定ファイル madoguchi.toml）"))
         box.setObjectName("PcSettings")
@@ -266,7 +273,7 @@ class SettingsDialog(QDialog):
         if folder:
             self.pc_root.setText(folder)
 
-    def _pc_values(self) -> Any:
+    def _pc_values(self) -> PcSettings | None:
         if self._pc is None:
             return None
         limited = self.pc_limited.isChecked()
@@ -346,3 +353,40 @@ class SettingsDialog(QDialog):
             return
         self.accept()
         self._on_save(new)
+
+
+class SettingsEditor(QObject):
+    """The admin's round trip, off the GUI thread both ways: the settings loaded into the
+    dialog; saved (each change an audit event) and read back."""
+
+    #: (DeskSettings, restart) written; ``restart``: this PC's connections changed.
+    saved = Signal(object, bool)
+    #: (Exception) the settings could not be read.
+    load_failed = Signal(object)
+    #: (Exception) the settings could not be written.
+    save_failed = Signal(object)
+
+    def __init__(self, stack: Stack, jobs: Jobs, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.owner = parent
+        self.stack = stack
+        self.jobs = jobs
+        self.dialog: SettingsDialog | None = None
+
+    def open(self, *, terminal_root: str | None, database: str) -> None:
+        def show(current: DeskSettings) -> None:
+            self.dialog = SettingsDialog(
+                current, self._save, self.owner, terminal_root=terminal_root, database=database
+            )
+            self.dialog.open()
+
+        self.jobs.run(lambda: load_settings(self.stack), show, self.load_failed.emit)
+
+    def _save(self, new: DeskSettings) -> None:
+        stack = self.stack
+
+        def job() -> tuple[DeskSettings, bool]:
+            restart = save_settings(stack, stack.actor(), new)
+            return load_settings(stack), restart
+
+        self.jobs.run(job, lambda done: self.saved.emit(*done), self.save_failed.emit)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from policies.model import FailureReason
 from policies.reception import Screen
 from policies.share import ShareBasis, ShareEstimate
-from reader.reception import ProblemKind, ReaderState, TerminalState, WaitingFor
+from reader.reception import Problem, ProblemKind, ReaderState, TerminalState, WaitingFor
+from ui.labels import label
 
 
 def screen_title(screen: Screen) -> str:
@@ -235,6 +237,23 @@ def problem_text(kind: ProblemKind, code: str) -> str:
         ProblemKind.LOGIN: QCoreApplication.translate("Texts", "ログインできませんでした。"),
     }
     return fallback.get(kind, QCoreApplication.translate("Texts", "処理できませんでした。"))
+
+
+def problem_words(p: Problem) -> str:
+    """What staff read for a problem: the failure reason's label or the code's sentence, and
+    the first lines a pasted text could not be read at."""
+    try:
+        words = label(FailureReason(p.code))
+    except ValueError:
+        words = problem_text(p.kind, p.code)
+    if p.kind is ProblemKind.PASTE and p.lines:
+        words += "\n" + "\n".join(
+            QCoreApplication.translate("Texts", "{n}行目：{text}").format(
+                n=line.line_no, text=getattr(line, "text", "")
+            )
+            for line in p.lines[:8]
+        )
+    return words
 
 
 def yes_no(value: bool) -> str:

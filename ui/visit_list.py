@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QTableView
 
 from policies.model import Outcome
 from reader.reception import SessionUpdated
+from storage.records import VisitSummary
 from ui import texts
 from ui.labels import label
 
@@ -62,7 +63,7 @@ _COLOURS = {
 }
 
 
-def row_from_summary(summary: Any) -> VisitRow:
+def row_from_summary(summary: VisitSummary) -> VisitRow:
     """A row from storage's VisitSummary (visit, patient, latest verification)."""
     v, p, latest = summary.visit, summary.patient, summary.latest
     if latest is None:

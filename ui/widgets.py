@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 
 class Level(StrEnum):
@@ -90,6 +100,24 @@ def wrapped(text: str = "", parent: QWidget | None = None) -> QLabel:
     lbl.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     lbl.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return lbl
+
+
+def button(text: str, name: str, slot: Callable[[], object]) -> QPushButton:
+    """A push button that Enter in a field never presses (no auto-default)."""
+    btn = QPushButton(text)
+    btn.setObjectName(name)
+    btn.setAutoDefault(False)
+    btn.clicked.connect(slot)
+    return btn
+
+
+def button_row(*widgets: QWidget) -> QHBoxLayout:
+    """Widgets side by side from the left, the rest of the line empty."""
+    row = QHBoxLayout()
+    for w in widgets:
+        row.addWidget(w)
+    row.addStretch(1)
+    return row
 
 
 def card_frame(parent: QWidget | None = None) -> QFrame:

@@ -42,6 +42,11 @@ from reader.reception.ports import Recorder
 from reader.reception.session import STAFF_EVENTS, VisitRequest, now_jst
 from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStartError
 
+# The terminal's vocabulary a UI shows and sends: ui/ talks to this package, not to reader.terminal.
+from reader.terminal import QualificationRecord, QualificationResult
+from reader.terminal.codes import LimitCategory
+from reader.terminal.results import Unmapped
+
 __all__ = [
     "STAFF_EVENTS",
     "CardSource",
@@ -52,12 +57,15 @@ __all__ = [
     "DeskStatus",
     "FaceResultUnattached",
     "InProcessCardSource",
+    "LimitCategory",
     "PatientCandidate",
     "PcscCardSource",
     "PinRequested",
     "PortalPdfView",
     "Problem",
     "ProblemKind",
+    "QualificationRecord",
+    "QualificationResult",
     "ReaderState",
     "ReaderStatus",
     "ReceptionDesk",
@@ -68,6 +76,7 @@ __all__ = [
     "SimulatorStartError",
     "TerminalState",
     "TerminalStatus",
+    "Unmapped",
     "VisitDetails",
     "VisitRecorded",
     "VisitRequest",

@@ -2,6 +2,45 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="ja_JP">
 <context>
+    <name>AboutBox</name>
+    <message>
+        <source>このアプリについて</source>
+        <translation>About this app</translation>
+    </message>
+    <message>
+        <source>窓口 Madoguchi — マイナ保険証による資格確認と代替手段の記録（受付用）</source>
+        <translation>窓口 Madoguchi — eligibility checks with the My Number card, and a record of every fallback (for the reception desk)</translation>
+    </message>
+    <message>
+        <source>確認方法の名称・まずすること・注記・出典などのルールデータは、元の厚生労働省の通知等のとおり日本語で表示します。</source>
+        <translation>The rule data — names of the verification options, first steps, notes and citations — stays in Japanese, as in the MHLW notices it comes from.</translation>
+    </message>
+</context>
+<context>
+    <name>Accounts</name>
+    <message>
+        <source>確認しています…</source>
+        <extracomment>The first administrator exists: the login page, while the desk logs them in.</extracomment>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <source>作成しています…</source>
+        <translation>Creating…</translation>
+    </message>
+    <message>
+        <source>作成できません：{e}</source>
+        <translation>Cannot create: {e}</translation>
+    </message>
+    <message>
+        <source>変更しています…</source>
+        <translation>Changing…</translation>
+    </message>
+    <message>
+        <source>変更できません：{e}</source>
+        <translation>Cannot change: {e}</translation>
+    </message>
+</context>
+<context>
     <name>ChangePasswordPage</name>
     <message>
         <source>パスワードを変更してください</source>
@@ -75,9 +114,52 @@
     </message>
 </context>
 <context>
+    <name>DemoBox</name>
+    <message>
+        <source>デモ操作（模擬カード・模擬の顔認証リーダー）</source>
+        <translation>Demo controls (SIMULATED card and face reader)</translation>
+    </message>
+    <message>
+        <source>模擬カード(&amp;C)：</source>
+        <translation>Simulated &amp;card:</translation>
+    </message>
+    <message>
+        <source>カードを置く (Ctrl+I)</source>
+        <translation>Insert card (Ctrl+I)</translation>
+    </message>
+    <message>
+        <source>カードを取る (Ctrl+J)</source>
+        <translation>Remove card (Ctrl+J)</translation>
+    </message>
+    <message>
+        <source>顔認証リーダーで確認 (Ctrl+G)</source>
+        <translation>Use face reader (Ctrl+G)</translation>
+    </message>
+    <message>
+        <source>リーダー内：{card}</source>
+        <translation>In reader: {card}</translation>
+    </message>
+    <message>
+        <source>リーダー内：なし</source>
+        <translation>In reader: none</translation>
+    </message>
+</context>
+<context>
+    <name>DeskPage</name>
+    <message>
+        <source>記録を読み込んでいます…</source>
+        <translation>Loading the record…</translation>
+    </message>
+    <message>
+        <source>{name} さんの受付は記録済みです。番号で再照会するには Ctrl+R。</source>
+        <translation>{name}&apos;s visit is recorded. Ctrl+R queries again with the numbers.</translation>
+    </message>
+</context>
+<context>
     <name>DocumentRow</name>
     <message>
         <source>{doc} を確認した</source>
+        <extracomment>Documents whose insurance numbers staff read off (they feed an individual query).</extracomment>
         <translation>{doc} checked</translation>
     </message>
     <message>
@@ -91,6 +173,34 @@
     <message>
         <source>有効期限（券面）</source>
         <translation>Valid until (printed)</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentsForm</name>
+    <message>
+        <source>提示された書類</source>
+        <extracomment>(visit_id) print a 被保険者資格申立書 for this patient. (visit_id) choose a マイナポータル PDF with the file dialog. (visit_id, path) a PDF was dropped.</extracomment>
+        <translation>Documents presented</translation>
+    </message>
+    <message>
+        <source>書類の番号（個別照会に使います）</source>
+        <translation>The document&apos;s numbers (for an individual query)</translation>
+    </message>
+    <message>
+        <source>被保険者資格申立書を印刷(&amp;D)…</source>
+        <translation>Print the self-&amp;declaration form…</translation>
+    </message>
+    <message>
+        <source>確認した内容を記録する(&amp;S)</source>
+        <translation>Record what was checked (&amp;S)</translation>
+    </message>
+    <message>
+        <source>選んだ方法：{label}（根拠：{rules}）</source>
+        <translation>Chosen: {label} (rules: {rules})</translation>
+    </message>
+    <message>
+        <source>✗ まだ足りない書類：</source>
+        <translation>✗ Still missing: </translation>
     </message>
 </context>
 <context>
@@ -577,6 +687,26 @@
     </message>
 </context>
 <context>
+    <name>FaceBox</name>
+    <message>
+        <source>顔認証リーダーの結果（まだ受付に割り当てていません）</source>
+        <extracomment>(FaceResultUnattached) staff want a visit for this result. (FaceResultUnattached) the selected result, to show in the result panel.</extracomment>
+        <translation>Face-reader results (not attached to a visit yet)</translation>
+    </message>
+    <message>
+        <source>この結果で受付する(&amp;T)…</source>
+        <translation>Start a visi&amp;t with this result…</translation>
+    </message>
+    <message>
+        <source>【模擬】</source>
+        <translation>[SIMULATED] </translation>
+    </message>
+    <message>
+        <source>&#x3000;候補 {n} 人</source>
+        <translation>  {n} candidate(s)</translation>
+    </message>
+</context>
+<context>
     <name>FirstAdminPage</name>
     <message>
         <source>はじめに：管理者アカウントを作成します</source>
@@ -650,44 +780,8 @@
     <name>MainWindow</name>
     <message>
         <source>窓口 — 資格確認</source>
-        <extracomment>Input that counts as &quot;someone is at the desk&quot; for the idle lock.</extracomment>
+        <extracomment>The language setting changed: the owner (ui.app.Shell) builds a window in the new language; the staff member and the visits stay in the desk.</extracomment>
         <translation>Madoguchi — eligibility check</translation>
-    </message>
-    <message>
-        <source>デモ操作（模擬カード・模擬の顔認証リーダー）</source>
-        <translation>Demo controls (SIMULATED card and face reader)</translation>
-    </message>
-    <message>
-        <source>模擬カード(&amp;C)：</source>
-        <translation>Simulated &amp;card:</translation>
-    </message>
-    <message>
-        <source>カードを置く (Ctrl+I)</source>
-        <translation>Insert card (Ctrl+I)</translation>
-    </message>
-    <message>
-        <source>カードを取る (Ctrl+J)</source>
-        <translation>Remove card (Ctrl+J)</translation>
-    </message>
-    <message>
-        <source>顔認証リーダーで確認 (Ctrl+G)</source>
-        <translation>Use face reader (Ctrl+G)</translation>
-    </message>
-    <message>
-        <source>顔認証リーダーの結果（まだ受付に割り当てていません）</source>
-        <translation>Face-reader results (not attached to a visit yet)</translation>
-    </message>
-    <message>
-        <source>この結果で受付する(&amp;T)…</source>
-        <translation>Start a visi&amp;t with this result…</translation>
-    </message>
-    <message>
-        <source>本日の受付(&amp;L)</source>
-        <translation>Today&apos;s &amp;list</translation>
-    </message>
-    <message>
-        <source>絞り込み：カルテ番号・氏名・カナ（Ctrl+F）</source>
-        <translation>Filter: chart no., name, kana (Ctrl+F)</translation>
     </message>
     <message>
         <source>操作</source>
@@ -726,20 +820,8 @@
         <translation>Database unavailable: {e}</translation>
     </message>
     <message>
-        <source>リーダー内：{card}</source>
-        <translation>In reader: {card}</translation>
-    </message>
-    <message>
-        <source>リーダー内：なし</source>
-        <translation>In reader: none</translation>
-    </message>
-    <message>
         <source>【模擬】</source>
         <translation>[SIMULATED] </translation>
-    </message>
-    <message>
-        <source>&#x3000;候補 {n} 人</source>
-        <translation>  {n} candidate(s)</translation>
     </message>
     <message>
         <source>顔認証リーダーの結果が届きました：{name}</source>
@@ -750,40 +832,8 @@
         <translation>Recorded: {path} / {outcome}</translation>
     </message>
     <message>
-        <source>{n}行目：{text}</source>
-        <translation>Line {n}: {text}</translation>
-    </message>
-    <message>
-        <source>記録を読み込んでいます…</source>
-        <translation>Loading the record…</translation>
-    </message>
-    <message>
-        <source>{name} さんの受付は記録済みです。番号で再照会するには Ctrl+R。</source>
-        <translation>{name}&apos;s visit is recorded. Ctrl+R queries again with the numbers.</translation>
-    </message>
-    <message>
         <source>顔認証リーダーの結果を受付に割り当て</source>
         <translation>Attach the face-reader result to a visit</translation>
-    </message>
-    <message>
-        <source>確認しています…</source>
-        <translation>Checking…</translation>
-    </message>
-    <message>
-        <source>作成しています…</source>
-        <translation>Creating…</translation>
-    </message>
-    <message>
-        <source>作成できません：{e}</source>
-        <translation>Cannot create: {e}</translation>
-    </message>
-    <message>
-        <source>変更しています…</source>
-        <translation>Changing…</translation>
-    </message>
-    <message>
-        <source>変更できません：{e}</source>
-        <translation>Cannot change: {e}</translation>
     </message>
     <message>
         <source>設定は管理者だけが変更できます。</source>
@@ -796,42 +846,6 @@
     <message>
         <source>設定を保存しました。</source>
         <translation>Settings saved.</translation>
-    </message>
-    <message>
-        <source>窓口 Madoguchi — マイナ保険証による資格確認と代替手段の記録（受付用）</source>
-        <translation>窓口 Madoguchi — eligibility checks with the My Number card, and a record of every fallback (for the reception desk)</translation>
-    </message>
-    <message>
-        <source>確認方法の名称・まずすること・注記・出典などのルールデータは、元の厚生労働省の通知等のとおり日本語で表示します。</source>
-        <translation>The rule data — names of the verification options, first steps, notes and citations — stays in Japanese, as in the MHLW notices it comes from.</translation>
-    </message>
-    <message>
-        <source>{n} ページを印刷しました。</source>
-        <translation>Printed {n} page(s).</translation>
-    </message>
-    <message>
-        <source>PDFとして保存</source>
-        <translation>Save as PDF</translation>
-    </message>
-    <message>
-        <source>PDF (*.pdf)</source>
-        <translation>PDF (*.pdf)</translation>
-    </message>
-    <message>
-        <source>保存しました：{p}</source>
-        <translation>Saved: {p}</translation>
-    </message>
-    <message>
-        <source>印刷できません：{e}</source>
-        <translation>Cannot print: {e}</translation>
-    </message>
-    <message>
-        <source>マイナポータルのPDFを選ぶ</source>
-        <translation>Choose the Mynaportal PDF</translation>
-    </message>
-    <message>
-        <source>PDFを読み取っています…</source>
-        <translation>Reading the PDF…</translation>
     </message>
 </context>
 <context>
@@ -993,10 +1007,9 @@
     </message>
 </context>
 <context>
-    <name>NumbersBox</name>
+    <name>NumbersFields</name>
     <message>
         <source>保険者番号(&amp;I)</source>
-        <extracomment>Reasons staff can observe at the desk and report themselves (the runtime reports the rest). Documents whose insurance numbers staff read off (they feed an individual query).</extracomment>
         <translation>&amp;Insurer number</translation>
     </message>
     <message>
@@ -1017,10 +1030,52 @@
     </message>
 </context>
 <context>
+    <name>NumbersQuery</name>
+    <message>
+        <source>照会に使う番号（書類から読み取り）</source>
+        <extracomment>What is missing, in words (the panel shows it with the runtime&apos;s problems).</extracomment>
+        <translation>Numbers for the query (read off the document)</translation>
+    </message>
+    <message>
+        <source>この番号で照会する(&amp;Q)</source>
+        <translation>&amp;Query with these numbers</translation>
+    </message>
+</context>
+<context>
+    <name>PastedAppText</name>
+    <message>
+        <source>マイナ資格確認アプリの結果を貼り付け</source>
+        <translation>Paste the result of the マイナ資格確認アプリ</translation>
+    </message>
+    <message>
+        <source>アプリの「コピー」で取った結果をここに貼り付けます（Ctrl+V）</source>
+        <translation>Paste here what the app&apos;s Copy button copied (Ctrl+V)</translation>
+    </message>
+    <message>
+        <source>貼り付けた結果を使う(&amp;T)</source>
+        <translation>Use the pas&amp;ted result</translation>
+    </message>
+</context>
+<context>
     <name>PdfDropArea</name>
     <message>
         <source>ここにマイナポータルのPDFをドラッグ＆ドロップ</source>
         <translation>Drag and drop the Mynaportal PDF here</translation>
+    </message>
+</context>
+<context>
+    <name>PdfImport</name>
+    <message>
+        <source>マイナポータルのPDFを選ぶ</source>
+        <translation>Choose the Mynaportal PDF</translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf)</source>
+        <translation>PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>PDFを読み取っています…</source>
+        <translation>Reading the PDF…</translation>
     </message>
 </context>
 <context>
@@ -1064,6 +1119,207 @@
     <message>
         <source>暗証番号が分からない・入力しない(&amp;U)</source>
         <translation>I do not know the PIN / will not enter it (&amp;U)</translation>
+    </message>
+</context>
+<context>
+    <name>PinSection</name>
+    <message>
+        <source>暗証番号</source>
+        <extracomment>(visit_id) staff want the PIN pad (re)opened.</extracomment>
+        <translation>PIN</translation>
+    </message>
+    <message>
+        <source>暗証番号の入力画面を開く(&amp;P)</source>
+        <translation>Open the &amp;PIN pad</translation>
+    </message>
+    <message>
+        <source>もう一度入力してもらう(&amp;R)</source>
+        <translation>&amp;Retry the PIN</translation>
+    </message>
+    <message>
+        <source>目視確認に切り替える(&amp;V)</source>
+        <translation>Switch to &amp;visual check</translation>
+    </message>
+    <message>
+        <source>残り {n} 回</source>
+        <translation>{n} tries left</translation>
+    </message>
+    <message>
+        <source>&#x3000;⚠ 最後の1回：間違えるとロックされます</source>
+        <translation>  ⚠ Last try: a wrong PIN locks the card</translation>
+    </message>
+</context>
+<context>
+    <name>PortalPdfBox</name>
+    <message>
+        <source>マイナポータルのPDF</source>
+        <extracomment>Staff want to choose the file with the file dialog. (path) a file was dropped.</extracomment>
+        <translation>Mynaportal PDF</translation>
+    </message>
+    <message>
+        <source>PDFファイルを選ぶ(&amp;O)…</source>
+        <translation>Ch&amp;oose a PDF file…</translation>
+    </message>
+    <message>
+        <source>PDFの内容を原本（画面・紙）と1項目ずつ照合し、確認した(&amp;K)</source>
+        <translation>I chec&amp;ked the PDF item by item against the original (screen or paper)</translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>カナ氏名</source>
+        <translation>Kana</translation>
+    </message>
+    <message>
+        <source>生年月日</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>保険者</source>
+        <translation>Insurer</translation>
+    </message>
+    <message>
+        <source>保険者番号</source>
+        <translation>Insurer no.</translation>
+    </message>
+    <message>
+        <source>記号</source>
+        <translation>Symbol</translation>
+    </message>
+    <message>
+        <source>番号</source>
+        <translation>Number</translation>
+    </message>
+    <message>
+        <source>枝番</source>
+        <translation>Branch</translation>
+    </message>
+    <message>
+        <source>負担割合</source>
+        <translation>Co-payment</translation>
+    </message>
+    <message>
+        <source>{n}割</source>
+        <translation>{n}0%</translation>
+    </message>
+    <message>
+        <source>有効期限</source>
+        <translation>Valid until</translation>
+    </message>
+    <message>
+        <source>PDFの取得日時</source>
+        <translation>PDF obtained at</translation>
+    </message>
+    <message>
+        <source>読めず：原本で確認</source>
+        <translation>unreadable: check the original</translation>
+    </message>
+    <message>
+        <source>マイナポータルのPDFと確認できません</source>
+        <translation>Cannot confirm this is a Mynaportal PDF</translation>
+    </message>
+    <message>
+        <source>注意：{code}</source>
+        <translation>Caution: {code}</translation>
+    </message>
+    <message>
+        <source>{field}：登録「{a}」≠ PDF「{b}」</source>
+        <translation>{field}: on file “{a}” ≠ PDF “{b}”</translation>
+    </message>
+    <message>
+        <source>PDFから読み取った内容（そのまま信用せず、原本と照合してください）</source>
+        <translation>Read from the PDF (do not trust it as is: compare it with the original)</translation>
+    </message>
+</context>
+<context>
+    <name>Printouts</name>
+    <message>
+        <source>{n} ページを印刷しました。</source>
+        <translation>Printed {n} page(s).</translation>
+    </message>
+    <message>
+        <source>PDFとして保存</source>
+        <translation>Save as PDF</translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf)</source>
+        <translation>PDF (*.pdf)</translation>
+    </message>
+    <message>
+        <source>保存しました：{p}</source>
+        <translation>Saved: {p}</translation>
+    </message>
+    <message>
+        <source>印刷できません：{e}</source>
+        <translation>Cannot print: {e}</translation>
+    </message>
+</context>
+<context>
+    <name>PublicExpenseSection</name>
+    <message>
+        <source>公費（医療費助成）</source>
+        <translation>Public expense (medical subsidy)</translation>
+    </message>
+    <message>
+        <source>紙の受給者証を確認した(&amp;Y)</source>
+        <translation>&amp;Yes, paper certificate seen</translation>
+    </message>
+    <message>
+        <source>受給者証の持参なし(&amp;N)</source>
+        <translation>&amp;No certificate with them</translation>
+    </message>
+    <message>
+        <source>公費負担者番号</source>
+        <translation>Public payer number</translation>
+    </message>
+    <message>
+        <source>次の公費はオンラインで確認できません。紙の受給者証を見せてもらってください。</source>
+        <translation>These public expenses cannot be checked online. Ask for the paper certificate.</translation>
+    </message>
+</context>
+<context>
+    <name>RecordSection</name>
+    <message>
+        <source>記録</source>
+        <translation>Record</translation>
+    </message>
+    <message>
+        <source>番号で再照会する(&amp;Q)</source>
+        <translation>Re-&amp;query with the numbers</translation>
+    </message>
+    <message>
+        <source>記録を再試行(&amp;R)</source>
+        <translation>&amp;Retry recording</translation>
+    </message>
+    <message>
+        <source>この受付を閉じる(&amp;W)</source>
+        <translation>Close this visit (&amp;W)</translation>
+    </message>
+    <message>
+        <source>受付は中止されました。</source>
+        <translation>The visit was cancelled.</translation>
+    </message>
+    <message>
+        <source>⚠ 記録をまだ保存できていません（内容は保持しています）。</source>
+        <translation>⚠ The record is not saved yet (nothing is lost).</translation>
+    </message>
+    <message>
+        <source>記録を保存しています…</source>
+        <translation>Saving the record…</translation>
+    </message>
+    <message>
+        <source>✓ 記録しました：{path}（記録番号 {ids}）</source>
+        <translation>✓ Recorded: {path} (record no. {ids})</translation>
+    </message>
+    <message>
+        <source>記録を待っています。</source>
+        <translation>Waiting for the record.</translation>
+    </message>
+    <message>
+        <source>【模擬】この記録は模擬として保存されます。</source>
+        <translation>[SIMULATED] This record is saved as simulated.</translation>
     </message>
 </context>
 <context>
@@ -1358,16 +1614,7 @@
     </message>
 </context>
 <context>
-    <name>SessionPanel</name>
-    <message>
-        <source>模擬</source>
-        <extracomment>(visit_id) the panel wants the PIN pad (re)opened. (visit_id) print a 被保険者資格申立書 for this patient. (visit_id) choose a マイナポータル PDF with the file dialog. (visit_id, path) a PDF was dropped.</extracomment>
-        <translation>Simulated</translation>
-    </message>
-    <message>
-        <source>仮想カード・模擬端末・デモを使った受付です（記録も模擬）</source>
-        <translation>This visit uses a virtual card, the simulated terminal or the demo (recorded as simulated)</translation>
-    </message>
+    <name>RouteOptions</name>
     <message>
         <source>今日このお客さんに使える確認方法（ルールより）</source>
         <translation>Ways to verify accepted today (from the rules)</translation>
@@ -1375,162 +1622,6 @@
     <message>
         <source>この方法で進める(&amp;G)</source>
         <translation>&amp;Go with this option</translation>
-    </message>
-    <message>
-        <source>暗証番号</source>
-        <translation>PIN</translation>
-    </message>
-    <message>
-        <source>暗証番号の入力画面を開く(&amp;P)</source>
-        <translation>Open the &amp;PIN pad</translation>
-    </message>
-    <message>
-        <source>もう一度入力してもらう(&amp;R)</source>
-        <translation>&amp;Retry the PIN</translation>
-    </message>
-    <message>
-        <source>目視確認に切り替える(&amp;V)</source>
-        <translation>Switch to &amp;visual check</translation>
-    </message>
-    <message>
-        <source>目視確認</source>
-        <translation>Visual check</translation>
-    </message>
-    <message>
-        <source>カードの顔写真と、目の前の患者さんを見比べてください。マスク等は外してもらってください。</source>
-        <translation>Compare the card&apos;s photo with the patient in front of you. Ask them to take off a mask.</translation>
-    </message>
-    <message>
-        <source>本人と一致した(&amp;Y)</source>
-        <translation>&amp;Yes, same person</translation>
-    </message>
-    <message>
-        <source>一致しない(&amp;N)</source>
-        <translation>&amp;No match</translation>
-    </message>
-    <message>
-        <source>マイナ資格確認アプリの結果を貼り付け</source>
-        <translation>Paste the result of the マイナ資格確認アプリ</translation>
-    </message>
-    <message>
-        <source>アプリの「コピー」で取った結果をここに貼り付けます（Ctrl+V）</source>
-        <translation>Paste here what the app&apos;s Copy button copied (Ctrl+V)</translation>
-    </message>
-    <message>
-        <source>貼り付けた結果を使う(&amp;T)</source>
-        <translation>Use the pas&amp;ted result</translation>
-    </message>
-    <message>
-        <source>照会に使う番号（書類から読み取り）</source>
-        <translation>Numbers for the query (read off the document)</translation>
-    </message>
-    <message>
-        <source>この番号で照会する(&amp;Q)</source>
-        <translation>&amp;Query with these numbers</translation>
-    </message>
-    <message>
-        <source>提示された書類</source>
-        <translation>Documents presented</translation>
-    </message>
-    <message>
-        <source>マイナポータルのPDF</source>
-        <translation>Mynaportal PDF</translation>
-    </message>
-    <message>
-        <source>PDFファイルを選ぶ(&amp;O)…</source>
-        <translation>Ch&amp;oose a PDF file…</translation>
-    </message>
-    <message>
-        <source>PDFの内容を原本（画面・紙）と1項目ずつ照合し、確認した(&amp;K)</source>
-        <translation>I chec&amp;ked the PDF item by item against the original (screen or paper)</translation>
-    </message>
-    <message>
-        <source>書類の番号（個別照会に使います）</source>
-        <translation>The document&apos;s numbers (for an individual query)</translation>
-    </message>
-    <message>
-        <source>被保険者資格申立書を印刷(&amp;D)…</source>
-        <translation>Print the self-&amp;declaration form…</translation>
-    </message>
-    <message>
-        <source>確認した内容を記録する(&amp;S)</source>
-        <translation>Record what was checked (&amp;S)</translation>
-    </message>
-    <message>
-        <source>公費（医療費助成）</source>
-        <translation>Public expense (medical subsidy)</translation>
-    </message>
-    <message>
-        <source>紙の受給者証を確認した(&amp;Y)</source>
-        <translation>&amp;Yes, paper certificate seen</translation>
-    </message>
-    <message>
-        <source>受給者証の持参なし(&amp;N)</source>
-        <translation>&amp;No certificate with them</translation>
-    </message>
-    <message>
-        <source>記録</source>
-        <translation>Record</translation>
-    </message>
-    <message>
-        <source>番号で再照会する(&amp;Q)</source>
-        <translation>Re-&amp;query with the numbers</translation>
-    </message>
-    <message>
-        <source>記録を再試行(&amp;R)</source>
-        <translation>&amp;Retry recording</translation>
-    </message>
-    <message>
-        <source>この受付を閉じる(&amp;W)</source>
-        <translation>Close this visit (&amp;W)</translation>
-    </message>
-    <message>
-        <source>うまくいかない理由(&amp;F)：</source>
-        <translation>What &amp;failed:</translation>
-    </message>
-    <message>
-        <source>代替手段へ(&amp;A)</source>
-        <translation>Fall b&amp;ack</translation>
-    </message>
-    <message>
-        <source>受付を中止(&amp;X)</source>
-        <translation>Cancel visit (&amp;X)</translation>
-    </message>
-    <message>
-        <source>受付を選ぶか、新しい受付を始めてください（Ctrl+N）</source>
-        <translation>Select a visit or start a new one (Ctrl+N)</translation>
-    </message>
-    <message>
-        <source>再診</source>
-        <translation>revisit</translation>
-    </message>
-    <message>
-        <source>初診</source>
-        <translation>first visit</translation>
-    </message>
-    <message>
-        <source>カルテ</source>
-        <translation>Chart</translation>
-    </message>
-    <message>
-        <source>理由：{reason}</source>
-        <translation>Reason: {reason}</translation>
-    </message>
-    <message>
-        <source>残り {n} 回</source>
-        <translation>{n} tries left</translation>
-    </message>
-    <message>
-        <source>&#x3000;⚠ 最後の1回：間違えるとロックされます</source>
-        <translation>  ⚠ Last try: a wrong PIN locks the card</translation>
-    </message>
-    <message>
-        <source>公費負担者番号</source>
-        <translation>Public payer number</translation>
-    </message>
-    <message>
-        <source>次の公費はオンラインで確認できません。紙の受給者証を見せてもらってください。</source>
-        <translation>These public expenses cannot be checked online. Ask for the paper certificate.</translation>
     </message>
     <message>
         <source>まずすること：</source>
@@ -1596,105 +1687,49 @@
         <source>出典</source>
         <translation>Sources</translation>
     </message>
+</context>
+<context>
+    <name>SessionPanel</name>
     <message>
-        <source>選んだ方法：{label}（根拠：{rules}）</source>
-        <translation>Chosen: {label} (rules: {rules})</translation>
+        <source>模擬</source>
+        <extracomment>Reasons staff can observe at the desk and report themselves (the runtime reports the rest). (visit_id) the panel wants the PIN pad (re)opened. (visit_id) print a 被保険者資格申立書 for this patient. (visit_id) choose a マイナポータル PDF with the file dialog. (visit_id, path) a PDF was dropped.</extracomment>
+        <translation>Simulated</translation>
     </message>
     <message>
-        <source>✗ まだ足りない書類：</source>
-        <translation>✗ Still missing: </translation>
+        <source>仮想カード・模擬端末・デモを使った受付です（記録も模擬）</source>
+        <translation>This visit uses a virtual card, the simulated terminal or the demo (recorded as simulated)</translation>
     </message>
     <message>
-        <source>氏名</source>
-        <translation>Name</translation>
+        <source>うまくいかない理由(&amp;F)：</source>
+        <translation>What &amp;failed:</translation>
     </message>
     <message>
-        <source>カナ氏名</source>
-        <translation>Kana</translation>
+        <source>代替手段へ(&amp;A)</source>
+        <translation>Fall b&amp;ack</translation>
     </message>
     <message>
-        <source>生年月日</source>
-        <translation>Date of birth</translation>
+        <source>受付を中止(&amp;X)</source>
+        <translation>Cancel visit (&amp;X)</translation>
     </message>
     <message>
-        <source>保険者</source>
-        <translation>Insurer</translation>
+        <source>受付を選ぶか、新しい受付を始めてください（Ctrl+N）</source>
+        <translation>Select a visit or start a new one (Ctrl+N)</translation>
     </message>
     <message>
-        <source>保険者番号</source>
-        <translation>Insurer no.</translation>
+        <source>再診</source>
+        <translation>revisit</translation>
     </message>
     <message>
-        <source>記号</source>
-        <translation>Symbol</translation>
+        <source>初診</source>
+        <translation>first visit</translation>
     </message>
     <message>
-        <source>番号</source>
-        <translation>Number</translation>
+        <source>カルテ</source>
+        <translation>Chart</translation>
     </message>
     <message>
-        <source>枝番</source>
-        <translation>Branch</translation>
-    </message>
-    <message>
-        <source>負担割合</source>
-        <translation>Co-payment</translation>
-    </message>
-    <message>
-        <source>{n}割</source>
-        <translation>{n}0%</translation>
-    </message>
-    <message>
-        <source>有効期限</source>
-        <translation>Valid until</translation>
-    </message>
-    <message>
-        <source>PDFの取得日時</source>
-        <translation>PDF obtained at</translation>
-    </message>
-    <message>
-        <source>読めず：原本で確認</source>
-        <translation>unreadable: check the original</translation>
-    </message>
-    <message>
-        <source>マイナポータルのPDFと確認できません</source>
-        <translation>Cannot confirm this is a Mynaportal PDF</translation>
-    </message>
-    <message>
-        <source>注意：{code}</source>
-        <translation>Caution: {code}</translation>
-    </message>
-    <message>
-        <source>{field}：登録「{a}」≠ PDF「{b}」</source>
-        <translation>{field}: on file “{a}” ≠ PDF “{b}”</translation>
-    </message>
-    <message>
-        <source>PDFから読み取った内容（そのまま信用せず、原本と照合してください）</source>
-        <translation>Read from the PDF (do not trust it as is: compare it with the original)</translation>
-    </message>
-    <message>
-        <source>受付は中止されました。</source>
-        <translation>The visit was cancelled.</translation>
-    </message>
-    <message>
-        <source>⚠ 記録をまだ保存できていません（内容は保持しています）。</source>
-        <translation>⚠ The record is not saved yet (nothing is lost).</translation>
-    </message>
-    <message>
-        <source>記録を保存しています…</source>
-        <translation>Saving the record…</translation>
-    </message>
-    <message>
-        <source>✓ 記録しました：{path}（記録番号 {ids}）</source>
-        <translation>✓ Recorded: {path} (record no. {ids})</translation>
-    </message>
-    <message>
-        <source>記録を待っています。</source>
-        <translation>Waiting for the record.</translation>
-    </message>
-    <message>
-        <source>【模擬】この記録は模擬として保存されます。</source>
-        <translation>[SIMULATED] This record is saved as simulated.</translation>
+        <source>理由：{reason}</source>
+        <translation>Reason: {reason}</translation>
     </message>
     <message>
         <source>本当に中止する（もう一度押す）(&amp;X)</source>
@@ -1705,7 +1740,7 @@
     <name>SettingsDialog</name>
     <message>
         <source>設定（管理者）</source>
-        <extracomment>This PC&apos;s connections (main.PcSettings); None in demo mode (nothing to edit).</extracomment>
+        <extracomment>This PC&apos;s connections; None in demo mode (nothing to edit).</extracomment>
         <translation>Settings (administrator)</translation>
     </message>
     <message>
@@ -2267,6 +2302,10 @@
         <translation>Could not be done.</translation>
     </message>
     <message>
+        <source>{n}行目：{text}</source>
+        <translation>Line {n}: {text}</translation>
+    </message>
+    <message>
         <source>あり</source>
         <translation>Yes</translation>
     </message>
@@ -2464,6 +2503,17 @@
     </message>
 </context>
 <context>
+    <name>VisitListPanel</name>
+    <message>
+        <source>本日の受付(&amp;L)</source>
+        <translation>Today&apos;s &amp;list</translation>
+    </message>
+    <message>
+        <source>絞り込み：カルテ番号・氏名・カナ（Ctrl+F）</source>
+        <translation>Filter: chart no., name, kana (Ctrl+F)</translation>
+    </message>
+</context>
+<context>
     <name>VisitTableModel</name>
     <message>
         <source>受付時刻</source>
@@ -2488,6 +2538,25 @@
     <message>
         <source>模擬</source>
         <translation>SIM</translation>
+    </message>
+</context>
+<context>
+    <name>VisualCheck</name>
+    <message>
+        <source>目視確認</source>
+        <translation>Visual check</translation>
+    </message>
+    <message>
+        <source>カードの顔写真と、目の前の患者さんを見比べてください。マスク等は外してもらってください。</source>
+        <translation>Compare the card&apos;s photo with the patient in front of you. Ask them to take off a mask.</translation>
+    </message>
+    <message>
+        <source>本人と一致した(&amp;Y)</source>
+        <translation>&amp;Yes, same person</translation>
+    </message>
+    <message>
+        <source>一致しない(&amp;N)</source>
+        <translation>&amp;No match</translation>
     </message>
 </context>
 <context>

@@ -96,10 +96,11 @@ def choose(
     assert ids, [(o.id, o.path) for o in s.options]
     panel = w.session_panel
     rows = [
-        panel.options.item(i).data(Qt.ItemDataRole.UserRole) for i in range(panel.options.count())
+        panel.route.options.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(panel.route.options.count())
     ]
-    panel.options.setCurrentRow(rows.index(ids[0]))
-    qtbot.mouseClick(panel.choose_btn, Qt.MouseButton.LeftButton)
+    panel.route.options.setCurrentRow(rows.index(ids[0]))
+    qtbot.mouseClick(panel.route.choose_btn, Qt.MouseButton.LeftButton)
 
 
 def type_pin(qtbot: Any, w: MainWindow, pin: str) -> None:

@@ -47,7 +47,7 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
     assert w.strip.banner.isVisible() and "模擬" in w.strip.banner.text()
     s = begin_visit(qtbot, w, P03)
     visit = s.visit_id
-    assert s.screen is Screen.CHOOSE_ROUTE and w.session_panel.options.count() >= 2
+    assert s.screen is Screen.CHOOSE_ROUTE and w.session_panel.route.options.count() >= 2
     shot(w, "01_choose_route")
 
     rig.insert()  # the patient puts the card on the reader
@@ -71,10 +71,11 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
     for expected in ("見本 一郎", "01130012", "全国健康保険協会", "【模擬】"):
         assert expected in text, expected
     qtbot.waitUntil(
-        lambda: bool(w.model.rows) and w.model.rows[0].category is Category.DONE, timeout=10_000
+        lambda: bool(w.visits.model.rows) and w.visits.model.rows[0].category is Category.DONE,
+        timeout=10_000,
     )
-    assert w.model.rows[0].status == "資格確認済み"
-    assert w.model.data(w.model.index(0, 5)) == "模擬"
+    assert w.visits.model.rows[0].status == "資格確認済み"
+    assert w.visits.model.data(w.visits.model.index(0, 5)) == "模擬"
     shot(w, "03_result")
 
     assert "3割（年齢から判定）" in text  # the simulator sends no ratio for a 50-year-old
@@ -85,7 +86,7 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
     assert PIN not in _texts(w)
 
     # closed: selecting the recorded visit shows its full record and the kept answer, re-read
-    qtbot.mouseClick(w.session_panel.close_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.session_panel.record.close_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: visit not in w.sessions, timeout=10_000)
     qtbot.waitUntil(lambda: "記録 1" in w.result_panel.plain_text(), timeout=10_000)
     shown = w.result_panel.plain_text()
@@ -205,31 +206,31 @@ def test_pin_locked_card_goes_to_qualification_certificate(
     guide = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.PIN_LOCKED)
     assert w.pin_dialog is None  # a locked card never gets the PIN pad
     qtbot.waitUntil(lambda: "暗証番号ロック" in w.session_panel.reason.text(), timeout=5000)
-    first = w.session_panel.options.item(0).text()
+    first = w.session_panel.route.options.item(0).text()
     assert first.startswith("【推奨】") and "根拠：" in first
-    assert guide.steps and "まずすること" in w.session_panel.steps.text()
+    assert guide.steps and "まずすること" in w.session_panel.route.steps.text()
     shot(w, "04_fallback_pin_locked")
 
     choose(qtbot, w, visit, VerificationPath.DOCUMENTS, (DocumentKind.QUALIFICATION_CERTIFICATE,))
     wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
     panel = w.session_panel
-    qtbot.waitUntil(lambda: bool(panel._doc_rows), timeout=5000)
+    qtbot.waitUntil(lambda: bool(panel.documents.rows), timeout=5000)
     # live validation: a wrong check digit is refused with words, the right one accepted
-    numbers = panel.doc_numbers
+    numbers = panel.documents.numbers
     numbers.insurer.setText("01130013")
     assert "✗" in numbers.insurer.verdict.text() and "正しくは 2" in numbers.insurer.verdict.text()
-    panel._doc_rows[0].check.setChecked(True)
-    assert not panel.record_btn.isEnabled(), (
-        panel._numbers_wanted,
+    panel.documents.rows[0].check.setChecked(True)
+    assert not panel.documents.record_btn.isEnabled(), (
+        panel.documents._numbers_wanted,
         numbers.ok(),
         numbers.insurer.text(),
-        [r.ok() for r in panel._doc_rows],
+        [r.ok() for r in panel.documents.rows],
     )
     numbers.insurer.setText("01130012")
     assert numbers.insurer.verdict.text().startswith("✓")
-    assert panel.record_btn.isEnabled()
+    assert panel.documents.record_btn.isEnabled()
     shot(w, "05_documents")
-    qtbot.mouseClick(panel.record_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
     done = wait_session(qtbot, w, visit, lambda s: s.recorded)
     assert done.can_query_numbers
     (row,) = rows_for(stack, visit)
@@ -260,18 +261,18 @@ def test_welfare_patient_with_paper_medical_ticket(
     s = wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
     assert DocumentKind.MEDICAL_TICKET in s.documents_requested
     panel = w.session_panel
-    qtbot.waitUntil(lambda: bool(panel._doc_rows), timeout=5000)
-    ticket = next(r for r in panel._doc_rows if r.kind is DocumentKind.MEDICAL_TICKET)
+    qtbot.waitUntil(lambda: bool(panel.documents.rows), timeout=5000)
+    ticket = next(r for r in panel.documents.rows if r.kind is DocumentKind.MEDICAL_TICKET)
     ticket.check.setChecked(True)
     ticket.payer.setText("12130018")  # wrong check digit: refused
-    assert not panel.record_btn.isEnabled() and "✗" in ticket.payer.verdict.text()
+    assert not panel.documents.record_btn.isEnabled() and "✗" in ticket.payer.verdict.text()
     ticket.payer.setText("12130019")
     ticket.recipient.setText("2345676")
     ticket.valid_until.setText("R8.12.31")
     assert "2026/12/31" in ticket.valid_until.verdict.text()
-    assert panel.record_btn.isEnabled()
+    assert panel.documents.record_btn.isEnabled()
     shot(w, "06_welfare_ticket")
-    qtbot.mouseClick(panel.record_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
     wait_session(qtbot, w, visit, lambda s: s.recorded)
     (row,) = rows_for(stack, visit)
     assert (row.path, row.failure_reason) == (
@@ -298,18 +299,18 @@ def test_terminal_down_fallback_then_requery(
     choose(qtbot, w, visit, VerificationPath.SELF_DECLARATION)
     wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
     panel = w.session_panel
-    qtbot.waitUntil(lambda: bool(panel._doc_rows), timeout=5000)
-    assert panel.declaration_btn.isVisible()
-    for row in panel._doc_rows:
+    qtbot.waitUntil(lambda: bool(panel.documents.rows), timeout=5000)
+    assert panel.documents.declaration_btn.isVisible()
+    for row in panel.documents.rows:
         row.check.setChecked(True)
-    qtbot.mouseClick(panel.record_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
     first = wait_session(qtbot, w, visit, lambda s: s.recorded)
     assert rows_for(stack, visit)[0].outcome is Outcome.PROVISIONAL
 
     simulator.control(fault="none")  # the terminal is back: confirm later (FAIL-04)
-    qtbot.waitUntil(lambda: panel.requery_btn.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.record.requery_btn.isVisible(), timeout=5000)
     assert first.can_query_numbers
-    qtbot.mouseClick(panel.requery_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.record.requery_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(rows_for(stack, visit)) == 2, timeout=30_000)
     rows = rows_for(stack, visit)
     assert [(r.path, r.outcome) for r in rows] == [

@@ -25,11 +25,11 @@ def test_demo_card_from_the_visible_control(app, qtbot, tmp_path: Path) -> None:
         login(qtbot, w, "demo", "demo-1234")
         assert w.demo_box.isVisible() and w.strip.banner.isVisible()
         assert "デモ" in w.strip.mode.text()
-        qtbot.waitUntil(lambda: w.demo_cards.count() > 3, timeout=10_000)
+        qtbot.waitUntil(lambda: w.demo_box.cards.count() > 3, timeout=10_000)
         visit = begin_visit(qtbot, w, P01).visit_id
-        w.demo_cards.setCurrentIndex(w.demo_cards.findData("demo-01"))
-        qtbot.mouseClick(w.demo_insert, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "demo-01" in w.demo_state.text(), timeout=15_000)
+        w.demo_box.cards.setCurrentIndex(w.demo_box.cards.findData("demo-01"))
+        qtbot.mouseClick(w.demo_box.insert_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "demo-01" in w.demo_box.state.text(), timeout=15_000)
         type_pin(qtbot, w, "1234")
         wait_session(qtbot, w, visit, lambda s: s.recorded)
         # the name alone is already there (the patient on file); the result is laid out in the
@@ -57,7 +57,7 @@ def test_keyboard_only_visit(desk_window, qtbot) -> None:
     w, stack = desk_window(simulator=None, reader=None)
     _activate(qtbot, w)
     qtbot.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: getattr(w, "new_visit_dialog", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
     d = w.new_visit_dialog
     _activate(qtbot, d)
     qtbot.keyClick(d, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)  # 新しい患者 tab
@@ -83,17 +83,17 @@ def test_keyboard_only_visit(desk_window, qtbot) -> None:
     qtbot.keyClick(w, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # 代替手段へ
     s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.NO_CARD)
     assert s.screen is Screen.CHOOSE_ROUTE
-    qtbot.waitUntil(lambda: panel.options.count() > 0, timeout=5000)
-    panel.options.setFocus()
+    qtbot.waitUntil(lambda: panel.route.options.count() > 0, timeout=5000)
+    panel.route.options.setFocus()
     want = next(
         i for i, o in enumerate(s.options) if o.documents and o.path is VerificationPath.DOCUMENTS
     )
-    for _ in range(want - panel.options.currentRow()):
-        qtbot.keyClick(panel.options, Qt.Key.Key_Down)
-    qtbot.keyClick(panel.options, Qt.Key.Key_Return)  # activates: この方法で進める
+    for _ in range(want - panel.route.options.currentRow()):
+        qtbot.keyClick(panel.route.options, Qt.Key.Key_Down)
+    qtbot.keyClick(panel.route.options, Qt.Key.Key_Return)  # activates: この方法で進める
     wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
-    qtbot.waitUntil(lambda: bool(panel._doc_rows), timeout=5000)
-    for row in panel._doc_rows:
+    qtbot.waitUntil(lambda: bool(panel.documents.rows), timeout=5000)
+    for row in panel.documents.rows:
         row.check.setFocus()
         qtbot.keyClick(row.check, Qt.Key.Key_Space)
     qtbot.keyClick(w, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)  # 記録する

@@ -20,6 +20,7 @@ from storage.models import StaffRole
 from tests.ui.conftest import ADMIN, shot
 from tests.ui.steps import P01, begin_visit, wait_session
 from ui import i18n, printing
+from ui.app import Shell
 from ui.i18n import apply_language
 from ui.main_window import PAGE_DESK, PAGE_FIRST, PAGE_LOGIN, PAGE_PASSWORD, MainWindow
 
@@ -66,13 +67,13 @@ def test_wrong_password_then_must_change_and_no_settings_for_staff(desk_window, 
     assert not w.status.staff.is_admin
     assert not w.act_settings.isVisible() and not w.act_settings.isEnabled()
     w.open_settings()  # even when called directly: refused, nothing opened
-    assert "管理者だけ" in w.message.text() and getattr(w, "settings_dialog", None) is None
+    assert "管理者だけ" in w.message.text() and w.settings.dialog is None
 
 
 def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qtbot) -> None:
     w, _stack = desk_window(simulator=None, reader=None)
     visit = begin_visit(qtbot, w, P01).visit_id
-    w.set_idle_interval_ms(400)
+    w.idle.set_interval_ms(400)
     qtbot.waitUntil(w.is_locked, timeout=5000)
     assert w.pages.currentIndex() == PAGE_LOGIN and not w.login_page.user.isEnabled()
     qtbot.waitUntil(lambda: w.status.staff is None, timeout=5000)
@@ -82,21 +83,21 @@ def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qt
     qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_DESK, timeout=15_000)
     assert not w.is_locked()
     s = wait_session(qtbot, w, visit, lambda s: not s.final)  # the visit is still open
-    assert w.model.row_of(s.visit_id) is not None
+    assert w.visits.model.row_of(s.visit_id) is not None
 
 
 def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -> None:
     w, stack = desk_window(simulator=None, reader=None)
     w.act_settings.trigger()
-    qtbot.waitUntil(lambda: getattr(w, "settings_dialog", None) is not None, timeout=10_000)
-    d = w.settings_dialog
+    qtbot.waitUntil(lambda: w.settings.dialog is not None, timeout=10_000)
+    d = w.settings.dialog
     d.font_pt.setValue(15)
     d.idle.setValue(7)
     qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "保存しました" in w.message.text(), timeout=15_000)
     assert app.font().pointSize() == 15
     assert stack.idle_lock_minutes() == 7 and stack.store.setting("ui_font_pt") == "15"
-    assert w.idle_timer.interval() == 7 * 60_000
+    assert w.idle.timer.interval() == 7 * 60_000
     i18n.apply_font(app, 12)
 
 
@@ -105,8 +106,8 @@ def test_admin_edits_this_pcs_connections_with_a_restart_notice(
 ) -> None:
     w, stack = desk_window(simulator=None, reader=None)
     w.act_settings.trigger()
-    qtbot.waitUntil(lambda: getattr(w, "settings_dialog", None) is not None, timeout=10_000)
-    d = w.settings_dialog
+    qtbot.waitUntil(lambda: w.settings.dialog is not None, timeout=10_000)
+    d = w.settings.dialog
     assert d.pc_limited.isChecked() and not d.pc_code.isEnabled()  # no terminal folder yet
     d.pc_limited.setChecked(False)
     folder = tmp_path / "OQS"
@@ -175,7 +176,7 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         qtbot.waitUntil(lambda: english.pages.currentIndex() == PAGE_DESK, timeout=15_000)
         assert english.act_new.text().startswith("New visit")
         qtbot.waitUntil(lambda: english.strip.staff.text().startswith("Staff:"), timeout=10_000)
-        assert english.model.headerData(0, Qt.Orientation.Horizontal) == "Time"
+        assert english.visits.model.headerData(0, Qt.Orientation.Horizontal) == "Time"
         english.about()
         qtbot.waitUntil(lambda: english.about_box.isVisible(), timeout=5000)
         assert "stays in Japanese" in english.about_box.informativeText()
@@ -183,9 +184,9 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         visit = begin_visit(qtbot, english, P01).visit_id
         english.desk.dispatch(Failed(FailureReason.NO_CARD), visit_id=visit)
         wait_session(qtbot, english, visit, lambda s: s.reason is FailureReason.NO_CARD)
-        qtbot.waitUntil(lambda: english.session_panel.options.count() > 0, timeout=5000)
-        assert english.session_panel.choose_btn.text().startswith("&Go") or (
-            "Go" in english.session_panel.choose_btn.text()
+        qtbot.waitUntil(lambda: english.session_panel.route.options.count() > 0, timeout=5000)
+        assert english.session_panel.route.choose_btn.text().startswith("&Go") or (
+            "Go" in english.session_panel.route.choose_btn.text()
         )
         shot(english, "12_english")
         english.close()
@@ -193,6 +194,35 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         apply_language(app, "ja")
         stack.store.set_setting(stack.actor(), settings_keys.UI_LANGUAGE, "ja")
     assert w.tr("新しい受付") == "新しい受付"  # back to Japanese
+
+
+def test_language_setting_rebuilds_the_window_keeping_the_clerk_and_the_visit(
+    desk_window, qtbot, app
+) -> None:
+    """The shell's window emits language_changed when the admin saves English; the shell builds
+    a window in English on the same desk: still logged in, the visit in progress still open."""
+    _w, stack = desk_window(simulator=None, reader=None)
+    shell = Shell(stack)
+    first = shell.window
+    try:
+        qtbot.waitUntil(lambda: first.pages.currentIndex() == PAGE_DESK, timeout=15_000)
+        visit = begin_visit(qtbot, first, P01).visit_id
+        first.open_settings()
+        qtbot.waitUntil(lambda: first.settings.dialog is not None, timeout=10_000)
+        d = first.settings.dialog
+        d.language.setCurrentIndex(d.language.findData("en"))
+        qtbot.mouseClick(d.save_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: shell.window is not first, timeout=15_000)
+        english = shell.window
+        qtbot.waitUntil(lambda: english.pages.currentIndex() == PAGE_DESK, timeout=15_000)
+        assert english.act_new.text().startswith("New visit")
+        assert english.status.staff.username == ADMIN[0]  # nobody logged out
+        qtbot.waitUntil(lambda: visit in english.sessions, timeout=10_000)
+        assert not english.sessions[visit].final  # the visit in progress is still open
+    finally:
+        apply_language(app, "ja")
+        stack.store.set_setting(stack.actor(), settings_keys.UI_LANGUAGE, "ja")
+        shell.window.close()
 
 
 def _sample_pdf(path: Path, pages: int) -> Path:
@@ -218,10 +248,10 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
 def print_through_the_dialog(qtbot, w: MainWindow, out: Path) -> int:
     """Staff press 印刷 in Qt's print dialog; offscreen it prints to a PDF file: its pages."""
     qtbot.waitUntil(
-        lambda: getattr(w, "print_dialog", None) is not None and w.print_dialog.isVisible(),
+        lambda: w.printouts.print_dialog is not None and w.printouts.print_dialog.isVisible(),
         timeout=60_000,
     )
-    dialog = w.print_dialog
+    dialog = w.printouts.print_dialog
     # no printer on this machine: the dialog's destination is "print to file"; name the file
     file_name = dialog.findChild(QLineEdit, "filename")
     assert file_name is not None
@@ -229,7 +259,7 @@ def print_through_the_dialog(qtbot, w: MainWindow, out: Path) -> int:
     w.message.setText("")
     dialog.accept()
     qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=30_000)
-    w.print_dialog = None
+    w.printouts.print_dialog = None
     return len(pypdf.PdfReader(out).pages)
 
 
@@ -244,18 +274,18 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) ->
 
     # 申立書: pre-filled for this patient, printed through the print dialog
     panel = w.session_panel
-    qtbot.waitUntil(panel.declaration_btn.isVisible, timeout=5000)
-    qtbot.mouseClick(panel.declaration_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(panel.documents.declaration_btn.isVisible, timeout=5000)
+    qtbot.mouseClick(panel.documents.declaration_btn, Qt.MouseButton.LeftButton)
     assert print_through_the_dialog(qtbot, w, tmp_path / "declaration.pdf") >= 1
-    form = "".join(p.extract_text() for p in pypdf.PdfReader(w.last_declaration).pages)
+    form = "".join(p.extract_text() for p in pypdf.PdfReader(w.printouts.last_declaration).pages)
     assert "申立書" in form and "架空" in form
-    for row in panel._doc_rows:
+    for row in panel.documents.rows:
         row.check.setChecked(True)
-    qtbot.mouseClick(panel.record_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
     wait_session(qtbot, w, visit, lambda s: s.recorded)
 
     w.act_daily.trigger()
-    qtbot.waitUntil(lambda: getattr(w, "daily_dialog", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
     shot(w.daily_dialog, "13_daily_log")
     qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
     assert print_through_the_dialog(qtbot, w, tmp_path / "printed.pdf") >= 1

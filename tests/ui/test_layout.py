@@ -20,7 +20,7 @@ LARGE_FONT_PT = 16
 
 def _fits(qtbot, w, app, point_size: int) -> None:
     i18n.apply_font(app, point_size)
-    fit_columns(w.table, w.model)
+    fit_columns(w.visits.table, w.visits.model)
     w.resize(*SMALL)
     settle(qtbot, 0.3)
     hint = w.minimumSizeHint()
@@ -51,7 +51,7 @@ def test_small_screen_and_large_font(desk_window, simulator, card_rig_factory, q
         pad.reject()
         w.desk.dispatch(Failed(FailureReason.PIN_UNKNOWN), visit_id=visit)
         wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.PIN_UNKNOWN)
-        qtbot.waitUntil(lambda: w.session_panel.options.count() > 0, timeout=5000)
+        qtbot.waitUntil(lambda: w.session_panel.route.options.count() > 0, timeout=5000)
         _fits(qtbot, w, app, LARGE_FONT_PT)
         shot(w, "15_large_font_1366x768")
         _fits(qtbot, w, app, i18n.DEFAULT_FONT_PT)

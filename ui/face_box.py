@@ -1,0 +1,81 @@
+"""Face-reader results the terminal dropped that no visit has claimed yet.
+
+Each arriving result is listed (time, name, outcome, candidates on file); selecting one shows it
+in the result panel, and 'この結果で受付する' asks the window to start a visit with it. The box is
+shown only while something is waiting.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGroupBox, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from reader.reception import FaceResultUnattached
+from ui import texts
+from ui.widgets import button
+
+
+def face_name(e: FaceResultUnattached) -> str:
+    """The name the result gives ("?" when it has none)."""
+    record = e.result.record
+    return record.name if record and record.name else "?"
+
+
+class FaceBox(QGroupBox):
+    """顔認証リーダーの結果（まだ受付に割り当てていません）."""
+
+    #: (FaceResultUnattached) staff want a visit for this result.
+    attach_wanted = Signal(object)
+    #: (FaceResultUnattached) the selected result, to show in the result panel.
+    selected = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("顔認証リーダーの結果（まだ受付に割り当てていません）"))
+        self.setObjectName("FaceBox")
+        self.faces: dict[str, FaceResultUnattached] = {}
+        v = QVBoxLayout(self)
+        self.list = QListWidget()
+        self.list.setObjectName("FaceList")
+        self.list.setMaximumHeight(110)
+        v.addWidget(self.list)
+        self.attach_btn = button(self.tr("この結果で受付する(&T)…"), "AttachFace", self._attach)
+        self.list.itemActivated.connect(lambda _i: self._attach())
+        self.list.currentItemChanged.connect(lambda *_: self._select())
+        v.addWidget(self.attach_btn)
+        self.hide()
+
+    def add(self, e: FaceResultUnattached) -> None:
+        self.faces[e.token] = e
+        sim = self.tr("【模擬】") if e.result.simulated else ""
+        item = QListWidgetItem(
+            f"{sim}{e.received_at.astimezone().strftime('%H:%M')}　{face_name(e)}　"
+            f"{texts.outcome_text(e.outcome)}"
+            + (self.tr("　候補 {n} 人").format(n=len(e.candidates)) if e.candidates else "")
+        )
+        item.setData(Qt.ItemDataRole.UserRole, e.token)
+        self.list.addItem(item)
+        self.list.setCurrentItem(item)
+        self.show()
+
+    def remove(self, token: str) -> None:
+        """The result went to a visit: off the list (the box hides when the list is empty)."""
+        self.faces.pop(token, None)
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == token:
+                self.list.takeItem(row)
+                break
+        self.setVisible(self.list.count() > 0)
+
+    def current(self) -> FaceResultUnattached | None:
+        item = self.list.currentItem()
+        return self.faces.get(item.data(Qt.ItemDataRole.UserRole)) if item else None
+
+    def _attach(self) -> None:
+        e = self.current()
+        if e is not None and e.result.record is not None:
+            self.attach_wanted.emit(e)
+
+    def _select(self) -> None:
+        if (e := self.current()) is not None:
+            self.selected.emit(e)

@@ -1,0 +1,55 @@
+"""What the UI needs from the stack main.py builds, as a Protocol: the UI never imports main.py.
+
+main.py is the composition root (it alone chooses real or virtual card, real or simulated
+terminal, SQLite or PostgreSQL); its ``DeskStack`` satisfies :class:`Stack` structurally. The
+window gets the reception runtime (``desk``: commands and events), the store (lists, staff,
+settings, reports) and the few settings main.py resolves for it, and nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from reader.reception import ReceptionDesk
+from storage.records import StaffInfo
+from storage.store import Store
+
+
+class PcSettings(Protocol):
+    """This PC's connections in madoguchi.toml, as main.py reads and writes them.
+
+    main.py's value is a frozen dataclass: the settings dialog edits a copy with
+    ``dataclasses.replace``.
+    """
+
+    @property
+    def database(self) -> str | None: ...
+    @property
+    def terminal_root(self) -> str | None: ...
+    @property
+    def medical_institution_code(self) -> str: ...
+    @property
+    def request_encoding(self) -> str: ...
+
+
+class Stack(Protocol):
+    """The running parts and settings the reception window works with."""
+
+    desk: ReceptionDesk
+    store: Store
+
+    def actor(self) -> StaffInfo:
+        """The logged-in staff member (PermissionError when nobody is); the store re-checks."""
+        ...
+
+    def print_masking(self) -> str: ...
+    def idle_lock_minutes(self) -> int: ...
+
+    def pc_settings(self) -> PcSettings | None:
+        """This PC's connections; None in demo mode (nothing to edit)."""
+        ...
+
+    def save_pc_settings(self, new: PcSettings) -> Path:
+        """Written to madoguchi.toml; used from the next start."""
+        ...
