@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +41,31 @@ class RequestEncoding(StrEnum):
             return cls.SHIFT_JIS
         raise TerminalConfigError(f"unsupported request encoding {text!r} (utf-8 or shift_jis)")
 
+
+class WatchMode(StrEnum):
+    """How new files in res/face are noticed.
+
+    `notify`: file-system notifications, with a rescan every `rescan_interval_s` as a safety net;
+    `poll`: a scan every `poll_interval_s` and no notifications (network shares, where they are
+    unreliable or absent); `auto`: poll network folders and folders notifications cannot watch.
+    """
+
+    AUTO = "auto"
+    NOTIFY = "notify"
+    POLL = "poll"
+
+    @classmethod
+    def parse(cls, text: str) -> WatchMode:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise TerminalConfigError(
+                f"unsupported watch mode {text!r} (auto, notify or poll)"
+            ) from None
+
+
+#: Polling more rarely than this would leave a patient's result unseen for too long.
+MAX_POLL_INTERVAL_S = 60.0
 
 _INSTITUTION_CODE = re.compile(r"\d{10}")
 
@@ -81,8 +107,15 @@ class TerminalConfig:
     #: Periodic rescan of res/face in case a file-system event was missed (network shares!).
     rescan_interval_s: float = 1.0
     #: A file that cannot be parsed is only reported once it has not changed for this long;
-    #: before that it is assumed to be still being written.
+    #: before that it is assumed to be still being written. It stays pending after the report.
     settle_s: float = 2.0
+    #: How new files are noticed: notifications, polling, or chosen per folder (`auto`).
+    watch: WatchMode = WatchMode.AUTO
+    #: Scan interval of polled folders: a file is picked up at most this long after it is complete.
+    poll_interval_s: float = 0.5
+    #: A file that still does not parse is given up only when it has not changed for this long;
+    #: until then it is read again whenever it changes (and, rarely, when it does not).
+    pending_deadline_s: float = 300.0
     #: Face files older than this when first seen (e.g. left over from yesterday) are recorded as
     #: seen without being delivered, so a restart does not flood the desk with old results.
     face_backlog_max_age_s: float = 12 * 3600.0
@@ -102,6 +135,15 @@ class TerminalConfig:
             raise TerminalConfigError("timeouts and intervals must be positive")
         if self.max_result_bytes < 1024:
             raise TerminalConfigError("max_result_bytes is unreasonably small")
+        if not isinstance(self.watch, WatchMode):
+            raise TerminalConfigError(f"watch must be auto, notify or poll, got {self.watch!r}")
+        if not (math.isfinite(self.poll_interval_s) and self.poll_interval_s > 0):
+            raise TerminalConfigError("poll_interval_s must be a positive number of seconds")
+        if self.poll_interval_s > MAX_POLL_INTERVAL_S:
+            raise TerminalConfigError(f"poll_interval_s must be at most {MAX_POLL_INTERVAL_S:g} s")
+        deadline = self.pending_deadline_s
+        if not (math.isfinite(deadline) and deadline > 0 and deadline >= self.settle_s):
+            raise TerminalConfigError("pending_deadline_s must be a number of seconds ≥ settle_s")
 
     @property
     def req_dir(self) -> Path:
