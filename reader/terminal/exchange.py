@@ -398,10 +398,16 @@ class TerminalExchange:
                 candidate = self._candidate(path)
                 if candidate is None:
                     continue
+                try:
+                    identity = identity_of(entry.stat(follow_symlinks=False))
+                except FileNotFoundError:
+                    continue  # gone since the listing: forgotten below
+                except OSError:
+                    present.add(str(path))  # there, but not now: the next scan looks again
+                    continue
                 present.add(str(path))
-                with contextlib.suppress(FileNotFoundError):  # gone: pruned below next time
-                    self._check(path, candidate, identity_of(entry.stat(follow_symlinks=False)))
-            for state in self._tracker.prune(directory, present):
+                self._check(path, candidate, identity)
+            for state in self._tracker.prune(directory, present, time.monotonic()):
                 self._problem_vanished(state.path, state.request_id, "moved or deleted")
 
     def _check_deadlines(self) -> None:

@@ -68,6 +68,9 @@ _NETWORK_FS = frozenset(
 #: Back-off of re-reads of an unchanged pending file: 0.1 s, doubling, at most this.
 RETRY_FIRST_S = 0.1
 RETRY_CAP_S = 2.0
+#: A taken file no longer listed is remembered this long, so a late notice about it (the
+#: observer thread can lag behind the scan) is not mistaken for a file that vanished unread.
+_REMEMBER_GONE_S = 60.0
 
 
 def identity_of(st: os.stat_result) -> Identity:
@@ -196,6 +199,8 @@ class FileState:
     handled: bool = False
     #: Reported as unreadable since it was last taken.
     reported: bool = False
+    #: When a scan first missed the (taken) file.
+    gone_at: float | None = None
 
 
 class Pending(Enum):
@@ -311,14 +316,22 @@ class FileTracker:
     def forget(self, path: Path) -> FileState | None:
         return self._states.pop(str(path), None)
 
-    def prune(self, directory: Path, present: set[str]) -> list[FileState]:
-        """Forget files of `directory` no longer listed; returns those that were not handled."""
-        gone = [
-            key
-            for key, state in self._states.items()
-            if key not in present and state.path.parent == directory
-        ]
-        return [s for s in (self._states.pop(key) for key in gone) if not s.handled]
+    def prune(self, directory: Path, present: set[str], now: float) -> list[FileState]:
+        """Forget files of `directory` no longer listed; returns those that were not handled
+        (taken ones are forgotten a minute later)."""
+        unhandled: list[FileState] = []
+        for key, state in list(self._states.items()):
+            if state.path.parent != directory:
+                continue
+            if key in present:
+                state.gone_at = None
+            elif not state.handled:
+                unhandled.append(self._states.pop(key))
+            elif state.gone_at is None:
+                state.gone_at = now
+            elif now - state.gone_at > _REMEMBER_GONE_S:
+                del self._states[key]
+        return unhandled
 
 
 __all__ = [
