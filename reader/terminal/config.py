@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -137,13 +139,7 @@ class TerminalConfig:
             raise TerminalConfigError("max_result_bytes is unreasonably small")
         if not isinstance(self.watch, WatchMode):
             raise TerminalConfigError(f"watch must be auto, notify or poll, got {self.watch!r}")
-        if not (math.isfinite(self.poll_interval_s) and self.poll_interval_s > 0):
-            raise TerminalConfigError("poll_interval_s must be a positive number of seconds")
-        if self.poll_interval_s > MAX_POLL_INTERVAL_S:
-            raise TerminalConfigError(f"poll_interval_s must be at most {MAX_POLL_INTERVAL_S:g} s")
-        deadline = self.pending_deadline_s
-        if not (math.isfinite(deadline) and deadline > 0 and deadline >= self.settle_s):
-            raise TerminalConfigError("pending_deadline_s must be a number of seconds ≥ settle_s")
+        _check_watch(self.poll_interval_s, self.pending_deadline_s, self.settle_s)
 
     @property
     def req_dir(self) -> Path:
@@ -169,3 +165,45 @@ class TerminalConfig:
     @property
     def ledger_dir(self) -> Path:
         return self.data_dir / "ledger"
+
+
+def _check_watch(poll_interval_s: float, pending_deadline_s: float, settle_s: float) -> None:
+    if not (math.isfinite(poll_interval_s) and 0 < poll_interval_s <= MAX_POLL_INTERVAL_S):
+        raise TerminalConfigError(
+            f"poll_interval_s must be a number of seconds, more than 0 and at most "
+            f"{MAX_POLL_INTERVAL_S:g}, got {poll_interval_s!r}"
+        )
+    positive = math.isfinite(pending_deadline_s) and pending_deadline_s > 0
+    if not (positive and pending_deadline_s >= settle_s):
+        raise TerminalConfigError(
+            f"pending_deadline_s must be a number of seconds, at least settle_s ({settle_s:g}), "
+            f"got {pending_deadline_s!r}"
+        )
+
+
+#: The `[terminal]` keys of madoguchi.toml that say how res/face are watched.
+WATCH_KEYS = ("watch", "poll_interval_s", "pending_deadline_s")
+
+
+def watch_options(table: Mapping[str, object]) -> dict[str, WatchMode | float]:
+    """TerminalConfig arguments from the watch keys of a `[terminal]` table (absent: defaults).
+
+    Checked as TerminalConfig checks them, so a bad value is refused when the file is loaded;
+    the TerminalConfigError names the key.
+    """
+    options: dict[str, WatchMode | float] = {}
+    if "watch" in table:
+        value = table["watch"]
+        if not isinstance(value, str):
+            raise TerminalConfigError(f"watch must be auto, notify or poll, got {value!r}")
+        options["watch"] = WatchMode.parse(value)
+    for key in WATCH_KEYS[1:]:
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TerminalConfigError(f"{key} must be a number of seconds, got {value!r}")
+            options[key] = float(value)
+    defaults = {f.name: f.default for f in dataclasses.fields(TerminalConfig)}
+    merged = {**defaults, **options}
+    _check_watch(merged["poll_interval_s"], merged["pending_deadline_s"], merged["settle_s"])  # type: ignore[arg-type]
+    return options

@@ -22,7 +22,7 @@ from reader.terminal import (
     TerminalConfigError,
     TerminalProblem,
 )
-from reader.terminal.config import WatchMode
+from reader.terminal.config import WatchMode, watch_options
 from reader.terminal.files import atomic_write
 from reader.terminal.watch import RETRY_CAP_S, FolderWatch, is_network_folder, retry_delay
 from tests.reader.terminal.conftest import ExchangeFactory
@@ -308,3 +308,22 @@ def test_watch_settings_are_validated(tmp_path: Path) -> None:
         0.5,
         300.0,
     )
+
+
+def test_watch_keys_of_the_config_file_are_checked_when_loaded() -> None:
+    assert watch_options({"root": "x"}) == {}
+    assert watch_options({"watch": "POLL", "poll_interval_s": 2, "pending_deadline_s": 600}) == {
+        "watch": WatchMode.POLL,
+        "poll_interval_s": 2.0,
+        "pending_deadline_s": 600.0,
+    }
+    for table, key in (
+        ({"watch": "inotify"}, "watch"),
+        ({"watch": 1}, "watch"),
+        ({"poll_interval_s": "1"}, "poll_interval_s"),
+        ({"poll_interval_s": True}, "poll_interval_s"),
+        ({"poll_interval_s": math.inf}, "poll_interval_s"),
+        ({"pending_deadline_s": 1}, "pending_deadline_s"),  # shorter than the default settle_s
+    ):
+        with pytest.raises(TerminalConfigError, match=key):
+            watch_options(table)
