@@ -106,7 +106,7 @@ class TerminalConfig:
     answer_timeout_s: float = 30.0
     #: Result files larger than this are refused before being read (real ones are a few KB).
     max_result_bytes: int = 2 * 1024 * 1024
-    #: Periodic rescan of res/face in case a file-system event was missed (network shares!).
+    #: Rescan of res/face in folders watched by notifications, in case one was missed.
     rescan_interval_s: float = 1.0
     #: A file that cannot be parsed is only reported once it has not changed for this long;
     #: before that it is assumed to be still being written. It stays pending after the report.

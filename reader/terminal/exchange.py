@@ -487,8 +487,7 @@ class TerminalExchange:
             identity = identity_of(path.lstat())
         except FileNotFoundError:
             assert self._tracker is not None
-            state = self._tracker.forget(path)
-            if state is None or not state.handled:
+            if self._tracker.vanished(path):
                 self._problem_vanished(path, candidate[1], "disappeared before it could be read")
             return
         except OSError:
@@ -513,8 +512,8 @@ class TerminalExchange:
             identity = identity_of(state.path.lstat())
         except FileNotFoundError:
             assert self._tracker is not None
-            self._tracker.forget(state.path)
-            self._problem_vanished(state.path, state.request_id, "moved or deleted")
+            if self._tracker.vanished(state.path):
+                self._problem_vanished(state.path, state.request_id, "moved or deleted")
             return
         except OSError:
             identity = state.identity or (0, 0)
@@ -533,8 +532,9 @@ class TerminalExchange:
                 else (lambda n: self._on_read_chunk(path, n)),  # type: ignore[misc]
             )
         except FileVanished:
-            self._tracker.forget(path)
-            self._problem_vanished(path, request_id, "disappeared before it could be read")
+            new_version = identity != state.identity  # a taken file's new version is news too
+            if self._tracker.vanished(path) or new_version:
+                self._problem_vanished(path, request_id, "disappeared before it could be read")
             return
         except (FileTooLargeError, NotAFileError) as exc:
             self._tracker.read(state, identity, now)

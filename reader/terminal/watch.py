@@ -313,8 +313,14 @@ class FileTracker:
             heapq.heappop(self._timers)  # superseded
         return None
 
-    def forget(self, path: Path) -> FileState | None:
-        return self._states.pop(str(path), None)
+    def vanished(self, path: Path) -> bool:
+        """The file is not there: forget it; True when it had not been taken (taken files are
+        forgotten by `prune`, a minute later, so repeated late notices stay quiet)."""
+        state = self._states.get(str(path))
+        if state is not None and state.handled:
+            return False
+        self._states.pop(str(path), None)
+        return True
 
     def prune(self, directory: Path, present: set[str], now: float) -> list[FileState]:
         """Forget files of `directory` no longer listed; returns those that were not handled
