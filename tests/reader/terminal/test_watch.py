@@ -23,8 +23,14 @@ from reader.terminal import (
     TerminalProblem,
 )
 from reader.terminal.config import WatchMode, watch_options
-from reader.terminal.files import atomic_write
-from reader.terminal.watch import RETRY_CAP_S, FolderWatch, is_network_folder, retry_delay
+from reader.terminal.files import Ledger, atomic_write
+from reader.terminal.watch import (
+    RETRY_CAP_S,
+    FileTracker,
+    FolderWatch,
+    is_network_folder,
+    retry_delay,
+)
 from tests.reader.terminal.conftest import ExchangeFactory
 from tests.reader.terminal.support import INSTITUTION, Recorder
 from tests.reader.terminal.test_watcher import face_name, face_xml, make_root
@@ -327,3 +333,32 @@ def test_watch_keys_of_the_config_file_are_checked_when_loaded() -> None:
     ):
         with pytest.raises(TerminalConfigError, match=key):
             watch_options(table)
+
+
+def test_tracker_keys_on_version_and_content_across_restarts(tmp_path: Path) -> None:
+    folder = tmp_path / "face"
+    path = folder / "OQSsiquc01res_face_1.xml"
+    ledger = Ledger(tmp_path / "processed.txt")
+    tracker = FileTracker(ledger, settle_s=2.0, deadline_s=300.0)
+    state = tracker.offer(path, "face", None, (10, 1))
+    assert state is not None
+    tracker.read(state, (10, 1), 0.0)
+    assert tracker.taken(state, b"<XmlMsg/>")
+    assert tracker.offer(path, "face", None, (10, 1)) is None  # unchanged: not read again
+    assert not tracker.vanished(path)  # a late notice about a taken file that left: quiet
+    assert tracker.prune(folder, set(), 0.0) == []
+    tracker.prune(folder, set(), 61.0)  # forgotten a minute later
+    assert tracker.vanished(path)  # now unknown: a file seen by nobody is reported
+    ledger.close()
+    reopened = Ledger(tmp_path / "processed.txt")
+    again = FileTracker(reopened, settle_s=2.0, deadline_s=300.0)
+    assert again.offer(path, "face", None, (10, 1)) is None  # the same version: taken before
+    touched = again.offer(path, "face", None, (11, 2))
+    assert touched is not None
+    again.read(touched, (11, 2), 0.0)
+    assert not again.taken(touched, b"<XmlMsg/>\r\n")  # same content: not delivered twice
+    changed = again.offer(path, "face", None, (30, 3))
+    assert changed is not None
+    again.read(changed, (30, 3), 0.0)
+    assert again.taken(changed, b"<XmlMsg><A/></XmlMsg>")
+    reopened.close()
