@@ -538,6 +538,8 @@ class TerminalSettings:
     medical_institution_code: str
     request_encoding: str = "utf-8"
     answer_timeout_s: float = 30.0
+    #: watch / poll_interval_s / pending_deadline_s as given (checked by reader.terminal.config).
+    watch_options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -682,7 +684,14 @@ def load_config(path: Path) -> AppConfig:
         timeout = table.get("answer_timeout_s", 30)
         if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
             raise fail("[terminal] answer_timeout_s", "must be a positive number of seconds")
-        terminal = TerminalSettings(Path(root), code, encoding, float(timeout))
+        from reader.terminal.config import watch_options
+        from reader.terminal.errors import TerminalConfigError
+
+        try:
+            watching = watch_options(table)
+        except TerminalConfigError as exc:
+            raise fail("[terminal]", str(exc)) from None
+        terminal = TerminalSettings(Path(root), code, encoding, float(timeout), watching)
     station = data.get("station", {})
     reader = data.get("reader", {})
     queries = data.get("queries", {})
@@ -985,6 +994,7 @@ def build_production_stack(config: AppConfig, db_override: str | None = None) ->
                     medical_institution_code=t.medical_institution_code,
                     request_encoding=RequestEncoding.parse(t.request_encoding),
                     answer_timeout_s=t.answer_timeout_s,
+                    **t.watch_options,
                 )
             )
         _start_desk(

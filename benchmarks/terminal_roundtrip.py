@@ -7,17 +7,27 @@ and are reported separately as the full round trip. Linux file times come from a
 (one jiffy), so the answer-side figure may be over-estimated by a few ms, never under-estimated.
 
 Face pickup = time from a face file appearing complete (atomic rename done) to FaceResultArrived.
+Face end to end = time from a writer closing a face file it wrote in place to FaceResultArrived,
+with notifications (`face_e2e_median_ms`, target ≤ 100 ms) and with a second exchange that polls
+(`face_e2e_poll_median_ms`, target ≤ 1.5 × `poll_interval_ms`; files written at random phases).
+`slow_writer_delivered` is 1 when a face file written in 10 pieces over 4 s is delivered exactly
+once and complete by both exchanges. `idle_cpu_pct` is this process's CPU time (both watchers;
+the simulator is another process) over 5 s while a half-written face file sits in each face
+folder, in % of one core (target ≤ 2).
 
     python benchmarks/terminal_roundtrip.py [--queries N] [--faces N] [--encoding E] [--json]
 
-With --json the last line is one JSON object: median_ms, p95_ms, face_pickup_median_ms.
+With --json the last line is one JSON object: median_ms, p95_ms, face_pickup_median_ms,
+face_e2e_median_ms, face_e2e_poll_median_ms, poll_interval_ms, slow_writer_delivered, idle_cpu_pct.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -39,7 +49,9 @@ from reader.terminal import (  # noqa: E402
     TerminalConfig,
     TerminalEvent,
     TerminalExchange,
+    TerminalProblem,
 )
+from reader.terminal.config import WatchMode  # noqa: E402
 from reader.terminal.files import atomic_write  # noqa: E402
 from reader.terminal_sim.persons import load_population  # noqa: E402
 from reader.terminal_sim.render import AnswerContext, render_result  # noqa: E402
@@ -58,6 +70,9 @@ class Clock:
 
     def __init__(self) -> None:
         self.arrived: dict[str, int] = {}
+        #: Face files delivered (name, raw bytes) and problems, in order, to check "once, complete".
+        self.faces: list[tuple[str, bytes]] = []
+        self.problems: list[str | None] = []
         self.cond = threading.Condition()
 
     def __call__(self, event: TerminalEvent) -> None:
@@ -67,8 +82,12 @@ class Clock:
             key = event.request_id
         elif isinstance(event, FaceResultArrived):
             key = event.result.file_name
-        if key:
-            with self.cond:
+        with self.cond:
+            if isinstance(event, FaceResultArrived):
+                self.faces.append((event.result.file_name or "", event.result.raw_xml))
+            elif isinstance(event, TerminalProblem):
+                self.problems.append(event.file_name)
+            if key:
                 self.arrived[key] = now
                 self.cond.notify_all()
 
@@ -81,6 +100,43 @@ class Clock:
                     raise TimeoutError(key)
                 self.cond.wait(remaining)
             return self.arrived[key]
+
+
+def face_name(tag: str, i: int) -> str:
+    return f"OQSsiquc01res_face_{tag}{i:04d}_{datetime.now():%Y%m%d%H%M%S}.xml"
+
+
+def write_in_place(paths: list[Path], data: bytes, pieces: int = 1, seconds: float = 0.0) -> int:
+    """Write `data` into each path in place, piece by piece in lockstep; the close time (ns)."""
+    handles = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below, timed
+    step = -(-len(data) // pieces)
+    for start in range(0, len(data), step):
+        if start:
+            time.sleep(seconds / (pieces - 1))
+        for fh in handles:
+            fh.write(data[start : start + step])
+            fh.flush()
+    for fh in handles:
+        fh.close()
+    return time.time_ns()
+
+
+def face_e2e(
+    clock: Clock, face_dir: Path, data: bytes, n: int, *, tag: str, phase_s: float
+) -> list[float]:
+    """Milliseconds from the writer's close to the result, for n files written in place."""
+    out = []
+    for i in range(n):
+        time.sleep(random.uniform(0.0, phase_s))
+        name = face_name(tag, i)
+        closed = write_in_place([face_dir / name], data)
+        out.append((clock.wait(name) - closed) / 1e6)
+    return out
+
+
+def delivered_once(clock: Clock, name: str, data: bytes) -> bool:
+    with clock.cond:
+        return [raw for n, raw in clock.faces if n == name] == [data] and name not in clock.problems
 
 
 def main() -> int:
@@ -152,6 +208,36 @@ def main() -> int:
                 if i >= 3:
                     pickups.append((arrived - ready) / 1e6)
                 time.sleep(0.02)
+
+            e2e = face_e2e(clock, config.face_dir, data, 20, tag="e2e", phase_s=0.05)
+            poll_root = Path(tmp) / "oqs-share"
+            (poll_root / "face").mkdir(parents=True)
+            poll_config = dataclasses.replace(
+                config, root=poll_root, data_dir=Path(tmp) / "data-poll", watch=WatchMode.POLL
+            )
+            poll_clock = Clock()
+            polling = TerminalExchange(poll_config)
+            polling.subscribe(poll_clock)
+            polling.start()
+            try:
+                interval = poll_config.poll_interval_s
+                e2e_poll = face_e2e(
+                    poll_clock, poll_config.face_dir, data, 20, tag="poll", phase_s=interval
+                )
+                slow = face_name("slow", 0)
+                write_in_place([config.face_dir / slow, poll_config.face_dir / slow], data, 10, 4.0)
+                time.sleep(1.5)  # anything delivered twice would show by now
+                slow_ok = delivered_once(clock, slow, data) and delivered_once(
+                    poll_clock, slow, data
+                )
+                half = face_name("half", 0)
+                write_in_place([config.face_dir / half, poll_config.face_dir / half], data[:-80])
+                time.sleep(1.0)
+                cpu0, wall0 = time.process_time(), time.monotonic()
+                time.sleep(5.0)
+                idle_cpu = (time.process_time() - cpu0) / (time.monotonic() - wall0) * 100
+            finally:
+                polling.stop()
         finally:
             exchange.stop()
             sim.terminate()
@@ -162,6 +248,11 @@ def main() -> int:
         "median_ms": round(statistics.median(overheads), 2),
         "p95_ms": round(percentile(overheads, 95), 2),
         "face_pickup_median_ms": round(statistics.median(pickups), 2),
+        "face_e2e_median_ms": round(statistics.median(e2e), 2),
+        "face_e2e_poll_median_ms": round(statistics.median(e2e_poll), 2),
+        "poll_interval_ms": round(interval * 1000),
+        "slow_writer_delivered": int(slow_ok),
+        "idle_cpu_pct": round(idle_cpu, 2),
     }
     print(f"encoding {encoding.xml_name}, {len(overheads)} queries, {len(pickups)} face files")
     print(f"our overhead per query: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms")
@@ -172,6 +263,15 @@ def main() -> int:
     print(
         f"face pickup: median {figures['face_pickup_median_ms']} ms, "
         f"p95 {percentile(pickups, 95):.2f} ms, max {max(pickups):.2f} ms"
+    )
+    print(
+        f"face end to end (close → result): median {figures['face_e2e_median_ms']} ms with "
+        f"notifications, {figures['face_e2e_poll_median_ms']} ms polling every "
+        f"{figures['poll_interval_ms']} ms (max {max(e2e_poll):.0f} ms)"
+    )
+    print(
+        f"slow writer (10 pieces over 4 s) delivered once, complete: {bool(slow_ok)}; "
+        f"idle CPU with a half-written file: {figures['idle_cpu_pct']} % of one core"
     )
     if args.json:
         print(json.dumps(figures))

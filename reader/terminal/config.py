@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -41,6 +44,31 @@ class RequestEncoding(StrEnum):
         raise TerminalConfigError(f"unsupported request encoding {text!r} (utf-8 or shift_jis)")
 
 
+class WatchMode(StrEnum):
+    """How new files in res/face are noticed.
+
+    `notify`: file-system notifications, with a rescan every `rescan_interval_s` as a safety net;
+    `poll`: a scan every `poll_interval_s` and no notifications (network shares, where they are
+    unreliable or absent); `auto`: poll network folders and folders notifications cannot watch.
+    """
+
+    AUTO = "auto"
+    NOTIFY = "notify"
+    POLL = "poll"
+
+    @classmethod
+    def parse(cls, text: str) -> WatchMode:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise TerminalConfigError(
+                f"unsupported watch mode {text!r} (auto, notify or poll)"
+            ) from None
+
+
+#: Polling more rarely than this would leave a patient's result unseen for too long.
+MAX_POLL_INTERVAL_S = 60.0
+
 _INSTITUTION_CODE = re.compile(r"\d{10}")
 
 
@@ -78,11 +106,18 @@ class TerminalConfig:
     answer_timeout_s: float = 30.0
     #: Result files larger than this are refused before being read (real ones are a few KB).
     max_result_bytes: int = 2 * 1024 * 1024
-    #: Periodic rescan of res/face in case a file-system event was missed (network shares!).
+    #: Rescan of res/face in folders watched by notifications, in case one was missed.
     rescan_interval_s: float = 1.0
     #: A file that cannot be parsed is only reported once it has not changed for this long;
-    #: before that it is assumed to be still being written.
+    #: before that it is assumed to be still being written. It stays pending after the report.
     settle_s: float = 2.0
+    #: How new files are noticed: notifications, polling, or chosen per folder (`auto`).
+    watch: WatchMode = WatchMode.AUTO
+    #: Scan interval of polled folders: a file is picked up at most this long after it is complete.
+    poll_interval_s: float = 0.5
+    #: A file that still does not parse is given up only when it has not changed for this long;
+    #: until then it is read again whenever it changes (and, rarely, when it does not).
+    pending_deadline_s: float = 300.0
     #: Face files older than this when first seen (e.g. left over from yesterday) are recorded as
     #: seen without being delivered, so a restart does not flood the desk with old results.
     face_backlog_max_age_s: float = 12 * 3600.0
@@ -102,6 +137,9 @@ class TerminalConfig:
             raise TerminalConfigError("timeouts and intervals must be positive")
         if self.max_result_bytes < 1024:
             raise TerminalConfigError("max_result_bytes is unreasonably small")
+        if not isinstance(self.watch, WatchMode):
+            raise TerminalConfigError(f"watch must be auto, notify or poll, got {self.watch!r}")
+        _check_watch(self.poll_interval_s, self.pending_deadline_s, self.settle_s)
 
     @property
     def req_dir(self) -> Path:
@@ -127,3 +165,45 @@ class TerminalConfig:
     @property
     def ledger_dir(self) -> Path:
         return self.data_dir / "ledger"
+
+
+def _check_watch(poll_interval_s: float, pending_deadline_s: float, settle_s: float) -> None:
+    if not (math.isfinite(poll_interval_s) and 0 < poll_interval_s <= MAX_POLL_INTERVAL_S):
+        raise TerminalConfigError(
+            f"poll_interval_s must be a number of seconds, more than 0 and at most "
+            f"{MAX_POLL_INTERVAL_S:g}, got {poll_interval_s!r}"
+        )
+    positive = math.isfinite(pending_deadline_s) and pending_deadline_s > 0
+    if not (positive and pending_deadline_s >= settle_s):
+        raise TerminalConfigError(
+            f"pending_deadline_s must be a number of seconds, at least settle_s ({settle_s:g}), "
+            f"got {pending_deadline_s!r}"
+        )
+
+
+#: The `[terminal]` keys of madoguchi.toml that say how res/face are watched.
+WATCH_KEYS = ("watch", "poll_interval_s", "pending_deadline_s")
+
+
+def watch_options(table: Mapping[str, object]) -> dict[str, WatchMode | float]:
+    """TerminalConfig arguments from the watch keys of a `[terminal]` table (absent: defaults).
+
+    Checked as TerminalConfig checks them, so a bad value is refused when the file is loaded;
+    the TerminalConfigError names the key.
+    """
+    options: dict[str, WatchMode | float] = {}
+    if "watch" in table:
+        value = table["watch"]
+        if not isinstance(value, str):
+            raise TerminalConfigError(f"watch must be auto, notify or poll, got {value!r}")
+        options["watch"] = WatchMode.parse(value)
+    for key in WATCH_KEYS[1:]:
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TerminalConfigError(f"{key} must be a number of seconds, got {value!r}")
+            options[key] = float(value)
+    defaults = {f.name: f.default for f in dataclasses.fields(TerminalConfig)}
+    merged = {**defaults, **options}
+    _check_watch(merged["poll_interval_s"], merged["pending_deadline_s"], merged["settle_s"])  # type: ignore[arg-type]
+    return options

@@ -1,16 +1,16 @@
 """The terminal exchange: write queries into req, take answers from res and face, deliver events.
 
-One worker thread owns all processing, fed by watchdog events and a periodic rescan (events get
-lost on network shares and while a folder is briefly unavailable). Each file is handled once
-(in-memory set + an on-disk ledger), taken only when it parses or has stopped changing, copied
-into our archive, and turned into a typed event. Face files are never moved or deleted.
+One worker thread owns all processing, fed by change notices and a periodic scan of res/face
+(`reader.terminal.watch` decides when a file is worth reading and how long an incomplete one is
+waited for). A file is taken when it parses (an .err once it is seen unchanged), copied into our
+archive, turned into a typed event and recorded so it is taken once per version. Face files are
+never moved or deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import heapq
 import logging
 import os
 import queue
@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers import Observer
 
 from reader.terminal.config import TerminalConfig
 from reader.terminal.errors import (
@@ -63,6 +60,14 @@ from reader.terminal.queries import (
 )
 from reader.terminal.results import QualificationResult, ResultSource
 from reader.terminal.simmark import SIM_ERR_MARK
+from reader.terminal.watch import (
+    FileState,
+    FileTracker,
+    FolderWatch,
+    Identity,
+    Pending,
+    identity_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,16 +113,6 @@ class PendingQuery:
         return self.future.result(self.timeout_s + 5.0 if timeout is None else timeout)
 
 
-@dataclass
-class _FileState:
-    """What we saw of a file not yet taken: it must stop changing before an error is final."""
-
-    size: int
-    mtime_ns: int
-    since: float
-    attempts: int = 0
-
-
 @dataclass(frozen=True, slots=True)
 class TerminalHealth:
     running: bool
@@ -150,13 +145,10 @@ class TerminalExchange:
         self._pending: dict[str, _Pending] = {}
         #: Queries that got "no answer", kept for an hour so a late answer is still recognised.
         self._expired: dict[str, _Pending] = {}
-        self._states: dict[str, _FileState] = {}
-        self._open_failures: dict[str, float] = {}
-        self._retries: list[tuple[float, str]] = []
+        self._tracker: FileTracker | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._observer: Observer | None = None  # type: ignore[valid-type]
-        self._watched: set[str] = set()
+        self._watch = FolderWatch(config.watch, self._queue)
         self._folder_problem: set[str] = set()
         self._archive = Archive(config.archive_dir)
         self._seen: Ledger | None = None
@@ -173,11 +165,14 @@ class TerminalExchange:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self._seen = Ledger(self.config.ledger_dir / "processed.txt")
         self._issued = Ledger(self.config.ledger_dir / "issued.txt")
+        self._tracker = FileTracker(
+            self._seen,
+            settle_s=self.config.settle_s,
+            deadline_s=self.config.pending_deadline_s,
+        )
         self._started_wall = time.time()
         self._stop.clear()
-        self._observer = Observer()
-        self._observer.daemon = True
-        self._observer.start()
+        self._watch.start()
         self._refresh_dirs()
         self._thread = threading.Thread(target=self._run, name="terminal-exchange", daemon=True)
         self._thread.start()
@@ -190,12 +185,7 @@ class TerminalExchange:
         if threading.current_thread() is not self._thread:  # a subscriber may call stop()
             self._thread.join(timeout)
         self._thread = None
-        if self._observer is not None:
-            with contextlib.suppress(Exception):
-                self._observer.stop()
-                self._observer.join(timeout)
-            self._observer = None
-        self._watched.clear()
+        self._watch.stop(timeout)
         with self._lock:
             pending = list(self._pending.values())
             self._pending.clear()
@@ -308,12 +298,12 @@ class TerminalExchange:
     def rescan_now(self) -> None:
         """Look at res/face again at once (e.g. after the share came back)."""
         with self._lock:
-            self._next_rescan = 0.0
+            self._next_scan = 0.0
         self._queue.put(Path())
 
     # ------------------------------------------------------------------ worker
 
-    _next_rescan = 0.0
+    _next_scan = 0.0
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -324,17 +314,22 @@ class TerminalExchange:
                 time.sleep(0.1)
 
     def _tick(self) -> None:
-        now = time.monotonic()
-        if now >= self._next_rescan:
-            self._rescan()
-            self._next_rescan = time.monotonic() + self.config.rescan_interval_s
-        while self._retries and self._retries[0][0] <= time.monotonic():
-            _, path = heapq.heappop(self._retries)
-            self._process(Path(path))
+        assert self._tracker is not None
+        if time.monotonic() >= self._next_scan:
+            self._scan()
+            interval = (
+                self.config.poll_interval_s
+                if self._watch.polling
+                else self.config.rescan_interval_s
+            )
+            self._next_scan = time.monotonic() + interval
+        for state in self._tracker.due(time.monotonic()):
+            self._recheck(state)
         self._check_deadlines()
-        due = [self._next_rescan]
-        if self._retries:
-            due.append(self._retries[0][0])
+        due = [self._next_scan]
+        timer = self._tracker.next_due()
+        if timer is not None:
+            due.append(timer)
         with self._lock:
             for p in self._pending.values():
                 due.append(p.deadline)
@@ -342,30 +337,25 @@ class TerminalExchange:
                     due.append(p.collect_check)
         wait = max(0.0, min(due) - time.monotonic())
         try:
-            item = self._queue.get(timeout=min(wait, 1.0))
+            items = [self._queue.get(timeout=min(wait, 1.0))]
         except queue.Empty:
             return
-        if item is None:
-            return
-        if item.name:
-            self._process(item)
+        with contextlib.suppress(queue.Empty):
+            while True:  # a burst of notices is handled once per file
+                items.append(self._queue.get_nowait())
+        for item in dict.fromkeys(items):
+            if item is None:
+                return
+            if item.name:
+                self._notice(item)
 
     def _refresh_dirs(self) -> None:
         self._dirs = {_Kind.RES: self.config.res_dir, _Kind.FACE: self.config.face_dir}
         for kind, directory in self._dirs.items():
-            key = os.path.normcase(str(directory))
-            if key in self._watched or self._observer is None:
-                continue
             if not directory.is_dir():
                 self._folder_missing(kind, directory)
                 continue
-            try:
-                self._observer.schedule(_Handler(self._queue), str(directory), recursive=False)
-            except OSError as exc:
-                self._folder_missing(kind, directory, str(exc))
-                continue
-            self._watched.add(key)
-            self._folder_problem.discard(kind.value)
+            self._watch.watch(directory)
 
     def _problem(
         self,
@@ -388,20 +378,37 @@ class TerminalExchange:
         self._folder_problem.add(kind.value)
         self._problem(ProblemKind.FOLDER_UNAVAILABLE, f"{directory}: {detail}")
 
-    def _rescan(self) -> None:
+    def _scan(self) -> None:
+        """List res/face: read new and changed files, forget those that went away."""
+        assert self._tracker is not None
         self._refresh_dirs()
         for kind, directory in self._dirs.items():
             try:
-                names = sorted(
-                    e.name for e in os.scandir(directory) if not e.is_dir(follow_symlinks=False)
+                entries = sorted(
+                    (e for e in os.scandir(directory) if not e.is_dir(follow_symlinks=False)),
+                    key=lambda e: e.name,
                 )
             except OSError as exc:
                 self._folder_missing(kind, directory, str(exc))
                 continue
             self._folder_problem.discard(kind.value)
-            for name in names:
-                if self._candidate(directory / name) is not None:
-                    self._process(directory / name)
+            present: set[str] = set()
+            for entry in entries:
+                path = directory / entry.name
+                candidate = self._candidate(path)
+                if candidate is None:
+                    continue
+                try:
+                    identity = identity_of(entry.stat(follow_symlinks=False))
+                except FileNotFoundError:
+                    continue  # gone since the listing: forgotten below
+                except OSError:
+                    present.add(str(path))  # there, but not now: the next scan looks again
+                    continue
+                present.add(str(path))
+                self._check(path, candidate, identity)
+            for state in self._tracker.prune(directory, present, time.monotonic()):
+                self._problem_vanished(state.path, state.request_id, "moved or deleted")
 
     def _check_deadlines(self) -> None:
         now = time.monotonic()
@@ -452,9 +459,7 @@ class TerminalExchange:
         parent = os.path.normcase(str(path.parent))
         name = path.name
         if parent == os.path.normcase(str(self._dirs.get(_Kind.FACE, ""))):
-            if _FACE.fullmatch(name):
-                return None if self._is_seen(_Kind.FACE, name) else (_Kind.FACE, None)
-            return None
+            return (_Kind.FACE, None) if _FACE.fullmatch(name) else None
         if parent != os.path.normcase(str(self._dirs.get(_Kind.RES, ""))):
             return None
         for kind, pattern in ((_Kind.RES, _RES), (_Kind.ERR, _ERR), (_Kind.RETURNED, _RETURNED)):
@@ -464,7 +469,7 @@ class TerminalExchange:
             request_id = match.group("id")
             if kind is _Kind.RETURNED or not self._is_ours(request_id):
                 return None  # a returned request is handled with its .err; others' files ignored
-            return None if self._is_seen(kind, name) else (kind, request_id)
+            return kind, request_id
         return None
 
     def _is_ours(self, request_id: str) -> bool:
@@ -473,25 +478,51 @@ class TerminalExchange:
                 return True
             return self._issued is not None and request_id in self._issued
 
-    def _is_seen(self, kind: _Kind, name: str) -> bool:
-        return self._seen is not None and f"{kind.value}/{name}" in self._seen
-
-    def _mark_seen(self, kind: _Kind, path: Path) -> None:
-        self._states.pop(str(path), None)
-        if self._seen is not None:
-            self._seen.add(f"{kind.value}/{path.name}")
-
-    def _retry(self, path: Path, delay: float) -> None:
-        heapq.heappush(self._retries, (time.monotonic() + delay, str(path)))
-
-    def _process(self, path: Path) -> None:
+    def _notice(self, path: Path) -> None:
+        """A notification says the file may have new content."""
         candidate = self._candidate(path)
         if candidate is None:
             return
-        kind, request_id = candidate
-        if kind is _Kind.FACE and self._is_backlog(path):
-            self._mark_seen(kind, path)
+        try:
+            identity = identity_of(path.lstat())
+        except FileNotFoundError:
+            assert self._tracker is not None
+            if self._tracker.vanished(path):
+                self._problem_vanished(path, candidate[1], "disappeared before it could be read")
             return
+        except OSError:
+            return  # the scan looks again
+        self._check(path, candidate, identity)
+
+    def _check(self, path: Path, candidate: tuple[_Kind, str | None], identity: Identity) -> None:
+        """Read the file if it is new or changed since its last read."""
+        assert self._tracker is not None
+        kind, request_id = candidate
+        state = self._tracker.offer(path, kind.value, request_id, identity)
+        if state is None:
+            return
+        if kind is _Kind.FACE and state.identity is None and self._is_backlog(identity):
+            self._tracker.handle(state, identity)
+            return
+        self._read(state, identity)
+
+    def _recheck(self, state: FileState) -> None:
+        """A pending file's timer ran out: read it even if nothing says it changed."""
+        try:
+            identity = identity_of(state.path.lstat())
+        except FileNotFoundError:
+            assert self._tracker is not None
+            if self._tracker.vanished(state.path):
+                self._problem_vanished(state.path, state.request_id, "moved or deleted")
+            return
+        except OSError:
+            identity = state.identity or (0, 0)
+        self._read(state, identity)
+
+    def _read(self, state: FileState, identity: Identity) -> None:
+        assert self._tracker is not None
+        path, kind, request_id = state.path, _Kind(state.kind), state.request_id
+        now = time.monotonic()
         try:
             snapshot = read_shared(
                 path,
@@ -500,42 +531,47 @@ class TerminalExchange:
                 if self._on_read_chunk is None
                 else (lambda n: self._on_read_chunk(path, n)),  # type: ignore[misc]
             )
-        except FileVanished as exc:
-            self._vanished(kind, path, request_id, exc)
+        except FileVanished:
+            new_version = identity != state.identity  # a taken file's new version is news too
+            if self._tracker.vanished(path) or new_version:
+                self._problem_vanished(path, request_id, "disappeared before it could be read")
             return
         except (FileTooLargeError, NotAFileError) as exc:
-            self._unreadable(kind, path, request_id, exc, None)
+            self._tracker.read(state, identity, now)
+            self._give_up(state, exc, None)
             return
         except OSError as exc:
-            # Locked by its writer (Windows) or a share hiccup: look again shortly, but not
-            # for ever (permissions never fix themselves).
-            first = self._open_failures.setdefault(str(path), time.monotonic())
-            if time.monotonic() - first < max(self.config.settle_s * 5, 5.0):
-                self._retry(path, 0.1)
-            else:
-                self._open_failures.pop(str(path), None)
-                error = TerminalParseError(f"cannot be opened: {exc}", file_name=path.name)
-                self._unreadable(kind, path, request_id, error, None)
+            # Locked by its writer (Windows) or a share hiccup: pending like an incomplete file.
+            self._tracker.read(state, identity, now)
+            error = TerminalParseError(f"cannot be opened: {exc}", file_name=path.name)
+            self._not_ready(state, error, None)
             return
-        self._open_failures.pop(str(path), None)
-        state = self._observe(path, snapshot)
+        self._tracker.read(state, (snapshot.size, snapshot.mtime_ns), now)
+        result: QualificationResult | None = None
         if kind is _Kind.ERR:
-            self._take_err(path, request_id, snapshot, state)
-            return
-        source = ResultSource.FACE if kind is _Kind.FACE else ResultSource.QUERY
-        try:
-            result = parse_result(
-                snapshot.data,
-                source=source,
-                file_name=path.name,
-                max_bytes=self.config.max_result_bytes,
-            )
-        except TerminalParseError as exc:
-            if isinstance(exc, HostileXmlError) or self._settled(state):
-                self._unreadable(kind, path, request_id, exc, snapshot.data)
-            else:
-                # Probably still being written: not an error yet.
-                self._retry(path, min(0.05 * (2**state.attempts), 0.5))
+            # The .err format is unknown: plain text can't tell us it is complete, so it must
+            # be seen unchanged once before it is taken.
+            if state.reads == 0:
+                self._tracker.retry_at(state, now + 0.05)
+                return
+        else:
+            try:
+                result = parse_result(
+                    snapshot.data,
+                    source=ResultSource.FACE if kind is _Kind.FACE else ResultSource.QUERY,
+                    file_name=path.name,
+                    max_bytes=self.config.max_result_bytes,
+                )
+            except HostileXmlError as exc:
+                self._give_up(state, exc, snapshot.data)
+                return
+            except TerminalParseError as exc:
+                self._not_ready(state, exc, snapshot.data)  # probably still being written
+                return
+        if not self._tracker.taken(state, snapshot.data):
+            return  # touched, not changed
+        if result is None:
+            self._take_err(path, request_id, snapshot)
             return
         if self.config.simulated and not result.simulated:
             result = dataclasses.replace(result, simulated=True)
@@ -544,25 +580,31 @@ class TerminalExchange:
         else:
             self._take_res(path, request_id or "", result)
 
-    def _is_backlog(self, path: Path) -> bool:
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            return False
-        return mtime < self._started_wall - self.config.face_backlog_max_age_s
+    def _not_ready(self, state: FileState, exc: TerminalParseError, data: bytes | None) -> None:
+        assert self._tracker is not None
+        verdict = self._tracker.not_ready(state, time.monotonic())
+        if verdict is Pending.GIVE_UP:
+            self._give_up(state, exc, data)
+        elif verdict is Pending.REPORT:
+            minutes = self.config.pending_deadline_s / 60
+            self._unreadable(
+                state,
+                exc,
+                data,
+                f"{exc} (still waiting for it to be completed, up to {minutes:g} min)",
+            )
 
-    def _observe(self, path: Path, snapshot: FileSnapshot) -> _FileState:
-        key = str(path)
-        state = self._states.get(key)
-        if state is None or (state.size, state.mtime_ns) != (snapshot.size, snapshot.mtime_ns):
-            state = _FileState(snapshot.size, snapshot.mtime_ns, time.monotonic())
-            self._states[key] = state
+    def _give_up(self, state: FileState, exc: TerminalParseError, data: bytes | None) -> None:
+        assert self._tracker is not None
+        self._tracker.handle(state)
+        if state.reported:
+            log.warning("%s: given up, %s", state.path.name, exc)
         else:
-            state.attempts += 1
-        return state
+            state.reported = True
+            self._unreadable(state, exc, data, str(exc))
 
-    def _settled(self, state: _FileState) -> bool:
-        return time.monotonic() - state.since >= self.config.settle_s
+    def _is_backlog(self, identity: Identity) -> bool:
+        return identity[1] / 1e9 < self._started_wall - self.config.face_backlog_max_age_s
 
     # ------------------------------------------------------------------ taking files
 
@@ -572,7 +614,6 @@ class TerminalExchange:
     def _take_face(self, path: Path, result: QualificationResult) -> None:
         now = self._now()
         self._archive.store("face", path.name, result.raw_xml, now)
-        self._mark_seen(_Kind.FACE, path)
         self._last_answer_at = now
         outcome = outcome_for_result(
             result, today=now.date(), institution_code=self.config.medical_institution_code
@@ -590,7 +631,6 @@ class TerminalExchange:
                 ),
             )
         self._archive.store("res", path.name, result.raw_xml, now)
-        self._mark_seen(_Kind.RES, path)
         self._last_answer_at = now
         outcome = outcome_for_result(
             result,
@@ -601,18 +641,10 @@ class TerminalExchange:
         self._remove_own(path)
         self._resolve(request_id, outcome)
 
-    def _take_err(
-        self, path: Path, request_id: str | None, snapshot: FileSnapshot, state: _FileState
-    ) -> None:
-        # The .err format is unknown: plain text can't tell us it is complete, so it must be
-        # seen unchanged once before it is taken.
-        if state.attempts == 0:
-            self._retry(path, 0.05)
-            return
+    def _take_err(self, path: Path, request_id: str | None, snapshot: FileSnapshot) -> None:
         now = self._now()
         err = decode_err(path.name, snapshot.data)
         self._archive.store("err", path.name, snapshot.data, now)
-        self._mark_seen(_Kind.ERR, path)
         self._last_answer_at = now
         returned = path.with_suffix(".xml")
         with contextlib.suppress(OSError):
@@ -649,36 +681,30 @@ class TerminalExchange:
             pending.future.set_result(outcome)
         self._emit(ResultArrived(request_id, outcome, pending.query if pending else None))
 
-    def _vanished(self, kind: _Kind, path: Path, request_id: str | None, exc: FileVanished) -> None:
-        self._mark_seen(kind, path)
+    def _problem_vanished(self, path: Path, request_id: str | None, detail: str) -> None:
+        """A file we had not taken went away (another program moved or deleted it)."""
         self._problem(
             ProblemKind.FILE_VANISHED,
-            str(exc),
+            f"{path.name}: {detail}",
             file_name=path.name,
             request_id=request_id,
-            error_code=exc.code,
+            error_code=FileVanished.code,
         )
 
     def _unreadable(
-        self,
-        kind: _Kind,
-        path: Path,
-        request_id: str | None,
-        exc: TerminalParseError,
-        data: bytes | None,
+        self, state: FileState, exc: TerminalParseError, data: bytes | None, message: str
     ) -> None:
-        now = self._now()
+        path, request_id = state.path, state.request_id
         if data is not None:
-            self._archive.store("unreadable", path.name, data, now)
-        self._mark_seen(kind, path)
+            self._archive.store("unreadable", path.name, data, self._now())
         self._problem(
             ProblemKind.UNREADABLE_FILE,
-            str(exc),
+            message,
             file_name=path.name,
             request_id=request_id,
             error_code=exc.code,
         )
-        if kind in (_Kind.RES, _Kind.ERR) and request_id:
+        if state.kind != _Kind.FACE and request_id:
             self._resolve(
                 request_id,
                 QueryOutcome(
@@ -690,21 +716,6 @@ class TerminalExchange:
                     file_name=path.name,
                 ),
             )
-
-
-class _Handler(FileSystemEventHandler):
-    """Forwards every file event of a watched folder to the worker queue (no work here)."""
-
-    def __init__(self, sink: queue.Queue[Path | None]) -> None:
-        self._sink = sink
-
-    def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.is_directory:
-            return
-        target = getattr(event, "dest_path", "") or event.src_path
-        if isinstance(target, bytes):
-            target = os.fsdecode(target)
-        self._sink.put(Path(target))
 
 
 __all__ = ["PendingQuery", "TerminalExchange", "TerminalHealth", "result_file_name"]

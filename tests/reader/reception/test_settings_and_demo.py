@@ -151,6 +151,10 @@ def test_demo_check_subprocess(tmp_path) -> None:
             'request_encoding = "latin-1"\n',
             "request_encoding",
         ),
+        (
+            '[terminal]\nroot = "x"\nmedical_institution_code = "1312345678"\nwatch = "inotify"\n',
+            "watch",
+        ),
         ('[database]\nurl = "sqlite:///a"\npath = "b"\n', "[database]"),
         ("colour = 1\n", "colour"),
         ("mode = \n", "TOML"),
@@ -170,6 +174,7 @@ def test_config_reads_a_production_file(tmp_path) -> None:
         'mode = "production"\n[database]\npath = "D:/data/madoguchi.sqlite3"\n'
         '[terminal]\nroot = "C:/OQS"\nmedical_institution_code = "1312345678"\n'
         'request_encoding = "shift_jis"\nanswer_timeout_s = 20\n'
+        'watch = "poll"\npoll_interval_s = 2\n'
         '[station]\nterminal_id = "受付1"\n[reader]\npreferred = "SONY"\n',
         "utf-8",
     )
@@ -177,6 +182,7 @@ def test_config_reads_a_production_file(tmp_path) -> None:
     assert config.database == "D:/data/madoguchi.sqlite3" and config.terminal_id == "受付1"
     assert config.terminal.request_encoding == "shift_jis"
     assert config.terminal.answer_timeout_s == 20.0 and config.preferred_reader == "SONY"
+    assert config.terminal.watch_options == {"watch": "poll", "poll_interval_s": 2.0}
 
 
 def test_run_with_a_bad_config_exits_with_the_file_and_key(tmp_path) -> None:
