@@ -80,6 +80,8 @@ class Condition(StrEnum):
     FRESH_CHECK_EACH_VISIT = "fresh_check_each_visit"  # HOME-01: 往診 checks at every visit
     INFO_UNTIL_NEXT_DAY = "info_until_next_day"  # HOME-04/05: info until end of the next day
     PRIOR_WELFARE_REQUEST = "prior_welfare_request"  # MA-03: 診療依頼書 to the 福祉事務所 first
+    CALL_WELFARE_OFFICE = "call_welfare_office"  # MA-09: phone the 福祉事務所 (閉庁時 afterwards)
+    TICKET_LATER = "ticket_later"  # MA-09: the 医療券/調剤券 is submitted after the visit
     PAPER_ON_ERROR = "paper_on_error"  # PMH-05: on an error ask for the paper 受給者証
 
 
