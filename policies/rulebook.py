@@ -316,6 +316,28 @@ class PrintedFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class CoveredCost:
+    """One cost a subsidy pays for (補助対象), as the notice words it."""
+
+    item: str
+    where: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityClassDefinition:
+    """What a facility class means in the subsidy notices (e.g. 大型チェーン薬局)."""
+
+    kind: FacilityKind
+    definition: str
+    #: Prescriptions a month received by the whole group, from which the class applies.
+    min_group_prescriptions_per_month: int | None
+    where: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SubsidyTier:
     """One facility class (× variant) of a subsidy program."""
 
@@ -341,6 +363,13 @@ class SubsidyProgram:
     rules: tuple[str, ...]
     sources: tuple[str, ...]
     note: str = ""
+    #: OQS modes a facility must have to be eligible; empty = any (限定型: not the mandated).
+    modes: frozenset[OqsMode] = frozenset()
+    covers: tuple[CoveredCost, ...] = ()
+
+    def open_to(self, tier: SubsidyTier, kind: FacilityKind, mode: OqsMode | None) -> bool:
+        """The tier's class and the program's OQS modes (mode None = not entered: unknown)."""
+        return kind in tier.facilities and (not self.modes or mode in self.modes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +412,7 @@ class RuleBook:
     inconsistencies: tuple[SeedInconsistency, ...]
     programs: tuple[SubsidyProgram, ...]
     usage: tuple[UsageThreshold, ...]
+    facility_classes: dict[FacilityKind, FacilityClassDefinition] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def option(self, option_id: str) -> OptionRule:
