@@ -191,6 +191,11 @@ class OptionRule:
     #: cards ended 2025-07-31, a few ran to 2025-12-01).
     assumed_expiry: date | None = None
 
+    def needs_entered_expiry(self, on: date) -> bool:
+        """Past the assumed printed expiry: accepted on ``on`` only when staff entered a printed
+        有効期限 on or after it (the engine's check; the renderer says so)."""
+        return self.assumed_expiry is not None and on > self.assumed_expiry
+
 
 @dataclass(frozen=True, slots=True)
 class SupplementRule:
