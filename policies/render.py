@@ -86,14 +86,19 @@ def render_rules_on(engine: PolicyEngine, on: date, facility: FacilityProfile) -
     """The day's accepted documents, fallback routes, ended rules, notes and sources."""
     rb = engine.rb
     flows = _join(rb, _in_order(set(facility.flows)), "、") or "なし"  # type: ignore[arg-type]
+    cited: set[str] = set()
+    kind = rb.label(facility.kind)
+    defined = rb.facility_classes.get(facility.kind)
+    if defined is not None:  # e.g. 大型チェーン薬局: the notices' definition, cited
+        kind += f"（{defined.definition}）"
+        cited.update(defined.sources)
     out = [
         f"受付で確認できるもの: {on.isoformat()}",
-        f"施設: {rb.label(facility.kind)}／{rb.label(facility.oqs_mode)}／有効な機能: {flows}",
+        f"施設: {kind}／{rb.label(facility.oqs_mode)}／有効な機能: {flows}",
         f"ルール: {rb.title}（{rb.coverage_from.isoformat()} 以降を収録）",
         "",
         "■ 通常の確認方法",
     ]
-    cited: set[str] = set()
     for n, (option, blocks) in enumerate(engine.options_for_facility(on, facility, None), 1):
         out += _option_lines(rb, n, option, blocks, on)
         cited.update(option.sources)

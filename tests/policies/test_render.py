@@ -7,9 +7,18 @@ from datetime import date
 
 import pytest
 
-from policies import DocumentKind, InsuranceKind, PatientContext, PolicyEngine, render_rules_on
+from policies import (
+    DocumentKind,
+    FacilityKind,
+    Flow,
+    InsuranceKind,
+    OqsMode,
+    PatientContext,
+    PolicyEngine,
+    render_rules_on,
+)
 from policies import FailureReason as R
-from tests.policies.conftest import clinic
+from tests.policies.conftest import clinic, facility
 
 LABEL = "健康保険証（国民健康保険）"
 NEEDS = "［券面の有効期限（{}以降）が入力された場合のみ］"
@@ -63,3 +72,12 @@ def test_employee_cards_carry_no_such_condition(engine: PolicyEngine) -> None:
     text = render_rules_on(engine, date(2025, 8, 1), clinic())
     line = next(x for x in usual(text).splitlines() if "健康保険証（被用者保険" in x)
     assert "入力された場合のみ" not in line
+
+
+def test_a_large_chain_pharmacy_sees_what_the_class_means(engine: PolicyEngine) -> None:
+    fac = facility(FacilityKind.LARGE_CHAIN_PHARMACY, OqsMode.MANDATED, Flow.FACE_READER)
+    text = render_rules_on(engine, date(2025, 8, 1), fac)
+    assert "施設: 大型チェーン薬局（グループで処方箋の受付が月4万回以上の薬局）／" in text
+    assert "SEED000:" in text.partition("■ 出典")[2]
+    plain = render_rules_on(engine, date(2025, 8, 1), clinic())
+    assert "月4万回以上" not in plain
