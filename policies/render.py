@@ -161,7 +161,7 @@ def render_rule_index(rb: RuleBook) -> str:
     out = [f"ルール一覧（{len(rb.research)}件）: ID／確度／期間／出典"]
     for rule in rb.research.values():
         when = _window(rule.window) if rule.window else rule.date_note
-        sources = ", ".join(rule.sources) or "—"
+        sources = ", ".join(rule.sources) or "出典なし"
         origin = "" if rule.origin == "research" else f"［{rule.origin}］"
         out.append(f"  {rule.id}{origin}／{rb.label(rule.confidence)}／{when}／{sources}")
         out.append(f"      {rule.summary}")

@@ -3,6 +3,7 @@ days around 2025-07-31 (most cards) and 2025-12-01 (the latest printed date)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pytest
@@ -15,6 +16,7 @@ from policies import (
     OqsMode,
     PatientContext,
     PolicyEngine,
+    render_rule_index,
     render_rules_on,
 )
 from policies import FailureReason as R
@@ -81,3 +83,11 @@ def test_a_large_chain_pharmacy_sees_what_the_class_means(engine: PolicyEngine) 
     assert "SEED000:" in text.partition("■ 出典")[2]
     plain = render_rules_on(engine, date(2025, 8, 1), clinic())
     assert "月4万回以上" not in plain
+
+
+def test_a_windows_console_can_print_every_view(engine: PolicyEngine) -> None:
+    """The renderer's promise: only Shift_JIS (cp932) characters, for every profile and date."""
+    dates = [date(2024, 12, 2), date(2025, 8, 1), date(2025, 12, 2), date(2026, 4, 1)]
+    for kind, mode, on in itertools.product(FacilityKind, OqsMode, dates):
+        render_rules_on(engine, on, facility(kind, mode, *Flow)).encode("cp932")
+    render_rule_index(engine.rb).encode("cp932")
