@@ -151,9 +151,10 @@ def subsidy_sheet(
 
     Each program shows the tiers open to this facility — its class and, where a program names
     them, its OQS mode (the 資格確認限定型 grant is not for a mandated facility) — or all tiers
-    with ``all_classes`` or when the class is not set; a mode that is not entered shows the
-    class's tiers unmarked. ``costs`` maps a program id to the project cost in yen; it is applied
-    to the tiers that apply. Amounts are :func:`policies.subsidy.quote`'s (千円未満切捨て, caps).
+    with ``all_classes`` or when the class is not set; with the mode not entered, a mode-bound
+    tier of the class is shown unmarked (never guessed). ``costs`` maps a program id to the
+    project cost in yen; it is applied to the tiers that apply. Amounts are
+    :func:`policies.subsidy.quote`'s (千円未満切捨て, caps).
     """
     costs = dict(costs or {})
     programs = [p for p in rb.programs if p.for_facilities]
@@ -183,10 +184,10 @@ def subsidy_sheet(
             if program.covers:
                 notes.append("補助対象：" + "、".join(c.item for c in program.covers))
                 sources += [c.source for c in program.covers]
-            for defined in (rb.facility_classes.get(k) for k in sorted(tier.facilities)):
-                if defined is not None:
-                    notes.append(f"{label(defined.kind)}＝{defined.definition}")
-                    sources += defined.sources
+            ordered = sorted(tier.facilities, key=_KIND_ORDER.__getitem__)
+            for defined in filter(None, map(rb.facility_classes.get, ordered)):
+                notes.append(f"{label(defined.kind)}＝{defined.definition}")
+                sources += defined.sources
             if tier.confidence is not Confidence.VERIFIED:
                 notes.append(f"金額は{label(tier.confidence)}")
             notes += [
