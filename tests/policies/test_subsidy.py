@@ -132,6 +132,22 @@ def test_the_limited_type_grant_needs_a_facility_not_obliged_to_run_oqs(
     assert "home-visit-2025" in open_ids(rulebook, date(2025, 9, 1), mode=mode)
 
 
+@pytest.mark.parametrize(
+    ("on", "quoted"),
+    [
+        (date(2025, 5, 11), False),
+        (date(2025, 5, 12), True),
+        (date(2026, 1, 15), True),
+        (date(2026, 1, 16), False),
+    ],
+    ids=str,
+)
+def test_the_limited_type_window_for_an_exempt_facility(rulebook, on: date, quoted: bool) -> None:
+    for kind in F:
+        assert ("limited-type-2025" in open_ids(rulebook, on, kind, M.LIMITED)) is quoted
+        assert "limited-type-2025" not in open_ids(rulebook, on, kind, M.MANDATED)
+
+
 def test_large_chain_pharmacy_is_defined_in_the_data(rulebook) -> None:
     large = rulebook.facility_classes[F.LARGE_CHAIN_PHARMACY]
     assert large.min_group_prescriptions_per_month == 40_000

@@ -122,6 +122,11 @@ def test_subsidy_amounts_use_the_notices_rounding(rb) -> None:
         "equipment-failure-2025"
     }
     assert "unusual-route-2025" in {p.program_id for p in early.programs}
+    for on, waiting in ((date(2025, 6, 30), True), (date(2025, 7, 1), False)):
+        day = subsidy_sheet(rb, CLINIC, on)
+        (failure,) = [p for p in day.programs if p.program_id == "equipment-failure-2025"]
+        (route,) = [p for p in day.programs if p.program_id == "unusual-route-2025"]
+        assert failure.not_yet_open(on) is waiting and not route.not_yet_open(on)
     late = subsidy_sheet(rb, CLINIC, date(2026, 11, 20))
     assert all(p.is_closed(late.as_of) for p in late.programs)
     assert any(n.startswith("SEED000:") for n in sheet.notes)
