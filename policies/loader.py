@@ -35,6 +35,8 @@ from policies.rulebook import (
     CertificateGrace,
     Condition,
     Confidence,
+    CoveredCost,
+    FacilityClassDefinition,
     FlaggedNote,
     OptionRule,
     PmhGroup,
@@ -94,6 +96,7 @@ _TOP = {
     "pmh_type_count",
     "seed_inconsistency",
     "program",
+    "facility_class",
     "usage_threshold",
     "labels",
 }
@@ -133,6 +136,7 @@ class _Parts:
     pmh_counts: list[tuple[PmhTypeCount, str, Path]] = field(default_factory=list)
     inconsistencies: list[SeedInconsistency] = field(default_factory=list)
     programs: list[SubsidyProgram] = field(default_factory=list)
+    facility_classes: dict[FacilityKind, FacilityClassDefinition] = field(default_factory=dict)
     usage: list[tuple[UsageThreshold, str, Path]] = field(default_factory=list)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     label_places: dict[str, tuple[str, Path]] = field(default_factory=dict)
@@ -182,6 +186,7 @@ def load_rulebook(files: Iterable[tuple[str, str]]) -> RuleBook:
         inconsistencies=tuple(parts.inconsistencies),
         programs=tuple(parts.programs),
         usage=tuple(u for u, _, _ in parts.usage),
+        facility_classes=parts.facility_classes,
         labels=parts.labels,
     )
 
@@ -206,6 +211,7 @@ def _read_file(r: Reader, data: Table, parts: _Parts) -> None:
         "pmh_type_count": _pmh_count,
         "seed_inconsistency": _inconsistency,
         "program": _program,
+        "facility_class": _facility_class,
         "usage_threshold": _usage,
     }
     for key, fn in readers.items():
@@ -614,6 +620,7 @@ def _inconsistency(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
 
 def _program(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
     allowed = {"id", "name", "evidence", "apply_via", "for_facilities", "tier", "note"}
+    allowed |= {"modes", "covers"}
     r.only(item, path, allowed | _CITED | _WINDOW)
     ident = _claim_id(r, parts, "program", item, path)
     window = r.window(item, path)
@@ -625,6 +632,13 @@ def _program(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
             tiers.append(tier)
     if not tiers:
         r.problem((*path, "tier"), "a program needs at least one [[program.tier]]")
+    covers: list[CoveredCost] = []
+    for cp, c in r.tables(item, "covers", path):
+        r.only(c, cp, {"item", "where", "source"})
+        src = r.string(c, cp, "source")
+        parts.refs.append(_Ref("source", src, r.file, (*cp, "source"), False))
+        covers.append(CoveredCost(r.string(c, cp, "item"), r.string(c, cp, "where"), src))
+    modes = frozenset(r.enums(item, path, "modes", OqsMode))
     if window is not None:
         parts.programs.append(
             SubsidyProgram(
@@ -638,8 +652,34 @@ def _program(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
                 rules=rules,
                 sources=sources,
                 note=r.string(item, path, "note", required=False),
+                modes=modes,
+                covers=tuple(covers),
             )
         )
+
+
+def _facility_class(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+    """``[[facility_class]]``: what a facility class means (大型チェーン薬局: ≥ 4万 a month)."""
+    keys = {"kind", "definition", "min_group_prescriptions_per_month", "where"}
+    r.only(item, path, keys | _CITED)
+    kind = r.enum(item, path, "kind", FacilityKind)
+    rules, sources = _cite(r, parts, item, path)
+    minimum = r.integer(item, path, "min_group_prescriptions_per_month", required=False)
+    if minimum is not None and minimum <= 0:
+        r.problem((*path, "min_group_prescriptions_per_month"), "must be positive")
+    if kind is None:
+        return
+    if kind in parts.facility_classes:
+        r.problem((*path, "kind"), f"facility class {kind.value!r} is already defined")
+        return
+    parts.facility_classes[kind] = FacilityClassDefinition(
+        kind=kind,
+        definition=r.string(item, path, "definition"),
+        min_group_prescriptions_per_month=minimum,
+        where=r.string(item, path, "where"),
+        rules=rules,
+        sources=sources,
+    )
 
 
 def _tier(r: Reader, parts: _Parts, path: Path, t: Table) -> SubsidyTier | None:

@@ -18,7 +18,7 @@ class FacilityKind(StrEnum):
     HOSPITAL = "hospital"
     CLINIC = "clinic"
     PHARMACY = "pharmacy"
-    #: 大型チェーン薬局: group receiving ≥ 40,000 prescriptions a month (SEED000 flyer).
+    #: 大型チェーン薬局: defined in the rule data (``[[facility_class]]``, subsidies.toml).
     LARGE_CHAIN_PHARMACY = "large_chain_pharmacy"
 
 

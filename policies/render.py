@@ -47,13 +47,32 @@ def _applies_to(rb: RuleBook, blocks: list[When]) -> str:
     return "／".join(parts) or "すべて"
 
 
-def _option_lines(rb: RuleBook, n: int, option: OptionRule, blocks: list[When]) -> list[str]:
+def _expiry_tag(option: OptionRule, on: date) -> str:
+    """The printed-expiry condition the engine applies (DOC-04 国保: most cards ended earlier)."""
+    if option.needs_entered_expiry(on):
+        return f"［券面の有効期限（{on.isoformat()}以降）が入力された場合のみ］"
+    return ""
+
+
+def _expiry_window(option: OptionRule, on: date) -> str:
+    if option.assumed_expiry is None:
+        return ""
+    end = option.assumed_expiry.isoformat()
+    if option.needs_entered_expiry(on):
+        return f"（券面の有効期限の入力がなければ{end}で終了）"
+    return f"（券面の有効期限まで。入力がなければ{end}まで）"
+
+
+def _option_lines(
+    rb: RuleBook, n: int, option: OptionRule, blocks: list[When], on: date
+) -> list[str]:
     rules = list(dict.fromkeys([*option.rules, *(r for b in blocks for r in b.rules)]))
     docs = _join(rb, option.documents, "＋") or "（書類なし）"
+    period = _window(option.window) + _expiry_window(option, on)
     lines = [
-        f"  {n}. {option.label}",
+        f"  {n}. {option.label}{_expiry_tag(option, on)}",
         f"     書類: {docs}／対応: {rb.label(option.action)}／記録: {rb.label(option.path)}",
-        f"     対象: {_applies_to(rb, blocks)}／期間: {_window(option.window)}",
+        f"     対象: {_applies_to(rb, blocks)}／期間: {period}",
     ]
     if option.conditions:
         lines.append(f"     条件: {'、'.join(rb.label(c) for c in option.conditions)}")
@@ -67,16 +86,21 @@ def render_rules_on(engine: PolicyEngine, on: date, facility: FacilityProfile) -
     """The day's accepted documents, fallback routes, ended rules, notes and sources."""
     rb = engine.rb
     flows = _join(rb, _in_order(set(facility.flows)), "、") or "なし"  # type: ignore[arg-type]
+    cited: set[str] = set()
+    kind = rb.label(facility.kind)
+    defined = rb.facility_classes.get(facility.kind)
+    if defined is not None:  # e.g. 大型チェーン薬局: the notices' definition, cited
+        kind += f"（{defined.definition}）"
+        cited.update(defined.sources)
     out = [
         f"受付で確認できるもの: {on.isoformat()}",
-        f"施設: {rb.label(facility.kind)}／{rb.label(facility.oqs_mode)}／有効な機能: {flows}",
+        f"施設: {kind}／{rb.label(facility.oqs_mode)}／有効な機能: {flows}",
         f"ルール: {rb.title}（{rb.coverage_from.isoformat()} 以降を収録）",
         "",
         "■ 通常の確認方法",
     ]
-    cited: set[str] = set()
     for n, (option, blocks) in enumerate(engine.options_for_facility(on, facility, None), 1):
-        out += _option_lines(rb, n, option, blocks)
+        out += _option_lines(rb, n, option, blocks, on)
         cited.update(option.sources)
     out += ["", "■ 確認できないときの代替ルート（理由ごと、上から順に）"]
     for reason in FailureReason:
@@ -89,7 +113,8 @@ def render_rules_on(engine: PolicyEngine, on: date, facility: FacilityProfile) -
         options = engine.options_for_facility(on, facility, reason)
         for option, blocks in options:
             out.append(
-                f"     - {option.label}［{_applies_to(rb, blocks)}］（{', '.join(option.rules)}）"
+                f"     - {option.label}［{_applies_to(rb, blocks)}］{_expiry_tag(option, on)}"
+                f"（{', '.join(option.rules)}）"
             )
             cited.update(option.sources)
         if reason is FailureReason.PMH_NOT_AVAILABLE or not options:
@@ -136,7 +161,7 @@ def render_rule_index(rb: RuleBook) -> str:
     out = [f"ルール一覧（{len(rb.research)}件）: ID／確度／期間／出典"]
     for rule in rb.research.values():
         when = _window(rule.window) if rule.window else rule.date_note
-        sources = ", ".join(rule.sources) or "—"
+        sources = ", ".join(rule.sources) or "出典なし"
         origin = "" if rule.origin == "research" else f"［{rule.origin}］"
         out.append(f"  {rule.id}{origin}／{rb.label(rule.confidence)}／{when}／{sources}")
         out.append(f"      {rule.summary}")

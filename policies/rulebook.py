@@ -80,6 +80,8 @@ class Condition(StrEnum):
     FRESH_CHECK_EACH_VISIT = "fresh_check_each_visit"  # HOME-01: 往診 checks at every visit
     INFO_UNTIL_NEXT_DAY = "info_until_next_day"  # HOME-04/05: info until end of the next day
     PRIOR_WELFARE_REQUEST = "prior_welfare_request"  # MA-03: 診療依頼書 to the 福祉事務所 first
+    CALL_WELFARE_OFFICE = "call_welfare_office"  # MA-09: phone the 福祉事務所 (閉庁時 afterwards)
+    TICKET_LATER = "ticket_later"  # MA-09: the 医療券/調剤券 is submitted after the visit
     PAPER_ON_ERROR = "paper_on_error"  # PMH-05: on an error ask for the paper 受給者証
 
 
@@ -188,6 +190,11 @@ class OptionRule:
     #: Printed expiry to assume when staff have not entered the real one (DOC-04: most 国保
     #: cards ended 2025-07-31, a few ran to 2025-12-01).
     assumed_expiry: date | None = None
+
+    def needs_entered_expiry(self, on: date) -> bool:
+        """Past the assumed printed expiry: accepted on ``on`` only when staff entered a printed
+        有効期限 on or after it (the engine's check; the renderer says so)."""
+        return self.assumed_expiry is not None and on > self.assumed_expiry
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +321,28 @@ class PrintedFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class CoveredCost:
+    """One cost a subsidy pays for (補助対象), as the notice words it."""
+
+    item: str
+    where: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityClassDefinition:
+    """What a facility class means in the subsidy notices (e.g. 大型チェーン薬局)."""
+
+    kind: FacilityKind
+    definition: str
+    #: Prescriptions a month received by the whole group, from which the class applies.
+    min_group_prescriptions_per_month: int | None
+    where: str
+    rules: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SubsidyTier:
     """One facility class (× variant) of a subsidy program."""
 
@@ -339,6 +368,13 @@ class SubsidyProgram:
     rules: tuple[str, ...]
     sources: tuple[str, ...]
     note: str = ""
+    #: OQS modes a facility must have to be eligible; empty = any (限定型: not the mandated).
+    modes: frozenset[OqsMode] = frozenset()
+    covers: tuple[CoveredCost, ...] = ()
+
+    def open_to(self, tier: SubsidyTier, kind: FacilityKind, mode: OqsMode | None) -> bool:
+        """The tier's class and the program's OQS modes (mode None = not entered: unknown)."""
+        return kind in tier.facilities and (not self.modes or mode in self.modes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +417,7 @@ class RuleBook:
     inconsistencies: tuple[SeedInconsistency, ...]
     programs: tuple[SubsidyProgram, ...]
     usage: tuple[UsageThreshold, ...]
+    facility_classes: dict[FacilityKind, FacilityClassDefinition] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def option(self, option_id: str) -> OptionRule:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from policies.model import FacilityKind
+from policies.model import FacilityKind, OqsMode
 from policies.rulebook import PrintedFigure, RuleBook, SubsidyProgram, SubsidyTier
 
 
@@ -65,14 +65,25 @@ def quote(program: SubsidyProgram, tier: SubsidyTier, cost_yen: int | None = Non
 
 
 def quotes_for(
-    rb: RuleBook, kind: FacilityKind, on: date | None = None, cost_yen: int | None = None
+    rb: RuleBook,
+    kind: FacilityKind,
+    mode: OqsMode | None,
+    on: date | None = None,
+    cost_yen: int | None = None,
 ) -> list[SubsidyQuote]:
-    """Quotes of every facility program tier for ``kind`` (open on ``on`` when given)."""
+    """Quotes of every facility program tier open to ``kind`` with ``mode`` (and on ``on``).
+
+    The mode is part of the eligibility: the 資格確認限定型 grant is only for facilities not
+    obliged to run OQS (SEED001 別添4), so a fully equipped clinic is never quoted it; with the
+    mode unknown (None) programs that name modes are left out rather than guessed.
+    """
     out: list[SubsidyQuote] = []
     for program in rb.programs:
         if not program.for_facilities or (on is not None and not program.window.contains(on)):
             continue
-        out.extend(quote(program, t, cost_yen) for t in program.tiers if kind in t.facilities)
+        out.extend(
+            quote(program, t, cost_yen) for t in program.tiers if program.open_to(t, kind, mode)
+        )
     return out
 
 

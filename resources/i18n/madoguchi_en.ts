@@ -654,6 +654,14 @@
         <translation>Request to the welfare office in advance (in an emergency, afterwards)</translation>
     </message>
     <message>
+        <source>福祉事務所に電話で保護の受給と委託を確認（閉庁時は受診後すみやかに連絡）</source>
+        <translation>Phone the welfare office to confirm the assistance and the designation (when it is closed, right after the visit)</translation>
+    </message>
+    <message>
+        <source>医療券・調剤券は後日提出（届かなければ福祉事務所へ連絡）</source>
+        <translation>The medical/dispensing ticket follows later (if it does not arrive, contact the welfare office)</translation>
+    </message>
+    <message>
         <source>エラー時は紙の受給者証の提示を依頼</source>
         <translation>On an error, ask for the paper certificate</translation>
     </message>

@@ -149,10 +149,12 @@ def subsidy_sheet(
 ) -> SubsidySheet:
     """The rule book's programs for facilities; amounts for the entered costs.
 
-    Each program shows the tiers of this facility's class (all tiers with ``all_classes``, or
-    when the class is not set). ``costs`` maps a program id to the project cost in yen; it is
-    applied to the fitting tiers. Amounts are :func:`policies.subsidy.quote`'s (千円未満切捨て,
-    caps).
+    Each program shows the tiers open to this facility — its class and, where a program names
+    them, its OQS mode (the 資格確認限定型 grant is not for a mandated facility) — or all tiers
+    with ``all_classes`` or when the class is not set; with the mode not entered, a mode-bound
+    tier of the class is shown unmarked (never guessed). ``costs`` maps a program id to the
+    project cost in yen; it is applied to the tiers that apply. Amounts are
+    :func:`policies.subsidy.quote`'s (千円未満切捨て, caps).
     """
     costs = dict(costs or {})
     programs = [p for p in rb.programs if p.for_facilities]
@@ -170,13 +172,22 @@ def subsidy_sheet(
     for program in programs:
         sources += program.sources
         for tier in program.tiers:
-            applies = facility.kind is not None and facility.kind in tier.facilities
-            if not (applies or all_classes or facility.kind is None):
+            kind = facility.kind
+            applies = kind is not None and program.open_to(tier, kind, facility.mode)
+            unsure = kind in tier.facilities and facility.mode is None
+            if not (applies or unsure or all_classes or kind is None):
                 continue
             cost = costs.get(program.id) if applies else None
             q = quote(program, tier, cost)
             sources += [p.source for p in q.disagreements]
             notes = [program.note] if program.note else []
+            if program.covers:
+                notes.append("補助対象：" + "、".join(c.item for c in program.covers))
+                sources += [c.source for c in program.covers]
+            ordered = sorted(tier.facilities, key=_KIND_ORDER.__getitem__)
+            for defined in filter(None, map(rb.facility_classes.get, ordered)):
+                notes.append(f"{label(defined.kind)}＝{defined.definition}")
+                sources += defined.sources
             if tier.confidence is not Confidence.VERIFIED:
                 notes.append(f"金額は{label(tier.confidence)}")
             notes += [

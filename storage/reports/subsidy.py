@@ -58,12 +58,13 @@ def deadline_text(program: SubsidyProgram, sheet: SubsidySheet) -> str:
     return f"{program.deadline.isoformat()}\n{status}"
 
 
-def _cells(p: SubsidyProgram, sheet: SubsidySheet) -> list[str]:
+def _cells(n: int, p: SubsidyProgram, sheet: SubsidySheet) -> list[str]:
     rate = f"{p.rate.numerator}/{p.rate.denominator}"
     amount = "費用未入力" if p.entered_cost is None else f"{yen(p.entered_cost)}\n→ {yen(p.amount)}"
-    name = clean(p.name) + (f"\n（{clean(p.note)}）" if p.note else "")
     return [
-        name + ("\n【当施設対象】" if p.applies else ""),
+        clean(p.name)
+        + ("\n【当施設対象】" if p.applies else "")
+        + (f"\n（注{n}）" if p.note else ""),
         "・".join(label(k) for k in p.facility_classes),
         f"補助率 {rate}\n事業費上限 {yen(p.cost_cap)}\n補助上限 {yen(p.subsidy_cap)}",
         amount,
@@ -77,7 +78,7 @@ def _program_table(sheet: SubsidySheet, font: str, fit: TextFitter) -> Flowable:
     rows = [[name for name, _ in COLUMNS]]
     extra: list[tuple[object, ...]] = []
     for i, p in enumerate(sheet.programs, 1):
-        cells = _cells(p, sheet)
+        cells = _cells(i, p, sheet)
         rows.append([fit.cell(c, SIZE, w) for c, (_, w) in zip(cells, COLUMNS, strict=True)])
         if p.applies:
             extra.append(("BACKGROUND", (0, i), (-1, i), APPLIES_BG))
@@ -137,6 +138,13 @@ def render_subsidy_sheet(
         story.append(_program_table(data, font.name, fit))
     else:
         story.append(Paragraph("表示する補助制度がありません。", styles.body))
+    notes = [(i, p) for i, p in enumerate(data.programs, 1) if p.note]
+    if notes:  # below the table: a long note would not fit the narrow 制度 column
+        story.append(Paragraph("注記", styles.heading))
+        story += [
+            Paragraph(markup(f"注{i}　{clean(p.name)}：{clean(p.note)}"), styles.small)
+            for i, p in notes
+        ]
     story += [Spacer(1, 3 * mm), Paragraph(markup(DISCLAIMER), styles.small)]
     if data.notes:
         story.append(Paragraph("出典", styles.heading))

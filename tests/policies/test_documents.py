@@ -291,3 +291,40 @@ def test_self_pay_is_always_the_last_option(engine: PolicyEngine) -> None:
     for reason in (None, R.TERMINAL_DOWN, R.NO_CARD, R.IDENTITY_MISMATCH):
         a = engine.accepted_documents(date(2026, 11, 23), MANDATED, pat(K.UNKNOWN), reason)
         assert a.options[-1].path is P.SELF_PAY
+
+
+@pytest.mark.parametrize("reason", [None, *R], ids=str)
+def test_welfare_is_never_sent_to_ryoyohi(engine: PolicyEngine, reason: R | None) -> None:
+    """MA-09: a recipient has no insurer to claim 療養費 from; the 福祉事務所 route comes last."""
+    for fac in (M, WOQS, PH, LTD, NONE):
+        a = engine.accepted_documents(T, fac, WEL, reason)
+        assert all(o.action is not AcceptAction.SELF_PAY for o in a.options), (fac, reason)
+        if reason is R.PMH_NOT_AVAILABLE:
+            continue
+        last = a.options[-1]
+        assert last.action is AcceptAction.CONTACT_WELFARE_OFFICE, (fac, reason)
+        assert "welfare_ticket_later" in last.option_ids and "MA-09" in last.rules
+        assert Condition.TICKET_LATER in last.conditions
+    # the insured keep the 10割 route as the last resort
+    assert engine.accepted_documents(T, M, NAT, R.NO_CARD).options[-1].path is P.SELF_PAY
+
+
+def test_welfare_ticket_later_from_coverage_start(engine: PolicyEngine) -> None:
+    first = engine.accepted_documents(d(2024, 12, 2), M, WEL, R.NO_CARD)
+    assert [o.id for o in first.options] == ["welfare_medical_ticket", "welfare_ticket_later"]
+    with pytest.raises(PolicyError):
+        engine.accepted_documents(d(2024, 12, 1), M, WEL, R.NO_CARD)
+
+
+def test_undesignated_welfare_joins_the_office_routes(engine: PolicyEngine) -> None:
+    """未委託: ask for the 医療券 (MA-05) and see the patient meanwhile (MA-09), one answer."""
+    a = engine.accepted_documents(T, WOQS, WEL, R_UNDESIGNATED)
+    office = a.option("welfare_contact_office")
+    assert office is not None and office.option_ids == (
+        "welfare_contact_office",
+        "welfare_ticket_later",
+    )
+    assert {Condition.RECHECK_LATER, Condition.TICKET_LATER} <= set(office.conditions)
+    # the 未委託 advice is not given for other failures
+    no_card = engine.accepted_documents(T, WOQS, WEL, R.NO_CARD).option("welfare_ticket_later")
+    assert no_card is not None and Condition.RECHECK_LATER not in no_card.conditions

@@ -10,14 +10,17 @@ import pytest
 
 from policies import (
     DocumentKind,
+    FacilityKind,
     FailureReason,
     InsuranceKind,
+    OqsMode,
     PatientContext,
     PolicyEngine,
     Problem,
     RuleDataError,
 )
 from policies.loader import LABELLED, load_rulebook
+from policies.subsidy import quotes_for
 from tests.policies.conftest import clinic
 
 Texts = list[tuple[str, str]]
@@ -285,3 +288,27 @@ def test_changing_the_grace_months_changes_the_card_window(texts: Texts) -> None
         )
     )
     assert edited.cert_usable_until(date(2025, 6, 10), date(2025, 7, 1)) == date(2025, 7, 31)
+
+
+def test_program_modes_and_facility_classes_are_checked(texts: Texts) -> None:
+    modes = 'modes = ["limited", "none"]'
+    bad = replace_in(texts, "subsidies.toml", modes, 'modes = ["limited", "partial"]')
+    p = only(problems_of(bad), "unknown OqsMode value 'partial'")
+    assert p.field.endswith(".modes[1]") and p.line == line_of(bad, "subsidies.toml", "partial")
+    extra = (
+        '[[facility_class]]\nkind = "large_chain_pharmacy"\ndefinition = "x"\nwhere = "y"\n'
+        'rules = ["SUB-01"]\nsources = ["SEED000"]\n'
+    )
+    p = only(problems_of([*texts, ("extra.toml", extra)]), "'large_chain_pharmacy' is already")
+    assert (p.file, p.line, p.field) == ("extra.toml", 2, "facility_class[0].kind")
+
+
+def test_the_mode_condition_of_a_grant_is_data(texts: Texts) -> None:
+    """Drop the limited-type grant's modes in the data and a mandated clinic is quoted it."""
+    mandated = (FacilityKind.CLINIC, OqsMode.MANDATED)
+    shipped = {q.program.id for q in quotes_for(load_rulebook(texts), *mandated)}
+    assert "limited-type-2025" not in shipped
+    edited = replace_in(texts, "subsidies.toml", 'modes = ["limited", "none"]\n', "")
+    assert "limited-type-2025" in {
+        q.program.id for q in quotes_for(load_rulebook(edited), *mandated)
+    }

@@ -286,7 +286,7 @@ def test_welfare_online_then_not_designated(engine: PolicyEngine) -> None:
     run = Run(engine, fac, PatientContext(K.WELFARE))
     run.send(TerminalAnswered(TO.NOT_DESIGNATED))
     assert run.state.reason is R.NOT_DESIGNATED_WELFARE
-    assert run.option_ids() == ["welfare_medical_ticket", "welfare_contact_office", "self_pay"]
+    assert run.option_ids() == ["welfare_medical_ticket", "welfare_contact_office"]  # no 10割
     run.send(ChooseOption("welfare_contact_office"))
     assert (run.record.path, run.record.outcome) == (P.WELFARE_PAPER_TICKET, Outcome.PROVISIONAL)
     assert "MA-05" in run.record.rules

@@ -53,7 +53,9 @@ def test_tags_follow_the_research(rulebook) -> None:
 
 def test_added_research_is_marked(rulebook) -> None:
     added = {r.id for r in rulebook.research.values() if r.origin != "research"}
-    assert added == {f"USE-0{i}" for i in range(1, 10)} | {"NUM-01", "NUM-02", "NUM-03"}
+    assert added == {f"USE-0{i}" for i in range(1, 10)} | {"NUM-01", "NUM-02", "NUM-03", "MA-09"}
+    # the seeds name only the paper ticket for 医療扶助: the no-ticket procedure is marked
+    assert rulebook.research["MA-09"].confidence is Confidence.SINGLE_SOURCE
 
 
 def test_every_source_cited_somewhere(rulebook) -> None:

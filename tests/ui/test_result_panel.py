@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from policies.model import VisitSetting
-from policies.records import PatientOnFile
+from policies.records import PatientOnFile, StoredResult
 from reader.reception import VisitDetails
-from reader.reception.ports import StoredResult
 from reader.reception.results import reread_result
 from reader.terminal import ResultSource, parse_result
 from tests.reader.terminal.test_layouts import LAYOUTS

@@ -147,7 +147,9 @@ def test_subsidy_csv(tmp_path: Path) -> None:
     assert [r["制度ID"] for r in rows[:2]] == ["welfare-oqs-2025", "home-visit-2025"]
     assert all(r["当施設対象"] == "1" for r in rows)  # only this facility's class by default
     assert rows[0]["補助率"] == "3/4" and rows[0]["対象施設区分コード"] == "clinic;pharmacy"
-    assert rows[4]["事業費上限(円)"] == "" and rows[4]["補助上限(円)"] == "31000"  # 限定型
+    # 別添3 in two parts (通常とは異なる動線 / 機器故障時等); no 限定型 for a mandated clinic
+    assert [r["制度ID"] for r in rows[3:5]] == ["unusual-route-2025", "equipment-failure-2025"]
+    assert "limited-type-2025" not in {r["制度ID"] for r in rows}
     assert "チェックシート" in rows[5]["必要書類"]
 
 

@@ -114,19 +114,61 @@ def test_subsidy_amounts_use_the_notices_rounding(rb) -> None:
     assert by_id["welfare-oqs-2025"].rate == Fraction(3, 4)
     assert all(p.applies for p in sheet.programs)
     assert by_id["online-consultation-2025"].amount is None  # no cost entered
-    assert (
-        by_id["limited-type-2025"].cost_cap is None
-        and by_id["limited-type-2025"].subsidy_cap == 31_000
-    )
     # deadlines relative to the report date; opening dates too
     assert not by_id["welfare-oqs-2025"].is_closed(sheet.as_of)
     early = subsidy_sheet(rb, CLINIC, date(2025, 6, 15))
+    # 別添3: the unusual-route part continues from 令和6年度, 機器故障時等 opens 「7月頃」
     assert {p.program_id for p in early.programs if p.not_yet_open(early.as_of)} == {
         "equipment-failure-2025"
     }
+    assert "unusual-route-2025" in {p.program_id for p in early.programs}
+    for on, waiting in ((date(2025, 6, 30), True), (date(2025, 7, 1), False)):
+        day = subsidy_sheet(rb, CLINIC, on)
+        (failure,) = [p for p in day.programs if p.program_id == "equipment-failure-2025"]
+        (route,) = [p for p in day.programs if p.program_id == "unusual-route-2025"]
+        assert failure.not_yet_open(on) is waiting and not route.not_yet_open(on)
     late = subsidy_sheet(rb, CLINIC, date(2026, 11, 20))
     assert all(p.is_closed(late.as_of) for p in late.programs)
     assert any(n.startswith("SEED000:") for n in sheet.notes)
+
+
+@pytest.mark.parametrize(
+    ("mode", "shown", "applies"),
+    [(OqsMode.MANDATED, False, False), (OqsMode.LIMITED, True, True), (OqsMode.NONE, True, True)],
+    ids=str,
+)
+def test_the_limited_type_grant_follows_the_oqs_mode(
+    rb, mode: OqsMode, shown: bool, applies: bool
+) -> None:
+    """SEED001 別添4: only facilities not obliged to run OQS; a mandated clinic is not quoted."""
+    facility = Facility("テスト診療所", "1311111111", FacilityKind.CLINIC, mode)
+    sheet = subsidy_sheet(rb, facility, date(2025, 9, 1), {"limited-type-2025": 30_000})
+    rows = [p for p in sheet.programs if p.program_id == "limited-type-2025"]
+    assert bool(rows) is shown
+    if rows:
+        (row,) = rows
+        assert row.applies is applies and row.amount == 22_000  # 3/4 × 30,000, floored
+        assert row.cost_cap is None and row.subsidy_cap == 31_000
+        assert "義務化対象外" in row.note and "汎用カードリーダー" in row.note
+
+
+def test_an_unknown_mode_shows_the_limited_type_grant_unmarked(rb) -> None:
+    unset = Facility("テスト診療所", "1311111111", FacilityKind.CLINIC, None)
+    sheet = subsidy_sheet(rb, unset, date(2025, 9, 1), {"limited-type-2025": 30_000})
+    (row,) = [p for p in sheet.programs if p.program_id == "limited-type-2025"]
+    assert not row.applies and row.amount is None  # never guessed
+    assert next(p for p in sheet.programs if p.program_id == "home-visit-2025").applies
+
+
+def test_the_sheet_says_what_a_grant_pays_for_and_what_a_class_means(rb) -> None:
+    every = subsidy_sheet(rb, PHARMACY, date(2025, 9, 1), all_classes=True)
+    welfare = [p for p in every.programs if p.program_id == "welfare-oqs-2025"]
+    assert all("補助対象：" in p.note and "パッケージソフト適用" in p.note for p in welfare)
+    assert all("運用準備" in p.note for p in welfare)
+    large = [p for p in every.programs if FacilityKind.LARGE_CHAIN_PHARMACY in p.facility_classes]
+    assert large and all("月4万回以上" in p.note for p in large)
+    assert not any("月4万回以上" in p.note for p in every.programs if p not in large)
+    assert any(n.startswith("SEED002:") for n in every.notes)  # the ※5 of the flyer
 
 
 def test_subsidy_sheet_classes_and_errors(rb, font) -> None:
