@@ -8,6 +8,7 @@ import csv
 import dataclasses
 import hashlib
 import io
+import json
 import re
 import threading
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+from sqlalchemy import text
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
@@ -37,6 +39,8 @@ from reader.terminal.results import QualificationResult, ResultSource
 from reader.terminal.simmark import SIM_COMMENT, SIM_INFO_ELEMENT, SIM_MARK_ELEMENT
 from reader.terminal_sim.persons import load_population
 from reader.terminal_sim.render import AnswerContext, render_result
+from storage.engine import sqlite_url
+from storage.store import AuditKind, Store
 from tests.reader.terminal.support import INSTITUTION, REPO
 
 FIXTURES = REPO / "tests" / "reader" / "terminal" / "fixtures"
@@ -546,3 +550,28 @@ def test_a_folder_that_cannot_be_written_says_what_was_done(tmp_path: Path) -> N
     (xml_file,) = half.value.done.files
     assert xml_file.format is HandOffFormat.XML and xml_file.path.exists()
     assert len(list(full.iterdir())) == MAX_NAME_ATTEMPTS + 1  # no temporary left behind
+
+
+def test_recorded_in_the_chain(tmp_path: Path) -> None:
+    """The runtime's record of a hand-off: a `handed_off` event whose digests prove the files."""
+    out = do(simulated("demo-14"), tmp_path / "recepta")
+    store = Store.open(
+        sqlite_url(tmp_path / "db" / "madoguchi.sqlite3").render_as_string(),
+        terminal_id="handoff-test",
+        backup_dir=tmp_path / "backups",
+    )
+    try:
+        store.append_event(AuditKind.HANDED_OFF, "system", {"visit_id": 1, **out.audit_payload()})
+        assert store.verify_chain().ok
+        with store.engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT kind, payload FROM audit_events ORDER BY seq DESC")
+            ).first()
+    finally:
+        store.close()
+    assert row is not None and row.kind == AuditKind.HANDED_OFF == "handed_off"
+    recorded = json.loads(row.payload)
+    assert recorded["simulated"] is True and recorded["folder"] == str(tmp_path / "recepta")
+    for entry in recorded["files"]:
+        data = (tmp_path / "recepta" / entry["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
