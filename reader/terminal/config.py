@@ -139,8 +139,9 @@ _HANDOFF_KEYS = {"folder", "encoding", "xml", "csv"}
 class HandOffConfig:
     """Where and how confirmed results are handed to the receipt computer (レセコン).
 
-    `folder` is the folder the レセコン watches; it must not be one of the terminal's own folders
-    (see `check_apart_from`). Shift_JIS is the default because the public tools that feed a
+    `folder` is the folder the レセコン watches, written into directly, as the terminal writes
+    into its configured `FaceDataDir`; it must not be one of the terminal's own folders (see
+    `check_apart_from`). Shift_JIS is the default because the public tools that feed a
     レセコン face-format files (sikakuxml, OQSDrug2) write Shift_JIS.
     """
 
