@@ -116,6 +116,8 @@ class AuditKind:
     VISIT_OPENED = "visit_opened"
     TERMINAL_RESULT_RECEIVED = "terminal_result_received"
     VERIFICATION_RECORDED = "verification_recorded"
+    #: Result files written for the receipt computer (reader.terminal.handoff.HandOff).
+    HANDED_OFF = "handed_off"
     BACKUP_CREATED = "backup_created"
     RESTORED = "restored"
     EXPORTED = "exported"

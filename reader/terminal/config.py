@@ -207,3 +207,65 @@ def watch_options(table: Mapping[str, object]) -> dict[str, WatchMode | float]:
     merged = {**defaults, **options}
     _check_watch(merged["poll_interval_s"], merged["pending_deadline_s"], merged["settle_s"])  # type: ignore[arg-type]
     return options
+
+
+# -- [handoff]: results handed to the receipt computer (reader/terminal/handoff.py) ------------
+
+_HANDOFF_KEYS = {"folder", "encoding", "xml", "csv"}
+
+
+@dataclass(frozen=True, slots=True)
+class HandOffConfig:
+    """Where and how confirmed results are handed to the receipt computer (レセコン).
+
+    `folder` is the folder the レセコン watches, written into directly, as the terminal writes
+    into its configured `FaceDataDir`; it must not be one of the terminal's own folders (see
+    `check_apart_from`). Shift_JIS is the default because the public tools that feed a
+    レセコン face-format files (sikakuxml, OQSDrug2) write Shift_JIS.
+    """
+
+    folder: Path
+    encoding: RequestEncoding = RequestEncoding.SHIFT_JIS
+    #: Write the face-format result XML (`OQSsiquc01res_face_…xml`).
+    xml: bool = True
+    #: Also write a one-row CSV for receipt software that imports files.
+    csv: bool = False
+
+    def __post_init__(self) -> None:
+        if not str(self.folder).strip() or str(self.folder) == ".":
+            raise TerminalConfigError(
+                "[handoff] folder: the folder the レセコン watches is required"
+            )
+        if not (self.xml or self.csv):
+            raise TerminalConfigError("[handoff]: xml and csv are both off; nothing to hand off")
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, object]) -> HandOffConfig:
+        """Check a `[handoff]` TOML table; every error names the key."""
+        unknown = sorted(set(table) - _HANDOFF_KEYS)
+        if unknown:
+            raise TerminalConfigError(
+                f"[handoff] {unknown[0]}: unknown key (known: {', '.join(sorted(_HANDOFF_KEYS))})"
+            )
+        folder = table.get("folder")
+        if not isinstance(folder, str):
+            raise TerminalConfigError("[handoff] folder: must be the path of a folder")
+        encoding = table.get("encoding", RequestEncoding.SHIFT_JIS.value)
+        if not isinstance(encoding, str):
+            raise TerminalConfigError("[handoff] encoding: must be utf-8 or shift_jis")
+        flags = {key: table.get(key, key == "xml") for key in ("xml", "csv")}
+        for key, value in flags.items():
+            if not isinstance(value, bool):
+                raise TerminalConfigError(f"[handoff] {key}: must be true or false")
+        return cls(Path(folder), RequestEncoding.parse(encoding), flags["xml"], flags["csv"])
+
+    def check_apart_from(self, terminal: TerminalConfig) -> None:
+        """Refuse the terminal's own folders: Madoguchi would read its hand-off back as a new
+        face result (and hand it off again), and the terminal would see files it never wrote."""
+        mine = self.folder.resolve()
+        for taken in (terminal.root, terminal.req_dir, terminal.res_dir, terminal.face_dir):
+            if mine == taken.resolve():
+                raise TerminalConfigError(
+                    f"[handoff] folder: {self.folder} is the terminal's own folder; "
+                    "give the レセコン a folder of its own"
+                )
