@@ -23,19 +23,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage import settings_keys
+from storage import commands, settings_keys
+from storage.commands import EXIT_BROKEN, EXIT_ERROR
 
 if TYPE_CHECKING:
     from reader.terminal.config import TerminalSettings
+    from storage.config import DatabaseTarget
     from storage.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
-
-EXIT_BROKEN = 1
-EXIT_ERROR = 2
-#: Days the command line accepts: any a clinic's records or the rule book can concern, and far
-#: enough from date.min/max that a Tokyo day's UTC bounds and a month's last day always exist.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 # -- configuration (per-PC TOML; each section checked by the layer that uses it) -----------------
@@ -177,6 +173,8 @@ def load_config(path: Path) -> AppConfig:
 
 # -- which database: one resolution for the window and every command ----------------------------
 
+DEMO_DB_FILE = "demo.sqlite3"
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -184,16 +182,11 @@ class Target:
 
     #: This PC's configuration; None in demo mode.
     config: AppConfig | None
-    #: The demo folder in demo mode, else None.
-    demo_dir: Path | None
-    #: Database URL or SQLite file for Store.open (None: SQLite in the user-data folder).
-    url: str | None
-    terminal_id: str
-    #: Where pre-migration backups go (None: the user-data folder's).
-    backup_dir: Path | None = None
+    database: DatabaseTarget
 
-
-DEMO_DB_FILE = "demo.sqlite3"
+    @property
+    def demo_dir(self) -> Path | None:
+        return self.database.demo_dir
 
 
 def default_demo_dir() -> Path:
@@ -206,6 +199,9 @@ def resolve_target(args: argparse.Namespace) -> Target:
     """``--demo``; else ``--db`` (with the configuration, if any); else the configuration file
     (``--config``, ``MADOGUCHI_CONFIG``, the user config folder) unless it says demo; else DEMO."""
     from reader.station import default_terminal_id
+    from storage.config import DatabaseTarget
+    from storage.engine import resolve_url
+    from storage.errors import ConfigError as DatabaseConfigError
 
     demo, db = getattr(args, "demo", False), getattr(args, "db", None)
     if demo and db:
@@ -218,9 +214,6 @@ def resolve_target(args: argparse.Namespace) -> Target:
         elif getattr(args, "config", None):
             raise ConfigError(f"{path}: no such configuration file")
     if db:  # an explicit database means production with it
-        from storage.engine import resolve_url
-        from storage.errors import ConfigError as DatabaseConfigError
-
         try:
             resolve_url(db)
         except DatabaseConfigError as exc:
@@ -229,215 +222,15 @@ def resolve_target(args: argparse.Namespace) -> Target:
     if config is None or config.mode == "demo":
         given = getattr(args, "demo_dir", None)
         demo_dir = Path(given) if given else default_demo_dir()
+        where = str(demo_dir / DEMO_DB_FILE)
         return Target(
-            None,
-            demo_dir,
-            str(demo_dir / DEMO_DB_FILE),
-            default_terminal_id(),
-            demo_dir / "backups",
+            None, DatabaseTarget(where, default_terminal_id(), demo_dir / "backups", demo_dir)
         )
-    return Target(config, None, config.database, config.terminal_id or default_terminal_id())
+    terminal_id = config.terminal_id or default_terminal_id()
+    return Target(config, DatabaseTarget(config.database, terminal_id))
 
 
-def _open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
-    """The run's database; a command that only works on data never creates one."""
-    from storage.secrets import use_demo_keyring
-    from storage.store import Store
-
-    target = resolve_target(args)
-    if target.demo_dir is not None:
-        use_demo_keyring(target.demo_dir)
-    return Store.open(
-        target.url, terminal_id=target.terminal_id, backup_dir=target.backup_dir, create=create
-    )
-
-
-def _clear_errors(func: Handler) -> Handler:
-    """The project's typed errors become one clear line on stderr and exit code 2."""
-
-    def wrapper(args: argparse.Namespace) -> int:
-        from storage.errors import StorageError
-
-        try:
-            return func(args)
-        except (StorageError, ConfigError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-
-    wrapper.__doc__ = func.__doc__
-    return wrapper
-
-
-def _iso_day(text: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise argparse.ArgumentTypeError(
-            f"date {text} out of range ({FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()})"
-        )
-    return day
-
-
-def _year_month(text: str) -> tuple[int, int]:
-    try:
-        first = date.fromisoformat(f"{text}-01") if len(text) == 7 else None
-    except ValueError:
-        first = None
-    if first is None:
-        raise argparse.ArgumentTypeError(f"invalid month {text!r} (expected YYYY-MM)")
-    if not FIRST_DAY <= first <= LAST_DAY:
-        raise argparse.ArgumentTypeError(
-            f"month {text} out of range ({FIRST_DAY:%Y-%m} … {LAST_DAY:%Y-%m})"
-        )
-    return first.year, first.month
-
-
-# -- storage commands (audit, backup, restore, db) ---------------------------------------------
-
-
-@_clear_errors
-def _cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Walk the audit chain; name the first broken event (exit 1) or print the verified head."""
-    with _open_store(args) as store:
-        result = store.verify_chain()
-    if not result.ok:
-        print(
-            f"BROKEN at event {result.first_broken_seq}: {result.problem} "
-            f"({result.checked} events verified before it)"
-        )
-        return EXIT_BROKEN
-    head = result.head
-    anchor = f", starting after checkpoint {result.anchor_seq}" if result.anchor_seq else ""
-    print(
-        f"OK: {result.checked} events verified{anchor}; "
-        f"head seq {head.seq if head else 0} hash {head.hash if head else '-'}"
-    )
-    return 0
-
-
-@_clear_errors
-def _cmd_audit_head(args: argparse.Namespace) -> int:
-    """Print the chain head as of the end of a day (what the daily log prints)."""
-    with _open_store(args) as store:
-        head = store.chain_head(args.date)
-    if head is None:
-        print(f"no audit events on or before {args.date.isoformat()}")
-        return EXIT_BROKEN
-    at = head.occurred_at.isoformat() if head.occurred_at else "-"
-    print(f"{args.date.isoformat()} seq {head.seq} hash {head.hash} at {at}")
-    return 0
-
-
-@_clear_errors
-def _cmd_audit_key_export(args: argparse.Namespace) -> int:
-    """Write the audit-chain key to a file for another reception PC (audited, warned)."""
-    from storage.secrets import EXPORT_WARNING
-
-    out = Path(args.out)
-    if out.exists():
-        raise ConfigError(f"{out} already exists (the key is written only to a new file)")
-    with _open_store(args) as store:
-        text = store.export_chain_key(None)
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise ConfigError(f"{out}: cannot be written ({exc.strerror or exc})") from exc
-    print(EXPORT_WARNING, file=sys.stderr)
-    print(f"key written to {out}")
-    return 0
-
-
-@_clear_errors
-def _cmd_audit_key_import(args: argparse.Namespace) -> int:
-    """Put an exported chain key into this PC's keyring (after checking it fits the database)."""
-    from storage.engine import make_engine
-    from storage.secrets import EXPORT_WARNING, read_export
-    from storage.store import import_chain_key
-
-    text = read_export(Path(args.from_file))
-    target = resolve_target(args)
-    engine = make_engine(target.url, create=False)
-    try:
-        uuid = import_chain_key(engine, text, terminal_id=target.terminal_id)
-    finally:
-        engine.dispose()
-    print(f"chain key for database {uuid} stored in the OS keyring")
-    print(EXPORT_WARNING, file=sys.stderr)
-    return 0
-
-
-@_clear_errors
-def _cmd_backup(args: argparse.Namespace) -> int:
-    """Back up the database (SQLite online backup, PostgreSQL pg_dump); audited."""
-    with _open_store(args) as store:
-        info = store.backup(Path(args.out))
-    print(f"backup written to {info.path} ({info.size} bytes, sha256 {info.sha256})")
-    return 0
-
-
-@_clear_errors
-def _cmd_restore(args: argparse.Namespace) -> int:
-    """Restore from a backup whose chain verifies; the current database is kept aside."""
-    from storage.restore import restore
-
-    target = resolve_target(args)
-    report = restore(target.url, Path(args.from_file), terminal_id=target.terminal_id)
-    aside = report.set_aside or "(there was no current database)"
-    print(
-        f"restored from {report.restored_from}: {report.events_verified} events verified; "
-        f"previous database kept at {aside}"
-    )
-    return 0
-
-
-@_clear_errors
-def _cmd_db_migrate(args: argparse.Namespace) -> int:
-    """Migrate the schema to the newest version, backing the database up first."""
-    from storage.engine import data_dir, make_engine
-    from storage.migrate import migrate
-
-    target = resolve_target(args)
-    engine = make_engine(target.url)
-    backup_dir = Path(args.backup_dir) if args.backup_dir else target.backup_dir
-    try:
-        report = migrate(engine, backup_dir or data_dir() / "backups")
-    finally:
-        engine.dispose()
-    if report.from_revision == report.to_revision:
-        print(f"schema is current ({report.to_revision})")
-    else:
-        print(
-            f"migrated {report.from_revision or 'empty'} -> {report.to_revision}; "
-            f"backup: {report.backup or 'none (new database)'}"
-        )
-    return 0
-
-
-@_clear_errors
-def _cmd_db_set_password(args: argparse.Namespace) -> int:
-    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin)."""
-    import getpass
-
-    from storage.engine import password_key, resolve_url
-    from storage.secrets import store_db_password
-
-    url = resolve_url(resolve_target(args).url)
-    if url.get_backend_name() != "postgresql":
-        print("error: only a PostgreSQL database has a password", file=sys.stderr)
-        return EXIT_ERROR
-    password = (
-        getpass.getpass("PostgreSQL password: ") if sys.stdin.isatty() else sys.stdin.readline()
-    )
-    store_db_password(password_key(url), password.rstrip("\n"))
-    print("password stored in the OS keyring")
-    return 0
-
-
-def _add_database_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+def _database_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     """The options that choose the database, on the top level and on every command. A command
     only sets what it was given, so ``main.py --demo report daily`` keeps the top level's."""
     unset = {} if top else {"default": argparse.SUPPRESS}
@@ -458,243 +251,6 @@ def _add_database_options(p: argparse.ArgumentParser, *, top: bool = False) -> N
         "--db", help="database URL or SQLite file, overriding the configuration", **unset
     )
     p.add_argument("--demo-dir", help="demo data folder (default: user data folder/demo)", **unset)
-
-
-def _add_storage_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    audit = sub.add_parser("audit", help="check the tamper-evident audit log")
-    audit_sub = audit.add_subparsers(title="audit commands", metavar="ACTION", required=True)
-    p = audit_sub.add_parser("verify", help="verify the whole chain; exit 1 names the broken event")
-    p.set_defaults(handler=_cmd_audit_verify)
-    p = audit_sub.add_parser("head", help="the chain head as of the end of a day")
-    p.add_argument("--date", required=True, type=_iso_day, help="local day, YYYY-MM-DD")
-    p.set_defaults(handler=_cmd_audit_head)
-    p = audit_sub.add_parser("key-export", help="export the chain key for another reception PC")
-    p.add_argument("--out", required=True, help="new file to write (kept private, 0600)")
-    p.set_defaults(handler=_cmd_audit_key_export)
-    p = audit_sub.add_parser("key-import", help="import a chain key exported on the first PC")
-    p.add_argument("--from", dest="from_file", required=True, help="the exported key file")
-    p.set_defaults(handler=_cmd_audit_key_import)
-
-    p = sub.add_parser("backup", help="back up the database to a file")
-    p.add_argument("--out", required=True, help="backup file to write")
-    p.set_defaults(handler=_cmd_backup)
-    p = sub.add_parser("restore", help="restore the database from a verified backup")
-    p.add_argument("--from", dest="from_file", required=True, help="backup file")
-    p.set_defaults(handler=_cmd_restore)
-
-    db = sub.add_parser("db", help="database administration")
-    db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
-    p = db_sub.add_parser("migrate", help="migrate the schema (after a backup)")
-    p.add_argument("--backup-dir", help="where the pre-migration backup goes")
-    p.set_defaults(handler=_cmd_db_migrate)
-    p = db_sub.add_parser("set-password", help="store the PostgreSQL password in the OS keyring")
-    p.set_defaults(handler=_cmd_db_set_password)
-    for parser in (*audit_sub.choices.values(), *db_sub.choices.values()):
-        _add_database_options(parser)
-    for name in ("backup", "restore"):
-        _add_database_options(sub.choices[name])
-
-
-# -- report commands (daily log, monthly usage, subsidy sheet, 申立書) ---------------------------
-
-
-def _report_errors(func: Handler) -> Handler:
-    """Report, font and rule-data errors become one clear line and exit code 2."""
-
-    @_clear_errors
-    def wrapper(args: argparse.Namespace) -> int:
-        from policies import RuleDataError
-        from storage.reports import ReportError
-
-        try:
-            return func(args)
-        except (ReportError, RuleDataError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-
-    wrapper.__doc__ = func.__doc__
-    return wrapper
-
-
-def _cost(text: str) -> tuple[str, int]:
-    program, sep, amount = text.partition("=")
-    amount = amount.replace(",", "").replace("_", "")
-    if not sep or not program or not amount.isdigit():
-        raise argparse.ArgumentTypeError(f"invalid cost {text!r} (expected PROGRAM_ID=YEN)")
-    return program, int(amount)
-
-
-def _app_version() -> str:
-    """Printed in report footers; from the installed package, else from pyproject.toml."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("madoguchi")
-    except metadata.PackageNotFoundError:  # run from a checkout
-        import tomllib
-
-        pyproject = Path(__file__).resolve().parent / "pyproject.toml"
-        return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
-
-
-def _report_masking(args: argparse.Namespace, store: Store) -> str:
-    """--masking, else the clinic's printout setting (admin screen), else partial."""
-    if args.masking is not None:
-        return {"chart": "chart_only"}.get(args.masking, args.masking)
-    return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
-
-
-def _export(args: argparse.Namespace, run: Callable[[Store], tuple[Any, Any]]) -> Any:
-    """Open the store, run one report export in it, close it, print what was written."""
-    with _open_store(args) as store:
-        data, done = run(store)
-    for e in done:
-        print(e.summary())
-    return data
-
-
-@_report_errors
-def _cmd_report_daily(args: argparse.Namespace) -> int:
-    """Print the daily log of a day from the database (PDF, optionally CSV); audited."""
-    from storage.reports import GenerationInfo
-    from storage.reports.exports import export_daily, report_font
-
-    font = report_font(args.font)  # a missing font fails before the database is opened
-    data = _export(
-        args,
-        lambda store: export_daily(
-            store,
-            args.date,
-            args.out,
-            csv=args.csv,
-            masking=_report_masking(args, store),
-            font=font,
-            generation=GenerationInfo(app_version=_app_version()),
-        ),
-    )
-    if not data.rows:
-        print(f"no verifications recorded on {args.date.isoformat()}: printed an empty log")
-    return 0
-
-
-@_report_errors
-def _cmd_report_monthly(args: argparse.Namespace) -> int:
-    """Print the monthly usage report (PDF, optionally CSV) against the policy thresholds."""
-    from storage.reports import GenerationInfo
-    from storage.reports.exports import export_monthly, report_font, shipped_rulebook
-    from storage.timeutil import now_tokyo
-
-    font, rulebook = report_font(args.font), shipped_rulebook()
-    _export(
-        args,
-        lambda store: export_monthly(
-            store,
-            rulebook,
-            *args.month,
-            args.out,
-            as_of=args.as_of or now_tokyo().date(),
-            csv=args.csv,
-            font=font,
-            generation=GenerationInfo(app_version=_app_version()),
-        ),
-    )
-    return 0
-
-
-@_report_errors
-def _cmd_report_subsidy(args: argparse.Namespace) -> int:
-    """Print the subsidy sheet for the stored facility, with amounts for the entered costs."""
-    from storage.reports import GenerationInfo
-    from storage.reports.exports import export_subsidy, report_font, shipped_rulebook
-    from storage.timeutil import now_tokyo
-
-    font, rulebook = report_font(args.font), shipped_rulebook()
-    _export(
-        args,
-        lambda store: export_subsidy(
-            store,
-            rulebook,
-            args.out,
-            as_of=args.as_of or now_tokyo().date(),
-            costs=dict(args.cost or []),
-            all_classes=args.all_classes,
-            csv=args.csv,
-            font=font,
-            generation=GenerationInfo(app_version=_app_version()),
-        ),
-    )
-    return 0
-
-
-@_report_errors
-def _cmd_report_declaration(args: argparse.Namespace) -> int:
-    """Print a 被保険者資格申立書, blank or pre-filled for a patient by chart number."""
-    from storage.reports.exports import export_declaration, report_font, shipped_rulebook
-
-    font, rulebook = report_font(args.font), shipped_rulebook()
-    _export(
-        args,
-        lambda store: export_declaration(
-            store, rulebook, args.out, on=args.date, chart_number=args.chart, font=font
-        ),
-    )
-    return 0
-
-
-def _add_report_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    font_help = "TrueType font file to embed (default: the best Japanese system font)"
-    report = sub.add_parser("report", help="print the daily log and reports (PDF/CSV)")
-    rs = report.add_subparsers(title="reports", metavar="REPORT", required=True)
-
-    def common(p: argparse.ArgumentParser, *, csv: bool = True) -> None:
-        p.add_argument("--out", required=True, metavar="FILE.pdf", help="PDF file to write")
-        if csv:
-            p.add_argument("--csv", metavar="FILE.csv", help="also write CSV (UTF-8 with BOM)")
-        p.add_argument("--font", metavar="FILE.ttf", help=font_help)
-        _add_database_options(p)
-
-    p = rs.add_parser("daily", help="the daily log of one day (reprints are identical)")
-    p.add_argument("--date", required=True, type=_iso_day, metavar="YYYY-MM-DD")
-    p.add_argument(
-        "--masking",
-        choices=["full", "partial", "chart"],
-        help="patient display: full name, family name + birth year, chart no. only "
-        "(default: the print_masking setting, else partial)",
-    )
-    common(p)
-    p.set_defaults(handler=_cmd_report_daily)
-
-    p = rs.add_parser("monthly", help="My Number card usage by path and day, vs. thresholds")
-    p.add_argument("--month", required=True, type=_year_month, metavar="YYYY-MM")
-    p.add_argument("--as-of", type=_iso_day, metavar="YYYY-MM-DD", help="report date (today)")
-    common(p)
-    p.set_defaults(handler=_cmd_report_monthly)
-
-    p = rs.add_parser("subsidy", help="subsidy programs, amounts, deadlines and evidence")
-    p.add_argument(
-        "--cost",
-        type=_cost,
-        action="append",
-        metavar="PROGRAM=YEN",
-        help="project cost of a program (repeatable), e.g. welfare-oqs-2025=80000",
-    )
-    p.add_argument(
-        "--as-of",
-        type=_iso_day,
-        metavar="YYYY-MM-DD",
-        help="date deadlines are judged against (today)",
-    )
-    p.add_argument(
-        "--all-classes", action="store_true", help="also list the tiers for other facility classes"
-    )
-    common(p)
-    p.set_defaults(handler=_cmd_report_subsidy)
-
-    p = rs.add_parser("declaration", help="a 被保険者資格申立書 to hand to the patient")
-    p.add_argument("--date", type=_iso_day, metavar="YYYY-MM-DD", help="pre-fill the date")
-    p.add_argument("--chart", metavar="NUMBER", help="pre-fill the patient with this chart no.")
-    common(p, csv=False)
-    p.set_defaults(handler=_cmd_report_declaration)
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -1186,7 +742,6 @@ def build_production_stack(target: Target) -> DeskStack:
     from reader.terminal import TerminalExchange
     from storage.engine import data_dir, resolve_url
     from storage.secrets import keyring_problem
-    from storage.store import Store
 
     config = target.config
     assert config is not None
@@ -1198,8 +753,8 @@ def build_production_stack(target: Target) -> DeskStack:
             "automatically (log in as a normal user). Linux: install and unlock a Secret Service "
             "keyring (e.g. `apt-get install gnome-keyring`) in the desktop session."
         )
-    store = Store.open(target.url, terminal_id=target.terminal_id)
-    resolved = resolve_url(target.url)
+    store = target.database.open_store(create=True)
+    resolved = resolve_url(target.database.url)
     description = (
         f"SQLite {resolved.database}"
         if resolved.get_backend_name() == "sqlite"
@@ -1232,7 +787,6 @@ def _open_stack(args: argparse.Namespace) -> DeskStack:
     return build_production_stack(target)
 
 
-@_clear_errors
 def _cmd_run(args: argparse.Namespace) -> int:
     """Open the reception window (demo mode without a configuration)."""
     from ui.app import run as run_ui
@@ -1245,7 +799,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return int(run_ui(stack))
 
 
-@_clear_errors
 def _cmd_demo_check(args: argparse.Namespace) -> int:
     """Run the demo stack end to end without Qt and print what happened."""
     import tempfile
@@ -1360,12 +913,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="main.py",
         description="Madoguchi — reception assistant for マイナ保険証 eligibility checks.",
     )
-    _add_database_options(parser, top=True)
+    _database_options(parser, top=True)
     parser.set_defaults(handler=_cmd_run)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     p = sub.add_parser("run", help="open the reception window (the default command)")
-    _add_database_options(p)
+    _database_options(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser(
@@ -1378,7 +931,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rules", help="print what the rules accept on a date, with sources")
     on = p.add_mutually_exclusive_group(required=True)
-    on.add_argument("--on", type=_iso_day, metavar="YYYY-MM-DD", help="the date to show")
+    on.add_argument("--on", type=commands.iso_day, metavar="YYYY-MM-DD", help="the date to show")
     on.add_argument("--index", action="store_true", help="list every rule ID with its sources")
     p.add_argument(
         "--facility",
@@ -1394,16 +947,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_rules)
 
-    _add_storage_commands(sub)
-    _add_report_commands(sub)
+    commands.add_commands(sub, lambda args: resolve_target(args).database, _database_options)
     return parser
 
 
+def _typed_error(exc: Exception) -> bool:
+    """Whether ``exc`` is one of the project's typed errors (its message is for the operator)."""
+    from policies import PolicyError, RuleDataError
+    from storage.errors import StorageError
+    from storage.reports.errors import ReportError
+
+    return isinstance(exc, ConfigError | StorageError | ReportError | RuleDataError | PolicyError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command; the project's typed errors end as one line on stderr and exit code 2."""
+    args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except Exception as exc:
+        if not _typed_error(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The ``[database]`` section of a PC's madoguchi.toml, parsed and checked by storage.
+"""The ``[database]`` section of a PC's madoguchi.toml, parsed and checked by storage, and the
+database a run resolved to (:class:`DatabaseTarget`).
 
 ``url = "postgresql://user@host/db"`` (never with a password) or ``path = "D:/data/x.sqlite3"``;
 neither means SQLite in the user-data folder. The value is checked with the same
@@ -9,9 +10,18 @@ engine accepts. main.py composes the sections and adds the file name to an error
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from storage.engine import resolve_url
+from storage.engine import make_engine, resolve_url
 from storage.errors import ConfigError
+from storage.secrets import use_demo_keyring
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from storage.store import Store
 
 
 def database_section(value: object) -> str | None:
@@ -44,3 +54,35 @@ def database_table(database: str | None) -> dict[str, str]:
     if not database:
         return {}
     return {"url" if "://" in database else "path": database}
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """The database a run uses, as main.py resolved it for the window and every command."""
+
+    #: Database URL or SQLite file (None: SQLite in the user-data folder).
+    url: str | None
+    #: Recorded with every event this run writes.
+    terminal_id: str
+    #: Where pre-migration backups go (None: the user-data folder's).
+    backup_dir: Path | None = None
+    #: The demo folder in demo mode (its secrets may be kept there, see use_demo_keyring).
+    demo_dir: Path | None = None
+
+    def open_store(self, *, create: bool = False) -> Store:
+        """The store; only an existing database unless ``create``."""
+        from storage.store import Store  # noqa: PLC0415  (store imports the whole schema)
+
+        self._demo_secrets()
+        return Store.open(
+            self.url, terminal_id=self.terminal_id, backup_dir=self.backup_dir, create=create
+        )
+
+    def engine(self, *, create: bool = False) -> Engine:
+        """A bare engine (key import, migrations); only an existing database unless ``create``."""
+        self._demo_secrets()
+        return make_engine(self.url, create=create)
+
+    def _demo_secrets(self) -> None:
+        if self.demo_dir is not None:
+            use_demo_keyring(self.demo_dir)
