@@ -15,7 +15,6 @@ import argparse
 import dataclasses
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -39,10 +38,6 @@ Handler = Callable[[argparse.Namespace], int]
 CONFIG_FILE = "madoguchi.toml"
 #: Top-level keys of madoguchi.toml.
 CONFIG_KEYS = ("database", "mode", "queries", "reader", "station", "terminal")
-#: Shared settings kept in the database (admin screen): their keys live in storage.
-SETTING_PRINT_MASKING = settings_keys.PRINT_MASKING
-SETTING_IDLE_LOCK_MINUTES = settings_keys.IDLE_LOCK_MINUTES
-DEFAULT_IDLE_LOCK_MINUTES = settings_keys.DEFAULT_IDLE_LOCK_MINUTES
 
 
 class ConfigError(Exception):
@@ -815,96 +810,26 @@ def _cmd_demo_check(args: argparse.Namespace) -> int:
 
 
 def _demo_check(stack: DeskStack, *, timeout: float) -> int:
-    import queue as queue_mod
-    from datetime import datetime
+    from reader import demo_check
 
-    from policies.model import VerificationPath
-    from reader.reception import (
-        DeskStatus,
-        FaceResultUnattached,
-        NewPatientData,
-        PinRequested,
-        Problem,
-        ProblemKind,
-        VisitRecorded,
-        VisitRequest,
-    )
-
-    desk = stack.desk
-    events: queue_mod.Queue[Any] = queue_mod.Queue()
-    desk.subscribe(events.put)
     _, staff = _demo_profile()
-
-    def say(text: str) -> None:
-        print(f"[{datetime.now():%H:%M:%S}] {text}", flush=True)
-
-    def wait(kind: type, what: str, accept: Callable[[Any], bool] = bool) -> Any:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                event = events.get(timeout=left)
-            except queue_mod.Empty:
-                break
-            if isinstance(event, Problem) and event.kind is not ProblemKind.CONFIG:
-                say(f"  problem ({event.kind.value}): {event.message}")
-            if isinstance(event, kind) and accept(event):
-                return event
-        raise TimeoutError(f"no {what} within {timeout:.0f} s")
-
     for note in stack.notes:
-        say(note)
-    status = stack.store.facility_profile()
-    say(f"demo folder: {stack.data_dir}")
-    say(f"facility: {status.name if status else '-'} (SIMULATED)")
-    try:
-        desk.login(staff["username"], staff["password"])
-        wait(DeskStatus, "login", lambda e: e.staff is not None)
-        desk.demo_remove_card()
-        say("1. general-purpose reader: demo card demo-03, PIN 1234")
-        stamp = datetime.now().strftime("%H%M%S")
-        desk.begin_visit(
-            VisitRequest(
-                new_patient=NewPatientData(
-                    f"DC{stamp}A", "見本 一郎", "ミホン イチロウ", date(1975, 11, 3), "male"
-                )
-            )
-        )
-        desk.wait_idle()
-        desk.demo_insert_card("demo-03")
-        pin = wait(PinRequested, "PIN request")
-        say(f"   card read; PIN tries left {pin.tries_left}")
-        desk.submit_pin("1234")
-        rec = wait(VisitRecorded, "recorded verification")
-        say(
-            f"   recorded: {rec.path.value} {rec.outcome.value} "
-            f"(verification {rec.verification_id}, simulated={rec.simulated})"
-        )
-        ok = rec.path is VerificationPath.MYNA_GENERAL_READER_PIN and rec.simulated
-        desk.demo_remove_card()
-        say("2. face-recognition reader: demo card demo-01 (result arrives, then attached)")
-        desk.demo_face_reader("demo-01")
-        face = wait(FaceResultUnattached, "face-style result")
-        record = face.result.record
-        say(f"   face result for {record.name if record else '?'} ({face.outcome.value})")
-        desk.attach_face_result(
-            face.token,
-            VisitRequest(
-                new_patient=NewPatientData(
-                    f"DC{stamp}B", "架空 太郎", "カクウ タロウ", date(1980, 4, 1), "male"
-                )
-            ),
-        )
-        rec2 = wait(VisitRecorded, "recorded face verification")
-        say(f"   recorded: {rec2.path.value} {rec2.outcome.value} (simulated={rec2.simulated})")
-        ok = ok and rec2.path is VerificationPath.MYNA_FACE_READER and rec2.simulated
-    except TimeoutError as exc:
-        say(f"FAILED: {exc}")
-        return EXIT_BROKEN
-    desk.wait_idle()
-    result = stack.store.verify_chain()
-    say(f"3. audit chain: {'OK' if result.ok else 'BROKEN'} ({result.checked} events)")
-    ok = ok and result.ok
-    say("demo-check " + ("OK" if ok else "FAILED"))
+        demo_check.say(note)
+    profile = stack.store.facility_profile()
+    demo_check.say(f"demo folder: {stack.data_dir}")
+    demo_check.say(f"facility: {profile.name if profile else '-'} (SIMULATED)")
+
+    def verify_chain() -> tuple[bool, int]:
+        result = stack.store.verify_chain()
+        return result.ok, result.checked
+
+    ok = demo_check.run(
+        stack.desk,
+        username=staff["username"],
+        password=staff["password"],
+        verify_chain=verify_chain,
+        timeout=timeout,
+    )
     return 0 if ok else EXIT_BROKEN
 
 
