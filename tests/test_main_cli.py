@@ -299,6 +299,10 @@ def test_demo_commands_read_the_demo_database(sandbox: Sandbox, tmp_path: Path) 
     ):
         ran = run_in_process(argv)
         assert ran.code == 0 and "OK: 2 events verified" in ran.out, ran
+    pdf = tmp_path / "daily.pdf"  # the case: `main.py --demo report daily`
+    argv = ["--demo", "--demo-dir", str(demo_dir), "report", "daily", "--date", "2026-04-01"]
+    ran = run_in_process([*argv, "--out", str(pdf)])
+    assert ran.code == 0 and "printed an empty log" in ran.out and pdf.exists(), ran
 
 
 def test_db_overrides_the_configuration(sandbox: Sandbox, tmp_path: Path) -> None:
