@@ -249,6 +249,27 @@ def test_config_fuzz_loads_valid_values_and_names_file_and_key(tmp_path: Path) -
     check()
 
 
+def test_config_fuzz_through_the_command_line(sandbox: Sandbox) -> None:
+    path, out = sandbox.root / "fuzzed.toml", sandbox.root / "out" / "fuzzed.pdf"
+    reads = [["audit", "verify"], ["audit", "head", "--date", "2026-04-01"]]
+    report = ["report", "daily", "--date", "2026-04-01", "--out", str(out)]
+
+    @settings(max_examples=60, deadline=None)
+    @given(doc=config_docs(), command=st.sampled_from([*reads, report]))
+    def check(doc: dict[str, object], command: list[str]) -> None:
+        path.write_text(tomlkit.dumps(doc), "utf-8")
+        before = sandbox.files()
+        argv = [*command, "--config", str(path)]
+        ran = run_in_process(argv)
+        assert_clear(ran, argv, str(path), str(sandbox.root))
+        created = sandbox.files() - before
+        assert created <= {out}, (doc, created)
+        for made in created:
+            made.unlink()
+
+    check()
+
+
 @pytest.mark.parametrize(
     ("terminal", "key"),
     [
