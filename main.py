@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -833,6 +834,16 @@ def _demo_check(stack: DeskStack, *, timeout: float) -> int:
     return 0 if ok else EXIT_BROKEN
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="main.py",
@@ -851,7 +862,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the demo stack end to end without a window (card, face reader, audit)",
     )
     p.add_argument("--demo-dir", help="demo data folder (default: a fresh temporary folder)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per step")
+    p.add_argument("--timeout", type=_seconds, default=60.0, help="seconds allowed per step")
     p.set_defaults(handler=_cmd_demo_check)
 
     p = sub.add_parser("rules", help="print what the rules accept on a date, with sources")

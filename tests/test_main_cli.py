@@ -166,6 +166,9 @@ def commands(box: Sandbox) -> st.SearchStrategy[tuple[list[str], set[Path]]]:
         st.sampled_from(
             [box.root / "missing.key", box.text, box.folder, box.db, Path(sys.executable)]
         ).map(lambda f: (["audit", "key-import", "--from", str(f)], set())),
+        st.sampled_from(["0", "-1", "nan", "inf", "1e999", "x"]).map(
+            lambda t: (["demo-check", "--timeout", t], set())
+        ),
     )
 
 
