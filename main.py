@@ -17,7 +17,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -787,9 +787,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     """Open the reception window (demo mode without a configuration)."""
     from ui.app import run as run_ui
 
-    stack = _open_stack(args)
-    with ExitStack() as closing:
-        closing.callback(stack.close)
+    with closing(_open_stack(args)) as stack:
         for note in stack.notes:
             print(note, file=sys.stderr)
         return int(run_ui(stack))
@@ -799,14 +797,13 @@ def _cmd_demo_check(args: argparse.Namespace) -> int:
     """Run the demo stack end to end without Qt and print what happened."""
     import tempfile
 
-    with ExitStack() as closing:
+    with ExitStack() as run:
         if args.demo_dir:
             demo_dir = Path(args.demo_dir)
         else:
             own = tempfile.TemporaryDirectory(prefix="madoguchi-demo-check-")
-            demo_dir = Path(closing.enter_context(own))
-        stack = build_demo_stack(demo_dir)
-        closing.callback(stack.close)
+            demo_dir = Path(run.enter_context(own))
+        stack = run.enter_context(closing(build_demo_stack(demo_dir)))
         return _demo_check(stack, timeout=args.timeout)
 
 
