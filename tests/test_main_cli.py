@@ -174,7 +174,7 @@ def commands(box: Sandbox) -> st.SearchStrategy[tuple[list[str], set[Path]]]:
 
 def test_argv_fuzz_exit_0_or_2_one_line_no_traceback_nothing_created(sandbox: Sandbox) -> None:
     @settings(
-        max_examples=int(os.environ.get("MADOGUCHI_CLI_FUZZ_EXAMPLES", "120")),
+        max_examples=120,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
