@@ -66,3 +66,16 @@ def test_an_existing_database_only_is_opened(store: Store, db_url: str, tmp_path
         assert again.verify_chain().ok
         again.close = lambda: closed.append(True) or Store.close(again)  # type: ignore[method-assign]
     assert closed == [True]  # closed on leaving the block
+
+
+def test_a_command_never_creates_the_database(db_url: str, tmp_path: Path) -> None:
+    """No file on SQLite, no tables on an empty PostgreSQL database: DatabaseMissing, untouched."""
+    target = DatabaseTarget(db_url, "pc", tmp_path / "backups")
+    with pytest.raises(DatabaseMissing):
+        target.open_store()
+    with pytest.raises(DatabaseMissing):
+        target.engine()
+    with target.open_store(create=True) as store:  # the window (or db migrate) creates it
+        assert store.verify_chain().ok
+    with target.open_store() as store:
+        assert store.verify_chain().checked == 1
