@@ -4,6 +4,11 @@ SQLite: WAL, ``synchronous=FULL`` and ``foreign_keys=ON`` on EVERY connection, a
 BEGIN statements (the sqlite3 module's implicit transactions are switched off) so that writers
 can take the database write lock up front with ``BEGIN IMMEDIATE``.
 PostgreSQL: the URL never carries a password; it is read from the OS keyring.
+
+An engine is handed out only after one connection worked, so a folder, a text file or a server
+that does not answer is a typed error naming the place here, not a driver traceback later. With
+``create=False`` (every command that works on an existing database) nothing is ever created: no
+folder, no file, no schema.
 """
 
 from __future__ import annotations
@@ -15,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from storage.errors import ConfigError, DatabasePasswordMissing
+from storage.errors import (
+    ConfigError,
+    DatabaseMissing,
+    DatabasePasswordMissing,
+    DatabaseUnreachable,
+)
 from storage.secrets import db_password_name, load_db_password
 
 APP_NAME = "Madoguchi"
@@ -28,6 +38,8 @@ DB_FILE_NAME = "madoguchi.sqlite3"
 BUSY_TIMEOUT_S = 60.0
 #: Execution option that makes the next BEGIN on a SQLite connection ``BEGIN IMMEDIATE``.
 WRITE_LOCK = "madoguchi_write"
+#: The first bytes of every SQLite 3 database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def data_dir() -> Path:
@@ -83,34 +95,87 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def make_engine(
-    url: str | URL | None = None, *, password: str | None = None, **kwargs: Any
+    url: str | URL | None = None,
+    *,
+    password: str | None = None,
+    create: bool = True,
+    **kwargs: Any,
 ) -> Engine:
     """Create an engine with Madoguchi's connection settings applied to every connection.
 
     PostgreSQL's password comes from the keyring unless given (verify workers get it from
-    their parent over a pipe)."""
+    their parent over a pipe). ``create=False``: the database must already exist and hold
+    tables (DatabaseMissing otherwise). DatabaseUnreachable when it cannot be opened."""
     resolved = resolve_url(url)
     if resolved.get_backend_name() == "sqlite":
         path = sqlite_path(resolved)
         assert path is not None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _check_sqlite_file(path, create=create)
         engine = create_engine(resolved, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    if password is None:
-        password = load_db_password(password_key(resolved))
-    if password is None:
-        raise DatabasePasswordMissing(
-            f"No password for {resolved.render_as_string(hide_password=True)} in the OS keyring: "
-            "run `main.py db set-password --db URL` on this PC."
+    else:
+        if password is None:
+            password = load_db_password(password_key(resolved))
+        if password is None:
+            raise DatabasePasswordMissing(
+                f"No password for {shown(resolved)} in the OS keyring: "
+                "run `main.py db set-password --db URL` on this PC."
+            )
+        engine = create_engine(
+            resolved.set(password=password),
+            connect_args={"application_name": "madoguchi", "connect_timeout": 10},
+            pool_pre_ping=True,
+            **kwargs,
         )
-    engine = create_engine(
-        resolved.set(password=password),
-        connect_args={"application_name": "madoguchi", "connect_timeout": 10},
-        pool_pre_ping=True,
-        **kwargs,
-    )
+    _probe(engine, resolved, create=create)
     return engine
+
+
+def shown(url: URL) -> str:
+    """The database as messages name it: the SQLite file, or the server URL without secrets."""
+    path = sqlite_path(url)
+    if path is not None:
+        return str(path)
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+def _check_sqlite_file(path: Path, *, create: bool) -> None:
+    if path.is_dir():
+        raise DatabaseUnreachable(f"{path} is a folder, not a SQLite database file")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        header = b""
+    except OSError as exc:
+        raise DatabaseUnreachable(f"{path} cannot be read ({exc.strerror or exc})") from exc
+    if not header:
+        if not create:
+            raise DatabaseMissing(f"no database at {path} (this command never creates one)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnreachable(
+                f"cannot create the folder for {path} ({exc.strerror or exc})"
+            ) from exc
+    elif header != SQLITE_HEADER:
+        raise DatabaseUnreachable(f"{path} is not a SQLite database file")
+
+
+def _probe(engine: Engine, url: URL, *, create: bool) -> None:
+    """One connection (and, for ``create=False``, one look at the tables) before use."""
+    try:
+        with engine.connect() as conn:
+            empty = not create and not inspect(conn).get_table_names()
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()
+        raise DatabaseUnreachable(
+            f"cannot open the database {shown(url)}: {reason[0] if reason else type(exc.orig)}"
+        ) from exc
+    if empty:
+        engine.dispose()
+        raise DatabaseMissing(f"{shown(url)} holds no Madoguchi database (it has no tables)")
 
 
 def _configure_sqlite(engine: Engine) -> None:

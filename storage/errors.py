@@ -27,6 +27,14 @@ class DatabasePasswordMissing(StorageError):
     """A PostgreSQL URL is configured but its password is not in the keyring."""
 
 
+class DatabaseMissing(StorageError):
+    """Only an existing database may be used here, and there is none at the given place."""
+
+
+class DatabaseUnreachable(StorageError):
+    """The database cannot be opened: the server does not answer, or the file is not SQLite."""
+
+
 class ChainBroken(StorageError):
     """The audit chain failed verification; ``seq`` names the first broken event."""
 

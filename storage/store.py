@@ -286,16 +286,19 @@ class Store:
         backup_dir: Path | None = None,
         clock: Callable[[], datetime] | None = None,
         engine: Engine | None = None,
+        create: bool = True,
     ) -> Store:
         """Migrate (backing up first), create the database identity and chain key if new, and
-        check that the keyring's chain key belongs to this database.
+        check that the keyring's chain key belongs to this database. ``create=False``: only an
+        existing database is opened (DatabaseMissing otherwise).
 
         Raises KeyringUnavailable, ChainKeyMissing, WrongChainKey, DatabasePasswordMissing,
-        ConfigError or BackupError, each with a message for the operator.
+        DatabaseMissing, DatabaseUnreachable, ConfigError or BackupError, each with a message
+        for the operator. Usable as ``with Store.open(...) as store:`` (closed on exit).
         """
         from storage.migrate import migrate  # noqa: PLC0415  (Alembic loads only when opening)
 
-        engine = engine or make_engine(url)
+        engine = engine or make_engine(url, create=create)
         report = migrate(engine, backup_dir or data_dir() / "backups")
         meta = cls._read_meta(engine)
         if meta is None:
@@ -367,6 +370,12 @@ class Store:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @property
     def engine(self) -> Engine:

@@ -1,4 +1,9 @@
-"""Site configuration of the terminal exchange (one frozen value chosen by main.py)."""
+"""Site configuration of the terminal exchange (one frozen value chosen by main.py).
+
+The ``[terminal]`` and ``[queries]`` sections of a PC's ``madoguchi.toml`` are parsed and checked
+here, by the layer that uses them (:func:`terminal_section`, :func:`queries_section`); main.py
+only composes the sections and adds the file name to an error, which names the key.
+"""
 
 from __future__ import annotations
 
@@ -69,7 +74,8 @@ class WatchMode(StrEnum):
 #: Polling more rarely than this would leave a patient's result unseen for too long.
 MAX_POLL_INTERVAL_S = 60.0
 
-_INSTITUTION_CODE = re.compile(r"\d{10}")
+#: ASCII digits only: a full-width １３１２… is not a code the terminal knows.
+_INSTITUTION_CODE = re.compile(r"[0-9]{10}")
 
 
 def find_subfolder(root: Path, name: str) -> Path:
@@ -133,8 +139,9 @@ class TerminalConfig:
             raise TerminalConfigError(
                 f"医療機関コード must be 10 digits, got {self.medical_institution_code!r}"
             )
-        if self.answer_timeout_s <= 0 or self.rescan_interval_s <= 0 or self.settle_s < 0:
-            raise TerminalConfigError("timeouts and intervals must be positive")
+        times = (self.answer_timeout_s, self.rescan_interval_s, self.settle_s)
+        if not all(map(math.isfinite, times)) or min(times[:2]) <= 0 or self.settle_s < 0:
+            raise TerminalConfigError("timeouts and intervals must be positive finite numbers")
         if self.max_result_bytes < 1024:
             raise TerminalConfigError("max_result_bytes is unreasonably small")
         if not isinstance(self.watch, WatchMode):
@@ -269,3 +276,90 @@ class HandOffConfig:
                     f"[handoff] folder: {self.folder} is the terminal's own folder; "
                     "give the レセコン a folder of its own"
                 )
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalSettings:
+    """The ``[terminal]`` section: what a site sets; :meth:`config` adds Madoguchi's own folder."""
+
+    root: Path
+    medical_institution_code: str
+    request_encoding: RequestEncoding = RequestEncoding.UTF8
+    answer_timeout_s: float = 30.0
+    #: `watch`, `poll_interval_s`, `pending_deadline_s` as set (absent: TerminalConfig's defaults).
+    watch: Mapping[str, WatchMode | float] = dataclasses.field(default_factory=dict)
+
+    def config(self, data_dir: Path) -> TerminalConfig:
+        return TerminalConfig(
+            root=self.root,
+            data_dir=data_dir,
+            medical_institution_code=self.medical_institution_code,
+            request_encoding=self.request_encoding,
+            answer_timeout_s=self.answer_timeout_s,
+            **self.watch,  # type: ignore[arg-type]
+        )
+
+
+def _section(value: object, name: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise TerminalConfigError(f"[{name}]: must be a table")
+    return value
+
+
+def terminal_section(value: object) -> TerminalSettings:
+    """Check the ``[terminal]`` table; TerminalConfigError names the key that is wrong."""
+    table = _section(value, "terminal")
+    known = {
+        "root",
+        "medical_institution_code",
+        "request_encoding",
+        "answer_timeout_s",
+        *WATCH_KEYS,
+    }
+    for key in table:
+        if key not in known:
+            raise TerminalConfigError(f"[terminal] {key}: unknown key (known: {sorted(known)})")
+    root, code = table.get("root"), table.get("medical_institution_code")
+    if not isinstance(root, str) or not root.strip():
+        raise TerminalConfigError("[terminal] root: the OQS folder (with req/res/face) is required")
+    if not isinstance(code, str) or not _INSTITUTION_CODE.fullmatch(code):
+        raise TerminalConfigError(
+            f"[terminal] medical_institution_code: must be 10 ASCII digits, got {code!r}"
+        )
+    encoding = table.get("request_encoding", "utf-8")
+    if not isinstance(encoding, str):
+        raise TerminalConfigError("[terminal] request_encoding: must be a string")
+    try:
+        parsed = RequestEncoding.parse(encoding)
+    except TerminalConfigError:
+        raise TerminalConfigError(
+            f"[terminal] request_encoding: utf-8 or shift_jis, got {encoding!r}"
+        ) from None
+    timeout = table.get("answer_timeout_s", 30)
+    if (
+        not isinstance(timeout, int | float)
+        or isinstance(timeout, bool)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise TerminalConfigError(
+            f"[terminal] answer_timeout_s: must be a positive finite number of seconds, "
+            f"got {timeout!r}"
+        )
+    try:
+        watch = watch_options(table)
+    except TerminalConfigError as exc:
+        raise TerminalConfigError(f"[terminal] {exc}") from None
+    return TerminalSettings(Path(root), code, parsed, float(timeout), watch)
+
+
+def queries_section(value: object) -> bool:
+    """The ``[queries]`` table: whether individual queries ask for 限度額 information."""
+    table = _section(value, "queries")
+    for key in table:
+        if key != "limit_consent":
+            raise TerminalConfigError(f"[queries] {key}: unknown key (known: limit_consent)")
+    consent = table.get("limit_consent", False)
+    if not isinstance(consent, bool):
+        raise TerminalConfigError("[queries] limit_consent: must be true or false")
+    return consent

@@ -73,7 +73,7 @@ def test_flows_option_and_usage_section() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--on", "2026-13-01"), "invalid fromisoformat value"),
+        (("--on", "2026-13-01"), "invalid date '2026-13-01' (expected YYYY-MM-DD)"),
         (("--on", "2026-04-01", "--mode", "partial"), "invalid choice"),
         (("--on", "2026-04-01", "--flows", "teleport"), "unknown flow 'teleport'"),
         ((), "one of the arguments --on --index is required"),

@@ -14,7 +14,15 @@ import pytest
 from storage.engine import make_engine
 from storage.errors import ChainKeyMissing, ConfigError, KeyringUnavailable, WrongChainKey
 from storage.records import StaffInfo
-from storage.secrets import SERVICE, chain_key_name, export_text, parse_export
+from storage.secrets import (
+    SERVICE,
+    DemoOnlyFileKeyring,
+    chain_key_name,
+    export_text,
+    parse_export,
+    read_export,
+    use_demo_keyring,
+)
 from storage.store import AuditKind, Store, import_chain_key
 from tests.storage.conftest import run_main
 
@@ -111,3 +119,41 @@ def test_cli_key_export_and_import(store: Store, db_url: str, tmp_path: Path) ->
     proc = run_main("audit", "key-import", "--from", str(out), "--db", db_url)
     assert proc.returncode == 0, proc.stderr
     assert run_main("audit", "verify", "--db", db_url).returncode == 0
+
+
+def test_an_export_file_that_cannot_be_one_is_named(store: Store, tmp_path: Path) -> None:
+    good = tmp_path / "chain.key"
+    good.write_text(export_text(store.database_uuid, b"k" * 32), "utf-8")
+    assert parse_export(read_export(good)) == (store.database_uuid, b"k" * 32)
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)))
+    big = tmp_path / "big.txt"
+    big.write_text("# x\n" * 2000, "utf-8")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n", "utf-8")
+    for path, why in (
+        (tmp_path / "missing.key", "cannot be read"),
+        (tmp_path, "cannot be read"),
+        (binary, "not UTF-8 text"),
+        (big, "too large"),
+        (text, "unknown format"),
+    ):
+        with pytest.raises(ConfigError, match=why) as err:
+            read_export(path)
+        assert str(err.value).startswith(f"{path}: ")
+
+
+def test_the_demo_keyring_is_used_only_without_an_os_keyring(tmp_path: Path) -> None:
+    assert use_demo_keyring(tmp_path) is None  # the test keyring works: left alone
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        note = use_demo_keyring(tmp_path)
+        assert note is not None and "DEMO-ONLY" in note
+        backend = keyring.get_keyring()
+        assert isinstance(backend, DemoOnlyFileKeyring)
+        keyring.set_password(SERVICE, "k", "v")
+        saved = (tmp_path / "DEMO-ONLY-keyring.json").read_text("utf-8")
+        assert "DEMO ONLY" in saved and keyring.get_password(SERVICE, "k") == "v"
+    finally:
+        keyring.set_keyring(previous)

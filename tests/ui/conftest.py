@@ -22,6 +22,7 @@ import main
 from policies.model import FacilityKind, FacilityProfile, Flow, OqsMode
 from reader.reception import DeskMode, PcscCardSource, SimulatedTerminalProcess
 from reader.terminal import TerminalConfig, TerminalExchange
+from reader.terminal.config import TerminalSettings
 from storage.engine import sqlite_url
 from storage.recorder import StoreRecorder
 from storage.store import Store
@@ -108,14 +109,14 @@ def test_stack(
     config = main.AppConfig(
         source=tmp_path / "config" / main.CONFIG_FILE,
         database=url,
-        terminal=main.TerminalSettings(simulator.root, facility.medical_institution_code)
+        terminal=TerminalSettings(simulator.root, facility.medical_institution_code)
         if simulator is not None
         else None,
     )
     stack = main.DeskStack(
         desk=None, store=store, mode="production", data_dir=tmp_path, config=config
     )
-    stack._closers.append(store.close)
+    stack.defer(store.close)
     terminal = None
     if simulator is not None:
         terminal = TerminalExchange(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from reader.terminal import (
     TerminalConfigError,
     render_request,
 )
+from reader.terminal.config import queries_section, terminal_section
 from reader.terminal.files import TEMP_PREFIX, atomic_write
 from reader.terminal.queries import QueryKind, new_file_identifier, request_file_name
 from reader.terminal.xmlsafe import parse_xml_bytes
@@ -107,7 +109,57 @@ def test_config_validation(tmp_path: Path) -> None:
             medical_institution_code="1312345678",
             answer_timeout_s=0,
         )
+    for code, timeout in (("１３１２３４５６７８", 30.0), ("1312345678", math.nan)):
+        with pytest.raises(TerminalConfigError):
+            TerminalConfig(tmp_path, tmp_path, code, answer_timeout_s=timeout)
+    with pytest.raises(TerminalConfigError):
+        TerminalConfig(tmp_path, tmp_path, "1312345678", rescan_interval_s=math.inf)
     assert RequestEncoding.parse("Shift-JIS") is RequestEncoding.SHIFT_JIS
     assert RequestEncoding.parse("UTF8") is RequestEncoding.UTF8
     with pytest.raises(TerminalConfigError):
         RequestEncoding.parse("latin-1")
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"medical_institution_code": "1312345678"}, "root"),
+        (
+            {"root": "OQS", "medical_institution_code": "１３１２３４５６７８"},
+            "medical_institution_code",
+        ),
+        (
+            {"root": "OQS", "medical_institution_code": "1312345678", "answer_timeout_s": math.inf},
+            "answer_timeout_s",
+        ),
+        (
+            {"root": "OQS", "medical_institution_code": "1312345678", "answer_timeout_s": True},
+            "answer_timeout_s",
+        ),
+        (
+            {"root": "OQS", "medical_institution_code": "1312345678", "request_encoding": 1},
+            "request_encoding",
+        ),
+        (
+            {"root": "OQS", "medical_institution_code": "1312345678", "answer_timout_s": 5},
+            "answer_timout_s",
+        ),
+    ],
+)
+def test_terminal_section_names_the_wrong_key(table: dict[str, object], key: str) -> None:
+    with pytest.raises(TerminalConfigError, match=rf"^\[terminal\] {key}: "):
+        terminal_section(table)
+
+
+def test_terminal_section_reads_a_site_setting(tmp_path: Path) -> None:
+    settings = terminal_section(
+        {"root": "OQS", "medical_institution_code": "1312345678", "request_encoding": "sjis"}
+    )
+    assert (
+        settings.request_encoding is RequestEncoding.SHIFT_JIS and settings.answer_timeout_s == 30
+    )
+    config = settings.config(tmp_path)
+    assert config.root == Path("OQS") and config.data_dir == tmp_path
+    assert queries_section({"limit_consent": True}) is True
+    with pytest.raises(TerminalConfigError, match="limit_consent"):
+        queries_section({"limit_consent": "yes"})

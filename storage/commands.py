@@ -1,0 +1,420 @@
+"""Storage's commands on the command line: audit, backup, restore, db and report.
+
+main.py owns the command line and registers these with :func:`add_commands`; it also resolves
+which database a run uses (``--demo``, ``--config``, ``MADOGUCHI_CONFIG``, ``--db``: exactly as
+the window does) and hands each command that answer as a :class:`storage.config.DatabaseTarget`.
+A command opens an existing database only (``create=False``: it never creates one); only
+``db migrate`` and ``restore`` may make a new one. Failures are typed (StorageError, ReportError,
+RuleDataError) and main.py prints them as one line with exit code 2. Heavy imports stay inside
+the handlers so that ``--help`` and light commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storage import settings_keys
+from storage.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from storage.config import DatabaseTarget
+    from storage.store import Store
+
+    SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
+
+#: main.py's answer to "which database does this run use" for the parsed arguments.
+Resolve = Callable[[argparse.Namespace], "DatabaseTarget"]
+#: Adds main.py's database options (--demo, --config, --db, --demo-dir) to a command.
+AddOptions = Callable[[argparse.ArgumentParser], None]
+
+#: Exit codes: 1 = the chain (or the day) has nothing good to show, 2 = an error (main.py).
+EXIT_BROKEN = 1
+EXIT_ERROR = 2
+#: Days a command accepts: any a clinic's records or the rule book can concern, and far enough
+#: from date.min/max that a Tokyo day's UTC bounds and a month's last day always exist.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def add_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
+    """Register storage's commands; ``add_options`` adds main.py's database options to each."""
+    _add_storage_commands(sub, resolve, add_options)
+    _add_report_commands(sub, resolve, add_options)
+
+
+def iso_day(text: str) -> date:
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r} (expected YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"date {text} out of range ({FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()})"
+        )
+    return day
+
+
+def year_month(text: str) -> tuple[int, int]:
+    try:
+        first = date.fromisoformat(f"{text}-01") if len(text) == 7 else None
+    except ValueError:
+        first = None
+    if first is None:
+        raise argparse.ArgumentTypeError(f"invalid month {text!r} (expected YYYY-MM)")
+    if not FIRST_DAY <= first <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"month {text} out of range ({FIRST_DAY:%Y-%m} … {LAST_DAY:%Y-%m})"
+        )
+    return first.year, first.month
+
+
+def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Walk the audit chain; name the first broken event (exit 1) or print the verified head."""
+    with resolve(args).open_store() as store:
+        result = store.verify_chain()
+    if not result.ok:
+        print(
+            f"BROKEN at event {result.first_broken_seq}: {result.problem} "
+            f"({result.checked} events verified before it)"
+        )
+        return EXIT_BROKEN
+    head = result.head
+    anchor = f", starting after checkpoint {result.anchor_seq}" if result.anchor_seq else ""
+    print(
+        f"OK: {result.checked} events verified{anchor}; "
+        f"head seq {head.seq if head else 0} hash {head.hash if head else '-'}"
+    )
+    return 0
+
+
+def _audit_head(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Print the chain head as of the end of a day (what the daily log prints)."""
+    with resolve(args).open_store() as store:
+        head = store.chain_head(args.date)
+    if head is None:
+        print(f"no audit events on or before {args.date.isoformat()}")
+        return EXIT_BROKEN
+    at = head.occurred_at.isoformat() if head.occurred_at else "-"
+    print(f"{args.date.isoformat()} seq {head.seq} hash {head.hash} at {at}")
+    return 0
+
+
+def _audit_key_export(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Write the audit-chain key to a file for another reception PC (audited, warned)."""
+    from storage.secrets import EXPORT_WARNING
+
+    out = Path(args.out)
+    if out.exists():
+        raise InvalidInput(f"{out} already exists (the key is written only to a new file)")
+    with resolve(args).open_store() as store:
+        text = store.export_chain_key(None)
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InvalidInput(f"{out}: cannot be written ({exc.strerror or exc})") from exc
+    print(EXPORT_WARNING, file=sys.stderr)
+    print(f"key written to {out}")
+    return 0
+
+
+def _audit_key_import(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Put an exported chain key into this PC's keyring (after checking it fits the database)."""
+    from storage.secrets import EXPORT_WARNING, read_export
+    from storage.store import import_chain_key
+
+    text = read_export(Path(args.from_file))
+    target = resolve(args)
+    engine = target.engine()
+    try:
+        uuid = import_chain_key(engine, text, terminal_id=target.terminal_id)
+    finally:
+        engine.dispose()
+    print(f"chain key for database {uuid} stored in the OS keyring")
+    print(EXPORT_WARNING, file=sys.stderr)
+    return 0
+
+
+def _backup(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Back up the database (SQLite online backup, PostgreSQL pg_dump); audited."""
+    with resolve(args).open_store() as store:
+        info = store.backup(Path(args.out))
+    print(f"backup written to {info.path} ({info.size} bytes, sha256 {info.sha256})")
+    return 0
+
+
+def _restore(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Restore from a backup whose chain verifies; the current database is kept aside."""
+    from storage.restore import restore
+
+    target = resolve(args)
+    report = restore(target.url, Path(args.from_file), terminal_id=target.terminal_id)
+    aside = report.set_aside or "(there was no current database)"
+    print(
+        f"restored from {report.restored_from}: {report.events_verified} events verified; "
+        f"previous database kept at {aside}"
+    )
+    return 0
+
+
+def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Migrate the schema to the newest version, backing the database up first."""
+    from storage.engine import data_dir
+    from storage.migrate import migrate
+
+    target = resolve(args)
+    engine = target.engine(create=True)
+    backup_dir = Path(args.backup_dir) if args.backup_dir else target.backup_dir
+    try:
+        report = migrate(engine, backup_dir or data_dir() / "backups")
+    finally:
+        engine.dispose()
+    if report.from_revision == report.to_revision:
+        print(f"schema is current ({report.to_revision})")
+    else:
+        print(
+            f"migrated {report.from_revision or 'empty'} -> {report.to_revision}; "
+            f"backup: {report.backup or 'none (new database)'}"
+        )
+    return 0
+
+
+def _db_set_password(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin)."""
+    import getpass
+
+    from storage.engine import password_key, resolve_url
+    from storage.secrets import store_db_password
+
+    url = resolve_url(resolve(args).url)
+    if url.get_backend_name() != "postgresql":
+        print("error: only a PostgreSQL database has a password", file=sys.stderr)
+        return EXIT_ERROR
+    password = (
+        getpass.getpass("PostgreSQL password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    )
+    store_db_password(password_key(url), password.rstrip("\n"))
+    print("password stored in the OS keyring")
+    return 0
+
+
+def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
+    def command(
+        parent: SubParsers, name: str, summary: str, handler: Any
+    ) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=summary)
+        p.set_defaults(handler=partial(handler, resolve))
+        add_options(p)
+        return p
+
+    audit = sub.add_parser("audit", help="check the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(title="audit commands", metavar="ACTION", required=True)
+    command(
+        audit_sub, "verify", "verify the whole chain; exit 1 names the broken event", _audit_verify
+    )
+    command(audit_sub, "head", "the chain head as of the end of a day", _audit_head).add_argument(
+        "--date", required=True, type=iso_day, help="local day, YYYY-MM-DD"
+    )
+    command(
+        audit_sub, "key-export", "export the chain key for another reception PC", _audit_key_export
+    ).add_argument("--out", required=True, help="new file to write (kept private, 0600)")
+    command(
+        audit_sub, "key-import", "import a chain key exported on the first PC", _audit_key_import
+    ).add_argument("--from", dest="from_file", required=True, help="the exported key file")
+
+    command(sub, "backup", "back up the database to a file", _backup).add_argument(
+        "--out", required=True, help="backup file to write"
+    )
+    command(sub, "restore", "restore the database from a verified backup", _restore).add_argument(
+        "--from", dest="from_file", required=True, help="backup file"
+    )
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
+    command(db_sub, "migrate", "migrate the schema (after a backup)", _db_migrate).add_argument(
+        "--backup-dir", help="where the pre-migration backup goes"
+    )
+    command(
+        db_sub, "set-password", "store the PostgreSQL password in the OS keyring", _db_set_password
+    )
+
+
+def _cost(text: str) -> tuple[str, int]:
+    program, sep, amount = text.partition("=")
+    amount = amount.replace(",", "").replace("_", "")
+    if not sep or not program or not amount.isdigit():
+        raise argparse.ArgumentTypeError(f"invalid cost {text!r} (expected PROGRAM_ID=YEN)")
+    return program, int(amount)
+
+
+def _app_version() -> str:
+    """Printed in report footers; from the installed package, else from pyproject.toml."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("madoguchi")
+    except metadata.PackageNotFoundError:  # run from a checkout
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text("utf-8"))["project"]["version"])
+
+
+def _report_masking(args: argparse.Namespace, store: Store) -> str:
+    """--masking, else the clinic's printout setting (admin screen), else partial."""
+    if args.masking is not None:
+        return {"chart": "chart_only"}.get(args.masking, args.masking)
+    return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
+
+
+def _export(target: DatabaseTarget, run: Callable[[Store], tuple[Any, Any]]) -> Any:
+    """Open the store, run one report export in it, close it, print what was written."""
+    with target.open_store() as store:
+        data, done = run(store)
+    for e in done:
+        print(e.summary())
+    return data
+
+
+def _report_daily(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Print the daily log of a day from the database (PDF, optionally CSV); audited."""
+    from storage.reports import GenerationInfo
+    from storage.reports.exports import export_daily, report_font
+
+    font = report_font(args.font)  # a missing font fails before the database is opened
+    data = _export(
+        resolve(args),
+        lambda store: export_daily(
+            store,
+            args.date,
+            args.out,
+            csv=args.csv,
+            masking=_report_masking(args, store),
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+        ),
+    )
+    if not data.rows:
+        print(f"no verifications recorded on {args.date.isoformat()}: printed an empty log")
+    return 0
+
+
+def _report_monthly(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Print the monthly usage report (PDF, optionally CSV) against the policy thresholds."""
+    from storage.reports.exports import export_monthly
+
+    return _judged_report(resolve, args, export_monthly, *args.month, args.out)
+
+
+def _report_subsidy(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Print the subsidy sheet for the stored facility, with amounts for the entered costs."""
+    from storage.reports.exports import export_subsidy
+
+    costs, all_classes = dict(args.cost or []), args.all_classes
+    return _judged_report(
+        resolve, args, export_subsidy, args.out, costs=costs, all_classes=all_classes
+    )
+
+
+def _judged_report(
+    resolve: Resolve, args: argparse.Namespace, export: Any, *positional: Any, **extra: Any
+) -> int:
+    """A report judged against the shipped rules as of ``--as-of`` (default: today)."""
+    from storage.reports import GenerationInfo
+    from storage.reports.exports import report_font, shipped_rulebook
+    from storage.timeutil import now_tokyo
+
+    font, rulebook = report_font(args.font), shipped_rulebook()
+    _export(
+        resolve(args),
+        lambda store: export(
+            store,
+            rulebook,
+            *positional,
+            as_of=args.as_of or now_tokyo().date(),
+            csv=args.csv,
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+            **extra,
+        ),
+    )
+    return 0
+
+
+def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Print a 被保険者資格申立書, blank or pre-filled for a patient by chart number."""
+    from storage.reports.exports import export_declaration, report_font, shipped_rulebook
+
+    font, rulebook = report_font(args.font), shipped_rulebook()
+    _export(
+        resolve(args),
+        lambda store: export_declaration(
+            store, rulebook, args.out, on=args.date, chart_number=args.chart, font=font
+        ),
+    )
+    return 0
+
+
+def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
+    font_help = "TrueType font file to embed (default: the best Japanese system font)"
+    report = sub.add_parser("report", help="print the daily log and reports (PDF/CSV)")
+    rs = report.add_subparsers(title="reports", metavar="REPORT", required=True)
+
+    def common(p: argparse.ArgumentParser, *, csv: bool = True) -> None:
+        p.add_argument("--out", required=True, metavar="FILE.pdf", help="PDF file to write")
+        if csv:
+            p.add_argument("--csv", metavar="FILE.csv", help="also write CSV (UTF-8 with BOM)")
+        p.add_argument("--font", metavar="FILE.ttf", help=font_help)
+        add_options(p)
+
+    p = rs.add_parser("daily", help="the daily log of one day (reprints are identical)")
+    p.add_argument("--date", required=True, type=iso_day, metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--masking",
+        choices=["full", "partial", "chart"],
+        help="patient display: full name, family name + birth year, chart no. only "
+        "(default: the print_masking setting, else partial)",
+    )
+    common(p)
+    p.set_defaults(handler=partial(_report_daily, resolve))
+
+    p = rs.add_parser("monthly", help="My Number card usage by path and day, vs. thresholds")
+    p.add_argument("--month", required=True, type=year_month, metavar="YYYY-MM")
+    p.add_argument("--as-of", type=iso_day, metavar="YYYY-MM-DD", help="report date (today)")
+    common(p)
+    p.set_defaults(handler=partial(_report_monthly, resolve))
+
+    p = rs.add_parser("subsidy", help="subsidy programs, amounts, deadlines and evidence")
+    p.add_argument(
+        "--cost",
+        type=_cost,
+        action="append",
+        metavar="PROGRAM=YEN",
+        help="project cost of a program (repeatable), e.g. welfare-oqs-2025=80000",
+    )
+    p.add_argument(
+        "--as-of",
+        type=iso_day,
+        metavar="YYYY-MM-DD",
+        help="date deadlines are judged against (today)",
+    )
+    p.add_argument(
+        "--all-classes", action="store_true", help="also list the tiers for other facility classes"
+    )
+    common(p)
+    p.set_defaults(handler=partial(_report_subsidy, resolve))
+
+    p = rs.add_parser("declaration", help="a 被保険者資格申立書 to hand to the patient")
+    p.add_argument("--date", type=iso_day, metavar="YYYY-MM-DD", help="pre-fill the date")
+    p.add_argument("--chart", metavar="NUMBER", help="pre-fill the patient with this chart no.")
+    common(p, csv=False)
+    p.set_defaults(handler=partial(_report_declaration, resolve))
