@@ -66,7 +66,7 @@ def run(
         wait(DeskStatus, "login", lambda e: e.staff is not None)
         desk.demo_remove_card()
         say("1. general-purpose reader: demo card demo-03, PIN 1234")
-        stamp = datetime.now().strftime("%H%M%S")
+        stamp = datetime.now(JST).strftime("%H%M%S")
         desk.begin_visit(
             VisitRequest(
                 new_patient=NewPatientData(
