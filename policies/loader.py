@@ -60,7 +60,7 @@ from policies.rulebook import (
     Window,
 )
 from policies.schema import Reader, Table, syntax_problem
-from policies.toml_lines import Path
+from policies.toml_lines import KeyPath
 
 #: Enums whose members need a Japanese label (labels.toml) for the CLI and printouts.
 LABELLED: tuple[type[StrEnum], ...] = (
@@ -109,7 +109,7 @@ class _Ref:
     kind: str  # "rule" or "source"
     id: str
     file: str
-    path: Path
+    path: KeyPath
     acting: bool  # the engine acts on the referencing value: guesses are not allowed
 
 
@@ -119,7 +119,7 @@ class _Parts:
 
     readers: dict[str, Reader] = field(default_factory=dict)
     refs: list[_Ref] = field(default_factory=list)
-    ids: dict[tuple[str, str], tuple[str, Path]] = field(default_factory=dict)
+    ids: dict[tuple[str, str], tuple[str, KeyPath]] = field(default_factory=dict)
     extra: list[Problem] = field(default_factory=list)
     meta: list[tuple[str, Any]] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
@@ -133,13 +133,13 @@ class _Parts:
     burden: list[SelfDeclarationBurden] = field(default_factory=list)
     prefectures: dict[str, str] = field(default_factory=dict)
     pmh_groups: list[PmhGroup] = field(default_factory=list)
-    pmh_counts: list[tuple[PmhTypeCount, str, Path]] = field(default_factory=list)
+    pmh_counts: list[tuple[PmhTypeCount, str, KeyPath]] = field(default_factory=list)
     inconsistencies: list[SeedInconsistency] = field(default_factory=list)
     programs: list[SubsidyProgram] = field(default_factory=list)
     facility_classes: dict[FacilityKind, FacilityClassDefinition] = field(default_factory=dict)
-    usage: list[tuple[UsageThreshold, str, Path]] = field(default_factory=list)
+    usage: list[tuple[UsageThreshold, str, KeyPath]] = field(default_factory=list)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
-    label_places: dict[str, tuple[str, Path]] = field(default_factory=dict)
+    label_places: dict[str, tuple[str, KeyPath]] = field(default_factory=dict)
 
 
 def load_rulebook(files: Iterable[tuple[str, str]]) -> RuleBook:
@@ -225,7 +225,7 @@ def _read_file(r: Reader, data: Table, parts: _Parts) -> None:
         _labels(r, data, parts)
 
 
-def _claim_id(r: Reader, parts: _Parts, kind: str, item: Table, path: Path) -> str:
+def _claim_id(r: Reader, parts: _Parts, kind: str, item: Table, path: KeyPath) -> str:
     """Read ``id`` and register it; duplicates (in any file) are problems."""
     ident = r.string(item, path, "id")
     if ident:
@@ -240,7 +240,7 @@ def _claim_id(r: Reader, parts: _Parts, kind: str, item: Table, path: Path) -> s
 
 
 def _cite(
-    r: Reader, parts: _Parts, item: Table, path: Path, acting: bool = True
+    r: Reader, parts: _Parts, item: Table, path: KeyPath, acting: bool = True
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``rules`` and ``sources`` lists, recorded for the cross-reference check."""
     rules = r.strings(item, path, "rules", required=True)
@@ -271,7 +271,7 @@ def _meta(r: Reader, data: Table, parts: _Parts) -> None:
         parts.meta.append((r.file, {"title": title, "coverage_from": start}))
 
 
-def _source(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _source(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(
         item,
         path,
@@ -302,7 +302,7 @@ def _source(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         parts.sources.setdefault(ident, src)
 
 
-def _rule(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _rule(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(item, path, {"id", "confidence", "summary", "date_note", "sources", "origin"} | _WINDOW)
     ident = _claim_id(r, parts, "rule", item, path)
     confidence = r.enum(item, path, "confidence", Confidence)
@@ -349,7 +349,7 @@ _WHEN_KEYS = {
 }
 
 
-def _when(r: Reader, parts: _Parts, path: Path, item: Table, pmh_allowed: bool) -> When:
+def _when(r: Reader, parts: _Parts, path: KeyPath, item: Table, pmh_allowed: bool) -> When:
     r.only(item, path, _WHEN_KEYS if pmh_allowed else _WHEN_KEYS - {"pmh"})
     raw = r.enums(
         item,
@@ -383,7 +383,7 @@ def _when(r: Reader, parts: _Parts, path: Path, item: Table, pmh_allowed: bool) 
 
 
 def _whens(
-    r: Reader, parts: _Parts, path: Path, item: Table, pmh_allowed: bool = False
+    r: Reader, parts: _Parts, path: KeyPath, item: Table, pmh_allowed: bool = False
 ) -> tuple[When, ...]:
     whens = tuple(_when(r, parts, p, w, pmh_allowed) for p, w in r.tables(item, "when", path))
     if not whens:
@@ -392,7 +392,7 @@ def _whens(
 
 
 def _documented(
-    r: Reader, parts: _Parts, path: Path, item: Table, *, kind: str, extra: set[str]
+    r: Reader, parts: _Parts, path: KeyPath, item: Table, *, kind: str, extra: set[str]
 ) -> dict[str, Any] | None:
     """Fields options and supplements share; None when the window is unusable."""
     shared = {"id", "label", "documents", "conditions", "when", "note"}
@@ -414,7 +414,7 @@ def _documented(
     return fields if window is not None else None
 
 
-def _option(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _option(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     extra = {"action", "path", "outcome", "rank", "assumed_printed_expiry"}
     fields = _documented(r, parts, path, item, kind="option", extra=extra)
     assumed = r.date(item, path, "assumed_printed_expiry", required=False)
@@ -440,13 +440,13 @@ def _option(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
     )
 
 
-def _supplement(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _supplement(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     fields = _documented(r, parts, path, item, kind="supplement", extra=set())
     if fields is not None:
         parts.supplements.append(SupplementRule(**fields))
 
 
-def _reason(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _reason(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(item, path, {"reason", "steps"} | _CITED | _WINDOW)
     reason = r.enum(item, path, "reason", FailureReason)
     window = r.window(item, path)
@@ -456,7 +456,7 @@ def _reason(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         parts.reasons.append(ReasonGuide(reason, window, steps, rules, sources))
 
 
-def _note(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _note(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(item, path, {"id", "text", "options", "reasons", "rules"} | _WINDOW)
     ident = _claim_id(r, parts, "note", item, path)
     window = r.window(item, path)
@@ -473,7 +473,7 @@ def _note(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         )
 
 
-def _grace(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _grace(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(item, path, {"months_after_expiry_month"} | _CITED | _WINDOW)
     months = r.integer(item, path, "months_after_expiry_month")
     window = r.window(item, path)
@@ -484,14 +484,14 @@ def _grace(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         parts.grace.append(CertificateGrace(months, window, rules, sources))
 
 
-def _digits(r: Reader, item: Table, path: Path, key: str, length: int | None) -> str:
+def _digits(r: Reader, item: Table, path: KeyPath, key: str, length: int | None) -> str:
     value = r.string(item, path, key)
     if value and (not value.isdigit() or (length and len(value) != length)):
         r.problem((*path, key), f"expected {length or 'some'} digits, got {value!r}")
     return value
 
 
-def _unknown_claim(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _unknown_claim(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     allowed = {
         "insurer_number",
         "insurer_number_alt",
@@ -524,7 +524,7 @@ def _burden(r: Reader, data: Table, parts: _Parts) -> None:
     t = r.table(data, "self_declaration_burden")
     if t is None:
         return
-    path: Path = ("self_declaration_burden",)
+    path: KeyPath = ("self_declaration_burden",)
     keys = {"default_percent", "preschool_percent", "preschool_until_age", "elderly_from_age"}
     r.only(t, path, keys | _CITED)
     rules, sources = _cite(r, parts, t, path)
@@ -538,7 +538,7 @@ def _burden(r: Reader, data: Table, parts: _Parts) -> None:
 def _prefectures(r: Reader, data: Table, parts: _Parts) -> None:
     t = r.table(data, "prefectures")
     for code, name in (t or {}).items():
-        path: Path = ("prefectures", code)
+        path: KeyPath = ("prefectures", code)
         if not (len(code) == 2 and code.isdigit() and 1 <= int(code) <= 47):
             r.problem(path, "prefecture code must be 01..47 (JIS X 0401)")
         elif not isinstance(name, str) or not name:
@@ -549,7 +549,7 @@ def _prefectures(r: Reader, data: Table, parts: _Parts) -> None:
             parts.prefectures[code] = name
 
 
-def _pmh_group(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _pmh_group(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     allowed = {"id", "level", "types", "precision", "payer_numbers", "members", "note"}
     r.only(item, path, allowed | _CITED | _WINDOW)
     ident = _claim_id(r, parts, "pmh_group", item, path)
@@ -591,7 +591,7 @@ def _pmh_group(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         )  # fmt: skip
 
 
-def _pmh_count(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _pmh_count(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(item, path, {"level", "type", "count", "group", "sources"})
     level = r.string(item, path, "level")
     stype = r.enum(item, path, "type", SubsidyType)
@@ -605,7 +605,7 @@ def _pmh_count(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         parts.pmh_counts.append((PmhTypeCount(level, stype, count, group, sources), r.file, path))
 
 
-def _inconsistency(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _inconsistency(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     r.only(item, path, {"id", "kind", "where", "found", "expected", "resolution", "sources"})
     ident = _claim_id(r, parts, "seed_inconsistency", item, path)
     sources = r.strings(item, path, "sources", required=True)
@@ -618,7 +618,7 @@ def _inconsistency(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
     parts.inconsistencies.append(SeedInconsistency(id=ident, sources=sources, **values))
 
 
-def _program(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _program(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     allowed = {"id", "name", "evidence", "apply_via", "for_facilities", "tier", "note"}
     allowed |= {"modes", "covers"}
     r.only(item, path, allowed | _CITED | _WINDOW)
@@ -658,7 +658,7 @@ def _program(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
         )
 
 
-def _facility_class(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _facility_class(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     """``[[facility_class]]``: what a facility class means (大型チェーン薬局: ≥ 4万 a month)."""
     keys = {"kind", "definition", "min_group_prescriptions_per_month", "where"}
     r.only(item, path, keys | _CITED)
@@ -682,7 +682,7 @@ def _facility_class(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
     )
 
 
-def _tier(r: Reader, parts: _Parts, path: Path, t: Table) -> SubsidyTier | None:
+def _tier(r: Reader, parts: _Parts, path: KeyPath, t: Table) -> SubsidyTier | None:
     allowed = {
         "facilities",
         "variant",
@@ -735,7 +735,7 @@ def _tier(r: Reader, parts: _Parts, path: Path, t: Table) -> SubsidyTier | None:
     )
 
 
-def _usage(r: Reader, path: Path, item: Table, parts: _Parts) -> None:
+def _usage(r: Reader, path: KeyPath, item: Table, parts: _Parts) -> None:
     allowed = {
         "id",
         "addition",
@@ -792,7 +792,7 @@ def _labels(r: Reader, data: Table, parts: _Parts) -> None:
     t = r.table(data, "labels") or {}
     known = {e.__name__: e for e in LABELLED}
     for group, values in t.items():
-        path: Path = ("labels", group)
+        path: KeyPath = ("labels", group)
         enum = known.get(group)
         if enum is None:
             r.problem(path, f"unknown label group (allowed: {', '.join(sorted(known))})")
@@ -817,7 +817,7 @@ def _labels(r: Reader, data: Table, parts: _Parts) -> None:
 # -- across files -----------------------------------------------------------------------------
 
 
-def _problem_at(parts: _Parts, file: str, path: Path, message: str) -> Problem:
+def _problem_at(parts: _Parts, file: str, path: KeyPath, message: str) -> Problem:
     reader = parts.readers[file]
     f, line, name = reader.where(path)
     return Problem(f, line, name, message)
@@ -903,7 +903,9 @@ def _check_pmh(parts: _Parts) -> None:
 
 
 def _check_usage(parts: _Parts) -> None:
-    by_key: dict[tuple[str, str, str], list[tuple[UsageThreshold, str, Path]]] = defaultdict(list)
+    by_key: dict[tuple[str, str, str], list[tuple[UsageThreshold, str, KeyPath]]] = defaultdict(
+        list
+    )
     for u, file, path in parts.usage:
         by_key[(u.addition, u.scope, u.tier)].append((u, file, path))
     for rows in by_key.values():

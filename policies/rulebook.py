@@ -141,14 +141,6 @@ class ResearchRule:
 
 
 @dataclass(frozen=True, slots=True)
-class Cited:
-    """Mixin data: the rule IDs and sources behind a value."""
-
-    rules: tuple[str, ...]
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class When:
     """One applicability block; an option applies when ANY of its blocks matches.
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from policies.errors import Problem
 from policies.rulebook import Window
-from policies.toml_lines import Path, TomlLineIndex
+from policies.toml_lines import KeyPath, TomlLineIndex
 
 E = TypeVar("E", bound=Enum)
 Table = dict[str, Any]
@@ -26,7 +26,7 @@ OPEN = "open"
 _LINE_RE = re.compile(r"at line (\d+)")
 
 
-def field_name(path: Path) -> str:
+def field_name(path: KeyPath) -> str:
     """``("option", 3, "when", 0, "reasons")`` -> ``option[3].when[0].reasons``."""
     out = ""
     for part in path:
@@ -61,17 +61,17 @@ class Reader:
 
     # -- reporting -------------------------------------------------------------------------
 
-    def problem(self, path: Path, message: str) -> None:
+    def problem(self, path: KeyPath, message: str) -> None:
         self.problems.append(
             Problem(self.file, self.index.line_of(path), field_name(path), message)
         )
 
-    def where(self, path: Path) -> tuple[str, int, str]:
+    def where(self, path: KeyPath) -> tuple[str, int, str]:
         return self.file, self.index.line_of(path), field_name(path)
 
     # -- structure -------------------------------------------------------------------------
 
-    def tables(self, data: Table, key: str, path: Path = ()) -> Iterator[tuple[Path, Table]]:
+    def tables(self, data: Table, key: str, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Table]]:
         """Items of an array of tables (``[[key]]``)."""
         value = data.get(key, [])
         if not isinstance(value, list):
@@ -83,7 +83,9 @@ class Reader:
             else:
                 self.problem((*path, key, i), "expected a table")
 
-    def table(self, data: Table, key: str, path: Path = (), required: bool = True) -> Table | None:
+    def table(
+        self, data: Table, key: str, path: KeyPath = (), required: bool = True
+    ) -> Table | None:
         value = data.get(key)
         if value is None:
             if required:
@@ -94,7 +96,7 @@ class Reader:
             return None
         return value
 
-    def only(self, data: Table, path: Path, allowed: set[str]) -> None:
+    def only(self, data: Table, path: KeyPath, allowed: set[str]) -> None:
         """Flag keys the schema does not know (typos would otherwise be silently ignored)."""
         for key in data:
             if key not in allowed:
@@ -102,14 +104,14 @@ class Reader:
 
     # -- scalars ---------------------------------------------------------------------------
 
-    def _get(self, data: Table, path: Path, key: str, required: bool) -> Any:
+    def _get(self, data: Table, path: KeyPath, key: str, required: bool) -> Any:
         if key not in data:
             if required:
                 self.problem((*path, key), "missing required field")
             return None
         return data[key]
 
-    def string(self, data: Table, path: Path, key: str, required: bool = True) -> str:
+    def string(self, data: Table, path: KeyPath, key: str, required: bool = True) -> str:
         value = self._get(data, path, key, required)
         if value is None:
             return ""
@@ -120,7 +122,7 @@ class Reader:
             self.problem((*path, key), "must not be empty")
         return value
 
-    def integer(self, data: Table, path: Path, key: str, required: bool = True) -> int | None:
+    def integer(self, data: Table, path: KeyPath, key: str, required: bool = True) -> int | None:
         value = self._get(data, path, key, required)
         if value is None:
             return None
@@ -129,7 +131,7 @@ class Reader:
             return None
         return value
 
-    def boolean(self, data: Table, path: Path, key: str, default: bool) -> bool:
+    def boolean(self, data: Table, path: KeyPath, key: str, default: bool) -> bool:
         value = self._get(data, path, key, False)
         if value is None:
             return default
@@ -138,7 +140,7 @@ class Reader:
             return default
         return value
 
-    def date(self, data: Table, path: Path, key: str, required: bool = True) -> dt.date | None:
+    def date(self, data: Table, path: KeyPath, key: str, required: bool = True) -> dt.date | None:
         value = self._get(data, path, key, required)
         if value is None:
             return None
@@ -150,7 +152,9 @@ class Reader:
             return None
         return value
 
-    def fraction(self, data: Table, path: Path, key: str, required: bool = True) -> Fraction | None:
+    def fraction(
+        self, data: Table, path: KeyPath, key: str, required: bool = True
+    ) -> Fraction | None:
         """A rate such as "1/2" or "3/4", or a percentage number such as 45 (-> 45)."""
         value = self._get(data, path, key, required)
         if value is None:
@@ -167,7 +171,7 @@ class Reader:
             return None
         return frac
 
-    def window(self, data: Table, path: Path) -> Window | None:
+    def window(self, data: Table, path: KeyPath) -> Window | None:
         """``effective_from`` (date) and ``effective_until`` (date or "open"), until ≥ from."""
         start = self.date(data, path, "effective_from")
         end: dt.date | None = None
@@ -191,7 +195,9 @@ class Reader:
 
     # -- lists -----------------------------------------------------------------------------
 
-    def strings(self, data: Table, path: Path, key: str, required: bool = False) -> tuple[str, ...]:
+    def strings(
+        self, data: Table, path: KeyPath, key: str, required: bool = False
+    ) -> tuple[str, ...]:
         value = self._get(data, path, key, required)
         if value is None:
             return ()
@@ -206,7 +212,7 @@ class Reader:
                 self.problem((*path, key, i), f"expected a non-empty string, got {item!r}")
         return tuple(out)
 
-    def member(self, value: Any, enum: type[E], where: Path) -> E | None:
+    def member(self, value: Any, enum: type[E], where: KeyPath) -> E | None:
         try:
             return enum(value)
         except ValueError:
@@ -215,7 +221,7 @@ class Reader:
             return None
 
     def enum(
-        self, data: Table, path: Path, key: str, enum: type[E], required: bool = True
+        self, data: Table, path: KeyPath, key: str, enum: type[E], required: bool = True
     ) -> E | None:
         value = self._get(data, path, key, required)
         if value is None:
@@ -225,7 +231,7 @@ class Reader:
     def enums(
         self,
         data: Table,
-        path: Path,
+        path: KeyPath,
         key: str,
         enum: type[E],
         *,

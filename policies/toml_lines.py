@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-Path = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -55,7 +55,7 @@ def _split_key(text: str) -> list[str] | None:
 class _ValueScan:
     """State of a value that spans lines (multi-line array, inline table or string)."""
 
-    path: Path
+    path: KeyPath
     depth: int = 0
     in_string: str = ""  # the open delimiter, when inside a string
     element: int = -1  # index of the current top-level array element
@@ -68,16 +68,16 @@ class TomlLineIndex:
     """Line numbers (1-based) of the headers, keys and array elements of one TOML text."""
 
     text: str
-    lines: dict[Path, int] = field(default_factory=dict)
-    duplicates: list[tuple[int, Path]] = field(default_factory=list)
-    _key_at: dict[int, Path] = field(default_factory=dict)
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+    duplicates: list[tuple[int, KeyPath]] = field(default_factory=list)
+    _key_at: dict[int, KeyPath] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._scan()
 
     # -- queries ---------------------------------------------------------------------------
 
-    def line_of(self, path: Path) -> int:
+    def line_of(self, path: KeyPath) -> int:
         """Line of ``path``, or of its nearest recorded ancestor (1 when nothing matches)."""
         p = tuple(path)
         while p:
@@ -86,7 +86,7 @@ class TomlLineIndex:
             p = p[:-1]
         return 1
 
-    def path_at(self, line: int) -> Path | None:
+    def path_at(self, line: int) -> KeyPath | None:
         """The key path written on ``line`` (or the nearest one above it), for syntax errors."""
         for ln in range(line, 0, -1):
             if ln in self._key_at:
@@ -96,8 +96,8 @@ class TomlLineIndex:
     # -- scanner ---------------------------------------------------------------------------
 
     def _scan(self) -> None:
-        arrays: dict[Path, int] = {}
-        current: Path = ()
+        arrays: dict[KeyPath, int] = {}
+        current: KeyPath = ()
         pending: _ValueScan | None = None
         for lineno, raw in enumerate(self.text.splitlines(), start=1):
             if pending is not None:
@@ -124,16 +124,18 @@ class TomlLineIndex:
             pending = self._continue_value(_ValueScan(path=path), raw, lineno, eq + 1)
 
     @staticmethod
-    def _resolve(keys: Path, arrays: dict[Path, int]) -> Path:
+    def _resolve(keys: KeyPath, arrays: dict[KeyPath, int]) -> KeyPath:
         """Map a dotted key path onto the last element of every array of tables it crosses."""
-        path: Path = ()
+        path: KeyPath = ()
         for k in keys:
             path = (*path, k)
             if path in arrays:
                 path = (*path, arrays[path] - 1)
         return path
 
-    def _header(self, stripped: str, arrays: dict[Path, int], lineno: int, current: Path) -> Path:
+    def _header(
+        self, stripped: str, arrays: dict[KeyPath, int], lineno: int, current: KeyPath
+    ) -> KeyPath:
         is_array = stripped.startswith("[[")
         close = stripped.find("]]" if is_array else "]")
         inner = stripped[2 if is_array else 1 : close] if close > 0 else ""

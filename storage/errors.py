@@ -35,15 +35,6 @@ class DatabaseUnreachable(StorageError):
     """The database cannot be opened: the server does not answer, or the file is not SQLite."""
 
 
-class ChainBroken(StorageError):
-    """The audit chain failed verification; ``seq`` names the first broken event."""
-
-    def __init__(self, seq: int, problem: str) -> None:
-        super().__init__(f"audit chain broken at event {seq}: {problem}")
-        self.seq = seq
-        self.problem = problem
-
-
 class PermissionDenied(StorageError):
     """The acting staff member may not do this (inactive, or not an admin)."""
 
