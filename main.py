@@ -258,17 +258,16 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         PolicyEngine,
         PolicyError,
         RuleDataError,
-        load_rulebook,
         render_rule_index,
         render_rules_on,
     )
-    from resources.policies import rule_texts
+    from resources.policies import shipped_rulebook
 
     # A Windows console may not be UTF-8: never fail on a character it cannot show.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
     try:
-        rulebook = load_rulebook(rule_texts())
+        rulebook = shipped_rulebook()
     except RuleDataError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
@@ -367,10 +366,10 @@ class DeskStack:
 
 
 def _engine() -> Any:
-    from policies import PolicyEngine, load_rulebook
-    from resources.policies import rule_texts
+    from policies import PolicyEngine
+    from resources.policies import shipped_rulebook
 
-    return PolicyEngine(load_rulebook(rule_texts()))
+    return PolicyEngine(shipped_rulebook())
 
 
 def _demo_profile() -> tuple[Any, dict[str, str]]:

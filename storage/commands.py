@@ -329,8 +329,9 @@ def _judged_report(
     resolve: Resolve, args: argparse.Namespace, export: Any, *positional: Any, **extra: Any
 ) -> int:
     """A report judged against the shipped rules as of ``--as-of`` (default: today)."""
+    from resources.policies import shipped_rulebook
     from storage.reports import GenerationInfo
-    from storage.reports.exports import report_font, shipped_rulebook
+    from storage.reports.exports import report_font
     from storage.timeutil import now_tokyo
 
     font, rulebook = report_font(args.font), shipped_rulebook()
@@ -352,7 +353,8 @@ def _judged_report(
 
 def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
     """Print a 被保険者資格申立書, blank or pre-filled for a patient by chart number."""
-    from storage.reports.exports import export_declaration, report_font, shipped_rulebook
+    from resources.policies import shipped_rulebook
+    from storage.reports.exports import export_declaration, report_font
 
     font, rulebook = report_font(args.font), shipped_rulebook()
     _export(

@@ -23,6 +23,7 @@ import keyring
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from resources.policies import shipped_rulebook  # noqa: E402
 from storage.demo_data import DemoSpec, open_demo_store  # noqa: E402
 from storage.reports.exports import (  # noqa: E402
     export_daily,
@@ -30,7 +31,6 @@ from storage.reports.exports import (  # noqa: E402
     export_monthly,
     export_subsidy,
     report_font,
-    shipped_rulebook,
 )
 from storage.reports.model import GenerationInfo  # noqa: E402
 from tests.keyring_backend import MemoryKeyring  # noqa: E402 - a throwaway keyring for the run

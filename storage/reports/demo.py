@@ -156,12 +156,11 @@ def demo_monthly_usage(year: int = 2026, month: int = 10, *, seed: int = 11) -> 
 
 def demo_subsidy_sheet(as_of: date = date(2025, 8, 1)) -> SubsidySheet:
     """The rule book's subsidy programs for the demo clinic, with two project costs entered."""
-    from policies import load_rulebook  # noqa: PLC0415 - rule data only when asked for
-    from resources.policies import rule_texts  # noqa: PLC0415
+    from resources.policies import shipped_rulebook  # noqa: PLC0415 - rule data only when asked for
     from storage.reports.from_policies import subsidy_sheet  # noqa: PLC0415
 
     return subsidy_sheet(
-        load_rulebook(rule_texts()),
+        shipped_rulebook(),
         DEMO_FACILITY,
         as_of,
         {"welfare-oqs-2025": 80_000, "home-visit-2025": 120_000},

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from policies.loader import load_rulebook
 from policies.rulebook import RuleBook
 from storage.records import StaffInfo
 from storage.reports import from_policies, from_store
@@ -97,13 +96,6 @@ def _write(
 
 def _pages(render: Callable[[Path], object]) -> Callable[[Path], int]:
     return lambda p: render(p).pages  # type: ignore[attr-defined]
-
-
-def shipped_rulebook() -> RuleBook:
-    """The rule data shipped in resources/policies, validated."""
-    from resources.policies import rule_texts  # noqa: PLC0415 - read only when needed
-
-    return load_rulebook(rule_texts())
 
 
 def report_font(font_path: str | os.PathLike[str] | None = None) -> JapaneseFont:

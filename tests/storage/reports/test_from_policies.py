@@ -12,9 +12,9 @@ import pytest
 from policies.model import FacilityKind, OqsMode
 from policies.subsidy import quote
 from policies.usage import UsageVerdict, evaluate_billing_month
+from resources.policies import shipped_rulebook
 from storage.reports import render_monthly_report, render_subsidy_sheet
 from storage.reports.errors import ReportInputError
-from storage.reports.exports import shipped_rulebook
 from storage.reports.from_policies import (
     declaration_basis,
     months_text,

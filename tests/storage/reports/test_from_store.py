@@ -20,12 +20,13 @@ from sqlalchemy import select
 
 from policies.dates import JST
 from policies.model import Outcome, VerificationPath
+from resources.policies import shipped_rulebook
 from storage.models import AuditEvent, VisitKind
 from storage.records import NewPatient, NewVerification
 from storage.reports import from_store
 from storage.reports.csvout import DAILY_COLUMNS, MONTHLY_COLUMNS
 from storage.reports.daily import EMPTY_DAY, render_daily_log
-from storage.reports.exports import export_daily, export_monthly, shipped_rulebook
+from storage.reports.exports import export_daily, export_monthly
 from storage.reports.model import PatientMasking
 from storage.reports.usage import MYNA_CARD_PATHS, UsageRate, daily_rate
 from storage.store import Store
