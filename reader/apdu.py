@@ -37,7 +37,7 @@ class TransportError(CardLayerError):
     """The bytes did not make it to the card and back; nothing is known about the card's state."""
 
 
-class CardRemoved(TransportError):
+class CardRemovedError(TransportError):
     """The card left the reader (or was pulled) during or before the operation."""
 
 

@@ -10,7 +10,7 @@ Two safety rules are enforced in code, not left to callers:
   does not spend one); a blocked PIN is refused locally; the last try is sent only with
   ``confirm_last_try=True``; exactly one VERIFY is sent per call and never retried.
 
-Errors are typed for the UI: transport problems (:class:`CardRemoved`, :class:`ReaderGone`,
+Errors are typed for the UI: transport problems (:class:`CardRemovedError`, :class:`ReaderGone`,
 :class:`CardTimeout`, ...) come from :mod:`reader.apdu`; card answers become
 :class:`NotAMyNumberCard`, :class:`PinBlocked`, :class:`WrongPin`,
 :class:`LastTryNeedsConfirmation` or :class:`CardError`.
@@ -38,7 +38,7 @@ from reader.apdu import (
     ApduError,
     ApduProtocol,
     CardLayerError,
-    CardRemoved,
+    CardRemovedError,
     CardTimeout,
     CommandApdu,
     CommunicationError,
@@ -56,7 +56,7 @@ __all__ = [
     "AuthCertificate",
     "CardError",
     "CardLayerError",
-    "CardRemoved",
+    "CardRemovedError",
     "CardTimeout",
     "CertificateValidity",
     "CommunicationError",

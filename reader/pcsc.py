@@ -31,8 +31,8 @@ from typing import Any, TypeVar
 
 from smartcard import scard
 
-from reader.apdu import CardRemoved as CardRemovedError
 from reader.apdu import (
+    CardRemovedError,
     CardTimeout,
     CommunicationError,
     Connection,

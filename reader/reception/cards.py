@@ -21,7 +21,7 @@ from reader.apdu import Connection
 from reader.mynumber import (
     CardError,
     CardLayerError,
-    CardRemoved,
+    CardRemovedError,
     CardTimeout,
     InvalidPinFormat,
     JpkiApplication,
@@ -36,14 +36,12 @@ from reader.mynumber import (
 )
 from reader.pcsc import (
     CardInserted,
+    CardRemoved,
     PcscConnection,
     ReaderAdded,
     ReaderEvent,
     ReaderInfo,
     ReaderMonitor,
-)
-from reader.pcsc import (
-    CardRemoved as CardRemovedEvent,
 )
 from reader.virtual_card import CardModelConnection, MyNumberCardModel, demo_card_ids, load_identity
 
@@ -127,7 +125,7 @@ class InProcessCardSource:
         with self._lock:
             model = self._model
         if model is None:
-            raise CardRemoved("no demo card in the in-process reader")
+            raise CardRemovedError("no demo card in the in-process reader")
         return CardModelConnection(model)
 
     # -- DemoCards --
@@ -154,7 +152,7 @@ class InProcessCardSource:
             self._model = model
         if self._sink is not None:
             if removed:
-                self._sink(CardRemovedEvent(IN_PROCESS_READER))
+                self._sink(CardRemoved(IN_PROCESS_READER))
             self._sink(CardInserted(IN_PROCESS_READER, model.atr))
 
     def remove(self) -> None:
@@ -163,7 +161,7 @@ class InProcessCardSource:
         if model is not None:
             model.power_off()
             if self._sink is not None:
-                self._sink(CardRemovedEvent(IN_PROCESS_READER))
+                self._sink(CardRemoved(IN_PROCESS_READER))
 
 
 class VpcdDemoCards:
@@ -222,7 +220,7 @@ def classify(exc: BaseException) -> CardFailure:
             str(exc),
             "the card does not answer: remove it, then insert it again",
         )
-    if isinstance(exc, CardRemoved):
+    if isinstance(exc, CardRemovedError):
         return CardFailure(FailureReason.CARD_UNREADABLE, str(exc), "the card was removed")
     if isinstance(exc, NotAMyNumberCard):
         return CardFailure(FailureReason.CARD_UNREADABLE, str(exc), "not a My Number card")

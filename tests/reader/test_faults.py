@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from reader.apdu import CardLayerError, CardRemoved, CardTimeout, CommunicationError
+from reader.apdu import CardLayerError, CardRemovedError, CardTimeout, CommunicationError
 from reader.mynumber import CardError, JpkiApplication, WrongPin
 from reader.pcsc import PcscConnection
 from reader.virtual_card import Fault, FaultKind, load_identity
@@ -25,7 +25,7 @@ CERT_LEN = len(load_identity("demo-01").certificate_der)
 READ_SEQUENCE = 2 + math.ceil(CERT_LEN / 256)  # SELECT DF, SELECT EF, READ BINARY × n
 PIN_SEQUENCE = 4  # SELECT DF, SELECT EF 0018, empty VERIFY, VERIFY
 EXPECTED = {
-    FaultKind.REMOVE: (CardRemoved,),
+    FaultKind.REMOVE: (CardRemovedError,),
     FaultKind.SILENT: (CardTimeout,),
     FaultKind.WRONG_SW: (CardError,),
 }
@@ -112,7 +112,7 @@ def test_silent_card_does_not_block_a_new_card(card_rig) -> None:
 
 def test_card_pulled_before_connecting(card_rig) -> None:
     card_rig.remove()
-    with pytest.raises(CardRemoved):
+    with pytest.raises(CardRemovedError):
         PcscConnection(card_rig.reader)
 
 
@@ -121,7 +121,7 @@ def test_card_pulled_between_commands(card_rig) -> None:
         app = JpkiApplication(conn)
         app.select()
         card_rig.remove()
-        with pytest.raises((CardRemoved, CommunicationError)):
+        with pytest.raises((CardRemovedError, CommunicationError)):
             app.read_auth_certificate()
 
 
