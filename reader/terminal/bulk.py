@@ -43,10 +43,11 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
+from policies.bookings import Coverage, CoverageStatus
 from policies.dates import JST
 from policies.numbers import normalise_insurer_number
 from policies.records import InsuranceNumbers, insurance_numbers
-from reader.terminal.codes import SegmentOfResult
+from reader.terminal.codes import ProcessingResultStatus, QualificationValidity, SegmentOfResult
 from reader.terminal.config import TerminalConfig
 from reader.terminal.errors import (
     BulkArchiveError,
@@ -152,6 +153,11 @@ class BulkUnit:
     result: QualificationResult
     reference_number: str | None = None
 
+    @property
+    def coverage(self) -> Coverage:
+        """The unit as the bookings check (``policies.bookings``) reads it."""
+        return coverage_of(self.result)
+
 
 @dataclass(frozen=True, slots=True)
 class BulkAnswer:
@@ -178,6 +184,39 @@ class BulkAnswer:
         """Searches no unit answered (the desk checks those patients at the visit)."""
         answered = {u.search for u in self.units if u.search is not None}
         return tuple(s for s in self.receipt.searches if s not in answered)
+
+
+_STATUS = {
+    QualificationValidity.VALID: CoverageStatus.VALID,
+    QualificationValidity.VALID_UNREGISTERED: CoverageStatus.VALID,
+    QualificationValidity.INVALID: CoverageStatus.ENDED,
+    QualificationValidity.INVALID_WITH_NEW: CoverageStatus.REPLACED,
+    QualificationValidity.NO_RECORD: CoverageStatus.NOT_FOUND,
+    QualificationValidity.MULTIPLE: CoverageStatus.MULTIPLE,
+}
+
+
+def coverage_of(result: QualificationResult) -> Coverage:
+    """One unit's answer as plain values: an error unit or an unknown validity is ERROR."""
+    status = _STATUS.get(result.qualification_validity, CoverageStatus.ERROR)  # type: ignore[arg-type]
+    if result.processing_result_status == ProcessingResultStatus.ERROR:
+        status = CoverageStatus.ERROR
+    record = result.record
+    if record is None:
+        return Coverage(status)
+    elderly = record.elderly.ratio_wari if record.elderly is not None else None
+    limit = record.limit_certificate.category if record.limit_certificate is not None else None
+    return Coverage(
+        status,
+        insurer_number=record.insurer_number,
+        symbol=record.insured_card_symbol,
+        number=record.insured_identification_number,
+        branch=record.insured_branch_number,
+        disqualification_date=record.disqualification_date,
+        valid_until=record.card_valid_until,
+        ratio_wari=elderly if elderly is not None else record.ratio_wari,
+        limit_category=str(limit) if limit is not None else None,
+    )
 
 
 # ---------------------------------------------------------------------------------- rendering

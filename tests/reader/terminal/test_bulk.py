@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from policies.bookings import Coverage, CoverageStatus
 from policies.records import InsuranceNumbers
 from reader.terminal import RequestEncoding, TerminalConfig
 from reader.terminal.bulk import (
@@ -120,6 +121,12 @@ def test_200_bookings_processing_twice_then_done(sim: Simulator, tmp_path: Path)
     no_consent = answer.unit_for(OK)
     assert no_consent is not None and no_consent.result.record is not None
     assert no_consent.result.record.limit_certificate is None
+
+    # What the bookings check reads from each unit.
+    assert ended.coverage.status is CoverageStatus.ENDED
+    assert missing.coverage == Coverage(CoverageStatus.NOT_FOUND)
+    assert found.coverage.status is CoverageStatus.VALID and found.coverage.ratio_wari == 3
+    assert limit.coverage.limit_category == "B04"
 
     # Every file taken was archived and our answers left res; the requests were collected.
     archived = sorted(p.name for p in (tmp_path / "data" / "archive" / "bulk").rglob("*"))
