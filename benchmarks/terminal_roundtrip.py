@@ -8,9 +8,15 @@ and are reported separately as the full round trip. Linux file times come from a
 
 Face pickup = time from a face file appearing complete (atomic rename done) to FaceResultArrived.
 
-    python benchmarks/terminal_roundtrip.py [--queries N] [--faces N] [--encoding E] [--json]
+A 一括照会 of `--bookings` patients (default 200; 0 skips it) runs through the same simulator:
+`bulk_200_s` is our own time in it — writing both requests, and from each answer file being
+complete to its result being parsed — so the simulator's work is left out the same way.
 
-With --json the last line is one JSON object: median_ms, p95_ms, face_pickup_median_ms.
+    python benchmarks/terminal_roundtrip.py [--queries N] [--faces N] [--bookings N]
+                                            [--encoding E] [--json]
+
+With --json the last line is one JSON object: median_ms, p95_ms, face_pickup_median_ms,
+bulk_200_s.
 """
 
 from __future__ import annotations
@@ -40,8 +46,14 @@ from reader.terminal import (  # noqa: E402
     TerminalEvent,
     TerminalExchange,
 )
+from reader.terminal.bulk import BulkClient, BulkSchedule, BulkSearch  # noqa: E402
 from reader.terminal.files import atomic_write  # noqa: E402
-from reader.terminal_sim.persons import load_population  # noqa: E402
+from reader.terminal_sim.persons import (  # noqa: E402
+    SYNTHETIC_INSURER,
+    SYNTHETIC_SYMBOL,
+    load_population,
+    synthetic_person,
+)
 from reader.terminal_sim.render import AnswerContext, render_result  # noqa: E402
 
 INSTITUTION = "1312345678"
@@ -83,10 +95,52 @@ class Clock:
             return self.arrived[key]
 
 
+class _TimedBulkClient(BulkClient):
+    """Notes when each request file is complete (the simulator's work starts there)."""
+
+    written: dict[str, int]
+
+    def _write_request(self, name: str, data: bytes) -> None:
+        super()._write_request(name, data)
+        self.written[name] = time.time_ns()
+
+
+def bulk_overhead_s(config: TerminalConfig, bookings: int, runs: int = 3) -> tuple[float, float]:
+    """(our median seconds, full median seconds) for a 一括照会 of `bookings` patients."""
+    searches = [
+        BulkSearch(
+            InsuranceNumbers(
+                SYNTHETIC_INSURER, p.number or "", p.birthdate, SYNTHETIC_SYMBOL, p.branch
+            )
+        )
+        for p in map(synthetic_person, range(bookings))
+    ]
+    ours, totals = [], []
+    for _ in range(runs + 1):
+        client = _TimedBulkClient(config, BulkSchedule(waits_s=(0.05,)))
+        client.written = {}
+        t0 = time.time_ns()
+        answer = client.check(searches, date.today())
+        total = time.time_ns() - t0
+        assert len(answer.units) == bookings and not answer.unanswered, answer
+        simulator = 0
+        for name, written in client.written.items():
+            stem = config.res_dir / name[: -len(".xml")].replace("req_", "res_", 1)
+            done = next(
+                p for p in (stem.with_suffix(".xml"), stem.with_suffix(".zip")) if p.exists()
+            )
+            simulator += done.stat().st_mtime_ns - written
+            done.unlink()
+        ours.append((total - simulator) / 1e9)
+        totals.append(total / 1e9)
+    return statistics.median(ours[1:]), statistics.median(totals[1:])  # first run: warm-up
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--faces", type=int, default=50)
+    parser.add_argument("--bookings", type=int, default=200)
     parser.add_argument("--encoding", default="utf-8", choices=["utf-8", "shift_jis"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -97,7 +151,8 @@ def main() -> int:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         sim = subprocess.Popen(
             [sys.executable, "-m", "reader.terminal_sim", "--root", str(root),
-             "--encoding", encoding.value, "--delay-ms", "0", "--poll-ms", "1000"],
+             "--encoding", encoding.value, "--delay-ms", "0", "--poll-ms", "1000",
+             "--synthetic-persons", str(args.bookings)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert sim.stdout is not None
@@ -152,6 +207,7 @@ def main() -> int:
                 if i >= 3:
                     pickups.append((arrived - ready) / 1e6)
                 time.sleep(0.02)
+            bulk = bulk_overhead_s(config, args.bookings) if args.bookings else None
         finally:
             exchange.stop()
             sim.terminate()
@@ -173,6 +229,9 @@ def main() -> int:
         f"face pickup: median {figures['face_pickup_median_ms']} ms, "
         f"p95 {percentile(pickups, 95):.2f} ms, max {max(pickups):.2f} ms"
     )
+    if bulk is not None:
+        figures[f"bulk_{args.bookings}_s"] = round(bulk[0], 3)
+        print(f"一括照会 of {args.bookings}: ours {bulk[0]:.3f} s, full {bulk[1]:.3f} s (median)")
     if args.json:
         print(json.dumps(figures))
     return 0

@@ -541,8 +541,8 @@ class BulkClient:
         stem = request_name[: -len(".xml")]
         answer_stem = stem.replace("req_", "res_", 1)
         names = [f"{answer_stem}.xml"] + ([f"{answer_stem}.zip"] if allow_zip else [])
-        deadline = time.monotonic() + self.schedule.answer_timeout_s
-        interval = 0.005
+        started = time.monotonic()
+        deadline = started + self.schedule.answer_timeout_s
         while True:
             res = self.config.res_dir
             for answer in names:
@@ -554,9 +554,11 @@ class BulkClient:
                 raise BulkTimeout(
                     f"no answer to {request_name} within {self.schedule.answer_timeout_s:g} s"
                 )
+            # Look again after a tenth of the time waited so far: an answer is picked up at most
+            # ~10 % after it is complete, and a long wait costs few looks at a network share.
+            interval = min(max(0.005, (time.monotonic() - started) / 10), self.schedule.poll_cap_s)
             if _wait(stop, interval):
                 raise BulkError("the 一括照会 was stopped")
-            interval = min(interval * 1.5, self.schedule.poll_cap_s)
 
     def _take(self, path: Path, *, allow_zip: bool) -> bytes | None:
         """The file's bytes once it reads completely; None while absent or still being written."""
