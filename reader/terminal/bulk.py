@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
@@ -72,7 +73,7 @@ from reader.terminal.queries import (
 )
 from reader.terminal.results import MessageHeader, QualificationResult, ResultSource, SearchInfo
 from reader.terminal.simmark import SIM_ERR_MARK, SIM_MARK_ELEMENT
-from reader.terminal.xmlsafe import local_name, parse_xml_bytes
+from reader.terminal.xmlsafe import XmlDocument, local_name, parse_xml_bytes
 
 UPLOAD_REQUEST_PREFIX = "OQSmuquc01req"
 UPLOAD_RESULT_PREFIX = "OQSmuquc01res"
@@ -86,11 +87,14 @@ BULK_HEADER_ELEMENTS = (
     "NumberOfNormalProcessing",
     "NumberOfError",
 )
+T = TypeVar("T")
+#: A download answer: its header values, and each unit's result and ReferenceNumber.
+_Download = tuple[dict[str, str], list[tuple[QualificationResult, str | None]]]
 _RECEPTION_NUMBER = re.compile(r"[0-9A-Za-z\-]{1,64}")
 _ABNORMAL = {SegmentOfResult.ABNORMAL.value, SegmentOfResult.ABNORMAL_ALT.value}
 
 
-def japan_now() -> datetime:
+def _japan_now() -> datetime:
     """Japan wall-clock time (the terminal's dates are Japanese dates)."""
     return datetime.now(JST).replace(tzinfo=None)
 
@@ -346,9 +350,7 @@ class _Matcher:
         return candidates[0] if len(candidates) == 1 else None
 
 
-def parse_download_answer(
-    data: bytes, *, file_name: str, max_bytes: int
-) -> tuple[dict[str, str], list[tuple[QualificationResult, str | None]]]:
+def parse_download_answer(data: bytes, *, file_name: str, max_bytes: int) -> _Download:
     """The header values of an `OQSmuquc02res` and, when finished, each unit's result and
     ReferenceNumber (the units are empty while 処理中)."""
     doc = parse_xml_bytes(data, max_bytes=max_bytes, file_name=file_name)
@@ -399,7 +401,7 @@ class BulkClient:
         config: TerminalConfig,
         schedule: BulkSchedule | None = None,
         *,
-        clock: Callable[[], datetime] = japan_now,
+        clock: Callable[[], datetime] = _japan_now,
     ) -> None:
         self.config = config
         self.schedule = schedule or BulkSchedule()
@@ -441,8 +443,7 @@ class BulkClient:
         )
         name = f"{UPLOAD_REQUEST_PREFIX}_{file_id}.xml"
         self._write_request(name, data)
-        answer_name, raw = self._await(name, stop, allow_zip=False)
-        doc = parse_xml_bytes(raw, max_bytes=self.schedule.max_answer_bytes, file_name=answer_name)
+        answer_name, _, doc = self._await(name, stop, self._read_receipt, allow_zip=False)
         header = _texts(_child(doc.root, "MessageHeader"))
         _refuse_abnormal(header)
         body = _texts(_child(doc.root, "MessageBody"))
@@ -473,16 +474,10 @@ class BulkClient:
                 config=self.config,
             )
             self._write_request(name, data)
-            answer_name, raw = self._await(name, stop, allow_zip=True)
+            answer_name, raw, (header, units) = self._await(
+                name, stop, self._read_download, allow_zip=True
+            )
             zipped = answer_name.lower().endswith(".zip")
-            xml = (
-                unzip_answer(raw, max_bytes=self.schedule.max_answer_bytes, file_name=answer_name)
-                if zipped
-                else raw
-            )
-            header, units = parse_download_answer(
-                xml, file_name=answer_name, max_bytes=self.schedule.max_answer_bytes
-            )
             _refuse_abnormal(header)
             asked_for = header.get("ReceptionNumber")
             if asked_for and asked_for != receipt.reception_number:
@@ -534,10 +529,25 @@ class BulkClient:
         except OSError as exc:
             raise RequestWriteError(f"cannot write {name} into {req}: {exc}") from exc
 
+    def _read_receipt(self, name: str, data: bytes) -> XmlDocument:
+        return parse_xml_bytes(data, max_bytes=self.schedule.max_answer_bytes, file_name=name)
+
+    def _read_download(self, name: str, data: bytes) -> _Download:
+        cap = self.schedule.max_answer_bytes
+        if name.lower().endswith(".zip"):
+            data = unzip_answer(data, max_bytes=cap, file_name=name)
+        return parse_download_answer(data, file_name=name, max_bytes=cap)
+
     def _await(
-        self, request_name: str, stop: threading.Event | None, *, allow_zip: bool
-    ) -> tuple[str, bytes]:
-        """Poll res for the answer to `request_name` (or its `.err`); take and return it."""
+        self,
+        request_name: str,
+        stop: threading.Event | None,
+        read: Callable[[str, bytes], T],
+        *,
+        allow_zip: bool,
+    ) -> tuple[str, bytes, T]:
+        """Poll res for the answer to `request_name` (or its `.err`): its name, bytes and what
+        `read` makes of them (read once, when the file is complete)."""
         stem = request_name[: -len(".xml")]
         answer_stem = stem.replace("req_", "res_", 1)
         names = [f"{answer_stem}.xml"] + ([f"{answer_stem}.zip"] if allow_zip else [])
@@ -546,9 +556,9 @@ class BulkClient:
         while True:
             res = self.config.res_dir
             for answer in names:
-                taken = self._take(res / answer, allow_zip=answer.endswith(".zip"))
+                taken = self._take(res / answer, read)
                 if taken is not None:
-                    return answer, taken
+                    return answer, *taken
             self._check_err(res, stem)
             if time.monotonic() > deadline:
                 raise BulkTimeout(
@@ -560,21 +570,15 @@ class BulkClient:
             if _wait(stop, interval):
                 raise BulkError("the 一括照会 was stopped")
 
-    def _take(self, path: Path, *, allow_zip: bool) -> bytes | None:
-        """The file's bytes once it reads completely; None while absent or still being written."""
+    def _take(self, path: Path, read: Callable[[str, bytes], T]) -> tuple[bytes, T] | None:
+        """The file's bytes and contents once it reads completely; None while absent or still
+        being written. Whatever is taken (readable or not) is archived and leaves res."""
         try:
             snapshot = read_shared(path, self.schedule.max_answer_bytes)
         except FileVanished:
             return None
         try:
-            if allow_zip:
-                unzip_answer(
-                    snapshot.data, max_bytes=self.schedule.max_answer_bytes, file_name=path.name
-                )
-            else:
-                parse_xml_bytes(
-                    snapshot.data, max_bytes=self.schedule.max_answer_bytes, file_name=path.name
-                )
+            value = read(path.name, snapshot.data)
         except TerminalParseError as exc:
             age = time.time() - snapshot.mtime_ns / 1e9
             if isinstance(exc, HostileXmlError) or age >= self.config.settle_s:
@@ -582,7 +586,7 @@ class BulkClient:
                 raise
             return None  # probably still being written
         self._keep(path, snapshot.data)
-        return snapshot.data
+        return snapshot.data, value
 
     def _keep(self, path: Path, data: bytes) -> None:
         self._archive.store("bulk", path.name, data, self._clock())
