@@ -248,22 +248,24 @@ class TerminalSimulator:
 
     # ------------------------------------------------------------------ 一括照会
 
-    def _bulk_fault(self, name: str, data: bytes) -> bool:
-        """Delay, then apply a query fault that makes sense here; True when it answered."""
+    def _bulk_fault(self, name: str, data: bytes) -> Fault | None:
+        """Delay, then take this answer's fault: None when that fault was the whole answer
+        (silence, `.err`); otherwise the fault to write the answer with (truncated, slow…)."""
         fault = self._delay_and_fault(Target.QUERY)
         if fault is Fault.SILENCE:
             log.info("%s: silence", name)
-            return True
+            return None
         if fault is Fault.ERR:
             self._answer_err(
                 name, data, "E-SIM-0002 （模擬）一括照会要求を受け付けられませんでした"
             )
-            return True
-        return False
+            return None
+        return fault
 
     def _answer_bulk_upload(self, name: str, data: bytes, root: Element) -> None:
         try:
-            if self._bulk_fault(name, data):
+            fault = self._bulk_fault(name, data)
+            if fault is None:
                 return
             header = _child_texts(root, "MessageHeader")
             body = _first(root, "MessageBody")
@@ -298,14 +300,15 @@ class TerminalSimulator:
                 sim_info={"Channel": "bulk"},
             )
             out = name.replace("req_", "res_", 1)
-            atomic_write(self.res, out, render_bulk_receipt(ctx, reception_number), durable=False)
+            self._write(self.res, out, render_bulk_receipt(ctx, reception_number), fault, ctx)
             log.info("%s: accepted as %s (%d units)", name, reception_number, len(units))
         except Exception:
             log.exception("answering %s failed", name)
 
     def _answer_bulk_download(self, name: str, data: bytes, root: Element) -> None:
         try:
-            if self._bulk_fault(name, data):
+            fault = self._bulk_fault(name, data)
+            if fault is None:
                 return
             header = _child_texts(root, "MessageHeader")
             number = _child_texts(root, "MessageBody").get("ReceptionNumber", "").strip()
@@ -333,7 +336,7 @@ class TerminalSimulator:
                 if self.control.current().bulk_zip:
                     self._write_zip(out, data)
                     return
-            atomic_write(self.res, out, data, durable=False)
+            self._write(self.res, out, data, fault, ctx)
             log.info("%s: answered (%s)", name, "処理中" if processing else "done")
         except Exception:
             log.exception("answering %s failed", name)

@@ -35,6 +35,7 @@ from reader.terminal.errors import (
     BulkRejected,
     BulkTimeout,
     TerminalConfigError,
+    TruncatedXmlError,
 )
 from reader.terminal_sim.persons import SYNTHETIC_INSURER, SYNTHETIC_SYMBOL, synthetic_person
 from tests.reader.terminal.support import INSTITUTION, Simulator
@@ -172,6 +173,22 @@ def test_still_processing_at_the_deadline_then_resumed(sim: Simulator, tmp_path:
     assert caught.value.reception_number == receipt.reception_number
     answer = client(sim, tmp_path).download(receipt)  # later, with the number kept
     assert answer.processing_answers == 2 and len(answer.units) == 1
+
+
+def test_slow_writer_is_waited_for_and_a_truncated_answer_is_a_parse_error(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    # The receipt arrives in 5 pieces over 1.2 s: read once complete, not reported unreadable.
+    sim.control(fault="slow_write", fault_count=1, slow_write_ms=1200, bulk_processing=0)
+    started = time.monotonic()
+    answer = client(sim, tmp_path).check([BulkSearch(OK)], TOMORROW)
+    assert time.monotonic() - started >= 1.0 and len(answer.units) == 1
+    # A receipt that stops half-way is refused once it has stopped changing.
+    sim.control(fault="truncated", fault_count=1)
+    with pytest.raises(TruncatedXmlError):
+        client(sim, tmp_path).submit([BulkSearch(OK)], TOMORROW)
+    assert our_files(sim) == []  # taken into the archive, not left for ever in res
+    assert any((tmp_path / "data" / "archive" / "bulk").rglob("OQSmuquc01res_*.xml"))
 
 
 def test_unknown_reception_number_is_refused(sim: Simulator, tmp_path: Path) -> None:
