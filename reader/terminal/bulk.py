@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
@@ -88,8 +88,6 @@ BULK_HEADER_ELEMENTS = (
     "NumberOfError",
 )
 T = TypeVar("T")
-#: A download answer: its header values, and each unit's result and ReferenceNumber.
-_Download = tuple[dict[str, str], list[tuple[QualificationResult, str | None]]]
 _RECEPTION_NUMBER = re.compile(r"[0-9A-Za-z\-]{1,64}")
 _ABNORMAL = {SegmentOfResult.ABNORMAL.value, SegmentOfResult.ABNORMAL_ALT.value}
 
@@ -179,6 +177,8 @@ class BulkAnswer:
     #: 処理中 answers received before this one.
     processing_answers: int
     simulated: bool
+    #: What does not add up (counts, units matching no search, elements not understood).
+    warnings: tuple[str, ...] = ()
 
     def unit_for(self, numbers: InsuranceNumbers) -> BulkUnit | None:
         return next((u for u in self.units if u.search and u.search.numbers == numbers), None)
@@ -350,44 +350,58 @@ class _Matcher:
         return candidates[0] if len(candidates) == 1 else None
 
 
-def parse_download_answer(data: bytes, *, file_name: str, max_bytes: int) -> _Download:
-    """The header values of an `OQSmuquc02res` and, when finished, each unit's result and
-    ReferenceNumber (the units are empty while 処理中)."""
+class DownloadAnswer(NamedTuple):
+    """One `OQSmuquc02res` as read: its header values, and when finished the header as a result
+    header, each unit's result with its ReferenceNumber, and the body elements not understood."""
+
+    values: dict[str, str]
+    header: MessageHeader
+    units: list[tuple[QualificationResult, str | None]]
+    unknown: list[str]
+
+
+def parse_download_answer(data: bytes, *, file_name: str, max_bytes: int) -> DownloadAnswer:
+    """Read a download answer (units are empty while 処理中)."""
     doc = parse_xml_bytes(data, max_bytes=max_bytes, file_name=file_name)
     root = doc.root
     if local_name(root.tag) != "XmlMsg":
         raise NotXmlMsgError(f"root element is <{local_name(root.tag)}>", file_name=file_name)
     header_el = _child(root, "MessageHeader")
-    header = _texts(header_el)
-    if header.get("SegmentOfResult") != SegmentOfResult.NORMAL.value:
-        return header, []
+    values = _texts(header_el)
     # New elements of the parsed tree's own class (defusedxml builds pure-Python elements).
     unit_header = root.makeelement("MessageHeader", {})
     for c in header_el if header_el is not None else ():
         if local_name(c.tag) not in BULK_HEADER_ELEMENTS:
             unit_header.append(c)
+    header_only = root.makeelement("XmlMsg", {})
+    header_only.append(unit_header)
+    header = parse_result_element(header_only, source=ResultSource.QUERY).header
+    answer = DownloadAnswer(values, header, [], [])
+    if values.get("SegmentOfResult") != SegmentOfResult.NORMAL.value:
+        return answer
     body = _child(root, "MessageBody")
-    units: list[tuple[QualificationResult, str | None]] = []
-    found = () if body is None else (c for c in body if local_name(c.tag) == "BulkConfirmUnit")
-    for i, unit in enumerate(found):
+    for c in body if body is not None else ():
+        if local_name(c.tag) != "BulkConfirmUnit":
+            answer.unknown.append(f"XmlMsg/MessageBody/{local_name(c.tag)}")
+            continue
         msg = root.makeelement("XmlMsg", {})
         unit_body = root.makeelement("MessageBody", {})
         msg.extend((unit_header, unit_body))
         reference = None
-        for c in unit:
-            if local_name(c.tag) == "ReferenceNumber":
-                reference = (c.text or "").strip() or None
+        for part in c:
+            if local_name(part.tag) == "ReferenceNumber":
+                reference = (part.text or "").strip() or None
             else:
-                unit_body.append(c)
+                unit_body.append(part)
         result = parse_result_element(
             msg,
             source=ResultSource.QUERY,
-            file_name=f"{file_name}#{i + 1}",
+            file_name=f"{file_name}#{len(answer.units) + 1}",
             raw_xml=ET.tostring(msg, encoding="utf-8"),
             codec=doc.codec,
         )
-        units.append((result, reference))
-    return header, units
+        answer.units.append((result, reference))
+    return answer
 
 
 # ---------------------------------------------------------------------------------- the client
@@ -430,7 +444,10 @@ class BulkClient:
 
         `confirmation_date` is the day the eligibility is asked for (the bookings' day).
         """
-        unique = tuple(dict.fromkeys(searches))
+        consent: dict[InsuranceNumbers, bool] = {}
+        for search in searches:  # each patient once, with consent if any booking has it
+            consent[search.numbers] = consent.get(search.numbers, False) or search.limit_consent
+        unique = tuple(BulkSearch(n, c) for n, c in consent.items())
         if not unique:
             raise TerminalConfigError("a 一括照会 needs at least one patient")
         file_id = new_file_identifier(self._clock())
@@ -464,7 +481,6 @@ class BulkClient:
         """Ask for the result until it is finished, waiting as the schedule says while 処理中."""
         deadline = time.monotonic() + self.schedule.deadline_s
         processing = 0
-        matcher = _Matcher(receipt.searches)
         while True:
             file_id = new_file_identifier(self._clock())
             name = f"{DOWNLOAD_REQUEST_PREFIX}_{file_id}.xml"
@@ -474,18 +490,17 @@ class BulkClient:
                 config=self.config,
             )
             self._write_request(name, data)
-            answer_name, raw, (header, units) = self._await(
-                name, stop, self._read_download, allow_zip=True
-            )
-            zipped = answer_name.lower().endswith(".zip")
-            _refuse_abnormal(header)
-            asked_for = header.get("ReceptionNumber")
+            answer_name, raw, answer = self._await(name, stop, self._read_download, allow_zip=True)
+            values = answer.values
+            _refuse_abnormal(values)
+            asked_for = values.get("ReceptionNumber")
             if asked_for and asked_for != receipt.reception_number:
                 raise BulkRejected(
                     f"{answer_name} answers ReceptionNumber {asked_for}, "
                     f"not {receipt.reception_number}"
                 )
-            if header.get("SegmentOfResult") == SegmentOfResult.IN_PROGRESS.value:
+            segment = values.get("SegmentOfResult")
+            if segment == SegmentOfResult.IN_PROGRESS.value:
                 processing += 1
                 pause = self.schedule.wait_after(processing)
                 if time.monotonic() + pause > deadline:
@@ -496,29 +511,57 @@ class BulkClient:
                 if _wait(stop, pause):
                     raise BulkError("the 一括照会 download was stopped")
                 continue
-            if header.get("SegmentOfResult") != SegmentOfResult.NORMAL.value:
+            if segment != SegmentOfResult.NORMAL.value:
                 raise TerminalParseError(
-                    f"SegmentOfResult {header.get('SegmentOfResult')!r} is not a known state",
-                    file_name=answer_name,
+                    f"SegmentOfResult {segment!r} is not a known state", file_name=answer_name
                 )
-            results = [(matcher.find(r.search_info), r, ref) for r, ref in units]
-            simulated = self.config.simulated or any(r.simulated for _, r, _ in results)
-            first = units[0][0].header if units else MessageHeader()
-            return BulkAnswer(
-                receipt=receipt,
-                header=first,
-                units=tuple(BulkUnit(s, _mark(r, simulated), ref) for s, r, ref in results),
-                counts=(
-                    _count(header.get("NumberOfProcessingResult")),
-                    _count(header.get("NumberOfNormalProcessing")),
-                    _count(header.get("NumberOfError")),
-                ),
-                file_name=answer_name,
-                raw=raw,
-                zipped=zipped,
-                processing_answers=processing,
-                simulated=simulated,
-            )
+            return self._finished(receipt, answer_name, raw, answer, processing)
+
+    def _finished(
+        self,
+        receipt: BulkReceipt,
+        answer_name: str,
+        raw: bytes,
+        answer: DownloadAnswer,
+        processing: int,
+    ) -> BulkAnswer:
+        """Match each unit to its search; say what does not add up instead of dropping it."""
+        matcher = _Matcher(receipt.searches)
+        searches = [matcher.find(result.search_info) for result, _ in answer.units]
+        # Without an echo, units in the order sent (one per search) are matched by position.
+        if len(answer.units) == len(receipt.searches) and all(
+            result.search_info is None for result, _ in answer.units
+        ):
+            searches = list(receipt.searches)
+        v = answer.values
+        counts = (
+            _count(v.get("NumberOfProcessingResult")),
+            _count(v.get("NumberOfNormalProcessing")),
+            _count(v.get("NumberOfError")),
+        )
+        warnings = [f"{path}: not understood" for path in answer.unknown]
+        if counts[0] is not None and counts[0] != len(answer.units):
+            warnings.append(f"NumberOfProcessingResult {counts[0]}, but {len(answer.units)} units")
+        unmatched = sum(s is None for s in searches)
+        if unmatched:
+            warnings.append(f"{unmatched} units match no patient asked for")
+        simulated = self.config.simulated or any(r.simulated for r, _ in answer.units)
+        units = tuple(
+            BulkUnit(search, _mark(result, simulated), reference)
+            for search, (result, reference) in zip(searches, answer.units, strict=True)
+        )
+        return BulkAnswer(
+            receipt=receipt,
+            header=answer.header,
+            units=units,
+            counts=counts,
+            file_name=answer_name,
+            raw=raw,
+            zipped=answer_name.lower().endswith(".zip"),
+            processing_answers=processing,
+            simulated=simulated,
+            warnings=tuple(warnings),
+        )
 
     # ------------------------------------------------------------------ files
 
@@ -532,7 +575,7 @@ class BulkClient:
     def _read_receipt(self, name: str, data: bytes) -> XmlDocument:
         return parse_xml_bytes(data, max_bytes=self.schedule.max_answer_bytes, file_name=name)
 
-    def _read_download(self, name: str, data: bytes) -> _Download:
+    def _read_download(self, name: str, data: bytes) -> DownloadAnswer:
         cap = self.schedule.max_answer_bytes
         if name.lower().endswith(".zip"):
             data = unzip_answer(data, max_bytes=cap, file_name=name)

@@ -19,6 +19,7 @@ from policies.records import InsuranceNumbers
 from reader.terminal import RequestEncoding, TerminalConfig
 from reader.terminal.bulk import (
     BulkClient,
+    BulkReceipt,
     BulkSchedule,
     BulkSearch,
     parse_download_answer,
@@ -93,7 +94,7 @@ def test_200_bookings_processing_twice_then_done(sim: Simulator, tmp_path: Path)
     assert answer.simulated and all(u.result.simulated for u in answer.units)
     assert len(answer.receipt.searches) == 200  # the repeated booking is asked once
     assert len(answer.units) == 200 and answer.counts == (200, 200, 0)
-    assert answer.unanswered == ()
+    assert answer.unanswered == () and answer.warnings == ()
     assert [u.search for u in answer.units] == searches  # every unit matched back, in order
     assert answer.header.qualification_confirmation_date == TOMORROW
 
@@ -146,13 +147,26 @@ def test_zipped_answer_shift_jis_requests(sim: Simulator, tmp_path: Path) -> Non
     assert ok is not None and ok.result.record is not None
     assert ok.result.record.name == "架空 太郎"
     # A unit's result is a standalone document the project's parser reads back the same way.
-    header, units = parse_download_answer(
+    again = parse_download_answer(
         unzip_answer(answer.raw, max_bytes=1 << 20, file_name="a.zip"),
         file_name="a.xml",
         max_bytes=1 << 20,
     )
-    assert header["SegmentOfResult"] == "1" and len(units) == 2
-    assert units[0][0].record == ok.result.record
+    assert again.values["SegmentOfResult"] == "1" and len(again.units) == 2
+    assert again.units[0][0].record == ok.result.record
+    assert again.header == answer.header and again.unknown == []
+
+
+def test_a_patient_booked_twice_is_asked_once_with_any_consent(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.control(bulk_processing=0)
+    answer = client(sim, tmp_path).check(
+        [BulkSearch(LIMIT), BulkSearch(LIMIT, limit_consent=True)], TOMORROW
+    )
+    assert answer.receipt.searches == (BulkSearch(LIMIT, limit_consent=True),)
+    (unit,) = answer.units
+    assert unit.result.record is not None and unit.result.record.limit_certificate is not None
 
 
 def test_refused_request_is_a_typed_error(sim: Simulator, tmp_path: Path) -> None:
@@ -264,3 +278,94 @@ def test_zip_bomb_refused_by_size_not_by_trusting_the_header() -> None:
 def test_not_a_zip_refused() -> None:
     with pytest.raises(BulkArchiveError, match="not a readable zip"):
         unzip_answer(b"<XmlMsg/>", max_bytes=1 << 20, file_name="x.zip")
+
+
+# ------------------------------------------------- answers as other terminals may write them
+
+
+UNIT = """<BulkConfirmUnit>{echo}<ProcessingResultStatus>1</ProcessingResultStatus>
+<QualificationValidity>{validity}</QualificationValidity>{record}
+<ReferenceNumber>R{n}</ReferenceNumber></BulkConfirmUnit>"""
+RECORD = """<ResultOfQualificationConfirmation><InsurerNumber>  138057</InsurerNumber>
+<InsuredIdentificationNumber>{number}</InsuredIdentificationNumber>
+<Name>架空 {n}</Name></ResultOfQualificationConfirmation>"""
+
+
+def answer_by_hand(root: Path, body: str, count: int) -> threading.Thread:
+    """A terminal played by hand: takes the next download request, writes this answer."""
+    for name in ("req", "res"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+
+    def run() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            for request in (root / "req").glob("OQSmuquc02req_*.xml"):
+                request.unlink()
+                answer = request.name.replace("req_", "res_", 1)
+                (root / "res" / answer).write_text(
+                    '<?xml version="1.0" encoding="UTF-8"?>\n<XmlMsg><MessageHeader>'
+                    "<ReceptionNumber>R1</ReceptionNumber><SegmentOfResult>1</SegmentOfResult>"
+                    f"<NumberOfProcessingResult>{count}</NumberOfProcessingResult>"
+                    f"</MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>",
+                    "utf-8",
+                )
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def receipt_for(*numbers: InsuranceNumbers) -> BulkReceipt:
+    searches = tuple(BulkSearch(n) for n in numbers)
+    return BulkReceipt("R1", "1", TOMORROW, searches, None, simulated=False)
+
+
+def hand_client(root: Path, tmp_path: Path) -> BulkClient:
+    config = TerminalConfig(
+        root=root, data_dir=tmp_path / "data", medical_institution_code=INSTITUTION
+    )
+    return BulkClient(config, FAST)
+
+
+def test_units_without_echo_are_matched_in_the_order_sent(tmp_path: Path) -> None:
+    root = tmp_path / "oqs"
+    first, second = OK, LIMIT
+    body = "".join(
+        UNIT.format(echo="", validity="1", record=RECORD.format(number=n.number, n=i), n=i)
+        for i, n in enumerate((first, second))
+    )
+    thread = answer_by_hand(root, body, 2)
+    answer = hand_client(root, tmp_path).download(receipt_for(first, second))
+    thread.join()
+    assert [u.search for u in answer.units] == [BulkSearch(first), BulkSearch(second)]
+    assert [u.reference_number for u in answer.units] == ["R0", "R1"]
+    assert answer.warnings == () and not answer.simulated
+    assert all(u.result.unknown_elements == () for u in answer.units)
+
+
+def test_what_does_not_add_up_is_said(tmp_path: Path) -> None:
+    root = tmp_path / "oqs"
+    echo = (
+        "<QualificationConfirmSearchInfo><InsurerNumber>00138057</InsurerNumber>"
+        "<InsuredIdentificationNumber>1001</InsuredIdentificationNumber>"
+        "<Birthdate>19800401</Birthdate></QualificationConfirmSearchInfo>"
+    )
+    stranger = echo.replace("1001", "7777")
+    body = (
+        UNIT.format(echo=echo, validity="1", record="", n=1)
+        + UNIT.format(echo=stranger, validity="4", record="", n=2)
+        + "<NewThing>1</NewThing>"
+    )
+    thread = answer_by_hand(root, body, 3)
+    answer = hand_client(root, tmp_path).download(receipt_for(OK, ENDED))
+    thread.join()
+    # The zero-padded 国保 number and the missing 記号/枝番 still find the booking.
+    assert answer.units[0].search == BulkSearch(OK) and answer.units[1].search is None
+    assert answer.unanswered == (BulkSearch(ENDED),)
+    assert answer.warnings == (
+        "XmlMsg/MessageBody/NewThing: not understood",
+        "NumberOfProcessingResult 3, but 2 units",
+        "1 units match no patient asked for",
+    )
