@@ -606,12 +606,21 @@ class BulkClient:
             if time.monotonic() > deadline:
                 raise BulkTimeout(
                     f"no answer to {request_name} within {self.schedule.answer_timeout_s:g} s"
+                    + self._withdraw(request_name)
                 )
             # Look again after a tenth of the time waited so far: an answer is picked up at most
             # ~10 % after it is complete, and a long wait costs few looks at a network share.
             interval = min(max(0.005, (time.monotonic() - started) / 10), self.schedule.poll_cap_s)
             if _wait(stop, interval):
-                raise BulkError("the 一括照会 was stopped")
+                raise BulkError("the 一括照会 was stopped" + self._withdraw(request_name))
+
+    def _withdraw(self, request_name: str) -> str:
+        """Take back a request the terminal never collected, so it is not run unattended."""
+        try:
+            (self.config.req_dir / request_name).unlink()
+        except OSError:
+            return " (the terminal had collected it)"
+        return " (never collected: withdrawn from req)"
 
     def _take(self, path: Path, read: Callable[[str, bytes], T]) -> tuple[bytes, T] | None:
         """The file's bytes and contents once it reads completely; None while absent or still

@@ -217,7 +217,7 @@ def test_unknown_reception_number_is_refused(sim: Simulator, tmp_path: Path) -> 
 def test_no_answer_and_stop(sim: Simulator, tmp_path: Path) -> None:
     sim.control(fault="silence", fault_count=2)
     quick = BulkSchedule(answer_timeout_s=0.5, waits_s=(0.05,))
-    with pytest.raises(BulkTimeout, match="no answer"):
+    with pytest.raises(BulkTimeout, match=r"no answer.*collected it"):
         client(sim, tmp_path, quick).submit([BulkSearch(OK)], TOMORROW)
     stop = threading.Event()
     threading.Timer(0.2, stop.set).start()
@@ -327,6 +327,19 @@ def hand_client(root: Path, tmp_path: Path) -> BulkClient:
         root=root, data_dir=tmp_path / "data", medical_institution_code=INSTITUTION
     )
     return BulkClient(config, FAST)
+
+
+def test_a_request_never_collected_is_withdrawn(tmp_path: Path) -> None:
+    root = tmp_path / "oqs"
+    for name in ("req", "res"):
+        (root / name).mkdir(parents=True)
+    quick = BulkSchedule(answer_timeout_s=0.3)
+    config = TerminalConfig(
+        root=root, data_dir=tmp_path / "data", medical_institution_code=INSTITUTION
+    )
+    with pytest.raises(BulkTimeout, match="withdrawn"):
+        BulkClient(config, quick).submit([BulkSearch(OK)], TOMORROW)
+    assert list((root / "req").iterdir()) == []
 
 
 def test_units_without_echo_are_matched_in_the_order_sent(tmp_path: Path) -> None:
