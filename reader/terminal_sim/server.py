@@ -34,6 +34,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from policies.dates import JST
+from reader.terminal.bulk import DOWNLOAD_REQUEST_PREFIX, UPLOAD_REQUEST_PREFIX, answer_name_for
 from reader.terminal.config import RequestEncoding, find_subfolder
 from reader.terminal.errors import TerminalParseError
 from reader.terminal.files import TEMP_PREFIX, atomic_write, read_shared
@@ -59,8 +60,6 @@ log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 256 * 1024
 GRACE_MESSAGE = "（模擬）電子証明書の有効期限切れ（猶予期間中）: 資格情報のみ"
-BULK_UPLOAD_PREFIX = "OQSmuquc01req"
-BULK_DOWNLOAD_PREFIX = "OQSmuquc02req"
 #: A 一括照会 request may be far larger than an individual one (one search per booking).
 MAX_BULK_REQUEST_BYTES = 16 * 1024 * 1024
 SIM_BULK_UNKNOWN = "SIM-E9101"
@@ -158,9 +157,9 @@ class TerminalSimulator:
         if parent == self._req_key and name.endswith(".xml"):
             if name.startswith(f"{REQUEST_PREFIX}_"):
                 self._collect_request(path, self._answer_request, MAX_REQUEST_BYTES)
-            elif name.startswith(f"{BULK_UPLOAD_PREFIX}_"):
+            elif name.startswith(f"{UPLOAD_REQUEST_PREFIX}_"):
                 self._collect_request(path, self._answer_bulk_upload, MAX_BULK_REQUEST_BYTES)
-            elif name.startswith(f"{BULK_DOWNLOAD_PREFIX}_"):
+            elif name.startswith(f"{DOWNLOAD_REQUEST_PREFIX}_"):
                 self._collect_request(path, self._answer_bulk_download, MAX_REQUEST_BYTES)
         elif parent == self._present_key and name.endswith(".json"):
             self._collect_presentation(path)
@@ -299,7 +298,7 @@ class TerminalSimulator:
                 file_id=header.get("ArbitraryFileIdentifier"),
                 sim_info={"Channel": "bulk"},
             )
-            out = name.replace("req_", "res_", 1)
+            out = answer_name_for(name)
             self._write(self.res, out, render_bulk_receipt(ctx, reception_number), fault, ctx)
             log.info("%s: accepted as %s (%d units)", name, reception_number, len(units))
         except Exception:
@@ -325,7 +324,7 @@ class TerminalSimulator:
                 confirmation_date=job.confirmation_date if job else None,
                 sim_info={"Channel": "bulk"},
             )
-            out = name.replace("req_", "res_", 1)
+            out = answer_name_for(name)
             if job is None:
                 message = "（模擬）受付番号に該当する一括照会がありません"
                 data = render_bulk_error(ctx, number, SIM_BULK_UNKNOWN, message)
