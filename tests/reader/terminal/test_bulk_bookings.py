@@ -59,7 +59,8 @@ def test_bookings_csv_to_flags(store: Store, tmp_path: Path) -> None:
     imported = read_bookings_csv(csv_path, store)
     assert imported.problems == () and len(imported.bookings) == 6
 
-    with Simulator(tmp_path / "oqs", "--bulk-processing", "1", "--bulk-zip") as sim:
+    shift_jis = ("--encoding", "shift_jis")  # answers in Shift_JIS, as many sites have them
+    with Simulator(tmp_path / "oqs", "--bulk-processing", "1", "--bulk-zip", *shift_jis) as sim:
         config = TerminalConfig(
             root=sim.root,
             data_dir=tmp_path / "data",
@@ -69,6 +70,8 @@ def test_bookings_csv_to_flags(store: Store, tmp_path: Path) -> None:
         searches = [BulkSearch(b.numbers) for b in imported.bookings if b.numbers is not None]
         bulk = BulkClient(config, BulkSchedule(waits_s=(0.05,))).check(searches, TOMORROW)
     assert bulk.simulated and bulk.zipped and bulk.processing_answers == 1
+    assert {u.result.encoding for u in bulk.units} == {"cp932"} and bulk.warnings == ()
+    assert all(u.result.warnings == () for u in bulk.units)
 
     checks = {}
     for booking in imported.bookings:
