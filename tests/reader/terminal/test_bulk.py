@@ -205,6 +205,14 @@ def test_slow_writer_is_waited_for_and_a_truncated_answer_is_a_parse_error(
     assert any((tmp_path / "data" / "archive" / "bulk").rglob("OQSmuquc01res_*.xml"))
 
 
+def test_the_simulator_delays_every_bulk_answer(sim: Simulator, tmp_path: Path) -> None:
+    sim.control(delay_ms=250, bulk_processing=1)
+    started = time.monotonic()
+    answer = client(sim, tmp_path).check([BulkSearch(OK)], TOMORROW)
+    # Receipt, 処理中, result: three answers, each after the delay.
+    assert time.monotonic() - started >= 0.75 and answer.processing_answers == 1
+
+
 def test_unknown_reception_number_is_refused(sim: Simulator, tmp_path: Path) -> None:
     sim.control(bulk_processing=0)
     receipt = client(sim, tmp_path).submit([BulkSearch(OK)], TOMORROW)
