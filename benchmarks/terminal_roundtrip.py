@@ -5,6 +5,9 @@ answer file being complete (its mtime: the simulator writes a temp file, then re
 ResultArrived event. The simulator's own work and the folder round trip in between are not ours
 and are reported separately as the full round trip. Linux file times come from a coarse clock
 (one jiffy), so the answer-side figure may be over-estimated by a few ms, never under-estimated.
+`bulk_200_s` is the same for a 一括照会 of `--bookings` patients (default 200; 0 skips it) through
+the same simulator: our time writing both requests and from each answer file being complete to
+its result being parsed, in seconds.
 
 Face pickup = time from a face file appearing complete (atomic rename done) to FaceResultArrived.
 Face end to end = time from a writer closing a face file it wrote in place to FaceResultArrived,
@@ -51,9 +54,20 @@ from reader.terminal import (  # noqa: E402
     TerminalExchange,
     TerminalProblem,
 )
+from reader.terminal.bulk import (  # noqa: E402
+    BulkClient,
+    BulkSchedule,
+    BulkSearch,
+    answer_name_for,
+)
 from reader.terminal.config import WatchMode  # noqa: E402
 from reader.terminal.files import atomic_write  # noqa: E402
-from reader.terminal_sim.persons import load_population  # noqa: E402
+from reader.terminal_sim.persons import (  # noqa: E402
+    SYNTHETIC_INSURER,
+    SYNTHETIC_SYMBOL,
+    load_population,
+    synthetic_person,
+)
 from reader.terminal_sim.render import AnswerContext, render_result  # noqa: E402
 
 INSTITUTION = "1312345678"
@@ -63,6 +77,47 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+class _TimedBulkClient(BulkClient):
+    """Notes when each request file is complete (the simulator's work starts there)."""
+
+    written: dict[str, int]
+
+    def _write_request(self, name: str, data: bytes) -> None:
+        super()._write_request(name, data)
+        self.written[name] = time.time_ns()
+
+
+def bulk_overhead_s(config: TerminalConfig, bookings: int, runs: int = 3) -> tuple[float, float]:
+    """(our median seconds, full median seconds) for a 一括照会 of `bookings` patients."""
+    searches = [
+        BulkSearch(
+            InsuranceNumbers(
+                SYNTHETIC_INSURER, p.number or "", p.birthdate, SYNTHETIC_SYMBOL, p.branch
+            )
+        )
+        for p in map(synthetic_person, range(bookings))
+    ]
+    ours, totals = [], []
+    for _ in range(runs + 1):
+        client = _TimedBulkClient(config, BulkSchedule(waits_s=(0.05,)))
+        client.written = {}
+        t0 = time.time_ns()
+        answer = client.check(searches, date.today())
+        total = time.time_ns() - t0
+        assert len(answer.units) == bookings and not answer.unanswered, answer
+        simulator = 0
+        for name, written in client.written.items():
+            stem = config.res_dir / answer_name_for(name[: -len(".xml")])
+            done = next(
+                p for p in (stem.with_suffix(".xml"), stem.with_suffix(".zip")) if p.exists()
+            )
+            simulator += done.stat().st_mtime_ns - written
+            done.unlink()
+        ours.append((total - simulator) / 1e9)
+        totals.append(total / 1e9)
+    return statistics.median(ours[1:]), statistics.median(totals[1:])  # first run: warm-up
 
 
 class Clock:
@@ -143,6 +198,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--faces", type=int, default=50)
+    parser.add_argument("--bookings", type=int, default=200)
     parser.add_argument("--encoding", default="utf-8", choices=["utf-8", "shift_jis"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -153,7 +209,8 @@ def main() -> int:
         env = dict(os.environ, PYTHONPATH=str(REPO))
         sim = subprocess.Popen(
             [sys.executable, "-m", "reader.terminal_sim", "--root", str(root),
-             "--encoding", encoding.value, "--delay-ms", "0", "--poll-ms", "1000"],
+             "--encoding", encoding.value, "--delay-ms", "0", "--poll-ms", "1000",
+             "--synthetic-persons", str(args.bookings)],
             cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert sim.stdout is not None
@@ -190,6 +247,7 @@ def main() -> int:
                 if i >= 5:  # warm-up
                     overheads.append((submit_ns + answer_side) / 1e6)
                     roundtrips.append(total_ns / 1e6)
+            bulk = bulk_overhead_s(config, args.bookings) if args.bookings else None
 
             population = load_population()
             person = population.by_card("demo-30")
@@ -255,6 +313,9 @@ def main() -> int:
         "idle_cpu_pct": round(idle_cpu, 2),
     }
     print(f"encoding {encoding.xml_name}, {len(overheads)} queries, {len(pickups)} face files")
+    if bulk is not None:
+        figures[f"bulk_{args.bookings}_s"] = round(bulk[0], 3)
+        print(f"一括照会 of {args.bookings}: ours {bulk[0]:.3f} s, full {bulk[1]:.3f} s (median)")
     print(f"our overhead per query: median {figures['median_ms']} ms, p95 {figures['p95_ms']} ms")
     print(
         f"full round trip incl. simulator: median {statistics.median(roundtrips):.2f} ms, "

@@ -154,3 +154,38 @@ class PastedTextError(TerminalError):
         super().__init__(f"{summary}{': ' if summary and lines else ''}{lines}")
         self.problems = problems
         self.summary = summary
+
+
+class BulkError(TerminalError):
+    """The 一括照会 exchange did not give a result. Subclasses say why."""
+
+    code = "bulk"
+
+
+class BulkRejected(BulkError):
+    """The terminal refused the bulk request or the download (an `.err`, or SegmentOfResult 9
+    with its ErrorCode): asking again unchanged will not help."""
+
+    code = "bulk_rejected"
+
+    def __init__(self, message: str, *, error_code: str | None = None) -> None:
+        super().__init__(f"{error_code}: {message}" if error_code else message)
+        self.error_code = error_code
+
+
+class BulkTimeout(BulkError):
+    """No answer in time, or still 処理中 at the deadline. The reception number (when the
+    request was accepted) lets a later download pick the result up."""
+
+    code = "bulk_timeout"
+
+    def __init__(self, message: str, *, reception_number: str | None = None) -> None:
+        super().__init__(message)
+        self.reception_number = reception_number
+
+
+class BulkArchiveError(TerminalParseError):
+    """A zipped bulk answer that is not safely readable: too large once unpacked, a path trick
+    in a member name, encrypted, corrupt, or not exactly one XML document inside."""
+
+    code = "bulk_archive"

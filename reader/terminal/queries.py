@@ -107,14 +107,26 @@ def render_request(
     encoding: RequestEncoding,
 ) -> bytes:
     """The request document in the site's encoding, with a matching XML declaration."""
+    root, body = new_request(institution_code, file_id, confirmation_date)
+    add_search_info(body, query.numbers, limit_consent=query.limit_consent)
+    return serialise_request(root, encoding)
+
+
+def new_request(
+    institution_code: str, file_id: str, confirmation_date: date
+) -> tuple[ET.Element, ET.Element]:
+    """An `XmlMsg` with the header of a 資格確認 request, and its empty body."""
     root = ET.Element("XmlMsg")
     header = ET.SubElement(root, "MessageHeader")
     ET.SubElement(header, "QualificationConfirmationDate").text = f"{confirmation_date:%Y%m%d}"
     ET.SubElement(header, "MedicalInstitutionCode").text = institution_code
     ET.SubElement(header, "ArbitraryFileIdentifier").text = file_id
-    body = ET.SubElement(root, "MessageBody")
-    info = ET.SubElement(body, "QualificationConfirmSearchInfo")
-    n = query.numbers
+    return root, ET.SubElement(root, "MessageBody")
+
+
+def add_search_info(parent: ET.Element, n: InsuranceNumbers, *, limit_consent: bool) -> None:
+    """One `QualificationConfirmSearchInfo` (individual query, or one unit of a 一括照会)."""
+    info = ET.SubElement(parent, "QualificationConfirmSearchInfo")
     ET.SubElement(info, "InsurerNumber").text = n.insurer_number
     if n.symbol:
         ET.SubElement(info, "InsuredCardSymbol").text = n.symbol
@@ -123,8 +135,12 @@ def render_request(
         ET.SubElement(info, "InsuredBranchNumber").text = n.branch
     ET.SubElement(info, "Birthdate").text = f"{n.birthdate:%Y%m%d}"
     ET.SubElement(info, "LimitApplicationCertificateRelatedConsFlg").text = (
-        "1" if query.limit_consent else "0"
+        "1" if limit_consent else "0"
     )
+
+
+def serialise_request(root: ET.Element, encoding: RequestEncoding) -> bytes:
+    """A request document in the site's encoding, with a matching XML declaration."""
     ET.indent(root)
     text = (
         f'<?xml version="1.0" encoding="{encoding.xml_name}" standalone="no"?>\n'

@@ -13,7 +13,7 @@ from pathlib import Path
 from reader.terminal.config import RequestEncoding
 from reader.terminal_sim.control import Control, ControlState, Fault, Target
 from reader.terminal_sim.jpki import DEFAULT_CA
-from reader.terminal_sim.persons import DEFAULT_PERSONS, load_population
+from reader.terminal_sim.persons import DEFAULT_PERSONS, load_population, with_synthetic
 from reader.terminal_sim.server import TerminalSimulator
 
 
@@ -33,6 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-count", type=int, default=None, help="answers to fault (default all)")
     p.add_argument("--fault-target", choices=[t.value for t in Target], default="both")
     p.add_argument("--slow-write-ms", type=int, default=1500)
+    p.add_argument(
+        "--bulk-processing", type=int, default=0, help="一括照会: 処理中 answers before the result"
+    )
+    p.add_argument("--bulk-zip", action="store_true", help="一括照会: send the result zipped")
+    p.add_argument(
+        "--synthetic-persons", type=int, default=0, help="add N synthetic persons (load tests)"
+    )
     p.add_argument(
         "--control", type=Path, default=None, help="control file (default ROOT/sim-control.json)"
     )
@@ -55,13 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         fault_count=args.fault_count,
         slow_write_ms=args.slow_write_ms,
         applies_to=Target(args.fault_target),
+        bulk_processing=max(0, args.bulk_processing),
+        bulk_zip=args.bulk_zip,
     )
     root: Path = args.root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     control = ControlState(base, args.control or root / "sim-control.json")
     sim = TerminalSimulator(
         root,
-        population=load_population(args.persons),
+        population=with_synthetic(load_population(args.persons), max(0, args.synthetic_persons)),
         encoding=RequestEncoding.parse(args.encoding),
         ca_path=args.jpki_ca,
         control=control,

@@ -1,7 +1,8 @@
 """Fault injection for the simulator, set on the command line and changed at run time.
 
 The control file (default `<root>/sim-control.json`) is re-read whenever it changes, e.g.
-`{"fault": "err", "fault_count": 1, "delay_ms": 200}`. Counted faults apply to that many answers,
+`{"fault": "err", "fault_count": 1, "delay_ms": 200}` or, for the 一括照会,
+`{"bulk_processing": 2, "bulk_zip": true}`. Counted faults apply to that many answers,
 then the simulator answers normally again; writing the file again re-arms them.
 """
 
@@ -49,6 +50,10 @@ class Control:
     fault_count: int | None = None
     slow_write_ms: int = 1500
     applies_to: Target = Target.BOTH
+    #: 一括照会: download requests answered 処理中 (SegmentOfResult 2) before the result.
+    bulk_processing: int = 0
+    #: 一括照会: the finished result comes as a zip with the XML inside.
+    bulk_zip: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, object], base: Control) -> Control:
@@ -62,6 +67,10 @@ class Control:
             values["fault_count"] = None if count is None else int(count)  # type: ignore[call-overload]
         if "slow_write_ms" in data:
             values["slow_write_ms"] = max(0, int(data["slow_write_ms"]))  # type: ignore[call-overload]
+        if "bulk_processing" in data:
+            values["bulk_processing"] = max(0, int(data["bulk_processing"]))  # type: ignore[call-overload]
+        if "bulk_zip" in data:
+            values["bulk_zip"] = bool(data["bulk_zip"])
         if "applies_to" in data:
             values["applies_to"] = Target(str(data["applies_to"]))
         return replace(base, **values)  # type: ignore[arg-type]

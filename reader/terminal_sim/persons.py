@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -111,3 +111,37 @@ def load_population(path: Path = DEFAULT_PERSONS) -> Population:
         raise ValueError(f"{path}: duplicate person key or card_id")
     sim = data.get("simulator", {})
     return Population(tuple(persons), frozenset(sim.get("pmh_municipalities", ())))
+
+
+#: The insurer, 記号 and birth date base of the synthetic load-test persons (see `with_synthetic`).
+SYNTHETIC_INSURER = "06131015"
+SYNTHETIC_SYMBOL = "90"
+_SYNTHETIC_BORN = date(1950, 1, 1)
+
+
+def synthetic_person(i: int) -> Person:
+    """The i-th fictional insured person for load tests (a 一括照会 of hundreds of bookings)."""
+    return Person(
+        key=f"synthetic{i:05d}",
+        scenario=Scenario.OK,
+        name=f"模擬 一括{i}",
+        kana="ﾓｷﾞ ｲｯｶﾂ",
+        sex="1" if i % 2 else "2",
+        birthdate=_SYNTHETIC_BORN + timedelta(days=i),
+        insurer_number=SYNTHETIC_INSURER,
+        insurer_name="架空商事健康保険組合",
+        card_classification="01",
+        symbol=SYNTHETIC_SYMBOL,
+        number=f"{90000 + i}",
+        branch="00",
+        family="1",
+        qualification_date=date(2020, 4, 1),
+        valid_from=date(2020, 4, 1),
+        ratio="030",
+    )
+
+
+def with_synthetic(population: Population, count: int) -> Population:
+    """The population plus `count` synthetic persons (none of them shares numbers with another)."""
+    extra = tuple(synthetic_person(i) for i in range(count))
+    return replace(population, persons=population.persons + extra)

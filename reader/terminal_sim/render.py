@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -191,18 +191,32 @@ def person_record(
 
 
 def _header(
-    root: ET.Element, ctx: AnswerContext, segment: str, error: tuple[str, str] | None
+    root: ET.Element,
+    ctx: AnswerContext,
+    segment: str | None,
+    error: tuple[str, str] | None,
+    *,
+    reception_number: str | None = None,
+    counts: tuple[int, int, int] | None = None,
 ) -> None:
     h = ET.SubElement(root, "MessageHeader")
     _add(h, "ProcessExecutionTime", f"{ctx.now:%Y%m%d%H%M%S}")
     _add(h, "QualificationConfirmationDate", ctx.confirmation_date or ctx.today)
     _add(h, "MedicalInstitutionCode", ctx.institution_code)
     _add(h, "ArbitraryFileIdentifier", ctx.file_id)
+    _add(h, "ReceptionNumber", reception_number)
     _add(h, "ReferenceClassification", ctx.reference_classification)
     _add(h, "SegmentOfResult", segment)
     if error:
         _add(h, "ErrorCode", error[0])
         _add(h, "ErrorMessage", error[1])
+    if counts:
+        for name, value in zip(
+            ("NumberOfProcessingResult", "NumberOfNormalProcessing", "NumberOfError"),
+            counts,
+            strict=True,
+        ):
+            _add(h, name, str(value))
     _add(h, "CharacterCodeIdentifier", ctx.encoding.character_code_identifier)
     _add(h, SIM_MARK_ELEMENT, "1")
     info = ET.SubElement(h, SIM_INFO_ELEMENT)
@@ -232,36 +246,129 @@ def render_result(
 
     `declared` lets the wrong-encoding fault declare one encoding while writing another.
     """
-    matched = list(persons)
     root = ET.Element("XmlMsg")
-    scenario = matched[0].scenario if matched else Scenario.NO_RECORD
-    if len(matched) > 1:
-        scenario = Scenario.MULTIPLE
+    scenario, person = _scenario(persons)
     if scenario is Scenario.TERMINAL_ERROR:
         _header(
             root, ctx, "9", (SIM_TERMINAL_ERROR, "（模擬）資格確認システムでエラーが発生しました")
         )
-        body = ET.SubElement(root, "MessageBody")
-        _add(body, "ProcessingResultStatus", "2")
-        _add(body, "ProcessingResultCode", SIM_TERMINAL_ERROR)
-        _add(body, "ProcessingResultMessage", "（模擬）処理に失敗しました")
+        _unit_fields(ET.SubElement(root, "MessageBody"), scenario, person, ctx, population)
         return _serialise(root, ctx, declared)
     _header(root, ctx, "1", None)
     body = ET.SubElement(root, "MessageBody")
     if ctx.reference_classification == "1":
         _add(body, "PrescriptionIssueSelect", "1")
-    _add(body, "ProcessingResultStatus", "1")
-    _add(body, "ProcessingResultCode", ctx.processing_code)
-    _add(body, "ProcessingResultMessage", ctx.processing_message)
-    _add(body, "QualificationValidity", _VALIDITY[scenario])
-    if scenario not in (Scenario.NO_RECORD, Scenario.MULTIPLE):
-        results = ET.SubElement(body, "ResultList")
-        person_record(results, matched[0], ctx, population)
+    _unit_fields(body, scenario, person, ctx, population, result_list=True)
     if search_echo:
-        echo = ET.SubElement(body, "QualificationConfirmSearchInfo")
-        for key, value in search_echo.items():
-            _add(echo, key, value)
+        _search_echo(body, search_echo)
     return _serialise(root, ctx, declared)
+
+
+def _scenario(persons: Iterable[Person]) -> tuple[Scenario, Person | None]:
+    """What the terminal says for these matched persons: 0 → 該当資格なし, 2+ → 複数該当."""
+    matched = list(persons)
+    if len(matched) > 1:
+        return Scenario.MULTIPLE, matched[0]
+    if not matched:
+        return Scenario.NO_RECORD, None
+    return matched[0].scenario, matched[0]
+
+
+def _unit_fields(
+    parent: ET.Element,
+    scenario: Scenario,
+    person: Person | None,
+    ctx: AnswerContext,
+    population: Population,
+    *,
+    result_list: bool = False,
+) -> None:
+    """ProcessingResult*, QualificationValidity and the record, as an answer body or a unit."""
+    if scenario is Scenario.TERMINAL_ERROR:
+        _add(parent, "ProcessingResultStatus", "2")
+        _add(parent, "ProcessingResultCode", SIM_TERMINAL_ERROR)
+        _add(parent, "ProcessingResultMessage", "（模擬）処理に失敗しました")
+        return
+    _add(parent, "ProcessingResultStatus", "1")
+    _add(parent, "ProcessingResultCode", ctx.processing_code)
+    _add(parent, "ProcessingResultMessage", ctx.processing_message)
+    _add(parent, "QualificationValidity", _VALIDITY[scenario])
+    if person is not None and scenario not in (Scenario.NO_RECORD, Scenario.MULTIPLE):
+        holder = ET.SubElement(parent, "ResultList") if result_list else parent
+        person_record(holder, person, ctx, population)
+
+
+def _search_echo(parent: ET.Element, search: dict[str, str]) -> None:
+    echo = ET.SubElement(parent, "QualificationConfirmSearchInfo")
+    for key, value in search.items():
+        _add(echo, key, value)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkUnitAnswer:
+    """One patient of a 一括照会: the search as sent and the persons it designates."""
+
+    search: dict[str, str]
+    persons: tuple[Person, ...]
+
+
+def render_bulk_receipt(ctx: AnswerContext, reception_number: str) -> bytes:
+    """`OQSmuquc01res`: the 一括照会 was accepted under this reception number."""
+    root = ET.Element("XmlMsg")
+    _header(root, ctx, None, None)
+    body = ET.SubElement(root, "MessageBody")
+    _add(body, "ReceptionNumber", reception_number)
+    _add(body, "ReceptionDateTime", f"{ctx.now:%Y%m%d%H%M%S}")
+    return _serialise(root, ctx, None)
+
+
+def render_bulk_processing(ctx: AnswerContext, reception_number: str) -> bytes:
+    """`OQSmuquc02res` while the job runs: SegmentOfResult 2 (処理中), no units."""
+    root = ET.Element("XmlMsg")
+    _header(root, ctx, "2", None, reception_number=reception_number)
+    ET.SubElement(root, "MessageBody")
+    return _serialise(root, ctx, None)
+
+
+def render_bulk_result(
+    units: Iterable[BulkUnitAnswer],
+    ctx: AnswerContext,
+    population: Population,
+    reception_number: str,
+) -> bytes:
+    """The finished `OQSmuquc02res`: one BulkConfirmUnit per search, in the order sent."""
+    root = ET.Element("XmlMsg")
+    body = ET.Element("MessageBody")
+    normal = errors = 0
+    for unit in units:
+        el = ET.SubElement(body, "BulkConfirmUnit")
+        _search_echo(el, unit.search)
+        scenario, person = _scenario(unit.persons)
+        consent = unit.search.get("LimitApplicationCertificateRelatedConsFlg") == "1"
+        unit_ctx = replace(ctx, limit_consent=consent)
+        _unit_fields(el, scenario, person, unit_ctx, population)
+        if scenario is Scenario.TERMINAL_ERROR:
+            errors += 1
+        else:
+            normal += 1
+    _header(
+        root,
+        ctx,
+        "1",
+        None,
+        reception_number=reception_number,
+        counts=(normal + errors, normal, errors),
+    )
+    root.append(body)
+    return _serialise(root, ctx, None)
+
+
+def render_bulk_error(ctx: AnswerContext, reception_number: str, code: str, message: str) -> bytes:
+    """`OQSmuquc02res` for a job the terminal cannot answer (e.g. an unknown number)."""
+    root = ET.Element("XmlMsg")
+    _header(root, ctx, "9", (code, message), reception_number=reception_number)
+    ET.SubElement(root, "MessageBody")
+    return _serialise(root, ctx, None)
 
 
 def render_error(ctx: AnswerContext, code: str, message: str) -> bytes:

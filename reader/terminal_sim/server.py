@@ -3,11 +3,18 @@
 It behaves like the 連携アプリ on the same folders: a request is collected (removed from req) and
 answered under the same name with `req` → `res`; a rejected request comes back into res with an
 `.err` companion. Card presentations arrive on the simulator-only `sim-present` channel.
+
+The 一括照会 is answered in its four steps: `OQSmuquc01req` is accepted with a new reception
+number (`01res`); each `OQSmuquc02req` for that number is answered 処理中 as many times as the
+control's `bulk_processing` says, then with one BulkConfirmUnit per search (zipped when
+`bulk_zip`), each unit answered from the population like an individual query. Jobs live in
+memory: a restarted simulator answers an old number with SegmentOfResult 9.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -15,8 +22,10 @@ import queue
 import threading
 import time
 import uuid
+import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -25,6 +34,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from policies.dates import JST
+from reader.terminal.bulk import DOWNLOAD_REQUEST_PREFIX, UPLOAD_REQUEST_PREFIX, answer_name_for
 from reader.terminal.config import RequestEncoding, find_subfolder
 from reader.terminal.errors import TerminalParseError
 from reader.terminal.files import TEMP_PREFIX, atomic_write, read_shared
@@ -34,12 +44,35 @@ from reader.terminal.xmlsafe import local_name, parse_xml_bytes
 from reader.terminal_sim.control import ControlState, Fault, Target
 from reader.terminal_sim.jpki import check_presentation, load_ca
 from reader.terminal_sim.persons import Population
-from reader.terminal_sim.render import SIM_CERT_GRACE, AnswerContext, render_error, render_result
+from reader.terminal_sim.render import (
+    SIM_CERT_GRACE,
+    AnswerContext,
+    BulkUnitAnswer,
+    render_bulk_error,
+    render_bulk_processing,
+    render_bulk_receipt,
+    render_bulk_result,
+    render_error,
+    render_result,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 256 * 1024
 GRACE_MESSAGE = "（模擬）電子証明書の有効期限切れ（猶予期間中）: 資格情報のみ"
+#: A 一括照会 request may be far larger than an individual one (one search per booking).
+MAX_BULK_REQUEST_BYTES = 16 * 1024 * 1024
+SIM_BULK_UNKNOWN = "SIM-E9101"
+
+
+@dataclass
+class _BulkJob:
+    """A 一括照会 in progress: what was asked and how many 処理中 answers are still due."""
+
+    institution_code: str
+    confirmation_date: date | None
+    units: tuple[BulkUnitAnswer, ...]
+    processing_left: int
 
 
 class TerminalSimulator:
@@ -74,6 +107,8 @@ class TerminalSimulator:
         self._taken: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sim-answer")
         self._first_seen: dict[str, float] = {}
+        self._bulk_jobs: dict[str, _BulkJob] = {}
+        self._bulk_lock = threading.Lock()
 
     def now(self) -> datetime:
         real = datetime.now(JST).replace(tzinfo=None)  # the terminal writes Japan wall-clock time
@@ -119,25 +154,28 @@ class TerminalSimulator:
         if name.startswith(TEMP_PREFIX) or str(path) in self._taken or not path.is_file():
             return
         parent = os.path.normcase(str(path.parent))
-        if (
-            parent == self._req_key
-            and name.startswith(f"{REQUEST_PREFIX}_")
-            and name.endswith(".xml")
-        ):
-            self._collect_request(path)
+        if parent == self._req_key and name.endswith(".xml"):
+            if name.startswith(f"{REQUEST_PREFIX}_"):
+                self._collect_request(path, self._answer_request, MAX_REQUEST_BYTES)
+            elif name.startswith(f"{UPLOAD_REQUEST_PREFIX}_"):
+                self._collect_request(path, self._answer_bulk_upload, MAX_BULK_REQUEST_BYTES)
+            elif name.startswith(f"{DOWNLOAD_REQUEST_PREFIX}_"):
+                self._collect_request(path, self._answer_bulk_download, MAX_REQUEST_BYTES)
         elif parent == self._present_key and name.endswith(".json"):
             self._collect_presentation(path)
 
     # ------------------------------------------------------------------ requests
 
-    def _collect_request(self, path: Path) -> None:
+    def _collect_request(
+        self, path: Path, answer: Callable[[str, bytes, Element], None], max_bytes: int
+    ) -> None:
         try:
-            data = read_shared(path, MAX_REQUEST_BYTES).data
+            data = read_shared(path, max_bytes).data
         except (OSError, TerminalParseError) as exc:
             log.warning("cannot read %s: %s", path.name, exc)
             return
         try:
-            root = parse_xml_bytes(data, max_bytes=MAX_REQUEST_BYTES, file_name=path.name).root
+            root = parse_xml_bytes(data, max_bytes=max_bytes, file_name=path.name).root
         except TerminalParseError as exc:
             # Someone may still be writing it (not everyone writes atomically): give it a moment.
             if self._young(path):
@@ -146,7 +184,7 @@ class TerminalSimulator:
             self._pool.submit(self._answer_err, path.name, data, f"E-SIM-REQ {exc}")
             return
         self._take(path)
-        self._pool.submit(self._answer_request, path.name, data, root)
+        self._pool.submit(answer, path.name, data, root)
 
     def _young(self, path: Path) -> bool:
         """True while an unreadable file is new: someone may still be writing it."""
@@ -206,6 +244,109 @@ class TerminalSimulator:
             )
         except Exception:
             log.exception("answering %s failed", name)
+
+    # ------------------------------------------------------------------ 一括照会
+
+    def _bulk_fault(self, name: str, data: bytes) -> Fault | None:
+        """Delay, then take this answer's fault: None when that fault was the whole answer
+        (silence, `.err`); otherwise the fault to write the answer with (truncated, slow…)."""
+        fault = self._delay_and_fault(Target.QUERY)
+        if fault is Fault.SILENCE:
+            log.info("%s: silence", name)
+            return None
+        if fault is Fault.ERR:
+            self._answer_err(
+                name, data, "E-SIM-0002 （模擬）一括照会要求を受け付けられませんでした"
+            )
+            return None
+        return fault
+
+    def _answer_bulk_upload(self, name: str, data: bytes, root: Element) -> None:
+        try:
+            fault = self._bulk_fault(name, data)
+            if fault is None:
+                return
+            header = _child_texts(root, "MessageHeader")
+            body = _first(root, "MessageBody")
+            units = []
+            for el in body if body is not None else ():
+                if local_name(el.tag) != "QualificationConfirmSearchInfo":
+                    continue
+                search = {local_name(c.tag): (c.text or "") for c in el if local_name(c.tag)}
+                persons = self.population.by_numbers(
+                    search.get("InsurerNumber"),
+                    search.get("InsuredIdentificationNumber"),
+                    _date(search.get("Birthdate")),
+                    search.get("InsuredCardSymbol"),
+                    search.get("InsuredBranchNumber"),
+                )
+                units.append(BulkUnitAnswer(search, tuple(persons)))
+            reception_number = f"SIM{uuid.uuid4().hex[:16].upper()}"
+            institution = header.get("MedicalInstitutionCode", "0000000000")
+            with self._bulk_lock:
+                self._bulk_jobs[reception_number] = _BulkJob(
+                    institution_code=institution,
+                    confirmation_date=_date(header.get("QualificationConfirmationDate")),
+                    units=tuple(units),
+                    processing_left=self.control.current().bulk_processing,
+                )
+            ctx = AnswerContext(
+                now=self.now(),
+                institution_code=institution,
+                encoding=self.encoding,
+                reference_classification="",
+                file_id=header.get("ArbitraryFileIdentifier"),
+                sim_info={"Channel": "bulk"},
+            )
+            out = answer_name_for(name)
+            self._write(self.res, out, render_bulk_receipt(ctx, reception_number), fault, ctx)
+            log.info("%s: accepted as %s (%d units)", name, reception_number, len(units))
+        except Exception:
+            log.exception("answering %s failed", name)
+
+    def _answer_bulk_download(self, name: str, data: bytes, root: Element) -> None:
+        try:
+            fault = self._bulk_fault(name, data)
+            if fault is None:
+                return
+            header = _child_texts(root, "MessageHeader")
+            number = _child_texts(root, "MessageBody").get("ReceptionNumber", "").strip()
+            with self._bulk_lock:
+                job = self._bulk_jobs.get(number)
+                processing = job is not None and job.processing_left > 0
+                if job is not None and processing:
+                    job.processing_left -= 1
+            ctx = AnswerContext(
+                now=self.now(),
+                institution_code=header.get("MedicalInstitutionCode", "0000000000"),
+                encoding=self.encoding,
+                reference_classification="",
+                confirmation_date=job.confirmation_date if job else None,
+                sim_info={"Channel": "bulk"},
+            )
+            out = answer_name_for(name)
+            if job is None:
+                message = "（模擬）受付番号に該当する一括照会がありません"
+                data = render_bulk_error(ctx, number, SIM_BULK_UNKNOWN, message)
+            elif processing:
+                data = render_bulk_processing(ctx, number)
+            else:
+                data = render_bulk_result(job.units, ctx, self.population, number)
+                if self.control.current().bulk_zip:
+                    self._write_zip(out, data)
+                    return
+            self._write(self.res, out, data, fault, ctx)
+            log.info("%s: answered (%s)", name, "処理中" if processing else "done")
+        except Exception:
+            log.exception("answering %s failed", name)
+
+    def _write_zip(self, xml_name: str, data: bytes) -> None:
+        """The finished result as `<name>.zip` holding `<name>.xml`, as a terminal may send it."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(xml_name, data)
+        atomic_write(self.res, xml_name[: -len(".xml")] + ".zip", buffer.getvalue(), durable=False)
+        log.info("%s: answered zipped", xml_name)
 
     def _answer_err(self, name: str, data: bytes, message: str) -> None:
         # As observed in public code: the request comes back into res, then its `.err`.
