@@ -287,7 +287,7 @@ class TerminalSettings:
     request_encoding: RequestEncoding = RequestEncoding.UTF8
     answer_timeout_s: float = 30.0
     #: `watch`, `poll_interval_s`, `pending_deadline_s` as set (absent: TerminalConfig's defaults).
-    watch: Mapping[str, WatchMode | float] = dataclasses.field(default_factory=dict)
+    watch_options: Mapping[str, WatchMode | float] = dataclasses.field(default_factory=dict)
 
     def config(self, data_dir: Path) -> TerminalConfig:
         return TerminalConfig(
@@ -296,7 +296,7 @@ class TerminalSettings:
             medical_institution_code=self.medical_institution_code,
             request_encoding=self.request_encoding,
             answer_timeout_s=self.answer_timeout_s,
-            **self.watch,  # type: ignore[arg-type]
+            **self.watch_options,  # type: ignore[arg-type]
         )
 
 

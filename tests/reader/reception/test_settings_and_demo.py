@@ -183,6 +183,8 @@ def test_config_reads_a_production_file(tmp_path) -> None:
     assert config.terminal.request_encoding == "shift_jis"
     assert config.terminal.answer_timeout_s == 20.0 and config.preferred_reader == "SONY"
     assert config.terminal.watch_options == {"watch": "poll", "poll_interval_s": 2.0}
+    terminal = config.terminal.config(tmp_path / "data")  # what the exchange is built with
+    assert terminal.watch == "poll" and terminal.poll_interval_s == 2.0
 
 
 def test_run_with_a_bad_config_exits_with_the_file_and_key(tmp_path) -> None:
