@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
+from storage.binding import RowBinder, RowsChecked
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import TOKYO, canonical_utc, day_bounds_utc, now_tokyo
@@ -61,6 +62,8 @@ class VerifyResult:
     head: ChainHead | None = None
     #: The signed checkpoint the chain starts after (retention purge), if any.
     anchor_seq: int | None = None
+    #: The bound rows compared with their latest events (None when the chain itself broke).
+    rows: RowsChecked | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class AuditChain:
     def __init__(self, key: bytes) -> None:
         self._key = key
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per message: no re-keying
+        self.binder = RowBinder(key)
 
     def _mac(self, message: bytes) -> bytes:
         h = self._keyed.copy()
@@ -246,7 +250,8 @@ class AuditChain:
     # -- verifying ---------------------------------------------------------------------------
 
     def verify(self, conn: Connection, *, parallel: ParallelVerify | None = None) -> VerifyResult:
-        """Walk the chain and the signed head; name the first missing/altered/forged event.
+        """Walk the chain and the signed head; name the first missing/altered/forged event; then
+        compare every bound row with its latest event (storage.binding) and name table, id, field.
 
         Run it in ONE snapshot (SQLite read transaction, PostgreSQL REPEATABLE READ): an event
         beyond the signed head is then a forgery, not a concurrent append. With ``parallel``,
@@ -314,7 +319,14 @@ class AuditChain:
             return broken(checked, beyond, "event beyond the signed chain head (forged?)")
         if h_seq > 0 and last_hash != h_hash:
             return broken(checked, h_seq, "does not match the signed head")
-        return VerifyResult(True, checked, head=head, anchor_seq=anchor_seq)
+        rows = self.binder.verify(conn)
+        if not rows.ok:
+            first = rows.problems[0]
+            more = f" (and {rows.count - 1} more rows)" if rows.count > 1 else ""
+            return VerifyResult(
+                False, checked, first.seq, f"{first.describe()}{more}", head, anchor_seq, rows
+            )
+        return VerifyResult(True, checked, head=head, anchor_seq=anchor_seq, rows=rows)
 
     def walk(
         self,
