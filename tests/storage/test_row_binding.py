@@ -37,7 +37,7 @@ from storage.models import Base, StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, StaffInfo
 from storage.store import Store
 from storage.timeutil import TOKYO
-from tests.storage.conftest import SQLITE_ONLY
+from tests.storage.conftest import SQLITE_ONLY, run_main
 from tests.storage.test_chain_tamper import attacker
 
 #: Unique columns a forged copy must change to be insertable.
@@ -291,3 +291,21 @@ def test_sqlite_json_array_is_the_canonical_form(engine_kind: str) -> None:
     binder = RowBinder(b"k" * 32)
     entry = binder.entry("settings", ("a key", "v", "2026-01-01 00:00:00.000000", None))
     assert entry.split(" ", 4)[4] == "a key"
+
+
+def test_cli_names_every_mismatching_row(populated: Store, db_url: str) -> None:
+    """The issue's attacks, committed: ``audit verify`` exits 1 and lists table, id, field."""
+    ok = run_main("audit", "verify", "--db", db_url)
+    assert ok.returncode == 0 and "rows match them" in ok.stdout, ok.stdout
+    with row_attacker(populated) as conn:
+        conn.execute(text("UPDATE verification_attempts SET path = 'myna_face_reader'"))
+        conn.execute(text("UPDATE visits SET local_date = '2026-11-21' WHERE id = 1"))
+        conn.execute(text("DELETE FROM verification_attempts WHERE id = 2"))
+        conn.commit()
+    bad = run_main("audit", "verify", "--db", db_url)
+    assert bad.returncode == 1, bad.stderr
+    lines = bad.stdout.splitlines()
+    assert lines[0] == "BROKEN: 3 rows do not match the audit chain"
+    assert lines[1].startswith("  visits id 1 field local_date: differs from its binding")
+    assert lines[2].startswith("  verification_attempts id 1 field path: differs")
+    assert lines[3].startswith("  verification_attempts id 2: row bound by event")
