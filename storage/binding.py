@@ -4,7 +4,7 @@ The chain alone proves which events were written; it says nothing about the rows
 prints. So every write of a bound table (patients, visits, verification attempts, terminal
 results, staff, settings, facility profile) appends, in the same transaction, an event whose
 payload holds a *binding entry* for the row as it is stored after the write, and
-:func:`verify_rows` compares every row with the entry of its latest event, and every entry
+:meth:`RowBinder.verify` compares every row with the entry of its latest event, and every entry
 with a row. An UPDATE by the application is therefore always a new event with the new digest;
 a change behind the application's back is a row that differs from its latest entry, a forged
 row is a row without an entry, a deleted row is an entry without a row.
