@@ -254,7 +254,7 @@ class RowBinder:
         self, conn: Connection, table: str, row_id: str, found: tuple[int, str, str]
     ) -> RowProblem:
         seq, _, fields = found
-        stored = _stored(conn, table, [_typed_id(table, row_id)])
+        stored = list(_stored(conn, table, [_typed_id(table, row_id)]))
         changed = self.changed_fields(table, stored[0], fields) if stored else []
         return RowProblem(
             table,
@@ -309,16 +309,16 @@ def _select_list(table: str, postgres: bool) -> str:
     return ", ".join(out)
 
 
-def _stored(conn: Connection, table: str, ids: Iterable[Any] | None) -> list[tuple[Any, ...]]:
+def _stored(conn: Connection, table: str, ids: Iterable[Any] | None) -> Iterator[tuple[Any, ...]]:
+    """Normalised stored values of rows ``ids`` (None: every row, streamed in key order)."""
     postgres = conn.dialect.name == "postgresql"
     pk = _quoted(BOUND_COLUMNS[table][0])
     sql = f"SELECT {_select_list(table, postgres)} FROM {table}"  # noqa: S608 (names are ours)
     if ids is None:
-        return [tuple(r) for r in conn.execute(text(f"{sql} ORDER BY {pk}"))]
-    out = []
+        yield from _stream(conn, f"{sql} ORDER BY {pk}")
+        return
     for row_id in ids:
-        out.extend(tuple(r) for r in conn.execute(text(f"{sql} WHERE {pk} = :i"), {"i": row_id}))
-    return out
+        yield from (tuple(r) for r in conn.execute(text(f"{sql} WHERE {pk} = :i"), {"i": row_id}))
 
 
 def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
