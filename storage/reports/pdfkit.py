@@ -172,9 +172,11 @@ class PageFurniture:
     unverified: str = ""
 
     @property
-    def _banners(self) -> list[str]:
-        return [f"【模擬】{SIMULATED_BANNER}"] * self.simulated + (
-            [UNVERIFIED_BANNER, self.unverified] if self.unverified else []
+    def _banners(self) -> list[tuple[str, float]]:
+        """(text, font size) of each red banner: simulated data, records that did not verify
+        and what failed (smaller: a technical line, kept well inside the band)."""
+        return [(f"【模擬】{SIMULATED_BANNER}", 11)] * self.simulated + (
+            [(UNVERIFIED_BANNER, 11), (self.unverified, 8)] if self.unverified else []
         )
 
     @property
@@ -198,13 +200,14 @@ class PageFurniture:
         c.setLineWidth(0.5)
         c.line(MARGIN_X, top - 2 * mm, PAGE_W - MARGIN_X, top - 2 * mm)
         y = PAGE_H - HEADER_H
-        for text in self._banners:
+        for text, size in self._banners:
             y -= BANNER_H
             c.setFillColor(SIMULATED_COLOR)
             c.rect(MARGIN_X, y, CONTENT_W, BANNER_H, stroke=0, fill=1)
             c.setFillColor(colors.white)
-            c.setFont(self.font, 11)
-            c.drawCentredString(PAGE_W / 2, y + 3.8 * mm, fitter.truncate(text, 11, CONTENT_W))
+            c.setFont(self.font, size)
+            line = text if size == 11 else fitter.truncate(text, size, CONTENT_W - 20 * mm)
+            c.drawCentredString(PAGE_W / 2, y + 3.8 * mm, line)
             y -= 1 * mm
         c.setFillColor(colors.black)
         c.line(MARGIN_X, FOOTER_H, PAGE_W - MARGIN_X, FOOTER_H)
