@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from storage.binding import RowBinder, RowsChecked
+from storage.binding import RowBinder, RowsChecked, verify_parallel
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import TOKYO, canonical_utc, day_bounds_utc, now_tokyo
@@ -319,7 +319,10 @@ class AuditChain:
             return broken(checked, beyond, "event beyond the signed chain head (forged?)")
         if h_seq > 0 and last_hash != h_hash:
             return broken(checked, h_seq, "does not match the signed head")
-        rows = self.binder.verify(conn)
+        if parallel is not None and h_seq - start >= parallel.min_events:
+            rows = verify_parallel(parallel.url, parallel.password, self._key)
+        else:
+            rows = self.binder.verify(conn)
         if not rows.ok:
             first = rows.problems[0]
             more = f" (and {rows.count - 1} more rows)" if rows.count > 1 else ""

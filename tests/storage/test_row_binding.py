@@ -309,3 +309,23 @@ def test_cli_names_every_mismatching_row(populated: Store, db_url: str) -> None:
     assert lines[1].startswith("  visits id 1 field local_date: differs from its binding")
     assert lines[2].startswith("  verification_attempts id 1 field path: differs")
     assert lines[3].startswith("  verification_attempts id 2: row bound by event")
+
+
+def test_parallel_row_check_finds_what_the_sequential_one_finds(populated: Store) -> None:
+    """Two worker processes (one per table group, each in its own snapshot) name the same rows."""
+    assert populated.verify_chain(workers=2, min_parallel=0).ok
+    with row_attacker(populated) as conn:
+        conn.execute(text("UPDATE verification_attempts SET outcome = 'provisional' WHERE id = 2"))
+        conn.execute(text("UPDATE patients SET kana = 'ニセ' WHERE id = 1"))
+        conn.execute(text("DELETE FROM settings WHERE key = 'print_masking'"))
+        conn.commit()
+    sequential = populated.verify_chain(workers=1)
+    parallel = populated.verify_chain(workers=2, min_parallel=0)
+    assert not parallel.ok and parallel.rows is not None and sequential.rows is not None
+    assert parallel.rows.problems == sequential.rows.problems
+    assert parallel.rows.checked == sequential.rows.checked
+    assert {(p.table, p.row_id, p.field) for p in parallel.rows.problems} == {
+        ("patients", "1", "kana"),
+        ("verification_attempts", "2", "outcome"),
+        ("settings", "print_masking", None),
+    }
