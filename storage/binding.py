@@ -37,6 +37,7 @@ import json
 import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -437,6 +438,13 @@ def _verify_group(
     url: str, password: str | None, key: bytes, tables: tuple[str, ...]
 ) -> RowsChecked:
     """Worker process: one table group in one snapshot."""
+    with worker_snapshot(url, password) as conn:
+        return RowBinder(key).verify(conn, tables)
+
+
+@contextmanager
+def worker_snapshot(url: str, password: str | None) -> Iterator[Connection]:
+    """A worker process's own engine and one read snapshot (PostgreSQL: REPEATABLE READ)."""
     from storage.engine import make_engine  # noqa: PLC0415  (engine imports the chain module)
 
     engine = make_engine(url, password=password)
@@ -445,7 +453,7 @@ def _verify_group(
             if conn.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
-                return RowBinder(key).verify(conn, tables)
+                yield conn
     finally:
         engine.dispose()
 

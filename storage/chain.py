@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
-from storage.binding import RowBinder, RowsChecked, verify_parallel
+from storage.binding import RowBinder, RowsChecked, verify_parallel, worker_snapshot
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import TOKYO, canonical_utc, day_bounds_utc, now_tokyo
@@ -468,24 +468,15 @@ def _verify_range(  # noqa: PLR0917  (a picklable top-level worker function)
 ) -> Walked:
     """Worker process: check events start..end; the link into the range is the stored hash of
     event start-1 (if that event is wrong, a lower range reports it first)."""
-    from storage.engine import make_engine  # noqa: PLC0415  (engine imports this module)
-
-    engine = make_engine(url, password=password)
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                if prev is None:
-                    stored = conn.execute(
-                        text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": start - 1}
-                    ).scalar()
-                    if stored is None:
-                        return Walked(0, start - 1, "event missing")
-                    prev = bytes(stored)
-                return AuditChain(key).walk(_rows(conn, start, end), start, end, prev, anchor)
-    finally:
-        engine.dispose()
+    with worker_snapshot(url, password) as conn:
+        if prev is None:
+            stored = conn.execute(
+                text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": start - 1}
+            ).scalar()
+            if stored is None:
+                return Walked(0, start - 1, "event missing")
+            prev = bytes(stored)
+        return AuditChain(key).walk(_rows(conn, start, end), start, end, prev, anchor)
 
 
 def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:
