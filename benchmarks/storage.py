@@ -1,11 +1,16 @@
-"""Storage benchmark: append throughput, chain verify at 1M events, desk queries on 10 years.
+"""Storage benchmark: append throughput, chain and row verify at 1M, desk queries on 10 years.
 
     python benchmarks/storage.py [--json] [--visits N] [--events N] [--postgres] [--workdir DIR]
 
 SQLite (the embedded default, WAL + synchronous=FULL) is the main target. Synthetic data is
-bulk-loaded with the same models and the same chain code the app uses; the timed parts go
-through the public Store API. With ``--json`` the last line is one JSON object with
-append_per_s, verify_1m_s, today_query_median_ms, history_query_median_ms, bytes_per_10k_visits.
+bulk-loaded with the same models, the same row binder and the same chain code the app uses
+(each patient, visit and verification with the event binding it, as the Store writes them);
+the timed parts go through the public Store API. With ``--json`` the last line is one JSON
+object with append_per_s, bound_write_per_s (a visit and its verification, each with its
+binding event), verify_1m_s (chain and rows, per 1M events), verify_rows_1m_s (the row check
+alone: every patient, visit and verification against its latest event, per 1M visits, in two
+worker processes as ``audit verify`` runs it on a big database; _sequential_s in one),
+today_query_median_ms, history_query_median_ms, bytes_per_10k_visits.
 """
 
 from __future__ import annotations
@@ -21,18 +26,22 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import keyring
+
+from policies.dates import JST
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, insert
 
-from policies.dates import JST
 from policies.model import FailureReason, Outcome, VerificationPath
+from storage.binding import ROW_KEY, verify_parallel
 from storage.chain import AuditChain, NewEvent
 from storage.engine import password_key, resolve_url, write_connection
 from storage.models import Patient, Sex, VerificationAttempt, Visit, VisitKind
+from storage.records import NewPatient, NewVerification
 from storage.secrets import load_chain_key, store_db_password
 from storage.store import Store
 from tests.keyring_backend import MemoryKeyring
@@ -50,12 +59,33 @@ def open_store(url: str, workdir: Path) -> Store:
     return Store.open(url, terminal_id="bench-pc", backup_dir=workdir / "backups")
 
 
+def bind(
+    chain: AuditChain, conn: Any, kind: str, table: str, rows: tuple[int, int], *, at: datetime
+) -> None:
+    """One event per row of ``table`` with keys in ``rows`` (first, last), binding it as the
+    Store would."""
+    first, last = rows
+    key = {"patients": "patient_id", "visits": "visit_id"}.get(table, "verification_id")
+    chain.append_many(
+        conn,
+        [
+            NewEvent(kind, "bench", "bench-pc", {key: first + i, ROW_KEY: entry})
+            for i, entry in enumerate(chain.binder.entries_between(conn, table, first, last))
+        ],
+        at=at,
+    )
+
+
 def bulk_visits(store: Store, visits: int, patients: int, days: int, end: date) -> None:
-    """``visits`` visits spread over ``days`` days up to ``end``, each with one verification."""
+    """``visits`` visits spread over ``days`` days up to ``end``, each with one verification,
+    every row with its binding event."""
     staff = store.create_first_admin("bench", "ベンチ", "bench-pass-1")
+    chain = AuditChain(load_chain_key(store.database_uuid))
     rng = random.Random(5)
     now = datetime.now(JST)
     engine = store.engine
+    first_day = end - timedelta(days=days - 1)
+    start = datetime(first_day.year, first_day.month, first_day.day, 8, tzinfo=JST)
     with write_connection(engine) as conn:
         rows = [
             {
@@ -71,8 +101,8 @@ def bulk_visits(store: Store, visits: int, patients: int, days: int, end: date) 
             for i in range(patients)
         ]
         conn.execute(insert(Patient), rows)
+        bind(chain, conn, "patient_created", "patients", (1, patients), at=start)
     per_day = visits / days
-    first_day = end - timedelta(days=days - 1)
     done = 0
     while done < visits:
         n = min(BATCH, visits - done)
@@ -114,6 +144,10 @@ def bulk_visits(store: Store, visits: int, patients: int, days: int, end: date) 
         with write_connection(engine) as conn:
             conn.execute(insert(Visit), vrows)
             conn.execute(insert(VerificationAttempt), arows)
+            at = vrows[-1]["opened_at"]
+            bind(chain, conn, "visit_opened", "visits", (done + 1, done + n), at=at)
+            ids = (done + 1, done + n)
+            bind(chain, conn, "verification_recorded", "verification_attempts", ids, at=at)
         done += n
 
 
@@ -166,6 +200,40 @@ def append_rate(store: Store, n: int) -> float:
     return n / (time.perf_counter() - t)
 
 
+def bound_write_rate(store: Store, n: int) -> float:
+    """Visits opened and verified through the Store (two bound rows, two events each)."""
+    staff = store.create_first_admin("bench-w", "ベンチ", "bench-pass-1")
+    patient = store.create_patient(staff, NewPatient("W0000001", "患者 W", "カンジャ W"))
+    t = time.perf_counter()
+    for _ in range(n):
+        visit = store.open_visit(staff, patient.id, VisitKind.OUTPATIENT)
+        store.record_verification(
+            staff,
+            NewVerification(
+                visit.id,
+                VerificationPath.MYNA_GENERAL_READER_PIN,
+                Outcome.CONFIRMED,
+                datetime.now(JST),
+            ),
+        )
+    return n / (time.perf_counter() - t)
+
+
+def verify_rows_time(store: Store, *, parallel: bool) -> tuple[float, int]:
+    """Seconds for the row check alone and the rows it checked: in one snapshot in this process,
+    or as ``audit verify`` runs it on a big database (two worker processes)."""
+    key = load_chain_key(store.database_uuid)
+    t = time.perf_counter()
+    if parallel:
+        result = verify_parallel(str(store.engine.url), None, key)
+    else:
+        with store.engine.connect() as conn, conn.begin():
+            result = AuditChain(key).binder.verify(conn)
+    elapsed = time.perf_counter() - t
+    assert result.ok, result.problems
+    return elapsed, result.checked
+
+
 def db_bytes(engine: Engine) -> int:
     path = Path(engine.url.database or "")
     with engine.connect() as conn:
@@ -174,11 +242,11 @@ def db_bytes(engine: Engine) -> int:
 
 
 def bytes_per_10k(workdir: Path) -> int:
-    """Realistic volume: 10,000 visits, verifications, and their two audit events each."""
+    """Realistic volume: 10,000 visits, verifications, and their two binding events each
+    (plus 2,000 patients with theirs)."""
     store = open_store(str(workdir / "size.sqlite3"), workdir)
     empty = db_bytes(store.engine)
     bulk_visits(store, 10_000, 2_000, 40, date(2026, 1, 31))
-    bulk_events(store, 20_000, datetime(2026, 1, 1, tzinfo=JST))
     size = db_bytes(store.engine) - empty
     store.close()
     return size
@@ -189,16 +257,36 @@ def sqlite_figures(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
     store = open_store(str(workdir / "big.sqlite3"), workdir)
     figures["append_per_s"] = round(append_rate(store, args.appends), 1)
     log(f"append: {figures['append_per_s']} events/s (one transaction each, synchronous=FULL)")
+    writes = open_store(str(workdir / "writes.sqlite3"), workdir)
+    figures["bound_write_per_s"] = round(bound_write_rate(writes, args.appends // 4), 1)
+    writes.close()
+    log(
+        f"bound writes: {figures['bound_write_per_s']} visits+verifications/s (2 transactions each)"
+    )
 
     t = time.perf_counter()
     end = date(2026, 11, 20)
     bulk_visits(store, args.visits, args.patients, 3650, end)
-    log(f"loaded {args.visits:,} visits + verifications in {time.perf_counter() - t:.0f} s")
+    log(
+        f"loaded {args.visits:,} visits + verifications and their binding events "
+        f"in {time.perf_counter() - t:.0f} s"
+    )
     t = time.perf_counter()
     bulk_events(
-        store, args.events - store.verify_chain().checked, datetime(2016, 11, 21, tzinfo=JST)
+        store,
+        max(args.events - store.verify_chain().checked, 0),
+        datetime(2016, 11, 21, tzinfo=JST),
     )
-    log(f"loaded {args.events:,} chain events in {time.perf_counter() - t:.0f} s")
+    log(f"loaded chain events up to {args.events:,} in {time.perf_counter() - t:.0f} s")
+
+    for name, parallel in (("verify_rows_1m_sequential_s", False), ("verify_rows_1m_s", True)):
+        elapsed, rows = verify_rows_time(store, parallel=parallel)
+        figures[name] = round(elapsed * 1_000_000 / args.visits, 2)
+        log(
+            f"verify rows ({'2 processes' if parallel else '1 process'}): {rows:,} rows "
+            f"({args.visits:,} visits, their verifications, {args.patients:,} patients) in "
+            f"{elapsed:.2f} s (scaled to 1M visits: {figures[name]} s)"
+        )
 
     for name, workers in (("verify_1m_sequential_s", 1), ("verify_1m_s", None)):
         t = time.perf_counter()
@@ -207,7 +295,7 @@ def sqlite_figures(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
         assert result.ok, result
         figures[name] = round(elapsed * 1_000_000 / max(result.checked, 1), 2)
         log(
-            f"verify ({'1 process' if workers == 1 else 'default workers'}): "
+            f"verify chain and rows ({'1 process' if workers == 1 else 'default workers'}): "
             f"{result.checked:,} events in {elapsed:.2f} s (scaled to 1M: {figures[name]} s)"
         )
 

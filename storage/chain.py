@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from policies.dates import JST
+from storage.binding import RowBinder, RowsChecked, verify_parallel, worker_snapshot
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
@@ -62,6 +63,8 @@ class VerifyResult:
     head: ChainHead | None = None
     #: The signed checkpoint the chain starts after (retention purge), if any.
     anchor_seq: int | None = None
+    #: The bound rows compared with their latest events (None when the chain itself broke).
+    rows: RowsChecked | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,7 @@ class AuditChain:
     def __init__(self, key: bytes) -> None:
         self._key = key
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per message: no re-keying
+        self.binder = RowBinder(key)
 
     def _mac(self, message: bytes) -> bytes:
         h = self._keyed.copy()
@@ -247,7 +251,8 @@ class AuditChain:
     # -- verifying ---------------------------------------------------------------------------
 
     def verify(self, conn: Connection, *, parallel: ParallelVerify | None = None) -> VerifyResult:
-        """Walk the chain and the signed head; name the first missing/altered/forged event.
+        """Walk the chain and the signed head; name the first missing/altered/forged event; then
+        compare every bound row with its latest event (storage.binding) and name table, id, field.
 
         Run it in ONE snapshot (SQLite read transaction, PostgreSQL REPEATABLE READ): an event
         beyond the signed head is then a forgery, not a concurrent append. With ``parallel``,
@@ -315,7 +320,17 @@ class AuditChain:
             return broken(checked, beyond, "event beyond the signed chain head (forged?)")
         if h_seq > 0 and last_hash != h_hash:
             return broken(checked, h_seq, "does not match the signed head")
-        return VerifyResult(True, checked, head=head, anchor_seq=anchor_seq)
+        if parallel is not None and h_seq - start >= parallel.min_events:
+            rows = verify_parallel(parallel.url, parallel.password, self._key)
+        else:
+            rows = self.binder.verify(conn)
+        if not rows.ok:
+            first = rows.problems[0]
+            more = f" (and {rows.count - 1} more rows)" if rows.count > 1 else ""
+            return VerifyResult(
+                False, checked, first.seq, f"{first.describe()}{more}", head, anchor_seq, rows
+            )
+        return VerifyResult(True, checked, head=head, anchor_seq=anchor_seq, rows=rows)
 
     def walk(
         self,
@@ -454,24 +469,15 @@ def _verify_range(  # noqa: PLR0917  (a picklable top-level worker function)
 ) -> Walked:
     """Worker process: check events start..end; the link into the range is the stored hash of
     event start-1 (if that event is wrong, a lower range reports it first)."""
-    from storage.engine import make_engine  # noqa: PLC0415  (engine imports this module)
-
-    engine = make_engine(url, password=password)
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                if prev is None:
-                    stored = conn.execute(
-                        text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": start - 1}
-                    ).scalar()
-                    if stored is None:
-                        return Walked(0, start - 1, "event missing")
-                    prev = bytes(stored)
-                return AuditChain(key).walk(_rows(conn, start, end), start, end, prev, anchor)
-    finally:
-        engine.dispose()
+    with worker_snapshot(url, password) as conn:
+        if prev is None:
+            stored = conn.execute(
+                text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": start - 1}
+            ).scalar()
+            if stored is None:
+                return Walked(0, start - 1, "event missing")
+            prev = bytes(stored)
+        return AuditChain(key).walk(_rows(conn, start, end), start, end, prev, anchor)
 
 
 def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:

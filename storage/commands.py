@@ -39,6 +39,8 @@ AddOptions = Callable[[argparse.ArgumentParser], None]
 #: Exit codes: 1 = the chain (or the day) has nothing good to show, 2 = an error (main.py).
 EXIT_BROKEN = 1
 EXIT_ERROR = 2
+#: A report refused because the audit records it would print do not verify.
+EXIT_UNVERIFIED = 3
 #: Days a command accepts: any a clinic's records or the rule book can concern, and far enough
 #: from date.min/max that a Tokyo day's UTC bounds and a month's last day always exist.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
@@ -77,9 +79,18 @@ def year_month(text: str) -> tuple[int, int]:
 
 
 def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
-    """Walk the audit chain; name the first broken event (exit 1) or print the verified head."""
+    """Walk the audit chain and compare the rows with it; name the first broken event or every
+    mismatching row (exit 1), or print the verified head."""
     with resolve(args).open_store() as store:
         result = store.verify_chain()
+    rows = result.rows
+    if rows is not None and not rows.ok:
+        print(f"BROKEN: {rows.count} rows do not match the audit chain")
+        for problem in rows.problems:
+            print(f"  {problem.describe()}")
+        if rows.count > len(rows.problems):
+            print(f"  … and {rows.count - len(rows.problems)} more")
+        return EXIT_BROKEN
     if not result.ok:
         print(
             f"BROKEN at event {result.first_broken_seq}: {result.problem} "
@@ -89,8 +100,8 @@ def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
     head = result.head
     anchor = f", starting after checkpoint {result.anchor_seq}" if result.anchor_seq else ""
     print(
-        f"OK: {result.checked} events verified{anchor}; "
-        f"head seq {head.seq if head else 0} hash {head.hash if head else '-'}"
+        f"OK: {result.checked} events verified{anchor}, {rows.checked if rows else 0} rows "
+        f"match them; head seq {head.seq if head else 0} hash {head.hash if head else '-'}"
     )
     return 0
 
@@ -287,22 +298,29 @@ def _export(target: DatabaseTarget, run: Callable[[Store], tuple[Any, Any]]) -> 
 
 def _report_daily(resolve: Resolve, args: argparse.Namespace) -> int:
     """Print the daily log of a day from the database (PDF, optionally CSV); audited."""
-    from storage.reports import GenerationInfo
+    from storage.reports import GenerationInfo, RecordsUnverified
     from storage.reports.exports import export_daily, report_font
 
     font = report_font(args.font)  # a missing font fails before the database is opened
-    data = _export(
-        resolve(args),
-        lambda store: export_daily(
-            store,
-            args.date,
-            args.out,
-            csv=args.csv,
-            masking=_report_masking(args, store),
-            font=font,
-            generation=GenerationInfo(app_version=_app_version()),
-        ),
-    )
+    try:
+        data = _export(
+            resolve(args),
+            lambda store: export_daily(
+                store,
+                args.date,
+                args.out,
+                csv=args.csv,
+                masking=_report_masking(args, store),
+                font=font,
+                generation=GenerationInfo(app_version=_app_version()),
+                print_unverified=args.print_unverified,
+            ),
+        )
+    except RecordsUnverified as exc:
+        print(f"refused: {exc} (--print-unverified prints it with a warning)", file=sys.stderr)
+        return EXIT_UNVERIFIED
+    if data.unverified:
+        print(f"WARNING: printed UNVERIFIED records ({data.unverified})", file=sys.stderr)
     if not data.rows:
         print(f"no verifications recorded on {args.date.isoformat()}: printed an empty log")
     return 0
@@ -385,6 +403,12 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
         choices=["full", "partial", "chart"],
         help="patient display: full name, family name + birth year, chart no. only "
         "(default: the print_masking setting, else partial)",
+    )
+    p.add_argument(
+        "--print-unverified",
+        action="store_true",
+        help="print even if the audit records do not verify (a red banner on every page; "
+        f"without it such a log is refused with exit code {EXIT_UNVERIFIED})",
     )
     common(p)
     p.set_defaults(handler=partial(_report_daily, resolve))

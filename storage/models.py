@@ -300,6 +300,15 @@ class AuditCheckpoint(Base):
     mac: Mapped[bytes] = mapped_column(LargeBinary(HASH_BYTES))
 
 
+class RowBindingPending(Base):
+    """Present after migrating a database from before row binding, until its rows are bound."""
+
+    __tablename__ = "row_binding_pending"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
 class AuditPurgePermit(Base):
     """Exists only inside a retention purge transaction; the delete trigger requires it."""
 

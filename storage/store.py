@@ -42,7 +42,22 @@ from sqlalchemy.orm import Session
 from policies.model import DocumentKind, FacilityProfile, Flow
 from storage import secrets
 from storage.backup import BackupInfo, backup_to
-from storage.chain import AuditChain, ChainHead, ParallelVerify, VerifyResult, head_as_of_day
+from storage.binding import (
+    BOUND_AT_MIGRATION,
+    BOUND_COLUMNS,
+    REBOUND_AT_PURGE,
+    ROW_KEY,
+    batch_payloads,
+    latest_entries,
+)
+from storage.chain import (
+    AuditChain,
+    ChainHead,
+    NewEvent,
+    ParallelVerify,
+    VerifyResult,
+    head_as_of_day,
+)
 from storage.engine import data_dir, make_engine, write_connection
 from storage.errors import (
     ChainKeyMissing,
@@ -59,6 +74,7 @@ from storage.models import (
     DbMeta,
     FacilityProfileRow,
     Patient,
+    RowBindingPending,
     Setting,
     Staff,
     StaffRole,
@@ -124,6 +140,7 @@ class AuditKind:
     RETENTION_PURGED = "retention_purged"
     CHAIN_KEY_EXPORTED = "chain_key_exported"
     CHAIN_KEY_IMPORTED = "chain_key_imported"
+    BINDING_MARKER_IGNORED = "row_binding_marker_ignored"
 
 
 _V = Visit.__table__
@@ -316,6 +333,7 @@ class Store:
             engine, key=key, database_uuid=database_uuid, terminal_id=terminal_id, clock=clock
         )
         store.migration = report
+        store._bind_after_migration()
         if report.from_revision is not None and report.from_revision != report.to_revision:
             store._audit_only(
                 AuditKind.SCHEMA_MIGRATED,
@@ -327,6 +345,59 @@ class Store:
                 },
             )
         return store
+
+    def _bind_after_migration(self) -> None:
+        """Bind, once, the rows written before row binding existed (see migration 0003)."""
+        with self._write() as (s, conn):
+            if s.get(RowBindingPending, 1) is None:
+                return
+            s.execute(delete(RowBindingPending))
+            done = conn.execute(
+                select(AuditEvent.seq).where(AuditEvent.kind == BOUND_AT_MIGRATION).limit(1)
+            ).scalar()
+            if done is not None:
+                self._append(conn, AuditKind.BINDING_MARKER_IGNORED, None, {"bound_in": done})
+                return
+            latest = latest_entries(conn)
+            entries = [
+                e
+                for table in BOUND_COLUMNS
+                for e in self._chain.binder.entries(conn, table)
+                if e.split(" ", 4)[4] not in latest.get(table, {})
+            ]
+            reason = "bound at migration: rows written before row binding existed"
+            self._append_batches(conn, BOUND_AT_MIGRATION, entries, reason)
+
+    def _rebind_before(self, conn: Connection, limit: int) -> list[str]:
+        """Entries for the rows whose latest binding is in events up to ``limit`` (a purge is
+        about to delete them); refused if such a row no longer matches that binding."""
+        latest = latest_entries(conn)
+        out = []
+        for table in BOUND_COLUMNS:
+            bound = latest.get(table, {})
+            for entry in self._chain.binder.entries(conn, table):
+                row_id = entry.split(" ", 4)[4]
+                seq, digest, _ = bound.get(row_id, (limit + 1, "", ""))
+                if seq > limit:
+                    continue
+                if entry.split(" ", 3)[2] != digest:
+                    raise RetentionRefused(
+                        f"{table} id {row_id} changed since its binding in event {seq}; "
+                        "nothing was deleted"
+                    )
+                out.append(entry)
+        return out
+
+    def _append_batches(self, conn: Connection, kind: str, entries: list[str], reason: str) -> None:
+        """Batch binding events (at least one, so the binding itself is on record)."""
+        self._chain.append_many(
+            conn,
+            [
+                NewEvent(kind, SYSTEM_ACTOR, self.terminal_id, payload)
+                for payload in batch_payloads(entries, reason)
+            ],
+            at=self._clock() if self._clock else None,
+        )
 
     @staticmethod
     def _read_meta(engine: Engine) -> tuple[str, str] | None:
@@ -416,6 +487,22 @@ class Store:
             at=self._clock() if self._clock else None,
         )
 
+    def _bound(  # noqa: PLR0917  (the event, plus the row it binds)
+        self,
+        s: Session,
+        conn: Connection,
+        kind: str,
+        actor: StaffInfo | str | None,
+        payload: Mapping[str, Any],
+        table: str,
+        row_id: Any,
+    ) -> ChainHead:
+        """Append ``kind`` carrying the binding entry of the row as stored now (storage.binding):
+        every write of a bound row, an UPDATE included, is a new event with the new digest."""
+        s.flush()
+        (entry,) = self._chain.binder.entries(conn, table, [row_id])
+        return self._append(conn, kind, actor, {**payload, ROW_KEY: entry})
+
     def _audit_only(
         self, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
     ) -> ChainHead:
@@ -461,11 +548,14 @@ class Store:
                 password_hash=hashed,
                 must_change=False,
             )
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.STAFF_CREATED,
                 SYSTEM_ACTOR,
                 {"staff_id": row.id, "username": username, "role": "admin", "first": True},
+                "staff",
+                row.id,
             )
             return _staff_info(row)
 
@@ -517,11 +607,14 @@ class Store:
                 password_hash=hashed,
                 must_change=True,
             )
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.STAFF_CREATED,
                 actor,
                 {"staff_id": row.id, "username": username, "role": row.role.value},
+                "staff",
+                row.id,
             )
             return _staff_info(row)
 
@@ -551,7 +644,11 @@ class Store:
                 return None
             if rehash is not None:
                 row.password_hash = rehash
-            self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
+                self._bound(
+                    s, conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id}, "staff", row.id
+                )
+            else:
+                self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
             return _staff_info(row)
 
     def logout(self, actor: StaffInfo) -> None:
@@ -584,11 +681,14 @@ class Store:
             row.password_hash = hashed
             row.must_change_password = not own
             row.updated_at = self._now()
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.STAFF_PASSWORD_CHANGED,
                 actor,
                 {"staff_id": row.id, "by_admin": not own},
+                "staff",
+                row.id,
             )
 
     def deactivate_staff(self, actor: StaffInfo, username: str) -> None:
@@ -608,7 +708,9 @@ class Store:
                     raise Conflict("the last active administrator cannot be deactivated")
             row.active = False
             row.updated_at = self._now()
-            self._append(conn, AuditKind.STAFF_DEACTIVATED, actor, {"staff_id": row.id})
+            self._bound(
+                s, conn, AuditKind.STAFF_DEACTIVATED, actor, {"staff_id": row.id}, "staff", row.id
+            )
 
     def staff_info(self, staff_id: int) -> StaffInfo:
         """One account as it is now (role, active, must-change) — the actor for admin writes."""
@@ -659,7 +761,9 @@ class Store:
                     setattr(row, k, v)
                 row.updated_at = self._now()
             payload = dict(values, kind=profile.kind.value, oqs_mode=profile.oqs_mode.value)
-            self._append(conn, AuditKind.FACILITY_PROFILE_CHANGED, actor, payload)
+            self._bound(
+                s, conn, AuditKind.FACILITY_PROFILE_CHANGED, actor, payload, "facility_profile", 1
+            )
 
     def setting(self, key: str, default: str | None = None) -> str | None:
         with self._read() as s:
@@ -679,8 +783,14 @@ class Store:
                 )
             else:
                 row.value, row.updated_at, row.updated_by = value, self._now(), actor.username
-            self._append(
-                conn, AuditKind.SETTING_CHANGED, actor, {"key": key, "old": old, "new": value}
+            self._bound(
+                s,
+                conn,
+                AuditKind.SETTING_CHANGED,
+                actor,
+                {"key": key, "old": old, "new": value},
+                "settings",
+                key,
             )
 
     def retention_years(self) -> int:
@@ -706,11 +816,14 @@ class Store:
             )
             s.add(row)
             s.flush()
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.PATIENT_CREATED,
                 actor,
                 {"patient_id": row.id, "chart_number": row.chart_number},
+                "patients",
+                row.id,
             )
             return _patient(row)
 
@@ -732,11 +845,14 @@ class Store:
                     s.flush()
                 except IntegrityError as exc:
                     raise Conflict(f"chart number {row.chart_number!r} exists") from exc
-                self._append(
+                self._bound(
+                    s,
                     conn,
                     AuditKind.PATIENT_UPDATED,
                     actor,
                     {"patient_id": row.id, "fields": changed},
+                    "patients",
+                    row.id,
                 )
             return _patient(row)
 
@@ -789,7 +905,8 @@ class Store:
             )
             s.add(row)
             s.flush()
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.VISIT_OPENED,
                 actor,
@@ -799,6 +916,8 @@ class Store:
                     "kind": row.kind.value,
                     "local_date": row.local_date.isoformat(),
                 },
+                "visits",
+                row.id,
             )
             return _visit(row)
 
@@ -832,7 +951,8 @@ class Store:
             )
             s.add(row)
             s.flush()
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.TERMINAL_RESULT_RECEIVED,
                 actor,
@@ -844,6 +964,8 @@ class Store:
                     "bytes": len(raw_xml),
                     "simulated": simulated,
                 },
+                "terminal_results",
+                row.id,
             )
             return self._terminal_result(row)
 
@@ -903,7 +1025,8 @@ class Store:
             )
             s.add(row)
             s.flush()
-            self._append(
+            self._bound(
+                s,
                 conn,
                 AuditKind.VERIFICATION_RECORDED,
                 actor,
@@ -919,6 +1042,8 @@ class Store:
                     "terminal_result_id": new.terminal_result_id,
                     "simulated": new.simulated,
                 },
+                "verification_attempts",
+                row.id,
             )
             return _verification(row)
 
@@ -1135,6 +1260,7 @@ class Store:
                 )
                 return PurgeReport(cutoff, 0, None)
             anchor = s.execute(select(ev.hash, ev.occurred_at).where(ev.seq == limit)).one()
+            rebound = self._rebind_before(conn, limit)
             self._chain.checkpoint(conn, limit, anchor[0], anchor[1])
             s.add(AuditPurgePermit(up_to_seq=limit))
             s.flush()
@@ -1142,6 +1268,8 @@ class Store:
                 delete(AuditEvent.__table__).where(AuditEvent.__table__.c.seq <= limit)
             ).rowcount
             conn.execute(delete(AuditPurgePermit.__table__))
+            reason = f"re-bound at retention purge: their binding events up to {limit} deleted"
+            self._append_batches(conn, REBOUND_AT_PURGE, rebound, reason)
             self._append(
                 conn,
                 AuditKind.RETENTION_PURGED,

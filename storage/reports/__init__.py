@@ -19,6 +19,7 @@ from storage.reports.daily import render_daily_log
 from storage.reports.declaration import render_self_declaration_form
 from storage.reports.errors import (
     FontNotFoundError,
+    RecordsUnverified,
     ReportError,
     ReportInputError,
     ReportOutputError,
@@ -59,6 +60,7 @@ __all__ = [
     "MonthlyUsage",
     "PatientDisplay",
     "PatientMasking",
+    "RecordsUnverified",
     "RenderResult",
     "ReportError",
     "ReportInputError",

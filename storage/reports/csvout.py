@@ -25,7 +25,7 @@ from storage.reports.model import (
     SubsidyProgram,
     SubsidySheet,
 )
-from storage.reports.pdfkit import OutputTarget, write_output
+from storage.reports.pdfkit import UNVERIFIED_BANNER, OutputTarget, write_output
 from storage.reports.usage import (
     MYNA_CARD_PATHS,
     VERDICT_LABELS,
@@ -105,9 +105,18 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _write(header: Sequence[str], rows: Iterable[Sequence[object]], out: OutputTarget) -> int:
+def _write(
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    out: OutputTarget,
+    *,
+    warning: str | None = None,
+) -> int:
+    """A UTF-8 (BOM) CSV; ``warning`` (records that did not verify) is a first line of its own."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    if warning is not None:
+        writer.writerow([UNVERIFIED_BANNER, warning])
     writer.writerow(header)
     count = 0
     for row in rows:
@@ -162,7 +171,7 @@ def write_daily_csv(
                 _text(";".join(r.unmapped_elements or ())),
             ]
 
-    return _write(DAILY_COLUMNS, rows(), out)
+    return _write(DAILY_COLUMNS, rows(), out, warning=data.unverified)
 
 
 def write_monthly_csv(data: MonthlyUsage, out: OutputTarget) -> int:

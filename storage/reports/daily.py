@@ -175,6 +175,7 @@ def render_daily_log(
         footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
         simulated=data.any_simulated,
         fitter=fit,
+        unverified=clean(data.unverified or ""),
     )
     story: list[Flowable] = [
         Paragraph(markup(f"{TITLE}　{jp_date(data.day)}"), styles.title),

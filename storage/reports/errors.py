@@ -20,5 +20,9 @@ class FontNotFoundError(ReportError):
         self.rejected = rejected
 
 
+class RecordsUnverified(ReportError):
+    """The audit chain or the rows to print do not verify; nothing was printed."""
+
+
 class ReportOutputError(ReportError):
     """The printout cannot be written where asked (missing folder, a folder name, no access)."""

@@ -114,14 +114,21 @@ def export_daily(
     now: datetime | None = None,
     generation: GenerationInfo | None = None,
     actor: StaffInfo | None = None,
+    print_unverified: bool = False,
 ) -> tuple[DailyLog, list[Exported]]:
-    """The daily log of ``day`` (and its CSV); a day without records prints with 0 rows."""
+    """The daily log of ``day`` (and its CSV); a day without records prints with 0 rows.
+
+    Records that do not verify raise :class:`RecordsUnverified` (nothing written) unless
+    ``print_unverified``: the PDF then carries a red banner on every page, the CSV a first
+    line saying so, and the audit record of the export says UNVERIFIED."""
     pdf_path, csv_path = _targets(pdf, csv)
     assert pdf_path is not None
     font = font or report_font()
     masking = PatientMasking(masking)
-    data = from_store.daily_log(store, day, now=now, generation=generation)
-    tag = f"{day.isoformat()} masking={masking.value}"
+    data = from_store.daily_log(
+        store, day, now=now, generation=generation, print_unverified=print_unverified
+    )
+    tag = f"{day.isoformat()} masking={masking.value}" + (" UNVERIFIED" if data.unverified else "")
     done = [
         _write(
             store,

@@ -20,6 +20,7 @@ from policies.model import FacilityProfile, Outcome, PatientContext, Verificatio
 from policies.rulebook import RuleBook
 from storage.models import Patient, TerminalResult
 from storage.records import VerificationRow as StoredVerification
+from storage.reports.errors import RecordsUnverified
 from storage.reports.from_policies import declaration_basis, usage_thresholds
 from storage.reports.model import (
     ChainHead,
@@ -110,14 +111,24 @@ def daily_log(
     *,
     now: datetime | None = None,
     generation: GenerationInfo | None = None,
+    print_unverified: bool = False,
 ) -> DailyLog:
     """The verifications finished on Tokyo day ``day``, in time order, and the chain head.
+
+    What is printed is verified first (the whole chain and every bound row, storage.binding):
+    if it does not verify, :class:`RecordsUnverified` names what failed, or with
+    ``print_unverified`` the log carries it (a red banner on every page).
 
     The rows are read first and the head second, so the printed head always covers every
     printed row. A day with no verifications gives a log with 0 rows (still printable).
     ``now`` (default: the clock) only decides whether the day is over, i.e. whether the head
     is final; for a past day the result depends on the database alone.
     """
+    check = store.verify_chain()
+    if not check.ok and not print_unverified:
+        raise RecordsUnverified(
+            f"the audit records do not verify ({check.problem}); the daily log was not printed"
+        )
     stored = store.verifications_between(day, day)
     births = _birth_dates(store, (r.patient_id for r in stored))
     unmapped = _unmapped(store, (r.terminal_result_id for r in stored if r.terminal_result_id))
@@ -132,6 +143,7 @@ def daily_log(
         else ChainHead(seq=head.seq, hash_hex=head.hash, at=head.occurred_at),
         generation=generation or GenerationInfo(),
         day_closed=moment.date() > day,
+        unverified=None if check.ok else check.problem,
     )
 
 

@@ -172,6 +172,9 @@ class DailyLog:
     generation: GenerationInfo = field(default_factory=GenerationInfo)
     #: False when printed before the day ended: the head is then "as of printing", not final.
     day_closed: bool = True
+    #: What failed when the records did not verify and printing was asked for anyway (each
+    #: page then carries a red banner); None: the chain and the rows verified.
+    unverified: str | None = None
 
     def __post_init__(self) -> None:
         rows = tuple(self.rows)

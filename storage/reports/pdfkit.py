@@ -46,11 +46,12 @@ PAGE_W, PAGE_H = A4
 MARGIN_X = 12 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN_X
 HEADER_H = 12 * mm  # running header band at the top of every page
-BANNER_H = 11 * mm  # SIMULATED banner below it, when present
+BANNER_H = 11 * mm  # SIMULATED / UNVERIFIED banners below it, when present
 FOOTER_H = 21 * mm
 
 SIMULATED_BANNER = "模擬（シミュレーション）データを含みます ― 実際の資格確認結果ではありません"
 SIMULATED_COLOR = colors.HexColor("#C00000")
+UNVERIFIED_BANNER = "【未検証】監査記録と一致しません ― 改ざんの可能性があります"
 SIMULATED_ROW_BG = colors.HexColor("#FDE9E7")
 HEADER_BG = colors.HexColor("#E8E8E8")
 GRID = colors.HexColor("#808080")
@@ -167,10 +168,22 @@ class PageFurniture:
     footer_left: str = ""
     simulated: bool = False
     fitter: TextFitter | None = field(default=None, compare=False)
+    #: What failed when the printed records did not verify (printed on request, red banner).
+    unverified: str = ""
+
+    @property
+    def _banners(self) -> list[tuple[str, float]]:
+        """(text, font size) of each red banner: simulated data, records that did not verify
+        and what failed (smaller: a technical line, kept well inside the band)."""
+        return [(f"【模擬】{SIMULATED_BANNER}", 11)] * self.simulated + (
+            [(UNVERIFIED_BANNER, 11), (self.unverified, 8)] if self.unverified else []
+        )
 
     @property
     def top_margin(self) -> float:
-        return HEADER_H + (BANNER_H + 3 * mm if self.simulated else 0) + 4 * mm
+        n = len(self._banners)
+        more = (n - 1) * (BANNER_H + 1 * mm) if n else 0
+        return HEADER_H + (BANNER_H + 3 * mm if n else 0) + more + 4 * mm
 
     def draw(self, c: Canvas, page: int, total: int) -> None:
         c.saveState()
@@ -186,13 +199,16 @@ class PageFurniture:
         c.setStrokeColor(GRID)
         c.setLineWidth(0.5)
         c.line(MARGIN_X, top - 2 * mm, PAGE_W - MARGIN_X, top - 2 * mm)
-        if self.simulated:
-            y = PAGE_H - HEADER_H - BANNER_H
+        y = PAGE_H - HEADER_H
+        for text, size in self._banners:
+            y -= BANNER_H
             c.setFillColor(SIMULATED_COLOR)
             c.rect(MARGIN_X, y, CONTENT_W, BANNER_H, stroke=0, fill=1)
             c.setFillColor(colors.white)
-            c.setFont(self.font, 11)
-            c.drawCentredString(PAGE_W / 2, y + 3.8 * mm, f"【模擬】{SIMULATED_BANNER}")
+            c.setFont(self.font, size)
+            line = text if size == 11 else fitter.truncate(text, size, CONTENT_W - 20 * mm)
+            c.drawCentredString(PAGE_W / 2, y + 3.8 * mm, line)
+            y -= 1 * mm
         c.setFillColor(colors.black)
         c.line(MARGIN_X, FOOTER_H, PAGE_W - MARGIN_X, FOOTER_H)
         y = FOOTER_H - 3.2 * mm

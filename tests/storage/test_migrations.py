@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from storage.binding import BOUND_AT_MIGRATION
 from storage.engine import make_engine
 from storage.errors import BackupError
 from storage.migrate import current_revision, downgrade, head_revision, migrate, upgrade
@@ -96,3 +98,50 @@ def test_failed_backup_means_no_migration(db_url: str, tmp_path: Path) -> None:
         migrate(engine, blocker)
     assert current_revision(engine) == "0001"
     engine.dispose()
+
+
+def test_rows_from_before_row_binding_are_bound_once_at_migration(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A 0002 database's rows (written with no binding) are bound once when it is migrated;
+    verify is meaningful from then on, and a marker put back later blesses nothing."""
+    store = Store.open(db_url, terminal_id="pc", backup_dir=tmp_path / "backups")
+    store.close()
+    engine = make_engine(db_url)
+    downgrade(engine, "0002")
+    with engine.begin() as conn:  # what the 0002 application wrote: rows, no binding
+        conn.execute(
+            text(
+                "INSERT INTO patients (id, chart_number, name, kana, sex, created_at, updated_at)"
+                " VALUES (7, '00007', '古い 患者', 'フルイ', 'unknown', :t, :t)"
+            ),
+            {"t": datetime(2026, 1, 5, tzinfo=UTC)},
+        )
+    engine.dispose()
+
+    store = Store.open(db_url, terminal_id="pc", backup_dir=tmp_path / "backups")
+    with store.engine.connect() as conn:
+        bound = conn.execute(
+            text("SELECT payload FROM audit_events WHERE kind = :k"), {"k": BOUND_AT_MIGRATION}
+        ).scalar_one()
+    assert '"reason":"bound at migration' in bound and " patients " in bound
+    assert store.verify_chain().ok
+    # A forged row plus a marker put back: the marker is ignored (and recorded), the row caught.
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO patients (id, chart_number, name, kana, sex, created_at, updated_at)"
+                " VALUES (8, '00008', '偽 患者', 'ニセ', 'unknown', :t, :t)"
+            ),
+            {"t": datetime(2026, 1, 5, tzinfo=UTC)},
+        )
+        conn.execute(text("INSERT INTO row_binding_pending (id) VALUES (1)"))
+    store.close()
+    store = Store.open(db_url, terminal_id="pc", backup_dir=tmp_path / "backups")
+    result = store.verify_chain()
+    assert not result.ok and result.problem is not None
+    assert result.problem.startswith("patients id 8: row without a binding event")
+    with store.engine.connect() as conn:
+        kinds = [r[0] for r in conn.execute(text("SELECT kind FROM audit_events ORDER BY seq"))]
+    assert kinds.count(BOUND_AT_MIGRATION) == 1 and kinds[-1] == AuditKind.BINDING_MARKER_IGNORED
+    store.close()

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from policies.dates import JST
+from storage.binding import REBOUND_AT_PURGE
 from storage.errors import PermissionDenied, RetentionRefused
 from storage.models import AuditEvent, StaffRole
 from storage.records import StaffInfo
@@ -90,8 +91,12 @@ def test_the_last_event_is_never_purged(aged: tuple[Store, StaffInfo]) -> None:
     assert head is not None
     report = store.purge_expired(admin)
     assert report.anchor_seq == head.seq - 1
-    assert [e[0] for e in events(store)] == [head.seq, head.seq + 1]
-    assert store.verify_chain().ok
+    kept = events(store)
+    assert [e[0] for e in kept] == [head.seq, head.seq + 1, head.seq + 2]
+    # The admin's staff row was bound by a purged event: re-bound in the purge's transaction.
+    assert [e[2] for e in kept[1:]] == [REBOUND_AT_PURGE, AuditKind.RETENTION_PURGED]
+    result = store.verify_chain()
+    assert result.ok and result.rows is not None and result.rows.checked == 1
 
 
 def test_purge_refused_on_a_broken_chain_and_for_non_admins(aged: tuple[Store, StaffInfo]) -> None:

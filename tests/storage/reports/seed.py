@@ -1,8 +1,9 @@
 """Fast seeding of one very busy day for tests (the Store API takes ~10 ms per visit).
 
-Rows are bulk-inserted with the same models the Store uses, and one ``verification_recorded``
-event per verification is appended with the same chain code in the same transaction, so the
-audit chain still verifies and its head is real. Only for tests: the app writes through Store.
+Rows are bulk-inserted with the same models the Store uses, and the events the Store would
+write (``patient_created``, ``visit_opened``, ``verification_recorded``, each binding its row with
+the same binder) are appended with the same chain code in the same transaction, so the audit
+chain and its rows still verify and the head is real. Only for tests: the app writes through Store.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import func, insert, select
 
 from policies.dates import JST
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
+from storage.binding import ROW_KEY
 from storage.chain import AuditChain, NewEvent
 from storage.engine import write_connection
 from storage.models import Patient, Sex, VerificationAttempt, Visit, VisitKind
@@ -34,7 +36,7 @@ def bulk_day(store: Store, actor: StaffInfo, day: date, n: int, *, seed: int = 3
         first_patient = (conn.execute(select(func.max(Patient.id))).scalar() or 0) + 1
         first_visit = (conn.execute(select(func.max(Visit.id))).scalar() or 0) + 1
         first_attempt = (conn.execute(select(func.max(VerificationAttempt.id))).scalar() or 0) + 1
-        patients, visits, attempts, events = [], [], [], []
+        patients, visits, attempts = [], [], []
         for i in range(n):
             at = start + timedelta(seconds=int(36_000 * i / n))
             path = PATHS[i % len(PATHS)]
@@ -82,15 +84,23 @@ def bulk_day(store: Store, actor: StaffInfo, day: date, n: int, *, seed: int = 3
                     "note": None,
                 }
             )
-            events.append(
-                NewEvent(
-                    "verification_recorded",
-                    actor.username,
-                    store.terminal_id,
-                    {"verification_id": aid, "visit_id": vid, "path": path.value},
-                )
-            )
         conn.execute(insert(Patient), patients)
         conn.execute(insert(Visit), visits)
         conn.execute(insert(VerificationAttempt), attempts)
+        events = [
+            NewEvent(kind, actor.username, store.terminal_id, {key: first + i, ROW_KEY: entry})
+            for kind, table, key, first in (
+                ("patient_created", "patients", "patient_id", first_patient),
+                ("visit_opened", "visits", "visit_id", first_visit),
+                (
+                    "verification_recorded",
+                    "verification_attempts",
+                    "verification_id",
+                    first_attempt,
+                ),
+            )
+            for i, entry in enumerate(
+                chain.binder.entries_between(conn, table, first, first + n - 1)
+            )
+        ]
         chain.append_many(conn, events, at=datetime.combine(day, time(18, 45), JST))

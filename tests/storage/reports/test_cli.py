@@ -9,7 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from storage.reports.pdfkit import UNVERIFIED_BANNER
 from tests.storage.reports.conftest import DemoDb
 from tests.storage.reports.pdfcheck import ROOT, ReadBack, squash
 from tests.storage.reports.test_from_store import exported_events
@@ -137,3 +139,40 @@ def test_masking_defaults_to_the_clinic_setting(db: DemoDb, tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert f"daily_log {day} masking=full" in done.stdout
     assert "氏名・生年月日を表示" in ReadBack.of(tmp_path / "f.pdf").flat
+
+
+def test_daily_log_of_records_that_do_not_verify_is_refused_or_bannered(
+    db: DemoDb, tmp_path: Path
+) -> None:
+    """A path changed behind the application's back: refused with exit 3 naming the row; with
+    --print-unverified the log prints with the red banner on every page."""
+    day = max(db.history.days, key=lambda d: len(db.store.verifications_between(d, d)))
+    attempt = db.store.verifications_between(day, day)[0].verification_id
+    tamper = "UPDATE verification_attempts SET path = :p WHERE id = :i"
+    with db.store.engine.connect() as conn:
+        genuine = conn.execute(
+            text("SELECT path FROM verification_attempts WHERE id = :i"), {"i": attempt}
+        ).scalar_one()
+        conn.execute(text(tamper), {"p": "home_visit_requery", "i": attempt})
+        conn.commit()
+    try:
+        refused = run(db, "daily", "--date", day.isoformat(), "--out", str(tmp_path / "r.pdf"))
+        assert refused.returncode == 3
+        assert f"verification_attempts id {attempt} field path" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "r.pdf").exists()
+        shown = run(db, "daily", "--date", day.isoformat(), "--out", str(tmp_path / "u.pdf"),
+                    "--csv", str(tmp_path / "u.csv"), "--print-unverified")  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        pages = ReadBack.of(tmp_path / "u.pdf").pages
+        assert len(pages) > 1
+        assert all(squash(UNVERIFIED_BANNER) in squash(p) for p in pages)
+        assert all(f"verification_attempts id {attempt}" in p for p in pages)
+        first_line = (tmp_path / "u.csv").read_text("utf-8-sig").splitlines()[0]
+        assert first_line.startswith(UNVERIFIED_BANNER)
+        assert "UNVERIFIED" in exported_events(db.store)[-1]["what"]
+    finally:
+        with db.store.engine.connect() as conn:
+            conn.execute(text(tamper), {"p": genuine, "i": attempt})
+            conn.commit()
+    assert db.store.verify_chain().ok

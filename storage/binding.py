@@ -1,0 +1,465 @@
+"""Rows bound to the chain: every stored fact is committed with an event carrying its digest.
+
+The chain alone proves which events were written; it says nothing about the rows a report
+prints. So every write of a bound table (patients, visits, verification attempts, terminal
+results, staff, settings, facility profile) appends, in the same transaction, an event whose
+payload holds a *binding entry* for the row as it is stored after the write, and
+:meth:`RowBinder.verify` compares every row with the entry of its latest event, and every entry
+with a row. An UPDATE by the application is therefore always a new event with the new digest;
+a change behind the application's back is a row that differs from its latest entry, a forged
+row is a row without an entry, a deleted row is an entry without a row.
+
+Canonical form (version 1) of a row: the UTF-8 bytes of the compact JSON array
+``[1, table, value, …]`` with the values of :data:`BOUND_COLUMNS` in that order, as stored:
+timestamps as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff``, dates ``YYYY-MM-DD``, booleans 0/1, JSON
+columns as their stored text, text and integers as they are (``json.dumps(…,
+ensure_ascii=False, separators=(",", ":"))``). SQLite's ``json_array`` produces exactly these
+bytes (a test holds it to that), so on SQLite the database builds them at C speed; PostgreSQL
+returns normalised values (``to_char``/casts) and Python serialises them. A terminal result's
+bytes are bound through its ``sha256`` column, and verify re-hashes the bytes.
+
+Digests are keyed: ``SHA-256(salt ‖ canonical)`` truncated to 128 bits, with the salt derived
+from the chain key. The chain can never be corrected, and an unkeyed digest of a name and a
+birth date could be confirmed by guessing; the key (in the OS keyring only) prevents that. The
+entry also carries a 32-bit keyed digest per column, so verify names the field that changed.
+
+Entry text (one string, split once): ``"1 <table> <digest hex> <field digests hex> <id>"``
+(the id last: a settings key is text). A single-row event carries it as ``payload["row"]``; a
+batch event (:data:`BATCH_KINDS`: rows bound at migration, or re-bound when a retention purge
+deletes their events) carries a list under ``payload["rows"]`` and says why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import multiprocessing
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+BINDING_VERSION = "1"
+ROW_KEY = "row"
+ROWS_KEY = "rows"
+#: Kinds of batch binding events: rows written before row binding existed, bound once after
+#: the migration; rows whose binding events a retention purge deletes, re-bound in its transaction.
+BOUND_AT_MIGRATION = "rows_bound_at_migration"
+REBOUND_AT_PURGE = "rows_rebound_at_purge"
+BATCH_KINDS = (BOUND_AT_MIGRATION, REBOUND_AT_PURGE)
+#: Entries per batch event (keeps one payload well under a megabyte).
+BATCH_ROWS = 2_000
+#: Problems listed in full; beyond this only counted.
+MAX_PROBLEMS = 50
+
+_DIGEST_BYTES = 16
+_FIELD_BYTES = 4
+_STREAM_BATCH = 20_000
+
+#: Bound tables: primary key, then every stored column in the canonical order (version 1).
+#: ``terminal_results.raw_xml`` is bound through ``sha256`` (verify re-hashes the bytes).
+BOUND_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "patients": (
+        "id",
+        "chart_number",
+        "name",
+        "kana",
+        "birth_date",
+        "sex",
+        "insurer_number",
+        "insured_symbol",
+        "insured_number",
+        "insured_branch",
+        "created_at",
+        "updated_at",
+    ),
+    "visits": ("id", "patient_id", "local_date", "kind", "terminal_id", "staff_id", "opened_at"),
+    "verification_attempts": (
+        "id",
+        "visit_id",
+        "path",
+        "failure_reason",
+        "outcome",
+        "documents",
+        "rule_ids",
+        "terminal_result_id",
+        "simulated",
+        "staff_id",
+        "terminal_id",
+        "started_at",
+        "finished_at",
+        "note",
+    ),
+    "terminal_results": (
+        "id",
+        "file_name",
+        "arbitrary_file_identifier",
+        "sha256",
+        "summary",
+        "simulated",
+        "terminal_id",
+        "received_at",
+    ),
+    "staff": (
+        "id",
+        "username",
+        "display_name",
+        "role",
+        "password_hash",
+        "active",
+        "must_change_password",
+        "created_at",
+        "updated_at",
+    ),
+    "settings": ("key", "value", "updated_at", "updated_by"),
+    "facility_profile": (
+        "id",
+        "kind",
+        "oqs_mode",
+        "flows",
+        "medical_institution_code",
+        "prefecture_code",
+        "municipality_code",
+        "name",
+        "updated_at",
+    ),
+}
+_TIMESTAMPS = frozenset(
+    {"created_at", "updated_at", "opened_at", "received_at", "started_at", "finished_at"}
+)
+_DATES = frozenset({"birth_date", "local_date"})
+_BOOLEANS = frozenset({"simulated", "active", "must_change_password"})
+_JSON = frozenset({"documents", "rule_ids", "summary", "flows"})
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One row that does not match the chain."""
+
+    table: str
+    row_id: str
+    #: The column that changed, when the entry's field digests tell (else None).
+    field: str | None
+    problem: str
+    #: The event holding the row's latest binding (None for a row without one).
+    seq: int | None = None
+
+    def describe(self) -> str:
+        where = f"{self.table} id {self.row_id}" + (f" field {self.field}" if self.field else "")
+        return f"{where}: {self.problem}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowsChecked:
+    ok: bool
+    #: Rows compared with their binding.
+    checked: int
+    #: The first :data:`MAX_PROBLEMS` problems, in table order.
+    problems: tuple[RowProblem, ...] = ()
+    #: All problems found (more than listed when over the cap).
+    count: int = 0
+
+
+class RowBinder:
+    """Keyed digests of bound rows with one database's chain key."""
+
+    def __init__(self, key: bytes) -> None:
+        salt = hmac.new(key, b"madoguchi row binding " + BINDING_VERSION.encode(), "sha256")
+        self._prefix = hashlib.sha256(salt.digest())
+
+    def digest(self, canonical: str) -> str:
+        h = self._prefix.copy()
+        h.update(canonical.encode())
+        return h.digest()[:_DIGEST_BYTES].hex()
+
+    def field_digests(self, table: str, values: tuple[Any, ...]) -> str:
+        out = []
+        for column, value in zip(BOUND_COLUMNS[table], values, strict=True):
+            h = self._prefix.copy()
+            h.update(_dumps([BINDING_VERSION, table, column, value]).encode())
+            out.append(h.digest()[:_FIELD_BYTES].hex())
+        return "".join(out)
+
+    def entry(self, table: str, values: tuple[Any, ...]) -> str:
+        """The binding entry of one row from its normalised stored values."""
+        return (
+            f"{BINDING_VERSION} {table} {self.digest(canonical(table, values))} "
+            f"{self.field_digests(table, values)} {values[0]}"
+        )
+
+    def entries(self, conn: Connection, table: str, ids: Iterable[Any] | None = None) -> list[str]:
+        """Entries of the rows of ``table`` as stored now (``ids``, or all in key order)."""
+        return [self.entry(table, values) for values in _stored(conn, table, ids)]
+
+    def entries_between(self, conn: Connection, table: str, first: int, last: int) -> list[str]:
+        """Entries of the rows with integer keys first..last (bulk loads: tests, benchmarks)."""
+        postgres = conn.dialect.name == "postgresql"
+        pk = _quoted(BOUND_COLUMNS[table][0])
+        sql = (
+            f"SELECT {_select_list(table, postgres)} FROM {table} "  # noqa: S608 (our names)
+            f"WHERE {pk} BETWEEN :a AND :b ORDER BY {pk}"
+        )
+        rows = conn.execute(text(sql), {"a": first, "b": last})
+        return [self.entry(table, tuple(values)) for values in rows]
+
+    def changed_fields(self, table: str, values: tuple[Any, ...], fields: str) -> list[str]:
+        mine = self.field_digests(table, values)
+        width = 2 * _FIELD_BYTES
+        if len(fields) != len(mine):
+            return []
+        return [
+            column
+            for i, column in enumerate(BOUND_COLUMNS[table])
+            if mine[i * width : (i + 1) * width] != fields[i * width : (i + 1) * width]
+        ]
+
+    # -- verifying --------------------------------------------------------------------------
+
+    def verify(self, conn: Connection, tables: Sequence[str] | None = None) -> RowsChecked:
+        """Every bound row against its latest entry, every latest entry against a row (of
+        ``tables``, default all: a group of tables is self-contained, see :func:`verify_parallel`).
+
+        Run in the same snapshot as the chain walk, and only after the chain verified (the
+        entries are then known to be the application's).
+        """
+        latest = latest_entries(conn, tables)
+        problems: list[RowProblem] = []
+        checked = 0
+        for table in tables or BOUND_COLUMNS:
+            bound = latest.pop(table, {})
+            for row_id, canon in _canonical_rows(conn, table):
+                checked += 1
+                key = str(row_id)
+                found = bound.pop(key, None)
+                if found is None:
+                    problems.append(
+                        RowProblem(table, key, None, "row without a binding event (forged?)")
+                    )
+                elif found[1] != self.digest(canon):
+                    problems.append(self._differs(conn, table, key, found))
+            problems.extend(
+                RowProblem(table, row_id, None, f"row bound by event {seq} is gone", seq)
+                for row_id, (seq, _, _) in bound.items()
+            )
+            if table == "terminal_results":
+                problems.extend(_terminal_bytes(conn))
+        problems.extend(
+            RowProblem(table, row_id, None, f"event {seq} binds an unknown table", seq)
+            for table, rows in latest.items()
+            for row_id, (seq, _, _) in rows.items()
+        )
+        return RowsChecked(not problems, checked, tuple(problems[:MAX_PROBLEMS]), len(problems))
+
+    def _differs(
+        self, conn: Connection, table: str, row_id: str, found: tuple[int, str, str]
+    ) -> RowProblem:
+        seq, _, fields = found
+        stored = list(_stored(conn, table, [_typed_id(table, row_id)]))
+        changed = self.changed_fields(table, stored[0], fields) if stored else []
+        return RowProblem(
+            table,
+            row_id,
+            ", ".join(changed) or None,
+            f"differs from its binding in event {seq} (changed behind the application's back)",
+            seq,
+        )
+
+
+def canonical(table: str, values: tuple[Any, ...]) -> str:
+    """Canonical form (version 1) of a row's normalised stored values."""
+    return _dumps([int(BINDING_VERSION), table, *values])
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_blob)
+
+
+def _blob(value: Any) -> Any:
+    """A BLOB where text belongs (only ever written behind the application's back)."""
+    if isinstance(value, bytes | memoryview):
+        return {"blob_sha256": hashlib.sha256(bytes(value)).hexdigest()}
+    raise TypeError(f"unexpected stored value of type {type(value).__name__}")
+
+
+def _typed_id(table: str, row_id: str) -> Any:
+    return row_id if table == "settings" else int(row_id)
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"'
+
+
+def _select_list(table: str, postgres: bool) -> str:
+    """Normalised stored values: SQLite returns them as stored; PostgreSQL converts them."""
+    if not postgres:
+        return ", ".join(_quoted(c) for c in BOUND_COLUMNS[table])
+    out = []
+    for c in BOUND_COLUMNS[table]:
+        q = _quoted(c)
+        if c in _TIMESTAMPS:
+            out.append(f"to_char({q} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+        elif c in _DATES:
+            out.append(f"to_char({q}, 'YYYY-MM-DD')")
+        elif c in _BOOLEANS:
+            out.append(f"CAST({q} AS INTEGER)")
+        elif c in _JSON:
+            out.append(f"CAST({q} AS TEXT)")
+        else:
+            out.append(q)
+    return ", ".join(out)
+
+
+def _stored(conn: Connection, table: str, ids: Iterable[Any] | None) -> Iterator[tuple[Any, ...]]:
+    """Normalised stored values of rows ``ids`` (None: every row, streamed in key order)."""
+    postgres = conn.dialect.name == "postgresql"
+    pk = _quoted(BOUND_COLUMNS[table][0])
+    sql = f"SELECT {_select_list(table, postgres)} FROM {table}"  # noqa: S608 (names are ours)
+    if ids is None:
+        yield from _stream(conn, f"{sql} ORDER BY {pk}")
+        return
+    for row_id in ids:
+        yield from (tuple(r) for r in conn.execute(text(f"{sql} WHERE {pk} = :i"), {"i": row_id}))
+
+
+def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
+    """(primary key, canonical text) of every row in key order; SQLite builds the text."""
+    pk = _quoted(BOUND_COLUMNS[table][0])
+    postgres = conn.dialect.name == "postgresql"
+    after = None
+    if not postgres:
+        columns = ", ".join(_quoted(c) for c in BOUND_COLUMNS[table])
+        try:
+            for row_id, canon in _stream(
+                conn,
+                f"SELECT {pk}, json_array({BINDING_VERSION}, '{table}', {columns}) "  # noqa: S608
+                f"FROM {table} ORDER BY {pk}",
+            ):
+                yield row_id, canon
+                after = (row_id,)
+            return
+        except Exception as exc:
+            if "BLOB" not in str(exc):  # sqlite3 refuses a BLOB in json_array: go on in Python
+                raise
+    sql = f"SELECT {_select_list(table, postgres)} FROM {table}"  # noqa: S608
+    where = "" if after is None else f" WHERE {pk} > {'%s' if postgres else '?'}"
+    for values in _stream(conn, f"{sql}{where} ORDER BY {pk}", after or ()):
+        yield values[0], canonical(table, tuple(values))
+
+
+def _stream(conn: Connection, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Raw driver tuples in the caller's transaction (PostgreSQL: a server-side cursor)."""
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    postgres = conn.dialect.name == "postgresql"
+    cursor = dbapi.cursor(name="madoguchi_rows") if postgres else dbapi.cursor()
+    try:
+        if params:
+            cursor.execute(sql, params)
+        else:  # no parameters: a '%' in the text is not a placeholder (psycopg)
+            cursor.execute(sql)
+        while batch := cursor.fetchmany(_STREAM_BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
+def latest_entries(
+    conn: Connection, tables: Sequence[str] | None = None
+) -> dict[str, dict[str, tuple[int, str, str]]]:
+    """table → row id → (seq, digest, field digests) of the row's latest binding event (of
+    ``tables`` only, when given: the database skips other events by a substring test on the
+    canonical payload text, which is cheaper than extracting their entries)."""
+    if conn.dialect.name == "postgresql":
+        entry = "payload::json ->> 'row'"
+    else:
+        entry = "payload ->> '$.row'"
+    where = ""
+    if tables is not None:
+        wanted = " OR ".join(
+            f'payload LIKE \'%"{ROW_KEY}":"{BINDING_VERSION} {t} %\'' for t in tables
+        )
+        where = f"WHERE kind IN {BATCH_KINDS} OR {wanted} "
+    sql = (
+        f"SELECT seq, kind, CASE WHEN kind IN {BATCH_KINDS} THEN payload ELSE {entry} END "  # noqa: S608
+        f"FROM audit_events {where}ORDER BY seq"
+    )
+    latest: dict[str, dict[str, tuple[int, str, str]]] = {}
+    for seq, kind, found in _stream(conn, sql):
+        if found is None:
+            continue
+        entries = json.loads(found)[ROWS_KEY] if kind in BATCH_KINDS else (found,)
+        for e in entries:
+            _, table, digest, fields, row_id = e.split(" ", 4)
+            if tables is not None and table not in tables:
+                continue
+            rows = latest.get(table)
+            if rows is None:
+                rows = latest[table] = {}
+            rows[row_id] = (seq, digest, fields)
+    return latest
+
+
+def _terminal_bytes(conn: Connection) -> Iterator[RowProblem]:
+    """Kept terminal answers whose bytes no longer match their recorded SHA-256."""
+    for row_id, raw, digest in _stream(conn, "SELECT id, raw_xml, sha256 FROM terminal_results"):
+        if not isinstance(raw, bytes | memoryview) or hashlib.sha256(raw).hexdigest() != digest:
+            yield RowProblem(
+                "terminal_results", str(row_id), "raw_xml", "bytes do not match their sha256"
+            )
+
+
+#: Table groups checked side by side (the two big tables apart, the small ones with visits).
+_GROUPS = (
+    ("verification_attempts",),
+    tuple(t for t in BOUND_COLUMNS if t != "verification_attempts"),
+)
+
+
+def verify_parallel(url: str, password: str | None, key: bytes) -> RowsChecked:
+    """:meth:`RowBinder.verify` in two worker processes, one per table group, each in its own
+    snapshot (a row and its binding event commit together, so each group is consistent)."""
+    ctx = multiprocessing.get_context("spawn")  # the same on Windows, macOS and Linux
+    with ProcessPoolExecutor(len(_GROUPS), mp_context=ctx) as pool:
+        futures = [pool.submit(_verify_group, url, password, key, g) for g in _GROUPS]
+        parts = [f.result() for f in futures]
+    problems = [p for part in parts for p in part.problems]
+    problems.sort(key=lambda p: list(BOUND_COLUMNS).index(p.table))
+    count = sum(p.count for p in parts)
+    return RowsChecked(
+        count == 0, sum(p.checked for p in parts), tuple(problems[:MAX_PROBLEMS]), count
+    )
+
+
+def _verify_group(
+    url: str, password: str | None, key: bytes, tables: tuple[str, ...]
+) -> RowsChecked:
+    """Worker process: one table group in one snapshot."""
+    with worker_snapshot(url, password) as conn:
+        return RowBinder(key).verify(conn, tables)
+
+
+@contextmanager
+def worker_snapshot(url: str, password: str | None) -> Iterator[Connection]:
+    """A worker process's own engine and one read snapshot (PostgreSQL: REPEATABLE READ)."""
+    from storage.engine import make_engine  # noqa: PLC0415  (engine imports the chain module)
+
+    engine = make_engine(url, password=password)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+    finally:
+        engine.dispose()
+
+
+def batch_payloads(entries: list[str], reason: str) -> Iterator[dict[str, Any]]:
+    """Payloads of batch binding events for ``entries`` (the reason in every one; at least one
+    payload, so that binding nothing is on record too)."""
+    for i in range(0, max(len(entries), 1), BATCH_ROWS):
+        yield {"reason": reason, ROWS_KEY: entries[i : i + BATCH_ROWS]}

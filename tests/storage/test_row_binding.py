@@ -1,0 +1,331 @@
+"""Rows bound to the chain: every column of every bound table edited behind the application's
+back, a forged row inserted, a row deleted — each caught by ``verify`` and named (table, id and,
+for an edit, the field). The corpus counts tried/detected per table and prints the counts.
+
+The attacker has database access (the chain tests' attacker: triggers dropped or switched off),
+and also defers foreign keys and ignores CHECKs (SQLite pragmas; PostgreSQL: the single-row
+CHECK dropped inside the transaction).
+Each tamper runs in a transaction verify sees, rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, text
+
+from policies.dates import JST
+from policies.model import (
+    DocumentKind,
+    FacilityKind,
+    FacilityProfile,
+    FailureReason,
+    Flow,
+    OqsMode,
+    Outcome,
+    VerificationPath,
+)
+from storage.binding import BOUND_COLUMNS, RowBinder, canonical
+from storage.chain import VerifyResult
+from storage.models import Base, StaffRole, VisitKind
+from storage.records import DocumentSeen, NewPatient, NewVerification, StaffInfo
+from storage.store import Store
+from tests.storage.conftest import SQLITE_ONLY, run_main
+from tests.storage.test_chain_tamper import attacker
+
+#: Unique columns a forged copy must change to be insertable.
+_UNIQUE = {"chart_number": "'F-99'", "username": "'forged'"}
+_JSON_COLUMNS = {"documents", "rule_ids", "summary", "flows"}
+#: Editing a primary key is a forged row plus a deleted one: both named by id, not by field.
+_KEYS = {table: cols[0] for table, cols in BOUND_COLUMNS.items()}
+_EXTRA = {"terminal_results": ("raw_xml",)}
+
+
+@pytest.fixture
+def populated(store: Store, admin: StaffInfo) -> Store:
+    """Two rows in every bound table (so a foreign key can point at the other), via the API."""
+    reception = store.create_staff(admin, "uketsuke", "受付", StaffRole.RECEPTION, "recept-pass-1")
+    store.set_facility_profile(
+        admin,
+        FacilityProfile(
+            FacilityKind.CLINIC,
+            OqsMode.LIMITED,
+            frozenset({Flow.GENERAL_READER, Flow.HOME_VISIT}),
+            "1312345678",
+            "13",
+            "131016",
+            "窓口クリニック",
+        ),
+    )
+    store.set_setting(admin, "print_masking", "partial")
+    store.set_retention_years(admin, 6)
+    started = datetime(2026, 11, 20, 9, 30, tzinfo=JST)
+    for i, actor in enumerate((admin, reception), start=1):
+        patient = store.create_patient(
+            actor,
+            NewPatient(
+                f"{i:05d}",
+                f"山田 太郎{i}",
+                "ヤマダ タロウ",
+                date(1960, 4, i),
+                insurer_number="06139999",
+                insured_symbol="記号",
+                insured_number="1234",
+                insured_branch="01",
+            ),
+        )
+        visit = store.open_visit(actor, patient.id, VisitKind.HOME_VISIT, local_date=started.date())
+        result = store.save_terminal_result(
+            actor,
+            raw_xml=f"<r>{i}</r>".encode(),
+            file_name=f"res{i}.xml",
+            arbitrary_file_identifier=f"A{i}",
+            summary={"name": "山田", "n": i},
+            simulated=True,
+        )
+        store.record_verification(
+            actor,
+            NewVerification(
+                visit.id,
+                VerificationPath.HOME_VISIT_REQUERY,
+                Outcome.CONFIRMED,
+                started,
+                started + timedelta(minutes=1),
+                failure_reason=FailureReason.READER_FAILURE,
+                documents=(DocumentSeen(DocumentKind.QUALIFICATION_CERTIFICATE, {"memo": "x"}),),
+                rule_ids=("DOC-03",),
+                terminal_result_id=result.id if i == 1 else None,
+                note="訪問",
+            ),
+        )
+    assert store.verify_chain().ok
+    return store
+
+
+@contextmanager
+def row_attacker(store: Store) -> Iterator[Connection]:
+    """The chain tests' attacker, who also defers foreign keys and ignores CHECKs."""
+    with attacker(store) as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            conn.exec_driver_sql("PRAGMA ignore_check_constraints = ON")
+        else:
+            conn.exec_driver_sql(
+                "ALTER TABLE facility_profile DROP CONSTRAINT ck_facility_profile_single_row"
+            )
+        try:
+            yield conn
+        finally:
+            if store.dialect == "sqlite":  # a connection setting, not rolled back
+                conn.exec_driver_sql("PRAGMA ignore_check_constraints = OFF")
+
+
+def _ids(conn: Connection, table: str) -> list[Any]:
+    pk = _KEYS[table]
+    return [r[0] for r in conn.execute(text(f'SELECT "{pk}" FROM {table} ORDER BY "{pk}"'))]
+
+
+def _other(value: Any, ids: list[Any]) -> Any:
+    return next(i for i in ids if i != value)
+
+
+def _changed(conn: Connection, table: str, column: str, value: Any) -> tuple[str, Any]:
+    """(SQL expression, parameter) for a different value of ``column`` (the raw stored one)."""
+    fk_tables = {
+        "patient_id": "patients",
+        "visit_id": "visits",
+        "staff_id": "staff",
+        "terminal_result_id": "terminal_results",
+    }
+    json_cast = conn.dialect.name == "postgresql" and column in _JSON_COLUMNS
+    if column == _KEYS[table]:
+        return ":v", ("forged" if table == "settings" else 99)
+    if column in fk_tables:
+        return ":v", _other(value, _ids(conn, fk_tables[column]))
+    if column == "path":
+        return ":v", VerificationPath.MYNA_FACE_READER.value  # the issue's example
+    if value is None:
+        return ":v", "x"
+    if isinstance(value, bool):
+        return ":v", not value
+    if isinstance(value, int):
+        return ":v", 1 - value if value in (0, 1) else value + 1
+    if isinstance(value, datetime):
+        return ":v", value + timedelta(microseconds=1)
+    if isinstance(value, date):
+        return ":v", value + timedelta(days=1)
+    if isinstance(value, bytes | memoryview):
+        raw = bytes(value)
+        return ":v", raw[:-1] + bytes([raw[-1] ^ 1])
+    if json_cast or column in _JSON_COLUMNS:
+        if not isinstance(value, str):
+            value = json.dumps(value, ensure_ascii=False)
+        new = value.replace("]", ',"X"]', 1) if "]" in value else value.replace("}", ',"X":1}', 1)
+        return ("CAST(:v AS JSON)" if json_cast else ":v"), new
+    assert isinstance(value, str), (table, column, value)
+    mid = len(value) // 2
+    return ":v", value[:mid] + ("y" if value[mid : mid + 1] == "x" else "x") + value[mid + 1 :]
+
+
+def _problems(result: VerifyResult) -> list[tuple[str, str, str | None]]:
+    assert result.rows is not None, result
+    return [(p.table, p.row_id, p.field) for p in result.rows.problems]
+
+
+def test_tamper_corpus(populated: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    tried: Counter[str] = Counter()
+    detected: Counter[str] = Counter()
+    misses = []
+    for table, columns in BOUND_COLUMNS.items():
+        pk = _KEYS[table]
+        with row_attacker(populated) as conn:
+            target = _ids(conn, table)[-1]
+        # Each column edited behind the application's back.
+        for column in (*columns, *_EXTRA.get(table, ())):
+            with row_attacker(populated) as conn:
+                value = conn.execute(
+                    text(f'SELECT "{column}" FROM {table} WHERE "{pk}" = :i'), {"i": target}
+                ).scalar()
+                expr, new = _changed(conn, table, column, value)
+                conn.execute(
+                    text(f'UPDATE {table} SET "{column}" = {expr} WHERE "{pk}" = :i'),
+                    {"v": new, "i": target},
+                )
+                result = populated.verify_chain(conn)
+            tried[table] += 1
+            found = _problems(result) if not result.ok else []
+            want = {(table, str(target), None)} if column == pk else {(table, str(target), column)}
+            if want <= set(found):
+                detected[table] += 1
+            else:
+                misses.append((table, column, found))
+        # A forged row (a copy of a genuine one under a new key) and a deleted row.
+        stored = (*columns, *_EXTRA.get(table, ()))
+        forged = "forged" if table == "settings" else "99"
+        copy = [f"'{forged}'" if c == pk else _UNIQUE.get(c, f'"{c}"') for c in stored]
+        names = ", ".join(f'"{c}"' for c in stored)
+        cases = {
+            "insert": (
+                f"INSERT INTO {table} ({names}) "
+                f'SELECT {", ".join(copy)} FROM {table} WHERE "{pk}" = :i',
+                forged,
+            ),
+            "delete": (f'DELETE FROM {table} WHERE "{pk}" = :i', str(target)),
+        }
+        for case, (sql, named) in cases.items():
+            with row_attacker(populated) as conn:
+                conn.execute(text(sql), {"i": target})
+                result = populated.verify_chain(conn)
+            tried[table] += 1
+            if not result.ok and (table, named, None) in set(_problems(result)):
+                detected[table] += 1
+            else:
+                misses.append((table, case, _problems(result) if not result.ok else []))
+    with capsys.disabled():
+        print(f"\nrow tamper corpus ({populated.dialect}): tried/detected per table")
+        for table in BOUND_COLUMNS:
+            print(f"  {table}: {tried[table]}/{detected[table]}")
+        print(f"  total: {sum(tried.values())}/{sum(detected.values())}")
+    assert not misses
+    assert populated.verify_chain().ok
+
+
+def test_issue_examples_named_in_the_verify_output(populated: Store) -> None:
+    """The attacks of issue 11: path, visit kind and date, terminal answer, patient."""
+    cases = [
+        ("verification_attempts", "path", "'myna_face_reader'"),
+        ("visits", "kind", "'outpatient'"),
+        ("patients", "name", "'別人'"),
+    ]
+    for table, column, value in cases:
+        with row_attacker(populated) as conn:
+            conn.execute(text(f"UPDATE {table} SET {column} = {value} WHERE id = 1"))
+            result = populated.verify_chain(conn)
+        assert not result.ok
+        assert result.problem is not None
+        assert result.problem.startswith(f"{table} id 1 field {column}: differs"), result.problem
+        assert result.first_broken_seq is not None
+
+
+def test_corrections_are_new_events_and_old_versions_do_not_verify(
+    populated: Store, admin: StaffInfo
+) -> None:
+    """An UPDATE through the store binds the new content; restoring the old content behind the
+    application's back (a rolled-back correction) no longer verifies."""
+    with populated.engine.connect() as conn:
+        old = conn.execute(text("SELECT name, updated_at FROM patients WHERE id = 1")).one()
+    populated.update_patient(admin, 1, name="山田 花子")
+    assert populated.verify_chain().ok
+    with row_attacker(populated) as conn:
+        conn.execute(
+            text("UPDATE patients SET name = :n, updated_at = :u WHERE id = 1"),
+            {"n": old[0], "u": old[1]},
+        )
+        result = populated.verify_chain(conn)
+    assert not result.ok
+    assert set(_problems(result)) == {("patients", "1", "name, updated_at")}
+
+
+def test_every_model_column_is_bound() -> None:
+    """A new column must get a new canonical version, not be left out silently."""
+    for table, columns in BOUND_COLUMNS.items():
+        model = set(Base.metadata.tables[table].columns.keys())
+        assert set(columns) | set(_EXTRA.get(table, ())) == model, table
+
+
+@SQLITE_ONLY
+def test_sqlite_json_array_is_the_canonical_form(engine_kind: str) -> None:
+    """verify lets SQLite build the canonical text: it must be the Python definition's bytes."""
+    conn = sqlite3.connect(":memory:")
+    values = ('a"b\\c/d\x00\x1f\x7f\u2028\u202e日本\n\t', None, 0, 1, -5, 2**62, "😀", "")
+    for v in values:
+        (sql,) = conn.execute("SELECT json_array(1, 'visits', ?)", (v,)).fetchone()
+        assert sql == canonical("visits", (v,))
+    binder = RowBinder(b"k" * 32)
+    entry = binder.entry("settings", ("a key", "v", "2026-01-01 00:00:00.000000", None))
+    assert entry.split(" ", 4)[4] == "a key"
+
+
+def test_cli_names_every_mismatching_row(populated: Store, db_url: str) -> None:
+    """The issue's attacks, committed: ``audit verify`` exits 1 and lists table, id, field."""
+    ok = run_main("audit", "verify", "--db", db_url)
+    assert ok.returncode == 0 and "rows match them" in ok.stdout, ok.stdout
+    with row_attacker(populated) as conn:
+        conn.execute(text("UPDATE verification_attempts SET path = 'myna_face_reader'"))
+        conn.execute(text("UPDATE visits SET local_date = '2026-11-21' WHERE id = 1"))
+        conn.execute(text("DELETE FROM verification_attempts WHERE id = 2"))
+        conn.commit()
+    bad = run_main("audit", "verify", "--db", db_url)
+    assert bad.returncode == 1, bad.stderr
+    lines = bad.stdout.splitlines()
+    assert lines[0] == "BROKEN: 3 rows do not match the audit chain"
+    assert lines[1].startswith("  visits id 1 field local_date: differs from its binding")
+    assert lines[2].startswith("  verification_attempts id 1 field path: differs")
+    assert lines[3].startswith("  verification_attempts id 2: row bound by event")
+
+
+def test_parallel_row_check_finds_what_the_sequential_one_finds(populated: Store) -> None:
+    """Two worker processes (one per table group, each in its own snapshot) name the same rows."""
+    assert populated.verify_chain(workers=2, min_parallel=0).ok
+    with row_attacker(populated) as conn:
+        conn.execute(text("UPDATE verification_attempts SET outcome = 'provisional' WHERE id = 2"))
+        conn.execute(text("UPDATE patients SET kana = 'ニセ' WHERE id = 1"))
+        conn.execute(text("DELETE FROM settings WHERE key = 'print_masking'"))
+        conn.commit()
+    sequential = populated.verify_chain(workers=1)
+    parallel = populated.verify_chain(workers=2, min_parallel=0)
+    assert not parallel.ok and parallel.rows is not None and sequential.rows is not None
+    assert parallel.rows.problems == sequential.rows.problems
+    assert parallel.rows.checked == sequential.rows.checked
+    assert {(p.table, p.row_id, p.field) for p in parallel.rows.problems} == {
+        ("patients", "1", "kana"),
+        ("verification_attempts", "2", "outcome"),
+        ("settings", "print_masking", None),
+    }
