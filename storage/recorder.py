@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from policies.model import FacilityProfile, FailureReason, Outcome, VerificationPath, VisitSetting
+from policies.model import FacilityProfile, Outcome, VerificationPath, VisitSetting
 from policies.records import (
     AttemptOnFile,
     DatabaseUnavailable,
@@ -267,12 +267,3 @@ class StoreRecorder:
             ),
         )
         return RecordedVerification(row.id, row.visit_id, result_id)
-
-    def abandoned(
-        self, staff: StaffRef, visit_id: int, failures: tuple[FailureReason, ...]
-    ) -> None:
-        self.store.append_event(
-            "visit_abandoned",
-            self._actor(staff),
-            {"visit_id": visit_id, "failures": [f.value for f in failures]},
-        )

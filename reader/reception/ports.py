@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from policies.model import FacilityProfile, FailureReason, VisitSetting
+from policies.model import FacilityProfile, VisitSetting
 from policies.records import (
     AttemptOnFile,
     InsuranceNumbers,
@@ -78,11 +78,4 @@ class Recorder(Protocol):
 
     def record(self, staff: StaffRef, verification: VerificationToRecord) -> RecordedVerification:
         """Save the evidence (if any) and the verification, each with its audit event."""
-        ...
-
-    def abandoned(
-        self, staff: StaffRef, visit_id: int, failures: tuple[FailureReason, ...]
-    ) -> None:
-        """The visit was cancelled before any route was taken: leave a trace in the audit log
-        (there is no verification path to record)."""
         ...

@@ -68,22 +68,18 @@ class Recording:
 
     def record(self, s: Session, record: VerificationRecord) -> None:
         desk = self.desk
+        notes = []
         path = record.path
-        if path is None and s.state.chosen is not None:
-            path = s.state.chosen.path  # ABANDONED while on a route: keep which one
-        if path is None:  # cancelled before any route: no path to record, an audit trace only
-            staff, visit_id = desk.status.staff, s.visit_id
-            if staff is not None:
-                desk.status.db_job(
-                    lambda: desk.recorder.abandoned(staff, visit_id, record.failures),
-                    lambda _: None,
-                    visit_id=visit_id,
-                )
-            return
+        if path is None:
+            # Cancelled: record it all the same (every opened visit ends in one recorded
+            # outcome), on the route the visit was on, else the first route offered.
+            offered = next((o.path for o in s.state.offered), None)
+            path = s.route_tried or offered or VerificationPath.SELF_PAY
+            if s.route_tried is None:
+                notes.append("cancelled before a route was chosen")
         rules = tuple(
             dict.fromkeys((*record.rules, *(r for p in record.public_expense for r in p.rules)))
         )
-        notes = []
         if len(record.failures) > 1:
             notes.append("failures: " + ", ".join(f.value for f in record.failures))
         for p in record.public_expense:

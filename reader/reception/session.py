@@ -117,6 +117,8 @@ class Session:
     request_id: str | None = None  # our individual query out
     needs_numbers: QueryKind | None = None
     awaiting_external: VerificationPath | None = None
+    #: The last route this visit was on (a failure clears ``state.chosen``; a cancel records it).
+    route_tried: VerificationPath | None = None
     numbers: InsuranceNumbers | None = None
     result: QualificationResult | None = None
     outcome: QueryOutcome | None = None

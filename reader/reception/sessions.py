@@ -289,6 +289,8 @@ class Sessions:
         before = s.state.screen
         s.state = transition.state
         s.gen += 1
+        if s.state.chosen is not None:
+            s.route_tried = s.state.chosen.path
         after = s.state.screen
         if after is not before or any(isinstance(e, QueryTerminal) for e in transition.effects):
             s.card_wait = after is Screen.WAIT_CARD and s.card_wait
