@@ -230,6 +230,11 @@ class ReceptionDesk:
         """
         self.actor.post(lambda: self.terminal_link.query_numbers(numbers, visit_id))
 
+    def decide_follow_up(self, token: str, *, keep_recorded: bool) -> None:
+        """Staff's decision on a ``FollowUpConflict``: keep the recorded path (recorded again as
+        a new attempt, the answer kept as its evidence) or take the answer (a new attempt)."""
+        self.actor.post(lambda: self.recording.decide(token, keep_recorded))
+
     def attach_face_result(self, token: str, request: VisitRequest) -> None:
         """Begin a visit for an unattached face result and feed it (new or existing patient)."""
         request = coerce.request(request)

@@ -246,6 +246,30 @@ class VisitRecorded:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowUpConflict:
+    """A follow-up answer contradicts the visit's recorded result: nothing was recorded.
+
+    A later answer never silently replaces a recorded path. Show both — ``recorded_path`` /
+    ``recorded_outcome`` / ``recorded_documents`` against ``answer`` (``answer_reason``) — and
+    let staff decide with ``decide_follow_up(token, keep_recorded=...)``; either way the
+    decision is recorded as a new attempt. ``recorded_stands``: the rules of the visit's day
+    accept the recorded documents on their own even with this answer (``rules`` say which),
+    e.g. a valid 資格確認書 after 資格情報なし.
+    """
+
+    token: str
+    visit_id: int
+    recorded_path: VerificationPath
+    recorded_outcome: Outcome
+    recorded_documents: tuple[DocumentKind, ...]
+    answer: OutcomeKind
+    answer_reason: FailureReason | None
+    recorded_stands: bool
+    rules: tuple[str, ...]
+    simulated: bool
+
+
+@dataclass(frozen=True, slots=True)
 class VisitDetails:
     """A recorded visit as the result panel shows it (answer to ``show_visit(visit_id)``).
 
@@ -301,6 +325,7 @@ DeskEvent = (
     | PinRequested
     | FaceResultUnattached
     | VisitRecorded
+    | FollowUpConflict
     | VisitDetails
     | Problem
 )

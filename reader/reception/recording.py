@@ -12,21 +12,27 @@ and the recorded visits shown in the result panel go through here too.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from policies.matching import compare, identity_conflict
-from policies.model import DocumentKind, Outcome, VerificationPath
+from policies.engine import AcceptedOption
+from policies.matching import build_patient_context, compare, identity_conflict
+from policies.model import AcceptAction, DocumentKind, FailureReason, Outcome, VerificationPath
+from policies.numbers import insurance_kind_of
 from policies.reception import VerificationRecord
 from policies.records import (
+    AttemptOnFile,
     InsuranceNumbers,
     PatientOnFile,
     RecordedVerification,
     SeenDocument,
     StaffRef,
     VerificationToRecord,
+    VisitOnFile,
 )
-from reader.reception.events import ProblemKind, VisitDetails
+from reader.reception.events import FollowUpConflict, ProblemKind, VisitDetails
 from reader.reception.results import (
     evidence_for,
     load_visit_details,
@@ -41,12 +47,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: A recorded result a later failing answer must not silently replace.
+_SETTLED = (Outcome.CONFIRMED, Outcome.PROVISIONAL)
+
+
+@dataclass(frozen=True, slots=True)
+class _FollowUp:
+    """A follow-up query's answer for a recorded visit."""
+
+    visit_id: int
+    patient: PatientOnFile
+    path: VerificationPath
+    outcome: QueryOutcome
+    started: datetime
+
 
 class Recording:
     """Writes each session's verification (once), retries on request, reads visits back."""
 
     def __init__(self, desk: ReceptionDesk) -> None:
         self.desk = desk
+        #: Follow-up answers held for staff's decision (``FollowUpConflict.token``).
+        self._conflicts: dict[str, tuple[_FollowUp, AttemptOnFile, AcceptedOption | None]] = {}
 
     def _documents_for(
         self, s: Session, kinds: tuple[DocumentKind, ...]
@@ -188,7 +210,7 @@ class Recording:
             return
         self._write(s)
 
-    def record_follow_up(
+    def follow_up_answered(
         self,
         visit_id: int,
         patient: PatientOnFile,
@@ -196,8 +218,95 @@ class Recording:
         outcome: QueryOutcome,
         started: datetime,
     ) -> None:
-        """A follow-up query's answer: a further attempt on the same visit (FAIL-04)."""
+        """A follow-up query's answer (FAIL-04). One that confirms, or that follows nothing
+        settled, is recorded as a further attempt. One that contradicts a recorded
+        CONFIRMED / PROVISIONAL result is held: ``FollowUpConflict`` shows both, with whether
+        the rules let the recorded documents stand, until staff call ``decide``."""
         desk = self.desk
+        answer = _FollowUp(visit_id, patient, path, outcome, started)
+
+        def done(history: tuple[VisitOnFile, tuple[AttemptOnFile, ...]]) -> None:
+            visit, attempts = history
+            held = attempts[-1] if attempts else None
+            if outcome.ok or held is None or held.outcome not in _SETTLED:
+                self._take_follow_up(answer)
+                self._record_follow_up(answer, None)
+                return
+            stands = self._recorded_stands(visit, held, outcome.failure_reason())
+            token = uuid.uuid4().hex[:12]
+            self._conflicts[token] = (answer, held, stands)
+            desk.actor.emit(
+                FollowUpConflict(
+                    token=token,
+                    visit_id=visit_id,
+                    recorded_path=held.path,
+                    recorded_outcome=held.outcome,
+                    recorded_documents=tuple(d.kind for d in held.documents),
+                    answer=outcome.kind,
+                    answer_reason=outcome.failure_reason(),
+                    recorded_stands=stands is not None,
+                    rules=stands.rules if stands is not None else (),
+                    simulated=outcome.simulated or desk.status.env_simulated(),
+                )
+            )
+
+        desk.status.db_job(lambda: desk.recorder.visit_history(visit_id), done, visit_id=visit_id)
+
+    def _recorded_stands(
+        self, visit: VisitOnFile, held: AttemptOnFile, reason: FailureReason | None
+    ) -> AcceptedOption | None:
+        """The option the rules of the visit's day accept the recorded documents under, after
+        an answer failing with ``reason``, when they stand on their own (accepted as they are,
+        within their printed expiry); None if they do not."""
+        facility = self.desk.status.facility
+        if facility is None or not held.documents:
+            return None
+        printed = tuple(
+            (d.kind, date.fromisoformat(d.details["valid_until"]))
+            for d in held.documents
+            if d.details.get("valid_until")
+        )
+        context = build_patient_context(
+            setting=visit.setting,
+            insurance_kind=insurance_kind_of(visit.patient.insurer_number),
+            birth_date=visit.patient.birth_date,
+            printed_expiry=printed,
+        )
+        acceptance = self.desk.engine.accepted_documents(
+            visit.local_date, facility, context, reason
+        )
+        option = acceptance.accepting(d.kind for d in held.documents)
+        if option is None or option.action is not AcceptAction.ACCEPT:
+            return None
+        return option if option.outcome is held.outcome else None
+
+    def decide(self, token: str, keep_recorded: bool) -> None:
+        """Staff's decision on a ``FollowUpConflict``, recorded as a new attempt: the recorded
+        path again (with the answer as evidence), or the answer."""
+        pending = self._conflicts.pop(token, None)
+        if pending is None:
+            self.desk.actor.problem(
+                ProblemKind.COMMAND,
+                f"no follow-up waiting for a decision {token!r}",
+                code="unknown_token",
+            )
+            return
+        answer, held, stands = pending
+        if not keep_recorded:
+            self._take_follow_up(answer)
+        self._record_follow_up(answer, (held, stands) if keep_recorded else None)
+
+    def _take_follow_up(self, answer: _FollowUp) -> None:
+        s = self.desk.sessions.get(answer.visit_id)
+        if s is not None:
+            self.desk.terminal_link.take_result(s, answer.outcome)
+
+    def _record_follow_up(
+        self, answer: _FollowUp, kept: tuple[AttemptOnFile, AcceptedOption | None] | None
+    ) -> None:
+        """Record a follow-up attempt: the answer's, or (``kept``) the recorded path again."""
+        desk = self.desk
+        outcome, patient, visit_id = answer.outcome, answer.patient, answer.visit_id
         s = desk.sessions.get(visit_id)
         confirmed = outcome.ok
         evidence = (
@@ -205,17 +314,32 @@ class Recording:
             if outcome.result is not None
             else None
         )
+        note = "follow-up query after an earlier verification of this visit (FAIL-04)"
         to_record = VerificationToRecord(
             visit_id=visit_id,
-            path=path,
+            path=answer.path,
             outcome=Outcome.CONFIRMED if confirmed else Outcome.NOT_CONFIRMED,
-            started_at=started,
+            started_at=answer.started,
             failure_reason=outcome.failure_reason(),
             rule_ids=FOLLOW_UP_RULES,
             evidence=evidence,
             simulated=outcome.simulated or desk.status.env_simulated() or bool(s and s.simulated),
-            note="follow-up query after an earlier verification of this visit (FAIL-04)",
+            note=note,
         )
+        if kept is not None:
+            held, stands = kept
+            why = "the rules accept it on its own" if stands else "staff decision"
+            to_record = replace(
+                to_record,
+                path=held.path,
+                outcome=held.outcome,
+                documents=held.documents,
+                rule_ids=tuple(
+                    dict.fromkeys((*(stands.rules if stands else held.rule_ids), *FOLLOW_UP_RULES))
+                ),
+                note=f"{note}: answered {outcome.kind.value}; staff kept the recorded "
+                f"{held.path.value} ({why})",
+            )
         staff = desk.status.staff
         if staff is None:
             desk.actor.problem(ProblemKind.LOGIN, "log in again", code="not_logged_in")

@@ -390,7 +390,4 @@ class TerminalLink:
                 visit_id=visit_id,
             )
             return
-        s = self.desk.sessions.get(visit_id)
-        if s is not None:
-            self.take_result(s, outcome)
-        self.desk.recording.record_follow_up(visit_id, patient, path, outcome, started)
+        self.desk.recording.follow_up_answered(visit_id, patient, path, outcome, started)
