@@ -47,6 +47,8 @@ from reader.terminal import TerminalExchange
 
 #: How often a red status is re-checked (terminal folders back, database reachable again).
 HEALTH_CHECK_S = 5.0
+#: How long a session waits for a face-reader result before staff are told (it keeps waiting).
+FACE_WAIT_S = 120.0
 
 
 class ReceptionDesk:
@@ -68,6 +70,7 @@ class ReceptionDesk:
         preferred_reader: str | None = None,
         clock: Callable[[], datetime] = now_jst,
         limit_consent: bool = False,
+        face_wait_s: float = FACE_WAIT_S,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
@@ -80,6 +83,8 @@ class ReceptionDesk:
         #: Ask the terminal for 限度額 information with individual queries (patient consented
         #: at registration; the face reader asks the patient itself).
         self.limit_consent = limit_consent
+        #: Seconds before a wait for a face-reader result is reported (``face_wait_timeout``).
+        self.face_wait_s = face_wait_s
         #: What to undo on close (the terminal exchange's subscription).
         self.unsubscribers: list[Callable[[], None]] = []
         # -- the collaborators, each owning its area's state on the actor thread --
@@ -239,6 +244,10 @@ class ReceptionDesk:
         """Begin a visit for an unattached face result and feed it (new or existing patient)."""
         request = coerce.request(request)
         self.actor.post(lambda: self.face_pickup.attach(token, request))
+
+    def attach_face_result_to(self, token: str, visit_id: int) -> None:
+        """Feed an unattached face result to an open visit waiting for one (its patient)."""
+        self.actor.post(lambda: self.face_pickup.attach_to(token, visit_id))
 
     def retry_record(self, visit_id: int | None = None) -> None:
         """Write a record that failed (database error) again."""

@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from policies.errors import EventNotAllowed, PolicyError
 from policies.matching import build_patient_context, compare
-from policies.model import AcceptAction, FacilityProfile, InsuranceKind, VisitSetting
+from policies.model import (
+    AcceptAction,
+    FacilityProfile,
+    InsuranceKind,
+    VerificationPath,
+    VisitSetting,
+)
 from policies.numbers import insurance_kind_of
 from policies.reception import (
     AskDocuments,
@@ -319,6 +325,8 @@ class Sessions:
                 desk.terminal_link.query(s, kind)
             case AwaitExternalResult(path=path):
                 s.awaiting_external = path
+                if path is not VerificationPath.LIMITED_APP:
+                    desk.face_pickup.watch(s)
             case AskDocuments(documents=documents):
                 s.documents_requested = documents
             case RejectDocuments(missing=missing):

@@ -229,6 +229,8 @@ class TerminalLink:
         if terminal is None or not terminal.config.simulated:
             # REAL terminal (or none): the file interface cannot query with a card. Wait for
             # the terminal's face-style result or pasted マイナ資格確認アプリ text (see module doc).
+            if terminal is not None:
+                self.desk.face_pickup.watch(s)
             return
         sessions = self.desk.sessions
         if s.cert is None:
