@@ -225,6 +225,10 @@ class StoreRecorder:
             received_at=record.received_at,
         )
 
+    def visit_ids_on(self, patient_id: int, on: date) -> tuple[int, ...]:
+        history = self.store.patient_history(patient_id, limit=1000)
+        return tuple(sorted(v.visit.id for v in history if v.visit.local_date == on))
+
     def first_home_check(self, patient_id: int) -> date | None:
         days = [
             v.visit.local_date

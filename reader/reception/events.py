@@ -246,6 +246,17 @@ class VisitRecorded:
 
 
 @dataclass(frozen=True, slots=True)
+class SameDayVisit:
+    """A warning at ``begin_visit``: the patient already has visits today (``earlier``, open
+    or recorded). The visit was opened all the same; the UI may ask whether it is a duplicate
+    (cancel it) or a second visit."""
+
+    visit_id: int
+    patient: PatientOnFile
+    earlier: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FollowUpConflict:
     """A follow-up answer contradicts the visit's recorded result: nothing was recorded.
 
@@ -326,6 +337,7 @@ DeskEvent = (
     | FaceResultUnattached
     | VisitRecorded
     | FollowUpConflict
+    | SameDayVisit
     | VisitDetails
     | Problem
 )

@@ -72,6 +72,10 @@ class Recorder(Protocol):
         """A kept terminal answer (or pasted text), byte for byte."""
         ...
 
+    def visit_ids_on(self, patient_id: int, on: date) -> tuple[int, ...]:
+        """The patient's visits opened on day ``on`` (recorded or not), oldest first."""
+        ...
+
     def first_home_check(self, patient_id: int) -> date | None:
         """Date of the first confirmed 居宅 first-visit check (HOME_VISIT_FIRST), if any."""
         ...

@@ -60,6 +60,7 @@ from reader.reception.events import (
     PinRequested,
     PortalPdfView,
     ProblemKind,
+    SameDayVisit,
     SessionClosed,
     SessionUpdated,
 )
@@ -163,20 +164,24 @@ class Sessions:
             return
         on, recorder = desk.clock().date(), desk.recorder
 
-        def job() -> tuple[PatientOnFile, int, date | None]:
+        def job() -> tuple[PatientOnFile, int, date | None, tuple[int, ...]]:
+            earlier: tuple[int, ...] = ()
             if request.new_patient is not None:
                 patient = recorder.create_patient(staff, request.new_patient)
             else:
                 assert request.patient_id is not None
                 patient = recorder.patient(request.patient_id)
+                earlier = recorder.visit_ids_on(patient.id, on)
             first = request.home_first_check
             if first is None and request.setting is VisitSetting.HOME_VISIT:
                 first = recorder.first_home_check(patient.id)
             visit_id = recorder.open_visit(staff, patient.id, request.setting, on)
-            return patient, visit_id, first
+            return patient, visit_id, first, earlier
 
-        def done(value: tuple[PatientOnFile, int, date | None]) -> None:
-            patient, visit_id, first = value
+        def done(value: tuple[PatientOnFile, int, date | None, tuple[int, ...]]) -> None:
+            patient, visit_id, first, earlier = value
+            if earlier:
+                desk.actor.emit(SameDayVisit(visit_id, patient, earlier))
             self._start(
                 request=request,
                 patient=patient,

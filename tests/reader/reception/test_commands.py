@@ -13,6 +13,7 @@ from reader.reception import (
     DeskStatus,
     Problem,
     ProblemKind,
+    SameDayVisit,
     SessionClosed,
     SessionUpdated,
     VisitRequest,
@@ -118,3 +119,19 @@ def test_enum_inputs_may_be_plain_strings_as_qt_returns_them(desk_factory) -> No
         d.desk.dispatch(Failed("no-card"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"VisitRequest\.setting"):
         d.desk.begin_visit(VisitRequest(patient_id=1, setting="clinic"))  # type: ignore[arg-type]
+
+
+def test_a_second_visit_of_the_same_patient_today_warns(desk_factory) -> None:
+    """Issue 14 §9: the same patient could be checked in twice a day without a word."""
+    d = desk_factory()
+    first = begin(d, P03)
+    assert d.log.of(SameDayVisit) == []
+    patient = first.patient.id
+    second = begin(d, patient).visit_id  # the first is still open: allowed, with a warning
+    warning = d.log.wait(SameDayVisit, lambda e: e.visit_id == second)
+    assert warning.earlier == (first.visit_id,) and warning.patient.id == patient
+    d.desk.dispatch(Cancel(), visit_id=first.visit_id)
+    recorded(d, first.visit_id)
+    third = begin(d, patient).visit_id
+    warning = d.log.wait(SameDayVisit, lambda e: e.visit_id == third)
+    assert warning.earlier == (first.visit_id, second)
