@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from policies.matching import PersonFacts
 from policies.model import FacilityProfile, Outcome, VerificationPath, VisitSetting
 from policies.records import (
     AttemptOnFile,
@@ -181,6 +182,20 @@ class StoreRecorder:
         }
         if current.birth_date is None:
             changes["birth_date"] = numbers.birthdate
+        return self._patient(self.store.update_patient(self._actor(staff), patient_id, **changes))
+
+    def update_patient_identity(
+        self, staff: StaffRef, patient_id: int, facts: PersonFacts
+    ) -> PatientOnFile:
+        changes = {
+            k: v
+            for k, v in (
+                ("name", facts.name),
+                ("kana", facts.kana),
+                ("birth_date", facts.birth_date),
+            )
+            if v
+        }
         return self._patient(self.store.update_patient(self._actor(staff), patient_id, **changes))
 
     def open_visit(self, staff: StaffRef, patient_id: int, setting: VisitSetting, on: date) -> int:

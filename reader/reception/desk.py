@@ -249,6 +249,13 @@ class ReceptionDesk:
         """Feed an unattached face result to an open visit waiting for one (its patient)."""
         self.actor.post(lambda: self.face_pickup.attach_to(token, visit_id))
 
+    def resolve_identity(self, *, update_chart: bool, visit_id: int | None = None) -> None:
+        """The verified name / kana / birth date differ from the chart (``identity_decision``):
+        「カルテを更新」 (``update_chart=True``: the patient on file takes the verified values,
+        audited, then the check is recorded) or 「別人として中止」 (recorded ABANDONED with
+        IDENTITY_MISMATCH)."""
+        self.actor.post(lambda: self.recording.resolve_identity(visit_id, update_chart))
+
     def retry_record(self, visit_id: int | None = None) -> None:
         """Write a record that failed (database error) again."""
         self.actor.post(lambda: self.recording.retry(visit_id))

@@ -165,7 +165,8 @@ class SessionUpdated:
     simulated: bool
     #: Verification ids recorded for this visit in this session (follow-ups included).
     recorded: tuple[int, ...]
-    #: Recording failed (database): retry_record() will try again, nothing is lost.
+    #: Recording failed (database): retry_record() will try again, nothing is lost
+    #: (False while an ``identity_decision`` holds the record).
     record_pending: bool
     #: A follow-up query with numbers (FAIL-04) is possible now: query_numbers().
     can_query_numbers: bool
@@ -175,6 +176,10 @@ class SessionUpdated:
     card_usable_until: date | None = None
     #: The share to expect (負担割合): the terminal's ratio if it sent one, else from age.
     share: ShareEstimate | None = None
+    #: The verified name / kana / birth date differ from the patient on file: nothing is
+    #: recorded until staff call ``resolve_identity(visit_id, update_chart=...)`` —
+    #: 「カルテを更新」 (True) or 「別人として中止」 (False). ``mismatches`` say what differs.
+    identity_decision: bool = False
 
     @property
     def screen(self) -> Screen:

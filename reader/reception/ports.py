@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
+from policies.matching import PersonFacts
 from policies.model import FacilityProfile, VisitSetting
 from policies.records import (
     AttemptOnFile,
@@ -57,6 +58,13 @@ class Recorder(Protocol):
     def update_patient_numbers(
         self, staff: StaffRef, patient_id: int, numbers: InsuranceNumbers
     ) -> PatientOnFile: ...
+
+    def update_patient_identity(
+        self, staff: StaffRef, patient_id: int, facts: PersonFacts
+    ) -> PatientOnFile:
+        """「カルテを更新」: the patient's name / kana / birth date from a verified result (the
+        fields ``facts`` knows), audited."""
+        ...
 
     def open_visit(
         self, staff: StaffRef, patient_id: int, setting: VisitSetting, on: date

@@ -12,6 +12,7 @@ and the recorded visits shown in the result panel go through here too.
 from __future__ import annotations
 
 import logging
+import unicodedata
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from policies.engine import AcceptedOption
 from policies.matching import build_patient_context, compare, identity_conflict
 from policies.model import AcceptAction, DocumentKind, FailureReason, Outcome, VerificationPath
 from policies.numbers import insurance_kind_of
-from policies.reception import VerificationRecord
+from policies.reception import Screen, VerificationRecord
 from policies.records import (
     AttemptOnFile,
     InsuranceNumbers,
@@ -123,7 +124,68 @@ class Recording:
             simulated=record.simulated or s.simulated or desk.status.env_simulated(),
             note="; ".join(notes) or None,
         )
+        if record.outcome is Outcome.CONFIRMED and any(m.identity for m in s.mismatches):
+            s.identity_hold = True  # staff decide first: resolve_identity
+            return
         self._write(s)
+
+    def resolve_identity(self, visit_id: int | None, update_chart: bool) -> None:
+        """Staff's decision on a held record whose verified identity differs from the chart:
+        「カルテを更新」 updates the patient from the result, then records the check;
+        「別人として中止」 records the visit ABANDONED (IDENTITY_MISMATCH), the answer kept."""
+        desk = self.desk
+        s = desk.sessions.find(visit_id)
+        if s is None:
+            return
+        to_record = s.pending_record
+        if not s.identity_hold or to_record is None:
+            desk.actor.problem(
+                ProblemKind.COMMAND,
+                "no identity decision is waiting for this visit",
+                code="not_allowed",
+                visit_id=s.visit_id,
+            )
+            return
+        staff = desk.status.require_staff()
+        facts = result_facts(s.result)
+        if staff is None or facts is None:
+            return
+        if facts.kana:  # the terminal sends half-width kana; the chart keeps full width
+            facts = replace(facts, kana=unicodedata.normalize("NFKC", facts.kana))
+        fields = ", ".join(m.field.value for m in s.mismatches if m.identity)
+        if not update_chart:
+            s.identity_hold = False
+            s.pending_record = replace(
+                to_record,
+                outcome=Outcome.ABANDONED,
+                failure_reason=FailureReason.IDENTITY_MISMATCH,
+                note=f"another person than the patient on file ({fields} differ): cancelled",
+            )
+            s.state = replace(s.state, screen=Screen.ABANDONED)  # what is recorded now
+            self._write(s)
+            desk.sessions.show(s)
+            return
+        vid, patient_id = s.visit_id, s.patient.id
+
+        def done(updated: PatientOnFile) -> None:
+            current = desk.sessions.get(vid)
+            if current is None:
+                return
+            current.identity_hold = False
+            current.patient = updated
+            current.mismatches = compare(updated.facts, facts)
+            note = f"chart updated from the verified result ({fields})"
+            current.pending_record = replace(
+                to_record, note="; ".join(filter(None, (to_record.note, note)))
+            )
+            self._write(current)
+            desk.sessions.show(current)
+
+        desk.status.db_job(
+            lambda: desk.recorder.update_patient_identity(staff, patient_id, facts),
+            done,
+            visit_id=vid,
+        )
 
     def _write(self, s: Session) -> None:
         desk = self.desk

@@ -132,6 +132,8 @@ class Session:
     last_error: str | None = None
     recorded: list[int] = field(default_factory=list)
     pending_record: VerificationToRecord | None = None
+    #: The record waits for staff: the verified identity differs from the patient on file.
+    identity_hold: bool = False
     recording: bool = False
 
 
@@ -210,7 +212,7 @@ def session_view(
         last_error=s.last_error,
         simulated=s.simulated or env_simulated,
         recorded=tuple(s.recorded),
-        record_pending=s.pending_record is not None and not s.recording,
+        record_pending=s.pending_record is not None and not s.recording and not s.identity_hold,
         can_query_numbers=state.final
         and not s.recording
         and s.pending_record is None
@@ -219,6 +221,7 @@ def session_view(
         current=current,
         card_usable_until=card_usable_until,
         share=share,
+        identity_decision=s.identity_hold,
     )
 
 
