@@ -262,7 +262,7 @@ class Recording:
         s = self.desk.sessions.find(visit_id)
         if s is None:
             return
-        if s.pending_record is None or s.recording:
+        if s.pending_record is None or s.recording or s.identity_hold:
             self.desk.actor.problem(
                 ProblemKind.COMMAND,
                 "nothing to record again",

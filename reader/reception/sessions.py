@@ -247,10 +247,10 @@ class Sessions:
         s = self.find(visit_id)
         if s is None:
             return
-        if not s.state.final or s.recording:
+        if not s.state.final or s.recording or s.identity_hold:
             self.desk.actor.problem(
                 ProblemKind.COMMAND,
-                "the session is not finished: cancel it first",
+                "the session is not finished: cancel it (or resolve the identity) first",
                 code="not_finished",
                 visit_id=visit_id,
             )

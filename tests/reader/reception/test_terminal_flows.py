@@ -85,6 +85,11 @@ def test_face_result_feeds_the_waiting_session_and_shows_mismatches(
     held = session(d, visit, lambda s: s.identity_decision)
     assert [m.field for m in held.mismatches] == [MismatchField.KANA]
     assert not held.record_pending and d.log.of(FaceResultUnattached) == []
+    mark = d.log.mark()
+    d.desk.close_session(visit)  # the held record cannot be dropped, nor written around
+    d.desk.retry_record(visit)
+    assert d.log.wait(Problem, lambda p: p.code == "not_finished", after=mark)
+    assert d.log.wait(Problem, lambda p: p.code == "nothing_pending", after=mark)
     d.desk.wait_idle()
     assert d.verifications(visit) == []  # nothing recorded before staff decide
 
