@@ -194,11 +194,13 @@ class Recording:
         if to_record is None:
             return
         if staff is None:
+            s.awaiting_login = True  # written at the next login (write_after_login)
             s.last_error = "log in again to record this visit"
             desk.actor.problem(
                 ProblemKind.LOGIN, s.last_error, code="not_logged_in", visit_id=s.visit_id
             )
             return
+        s.awaiting_login = False
         s.recording = True
         numbers = self._numbers_to_keep(s, to_record)
         patient_id, visit_id = s.patient.id, s.visit_id
@@ -231,6 +233,14 @@ class Recording:
             desk.sessions.show(current)
 
         desk.actor.work(desk.actor.db_pool, job, done)
+
+    def write_after_login(self) -> None:
+        """Staff logged in: write the records that waited for someone to be logged in."""
+        for s in self.desk.sessions.all():
+            if s.awaiting_login and not s.recording:
+                s.last_error = None
+                self._write(s)
+                self.desk.sessions.show(s)
 
     def _keep_numbers(
         self, staff: StaffRef, patient_id: int, numbers: InsuranceNumbers | None

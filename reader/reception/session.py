@@ -134,6 +134,8 @@ class Session:
     pending_record: VerificationToRecord | None = None
     #: The record waits for staff: the verified identity differs from the patient on file.
     identity_hold: bool = False
+    #: The record waits for a login (nobody was logged in when it was to be written).
+    awaiting_login: bool = False
     recording: bool = False
 
 
