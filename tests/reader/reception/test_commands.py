@@ -16,8 +16,10 @@ from reader.reception import (
     SameDayVisit,
     SessionClosed,
     SessionUpdated,
+    VisitRecorded,
     VisitRequest,
 )
+from tests.reader.reception.conftest import ADMIN
 from tests.reader.reception.flows import (
     P03,
     begin,
@@ -135,3 +137,21 @@ def test_a_second_visit_of_the_same_patient_today_warns(desk_factory) -> None:
     third = begin(d, patient).visit_id
     warning = d.log.wait(SameDayVisit, lambda e: e.visit_id == third)
     assert warning.earlier == (first.visit_id, second)
+
+
+def test_a_visit_cancelled_while_locked_is_recorded_at_the_next_login(desk_factory) -> None:
+    """The idle lock logs staff out; a visit finished meanwhile is not left unrecorded."""
+    d = desk_factory()
+    visit = begin(d, P03).visit_id
+    mark = d.log.mark()
+    d.desk.logout()
+    d.log.wait(DeskStatus, lambda e: e.staff is None, after=mark)
+    d.desk.dispatch(Cancel(), visit_id=visit)
+    assert _problem(d, "not_logged_in", mark).visit_id == visit
+    d.desk.wait_idle()
+    assert d.verifications(visit) == []
+    mark = d.log.mark()
+    d.desk.login(ADMIN[0], ADMIN[2])
+    rec = d.log.wait(VisitRecorded, lambda e: e.visit_id == visit, after=mark)
+    assert rec.outcome is Outcome.ABANDONED
+    assert shown_outcomes(d, visit) == (Outcome.ABANDONED,) * 3
