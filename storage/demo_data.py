@@ -386,7 +386,7 @@ _SEXES = {"1": Sex.MALE, "2": Sex.FEMALE}
 
 
 def demo_card_patients() -> list[NewPatient]:
-    """The patients on file that match the demo cards ``demo-01`` … (chart ``C-0001`` …).
+    """The patients on file that match the demo cards ``demo-01`` … (chart ``D-0001`` …: D for demo).
 
     Name, kana (full-width), birth date, sex and the insurance numbers the simulator answers
     with; nothing else of the person (never an individual number: the data holds none).
@@ -399,7 +399,7 @@ def demo_card_patients() -> list[NewPatient]:
             continue
         out.append(
             NewPatient(
-                chart_number=f"C-{int(card.removeprefix('demo-')):04d}",
+                chart_number=f"D-{int(card.removeprefix('demo-')):04d}",
                 name=person["name"],
                 kana=unicodedata.normalize("NFKC", person["kana"]),
                 birth_date=person.get("birthdate"),

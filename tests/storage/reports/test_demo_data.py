@@ -112,8 +112,8 @@ def test_demo_patients_match_the_demo_cards_and_hold_no_individual_number(
         made = seed_demo_patients(store, admin)
         assert seed_demo_patients(store, admin) == []  # idempotent
         charts = {p.chart_number: p for p in made}
-        assert sorted(charts) == [f"C-{i:04d}" for i in range(1, 41)]
-        p03 = charts["C-0003"]  # demo-03: 見本 一郎, 協会けんぽ
+        assert sorted(charts) == [f"D-{i:04d}" for i in range(1, 41)]
+        p03 = charts["D-0003"]  # demo-03: 見本 一郎, 協会けんぽ
         assert (p03.name, p03.kana) == ("見本 一郎", "ミホン イチロウ")
         assert p03.birth_date == date(1975, 11, 3)
         assert (p03.insurer_number, p03.insured_number) == ("01130012", "25")
