@@ -7,6 +7,12 @@ pending on its session (``record_pending``) until :meth:`Recording.retry`; a rec
 written twice. Numbers a confirmed verification proved are then kept on the patient, and a
 refusal to keep them never fails the record that was just committed. Follow-up answers (FAIL-04)
 and the recorded visits shown in the result panel go through here too.
+
+Nothing recorded is silently replaced, and nothing doubtful is recorded unasked: a record whose
+verified identity differs from the chart waits for staff (``resolve_identity``), and a follow-up
+answer contradicting a settled result waits too (``FollowUpConflict`` → ``decide``); both
+decisions are recorded as new rows, never as updates. A record due while nobody is logged in is
+written at the next login, so every opened visit ends in one recorded outcome.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from policies.engine import AcceptedOption
+from policies.errors import PolicyError
 from policies.matching import build_patient_context, compare, identity_conflict
 from policies.model import AcceptAction, DocumentKind, FailureReason, Outcome, VerificationPath
 from policies.numbers import insurance_kind_of
@@ -344,9 +351,12 @@ class Recording:
             birth_date=visit.patient.birth_date,
             printed_expiry=printed,
         )
-        acceptance = self.desk.engine.accepted_documents(
-            visit.local_date, facility, context, reason
-        )
+        try:
+            acceptance = self.desk.engine.accepted_documents(
+                visit.local_date, facility, context, reason
+            )
+        except PolicyError:  # a day the rule book does not cover: the rules cannot vouch
+            return None
         option = acceptance.accepting(d.kind for d in held.documents)
         if option is None or option.action is not AcceptAction.ACCEPT:
             return None
