@@ -386,7 +386,7 @@ _SEXES = {"1": Sex.MALE, "2": Sex.FEMALE}
 
 
 def demo_card_patients() -> list[NewPatient]:
-    """The patients on file that match the demo cards ``demo-01`` … (chart ``D-0001`` …: D for demo).
+    """The patients on file matching the demo cards ``demo-01`` … (charts ``D-0001`` …).
 
     Name, kana (full-width), birth date, sex and the insurance numbers the simulator answers
     with; nothing else of the person (never an individual number: the data holds none).
