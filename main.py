@@ -415,6 +415,7 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
     from reader.station import default_terminal_id
     from reader.terminal import TerminalConfig, TerminalExchange
     from reader.virtual_card import PcscdUnavailable, SlotsBusy, ensure_pcscd, lease_slot
+    from storage.demo_data import seed_demo_patients
     from storage.recorder import StoreRecorder
     from storage.secrets import use_demo_keyring
     from storage.store import Store
@@ -436,6 +437,7 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
                 staff["username"], staff["display_name"], staff["password"]
             )
             store.set_facility_profile(admin, profile)
+            seed_demo_patients(store, admin)  # a returning patient for every demo card
         profile = store.facility_profile() or profile
         sim = SimulatedTerminalProcess(demo_dir / "oqs", log_file=demo_dir / "terminal-sim.log")
         sim.start()

@@ -86,6 +86,11 @@ _READER_PATHS = {
     VerificationPath.MYNA_GENERAL_READER_PIN,
     VerificationPath.MYNA_GENERAL_READER_VISUAL,
 }
+#: Routes on the 顔認証付きカードリーダー device (another device than the general reader).
+_FACE_READER_PATHS = {
+    VerificationPath.MYNA_FACE_READER,
+    VerificationPath.MYNA_FACE_READER_VISUAL,
+}
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -416,11 +421,15 @@ def _route(
         decision = ctx.engine.decide_fallback(ctx.on, ctx.facility, state.patient, reason)
         acceptance = decision.acceptance
         steps = decision.guide.steps if decision.guide else ()
+    options = acceptance.options
+    if reason is not None and _on_general_reader(state):
+        # The card is on the general reader: its own 目視確認 comes before switching devices.
+        options = tuple(sorted(options, key=lambda o: o.path in _FACE_READER_PATHS))
     new = replace(
         state,
         screen=Screen.CHOOSE_ROUTE,
         reason=reason,
-        offered=acceptance.options,
+        offered=options,
         steps=steps,
         chosen=None,
         pin_tries_left=None,
@@ -428,7 +437,13 @@ def _route(
         documents=frozenset(),
         notes=acceptance.notes,
     )
-    return Transition(new, (ShowOptions(reason, acceptance.options, steps, acceptance.notes),))
+    return Transition(new, (ShowOptions(reason, options, steps, acceptance.notes),))
+
+
+def _on_general_reader(state: ReceptionState) -> bool:
+    """The visit is using the general-purpose reader (its route, or its card was read there)."""
+    on_route = state.chosen is not None and state.chosen.path in _READER_PATHS
+    return on_route or state.patient.cert_expiry is not None
 
 
 def _fail(ctx: ReceptionContext, state: ReceptionState, reason: FailureReason) -> Transition:

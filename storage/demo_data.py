@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import math
 import random
+import tomllib
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from importlib import resources
 from pathlib import Path
 
 from policies.dates import JST
@@ -375,3 +378,48 @@ def open_demo_store(
     clock = DemoClock(spec.start_moment())
     store = Store.open(url, terminal_id=spec.terminals[0], clock=clock, backup_dir=backup_dir)
     return store, seed_demo_history(store, clock, spec)
+
+
+#: The people on the demo cards (the terminal simulator's population, linked by ``card_id``).
+DEMO_PERSONS = "demo/terminal/persons.toml"
+_SEXES = {"1": Sex.MALE, "2": Sex.FEMALE}
+
+
+def demo_card_patients() -> list[NewPatient]:
+    """The patients on file matching the demo cards ``demo-01`` … (charts ``D-0001`` …).
+
+    Name, kana (full-width), birth date, sex and the insurance numbers the simulator answers
+    with; nothing else of the person (never an individual number: the data holds none).
+    """
+    text = resources.files("resources").joinpath(DEMO_PERSONS).read_text("utf-8")
+    out = []
+    for person in tomllib.loads(text)["person"]:
+        card = person.get("card_id", "")
+        if not card.startswith("demo-"):
+            continue
+        out.append(
+            NewPatient(
+                chart_number=f"D-{int(card.removeprefix('demo-')):04d}",
+                name=person["name"],
+                kana=unicodedata.normalize("NFKC", person["kana"]),
+                birth_date=person.get("birthdate"),
+                sex=_SEXES.get(str(person.get("sex")), Sex.UNKNOWN),
+                insurer_number=person.get("insurer_number"),
+                insured_symbol=person.get("symbol"),
+                insured_number=person.get("number"),
+                insured_branch=person.get("branch"),
+            )
+        )
+    return out
+
+
+def seed_demo_patients(store: Store, actor: StaffInfo) -> list[PatientRecord]:
+    """Register the demo cards' patients in a demo database (those not on file yet), so the
+    README's first steps find a returning patient for every demo card."""
+    return [
+        store.create_patient(actor, new)
+        for new in demo_card_patients()
+        if not any(
+            p.chart_number == new.chart_number for p in store.find_patients(new.chart_number)
+        )
+    ]

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from policies.model import FacilityProfile, FailureReason, Outcome, VerificationPath, VisitSetting
+from policies.matching import PersonFacts
+from policies.model import FacilityProfile, Outcome, VerificationPath, VisitSetting
 from policies.records import (
     AttemptOnFile,
     DatabaseUnavailable,
@@ -183,6 +184,20 @@ class StoreRecorder:
             changes["birth_date"] = numbers.birthdate
         return self._patient(self.store.update_patient(self._actor(staff), patient_id, **changes))
 
+    def update_patient_identity(
+        self, staff: StaffRef, patient_id: int, facts: PersonFacts
+    ) -> PatientOnFile:
+        changes = {
+            k: v
+            for k, v in (
+                ("name", facts.name),
+                ("kana", facts.kana),
+                ("birth_date", facts.birth_date),
+            )
+            if v
+        }
+        return self._patient(self.store.update_patient(self._actor(staff), patient_id, **changes))
+
     def open_visit(self, staff: StaffRef, patient_id: int, setting: VisitSetting, on: date) -> int:
         kind = _VISIT_KINDS[setting]
         return self.store.open_visit(self._actor(staff), patient_id, kind, local_date=on).id
@@ -224,6 +239,10 @@ class StoreRecorder:
             simulated=record.simulated,
             received_at=record.received_at,
         )
+
+    def visit_ids_on(self, patient_id: int, on: date) -> tuple[int, ...]:
+        history = self.store.patient_history(patient_id, limit=1000)
+        return tuple(sorted(v.visit.id for v in history if v.visit.local_date == on))
 
     def first_home_check(self, patient_id: int) -> date | None:
         days = [
@@ -267,12 +286,3 @@ class StoreRecorder:
             ),
         )
         return RecordedVerification(row.id, row.visit_id, result_id)
-
-    def abandoned(
-        self, staff: StaffRef, visit_id: int, failures: tuple[FailureReason, ...]
-    ) -> None:
-        self.store.append_event(
-            "visit_abandoned",
-            self._actor(staff),
-            {"visit_id": visit_id, "failures": [f.value for f in failures]},
-        )

@@ -47,6 +47,8 @@ from reader.terminal import TerminalExchange
 
 #: How often a red status is re-checked (terminal folders back, database reachable again).
 HEALTH_CHECK_S = 5.0
+#: How long a session waits for a face-reader result before staff are told (it keeps waiting).
+FACE_WAIT_S = 120.0
 
 
 class ReceptionDesk:
@@ -68,6 +70,7 @@ class ReceptionDesk:
         preferred_reader: str | None = None,
         clock: Callable[[], datetime] = now_jst,
         limit_consent: bool = False,
+        face_wait_s: float = FACE_WAIT_S,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
@@ -80,6 +83,8 @@ class ReceptionDesk:
         #: Ask the terminal for 限度額 information with individual queries (patient consented
         #: at registration; the face reader asks the patient itself).
         self.limit_consent = limit_consent
+        #: Seconds before a wait for a face-reader result is reported (``face_wait_timeout``).
+        self.face_wait_s = face_wait_s
         #: What to undo on close (the terminal exchange's subscription).
         self.unsubscribers: list[Callable[[], None]] = []
         # -- the collaborators, each owning its area's state on the actor thread --
@@ -230,10 +235,26 @@ class ReceptionDesk:
         """
         self.actor.post(lambda: self.terminal_link.query_numbers(numbers, visit_id))
 
+    def decide_follow_up(self, token: str, *, keep_recorded: bool) -> None:
+        """Staff's decision on a ``FollowUpConflict``: keep the recorded path (recorded again as
+        a new attempt, the answer kept as its evidence) or take the answer (a new attempt)."""
+        self.actor.post(lambda: self.recording.decide(token, keep_recorded))
+
     def attach_face_result(self, token: str, request: VisitRequest) -> None:
         """Begin a visit for an unattached face result and feed it (new or existing patient)."""
         request = coerce.request(request)
         self.actor.post(lambda: self.face_pickup.attach(token, request))
+
+    def attach_face_result_to(self, token: str, visit_id: int) -> None:
+        """Feed an unattached face result to an open visit waiting for one (its patient)."""
+        self.actor.post(lambda: self.face_pickup.attach_to(token, visit_id))
+
+    def resolve_identity(self, *, update_chart: bool, visit_id: int | None = None) -> None:
+        """The verified name / kana / birth date differ from the chart (``identity_decision``):
+        「カルテを更新」 (``update_chart=True``: the patient on file takes the verified values,
+        audited, then the check is recorded) or 「別人として中止」 (recorded ABANDONED with
+        IDENTITY_MISMATCH)."""
+        self.actor.post(lambda: self.recording.resolve_identity(visit_id, update_chart))
 
     def retry_record(self, visit_id: int | None = None) -> None:
         """Write a record that failed (database error) again."""

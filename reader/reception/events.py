@@ -165,7 +165,8 @@ class SessionUpdated:
     simulated: bool
     #: Verification ids recorded for this visit in this session (follow-ups included).
     recorded: tuple[int, ...]
-    #: Recording failed (database): retry_record() will try again, nothing is lost.
+    #: Recording failed (database): retry_record() will try again, nothing is lost
+    #: (False while an ``identity_decision`` holds the record).
     record_pending: bool
     #: A follow-up query with numbers (FAIL-04) is possible now: query_numbers().
     can_query_numbers: bool
@@ -175,6 +176,10 @@ class SessionUpdated:
     card_usable_until: date | None = None
     #: The share to expect (負担割合): the terminal's ratio if it sent one, else from age.
     share: ShareEstimate | None = None
+    #: The verified name / kana / birth date differ from the patient on file: nothing is
+    #: recorded until staff call ``resolve_identity(visit_id, update_chart=...)`` —
+    #: 「カルテを更新」 (True) or 「別人として中止」 (False). ``mismatches`` say what differs.
+    identity_decision: bool = False
 
     @property
     def screen(self) -> Screen:
@@ -246,6 +251,41 @@ class VisitRecorded:
 
 
 @dataclass(frozen=True, slots=True)
+class SameDayVisit:
+    """A warning at ``begin_visit``: the patient already has visits today (``earlier``, open
+    or recorded). The visit was opened all the same; the UI may ask whether it is a duplicate
+    (cancel it) or a second visit."""
+
+    visit_id: int
+    patient: PatientOnFile
+    earlier: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpConflict:
+    """A follow-up answer contradicts the visit's recorded result: nothing was recorded.
+
+    A later answer never silently replaces a recorded path. Show both — ``recorded_path`` /
+    ``recorded_outcome`` / ``recorded_documents`` against ``answer`` (``answer_reason``) — and
+    let staff decide with ``decide_follow_up(token, keep_recorded=...)``; either way the
+    decision is recorded as a new attempt. ``recorded_stands``: the rules of the visit's day
+    accept the recorded documents on their own even with this answer (``rules`` say which),
+    e.g. a valid 資格確認書 after 資格情報なし.
+    """
+
+    token: str
+    visit_id: int
+    recorded_path: VerificationPath
+    recorded_outcome: Outcome
+    recorded_documents: tuple[DocumentKind, ...]
+    answer: OutcomeKind
+    answer_reason: FailureReason | None
+    recorded_stands: bool
+    rules: tuple[str, ...]
+    simulated: bool
+
+
+@dataclass(frozen=True, slots=True)
 class VisitDetails:
     """A recorded visit as the result panel shows it (answer to ``show_visit(visit_id)``).
 
@@ -301,6 +341,8 @@ DeskEvent = (
     | PinRequested
     | FaceResultUnattached
     | VisitRecorded
+    | FollowUpConflict
+    | SameDayVisit
     | VisitDetails
     | Problem
 )

@@ -47,27 +47,46 @@ class FacePickup:
             match = [s for s in sessions.all() if s.presentation_id == pid]
             if match or pid in self.desk.terminal_link.presented:
                 return match  # ours, but its session moved on (timed out): staff attach it
-        facts = result_facts(result)
-        targets = []
-        for s in sessions.all():
-            screen = s.state.screen
-            waits = (
-                self.desk.terminal_link.waits_for_card_answer(s)
-                or (
-                    screen is Screen.WAIT_EXTERNAL
-                    and s.awaiting_external not in (None, VerificationPath.LIMITED_APP)
-                )
-                or (screen is Screen.CHOOSE_ROUTE and TerminalAnswered in s.state.allowed)
-            )
-            if not waits:
-                continue
-            if facts is not None and identity_conflict(compare(s.patient.facts, facts)):
-                continue
-            targets.append(s)
+        targets = [s for s in sessions.all() if self._takes(s, result)]
         if len(targets) > 1:
             current = [s for s in targets if s.visit_id == sessions.current]
             targets = current or []  # ambiguous: let staff attach it
         return targets
+
+    def _waits(self, s: Session) -> bool:
+        """The session can take a face-reader result now."""
+        screen = s.state.screen
+        return (
+            self.desk.terminal_link.waits_for_card_answer(s)
+            or (
+                screen is Screen.WAIT_EXTERNAL
+                and s.awaiting_external not in (None, VerificationPath.LIMITED_APP)
+            )
+            or (screen is Screen.CHOOSE_ROUTE and TerminalAnswered in s.state.allowed)
+        )
+
+    def _takes(self, s: Session, result: QualificationResult) -> bool:
+        """The session waits for a face result and ``result`` is not another person's."""
+        facts = result_facts(result)
+        other = facts is not None and identity_conflict(compare(s.patient.facts, facts))
+        return self._waits(s) and not other
+
+    def watch(self, s: Session) -> None:
+        """The session now waits for a face-reader result: say so clearly when none came in
+        ``face_wait_s`` (the session keeps waiting; a later result is still taken)."""
+        gen, visit_id, limit = s.gen, s.visit_id, self.desk.face_wait_s
+
+        def over() -> None:
+            current = self.desk.sessions.get(visit_id)
+            if current is None or current.gen != gen or not self._waits(current):
+                return
+            message = (
+                f"no face-reader result arrived in {limit:g} s: check that the patient used "
+                "the face reader, or choose another route (a later result is still taken)"
+            )
+            self.desk.sessions.tell(current, ProblemKind.TERMINAL, "face_wait_timeout", message)
+
+        self.desk.actor.later(limit, over)
 
     def arrived(self, event: FaceResultArrived) -> None:
         targets = self._targets(event.result)
@@ -107,13 +126,18 @@ class FacePickup:
 
         self.desk.status.db_job(job, done)
 
-    def attach(self, token: str, request: VisitRequest) -> None:
-        """Begin a visit for a kept result and feed it to the new session."""
+    def _kept(self, token: str) -> Unattached | None:
         item = self._unattached.get(token)
         if item is None:
             self.desk.actor.problem(
                 ProblemKind.COMMAND, f"no unattached result {token!r}", code="unknown_token"
             )
+        return item
+
+    def attach(self, token: str, request: VisitRequest) -> None:
+        """Begin a visit for a kept result and feed it to the new session."""
+        item = self._kept(token)
+        if item is None:
             return
         link = self.desk.terminal_link
 
@@ -130,6 +154,25 @@ class FacePickup:
             link.feed_outcome(s, item.event.outcome)
 
         self.desk.sessions.begin(request, feed)
+
+    def attach_to(self, token: str, visit_id: int) -> None:
+        """Feed a kept result to an open session that waits for one (staff's choice)."""
+        item = self._kept(token)
+        if item is None:
+            return
+        s = self.desk.sessions.find(visit_id)
+        if s is None:
+            return
+        if not self._takes(s, item.event.result):
+            message = (
+                "this visit does not wait for a face result, or the result is another person's"
+            )
+            self.desk.sessions.tell(s, ProblemKind.COMMAND, "not_waiting_face", message)
+            return
+        del self._unattached[token]
+        link = self.desk.terminal_link
+        link.take_result(s, item.event.outcome)
+        link.feed_outcome(s, item.event.outcome)
 
     def demo_face(self, card_id: str) -> None:
         """Demo: the patient uses the SIMULATED face reader with demo card ``card_id``."""

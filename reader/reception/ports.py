@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from policies.model import FacilityProfile, FailureReason, VisitSetting
+from policies.matching import PersonFacts
+from policies.model import FacilityProfile, VisitSetting
 from policies.records import (
     AttemptOnFile,
     InsuranceNumbers,
@@ -58,6 +59,13 @@ class Recorder(Protocol):
         self, staff: StaffRef, patient_id: int, numbers: InsuranceNumbers
     ) -> PatientOnFile: ...
 
+    def update_patient_identity(
+        self, staff: StaffRef, patient_id: int, facts: PersonFacts
+    ) -> PatientOnFile:
+        """「カルテを更新」: the patient's name / kana / birth date from a verified result (the
+        fields ``facts`` knows), audited."""
+        ...
+
     def open_visit(
         self, staff: StaffRef, patient_id: int, setting: VisitSetting, on: date
     ) -> int: ...
@@ -72,17 +80,14 @@ class Recorder(Protocol):
         """A kept terminal answer (or pasted text), byte for byte."""
         ...
 
+    def visit_ids_on(self, patient_id: int, on: date) -> tuple[int, ...]:
+        """The patient's visits opened on day ``on`` (recorded or not), oldest first."""
+        ...
+
     def first_home_check(self, patient_id: int) -> date | None:
         """Date of the first confirmed 居宅 first-visit check (HOME_VISIT_FIRST), if any."""
         ...
 
     def record(self, staff: StaffRef, verification: VerificationToRecord) -> RecordedVerification:
         """Save the evidence (if any) and the verification, each with its audit event."""
-        ...
-
-    def abandoned(
-        self, staff: StaffRef, visit_id: int, failures: tuple[FailureReason, ...]
-    ) -> None:
-        """The visit was cancelled before any route was taken: leave a trace in the audit log
-        (there is no verification path to record)."""
         ...

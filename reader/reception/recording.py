@@ -7,26 +7,40 @@ pending on its session (``record_pending``) until :meth:`Recording.retry`; a rec
 written twice. Numbers a confirmed verification proved are then kept on the patient, and a
 refusal to keep them never fails the record that was just committed. Follow-up answers (FAIL-04)
 and the recorded visits shown in the result panel go through here too.
+
+Nothing recorded is silently replaced, and nothing doubtful is recorded unasked: a record whose
+verified identity differs from the chart waits for staff (``resolve_identity``), and a follow-up
+answer contradicting a settled result waits too (``FollowUpConflict`` → ``decide``); both
+decisions are recorded as new rows, never as updates. A record due while nobody is logged in is
+written at the next login, so every opened visit ends in one recorded outcome.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import unicodedata
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from policies.matching import compare, identity_conflict
-from policies.model import DocumentKind, Outcome, VerificationPath
-from policies.reception import VerificationRecord
+from policies.engine import AcceptedOption
+from policies.errors import PolicyError
+from policies.matching import build_patient_context, compare, identity_conflict
+from policies.model import AcceptAction, DocumentKind, FailureReason, Outcome, VerificationPath
+from policies.numbers import insurance_kind_of
+from policies.reception import Screen, VerificationRecord
 from policies.records import (
+    AttemptOnFile,
     InsuranceNumbers,
     PatientOnFile,
     RecordedVerification,
     SeenDocument,
     StaffRef,
     VerificationToRecord,
+    VisitOnFile,
 )
-from reader.reception.events import ProblemKind, VisitDetails
+from reader.reception.events import FollowUpConflict, ProblemKind, VisitDetails
 from reader.reception.results import (
     evidence_for,
     load_visit_details,
@@ -41,12 +55,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: A recorded result a later failing answer must not silently replace.
+_SETTLED = (Outcome.CONFIRMED, Outcome.PROVISIONAL)
+
+
+@dataclass(frozen=True, slots=True)
+class _FollowUp:
+    """A follow-up query's answer for a recorded visit."""
+
+    visit_id: int
+    patient: PatientOnFile
+    path: VerificationPath
+    outcome: QueryOutcome
+    started: datetime
+
 
 class Recording:
     """Writes each session's verification (once), retries on request, reads visits back."""
 
     def __init__(self, desk: ReceptionDesk) -> None:
         self.desk = desk
+        #: Follow-up answers held for staff's decision (``FollowUpConflict.token``).
+        self._conflicts: dict[str, tuple[_FollowUp, AttemptOnFile, AcceptedOption | None]] = {}
 
     def _documents_for(
         self, s: Session, kinds: tuple[DocumentKind, ...]
@@ -68,22 +98,18 @@ class Recording:
 
     def record(self, s: Session, record: VerificationRecord) -> None:
         desk = self.desk
+        notes = []
         path = record.path
-        if path is None and s.state.chosen is not None:
-            path = s.state.chosen.path  # ABANDONED while on a route: keep which one
-        if path is None:  # cancelled before any route: no path to record, an audit trace only
-            staff, visit_id = desk.status.staff, s.visit_id
-            if staff is not None:
-                desk.status.db_job(
-                    lambda: desk.recorder.abandoned(staff, visit_id, record.failures),
-                    lambda _: None,
-                    visit_id=visit_id,
-                )
-            return
+        if path is None:
+            # Cancelled: record it all the same (every opened visit ends in one recorded
+            # outcome), on the route the visit was on, else the first route offered.
+            offered = next((o.path for o in s.state.offered), None)
+            path = s.route_tried or offered or VerificationPath.SELF_PAY
+            if s.route_tried is None:
+                notes.append("cancelled before a route was chosen")
         rules = tuple(
             dict.fromkeys((*record.rules, *(r for p in record.public_expense for r in p.rules)))
         )
-        notes = []
         if len(record.failures) > 1:
             notes.append("failures: " + ", ".join(f.value for f in record.failures))
         for p in record.public_expense:
@@ -105,7 +131,68 @@ class Recording:
             simulated=record.simulated or s.simulated or desk.status.env_simulated(),
             note="; ".join(notes) or None,
         )
+        if record.outcome is Outcome.CONFIRMED and any(m.identity for m in s.mismatches):
+            s.identity_hold = True  # staff decide first: resolve_identity
+            return
         self._write(s)
+
+    def resolve_identity(self, visit_id: int | None, update_chart: bool) -> None:
+        """Staff's decision on a held record whose verified identity differs from the chart:
+        「カルテを更新」 updates the patient from the result, then records the check;
+        「別人として中止」 records the visit ABANDONED (IDENTITY_MISMATCH), the answer kept."""
+        desk = self.desk
+        s = desk.sessions.find(visit_id)
+        if s is None:
+            return
+        to_record = s.pending_record
+        if not s.identity_hold or to_record is None:
+            desk.actor.problem(
+                ProblemKind.COMMAND,
+                "no identity decision is waiting for this visit",
+                code="not_allowed",
+                visit_id=s.visit_id,
+            )
+            return
+        staff = desk.status.require_staff()
+        facts = result_facts(s.result)
+        if staff is None or facts is None:
+            return
+        if facts.kana:  # the terminal sends half-width kana; the chart keeps full width
+            facts = replace(facts, kana=unicodedata.normalize("NFKC", facts.kana))
+        fields = ", ".join(m.field.value for m in s.mismatches if m.identity)
+        if not update_chart:
+            s.identity_hold = False
+            s.pending_record = replace(
+                to_record,
+                outcome=Outcome.ABANDONED,
+                failure_reason=FailureReason.IDENTITY_MISMATCH,
+                note=f"another person than the patient on file ({fields} differ): cancelled",
+            )
+            s.state = replace(s.state, screen=Screen.ABANDONED)  # what is recorded now
+            self._write(s)
+            desk.sessions.show(s)
+            return
+        vid, patient_id = s.visit_id, s.patient.id
+
+        def done(updated: PatientOnFile) -> None:
+            current = desk.sessions.get(vid)
+            if current is None:
+                return
+            current.identity_hold = False
+            current.patient = updated
+            current.mismatches = compare(updated.facts, facts)
+            note = f"chart updated from the verified result ({fields})"
+            current.pending_record = replace(
+                to_record, note="; ".join(filter(None, (to_record.note, note)))
+            )
+            self._write(current)
+            desk.sessions.show(current)
+
+        desk.status.db_job(
+            lambda: desk.recorder.update_patient_identity(staff, patient_id, facts),
+            done,
+            visit_id=vid,
+        )
 
     def _write(self, s: Session) -> None:
         desk = self.desk
@@ -114,11 +201,13 @@ class Recording:
         if to_record is None:
             return
         if staff is None:
+            s.awaiting_login = True  # written at the next login (write_after_login)
             s.last_error = "log in again to record this visit"
             desk.actor.problem(
                 ProblemKind.LOGIN, s.last_error, code="not_logged_in", visit_id=s.visit_id
             )
             return
+        s.awaiting_login = False
         s.recording = True
         numbers = self._numbers_to_keep(s, to_record)
         patient_id, visit_id = s.patient.id, s.visit_id
@@ -152,6 +241,14 @@ class Recording:
 
         desk.actor.work(desk.actor.db_pool, job, done)
 
+    def write_after_login(self) -> None:
+        """Staff logged in: write the records that waited for someone to be logged in."""
+        for s in self.desk.sessions.all():
+            if s.awaiting_login and not s.recording:
+                s.last_error = None
+                self._write(s)
+                self.desk.sessions.show(s)
+
     def _keep_numbers(
         self, staff: StaffRef, patient_id: int, numbers: InsuranceNumbers | None
     ) -> PatientOnFile | None:
@@ -182,7 +279,7 @@ class Recording:
         s = self.desk.sessions.find(visit_id)
         if s is None:
             return
-        if s.pending_record is None or s.recording:
+        if s.pending_record is None or s.recording or s.identity_hold:
             self.desk.actor.problem(
                 ProblemKind.COMMAND,
                 "nothing to record again",
@@ -192,7 +289,7 @@ class Recording:
             return
         self._write(s)
 
-    def record_follow_up(
+    def follow_up_answered(
         self,
         visit_id: int,
         patient: PatientOnFile,
@@ -200,8 +297,98 @@ class Recording:
         outcome: QueryOutcome,
         started: datetime,
     ) -> None:
-        """A follow-up query's answer: a further attempt on the same visit (FAIL-04)."""
+        """A follow-up query's answer (FAIL-04). One that confirms, or that follows nothing
+        settled, is recorded as a further attempt. One that contradicts a recorded
+        CONFIRMED / PROVISIONAL result is held: ``FollowUpConflict`` shows both, with whether
+        the rules let the recorded documents stand, until staff call ``decide``."""
         desk = self.desk
+        answer = _FollowUp(visit_id, patient, path, outcome, started)
+
+        def done(history: tuple[VisitOnFile, tuple[AttemptOnFile, ...]]) -> None:
+            visit, attempts = history
+            held = attempts[-1] if attempts else None
+            if outcome.ok or held is None or held.outcome not in _SETTLED:
+                self._take_follow_up(answer)
+                self._record_follow_up(answer, None)
+                return
+            stands = self._recorded_stands(visit, held, outcome.failure_reason())
+            token = uuid.uuid4().hex[:12]
+            self._conflicts[token] = (answer, held, stands)
+            desk.actor.emit(
+                FollowUpConflict(
+                    token=token,
+                    visit_id=visit_id,
+                    recorded_path=held.path,
+                    recorded_outcome=held.outcome,
+                    recorded_documents=tuple(d.kind for d in held.documents),
+                    answer=outcome.kind,
+                    answer_reason=outcome.failure_reason(),
+                    recorded_stands=stands is not None,
+                    rules=stands.rules if stands is not None else (),
+                    simulated=outcome.simulated or desk.status.env_simulated(),
+                )
+            )
+
+        desk.status.db_job(lambda: desk.recorder.visit_history(visit_id), done, visit_id=visit_id)
+
+    def _recorded_stands(
+        self, visit: VisitOnFile, held: AttemptOnFile, reason: FailureReason | None
+    ) -> AcceptedOption | None:
+        """The option the rules of the visit's day accept the recorded documents under, after
+        an answer failing with ``reason``, when they stand on their own (accepted as they are,
+        within their printed expiry); None if they do not."""
+        facility = self.desk.status.facility
+        if facility is None or not held.documents:
+            return None
+        printed = tuple(
+            (d.kind, date.fromisoformat(d.details["valid_until"]))
+            for d in held.documents
+            if d.details.get("valid_until")
+        )
+        context = build_patient_context(
+            setting=visit.setting,
+            insurance_kind=insurance_kind_of(visit.patient.insurer_number),
+            birth_date=visit.patient.birth_date,
+            printed_expiry=printed,
+        )
+        try:
+            acceptance = self.desk.engine.accepted_documents(
+                visit.local_date, facility, context, reason
+            )
+        except PolicyError:  # a day the rule book does not cover: the rules cannot vouch
+            return None
+        option = acceptance.accepting(d.kind for d in held.documents)
+        if option is None or option.action is not AcceptAction.ACCEPT:
+            return None
+        return option if option.outcome is held.outcome else None
+
+    def decide(self, token: str, keep_recorded: bool) -> None:
+        """Staff's decision on a ``FollowUpConflict``, recorded as a new attempt: the recorded
+        path again (with the answer as evidence), or the answer."""
+        pending = self._conflicts.pop(token, None)
+        if pending is None:
+            self.desk.actor.problem(
+                ProblemKind.COMMAND,
+                f"no follow-up waiting for a decision {token!r}",
+                code="unknown_token",
+            )
+            return
+        answer, held, stands = pending
+        if not keep_recorded:
+            self._take_follow_up(answer)
+        self._record_follow_up(answer, (held, stands) if keep_recorded else None)
+
+    def _take_follow_up(self, answer: _FollowUp) -> None:
+        s = self.desk.sessions.get(answer.visit_id)
+        if s is not None:
+            self.desk.terminal_link.take_result(s, answer.outcome)
+
+    def _record_follow_up(
+        self, answer: _FollowUp, kept: tuple[AttemptOnFile, AcceptedOption | None] | None
+    ) -> None:
+        """Record a follow-up attempt: the answer's, or (``kept``) the recorded path again."""
+        desk = self.desk
+        outcome, patient, visit_id = answer.outcome, answer.patient, answer.visit_id
         s = desk.sessions.get(visit_id)
         confirmed = outcome.ok
         evidence = (
@@ -209,17 +396,32 @@ class Recording:
             if outcome.result is not None
             else None
         )
+        note = "follow-up query after an earlier verification of this visit (FAIL-04)"
         to_record = VerificationToRecord(
             visit_id=visit_id,
-            path=path,
+            path=answer.path,
             outcome=Outcome.CONFIRMED if confirmed else Outcome.NOT_CONFIRMED,
-            started_at=started,
+            started_at=answer.started,
             failure_reason=outcome.failure_reason(),
             rule_ids=FOLLOW_UP_RULES,
             evidence=evidence,
             simulated=outcome.simulated or desk.status.env_simulated() or bool(s and s.simulated),
-            note="follow-up query after an earlier verification of this visit (FAIL-04)",
+            note=note,
         )
+        if kept is not None:
+            held, stands = kept
+            why = "the rules accept it on its own" if stands else "staff decision"
+            to_record = replace(
+                to_record,
+                path=held.path,
+                outcome=held.outcome,
+                documents=held.documents,
+                rule_ids=tuple(
+                    dict.fromkeys((*(stands.rules if stands else held.rule_ids), *FOLLOW_UP_RULES))
+                ),
+                note=f"{note}: answered {outcome.kind.value}; staff kept the recorded "
+                f"{held.path.value} ({why})",
+            )
         staff = desk.status.staff
         if staff is None:
             desk.actor.problem(ProblemKind.LOGIN, "log in again", code="not_logged_in")

@@ -117,6 +117,8 @@ class Session:
     request_id: str | None = None  # our individual query out
     needs_numbers: QueryKind | None = None
     awaiting_external: VerificationPath | None = None
+    #: The last route this visit was on (a failure clears ``state.chosen``; a cancel records it).
+    route_tried: VerificationPath | None = None
     numbers: InsuranceNumbers | None = None
     result: QualificationResult | None = None
     outcome: QueryOutcome | None = None
@@ -130,6 +132,10 @@ class Session:
     last_error: str | None = None
     recorded: list[int] = field(default_factory=list)
     pending_record: VerificationToRecord | None = None
+    #: The record waits for staff: the verified identity differs from the patient on file.
+    identity_hold: bool = False
+    #: The record waits for a login (nobody was logged in when it was to be written).
+    awaiting_login: bool = False
     recording: bool = False
 
 
@@ -208,7 +214,7 @@ def session_view(
         last_error=s.last_error,
         simulated=s.simulated or env_simulated,
         recorded=tuple(s.recorded),
-        record_pending=s.pending_record is not None and not s.recording,
+        record_pending=s.pending_record is not None and not s.recording and not s.identity_hold,
         can_query_numbers=state.final
         and not s.recording
         and s.pending_record is None
@@ -217,6 +223,7 @@ def session_view(
         current=current,
         card_usable_until=card_usable_until,
         share=share,
+        identity_decision=s.identity_hold,
     )
 
 

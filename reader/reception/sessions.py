@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from policies.errors import EventNotAllowed, PolicyError
 from policies.matching import build_patient_context, compare
-from policies.model import AcceptAction, FacilityProfile, InsuranceKind, VisitSetting
+from policies.model import (
+    AcceptAction,
+    FacilityProfile,
+    InsuranceKind,
+    VerificationPath,
+    VisitSetting,
+)
 from policies.numbers import insurance_kind_of
 from policies.reception import (
     AskDocuments,
@@ -54,6 +60,7 @@ from reader.reception.events import (
     PinRequested,
     PortalPdfView,
     ProblemKind,
+    SameDayVisit,
     SessionClosed,
     SessionUpdated,
 )
@@ -157,20 +164,24 @@ class Sessions:
             return
         on, recorder = desk.clock().date(), desk.recorder
 
-        def job() -> tuple[PatientOnFile, int, date | None]:
+        def job() -> tuple[PatientOnFile, int, date | None, tuple[int, ...]]:
+            earlier: tuple[int, ...] = ()
             if request.new_patient is not None:
                 patient = recorder.create_patient(staff, request.new_patient)
             else:
                 assert request.patient_id is not None
                 patient = recorder.patient(request.patient_id)
+                earlier = recorder.visit_ids_on(patient.id, on)
             first = request.home_first_check
             if first is None and request.setting is VisitSetting.HOME_VISIT:
                 first = recorder.first_home_check(patient.id)
             visit_id = recorder.open_visit(staff, patient.id, request.setting, on)
-            return patient, visit_id, first
+            return patient, visit_id, first, earlier
 
-        def done(value: tuple[PatientOnFile, int, date | None]) -> None:
-            patient, visit_id, first = value
+        def done(value: tuple[PatientOnFile, int, date | None, tuple[int, ...]]) -> None:
+            patient, visit_id, first, earlier = value
+            if earlier:
+                desk.actor.emit(SameDayVisit(visit_id, patient, earlier))
             self._start(
                 request=request,
                 patient=patient,
@@ -236,10 +247,10 @@ class Sessions:
         s = self.find(visit_id)
         if s is None:
             return
-        if not s.state.final or s.recording:
+        if not s.state.final or s.recording or s.identity_hold:
             self.desk.actor.problem(
                 ProblemKind.COMMAND,
-                "the session is not finished: cancel it first",
+                "the session is not finished: cancel it (or resolve the identity) first",
                 code="not_finished",
                 visit_id=visit_id,
             )
@@ -289,6 +300,8 @@ class Sessions:
         before = s.state.screen
         s.state = transition.state
         s.gen += 1
+        if s.state.chosen is not None:
+            s.route_tried = s.state.chosen.path
         after = s.state.screen
         if after is not before or any(isinstance(e, QueryTerminal) for e in transition.effects):
             s.card_wait = after is Screen.WAIT_CARD and s.card_wait
@@ -317,6 +330,8 @@ class Sessions:
                 desk.terminal_link.query(s, kind)
             case AwaitExternalResult(path=path):
                 s.awaiting_external = path
+                if path is not VerificationPath.LIMITED_APP:
+                    desk.face_pickup.watch(s)
             case AskDocuments(documents=documents):
                 s.documents_requested = documents
             case RejectDocuments(missing=missing):

@@ -145,6 +145,7 @@ class StatusBoard:
                 return
             self.staff = staff
             self.publish()
+            self.desk.recording.write_after_login()
 
         self.db_job(lambda: self.desk.recorder.authenticate(username, password), done)
 

@@ -229,6 +229,8 @@ class TerminalLink:
         if terminal is None or not terminal.config.simulated:
             # REAL terminal (or none): the file interface cannot query with a card. Wait for
             # the terminal's face-style result or pasted マイナ資格確認アプリ text (see module doc).
+            if terminal is not None:
+                self.desk.face_pickup.watch(s)
             return
         sessions = self.desk.sessions
         if s.cert is None:
@@ -390,7 +392,4 @@ class TerminalLink:
                 visit_id=visit_id,
             )
             return
-        s = self.desk.sessions.get(visit_id)
-        if s is not None:
-            self.take_result(s, outcome)
-        self.desk.recording.record_follow_up(visit_id, patient, path, outcome, started)
+        self.desk.recording.follow_up_answered(visit_id, patient, path, outcome, started)

@@ -26,7 +26,7 @@ P = VerificationPath
 _SHORT: Final[dict[tuple[str, str], str]] = {
     ("Outcome", Outcome.CONFIRMED): "確認済",
     ("Outcome", Outcome.PROVISIONAL): "暫定",
-    ("Outcome", Outcome.NOT_CONFIRMED): "未確認",
+    ("Outcome", Outcome.NOT_CONFIRMED): "確認できず",
     ("Outcome", Outcome.ABANDONED): "中止",
 }
 _SHORT_PATHS: Final[dict[str, str]] = {

@@ -343,6 +343,26 @@ def test_leaving_at_the_public_expense_step_keeps_the_check(engine: PolicyEngine
     )
 
 
+@pytest.mark.parametrize("reason", [R.PIN_UNKNOWN, R.PIN_LOCKED])
+def test_the_recommended_fallback_fits_the_general_reader_in_use(
+    engine: PolicyEngine, reason: R
+) -> None:
+    """Issue 14 §8: on the general reader, 暗証番号が分からない recommended the face reader's
+    目視確認モード; the reader's own 目視確認 comes first, the face-reader device after."""
+    both = replace(GENERAL, flows=frozenset({Flow.GENERAL_READER, Flow.FACE_READER}))
+    run = Run(engine, both, EMP)
+    run.send(CardRead(), CertParsed(date(2029, 1, 1)), PinTriesRead(3), Failed(reason))
+    paths = [o.path for o in run.state.offered]
+    assert paths[0] is P.MYNA_GENERAL_READER_VISUAL
+    assert P.MYNA_FACE_READER_VISUAL in paths  # still offered, not recommended
+    shown = [e for e in run.effects if isinstance(e, ShowOptions)][-1]
+    assert shown.options == run.state.offered
+    # Without the general reader in use the rules' order stands.
+    face = Run(engine, both, EMP)
+    face.send(Failed(reason))
+    assert face.state.offered[0].path is not P.MYNA_GENERAL_READER_VISUAL
+
+
 def test_cancel_records_abandoned_once(engine: PolicyEngine) -> None:
     run = Run(engine, FACE, EMP)
     run.send(Failed(R.TERMINAL_DOWN), ChooseOption("myna_card_notice"), Cancel())

@@ -159,6 +159,7 @@ def desk_factory(
         answer_timeout_s: float = 10.0,
         mode: DeskMode = DeskMode.PRODUCTION,
         clock: Callable[[], datetime] | None = None,
+        face_wait_s: float = 120.0,
     ) -> Desk:
         if engine == "sqlite":
             url, db_path = sqlite_url_for, tmp_path / "db" / "madoguchi.sqlite3"
@@ -188,6 +189,7 @@ def desk_factory(
             terminal=terminal,
             mode=mode,
             preferred_reader=reader,
+            face_wait_s=face_wait_s,
             **({"clock": clock} if clock else {}),
         )
         desk.subscribe(log)

@@ -64,3 +64,23 @@ def recorded(
         lambda e: e.visit_id == visit_id and e.follow_up is follow_up,
         timeout=timeout,
     )
+
+
+def shown_outcomes(d: Desk, visit_id: int) -> tuple[Any, Any, Any]:
+    """The visit's outcome as the day's list, the visit details and the daily log show it."""
+    from reader.reception import VisitDetails
+    from storage.reports.from_store import daily_log
+
+    d.desk.wait_idle()
+    summary = next(
+        v for v in d.store.visits_on(d.store.visit(visit_id).local_date) if v.visit.id == visit_id
+    )
+    listed = summary.latest.outcome if summary.latest is not None else None
+    mark = d.log.mark()
+    d.desk.show_visit(visit_id)
+    details = d.log.wait(VisitDetails, lambda e: e.visit_id == visit_id, after=mark)
+    detailed = details.attempts[-1].outcome if details.attempts else None
+    ids = {str(a.verification_id) for a in details.attempts}
+    rows = [r for r in daily_log(d.store, details.local_date).rows if r.record_id in ids]
+    logged = rows[-1].outcome if rows else None
+    return listed, detailed, logged

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
-from policies.reception import ChooseOption, RetryPin, Screen
+from policies.reception import (
+    Cancel,
+    ChooseOption,
+    RetryPin,
+    Screen,
+    UseVisualCheck,
+    VisualCheckDone,
+)
 from policies.records import InsuranceNumbers, SeenDocument
 from reader.reception import DeskStatus, PinRequested, Problem, ProblemKind, ReaderState
 from reader.virtual_card import Fault, FaultKind
-from tests.reader.reception.flows import P03, P40, begin, option_for, recorded, session
+from tests.reader.reception.conftest import Desk
+from tests.reader.reception.flows import (
+    P03,
+    P40,
+    begin,
+    option_for,
+    recorded,
+    session,
+    shown_outcomes,
+)
 
 #: Distinctive PINs for the leak check (the card's PIN and a wrong one).
 PIN = "7391"
@@ -29,18 +46,22 @@ def _standalone(data: bytes, needle: bytes) -> list[int]:
     return out
 
 
-def test_pin_never_leaks_and_wrong_pin_is_not_retried(
-    desk_factory, simulator, card_rig_factory, caplog
-) -> None:
-    caplog.set_level(logging.DEBUG)
+def _wrong_pin_once(desk_factory, simulator, card_rig_factory) -> tuple[Any, Desk, int, Any]:
+    """demo-03 on the reader for a new P03 visit, one wrong PIN entered: PIN_WRONG shown."""
     rig = card_rig_factory("demo-03", insert=False, pin=PIN)
     d = desk_factory(simulator=simulator, reader=rig.reader.name)
     visit = begin(d, P03).visit_id
     rig.insert()
     d.log.wait(PinRequested, lambda e: e.tries_left == 3)
-
     d.desk.submit_pin(WRONG_PIN)
-    wrong = session(d, visit, lambda s: s.screen is Screen.PIN_WRONG)
+    return rig, d, visit, session(d, visit, lambda s: s.screen is Screen.PIN_WRONG)
+
+
+def test_pin_never_leaks_and_wrong_pin_is_not_retried(
+    desk_factory, simulator, card_rig_factory, caplog
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rig, d, visit, wrong = _wrong_pin_once(desk_factory, simulator, card_rig_factory)
     assert wrong.pin_tries_left == 2 and RetryPin in wrong.allowed
     d.desk.wait_idle()
     assert rig.model.pin_presentations == 1  # exactly one VERIFY, never retried on our own
@@ -67,6 +88,26 @@ def test_pin_never_leaks_and_wrong_pin_is_not_retried(
         for pin in (PIN, WRONG_PIN):
             assert _standalone(data, pin.encode()) == [], (path.name, pin)
             assert _standalone(data, pin.encode("utf-16-le")) == [], (path.name, pin)
+
+
+def test_wrong_pin_then_visual_mismatch_then_cancel_is_recorded(
+    desk_factory, simulator, card_rig_factory
+) -> None:
+    """Issue 14 §3: wrong PIN → 目視確認「一致しない」 → 中止 left no record at all."""
+    _, d, visit, wrong = _wrong_pin_once(desk_factory, simulator, card_rig_factory)
+    assert UseVisualCheck in wrong.allowed
+    d.desk.dispatch(UseVisualCheck())
+    session(d, visit, lambda s: s.screen is Screen.VISUAL_CHECK)
+    d.desk.dispatch(VisualCheckDone(False))
+    session(d, visit, lambda s: s.reason is FailureReason.IDENTITY_MISMATCH)
+    d.desk.dispatch(Cancel())
+    rec = recorded(d, visit)
+    assert (rec.path, rec.outcome) == (
+        VerificationPath.MYNA_GENERAL_READER_VISUAL,
+        Outcome.ABANDONED,
+    )
+    assert rec.failure_reason is FailureReason.IDENTITY_MISMATCH and rec.simulated
+    assert shown_outcomes(d, visit) == (Outcome.ABANDONED,) * 3
 
 
 def test_last_try_warns_and_sends_nothing_without_confirmation(

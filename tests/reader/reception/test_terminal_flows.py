@@ -33,7 +33,17 @@ from reader.reception.session import JST
 from storage.records import NewPatient
 from tests.reader.documents import portal_fixtures as pf
 from tests.reader.reception.conftest import LIMITED
-from tests.reader.reception.flows import P01, P03, P24, P26, begin, option_for, recorded, session
+from tests.reader.reception.flows import (
+    P01,
+    P03,
+    P24,
+    P26,
+    begin,
+    option_for,
+    recorded,
+    session,
+    shown_outcomes,
+)
 
 PASTE_DIR = Path(__file__).resolve().parents[1] / "terminal" / "fixtures" / "limited_app"
 
@@ -66,15 +76,45 @@ def test_face_result_unattached_then_attached(desk_factory, simulator) -> None:
 def test_face_result_feeds_the_waiting_session_and_shows_mismatches(
     desk_factory, simulator
 ) -> None:
+    """Issue 14 §9: a name mismatch was recorded 資格確認済み with only a warning. Now the
+    record waits for staff: 「カルテを更新」 takes the verified kana, then records."""
     d = desk_factory(simulator=simulator)
     typo = dataclasses.replace(P01, kana="カクウ タロ")  # kana typed wrongly
     visit = begin(d, typo).visit_id
     d.desk.demo_face_reader("demo-01")
+    held = session(d, visit, lambda s: s.identity_decision)
+    assert [m.field for m in held.mismatches] == [MismatchField.KANA]
+    assert not held.record_pending and d.log.of(FaceResultUnattached) == []
+    mark = d.log.mark()
+    d.desk.close_session(visit)  # the held record cannot be dropped, nor written around
+    d.desk.retry_record(visit)
+    assert d.log.wait(Problem, lambda p: p.code == "not_finished", after=mark)
+    assert d.log.wait(Problem, lambda p: p.code == "nothing_pending", after=mark)
+    d.desk.wait_idle()
+    assert d.verifications(visit) == []  # nothing recorded before staff decide
+
+    d.desk.resolve_identity(update_chart=True, visit_id=visit)
     rec = recorded(d, visit)
-    assert rec.path is VerificationPath.MYNA_FACE_READER
+    assert (rec.path, rec.outcome) == (VerificationPath.MYNA_FACE_READER, Outcome.CONFIRMED)
     done = session(d, visit, lambda s: s.recorded)
-    assert [m.field for m in done.mismatches] == [MismatchField.KANA]
-    assert d.log.of(FaceResultUnattached) == []
+    assert done.mismatches == () and not done.identity_decision
+    assert d.store.patient(held.patient.id).kana == "カクウ タロウ"  # the chart, updated
+
+
+def test_another_person_is_cancelled_and_recorded_with_that_reason(desk_factory, simulator) -> None:
+    """「別人として中止」: recorded ABANDONED (IDENTITY_MISMATCH), the chart left alone."""
+    d = desk_factory(simulator=simulator)
+    other = dataclasses.replace(P01, name="架空 次郎")  # the card says 架空 太郎
+    visit = begin(d, other).visit_id
+    d.desk.demo_face_reader("demo-01")
+    held = session(d, visit, lambda s: s.identity_decision)
+    d.desk.resolve_identity(update_chart=False, visit_id=visit)
+    rec = recorded(d, visit)
+    assert (rec.outcome, rec.failure_reason) == (Outcome.ABANDONED, FailureReason.IDENTITY_MISMATCH)
+    assert rec.path is VerificationPath.MYNA_FACE_READER and rec.terminal_result_id is not None
+    assert session(d, visit, lambda s: s.recorded).screen is Screen.ABANDONED
+    assert shown_outcomes(d, visit) == (Outcome.ABANDONED,) * 3
+    assert d.store.patient(held.patient.id).name == "架空 次郎"
 
 
 def test_welfare_ticket_for_another_institution_goes_to_paper_ticket(

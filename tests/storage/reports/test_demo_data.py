@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from storage.demo_data import (
     DemoSpec,
     open_demo_store,
     seed_demo_history,
+    seed_demo_patients,
 )
 from storage.engine import sqlite_url
 from storage.store import Store
@@ -93,5 +96,29 @@ def test_seeding_refuses_a_database_in_use(tmp_path: Path) -> None:
         store.create_first_admin("admin", "管理者", "admin-pass-1")
         with pytest.raises(ValueError, match="empty database"):
             seed_demo_history(store, DemoClock(TINY.start_moment()), TINY)
+    finally:
+        store.close()
+
+
+def test_demo_patients_match_the_demo_cards_and_hold_no_individual_number(
+    tmp_path: Path,
+) -> None:
+    """Issue 14 §9: the demo started with no patients, so the README's steps could not be
+    followed; every demo card's person is on file (once), and nothing looks like a 個人番号."""
+    url = sqlite_url(tmp_path / "demo.sqlite3").render_as_string()
+    store = Store.open(url, terminal_id="x", backup_dir=tmp_path / "backups")
+    try:
+        admin = store.create_first_admin("admin", "管理者", "admin-pass-1")
+        made = seed_demo_patients(store, admin)
+        assert seed_demo_patients(store, admin) == []  # idempotent
+        charts = {p.chart_number: p for p in made}
+        assert sorted(charts) == [f"D-{i:04d}" for i in range(1, 41)]
+        p03 = charts["D-0003"]  # demo-03: 見本 一郎, 協会けんぽ
+        assert (p03.name, p03.kana) == ("見本 一郎", "ミホン イチロウ")
+        assert p03.birth_date == date(1975, 11, 3)
+        assert (p03.insurer_number, p03.insured_number) == ("01130012", "25")
+        for p in made:
+            values = [str(v) for v in dataclasses.astuple(p)]
+            assert not any(re.fullmatch(r"\d{12}", v.replace(" ", "")) for v in values), p
     finally:
         store.close()

@@ -80,6 +80,12 @@ def test_equal_values_of_different_enums_keep_their_own_labels() -> None:
     assert label(None) == "—"
 
 
+def test_not_confirmed_is_never_printed_as_not_yet_checked() -> None:
+    """確認できず（10割） is an outcome; 未確認 would read as "not checked yet" (issue 14 §3)."""
+    for text in (label(Outcome.NOT_CONFIRMED), short_label(Outcome.NOT_CONFIRMED)):
+        assert text.startswith("確認できず") and "未確認" not in text
+
+
 def test_enum_fields_accept_persisted_strings_and_reject_unknown_values() -> None:
     r = row(
         9,
