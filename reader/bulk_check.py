@@ -85,7 +85,7 @@ def _checked(
     elif coverage.status is CoverageStatus.ERROR:
         r = unit.result
         said = " ".join(x for x in (r.processing_result_code, r.processing_result_message) if x)
-        reason = f"照会エラー {said}（来院時に確認）".replace("  ", " ")
+        reason = f"照会エラー{' ' + said if said else ''}（来院時に確認）"
     return CheckedBooking(booking, check.flag, check.changes, reason)
 
 

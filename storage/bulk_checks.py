@@ -51,8 +51,15 @@ class StoreBookings:
             for b in imported.bookings
             if b.day == day
         )
-        if not found and not imported.problems:
-            raise BookingsCsvError(f"{csv_path.name}: no bookings on {day.isoformat()}")
+        if not found:
+            first = imported.problems[:1]
+            raise BookingsCsvError(
+                f"{csv_path.name}: no bookings on {day.isoformat()} to check"
+                + "".join(
+                    f" (rows not imported: {len(imported.problems)}, first line {line}: {reason})"
+                    for line, reason in first
+                )
+            )
         return found, imported.problems
 
     def last_confirmed_answer(self, patient_id: int) -> bytes | None:

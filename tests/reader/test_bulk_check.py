@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,7 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from policies.bookings import BookingFlag
 from policies.model import Outcome, VerificationPath
+from reader.bulk_check import NO_NUMBERS, run_bulk_check
+from reader.terminal import TerminalConfig
+from reader.terminal.errors import BulkError
+from storage.bulk_checks import StoreBookings
 from storage.models import VisitKind
 from storage.records import NewPatient, NewVerification
 from storage.store import AuditKind, Store
@@ -180,3 +186,41 @@ def test_a_bad_bookings_path_is_one_line_and_asks_nothing(site: Site) -> None:
     assert ran.err.count("\n") == 1 and ran.err.startswith("error: ") and "missing.csv" in ran.err
     assert not (site.config.parent / "oqs" / "req").exists()  # the terminal was never asked
     assert list(site.out.iterdir()) == []
+
+
+def _config(root: Path) -> TerminalConfig:
+    return TerminalConfig(
+        root=root, data_dir=root.parent / "data", medical_institution_code=INSTITUTION
+    )
+
+
+def _events(db: Path, kind: str) -> int:
+    with Store.open(str(db), terminal_id="test-pc") as store, store.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT count(*) FROM audit_events WHERE kind = ?", (kind,)
+        ).scalar_one()
+
+
+def test_stop_ends_the_wait_withdraws_the_request_and_records_nothing(site: Site) -> None:
+    root = site.config.parent / "silent-oqs"  # a terminal that never answers
+    for sub in ("req", "res"):
+        (root / sub).mkdir(parents=True)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    store = Store.open(str(site.db), terminal_id="test-pc")
+    with store, pytest.raises(BulkError, match=r"stopped.*withdrawn"):
+        run_bulk_check(StoreBookings(store), _config(root), site.bookings, DAY, stop=stop)
+    assert list((root / "req").iterdir()) == []
+    assert _events(site.db, AuditKind.BULK_CHECKED) == 0
+
+
+def test_without_numbers_on_file_the_terminal_is_not_asked(site: Site) -> None:
+    only = site.bookings.with_name("only-00005.csv")
+    only.write_text("予約日,カルテ番号\n2026-12-02,00005\n", "utf-8")
+    root = site.config.parent / "absent-oqs"
+    with Store.open(str(site.db), terminal_id="test-pc") as store:
+        run = run_bulk_check(StoreBookings(store), _config(root), only, DAY)
+    assert not root.exists() and run.reception_number is None and run.answer_sha256 is None
+    (row,) = run.rows
+    assert (row.flag, row.reason) == (BookingFlag.UNCHECKED, NO_NUMBERS)
+    assert run.chain_seq is not None and _events(site.db, AuditKind.BULK_CHECKED) == 1
