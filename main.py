@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, closing
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -577,9 +579,23 @@ def _demo_check(stack: DeskStack, *, timeout: float) -> int:
     return 0 if ok else EXIT_BROKEN
 
 
+@contextmanager
+def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C sets ``stop`` instead of raising (main thread only), so a long wait ends cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _bulk_check(args: argparse.Namespace, store: Store) -> Any:
     """``bookings check``'s 一括照会: the terminal chosen as the window chooses it (the demo's
-    simulator in demo mode, started for the run), the bookings and the chain from ``store``."""
+    simulator in demo mode, started for the run), the bookings and the chain from ``store``.
+    Ctrl+C stops the wait; the client withdraws a request the terminal has not collected."""
     from reader.bulk_check import run_bulk_check
     from reader.terminal import TerminalConfig
     from reader.terminal.bulk import BulkSchedule
@@ -588,28 +604,35 @@ def _bulk_check(args: argparse.Namespace, store: Store) -> Any:
 
     target = resolve_target(args)
     waits = {"waits_s": (args.wait,)} if args.wait else {}
-    schedule = BulkSchedule(deadline_s=args.deadline, **waits)
-    run = partial(run_bulk_check, StoreBookings(store), csv_path=Path(args.csv), day=args.date)
-    if target.demo_dir is None:
-        assert target.config is not None
-        if target.config.terminal is None:
-            raise ConfigError(f"{target.config.source or '--db'}: [terminal] is not configured")
-        config = target.config.terminal.config(data_dir() / "terminal")
-        return run(config, schedule=schedule, limit_consent=target.config.limit_consent)
-    from reader.reception import SimulatedTerminalProcess
+    stop = threading.Event()
+    run = partial(
+        run_bulk_check,
+        StoreBookings(store),
+        csv_path=Path(args.csv),
+        day=args.date,
+        schedule=BulkSchedule(deadline_s=args.deadline, **waits),
+        stop=stop,
+    )
+    with ExitStack() as running:
+        running.enter_context(_interrupt_sets(stop))
+        if target.demo_dir is None:
+            assert target.config is not None
+            if target.config.terminal is None:
+                raise ConfigError(f"{target.config.source or '--db'}: [terminal] is not configured")
+            config = target.config.terminal.config(data_dir() / "terminal")
+            return run(config, limit_consent=target.config.limit_consent)
+        from reader.reception import SimulatedTerminalProcess
 
-    profile = store.facility_profile() or _demo_profile()[0]
-    sim = SimulatedTerminalProcess(target.demo_dir / "oqs").start()
-    try:
+        profile = store.facility_profile() or _demo_profile()[0]
+        sim = SimulatedTerminalProcess(target.demo_dir / "oqs").start()
+        running.callback(sim.stop)
         config = TerminalConfig(
             root=sim.root,
             data_dir=target.demo_dir / "terminal-data",
             medical_institution_code=profile.medical_institution_code,
             simulated=True,
         )
-        return run(config, schedule=schedule)
-    finally:
-        sim.stop()
+        return run(config)
 
 
 def build_parser() -> argparse.ArgumentParser:

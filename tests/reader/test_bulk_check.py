@@ -9,7 +9,10 @@ import csv
 import hashlib
 import io
 import json
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -224,3 +227,29 @@ def test_without_numbers_on_file_the_terminal_is_not_asked(site: Site) -> None:
     (row,) = run.rows
     assert (row.flag, row.reason) == (BookingFlag.UNCHECKED, NO_NUMBERS)
     assert run.chain_seq is not None and _events(site.db, AuditKind.BULK_CHECKED) == 1
+
+
+def test_ctrl_c_on_the_command_line_withdraws_the_request(site: Site) -> None:
+    root = site.config.parent / "silent-oqs"  # a terminal that never answers
+    for sub in ("req", "res"):
+        (root / sub).mkdir(parents=True)
+    config = site.config.with_name("silent.toml")
+    config.write_text(
+        site.config.read_text("utf-8").replace(str(site.config.parent / "oqs"), str(root)), "utf-8"
+    )
+
+    def interrupt_once_asked() -> None:
+        deadline = time.monotonic() + 20
+        while not any((root / "req").iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGINT)  # as Ctrl+C in the terminal window
+
+    site.out.mkdir()
+    threading.Thread(target=interrupt_once_asked, daemon=True).start()
+    argv = ["bookings", "check", "--csv", str(site.bookings), "--date", DAY.isoformat()]
+    ran = run_in_process([*argv, "--out", str(site.out / "l.pdf"), "--config", str(config)])
+    assert ran.code == 2 and ran.err.count("\n") == 1, ran
+    assert ran.err.startswith("error: ") and "stopped" in ran.err and "withdrawn" in ran.err
+    assert list((root / "req").iterdir()) == [] and list(site.out.iterdir()) == []
+    assert _events(site.db, AuditKind.BULK_CHECKED) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
