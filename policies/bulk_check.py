@@ -41,8 +41,9 @@ class CheckedBooking:
     booking: BookedPatient
     flag: BookingFlag
     changes: tuple[Change, ...] = ()
-    #: Why a booking is UNCHECKED (no numbers on file, an error unit…), in Japanese for the list.
-    reason: str | None = None
+    #: For the desk, in Japanese: why a booking is UNCHECKED, when the cover ended, or the values
+    #: that changed (負担割合 / 限度額区分; never an insurance number).
+    note: str | None = None
 
     def audit_entry(self) -> dict[str, Any]:
         return {

@@ -25,7 +25,15 @@ from datetime import date, time
 from pathlib import Path
 from typing import Protocol
 
-from policies.bookings import BookingFlag, CoverageStatus, KnownCoverage, check_booking
+from policies.bookings import (
+    BookingCheck,
+    BookingFlag,
+    Change,
+    Coverage,
+    CoverageStatus,
+    KnownCoverage,
+    check_booking,
+)
 from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
 from reader.terminal.bulk import BulkAnswer, BulkClient, BulkSchedule, BulkSearch, coverage_of
 from reader.terminal.config import TerminalConfig
@@ -69,24 +77,45 @@ def _known(port: BookingsPort, booking: BookedPatient) -> KnownCoverage:
     return replace(booking.known, ratio_wari=last.ratio_wari, limit_category=last.limit_category)
 
 
+def _note(on: date, known: KnownCoverage, coverage: Coverage, check: BookingCheck) -> str | None:
+    """What the desk should know beyond the flag (dates and values, never numbers)."""
+    parts: list[str] = []
+    if check.flag is BookingFlag.ENDED:
+        if coverage.disqualification_date is not None and coverage.disqualification_date <= on:
+            parts.append(f"資格喪失日 {coverage.disqualification_date.isoformat()}")
+        elif coverage.valid_until is not None and coverage.valid_until < on:
+            parts.append(f"有効期限 {coverage.valid_until.isoformat()}")
+    if Change.INSURER in check.changes:
+        replaced = coverage.status is CoverageStatus.REPLACED
+        parts.append("新しい保険の資格あり" if replaced else "保険者番号・記号・番号が登録と異なる")
+    if Change.RATIO in check.changes:
+        parts.append(f"負担割合 {known.ratio_wari}割→{coverage.ratio_wari}割")
+    if Change.LIMIT in check.changes:
+        parts.append(f"限度額区分 {known.limit_category}→{coverage.limit_category}")
+    if coverage.status is CoverageStatus.MULTIPLE:
+        parts.append(MULTIPLE)
+    return "、".join(parts) or None
+
+
 def _checked(
     port: BookingsPort, booking: BookedPatient, answer: BulkAnswer | None
 ) -> CheckedBooking:
     if booking.numbers is None:
-        return CheckedBooking(booking, BookingFlag.UNCHECKED, reason=NO_NUMBERS)
+        return CheckedBooking(booking, BookingFlag.UNCHECKED, note=NO_NUMBERS)
     unit = answer.unit_for(booking.numbers) if answer is not None else None
     if unit is None:
-        return CheckedBooking(booking, BookingFlag.UNCHECKED, reason=NO_ANSWER)
-    coverage = unit.coverage
-    check = check_booking(booking.day, _known(port, booking), coverage)
-    reason = None
-    if coverage.status is CoverageStatus.MULTIPLE:
-        reason = MULTIPLE
-    elif coverage.status is CoverageStatus.ERROR:
+        return CheckedBooking(booking, BookingFlag.UNCHECKED, note=NO_ANSWER)
+    coverage, known = unit.coverage, _known(port, booking)
+    check = check_booking(booking.day, known, coverage)
+    if coverage.status is CoverageStatus.ERROR:
         r = unit.result
         said = " ".join(x for x in (r.processing_result_code, r.processing_result_message) if x)
-        reason = f"照会エラー{' ' + said if said else ''}（来院時に確認）"
-    return CheckedBooking(booking, check.flag, check.changes, reason)
+        return CheckedBooking(
+            booking, check.flag, note=f"照会エラー{' ' + said if said else ''}（来院時に確認）"
+        )
+    return CheckedBooking(
+        booking, check.flag, check.changes, _note(booking.day, known, coverage, check)
+    )
 
 
 def _order(row: CheckedBooking) -> tuple[time, str]:
@@ -108,7 +137,7 @@ def run_bulk_check(
 
     Raises the port's error for an unreadable list, and ``reader.terminal.errors.BulkError`` (a
     ``BulkTimeout`` carries the reception number to download later) when the terminal gives no
-    result; nothing is recorded then. Bookings without numbers are UNCHECKED, with the reason.
+    result; nothing is recorded then. Bookings without numbers are UNCHECKED, with a note saying so.
     """
     bookings, problems = port.bookings(csv_path, day)
     searches = [BulkSearch(b.numbers, limit_consent) for b in bookings if b.numbers is not None]

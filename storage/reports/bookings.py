@@ -110,7 +110,7 @@ def _cells(n: int, row: CheckedBooking, masking: PatientMasking, fit: TextFitter
         clean(p.chart_no),
         who or "—",
         flag_text(row),
-        row.reason or "",
+        row.note or "",
         ATTENTION if row.flag is not BookingFlag.OK else "",
     ]
     widths = [w for _, w in COLUMNS]
@@ -233,7 +233,7 @@ def write_bookings_csv(
             flag_text(row),
             row.flag.value,
             ";".join(c.value for c in row.changes),
-            csv_text(row.reason or ""),
+            csv_text(row.note or ""),
             int(row.flag is not BookingFlag.OK),
             int(run.simulated),
         ]

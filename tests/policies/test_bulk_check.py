@@ -28,7 +28,7 @@ def test_payload_counts_every_flag_and_names_bookings_by_chart_number_only() -> 
         processing_answers=3,
         rows=(
             CheckedBooking(booked, BookingFlag.CHANGED, (Change.RATIO,)),
-            CheckedBooking(booked, BookingFlag.UNCHECKED, reason="照会エラー"),
+            CheckedBooking(booked, BookingFlag.UNCHECKED, note="照会エラー"),
         ),
         problems=((5, "bad date"),),
         warnings=("1 units match no patient asked for",),

@@ -166,6 +166,7 @@ def test_bookings_check_prints_each_flag_and_records_the_check(site: Site) -> No
     for _, label in EXPECTED.values():
         assert squash(label) in flat
     assert "77777" in flat and "保険証の番号が未登録" in flat
+    assert "負担割合3割→1割" in flat and "新しい保険の資格あり" in flat
     assert f"通番{seq}" in flat and payload["answer_sha256"] in flat
     assert "架空○○" in flat and "架空太郎" not in flat  # masked as the daily log (partial)
 
@@ -175,6 +176,7 @@ def test_bookings_check_prints_each_flag_and_records_the_check(site: Site) -> No
     assert {r["カルテ番号"]: (r["結果コード"], r["結果"]) for r in rows} == EXPECTED
     assert [r["要確認"] for r in rows] == ["0", "1", "1", "1", "1", "1"]
     assert rows[5]["変更項目"] == "ratio" and all(r["模擬"] == "1" for r in rows)
+    assert rows[5]["備考"] == "負担割合 3割→1割" and rows[0]["備考"] == ""
 
     verified = run_in_process(["audit", "verify", "--config", str(site.config)])
     assert verified.code == 0 and verified.out.startswith("OK:"), verified
@@ -225,7 +227,7 @@ def test_without_numbers_on_file_the_terminal_is_not_asked(site: Site) -> None:
         run = run_bulk_check(StoreBookings(store), _config(root), only, DAY)
     assert not root.exists() and run.reception_number is None and run.answer_sha256 is None
     (row,) = run.rows
-    assert (row.flag, row.reason) == (BookingFlag.UNCHECKED, NO_NUMBERS)
+    assert (row.flag, row.note) == (BookingFlag.UNCHECKED, NO_NUMBERS)
     assert run.chain_seq is not None and _events(site.db, AuditKind.BULK_CHECKED) == 1
 
 
