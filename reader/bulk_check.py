@@ -37,7 +37,7 @@ from policies.bookings import (
 from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
 from reader.terminal.bulk import BulkAnswer, BulkClient, BulkSchedule, BulkSearch, coverage_of
 from reader.terminal.config import TerminalConfig
-from reader.terminal.errors import TerminalError
+from reader.terminal.errors import BulkTimeout, TerminalError
 from reader.terminal.parser import parse_result
 from reader.terminal.results import ResultSource
 
@@ -122,6 +122,22 @@ def _order(row: CheckedBooking) -> tuple[time, str]:
     return row.booking.time or time.max, row.booking.chart_number
 
 
+def _ask(
+    client: BulkClient, searches: list[BulkSearch], day: date, stop: threading.Event | None
+) -> BulkAnswer:
+    """The whole exchange; a download still 処理中 at the deadline names its reception number
+    (what the terminal's own screen and the vendor know the job by)."""
+    try:
+        return client.check(searches, day, stop=stop)
+    except BulkTimeout as exc:
+        if exc.reception_number is None:
+            raise
+        raise BulkTimeout(
+            f"{exc} (ReceptionNumber {exc.reception_number})",
+            reception_number=exc.reception_number,
+        ) from None
+
+
 def run_bulk_check(
     port: BookingsPort,
     config: TerminalConfig,
@@ -141,7 +157,7 @@ def run_bulk_check(
     """
     bookings, problems = port.bookings(csv_path, day)
     searches = [BulkSearch(b.numbers, limit_consent) for b in bookings if b.numbers is not None]
-    answer = BulkClient(config, schedule).check(searches, day, stop=stop) if searches else None
+    answer = _ask(BulkClient(config, schedule), searches, day, stop) if searches else None
     rows = sorted((_checked(port, b, answer) for b in bookings), key=_order)
     run = BulkCheckRun(
         day=day,

@@ -24,7 +24,8 @@ from policies.bookings import BookingFlag
 from policies.model import Outcome, VerificationPath
 from reader.bulk_check import NO_NUMBERS, run_bulk_check
 from reader.terminal import TerminalConfig
-from reader.terminal.errors import BulkError
+from reader.terminal.bulk import BulkSchedule
+from reader.terminal.errors import BulkError, BulkTimeout
 from storage.bulk_checks import StoreBookings
 from storage.models import VisitKind
 from storage.records import NewPatient, NewVerification
@@ -255,3 +256,14 @@ def test_ctrl_c_on_the_command_line_withdraws_the_request(site: Site) -> None:
     assert list((root / "req").iterdir()) == [] and list(site.out.iterdir()) == []
     assert _events(site.db, AuditKind.BULK_CHECKED) == 0
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_still_processing_at_the_deadline_names_the_job(site: Site) -> None:
+    schedule = BulkSchedule(waits_s=(0.05,), deadline_s=0.01)
+    store = Store.open(str(site.db), terminal_id="test-pc")
+    root = site.config.parent / "oqs"
+    late = pytest.raises(BulkTimeout, match=r"処理中.*\(ReceptionNumber \S+\)")
+    with store, Simulator(root, "--bulk-processing", "5"), late as caught:
+        run_bulk_check(StoreBookings(store), _config(root), site.bookings, DAY, schedule=schedule)
+    assert caught.value.reception_number and caught.value.reception_number in str(caught.value)
+    assert _events(site.db, AuditKind.BULK_CHECKED) == 0
