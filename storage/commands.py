@@ -384,16 +384,6 @@ def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
 FONT_HELP = "TrueType font file to embed (default: the best Japanese system font)"
 
 
-def _printout_options(p: argparse.ArgumentParser) -> None:
-    """--masking, as every printout that names patients takes it."""
-    p.add_argument(
-        "--masking",
-        choices=["full", "partial", "chart"],
-        help="patient display: full name, family name + birth year, chart no. only "
-        "(default: the print_masking setting, else partial)",
-    )
-
-
 def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
     report = sub.add_parser("report", help="print the daily log and reports (PDF/CSV)")
     rs = report.add_subparsers(title="reports", metavar="REPORT", required=True)
@@ -407,7 +397,12 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
 
     p = rs.add_parser("daily", help="the daily log of one day (reprints are identical)")
     p.add_argument("--date", required=True, type=iso_day, metavar="YYYY-MM-DD")
-    _printout_options(p)
+    p.add_argument(
+        "--masking",
+        choices=["full", "partial", "chart"],
+        help="patient display: full name, family name + birth year, chart no. only "
+        "(default: the print_masking setting, else partial)",
+    )
     common(p)
     p.set_defaults(handler=partial(_report_daily, resolve))
 
@@ -494,10 +489,13 @@ def add_bookings_command(
         help="bookings list (予約日, 予約時刻, カルテ番号)",
     )
     p.add_argument("--date", required=True, type=iso_day, metavar="YYYY-MM-DD")
-    p.add_argument("--out", required=True, metavar="FILE.pdf", help="PDF list to write")
+    p.add_argument(
+        "--out", required=True, metavar="FILE.pdf", help="PDF list (masked per print_masking)"
+    )
     p.add_argument("--csv-out", metavar="FILE.csv", help="also write the list as CSV")
-    _printout_options(p)
     p.add_argument("--font", metavar="FILE.ttf", help=FONT_HELP)
+    # Patients are masked as the clinic's print_masking setting says (as the daily log's default).
+    p.set_defaults(masking=None)
     p.add_argument(
         "--wait",
         type=seconds,
