@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack, closing
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -579,14 +581,60 @@ def _demo_check(stack: DeskStack, *, timeout: float) -> int:
     return 0 if ok else EXIT_BROKEN
 
 
-def _seconds(text: str) -> float:
+@contextmanager
+def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C sets ``stop`` instead of raising (main thread only), so a long wait ends cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
-    return value
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _bulk_check(args: argparse.Namespace, store: Store) -> Any:
+    """``bookings check``'s 一括照会: the terminal chosen as the window chooses it (the demo's
+    simulator in demo mode, started for the run), the bookings and the chain from ``store``.
+    Ctrl+C stops the wait; the client withdraws a request the terminal has not collected."""
+    from reader.bulk_check import run_bulk_check
+    from reader.terminal import TerminalConfig
+    from reader.terminal.bulk import BulkSchedule
+    from storage.bulk_checks import StoreBookings
+    from storage.engine import data_dir
+
+    target = resolve_target(args)
+    waits = {"waits_s": (args.wait,)} if args.wait else {}
+    stop = threading.Event()
+    run = partial(
+        run_bulk_check,
+        StoreBookings(store),
+        csv_path=Path(args.csv),
+        day=args.date,
+        schedule=BulkSchedule(deadline_s=args.deadline, **waits),
+        stop=stop,
+    )
+    with ExitStack() as running:
+        running.enter_context(_interrupt_sets(stop))
+        if target.demo_dir is None:
+            assert target.config is not None
+            if target.config.terminal is None:
+                raise ConfigError(f"{target.config.source or '--db'}: [terminal] is not configured")
+            config = target.config.terminal.config(data_dir() / "terminal")
+            return run(config, limit_consent=target.config.limit_consent)
+        from reader.reception import SimulatedTerminalProcess
+
+        profile = store.facility_profile() or _demo_profile()[0]
+        sim = SimulatedTerminalProcess(target.demo_dir / "oqs").start()
+        running.callback(sim.stop)
+        config = TerminalConfig(
+            root=sim.root,
+            data_dir=target.demo_dir / "terminal-data",
+            medical_institution_code=profile.medical_institution_code,
+            simulated=True,
+        )
+        return run(config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -607,7 +655,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the demo stack end to end without a window (card, face reader, audit)",
     )
     p.add_argument("--demo-dir", help="demo data folder (default: a fresh temporary folder)")
-    p.add_argument("--timeout", type=_seconds, default=60.0, help="seconds allowed per step")
+    p.add_argument(
+        "--timeout", type=commands.seconds, default=60.0, help="seconds allowed per step"
+    )
     p.set_defaults(handler=_cmd_demo_check)
 
     p = sub.add_parser("rules", help="print what the rules accept on a date, with sources")
@@ -628,17 +678,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_rules)
 
-    commands.add_commands(sub, lambda args: resolve_target(args).database, _database_options)
+    def database(args: argparse.Namespace) -> DatabaseTarget:
+        return resolve_target(args).database
+
+    commands.add_commands(sub, database, _database_options)
+    commands.add_bookings_command(sub, database, _database_options, _bulk_check)
     return parser
 
 
 def _typed_error(exc: Exception) -> bool:
     """Whether ``exc`` is one of the project's typed errors (its message is for the operator)."""
     from policies import PolicyError, RuleDataError
+    from reader.terminal.errors import TerminalError
     from storage.errors import StorageError
     from storage.reports.errors import ReportError
 
-    return isinstance(exc, ConfigError | StorageError | ReportError | RuleDataError | PolicyError)
+    return isinstance(
+        exc, ConfigError | StorageError | ReportError | RuleDataError | PolicyError | TerminalError
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

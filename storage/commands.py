@@ -1,4 +1,4 @@
-"""Storage's commands on the command line: audit, backup, restore, db and report.
+"""Storage's commands on the command line: audit, backup, restore, db, report and bookings.
 
 main.py owns the command line and registers these with :func:`add_commands`; it also resolves
 which database a run uses (``--demo``, ``--config``, ``MADOGUCHI_CONFIG``, ``--db``: exactly as
@@ -6,12 +6,14 @@ the window does) and hands each command that answer as a :class:`storage.config.
 A command opens an existing database only (``create=False``: it never creates one); only
 ``db migrate`` and ``restore`` may make a new one. Failures are typed (StorageError, ReportError,
 RuleDataError) and main.py prints them as one line with exit code 2. Heavy imports stay inside
-the handlers so that ``--help`` and light commands start fast.
+the handlers so that ``--help`` and light commands start fast. ``bookings check`` also needs the
+terminal, which storage may not import: main.py hands it the 一括照会 as a :data:`BulkCheck`.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -26,6 +28,7 @@ from storage.errors import InvalidInput
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from policies.bulk_check import BulkCheckRun
     from storage.config import DatabaseTarget
     from storage.store import Store
 
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 Resolve = Callable[[argparse.Namespace], "DatabaseTarget"]
 #: Adds main.py's database options (--demo, --config, --db, --demo-dir) to a command.
 AddOptions = Callable[[argparse.ArgumentParser], None]
+#: main.py's 一括照会 of the bookings in ``args.csv`` on ``args.date``, recorded in ``store``.
+BulkCheck = Callable[[argparse.Namespace, "Store"], "BulkCheckRun"]
 
 #: Exit codes: 1 = the chain (or the day) has nothing good to show, 2 = an error (main.py).
 EXIT_BROKEN = 1
@@ -50,6 +55,16 @@ def add_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> 
     """Register storage's commands; ``add_options`` adds main.py's database options to each."""
     _add_storage_commands(sub, resolve, add_options)
     _add_report_commands(sub, resolve, add_options)
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def iso_day(text: str) -> date:
@@ -384,8 +399,10 @@ def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
     return 0
 
 
+FONT_HELP = "TrueType font file to embed (default: the best Japanese system font)"
+
+
 def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
-    font_help = "TrueType font file to embed (default: the best Japanese system font)"
     report = sub.add_parser("report", help="print the daily log and reports (PDF/CSV)")
     rs = report.add_subparsers(title="reports", metavar="REPORT", required=True)
 
@@ -393,7 +410,7 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
         p.add_argument("--out", required=True, metavar="FILE.pdf", help="PDF file to write")
         if csv:
             p.add_argument("--csv", metavar="FILE.csv", help="also write CSV (UTF-8 with BOM)")
-        p.add_argument("--font", metavar="FILE.ttf", help=font_help)
+        p.add_argument("--font", metavar="FILE.ttf", help=FONT_HELP)
         add_options(p)
 
     p = rs.add_parser("daily", help="the daily log of one day (reprints are identical)")
@@ -444,3 +461,77 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
     p.add_argument("--chart", metavar="NUMBER", help="pre-fill the patient with this chart no.")
     common(p, csv=False)
     p.set_defaults(handler=partial(_report_declaration, resolve))
+
+
+def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace) -> int:
+    """一括照会 of a day's bookings; print the list (PDF, optionally CSV); both audited."""
+    from storage.reports import GenerationInfo
+    from storage.reports.bookings import FLAG_LABELS, check_outputs, export_bookings_list
+    from storage.reports.exports import report_font
+    from storage.reports.from_store import facility_of
+
+    pdf, csv = check_outputs(args.out, args.csv_out)  # before the (long) check
+    assert pdf is not None
+    font = report_font(args.font)
+    with resolve(args).open_store() as store:
+        run = check(args, store)
+        done = export_bookings_list(
+            store,
+            run,
+            pdf,
+            csv=csv,
+            facility=facility_of(store.facility_profile()),
+            masking=_report_masking(args, store),
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+        )
+    counts = run.counts()
+    print(
+        f"{run.day.isoformat()}: {len(run.rows)} bookings ("
+        + ", ".join(f"{FLAG_LABELS[f]} {counts[f.value]}" for f in FLAG_LABELS)
+        + f"); chain seq {run.chain_seq} hash {run.chain_hash}"
+        + (" [SIMULATED terminal]" if run.simulated else "")
+    )
+    for line, reason in run.problems:
+        print(f"line {line} not imported: {reason}")
+    for e in done:
+        print(e.summary())
+    return 0
+
+
+def add_bookings_command(
+    sub: SubParsers, resolve: Resolve, add_options: AddOptions, check: BulkCheck
+) -> None:
+    """``bookings check``: the 一括照会 of a day's bookings, run by ``check`` (main.py's)."""
+    bookings = sub.add_parser("bookings", help="tomorrow's bookings checked tonight (一括照会)")
+    bs = bookings.add_subparsers(title="bookings commands", metavar="ACTION", required=True)
+    p = bs.add_parser("check", help="ask the terminal about a day's bookings and print the list")
+    p.add_argument(
+        "--csv",
+        required=True,
+        metavar="FILE.csv",
+        help="bookings list (予約日, 予約時刻, カルテ番号)",
+    )
+    p.add_argument("--date", required=True, type=iso_day, metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--out", required=True, metavar="FILE.pdf", help="PDF list (masked per print_masking)"
+    )
+    p.add_argument("--csv-out", metavar="FILE.csv", help="also write the list as CSV")
+    p.add_argument("--font", metavar="FILE.ttf", help=FONT_HELP)
+    # Patients are masked as the clinic's print_masking setting says (as the daily log's default).
+    p.set_defaults(masking=None)
+    p.add_argument(
+        "--wait",
+        type=seconds,
+        metavar="SECONDS",
+        help="pause between download requests while 処理中 (default: 10, 30, 60, 120, 300 s)",
+    )
+    p.add_argument(
+        "--deadline",
+        type=seconds,
+        default=4 * 3600.0,
+        metavar="SECONDS",
+        help="give up (the terminal keeps the job) after this long (default: 4 h)",
+    )
+    add_options(p)
+    p.set_defaults(handler=partial(_bookings_check, resolve, check))

@@ -134,6 +134,7 @@ class AuditKind:
     VERIFICATION_RECORDED = "verification_recorded"
     #: Result files written for the receipt computer (reader.terminal.handoff.HandOff).
     HANDED_OFF = "handed_off"
+    BULK_CHECKED = "bulk_checked"  # 一括照会 of a day's bookings (storage.bulk_checks)
     BACKUP_CREATED = "backup_created"
     RESTORED = "restored"
     EXPORTED = "exported"

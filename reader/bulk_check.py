@@ -1,0 +1,173 @@
+"""Tomorrow's bookings checked tonight: bookings list → 一括照会 → one flag per booking → chain.
+
+The operation needs both the terminal (``reader``) and the database (``storage``), and neither
+layer may import the other. It lives here, in reader, behind a port — :class:`BookingsPort`, a
+Protocol that ``storage.bulk_checks.StoreBookings`` implements, as ``reader.reception.ports``
+does for the desk — rather than in main.py: the window's 「明日の予約」 view, the command line and
+a nightly job then all run the same code, and main.py only hands the two halves to each other.
+The values that cross the port are the plain dataclasses of :mod:`policies.bulk_check`.
+
+What is compared: the numbers on file (insurer, 記号, 番号, 枝番) always; 負担割合 and 限度額区分
+only when the patient's last confirmed verification kept a terminal answer (read again here with
+the project's parser, exactly as a bulk unit is read). Without one, only the numbers and the
+validity are compared — an unknown value is never reported as a change (``policies.bookings``).
+
+The call blocks (minutes while the terminal says 処理中): run it on a worker thread and set
+``stop`` to end it at once; ``schedule.deadline_s`` bounds the whole download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import replace
+from datetime import date, time
+from pathlib import Path
+from typing import Protocol
+
+from policies.bookings import (
+    BookingCheck,
+    BookingFlag,
+    Change,
+    Coverage,
+    CoverageStatus,
+    KnownCoverage,
+    check_booking,
+)
+from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
+from reader.terminal.bulk import BulkAnswer, BulkClient, BulkSchedule, BulkSearch, coverage_of
+from reader.terminal.config import TerminalConfig
+from reader.terminal.errors import BulkTimeout, TerminalError
+from reader.terminal.parser import parse_result
+from reader.terminal.results import ResultSource
+
+NO_NUMBERS = "保険証の番号が未登録（来院時に確認）"
+NO_ANSWER = "一括照会の回答なし（来院時に確認）"
+MULTIPLE = "複数の資格が該当（来院時に確認）"
+
+
+class BookingsPort(Protocol):
+    """What the bulk check needs from the database (``storage.bulk_checks.StoreBookings``)."""
+
+    def bookings(
+        self, csv_path: Path, day: date
+    ) -> tuple[tuple[BookedPatient, ...], tuple[tuple[int, str], ...]]:
+        """The day's bookings of the CSV resolved to patients, and (line, reason) of the rows
+        that could not be imported; raises when the file cannot be read at all."""
+        ...
+
+    def last_confirmed_answer(self, patient_id: int) -> bytes | None:
+        """The terminal answer kept with the patient's last confirmed verification, if any."""
+        ...
+
+    def record(self, run: BulkCheckRun, raw_answer: bytes | None) -> BulkCheckRun:
+        """Keep the answer and append the chain event; the run with the event's seq and hash."""
+        ...
+
+
+def _known(port: BookingsPort, booking: BookedPatient) -> KnownCoverage:
+    """The numbers on file, with 負担割合 and 限度額区分 of the last confirmed answer if kept."""
+    raw = port.last_confirmed_answer(booking.patient_id) if booking.patient_id else None
+    if not raw:
+        return booking.known
+    try:
+        last = coverage_of(parse_result(raw, source=ResultSource.QUERY))
+    except TerminalError:  # pasted app text, or an answer this version no longer reads
+        return booking.known
+    return replace(booking.known, ratio_wari=last.ratio_wari, limit_category=last.limit_category)
+
+
+def _note(on: date, known: KnownCoverage, coverage: Coverage, check: BookingCheck) -> str | None:
+    """What the desk should know beyond the flag (dates and values, never numbers)."""
+    parts: list[str] = []
+    if check.flag is BookingFlag.ENDED:
+        if coverage.disqualification_date is not None and coverage.disqualification_date <= on:
+            parts.append(f"資格喪失日 {coverage.disqualification_date.isoformat()}")
+        elif coverage.valid_until is not None and coverage.valid_until < on:
+            parts.append(f"有効期限 {coverage.valid_until.isoformat()}")
+    if Change.INSURER in check.changes:
+        replaced = coverage.status is CoverageStatus.REPLACED
+        parts.append("新しい保険の資格あり" if replaced else "保険者番号・記号・番号が登録と異なる")
+    if Change.RATIO in check.changes:
+        parts.append(f"負担割合 {known.ratio_wari}割→{coverage.ratio_wari}割")
+    if Change.LIMIT in check.changes:
+        parts.append(f"限度額区分 {known.limit_category}→{coverage.limit_category}")
+    if coverage.status is CoverageStatus.MULTIPLE:
+        parts.append(MULTIPLE)
+    return "、".join(parts) or None
+
+
+def _checked(
+    port: BookingsPort, booking: BookedPatient, answer: BulkAnswer | None
+) -> CheckedBooking:
+    if booking.numbers is None:
+        return CheckedBooking(booking, BookingFlag.UNCHECKED, note=NO_NUMBERS)
+    unit = answer.unit_for(booking.numbers) if answer is not None else None
+    if unit is None:
+        return CheckedBooking(booking, BookingFlag.UNCHECKED, note=NO_ANSWER)
+    coverage, known = unit.coverage, _known(port, booking)
+    check = check_booking(booking.day, known, coverage)
+    if coverage.status is CoverageStatus.ERROR:
+        r = unit.result
+        said = " ".join(x for x in (r.processing_result_code, r.processing_result_message) if x)
+        return CheckedBooking(
+            booking, check.flag, note=f"照会エラー{' ' + said if said else ''}（来院時に確認）"
+        )
+    return CheckedBooking(
+        booking, check.flag, check.changes, _note(booking.day, known, coverage, check)
+    )
+
+
+def _order(row: CheckedBooking) -> tuple[time, str]:
+    return row.booking.time or time.max, row.booking.chart_number
+
+
+def _ask(
+    client: BulkClient, searches: list[BulkSearch], day: date, stop: threading.Event | None
+) -> BulkAnswer:
+    """The whole exchange; a download still 処理中 at the deadline names its reception number
+    (what the terminal's own screen and the vendor know the job by)."""
+    try:
+        return client.check(searches, day, stop=stop)
+    except BulkTimeout as exc:
+        if exc.reception_number is None:
+            raise
+        raise BulkTimeout(
+            f"{exc} (ReceptionNumber {exc.reception_number})",
+            reception_number=exc.reception_number,
+        ) from None
+
+
+def run_bulk_check(
+    port: BookingsPort,
+    config: TerminalConfig,
+    csv_path: Path,
+    day: date,
+    *,
+    schedule: BulkSchedule | None = None,
+    stop: threading.Event | None = None,
+    limit_consent: bool = False,
+) -> BulkCheckRun:
+    """Import the day's bookings, ask the terminal about every patient whose numbers are on
+    file, flag each booking and record the check in the audit chain.
+
+    Raises the port's error for an unreadable list, and ``reader.terminal.errors.BulkError`` (a
+    ``BulkTimeout`` carries the reception number to download later) when the terminal gives no
+    result; nothing is recorded then. Bookings without numbers are UNCHECKED, with a note saying so.
+    """
+    bookings, problems = port.bookings(csv_path, day)
+    searches = [BulkSearch(b.numbers, limit_consent) for b in bookings if b.numbers is not None]
+    answer = _ask(BulkClient(config, schedule), searches, day, stop) if searches else None
+    rows = sorted((_checked(port, b, answer) for b in bookings), key=_order)
+    run = BulkCheckRun(
+        day=day,
+        reception_number=answer.receipt.reception_number if answer else None,
+        answer_sha256=hashlib.sha256(answer.raw).hexdigest() if answer else None,
+        answer_file=answer.file_name if answer else None,
+        simulated=answer.simulated if answer else config.simulated,
+        processing_answers=answer.processing_answers if answer else 0,
+        rows=tuple(rows),
+        problems=problems,
+        warnings=answer.warnings if answer else (),
+    )
+    return port.record(run, answer.raw if answer else None)
