@@ -224,7 +224,8 @@ def resolve_target(args: argparse.Namespace) -> Target:
             None, DatabaseTarget(where, default_terminal_id(), demo_dir / "backups", demo_dir)
         )
     terminal_id = config.terminal_id or default_terminal_id()
-    return Target(config, DatabaseTarget(config.database, terminal_id))
+    source = "--db" if db else f"[database] in {config.source}"
+    return Target(config, DatabaseTarget(config.database, terminal_id, source=source))
 
 
 def _database_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:

@@ -9,13 +9,19 @@ engine accepts. main.py composes the sections and adds the file name to an error
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storage.engine import make_engine, resolve_url
-from storage.errors import ConfigError
+from storage.errors import (
+    ConfigError,
+    DatabaseMissing,
+    DatabasePasswordMissing,
+    DatabaseUnreachable,
+)
 from storage.secrets import use_demo_keyring
 
 if TYPE_CHECKING:
@@ -68,20 +74,34 @@ class DatabaseTarget:
     backup_dir: Path | None = None
     #: The demo folder in demo mode (its secrets may be kept there, see use_demo_keyring).
     demo_dir: Path | None = None
+    #: Who chose this database ("--db", "[database] in FILE"), named in an error about it, so
+    #: staff know which setting to correct; empty for the demo's own database.
+    source: str = ""
 
     def open_store(self, *, create: bool = False) -> Store:
         """The store; only an existing database unless ``create``."""
         from storage.store import Store  # noqa: PLC0415  (store imports the whole schema)
 
         self._demo_secrets()
-        return Store.open(
-            self.url, terminal_id=self.terminal_id, backup_dir=self.backup_dir, create=create
-        )
+        with self._naming_source():
+            return Store.open(
+                self.url, terminal_id=self.terminal_id, backup_dir=self.backup_dir, create=create
+            )
 
     def engine(self, *, create: bool = False) -> Engine:
         """A bare engine (key import, migrations); only an existing database unless ``create``."""
         self._demo_secrets()
-        return make_engine(self.url, create=create)
+        with self._naming_source():
+            return make_engine(self.url, create=create)
+
+    @contextmanager
+    def _naming_source(self) -> Iterator[None]:
+        try:
+            yield
+        except (DatabaseMissing, DatabaseUnreachable, DatabasePasswordMissing) as exc:
+            if not self.source:
+                raise
+            raise type(exc)(f"{exc} (the database set by {self.source})") from exc
 
     def _demo_secrets(self) -> None:
         if self.demo_dir is not None:
