@@ -28,7 +28,7 @@ from storage import commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
 
 if TYPE_CHECKING:
-    from reader.terminal.config import TerminalSettings
+    from reader.terminal.config import HandOffConfig, TerminalSettings
     from storage.config import DatabaseTarget
     from storage.store import Store
 
@@ -39,7 +39,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 CONFIG_FILE = "madoguchi.toml"
 #: Top-level keys of madoguchi.toml.
-CONFIG_KEYS = ("database", "mode", "queries", "reader", "station", "terminal")
+CONFIG_KEYS = ("database", "handoff", "mode", "queries", "reader", "station", "terminal")
 
 
 class ConfigError(Exception):
@@ -60,6 +60,8 @@ class AppConfig:
     preferred_reader: str | None = None
     #: Ask for 限度額 information with individual queries (patients consented at registration).
     limit_consent: bool = False
+    #: Hand confirmed results to the receipt computer's folder (``[handoff]``; None: off).
+    handoff: HandOffConfig | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ def load_config(path: Path) -> AppConfig:
     import tomllib
 
     from reader.station import StationConfigError, station_sections
-    from reader.terminal.config import queries_section, terminal_section
+    from reader.terminal.config import HandOffConfig, queries_section, terminal_section
     from reader.terminal.errors import TerminalConfigError
     from storage.config import database_section
     from storage.errors import ConfigError as DatabaseConfigError
@@ -163,6 +165,7 @@ def load_config(path: Path) -> AppConfig:
             terminal_id=station.terminal_id,
             preferred_reader=station.preferred_reader,
             limit_consent=queries_section(data.get("queries", {})),
+            handoff=HandOffConfig.from_table(data["handoff"]) if "handoff" in data else None,
         )
     except (DatabaseConfigError, TerminalConfigError, StationConfigError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
@@ -486,6 +489,7 @@ def build_production_stack(target: Target) -> DeskStack:
     """PRODUCTION: the configured database, the real terminal folders, real PC/SC readers."""
     from reader.reception import DeskMode, PcscCardSource
     from reader.terminal import TerminalExchange
+    from reader.terminal.errors import TerminalError
     from storage.engine import data_dir, resolve_url
     from storage.recorder import StoreRecorder
     from storage.secrets import keyring_problem
@@ -514,6 +518,11 @@ def build_production_stack(target: Target) -> DeskStack:
         terminal = None
         if config.terminal is not None:
             terminal = TerminalExchange(config.terminal.config(data_dir() / "terminal"))
+            if config.handoff is not None:
+                try:
+                    config.handoff.check_apart_from(terminal.config)
+                except TerminalError as exc:
+                    raise ConfigError(f"{config.source}: {exc}") from None
         _start_desk(
             stack,
             recorder=StoreRecorder(store, description),
@@ -522,6 +531,7 @@ def build_production_stack(target: Target) -> DeskStack:
             mode=DeskMode.PRODUCTION,
             preferred_reader=config.preferred_reader,
             limit_consent=config.limit_consent,
+            handoff=config.handoff,
         )
         on_failure.pop_all()
     return stack

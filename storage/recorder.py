@@ -13,7 +13,7 @@ any other error is a refused request and passes through unchanged.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -44,6 +44,7 @@ from storage.records import (
     StaffInfo,
     VisitRecord,
 )
+from storage.store import AuditKind
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -253,6 +254,15 @@ class StoreRecorder:
             and v.latest.outcome is Outcome.CONFIRMED
         ]
         return min(days) if days else None
+
+    def handed_off(
+        self, staff: StaffRef, verification_id: int, payload: Mapping[str, object]
+    ) -> None:
+        self.store.append_event(
+            AuditKind.HANDED_OFF,
+            self._actor(staff),
+            {"verification_id": verification_id, **payload},
+        )
 
     def record(self, staff: StaffRef, verification: VerificationToRecord) -> RecordedVerification:
         actor = self._actor(staff)

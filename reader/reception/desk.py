@@ -44,6 +44,7 @@ from reader.reception.sessions import Sessions
 from reader.reception.status import StatusBoard
 from reader.reception.terminal_link import TerminalLink
 from reader.terminal import TerminalExchange
+from reader.terminal.config import HandOffConfig
 
 #: How often a red status is re-checked (terminal folders back, database reachable again).
 HEALTH_CHECK_S = 5.0
@@ -71,6 +72,7 @@ class ReceptionDesk:
         clock: Callable[[], datetime] = now_jst,
         limit_consent: bool = False,
         face_wait_s: float = FACE_WAIT_S,
+        handoff: HandOffConfig | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
@@ -85,6 +87,8 @@ class ReceptionDesk:
         self.limit_consent = limit_consent
         #: Seconds before a wait for a face-reader result is reported (``face_wait_timeout``).
         self.face_wait_s = face_wait_s
+        #: Where confirmed results are handed to the receipt computer (None: not at all).
+        self.handoff = handoff
         #: What to undo on close (the terminal exchange's subscription).
         self.unsubscribers: list[Callable[[], None]] = []
         # -- the collaborators, each owning its area's state on the actor thread --

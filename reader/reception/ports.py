@@ -8,6 +8,7 @@ plain frozen dataclasses in :mod:`policies.records`, the pure package both sides
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Protocol
 
@@ -90,4 +91,11 @@ class Recorder(Protocol):
 
     def record(self, staff: StaffRef, verification: VerificationToRecord) -> RecordedVerification:
         """Save the evidence (if any) and the verification, each with its audit event."""
+        ...
+
+    def handed_off(
+        self, staff: StaffRef, verification_id: int, payload: Mapping[str, object]
+    ) -> None:
+        """Record in the chain that a confirmed verification was handed to the receipt computer
+        (``payload``: the folder, file names and digests; never patient data)."""
         ...

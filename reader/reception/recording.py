@@ -48,7 +48,9 @@ from reader.reception.results import (
     result_facts,
 )
 from reader.reception.session import FOLLOW_UP_RULES, Session, recorded_event
+from reader.terminal.handoff import HandOffFailed, hand_off
 from reader.terminal.outcome import QueryOutcome
+from reader.terminal.results import QualificationResult
 
 if TYPE_CHECKING:
     from reader.reception.desk import ReceptionDesk
@@ -212,12 +214,25 @@ class Recording:
         numbers = self._numbers_to_keep(s, to_record)
         patient_id, visit_id = s.patient.id, s.visit_id
 
-        def job() -> tuple[RecordedVerification, PatientOnFile | None]:
+        result = s.result if to_record.outcome is Outcome.CONFIRMED else None
+        facility = desk.status.facility
+        code = facility.medical_institution_code if facility else ""
+        now = desk.clock()
+
+        def job() -> tuple[RecordedVerification, PatientOnFile | None, str | None]:
             recorded = desk.recorder.record(staff, to_record)
-            return recorded, self._keep_numbers(staff, patient_id, numbers)
+            kept = self._keep_numbers(staff, patient_id, numbers)
+            handed = (
+                self._hand_off(
+                    staff, recorded, result, path=to_record.path, institution_code=code, now=now
+                )
+                if result is not None
+                else None
+            )
+            return recorded, kept, handed
 
         def done(
-            value: tuple[RecordedVerification, PatientOnFile | None] | None,
+            value: tuple[RecordedVerification, PatientOnFile | None, str | None] | None,
             error: BaseException | None,
         ) -> None:
             current = desk.sessions.get(visit_id)
@@ -230,7 +245,9 @@ class Recording:
                 desk.sessions.tell(current, ProblemKind.DATABASE, "record_failed", message)
                 return
             assert value is not None
-            recorded, updated = value
+            recorded, updated, handoff_failed = value
+            if handoff_failed is not None:
+                desk.sessions.tell(current, ProblemKind.TERMINAL, "handoff_failed", handoff_failed)
             current.pending_record = None
             current.recorded.append(recorded.verification_id)
             if updated is not None:
@@ -240,6 +257,35 @@ class Recording:
             desk.sessions.show(current)
 
         desk.actor.work(desk.actor.db_pool, job, done)
+
+    def _hand_off(
+        self,
+        staff: StaffRef,
+        recorded: RecordedVerification,
+        result: QualificationResult,
+        *,
+        path: VerificationPath,
+        institution_code: str,
+        now: datetime,
+    ) -> str | None:
+        """Hand a confirmed result to the receipt computer and record what was written; the
+        problem to show when that failed (the verification itself is already recorded)."""
+        config = self.desk.handoff
+        if config is None:
+            return None
+        try:
+            written = hand_off(
+                result, config, path=path, institution_code=institution_code, now=now
+            )
+        except HandOffFailed as exc:
+            if exc.done.files:
+                self.desk.recorder.handed_off(
+                    staff, recorded.verification_id, exc.done.audit_payload()
+                )
+            log.warning("hand-off to the receipt computer failed: %s", exc)
+            return f"the result could not be handed to the receipt computer: {exc}"
+        self.desk.recorder.handed_off(staff, recorded.verification_id, written.audit_payload())
+        return None
 
     def write_after_login(self) -> None:
         """Staff logged in: write the records that waited for someone to be logged in."""

@@ -23,6 +23,7 @@ from reader.reception import (
     SimulatedTerminalProcess,
 )
 from reader.terminal import TerminalConfig, TerminalExchange
+from reader.terminal.config import HandOffConfig
 from storage.engine import password_key, resolve_url, sqlite_url
 from storage.recorder import StoreRecorder
 from storage.records import StaffInfo
@@ -160,6 +161,7 @@ def desk_factory(
         mode: DeskMode = DeskMode.PRODUCTION,
         clock: Callable[[], datetime] | None = None,
         face_wait_s: float = 120.0,
+        handoff: HandOffConfig | None = None,
     ) -> Desk:
         if engine == "sqlite":
             url, db_path = sqlite_url_for, tmp_path / "db" / "madoguchi.sqlite3"
@@ -190,6 +192,7 @@ def desk_factory(
             mode=mode,
             preferred_reader=reader,
             face_wait_s=face_wait_s,
+            handoff=handoff,
             **({"clock": clock} if clock else {}),
         )
         desk.subscribe(log)

@@ -175,10 +175,13 @@ def test_config_reads_a_production_file(tmp_path) -> None:
         '[terminal]\nroot = "C:/OQS"\nmedical_institution_code = "1312345678"\n'
         'request_encoding = "shift_jis"\nanswer_timeout_s = 20\n'
         'watch = "poll"\npoll_interval_s = 2\n'
-        '[station]\nterminal_id = "受付1"\n[reader]\npreferred = "SONY"\n',
+        '[station]\nterminal_id = "受付1"\n[reader]\npreferred = "SONY"\n'
+        '[handoff]\nfolder = "D:/rececon"\ncsv = true\n',
         "utf-8",
     )
     config = main.load_config(path)
+    assert config.handoff is not None and config.handoff.folder.as_posix() == "D:/rececon"
+    assert config.handoff.csv and config.handoff.xml
     assert config.database == "D:/data/madoguchi.sqlite3" and config.terminal_id == "受付1"
     assert config.terminal.request_encoding == "shift_jis"
     assert config.terminal.answer_timeout_s == 20.0 and config.preferred_reader == "SONY"
