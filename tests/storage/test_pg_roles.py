@@ -1,0 +1,235 @@
+"""Least privilege on PostgreSQL: the owner migrates, the reception PCs' runtime role cannot
+rewrite the evidence (storage.pg_roles), on a real server started by the tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import ProgrammingError
+
+from policies.dates import JST
+from policies.model import Outcome, VerificationPath
+from storage.engine import make_engine, password_key, resolve_url
+from storage.errors import ConfigError, SchemaOutdated
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.models import VisitKind
+from storage.pg_roles import RUNTIME_WRITES, grant_runtime, migrate_as_owner
+from storage.records import NewPatient, NewVerification
+from storage.secrets import store_db_password
+from storage.store import Store
+from tests.storage.conftest import ROOT
+from tests.support.postgres import PostgresServer
+
+pytestmark = pytest.mark.postgres
+
+
+@dataclass(frozen=True)
+class Roles:
+    server: PostgresServer
+    owner: str
+    owner_password: str
+    app: str
+    app_password: str
+    database: str
+
+    def url(self, role: str) -> str:
+        s = self.server
+        return f"postgresql+psycopg://{role}@{s.host}:{s.port}/{self.database}"
+
+    def engine(self, role: str, password: str) -> Engine:
+        return create_engine(resolve_url(self.url(role)).set(password=password))
+
+
+@pytest.fixture
+def roles(postgres_server: PostgresServer) -> Roles:
+    """The README's administrator steps on a fresh database (role names unique per test)."""
+    tag = secrets.token_hex(4)
+    r = Roles(
+        postgres_server,
+        f"madoguchi_owner_{tag}",
+        secrets.token_urlsafe(12),
+        f"madoguchi_app_{tag}",
+        secrets.token_urlsafe(12),
+        f"madoguchi_{tag}",
+    )
+    postgres_server.psql(
+        f"CREATE ROLE {r.owner} LOGIN PASSWORD '{r.owner_password}';"
+        f"CREATE ROLE {r.app} LOGIN PASSWORD '{r.app_password}';"
+    )
+    postgres_server.psql(
+        f"CREATE DATABASE {r.database} OWNER {r.owner} TEMPLATE template0 ENCODING 'UTF8'"
+    )
+    postgres_server.psql(
+        f"ALTER SCHEMA public OWNER TO {r.owner}; REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        database=r.database,
+    )
+    store_db_password(password_key(resolve_url(r.url(r.app))), r.app_password)
+    return r
+
+
+@pytest.fixture
+def runtime_store(roles: Roles, tmp_path: Path) -> Iterator[Store]:
+    """Migrated and granted by the owner, opened (and initialised) by the runtime role."""
+    migrate_as_owner(roles.url(roles.app), roles.url(roles.owner), roles.owner_password, tmp_path)
+    store = Store.open(roles.url(roles.app), terminal_id="受付1", backup_dir=tmp_path)
+    yield store
+    store.close()
+
+
+def test_runtime_role_runs_the_desk_and_owns_nothing(runtime_store: Store, tmp_path: Path) -> None:
+    store = runtime_store
+    admin = store.create_first_admin("admin", "管理者", "admin-pass-1")
+    patient = store.create_patient(
+        admin, NewPatient("C001", "山田 太郎", "ヤマダ タロウ", date(1950, 4, 1))
+    )
+    store.update_patient(admin, patient.id, kana="ヤマダ タロー")
+    visit = store.open_visit(admin, patient.id, VisitKind.OUTPATIENT)
+    result = store.save_terminal_result(
+        None,
+        raw_xml=b"<XmlMsg/>",
+        file_name="r.xml",
+        arbitrary_file_identifier="REQ-1",
+        summary={},
+        simulated=True,
+    )
+    store.record_verification(
+        admin,
+        NewVerification(
+            visit.id,
+            VerificationPath.MYNA_FACE_READER,
+            Outcome.CONFIRMED,
+            datetime.now(JST) - timedelta(seconds=5),
+            terminal_result_id=result.id,
+        ),
+    )
+    store.set_retention_years(admin, 6)
+    assert store.backup(tmp_path / "madoguchi.dump").size > 0  # pg_dump reads every table
+    assert store.authenticate("admin", "admin-pass-1") is not None
+    verified = store.verify_chain()
+    assert verified.ok, verified.problem
+    assert verified.checked >= 6
+    with store.engine.connect() as conn:
+        owned = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_class WHERE relowner = "
+            "(SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        ).scalar()
+    assert owned == 0
+
+
+ATTACKS = [
+    "ALTER TABLE audit_events DISABLE TRIGGER USER",
+    "ALTER TABLE audit_head DISABLE TRIGGER ALL",
+    "UPDATE audit_events SET kind = 'x' WHERE seq = 1",
+    "DELETE FROM audit_events WHERE seq = 1",
+    "TRUNCATE audit_events",
+    "DELETE FROM audit_head",
+    "UPDATE audit_head SET id = 2",
+    "INSERT INTO audit_purge_permits (up_to_seq) VALUES (999)",
+    "UPDATE audit_purge_permits SET up_to_seq = 999",
+    "DELETE FROM audit_purge_permits",
+    "INSERT INTO audit_checkpoints (up_to_seq, up_to_hash, up_to_time, created_at, mac) "
+    "VALUES (1, '\\x00', now(), now(), '\\x00')",
+    "DELETE FROM audit_checkpoints",
+    "UPDATE visits SET kind = 'online'",
+    "DELETE FROM visits",
+    "UPDATE verification_attempts SET path = 'documents'",
+    "UPDATE terminal_results SET raw_xml = '\\x00'",
+    "DELETE FROM patients",
+    "UPDATE db_meta SET key_check = 'x'",
+    "CREATE TABLE forged (id int)",
+    "CREATE TEMP TABLE forged (id int)",
+    "CREATE FUNCTION forged() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "DROP TABLE audit_events",
+    "DROP FUNCTION madoguchi_audit_append_only() CASCADE",
+    "ALTER TABLE audit_events OWNER TO CURRENT_USER",
+    "SET ROLE {owner}",
+]
+
+
+@pytest.mark.parametrize("statement", ATTACKS)
+def test_runtime_role_cannot_rewrite_the_evidence(
+    runtime_store: Store, roles: Roles, statement: str
+) -> None:
+    engine = roles.engine(roles.app, roles.app_password)
+    try:
+        with pytest.raises(ProgrammingError) as caught, engine.begin() as conn:
+            conn.exec_driver_sql(statement.format(owner=roles.owner))
+        assert isinstance(caught.value.orig, psycopg.errors.InsufficientPrivilege), caught.value
+    finally:
+        engine.dispose()
+    assert runtime_store.verify_chain().ok
+
+
+def test_every_table_is_classified(runtime_store: Store) -> None:
+    with runtime_store.engine.connect() as conn:
+        tables = set(
+            conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            ).scalars()
+        )
+    assert tables == set(RUNTIME_WRITES)
+
+
+def test_runtime_role_does_not_migrate_and_names_the_fix(roles: Roles, tmp_path: Path) -> None:
+    owner = make_engine(roles.url(roles.owner), password=roles.owner_password)
+    try:
+        upgrade(owner, "0002")
+        with owner.begin() as conn:
+            grant_runtime(conn, roles.app)
+        with pytest.raises(
+            SchemaOutdated, match=r"ask the administrator to run `main\.py db migrate"
+        ):
+            Store.open(roles.url(roles.app), terminal_id="受付1", backup_dir=tmp_path)
+        assert current_revision(owner) == "0002"
+    finally:
+        owner.dispose()
+
+
+def test_owner_url_must_be_another_role_on_the_same_database(roles: Roles, tmp_path: Path) -> None:
+    app, owner = roles.url(roles.app), roles.url(roles.owner)
+    with pytest.raises(ConfigError, match="not the database"):
+        migrate_as_owner(app, owner.replace(roles.database, "postgres"), "x", tmp_path)
+    with pytest.raises(ConfigError, match="must be a plain login role"):
+        migrate_as_owner(owner, owner, roles.owner_password, tmp_path)
+    with pytest.raises(ConfigError, match="SQLite has no roles"):
+        migrate_as_owner(str(tmp_path / "db.sqlite3"), owner, "x", tmp_path)
+
+
+def test_db_migrate_owner_url_on_the_command_line(roles: Roles, tmp_path: Path) -> None:
+    """The owner's password comes from the prompt (stdin here), never argv or the keyring."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "db",
+            "migrate",
+            "--db",
+            roles.url(roles.app),
+            "--owner-url",
+            roles.url(roles.owner),
+            "--backup-dir",
+            str(tmp_path),
+        ],
+        input=roles.owner_password + "\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"-> {head_revision()}" in proc.stdout
+    assert roles.owner_password not in Path(os.environ["MADOGUCHI_TEST_KEYRING_FILE"]).read_text()
+    with Store.open(roles.url(roles.app), terminal_id="受付1", create=False) as store:
+        assert store.verify_chain().ok
