@@ -100,8 +100,9 @@ def migrate(engine: Engine, backup_dir: Path) -> MigrationReport:
     return MigrationReport(before, target, backup_path)
 
 
-def may_migrate(engine: Engine) -> bool:
-    """SQLite: always. PostgreSQL: only a role that may create in the schema (not the runtime)."""
+def is_owner(engine: Engine) -> bool:
+    """Whether this connection may change the schema: SQLite always; PostgreSQL only the owner
+    role (one that may create in the schema), never the runtime role of storage.pg_roles."""
     if engine.dialect.name != "postgresql":
         return True
     with engine.connect() as conn:
@@ -113,7 +114,7 @@ def may_migrate(engine: Engine) -> bool:
 def migrate_or_check(engine: Engine, backup_dir: Path) -> MigrationReport:
     """What a start does: :func:`migrate` if this connection may, else SchemaOutdated unless the
     schema is already this version's."""
-    if may_migrate(engine):
+    if is_owner(engine):
         return migrate(engine, backup_dir)
     target, current = head_revision(), current_revision(engine)
     if current != target:

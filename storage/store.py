@@ -1233,10 +1233,18 @@ class Store:
     def purge_expired(self, actor: StaffInfo | None, *, now: datetime | None = None) -> PurgeReport:
         """Delete the oldest audit events older than the retention period (never a younger one).
 
-        Refused unless the whole chain verifies. Deletes a prefix that ends before the first
-        event younger than the cutoff, never the last event, leaves a signed checkpoint at the
-        deleted prefix's last event, and records itself in the chain — all in one transaction.
+        Refused unless the whole chain verifies, and on PostgreSQL unless run as the owner role
+        (storage.pg_roles). Deletes a prefix that ends before the first event younger than the
+        cutoff, never the last event, leaves a signed checkpoint at the deleted prefix's last
+        event, and records itself in the chain — all in one transaction.
         """
+        from storage.migrate import is_owner  # noqa: PLC0415
+
+        if not is_owner(self._engine):
+            raise RetentionRefused(
+                "the retention purge deletes audit events: on PostgreSQL only the owner role may, "
+                "not the reception PCs' runtime role; nothing was deleted"
+            )
         years = self.retention_years()
         cutoff = years_before(now or self._now(), years)
         result = self.verify_chain()

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ProgrammingError
 from policies.dates import JST
 from policies.model import Outcome, VerificationPath
 from storage.engine import make_engine, password_key, resolve_url
-from storage.errors import ConfigError, SchemaOutdated
+from storage.errors import ConfigError, RetentionRefused, SchemaOutdated
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import VisitKind
 from storage.pg_roles import RUNTIME_WRITES, grant_runtime, migrate_as_owner
@@ -168,6 +168,22 @@ def test_runtime_role_cannot_rewrite_the_evidence(
     finally:
         engine.dispose()
     assert runtime_store.verify_chain().ok
+
+
+def test_retention_purge_runs_as_the_owner_only(
+    runtime_store: Store, roles: Roles, tmp_path: Path
+) -> None:
+    admin = runtime_store.create_first_admin("admin", "管理者", "admin-pass-1")
+    later = datetime.now(JST) + timedelta(days=366 * 7)
+    with pytest.raises(RetentionRefused, match="only the owner role"):
+        runtime_store.purge_expired(admin, now=later)
+    owner = make_engine(roles.url(roles.owner), password=roles.owner_password)
+    with Store.open(terminal_id="管理PC", backup_dir=tmp_path, engine=owner) as owner_store:
+        purged = owner_store.purge_expired(admin, now=later)
+    assert purged.deleted > 0
+    result = runtime_store.verify_chain()
+    assert result.ok, result.problem
+    assert result.anchor_seq == purged.anchor_seq
 
 
 def test_every_table_is_classified(runtime_store: Store) -> None:
