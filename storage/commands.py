@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import settings_keys
-from storage.errors import InvalidInput
+from storage.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -180,7 +180,7 @@ def _restore(resolve: Resolve, args: argparse.Namespace) -> int:
 def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
     """Migrate the schema to the newest version, backing the database up first."""
     from storage.engine import data_dir
-    from storage.migrate import migrate
+    from storage.migrate import is_owner, migrate
 
     target = resolve(args)
     backup_dir = (Path(args.backup_dir) if args.backup_dir else target.backup_dir) or (
@@ -194,6 +194,11 @@ def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
     else:
         engine = target.engine(create=True)
         try:
+            if not is_owner(engine):
+                raise ConfigError(
+                    "this database's user is the runtime role, which may not change the schema: "
+                    "give the owner with --owner-url URL"
+                )
             report = migrate(engine, backup_dir)
         finally:
             engine.dispose()

@@ -12,7 +12,8 @@ role's privileges from :data:`RUNTIME_WRITES` (everything else is revoked), so a
 migration adds is denied until it is listed here — a deny-by-default list, not default privileges
 that would hand every future table to the reception PCs. The runtime role may:
 
-* SELECT every table and sequence (the store reads them; ``backup`` runs ``pg_dump``);
+* SELECT every table and sequence (the store reads them; ``backup`` runs ``pg_dump``), and draw
+  ids (sequence USAGE) only for the tables it inserts into;
 * INSERT and UPDATE what the desk edits (staff, settings, facility profile, patients);
 * only INSERT write-once evidence: visits, verification attempts, terminal results, audit events;
 * INSERT the single ``db_meta`` and ``audit_head`` rows of a new database (CHECK id = 1), and
@@ -58,6 +59,15 @@ RUNTIME_WRITES: dict[str, str] = {
 }
 
 
+#: Each sequence of the schema with the table whose column owns it (serial ids).
+_SEQUENCES_SQL = """
+SELECT s.relname, t.relname FROM pg_class s
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace
+"""
+
+
 def grant_runtime(conn: Connection, role: str) -> None:
     """As the owner: give ``role`` exactly its runtime privileges on this database's schema.
 
@@ -96,12 +106,17 @@ def grant_runtime(conn: Connection, role: str) -> None:
         f"REVOKE CREATE ON SCHEMA {s} FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA {s} TO {r}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {r}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+        f"GRANT SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
     ]
     statements += [
         f"GRANT {writes} ON {q(table)} TO {r}"
         for table, writes in sorted(RUNTIME_WRITES.items())
         if writes and table in tables
+    ]
+    statements += [
+        f"GRANT USAGE ON SEQUENCE {q(sequence)} TO {r}"
+        for sequence, table in conn.execute(text(_SEQUENCES_SQL))
+        if "INSERT" in RUNTIME_WRITES[table]
     ]
     for statement in statements:
         conn.exec_driver_sql(statement)

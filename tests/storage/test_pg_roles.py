@@ -153,6 +153,7 @@ ATTACKS = [
     "DROP FUNCTION madoguchi_audit_append_only() CASCADE",
     "ALTER TABLE audit_events OWNER TO CURRENT_USER",
     "SET ROLE {owner}",
+    "SELECT nextval('audit_purge_permits_id_seq')",
 ]
 
 
@@ -221,9 +222,9 @@ def test_owner_url_must_be_another_role_on_the_same_database(roles: Roles, tmp_p
         migrate_as_owner(str(tmp_path / "db.sqlite3"), owner, "x", tmp_path)
 
 
-def test_db_migrate_owner_url_on_the_command_line(roles: Roles, tmp_path: Path) -> None:
-    """The owner's password comes from the prompt (stdin here), never argv or the keyring."""
-    proc = subprocess.run(
+def db_migrate(roles: Roles, *args: str) -> subprocess.CompletedProcess[str]:
+    """``main.py db migrate --db RUNTIME_URL ARGS`` with the owner's password on stdin."""
+    return subprocess.run(
         [
             sys.executable,
             str(ROOT / "main.py"),
@@ -231,10 +232,7 @@ def test_db_migrate_owner_url_on_the_command_line(roles: Roles, tmp_path: Path) 
             "migrate",
             "--db",
             roles.url(roles.app),
-            "--owner-url",
-            roles.url(roles.owner),
-            "--backup-dir",
-            str(tmp_path),
+            *args,
         ],
         input=roles.owner_password + "\n",
         cwd=ROOT,
@@ -244,6 +242,16 @@ def test_db_migrate_owner_url_on_the_command_line(roles: Roles, tmp_path: Path) 
         check=False,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
+
+
+def test_db_migrate_owner_url_on_the_command_line(roles: Roles, tmp_path: Path) -> None:
+    """The owner's password comes from the prompt (stdin here), never argv or the keyring;
+    without --owner-url the runtime role is refused in one line."""
+    refused = db_migrate(roles)
+    assert refused.returncode == 2
+    assert "runtime role" in refused.stderr and "--owner-url" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    proc = db_migrate(roles, "--owner-url", roles.url(roles.owner), "--backup-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert f"-> {head_revision()}" in proc.stdout
     assert roles.owner_password not in Path(os.environ["MADOGUCHI_TEST_KEYRING_FILE"]).read_text()
