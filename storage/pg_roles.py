@@ -25,8 +25,9 @@ that would hand every future table to the reception PCs. The runtime role may:
   removes once it has bound the older rows.
 
 It never has DELETE on the audit tables nor any privilege on the purge permits beyond reading
-them: the retention purge is an administrator's operation run as the owner. Neither role may be
-a superuser; the database's CONNECT and TEMP privileges are revoked from PUBLIC.
+them: the retention purge is an administrator's operation run as the owner. The runtime role may
+not be a superuser nor create roles or databases (checked); the database's CONNECT and TEMP
+privileges and CREATE on the schema are revoked from PUBLIC.
 """
 
 from __future__ import annotations
