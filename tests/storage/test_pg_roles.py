@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,7 +26,7 @@ from storage.pg_roles import RUNTIME_WRITES, grant_runtime, migrate_as_owner
 from storage.records import NewPatient, NewVerification
 from storage.secrets import store_db_password
 from storage.store import Store
-from tests.storage.conftest import ROOT
+from tests.storage.conftest import run_main
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.postgres
@@ -208,6 +207,10 @@ def test_runtime_role_does_not_migrate_and_names_the_fix(roles: Roles, tmp_path:
         ):
             Store.open(roles.url(roles.app), terminal_id="受付1", backup_dir=tmp_path)
         assert current_revision(owner) == "0002"
+        proc = run_main("audit", "verify", "--db", roles.url(roles.app))
+        assert proc.returncode == 2
+        assert proc.stderr.startswith("error: ") and "ask the administrator" in proc.stderr
+        assert current_revision(owner) == "0002"
     finally:
         owner.dispose()
 
@@ -224,24 +227,8 @@ def test_owner_url_must_be_another_role_on_the_same_database(roles: Roles, tmp_p
 
 def db_migrate(roles: Roles, *args: str) -> subprocess.CompletedProcess[str]:
     """``main.py db migrate --db RUNTIME_URL ARGS`` with the owner's password on stdin."""
-    return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "main.py"),
-            "db",
-            "migrate",
-            "--db",
-            roles.url(roles.app),
-            *args,
-        ],
-        input=roles.owner_password + "\n",
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    url = roles.url(roles.app)
+    return run_main("db", "migrate", "--db", url, *args, stdin=roles.owner_password + "\n")
 
 
 def test_db_migrate_owner_url_on_the_command_line(roles: Roles, tmp_path: Path) -> None:
