@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import settings_keys
-from storage.errors import InvalidInput
+from storage.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -195,15 +195,28 @@ def _restore(resolve: Resolve, args: argparse.Namespace) -> int:
 def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
     """Migrate the schema to the newest version, backing the database up first."""
     from storage.engine import data_dir
-    from storage.migrate import migrate
+    from storage.migrate import is_owner, migrate
 
     target = resolve(args)
-    engine = target.engine(create=True)
-    backup_dir = Path(args.backup_dir) if args.backup_dir else target.backup_dir
-    try:
-        report = migrate(engine, backup_dir or data_dir() / "backups")
-    finally:
-        engine.dispose()
+    backup_dir = (Path(args.backup_dir) if args.backup_dir else target.backup_dir) or (
+        data_dir() / "backups"
+    )
+    if args.owner_url:
+        from storage.pg_roles import migrate_as_owner
+
+        password = _prompt_password("PostgreSQL password of the owner (not stored): ")
+        report = migrate_as_owner(target.url, args.owner_url, password, backup_dir)
+    else:
+        engine = target.engine(create=True)
+        try:
+            if not is_owner(engine):
+                raise ConfigError(
+                    "this database's user is the runtime role, which may not change the schema: "
+                    "give the owner with --owner-url URL"
+                )
+            report = migrate(engine, backup_dir)
+        finally:
+            engine.dispose()
     if report.from_revision == report.to_revision:
         print(f"schema is current ({report.to_revision})")
     else:
@@ -214,10 +227,15 @@ def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_set_password(resolve: Resolve, args: argparse.Namespace) -> int:
-    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin)."""
+def _prompt_password(prompt: str) -> str:
+    """A password from the terminal's prompt, or the first line of stdin (never from argv)."""
     import getpass
 
+    return (getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()).rstrip("\n")
+
+
+def _db_set_password(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin)."""
     from storage.engine import password_key, resolve_url
     from storage.secrets import store_db_password
 
@@ -225,10 +243,7 @@ def _db_set_password(resolve: Resolve, args: argparse.Namespace) -> int:
     if url.get_backend_name() != "postgresql":
         print("error: only a PostgreSQL database has a password", file=sys.stderr)
         return EXIT_ERROR
-    password = (
-        getpass.getpass("PostgreSQL password: ") if sys.stdin.isatty() else sys.stdin.readline()
-    )
-    store_db_password(password_key(url), password.rstrip("\n"))
+    store_db_password(password_key(url), _prompt_password("PostgreSQL password: "))
     print("password stored in the OS keyring")
     return 0
 
@@ -266,8 +281,12 @@ def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpt
 
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)
-    command(db_sub, "migrate", "migrate the schema (after a backup)", _db_migrate).add_argument(
-        "--backup-dir", help="where the pre-migration backup goes"
+    db_migrate = command(db_sub, "migrate", "migrate the schema (after a backup)", _db_migrate)
+    db_migrate.add_argument("--backup-dir", help="where the pre-migration backup goes")
+    db_migrate.add_argument(
+        "--owner-url",
+        help="PostgreSQL: migrate as this owner role (password asked, never stored) and grant "
+        "the configured URL's user its runtime privileges",
     )
     command(
         db_sub, "set-password", "store the PostgreSQL password in the OS keyring", _db_set_password

@@ -57,3 +57,7 @@ class BackupError(StorageError):
 
 class RetentionRefused(StorageError):
     """Retention purge refused: the chain must verify before anything is deleted."""
+
+
+class SchemaOutdated(StorageError):
+    """The schema is not this version's and this connection may not migrate it (runtime role)."""

@@ -1,4 +1,8 @@
-"""Schema migrations (Alembic, configured in code) and the backup that always precedes them."""
+"""Schema migrations (Alembic, configured in code) and the backup that always precedes them.
+
+On PostgreSQL only a role that may create objects in the schema (the owner) migrates; a reception
+PC connected as the runtime role (storage.pg_roles) checks the version and stops if it differs.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from storage.backup import backup_database
-from storage.engine import WRITE_LOCK
+from storage.engine import WRITE_LOCK, shown
+from storage.errors import SchemaOutdated
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -52,8 +57,8 @@ def is_empty(engine: Engine) -> bool:
     return not inspect(engine).get_table_names()
 
 
-#: pg_advisory_xact_lock key for schema changes ("MDGC" in ASCII).
-_PG_MIGRATION_LOCK = 0x4D444743
+#: pg_advisory_xact_lock key for schema changes and a new database's identity ("MDGC" in ASCII).
+PG_SCHEMA_LOCK = 0x4D444743
 
 
 def _run(engine: Engine, action: Callable[[Config], None]) -> None:
@@ -64,7 +69,7 @@ def _run(engine: Engine, action: Callable[[Config], None]) -> None:
         conn.execution_options(**{WRITE_LOCK: True})
         conn.begin()
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_SCHEMA_LOCK})
         cfg.attributes["connection"] = conn
         action(cfg)
         conn.commit()
@@ -93,3 +98,28 @@ def migrate(engine: Engine, backup_dir: Path) -> MigrationReport:
         backup_path = backup_database(engine, backup_dir, label=f"pre-migrate-{before or 'none'}")
     upgrade(engine)
     return MigrationReport(before, target, backup_path)
+
+
+def is_owner(engine: Engine) -> bool:
+    """Whether this connection may change the schema: SQLite always; PostgreSQL only the owner
+    role (one that may create in the schema), never the runtime role of storage.pg_roles."""
+    if engine.dialect.name != "postgresql":
+        return True
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(text("SELECT has_schema_privilege(current_schema(), 'CREATE')")).scalar()
+        )
+
+
+def migrate_or_check(engine: Engine, backup_dir: Path) -> MigrationReport:
+    """What a start does: :func:`migrate` if this connection may, else SchemaOutdated unless the
+    schema is already this version's."""
+    if is_owner(engine):
+        return migrate(engine, backup_dir)
+    target, current = head_revision(), current_revision(engine)
+    if current != target:
+        raise SchemaOutdated(
+            f"{shown(engine.url)} has schema {current or 'none'}, this version needs {target}: "
+            "ask the administrator to run `main.py db migrate --owner-url URL`"
+        )
+    return MigrationReport(current, target, None)

@@ -306,18 +306,20 @@ class Store:
         engine: Engine | None = None,
         create: bool = True,
     ) -> Store:
-        """Migrate (backing up first), create the database identity and chain key if new, and
-        check that the keyring's chain key belongs to this database. ``create=False``: only an
-        existing database is opened (DatabaseMissing otherwise).
+        """Migrate (backing up first; on PostgreSQL only as the owner, storage.pg_roles), create
+        the database identity and chain key if new, and check that the keyring's chain key
+        belongs to this database. ``create=False``: only an existing database is opened
+        (DatabaseMissing otherwise).
 
         Raises KeyringUnavailable, ChainKeyMissing, WrongChainKey, DatabasePasswordMissing,
-        DatabaseMissing, DatabaseUnreachable, ConfigError or BackupError, each with a message
-        for the operator. Usable as ``with Store.open(...) as store:`` (closed on exit).
+        DatabaseMissing, DatabaseUnreachable, ConfigError, SchemaOutdated (the runtime role on an
+        older schema) or BackupError, each with a message for the operator. Usable as
+        ``with Store.open(...) as store:`` (closed on exit).
         """
-        from storage.migrate import migrate  # noqa: PLC0415  (Alembic loads only when opening)
+        from storage.migrate import migrate_or_check  # noqa: PLC0415  (Alembic loads on open)
 
         engine = engine or make_engine(url, create=create)
-        report = migrate(engine, backup_dir or data_dir() / "backups")
+        report = migrate_or_check(engine, backup_dir or data_dir() / "backups")
         meta = cls._read_meta(engine)
         if meta is None:
             cls._initialise(engine, terminal_id, clock)
@@ -409,11 +411,11 @@ class Store:
     @staticmethod
     def _initialise(engine: Engine, terminal_id: str, clock: Callable[[], datetime] | None) -> bool:
         """Give a new database its UUID, chain key (in the keyring) and first event."""
-        from storage.migrate import head_revision, schema_version  # noqa: PLC0415
+        from storage.migrate import PG_SCHEMA_LOCK, head_revision, schema_version  # noqa: PLC0415
 
         with write_connection(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("LOCK TABLE db_meta IN EXCLUSIVE MODE"))
+            if conn.dialect.name == "postgresql":  # an advisory lock: the runtime role may not LOCK
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_SCHEMA_LOCK})
             if conn.execute(select(DbMeta.id)).first() is not None:
                 return False  # another terminal initialised it while we waited
             database_uuid = str(uuid.uuid4())
@@ -1232,10 +1234,18 @@ class Store:
     def purge_expired(self, actor: StaffInfo | None, *, now: datetime | None = None) -> PurgeReport:
         """Delete the oldest audit events older than the retention period (never a younger one).
 
-        Refused unless the whole chain verifies. Deletes a prefix that ends before the first
-        event younger than the cutoff, never the last event, leaves a signed checkpoint at the
-        deleted prefix's last event, and records itself in the chain — all in one transaction.
+        Refused unless the whole chain verifies, and on PostgreSQL unless run as the owner role
+        (storage.pg_roles). Deletes a prefix that ends before the first event younger than the
+        cutoff, never the last event, leaves a signed checkpoint at the deleted prefix's last
+        event, and records itself in the chain — all in one transaction.
         """
+        from storage.migrate import is_owner  # noqa: PLC0415
+
+        if not is_owner(self._engine):
+            raise RetentionRefused(
+                "the retention purge deletes audit events: on PostgreSQL only the owner role may, "
+                "not the reception PCs' runtime role; nothing was deleted"
+            )
         years = self.retention_years()
         cutoff = years_before(now or self._now(), years)
         result = self.verify_chain()

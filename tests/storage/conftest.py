@@ -68,10 +68,13 @@ def admin(store: Store) -> StaffInfo:
     return store.create_first_admin("admin", "管理者", ADMIN_PASSWORD)
 
 
-def run_main(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_main(
+    *args: str, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python main.py ARGS`` in a real subprocess (sharing the test keyring file)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
+        input=stdin,
         cwd=ROOT,
         capture_output=True,
         text=True,
