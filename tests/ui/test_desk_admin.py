@@ -9,20 +9,27 @@ from xml.etree import ElementTree
 import pypdf
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QLineEdit, QPushButton
 from reportlab.pdfgen import canvas
 
 import main
-from policies.model import FailureReason, VerificationPath
-from policies.reception import ChooseOption, Failed, Screen
+from policies.model import FailureReason
+from policies.reception import Failed
 from storage import settings_keys
 from storage.models import StaffRole
 from tests.ui.conftest import ADMIN, shot
-from tests.ui.steps import P01, begin_visit, wait_session
+from tests.ui.steps import (
+    P01,
+    begin_visit,
+    declaration_visit,
+    print_through_the_dialog,
+    wait_session,
+)
 from ui import i18n, printing
 from ui.app import Shell
 from ui.i18n import apply_language
 from ui.main_window import PAGE_DESK, PAGE_FIRST, PAGE_LOGIN, PAGE_PASSWORD, MainWindow
+from ui.printouts import documents
 
 
 def test_first_run_creates_the_admin_and_logs_in(desk_window, qtbot) -> None:
@@ -245,40 +252,17 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
     assert len(pypdf.PdfReader(tmp_path / "out.pdf").pages) == 3
 
 
-def print_through_the_dialog(qtbot, w: MainWindow, out: Path) -> int:
-    """Staff press 印刷 in Qt's print dialog; offscreen it prints to a PDF file: its pages."""
-    qtbot.waitUntil(
-        lambda: w.printouts.print_dialog is not None and w.printouts.print_dialog.isVisible(),
-        timeout=60_000,
-    )
-    dialog = w.printouts.print_dialog
-    # no printer on this machine: the dialog's destination is "print to file"; name the file
-    file_name = dialog.findChild(QLineEdit, "filename")
-    assert file_name is not None
-    file_name.setText(str(out))
-    w.message.setText("")
-    dialog.accept()
-    qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=30_000)
-    w.printouts.print_dialog = None
-    return len(pypdf.PdfReader(out).pages)
-
-
-def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) -> None:
+def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path, monkeypatch) -> None:
     w, _stack = desk_window(simulator=None, reader=None)
-    visit = begin_visit(qtbot, w, P01).visit_id
-    w.desk.dispatch(Failed(FailureReason.TERMINAL_DOWN), visit_id=visit)
-    s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.TERMINAL_DOWN)
-    option = next(o.id for o in s.options if o.path is VerificationPath.SELF_DECLARATION)
-    w.desk.dispatch(ChooseOption(option), visit_id=visit)
-    wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
-
     # 申立書: pre-filled for this patient, printed through the print dialog
+    visit = declaration_visit(qtbot, w, P01)
     panel = w.session_panel
-    qtbot.waitUntil(panel.documents.declaration_btn.isVisible, timeout=5000)
-    qtbot.mouseClick(panel.documents.declaration_btn, Qt.MouseButton.LeftButton)
-    assert print_through_the_dialog(qtbot, w, tmp_path / "declaration.pdf") >= 1
-    form = "".join(p.extract_text() for p in pypdf.PdfReader(w.printouts.last_declaration).pages)
+    saved = tmp_path / "declaration.pdf"  # "print to file": the form itself, not page images
+    assert print_through_the_dialog(qtbot, w, saved) >= 1
+    assert saved.read_bytes() == w.printouts.last_declaration.read_bytes()
+    form = "".join(p.extract_text() for p in pypdf.PdfReader(saved).pages)
     assert "申立書" in form and "架空" in form
+    assert saved.stat().st_size < 200_000, saved.stat().st_size  # text, not a 937 KB picture
     for row in panel.documents.rows:
         row.check.setChecked(True)
     qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
@@ -291,6 +275,15 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) ->
     assert print_through_the_dialog(qtbot, w, tmp_path / "printed.pdf") >= 1
     log = "".join(p.extract_text() for p in pypdf.PdfReader(w.daily_dialog.last_pdf).pages)
     assert "（1件）" in log or "1 件" in log or "架空" in log, log[:800]
-    w.daily_dialog.run(print_it=False, target=str(tmp_path / "saved.pdf"))
+    # PDFとして保存: Qt's own file dialog, in Japanese, opening in the documents folder
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    w.daily_dialog.run(print_it=False)
+    qtbot.waitUntil(lambda: w.printouts.save_dialog is not None, timeout=60_000)
+    save = w.printouts.save_dialog
+    qtbot.waitUntil(save.isVisible, timeout=5000)
+    assert Path(save.directory().absolutePath()) == documents() == tmp_path / "home/Documents"
+    assert "保存(&S)" in [b.text() for b in save.findChildren(QPushButton)]
+    save.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "saved.pdf"))  # typed
+    save.accept()
     qtbot.waitUntil(lambda: (tmp_path / "saved.pdf").exists(), timeout=60_000)
     assert (tmp_path / "saved.pdf").read_bytes() == w.daily_dialog.last_pdf.read_bytes()
