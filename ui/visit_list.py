@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableView
 
+from policies.dates import JST
 from policies.model import Outcome
 from reader.reception import SessionUpdated
 from storage.records import VisitSummary
@@ -93,7 +94,9 @@ def row_from_session(s: SessionUpdated, previous: VisitRow | None) -> VisitRow:
     p = s.patient
     return VisitRow(
         s.visit_id,
-        previous.time if previous else datetime.now().astimezone(),  # opened just now
+        previous.time
+        if previous
+        else datetime.now(JST),  # opened just now (Japan time, whatever the PC's zone)
         p.chart_number,
         p.name,
         p.kana,
@@ -139,7 +142,7 @@ class VisitTableModel(QAbstractTableModel):
         column = self.COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             if column == "time":
-                return row.time.astimezone().strftime("%H:%M") if row.time else "—"
+                return row.time.astimezone(JST).strftime("%H:%M") if row.time else "—"
             if column == "chart":
                 return row.chart
             if column == "patient":
