@@ -49,7 +49,7 @@ from ui.daily_log import DailyLogDialog
 from ui.desk_page import DeskPage
 from ui.face_box import face_name
 from ui.i18n import apply_font, apply_language
-from ui.idle_lock import IdleLock
+from ui.idle_lock import IdleLock, LockCover
 from ui.labels import label
 from ui.login import Accounts
 from ui.new_visit import NewVisitDialog, patient_from_result
@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
 
         self.idle = IdleLock(self)
         self.idle.expired.connect(self.lock)
+        self.cover = LockCover(self)
         self.pages.setCurrentIndex(PAGE_LOGIN)
         self._update_actions()
 
@@ -252,6 +253,10 @@ class MainWindow(QMainWindow):
             self.password_page.say("")
             self.password_page.current.setFocus()
             return
+        if self.locked_user is not None and self.locked_user[0] == staff.username:
+            self.cover.unlock()
+        elif self.cover.locked:
+            self.cover.close_all()
         self.locked_user = None
         self.pages.setCurrentIndex(PAGE_DESK)
         self._restart_idle()
@@ -377,6 +382,7 @@ class MainWindow(QMainWindow):
     # -- login and lock -------------------------------------------------------------------------
 
     def _show_login(self) -> None:
+        self.cover.close_all()
         self.login_page.set_locked(None)
         self.pages.setCurrentIndex(PAGE_LOGIN)
         self.idle.stop()
@@ -393,6 +399,7 @@ class MainWindow(QMainWindow):
             return
         self.locked_user = (staff.username, staff.display_name)
         self.pin_pad.close()
+        self.cover.lock()
         self.desk.logout()
         self.login_page.set_locked(staff.username, staff.display_name)
         self.pages.setCurrentIndex(PAGE_LOGIN)

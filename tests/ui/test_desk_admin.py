@@ -9,7 +9,7 @@ from xml.etree import ElementTree
 import pypdf
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QLineEdit, QPushButton
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 from reportlab.pdfgen import canvas
 
 import main
@@ -17,12 +17,13 @@ from policies.model import FailureReason
 from policies.reception import Failed
 from storage import settings_keys
 from storage.models import StaffRole
-from tests.ui.conftest import ADMIN, shot
+from tests.ui.conftest import ADMIN, login, shot
 from tests.ui.steps import (
     P01,
     begin_visit,
     declaration_visit,
     print_through_the_dialog,
+    settle,
     wait_session,
 )
 from ui import i18n, printing
@@ -91,6 +92,39 @@ def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qt
     assert not w.is_locked()
     s = wait_session(qtbot, w, visit, lambda s: not s.final)  # the visit is still open
     assert w.visits.model.row_of(s.visit_id) is not None
+
+
+def _windows_on_screen(w: MainWindow) -> list[QWidget]:
+    return [x for x in QApplication.topLevelWidgets() if x is not w and x.isVisible()]
+
+
+def test_the_lock_hides_every_window_with_patient_data(desk_window, qtbot) -> None:
+    w, _stack = desk_window(simulator=None, reader=None)
+    w.act_new.trigger()
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    qtbot.waitUntil(d.isVisible, timeout=5000)
+    d.tabs.setCurrentIndex(1)
+    d.name.insert("架空 太郎")
+    w.idle.set_interval_ms(300)
+    qtbot.waitUntil(w.is_locked, timeout=5000)
+    settle(qtbot, 0.1)
+    assert _windows_on_screen(w) == []  # the dialog with a name is not over the lock page
+    w.about()  # a window opened while locked (as a print job's dialog may) stays hidden
+    settle(qtbot, 0.2)
+    assert _windows_on_screen(w) == []
+    qtbot.keyClicks(w.login_page.password, ADMIN[2])
+    qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_DESK, timeout=15_000)
+    qtbot.waitUntil(d.isVisible, timeout=5000)  # the same clerk: back as it was
+    assert d.name.text() == "架空 太郎"
+
+    w.logout()  # another clerk logs in next: nothing of this one stays or comes back
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_LOGIN, timeout=5000)
+    assert _windows_on_screen(w) == []
+    login(qtbot, w)
+    settle(qtbot, 0.2)
+    assert _windows_on_screen(w) == []
 
 
 def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -> None:
