@@ -1704,6 +1704,10 @@
         <translation>What &amp;failed:</translation>
     </message>
     <message>
+        <source>選んでください</source>
+        <translation>Choose</translation>
+    </message>
+    <message>
         <source>代替手段へ(&amp;A)</source>
         <translation>Fall b&amp;ack</translation>
     </message>

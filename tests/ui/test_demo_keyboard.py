@@ -77,8 +77,11 @@ def test_keyboard_only_visit(desk_window, qtbot) -> None:
     _activate(qtbot, w)
     panel = w.session_panel
     qtbot.waitUntil(lambda: panel.session is not None, timeout=5000)
-    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)  # 理由 (NO_CARD first)
+    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)  # 理由
     assert panel.reason_combo.hasFocus()
+    assert panel.reason_combo.currentIndex() == -1  # nothing failed yet: no reason pretended
+    assert not panel.fail_btn.isEnabled()
+    qtbot.keyClick(panel.reason_combo, Qt.Key.Key_Down)  # the first: 持参なし
     assert panel.reason_combo.currentData() == FailureReason.NO_CARD
     qtbot.keyClick(w, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # 代替手段へ
     s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.NO_CARD)
