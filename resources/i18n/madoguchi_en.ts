@@ -172,6 +172,7 @@
     </message>
     <message>
         <source>有効期限（券面）</source>
+        <extracomment>Where Tab goes, in order (the form&apos;s fields, the check first).</extracomment>
         <translation>Valid until (printed)</translation>
     </message>
 </context>
@@ -863,6 +864,10 @@
         <translation>Registered patient (&amp;1)</translation>
     </message>
     <message>
+        <source>＊</source>
+        <translation> *</translation>
+    </message>
+    <message>
         <source>カルテ番号(&amp;C)</source>
         <translation>&amp;Chart number</translation>
     </message>
@@ -969,6 +974,34 @@
     <message>
         <source>{n} 人</source>
         <translation>{n} patient(s)</translation>
+    </message>
+    <message>
+        <source>カルテ番号</source>
+        <translation>Chart no.</translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>カナ氏名</source>
+        <translation>Kana</translation>
+    </message>
+    <message>
+        <source>生年月日</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>生年月日（日付として読めません）</source>
+        <translation>date of birth (not a readable date)</translation>
+    </message>
+    <message>
+        <source>保険者番号（誤り）</source>
+        <translation>insurer no. (wrong)</translation>
+    </message>
+    <message>
+        <source>受付開始の前に入力してください：{fields}</source>
+        <translation>Enter before starting: {fields}</translation>
     </message>
 </context>
 <context>

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 import main
-from policies.model import FailureReason, VerificationPath
-from policies.reception import Screen
+from policies.model import DocumentKind, FailureReason, VerificationPath
+from policies.reception import Failed, Screen
 from tests.ui.conftest import login, shot
-from tests.ui.steps import P01, begin_visit, rows_for, type_pin, wait_session
+from tests.ui.steps import P01, begin_visit, choose, rows_for, type_pin, wait_session
 from ui.main_window import MainWindow
 
 
@@ -103,3 +103,52 @@ def test_keyboard_only_visit(desk_window, qtbot) -> None:
     wait_session(qtbot, w, visit, lambda s: s.recorded)
     (row,) = rows_for(stack, visit)
     assert row.failure_reason is FailureReason.NO_CARD and row.path is VerificationPath.DOCUMENTS
+
+
+def test_no_keyboard_traps(desk_window, qtbot) -> None:
+    """Enter right after typing a search, Tab out of 有効期限, the new-patient form's hint."""
+    w, _stack = desk_window(simulator=None, reader=None)
+    _activate(qtbot, w)
+    first = begin_visit(qtbot, w, P01).visit_id
+
+    # the 250 ms search delay does not swallow Enter: it searches now and begins the visit
+    w.new_visit_dialog = None
+    w.act_new.trigger()
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    _activate(qtbot, d)
+    assert d.search.hasFocus()
+    qtbot.keyClicks(d.search, P01.chart)
+    qtbot.keyClick(d.search, Qt.Key.Key_Return)  # at once, well within 250 ms
+    qtbot.waitUntil(lambda: len(w.sessions) == 2, timeout=15_000)
+    (second,) = set(w.sessions) - {first}
+    assert w.sessions[second].patient.chart_number == P01.chart
+
+    # Tab from a document's 有効期限 goes on to the insurer digits, not to the toolbar
+    _activate(qtbot, w)
+    w.select_visit(first)
+    w.desk.dispatch(Failed(FailureReason.NO_CARD), visit_id=first)
+    wait_session(qtbot, w, first, lambda s: s.reason is FailureReason.NO_CARD)
+    choose(qtbot, w, first, VerificationPath.DOCUMENTS, (DocumentKind.QUALIFICATION_CERTIFICATE,))
+    wait_session(qtbot, w, first, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+    form = w.session_panel.documents
+    qtbot.waitUntil(lambda: bool(form.rows) and form.numbers_box.isVisible(), timeout=5000)
+    (row,) = form.rows
+    row.valid_until.edit.setFocus()
+    qtbot.keyClicks(row.valid_until.edit, "R9.3.31")
+    qtbot.keyClick(row.valid_until.edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is form.numbers.insurer.edit
+
+    # the new-patient form says what 受付開始 still waits for, required fields marked
+    w.new_visit_dialog = None
+    w.act_new.trigger()
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    d.tabs.setCurrentIndex(1)
+    d.name.insert(P01.name)
+    assert not d.ok.isEnabled()
+    assert d.missing.isVisible()
+    assert d.missing.text().endswith("：カルテ番号、カナ氏名、生年月日")  # 氏名 is given
+    form_labels = [lbl.text() for lbl in d.findChildren(QLabel) if "カルテ番号(&C)" in lbl.text()]
+    assert form_labels and all(t.endswith("＊") for t in form_labels)
+    d.reject()
