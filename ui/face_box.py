@@ -39,6 +39,8 @@ class FaceBox(QGroupBox):
         self.list = QListWidget()
         self.list.setObjectName("FaceList")
         self.list.setMaximumHeight(110)
+        self.list.setWordWrap(True)  # 「候補 2 人」 and the outcome stay readable, never cut
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         v.addWidget(self.list)
         self.attach_btn = button(self.tr("この結果で受付する(&T)…"), "AttachFace", self._attach)
         self.list.itemActivated.connect(lambda _i: self._attach())

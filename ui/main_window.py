@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.face_box = self.desk_page.face_box
         self.face_box.attach_wanted.connect(self.attach_face)
         self.visits = self.desk_page.visits
+        # the message bar speaks of the visit in front: another visit's 記録しました goes
+        self.desk_page.visit_changed.connect(lambda _v: self.tell("", Level.OFF))
         self.session_panel = self.desk_page.session_panel
         self.session_panel.pin_pad_wanted.connect(self._reopen_pin)
         self.session_panel.declaration_wanted.connect(self.print_declaration)
@@ -258,6 +260,7 @@ class MainWindow(QMainWindow):
         elif self.cover.locked:
             self.cover.close_all()
         self.locked_user = None
+        self.strip.show_locked(None)
         self.pages.setCurrentIndex(PAGE_DESK)
         self._restart_idle()
         self.reload_visits()
@@ -390,6 +393,7 @@ class MainWindow(QMainWindow):
 
     def logout(self) -> None:
         self.locked_user = None
+        self.strip.show_locked(None)
         self.desk.logout()
 
     def lock(self) -> None:
@@ -400,6 +404,7 @@ class MainWindow(QMainWindow):
         self.locked_user = (staff.username, staff.display_name)
         self.pin_pad.close()
         self.cover.lock()
+        self.strip.show_locked(staff.display_name)
         self.desk.logout()
         self.login_page.set_locked(staff.username, staff.display_name)
         self.pages.setCurrentIndex(PAGE_LOGIN)

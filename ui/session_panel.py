@@ -64,6 +64,12 @@ def likely_reason(s: SessionUpdated) -> FailureReason | None:
     return _LIKELY_ON_SCREEN.get(s.screen)
 
 
+def _unbroken(text: str) -> str:
+    """``text`` kept on one line when the label wraps (Japanese may break between any two
+    characters: 初/診). U+2060 WORD JOINER is invisible and forbids the break."""
+    return "\u2060".join(text)
+
+
 class SessionPanel(QWidget):
     """Shows one SessionUpdated and forwards staff intents to the desk."""
 
@@ -208,7 +214,8 @@ class SessionPanel(QWidget):
         revisit = self.tr("再診") if s.revisit else self.tr("初診")
         chart = self.tr("カルテ")
         self.patient.setText(
-            f"{p.name}（{p.kana}）　{chart} {p.chart_number}　{label(s.setting)}・{revisit}"
+            f"{p.name}（{p.kana}）　{chart} {p.chart_number}　"
+            + _unbroken(f"{label(s.setting)}・{revisit}")
         )
         self.sim.setVisible(s.simulated)
         self.title.setText(texts.screen_title(s.screen))

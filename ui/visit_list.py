@@ -202,25 +202,39 @@ class VisitTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
 
 
+#: Room around a cell's text (the style's margins and the focus frame).
+_PAD = 18
+
+
 def fit_columns(view: QTableView, model: VisitTableModel) -> None:
     """Widths from the font and today's rows (once per list load, not per update: measuring
-    every row on each change stalls the GUI thread). The path column takes the rest."""
+    every row on each change stalls the GUI thread). Every text is whole: a long status or
+    path widens its column and the list scrolls sideways."""
     cells = view.fontMetrics()
     heads = view.horizontalHeader().fontMetrics()
-    pad = 18
 
-    def width(column: int, samples: list[str], cap: int = 10_000, least: int = 0) -> int:
+    def width(column: int, samples: list[str], least: int = 0) -> int:
         header = str(model.headerData(column, Qt.Orientation.Horizontal))
         wanted = max([heads.horizontalAdvance(header), *map(cells.horizontalAdvance, samples)])
-        return max(min(wanted, cap), least) + pad
+        return max(wanted, least) + _PAD
 
     em = cells.horizontalAdvance("漢")
     view.setColumnWidth(0, width(0, ["00:00"]))
     view.setColumnWidth(1, width(1, [r.chart for r in model.rows]))
-    view.setColumnWidth(2, width(2, [r.name for r in model.rows] or ["見本 一郎"], 12 * em))
+    view.setColumnWidth(2, width(2, [r.name for r in model.rows] or ["見本 一郎"]))
     # live sessions change the status after the load: room for a short one in any case
-    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 7 * em, 5 * em))
+    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 5 * em))
     view.setColumnWidth(5, width(5, [model.tr("模擬")]))
+    view.setColumnWidth(3, width(3, [r.path for r in model.rows], 8 * em))
+
+
+def widen_for(view: QTableView, model: VisitTableModel, row: int) -> None:
+    """A live row's status or path outgrew its column: widen it (two strings measured)."""
+    cells = view.fontMetrics()
+    for column, text in ((4, model.rows[row].status), (3, model.rows[row].path)):
+        wanted = cells.horizontalAdvance(text) + _PAD
+        if wanted > view.columnWidth(column):
+            view.setColumnWidth(column, wanted)
 
 
 class VisitFilter(QSortFilterProxyModel):

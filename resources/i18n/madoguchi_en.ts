@@ -148,6 +148,7 @@
     <name>DeskPage</name>
     <message>
         <source>記録を読み込んでいます…</source>
+        <extracomment>(visit_id) another visit is selected (or a begun one is followed).</extracomment>
         <translation>Loading the record…</translation>
     </message>
     <message>
@@ -1948,6 +1949,10 @@
         <translation>Staff: {name}</translation>
     </message>
     <message>
+        <source>担当：{name}（ロック中）</source>
+        <translation>Staff: {name} (locked)</translation>
+    </message>
+    <message>
         <source>担当：未ログイン</source>
         <translation>Staff: not logged in</translation>
     </message>
@@ -2600,6 +2605,7 @@
     <name>model</name>
     <message>
         <source>模擬</source>
+        <extracomment>Room around a cell&apos;s text (the style&apos;s margins and the focus frame).</extracomment>
         <translation>Simulated</translation>
     </message>
 </context>

@@ -10,7 +10,7 @@ from typing import Any
 
 import pypdf
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
-from PySide6.QtWidgets import QLineEdit, QPushButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView, QWidget
 
 from policies.model import DocumentKind, FailureReason, VerificationPath
 from policies.reception import ChooseOption, Failed, Screen
@@ -146,6 +146,31 @@ def print_through_the_dialog(qtbot: Any, w: MainWindow, out: Path) -> int:
     qtbot.waitUntil(lambda: "しました" in w.message.text(), timeout=30_000)
     w.printouts.print_dialog = None
     return len(pypdf.PdfReader(out).pages)
+
+
+def cut_texts(root: QWidget) -> list[str]:
+    """Texts shown cut off under ``root``: wrapped labels short of their lines, one-line labels
+    narrower than their text, list cells narrower than theirs (the message bar is one line by
+    design: its tooltip has the rest)."""
+    cut: list[str] = []
+    for lbl in root.findChildren(QLabel):
+        if not lbl.isVisible() or not lbl.text() or lbl.objectName() == "MessageBar":
+            continue
+        if lbl.wordWrap():
+            if lbl.height() < lbl.heightForWidth(lbl.width()):
+                cut.append(lbl.text())
+        elif lbl.width() < lbl.sizeHint().width():
+            cut.append(lbl.text())
+    for view in root.findChildren(QTableView):
+        if not view.isVisible():
+            continue
+        model, cells = view.model(), view.fontMetrics()
+        for r in range(model.rowCount()):
+            for c in range(model.columnCount()):
+                text = str(model.index(r, c).data() or "")
+                if cells.horizontalAdvance(text) + 8 > view.columnWidth(c):
+                    cut.append(text)
+    return cut
 
 
 def rows_for(stack: Any, visit: int) -> list[Any]:

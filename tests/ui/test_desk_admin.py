@@ -20,7 +20,9 @@ from storage.models import StaffRole
 from tests.ui.conftest import ADMIN, login, shot
 from tests.ui.steps import (
     P01,
+    P26,
     begin_visit,
+    cut_texts,
     declaration_visit,
     print_through_the_dialog,
     settle,
@@ -85,11 +87,21 @@ def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qt
     qtbot.waitUntil(w.is_locked, timeout=5000)
     assert w.pages.currentIndex() == PAGE_LOGIN and not w.login_page.user.isEnabled()
     qtbot.waitUntil(lambda: w.status.staff is None, timeout=5000)
+    assert w.strip.staff.text() == f"担当：{ADMIN[1]}（ロック中）"  # held, not 未ログイン
+    w.resize(1366, 768)
+    qtbot.keyClicks(w.login_page.password, "wrong-password")
+    qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
+    page = w.login_page
+    qtbot.waitUntil(lambda: page.button.isEnabled() and page.message.isVisible(), timeout=15_000)
+    settle(qtbot, 0.2)
+    assert cut_texts(page) == []  # the instruction and the refusal, every line
     shot(w, "10_locked")
+    w.login_page.password.clear()
     qtbot.keyClicks(w.login_page.password, ADMIN[2])
     qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_DESK, timeout=15_000)
     assert not w.is_locked()
+    assert w.strip.staff.text().startswith(f"担当：{ADMIN[1]}（管理者）")
     s = wait_session(qtbot, w, visit, lambda s: not s.final)  # the visit is still open
     assert w.visits.model.row_of(s.visit_id) is not None
 
@@ -301,6 +313,9 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path, mo
         row.check.setChecked(True)
     qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
     wait_session(qtbot, w, visit, lambda s: s.recorded)
+    qtbot.waitUntil(lambda: "記録しました" in w.message.text(), timeout=5000)
+    begin_visit(qtbot, w, P26)  # the next patient: the last one's 記録しました goes
+    assert w.message.text() == ""
 
     w.act_daily.trigger()
     qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)

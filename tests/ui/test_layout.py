@@ -10,7 +10,7 @@ from __future__ import annotations
 from policies.model import FailureReason
 from policies.reception import Failed
 from tests.ui.conftest import shot
-from tests.ui.steps import P03, begin_visit, settle, wait_session
+from tests.ui.steps import P03, begin_visit, cut_texts, settle, wait_session
 from ui import i18n
 from ui.visit_list import fit_columns
 
@@ -53,8 +53,10 @@ def test_small_screen_and_large_font(desk_window, simulator, card_rig_factory, q
         wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.PIN_UNKNOWN)
         qtbot.waitUntil(lambda: w.session_panel.route.options.count() > 0, timeout=5000)
         _fits(qtbot, w, app, LARGE_FONT_PT)
+        assert cut_texts(w) == []
         shot(w, "15_large_font_1366x768")
         _fits(qtbot, w, app, i18n.DEFAULT_FONT_PT)
+        assert cut_texts(w) == []  # the status 「方法選択（暗証番号が分からない）」 included
         shot(w, "14_fallback_1366x768")
     finally:
         i18n.apply_font(app, i18n.DEFAULT_FONT_PT)

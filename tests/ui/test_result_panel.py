@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from policies.model import VisitSetting
-from reader.reception import PatientOnFile, VisitDetails
+from policies.records import PatientOnFile
+from reader.reception import VisitDetails
 from reader.reception.ports import StoredResult
 from reader.reception.results import reread_result
 from reader.terminal import ResultSource, parse_result
