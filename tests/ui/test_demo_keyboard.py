@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 import main
+from policies.dates import JST
 from policies.model import DocumentKind, FailureReason, VerificationPath
-from policies.reception import Failed, Screen
+from policies.reception import Cancel, Failed, Screen
 from tests.ui.conftest import login, shot
-from tests.ui.steps import P01, begin_visit, choose, rows_for, type_pin, wait_session
+from tests.ui.steps import (
+    P01,
+    begin_visit,
+    choose,
+    cut_texts,
+    rows_for,
+    settle,
+    type_pin,
+    wait_session,
+)
 from ui.main_window import MainWindow
 
 
@@ -152,3 +163,36 @@ def test_no_keyboard_traps(desk_window, qtbot) -> None:
     form_labels = [lbl.text() for lbl in d.findChildren(QLabel) if "カルテ番号(&C)" in lbl.text()]
     assert form_labels and all(t.endswith("＊") for t in form_labels)
     d.reject()
+
+
+def test_face_result_line_is_whole_and_in_japan_time(app, qtbot, tmp_path: Path) -> None:
+    stack = main.build_demo_stack(tmp_path / "demo", answer_timeout_s=10.0)
+    try:
+        w = MainWindow(stack)
+        qtbot.addWidget(w)
+        w.start()
+        w.show()
+        login(qtbot, w, "demo", "demo-1234")
+        w.resize(1366, 768)
+        s = begin_visit(qtbot, w, P01)  # on file: the result comes with a candidate
+        w.desk.dispatch(Cancel(), visit_id=s.visit_id)
+        wait_session(qtbot, w, s.visit_id, lambda s: s.final)
+        qtbot.waitUntil(lambda: w.demo_box.cards.count() > 3, timeout=10_000)
+        w.demo_box.cards.setCurrentIndex(w.demo_box.cards.findData("demo-01"))
+        w.demo_box.face_reader()  # the patient at the (simulated) face reader, nobody waiting
+        box = w.face_box
+        qtbot.waitUntil(lambda: box.list.count() == 1 and box.isVisible(), timeout=20_000)
+        settle(qtbot, 0.2)
+        item = box.list.item(0)
+        now = datetime.now(JST)
+        assert any((now - timedelta(minutes=m)).strftime("%H:%M") in item.text() for m in (0, 1))
+        shown = box.list.visualItemRect(item)
+        needed = box.list.fontMetrics().boundingRect(
+            shown.adjusted(0, 0, -8, 0), Qt.TextFlag.TextWordWrap, item.text()
+        )
+        assert "候補 1 人" in item.text()
+        assert needed.height() <= shown.height(), (item.text(), needed, shown)  # no 「候補…」
+        assert cut_texts(w) == []  # the デモ操作 heading included
+        w.close()
+    finally:
+        stack.close()
