@@ -112,6 +112,7 @@ class LoginPage(_Page):
             self.note.setText("")
             self.user.setEnabled(True)
             self.button.setText(self.tr("ログイン(&L)"))
+        self.note.setVisible(bool(username))  # no empty gap above the login button
         self.password.clear()
         self.say("")
 

@@ -229,9 +229,10 @@ def fit_columns(view: QTableView, model: VisitTableModel) -> None:
 
 
 def widen_for(view: QTableView, model: VisitTableModel, row: int) -> None:
-    """A live row's status or path outgrew its column: widen it (two strings measured)."""
+    """A live row's text outgrew its column: widen it (a few strings measured, not the list)."""
     cells = view.fontMetrics()
-    for column, text in ((4, model.rows[row].status), (3, model.rows[row].path)):
+    r = model.rows[row]
+    for column, text in ((1, r.chart), (2, r.name), (3, r.path), (4, r.status)):
         wanted = cells.horizontalAdvance(text) + _PAD
         if wanted > view.columnWidth(column):
             view.setColumnWidth(column, wanted)

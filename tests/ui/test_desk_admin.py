@@ -241,6 +241,8 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         assert english.session_panel.route.choose_btn.text().startswith("&Go") or (
             "Go" in english.session_panel.route.choose_btn.text()
         )
+        settle(qtbot, 0.2)
+        assert cut_texts(english.visits) == []  # the chart number of a live row too
         shot(english, "12_english")
         english.close()
     finally:
