@@ -234,7 +234,13 @@ class NewVisitDialog(QDialog):
     def _run_search(self) -> None:
         self._timer.stop()
         text = self.search.text().strip()
-        if not text:
+        if not text:  # cleared: no results, nothing to begin
+            self._accept_found = False
+            if self._shown_for:
+                self._shown_for = ""
+                self.results.clear()
+                self.search_state.setText("")
+                self._refresh()
             return
         self.search_state.setText(self.tr("検索中…"))
 

@@ -16,6 +16,7 @@ from policies.model import DocumentKind, FailureReason, VerificationPath
 from policies.reception import ChooseOption, Failed, Screen
 from reader.reception import SessionUpdated
 from ui.main_window import MainWindow
+from ui.printouts import documents
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def print_through_the_dialog(qtbot: Any, w: MainWindow, out: Path) -> int:
     # no printer on this machine: the dialog's destination is "print to file"; name the file
     file_name = dialog.findChild(QLineEdit, "filename")
     assert file_name is not None
+    assert Path(file_name.text()).parent == documents()  # not the program's folder
     file_name.setText(str(out))
     w.message.setText("")
     dialog.accept()

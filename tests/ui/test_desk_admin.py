@@ -300,7 +300,7 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
     assert len(pypdf.PdfReader(tmp_path / "out.pdf").pages) == 3
 
 
-def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path, monkeypatch) -> None:
+def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) -> None:
     w, _stack = desk_window(simulator=None, reader=None)
     # 申立書: pre-filled for this patient, printed through the print dialog
     visit = declaration_visit(qtbot, w, P01)
@@ -327,7 +327,6 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path, mo
     log = "".join(p.extract_text() for p in pypdf.PdfReader(w.daily_dialog.last_pdf).pages)
     assert "（1件）" in log or "1 件" in log or "架空" in log, log[:800]
     # PDFとして保存: Qt's own file dialog, in Japanese, opening in the documents folder
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     w.daily_dialog.run(print_it=False)
     qtbot.waitUntil(lambda: w.printouts.save_dialog is not None, timeout=60_000)
     save = w.printouts.save_dialog
