@@ -3,7 +3,15 @@ result — all of it simulated and labelled so; the box is shown in demo mode on
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from reader.reception import DeskMode, DeskStatus, ReceptionDesk
 from ui.widgets import Level, chip
@@ -14,11 +22,16 @@ class DemoBox(QGroupBox):
 
     def __init__(self, desk: ReceptionDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setTitle(self.tr("デモ操作（模擬カード・模擬の顔認証リーダー）"))
         self.setObjectName("DemoBox")
         self.desk = desk
         self.demo = False
-        row = QHBoxLayout(self)
+        # A heading of its own, not the group box title: the style clips a long CJK title.
+        box = QVBoxLayout(self)
+        self.heading = QLabel(self.tr("デモ操作（模擬カード・模擬の顔認証リーダー）"))
+        self.heading.setObjectName("DemoHeading")
+        box.addWidget(self.heading)
+        row = QHBoxLayout()
+        box.addLayout(row)
         self.cards = QComboBox()
         self.cards.setObjectName("DemoCards")
         card_label = QLabel(self.tr("模擬カード(&C)："))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from reader.reception import (
@@ -41,6 +41,9 @@ def _next_turn(parent: QWidget, slot: Callable[[], None]) -> QTimer:
 
 class DeskPage(QWidget):
     """The window's first page; ``sessions`` are the open sessions the desk has sent."""
+
+    #: (visit_id) another visit is selected (or a begun one is followed).
+    visit_changed = Signal(int)
 
     def __init__(self, desk: ReceptionDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,6 +148,8 @@ class DeskPage(QWidget):
             return
         changed = visit_id != self.selected
         self.selected = visit_id
+        if changed:
+            self.visit_changed.emit(visit_id)
         s = self.sessions.get(visit_id)
         if s is not None:
             if changed and not s.current and not s.final:

@@ -9,6 +9,8 @@ field typed is valid.
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -57,8 +59,13 @@ class DocumentRow(QWidget):
             self.recipient = recipient_field()
             form.addRow(self.tr("公費負担者番号"), self.payer)
             form.addRow(self.tr("受給者番号"), self.recipient)
+        #: Where Tab goes, in order (the form's fields, the check first).
+        self.tab_chain: list[QWidget] = [self.check]
+        if self.payer is not None and self.recipient is not None:
+            self.tab_chain += [self.payer.edit, self.recipient.edit]
         if kind is not DocumentKind.SELF_DECLARATION_FORM and kind is not DocumentKind.MYNA_CARD:
             form.addRow(self.tr("有効期限（券面）"), self.valid_until)
+            self.tab_chain.append(self.valid_until.edit)
         layout.addLayout(form)
 
     def ok(self) -> bool:
@@ -157,6 +164,16 @@ class DocumentsForm(FlowSection):
                 self.rows_layout.addWidget(row)
                 row.show()  # added to a visible panel: Qt does not show it by itself
                 self.rows.append(row)
+            # Rows made now would come last in the window's Tab chain (after the toolbar):
+            # from a row's last field Tab goes on to the next row, then the numbers.
+            n = self.numbers
+            chain = [
+                *(w for row in self.rows for w in row.tab_chain),
+                *(n.insurer.edit, n.symbol_edit, n.number_edit, n.branch_edit, n.birth.edit),
+                *(self.declaration_btn, self.record_btn),
+            ]
+            for a, b in itertools.pairwise(chain):
+                QWidget.setTabOrder(a, b)
             self.numbers.clear()
             self.pdf.confirm.setChecked(False)
             if any(k in NUMBER_DOCUMENTS for k in s.documents_requested):

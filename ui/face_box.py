@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from policies.dates import JST
 from reader.reception import FaceResultUnattached
 from ui import texts
 from ui.widgets import button
@@ -38,6 +39,8 @@ class FaceBox(QGroupBox):
         self.list = QListWidget()
         self.list.setObjectName("FaceList")
         self.list.setMaximumHeight(110)
+        self.list.setWordWrap(True)  # 「候補 2 人」 and the outcome stay readable, never cut
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         v.addWidget(self.list)
         self.attach_btn = button(self.tr("この結果で受付する(&T)…"), "AttachFace", self._attach)
         self.list.itemActivated.connect(lambda _i: self._attach())
@@ -49,7 +52,7 @@ class FaceBox(QGroupBox):
         self.faces[e.token] = e
         sim = self.tr("【模擬】") if e.result.simulated else ""
         item = QListWidgetItem(
-            f"{sim}{e.received_at.astimezone().strftime('%H:%M')}　{face_name(e)}　"
+            f"{sim}{e.received_at.astimezone(JST).strftime('%H:%M')}　{face_name(e)}　"
             f"{texts.outcome_text(e.outcome)}"
             + (self.tr("　候補 {n} 人").format(n=len(e.candidates)) if e.candidates else "")
         )

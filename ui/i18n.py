@@ -15,7 +15,7 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -36,6 +36,11 @@ def install(app: QCoreApplication, language: str) -> bool:
     _installed.clear()
     if language == "ja":
         QLocale.setDefault(QLocale(QLocale.Language.Japanese, QLocale.Country.Japan))
+        # Qt's own dialogs (file, print, message boxes) in Japanese: PySide6 ships qtbase_ja
+        qt = QTranslator(app)
+        if qt.load("qtbase_ja", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+            app.installTranslator(qt)
+            _installed.append(qt)
         return True
     translator = QTranslator(app)
     if not translator.load(str(I18N / f"madoguchi_{language}.qm")):

@@ -8,9 +8,10 @@ account changes through the store on a Jobs thread.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -30,7 +31,10 @@ class _Page(QWidget):
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         box = QWidget()
-        box.setMaximumWidth(560)
+        # A width of its own: centred at its size hint, the box would take the wrapped
+        # messages' narrowest guess and cut their last lines off.
+        em = box.fontMetrics().horizontalAdvance("あ")
+        box.setFixedWidth(em * 32)
         self.layout_ = QVBoxLayout(box)
         self.title = QLabel(title)
         self.title.setObjectName("PageTitle")
@@ -44,7 +48,11 @@ class _Page(QWidget):
         self.form = QFormLayout()
         self.layout_.addLayout(self.form)
         self.layout_.addWidget(self.message)
-        outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        row = QHBoxLayout()  # centred by stretches, not alignment: the height follows the width
+        row.addStretch(1)
+        row.addWidget(box)
+        row.addStretch(1)
+        outer.addLayout(row)
         outer.addStretch(2)
 
     def say(self, text: str, level: Level = Level.ERROR) -> None:
@@ -104,6 +112,7 @@ class LoginPage(_Page):
             self.note.setText("")
             self.user.setEnabled(True)
             self.button.setText(self.tr("ログイン(&L)"))
+        self.note.setVisible(bool(username))  # no empty gap above the login button
         self.password.clear()
         self.say("")
 

@@ -49,7 +49,7 @@ from ui.daily_log import DailyLogDialog
 from ui.desk_page import DeskPage
 from ui.face_box import face_name
 from ui.i18n import apply_font, apply_language
-from ui.idle_lock import IdleLock
+from ui.idle_lock import IdleLock, LockCover
 from ui.labels import label
 from ui.login import Accounts
 from ui.new_visit import NewVisitDialog, patient_from_result
@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.face_box = self.desk_page.face_box
         self.face_box.attach_wanted.connect(self.attach_face)
         self.visits = self.desk_page.visits
+        # the message bar speaks of the visit in front: another visit's 記録しました goes
+        self.desk_page.visit_changed.connect(lambda _v: self.tell("", Level.OFF))
         self.session_panel = self.desk_page.session_panel
         self.session_panel.pin_pad_wanted.connect(self._reopen_pin)
         self.session_panel.declaration_wanted.connect(self.print_declaration)
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
 
         self.idle = IdleLock(self)
         self.idle.expired.connect(self.lock)
+        self.cover = LockCover(self)
         self.pages.setCurrentIndex(PAGE_LOGIN)
         self._update_actions()
 
@@ -252,7 +255,12 @@ class MainWindow(QMainWindow):
             self.password_page.say("")
             self.password_page.current.setFocus()
             return
+        if self.locked_user is not None and self.locked_user[0] == staff.username:
+            self.cover.unlock()
+        elif self.cover.locked:
+            self.cover.close_all()
         self.locked_user = None
+        self.strip.show_locked(None)
         self.pages.setCurrentIndex(PAGE_DESK)
         self._restart_idle()
         self.reload_visits()
@@ -377,6 +385,7 @@ class MainWindow(QMainWindow):
     # -- login and lock -------------------------------------------------------------------------
 
     def _show_login(self) -> None:
+        self.cover.close_all()
         self.login_page.set_locked(None)
         self.pages.setCurrentIndex(PAGE_LOGIN)
         self.idle.stop()
@@ -384,6 +393,7 @@ class MainWindow(QMainWindow):
 
     def logout(self) -> None:
         self.locked_user = None
+        self.strip.show_locked(None)
         self.desk.logout()
 
     def lock(self) -> None:
@@ -393,6 +403,8 @@ class MainWindow(QMainWindow):
             return
         self.locked_user = (staff.username, staff.display_name)
         self.pin_pad.close()
+        self.cover.lock()
+        self.strip.show_locked(staff.display_name)
         self.desk.logout()
         self.login_page.set_locked(staff.username, staff.display_name)
         self.pages.setCurrentIndex(PAGE_LOGIN)

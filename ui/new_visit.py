@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -86,7 +87,9 @@ class NewVisitDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._run_search)
-        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self._shown_for = ""  # the search text the results belong to (stale ones start nothing)
+        self._accept_found = False  # Enter before the results: act on them when they come
+        self.search.textChanged.connect(self._search_typed)
         self.results.itemActivated.connect(lambda _i: self._accept())
         self.results.currentItemChanged.connect(lambda *_: self._refresh())
 
@@ -110,15 +113,19 @@ class NewVisitDialog(QDialog):
         self.symbol = QLineEdit()
         self.number = QLineEdit()
         self.branch = QLineEdit()
-        form.addRow(self.tr("カルテ番号(&C)"), self.chart)
-        form.addRow(self.tr("氏名(&N)"), self.name)
-        form.addRow(self.tr("カナ氏名(&K)"), self.kana)
-        form.addRow(self.tr("生年月日(&B)"), self.birth)
+        required = self.tr("＊")
+        form.addRow(self.tr("カルテ番号(&C)") + required, self.chart)
+        form.addRow(self.tr("氏名(&N)") + required, self.name)
+        form.addRow(self.tr("カナ氏名(&K)") + required, self.kana)
+        form.addRow(self.tr("生年月日(&B)") + required, self.birth)
         form.addRow(self.tr("性別"), self.sex)
         form.addRow(self.tr("保険者番号"), self.insurer)
         form.addRow(self.tr("記号"), self.symbol)
         form.addRow(self.tr("番号"), self.number)
         form.addRow(self.tr("枝番"), self.branch)
+        self.missing = wrapped()
+        self.missing.setObjectName("NewPatientMissing")
+        form.addRow(self.missing)
         self.tabs.addTab(new, self.tr("新しい患者(&2)"))
         for w in (self.chart, self.name, self.kana):
             w.textChanged.connect(self._refresh)
@@ -206,14 +213,52 @@ class NewVisitDialog(QDialog):
 
     # -- search ----------------------------------------------------------------------------------
 
+    def _search_typed(self) -> None:
+        self._accept_found = False
+        self._timer.start()
+        self._refresh()  # the results shown are for other text now: 受付開始 waits
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter in the search box searches at once (no 250 ms wait) and acts on the result:
+        one patient found begins the visit, several move to the list to choose."""
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self.search.hasFocus() and self._stale():
+            self._accept_found = True
+            self._run_search()
+            return
+        super().keyPressEvent(event)
+
+    def _stale(self) -> bool:
+        return self.tabs.currentIndex() == 0 and self.search.text().strip() != self._shown_for
+
     def _run_search(self) -> None:
+        self._timer.stop()
         text = self.search.text().strip()
-        if not text:
+        if not text:  # cleared: no results, nothing to begin
+            self._accept_found = False
+            if self._shown_for:
+                self._shown_for = ""
+                self.results.clear()
+                self.search_state.setText("")
+                self._refresh()
             return
         self.search_state.setText(self.tr("検索中…"))
+
+        def found(people: list[Any]) -> None:
+            if text != self.search.text().strip():
+                return  # typed on meanwhile: the next search answers
+            self._shown_for = text
+            self._show_people(people, ())
+            if self._accept_found:
+                self._accept_found = False
+                if len(people) == 1:
+                    self._accept()
+                elif people:
+                    self.results.setFocus()
+
         self._jobs.run(
             lambda: self._find(text),
-            lambda people: self._show_people(people, ()),
+            found,
             lambda exc: self.search_state.setText(self.tr("検索できません：{e}").format(e=exc)),
         )
 
@@ -285,15 +330,41 @@ class NewVisitDialog(QDialog):
         }
         if self.tabs.currentIndex() == 0:
             item = self.results.currentItem()
-            if item is None:
+            if item is None or self._stale():
                 return None
             return VisitRequest(patient_id=item.data(Qt.ItemDataRole.UserRole), **common)
         new = self._new_patient()
         return None if new is None else VisitRequest(new_patient=new, **common)
 
+    def _missing(self) -> list[str]:
+        """What the new-patient tab still needs before 受付開始, in the form's words."""
+        out = [
+            name
+            for name, edit in (
+                (self.tr("カルテ番号"), self.chart),
+                (self.tr("氏名"), self.name),
+                (self.tr("カナ氏名"), self.kana),
+            )
+            if not edit.text().strip()
+        ]
+        if self.birth.is_empty():
+            out.append(self.tr("生年月日"))
+        elif not self.birth.ok():
+            out.append(self.tr("生年月日（日付として読めません）"))
+        if not self.insurer.ok():
+            out.append(self.tr("保険者番号（誤り）"))
+        return out
+
     def _refresh(self) -> None:
         self.first_home.setEnabled(self.setting.currentData() == VisitSetting.HOME_VISIT)
         self.ok.setEnabled(self.request() is not None)
+        missing = self._missing()
+        self.missing.setText(
+            self.tr("受付開始の前に入力してください：{fields}").format(fields="、".join(missing))
+            if missing
+            else ""
+        )
+        self.missing.setVisible(bool(missing))
 
     def _accept(self) -> None:
         req = self.request()

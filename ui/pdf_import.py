@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from reader.reception import ReceptionDesk
 from ui.bridge import Jobs
-from ui.printouts import Tell
+from ui.printouts import Tell, documents
 from ui.widgets import Level
 
 LIMIT = 20 * 1024 * 1024
@@ -30,7 +30,11 @@ class PdfImport(QObject):
 
     def pick(self, visit_id: int) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.owner, self.tr("マイナポータルのPDFを選ぶ"), "", self.tr("PDF (*.pdf)")
+            self.owner,
+            self.tr("マイナポータルのPDFを選ぶ"),
+            str(documents()),
+            self.tr("PDF (*.pdf)"),
+            options=QFileDialog.Option.DontUseNativeDialog,  # Qt's own, translated
         )
         if path:
             self.load(visit_id, path)

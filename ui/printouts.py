@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtCore import QObject, QStandardPaths, Qt
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from reader.reception import SessionUpdated
@@ -23,6 +23,18 @@ from ui.stack import Stack
 from ui.widgets import Level
 
 Tell = Callable[[str, Level], None]
+
+
+def documents() -> Path:
+    """The user's documents folder (not the program's): where saved PDFs go by default."""
+    where = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if not where:
+        return Path.home()
+    try:
+        Path(where).mkdir(parents=True, exist_ok=True)  # a fresh Linux account may lack it
+    except OSError:
+        return Path.home()
+    return Path(where)
 
 
 def _print_dir() -> Path:
@@ -39,6 +51,7 @@ class Printouts(QObject):
         self.jobs = jobs
         self.tell = tell
         self.print_dialog: QPrintDialog | None = None
+        self.save_dialog: QFileDialog | None = None
         self._printer: QPrinter | None = None
         self.last_declaration: Path | None = None
 
@@ -62,12 +75,18 @@ class Printouts(QObject):
             printer.setDocName(
                 path.stem
             )  # the print job's name, and the PDF's when printing to file
+            if not QPrinterInfo.availablePrinters():  # only "print to file": name it
+                printer.setOutputFileName(str(documents() / path.name))
             dialog = QPrintDialog(printer, self.owner)
             dialog.setObjectName("PrintDialog")
             self.print_dialog = dialog
             self._printer = printer  # the dialog only points to it: keep it alive
 
             def paint() -> None:
+                target = printer.outputFileName()
+                if printer.outputFormat() is QPrinter.OutputFormat.PdfFormat and target:
+                    self.save_pdf(path, target)  # "print to file": the text PDF, not page images
+                    return
                 try:
                     count = printing.paint(pages, printer)
                 except OSError as exc:
@@ -82,12 +101,27 @@ class Printouts(QObject):
         self.jobs.run(lambda: printing.rasterise(path), ask, self._failed)
 
     def save_pdf(self, path: Path, target: str | None = None) -> None:
-        if target is None:
-            target, _ = QFileDialog.getSaveFileName(
-                self.owner, self.tr("PDFとして保存"), path.name, self.tr("PDF (*.pdf)")
-            )
-        if not target:
+        """A copy of ``path`` at ``target``, or where staff choose in Qt's own (translated)
+        file dialog, which opens in the user's documents folder, window-modal."""
+        if target is not None:
+            self._save(path, target)
             return
+        dialog = QFileDialog(
+            self.owner,
+            self.tr("PDFとして保存"),
+            str(documents() / path.name),
+            self.tr("PDF (*.pdf)"),
+        )
+        dialog.setObjectName("SaveDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+        dialog.setDefaultSuffix("pdf")
+        dialog.fileSelected.connect(lambda chosen: self._save(path, chosen))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.save_dialog = dialog
+        dialog.show()
+
+    def _save(self, path: Path, target: str) -> None:
         self.jobs.run(
             lambda: printing.save_copy(path, Path(target)),
             lambda p: self.tell(self.tr("保存しました：{p}").format(p=p), Level.OK),

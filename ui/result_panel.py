@@ -16,6 +16,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from policies.dates import JST
 from policies.matching import Mismatch, MismatchField
 from policies.model import Outcome
 from policies.records import PatientOnFile
@@ -230,7 +231,7 @@ class ResultPanel(QWidget):
             rows = [
                 (
                     self.tr("記録日時"),
-                    escape(a.finished_at.astimezone().strftime("%Y/%m/%d %H:%M")),
+                    escape(a.finished_at.astimezone(JST).strftime("%Y/%m/%d %H:%M")),
                 ),
                 (self.tr("確認方法"), escape(label(a.path))),
                 (self.tr("結果"), escape(label(a.outcome))),

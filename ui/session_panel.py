@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from policies.model import FailureReason
-from policies.reception import Cancel, Failed
+from policies.reception import Cancel, Failed, Screen
 from reader.reception import ReceptionDesk, SessionUpdated
 from ui import texts
 from ui.documents_form import DocumentsForm
@@ -39,6 +39,35 @@ STAFF_REASONS = (
     FailureReason.READER_FAILURE,
     FailureReason.TERMINAL_DOWN,
 )
+
+# What most likely went wrong on a screen before any reason was reported: a card on the
+# reader with its PIN asked or refused is 暗証番号が分からない, not 持参なし.
+_LIKELY_ON_SCREEN = {
+    Screen.WAIT_CARD: FailureReason.NO_CARD,
+    Screen.WAIT_PIN_TRIES: FailureReason.CARD_UNREADABLE,
+    Screen.ASK_PIN: FailureReason.PIN_UNKNOWN,
+    Screen.PIN_WRONG: FailureReason.PIN_UNKNOWN,
+    Screen.VISUAL_CHECK: FailureReason.IDENTITY_MISMATCH,
+    Screen.WAIT_TERMINAL: FailureReason.TERMINAL_DOWN,
+    Screen.WAIT_EXTERNAL: FailureReason.FACE_AUTH_FAILED,
+}
+
+
+def likely_reason(s: SessionUpdated) -> FailureReason | None:
+    """The 「うまくいかない理由」 to offer first: the session's own reason (the one the yellow
+    banner shows), else the last failure, else what the screen implies; None when nothing has
+    gone wrong yet (staff choose)."""
+    if s.reason is not None:
+        return s.reason
+    if s.failures:
+        return s.failures[-1]
+    return _LIKELY_ON_SCREEN.get(s.screen)
+
+
+def _unbroken(text: str) -> str:
+    """``text`` kept on one line when the label wraps (Japanese may break between any two
+    characters: 初/診). U+2060 WORD JOINER is invisible and forbids the break."""
+    return "\u2060".join(text)
 
 
 class SessionPanel(QWidget):
@@ -137,8 +166,11 @@ class SessionPanel(QWidget):
         row.addWidget(reason_label)
         self.reason_combo = QComboBox()
         self.reason_combo.setObjectName("FailReason")
-        for r in STAFF_REASONS:
-            self.reason_combo.addItem(label(r), r)
+        self._offered: tuple[int, FailureReason] | None = None  # (visit, reason) last preset
+        self.reason_combo.setPlaceholderText(self.tr("選んでください"))
+        self.reason_combo.currentIndexChanged.connect(
+            lambda _i: self.session is not None and self._enable_fail(self.session)
+        )
         reason_label.setBuddy(self.reason_combo)
         row.addWidget(self.reason_combo)
         self.fail_btn = button(self.tr("代替手段へ(&A)"), "FailButton", self._fail)
@@ -172,7 +204,8 @@ class SessionPanel(QWidget):
             return
         self.scroll.setVisible(any(not w.isHidden() for w in self.sections))
         self.footer.setVisible(not s.final)
-        self.fail_btn.setEnabled(Failed in s.allowed)
+        self._preset_reason(s)
+        self._enable_fail(s)
         self.reason_combo.setEnabled(Failed in s.allowed)
         self.cancel_btn.setEnabled(Cancel in s.allowed)
 
@@ -181,7 +214,8 @@ class SessionPanel(QWidget):
         revisit = self.tr("再診") if s.revisit else self.tr("初診")
         chart = self.tr("カルテ")
         self.patient.setText(
-            f"{p.name}（{p.kana}）　{chart} {p.chart_number}　{label(s.setting)}・{revisit}"
+            f"{p.name}（{p.kana}）　{chart} {p.chart_number}　"
+            + _unbroken(f"{label(s.setting)}・{revisit}")
         )
         self.sim.setVisible(s.simulated)
         self.title.setText(texts.screen_title(s.screen))
@@ -193,6 +227,24 @@ class SessionPanel(QWidget):
         words = texts.waiting_text(s.waiting_for)
         self.waiting.setText(words)
         self.waiting.setVisible(bool(words))
+
+    def _preset_reason(self, s: SessionUpdated) -> None:
+        """Start the reason box from this visit's real reason whenever the visit or its reason
+        changes; a choice staff make stands until then, and never carries to another visit."""
+        likely = likely_reason(s)
+        if self._offered == (s.visit_id, likely):
+            return
+        self._offered = (s.visit_id, likely)
+        combo = self.reason_combo
+        combo.clear()
+        reasons = STAFF_REASONS if likely in (None, *STAFF_REASONS) else (likely, *STAFF_REASONS)
+        for r in reasons:
+            combo.addItem(label(r), r)
+        combo.setCurrentIndex(-1 if likely is None else reasons.index(likely))
+        self._enable_fail(s)
+
+    def _enable_fail(self, s: SessionUpdated) -> None:
+        self.fail_btn.setEnabled(Failed in s.allowed and self.reason_combo.currentIndex() >= 0)
 
     def show_problem(self, text: str) -> None:
         self.problem.setText("⚠ " + text)

@@ -41,6 +41,25 @@ class StatusStrip(QWidget):
             row.addWidget(w)
         outer.addLayout(row)
         self.status: DeskStatus | None = None
+        self.locked_by: str | None = None  # the display name of the clerk whose lock holds
+
+    def show_locked(self, display: str | None) -> None:
+        """The screen is locked for ``display`` (None: not locked): the session is held."""
+        self.locked_by = display
+        self._show_staff()
+
+    def _show_staff(self) -> None:
+        staff = self.status.staff if self.status else None
+        if staff is not None:
+            role = self.tr("（管理者）") if staff.is_admin else ""
+            self.staff.setText(self.tr("担当：{name}").format(name=staff.display_name) + role)
+            set_level(self.staff, Level.INFO)
+        elif self.locked_by is not None:
+            self.staff.setText(self.tr("担当：{name}（ロック中）").format(name=self.locked_by))
+            set_level(self.staff, Level.WARN)
+        else:
+            self.staff.setText(self.tr("担当：未ログイン"))
+            set_level(self.staff, Level.WARN)
 
     def show_status(self, s: DeskStatus) -> None:
         if s == self.status:
@@ -94,13 +113,7 @@ class StatusStrip(QWidget):
         self.database.setToolTip("\n".join(x for x in (d.description, d.error) if x))
         set_level(self.database, Level.OK if d.ok else Level.ERROR)
 
-        if s.staff is not None:
-            role = self.tr("（管理者）") if s.staff.is_admin else ""
-            self.staff.setText(self.tr("担当：{name}").format(name=s.staff.display_name) + role)
-            set_level(self.staff, Level.INFO)
-        else:
-            self.staff.setText(self.tr("担当：未ログイン"))
-            set_level(self.staff, Level.WARN)
+        self._show_staff()
 
         f = s.facility
         if f is not None:

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QTableView
 
+from policies.dates import JST
 from policies.model import Outcome
 from reader.reception import SessionUpdated
 from storage.records import VisitSummary
@@ -93,7 +94,9 @@ def row_from_session(s: SessionUpdated, previous: VisitRow | None) -> VisitRow:
     p = s.patient
     return VisitRow(
         s.visit_id,
-        previous.time if previous else datetime.now().astimezone(),  # opened just now
+        previous.time
+        if previous
+        else datetime.now(JST),  # opened just now (Japan time, whatever the PC's zone)
         p.chart_number,
         p.name,
         p.kana,
@@ -139,7 +142,7 @@ class VisitTableModel(QAbstractTableModel):
         column = self.COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             if column == "time":
-                return row.time.astimezone().strftime("%H:%M") if row.time else "—"
+                return row.time.astimezone(JST).strftime("%H:%M") if row.time else "—"
             if column == "chart":
                 return row.chart
             if column == "patient":
@@ -199,25 +202,40 @@ class VisitTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
 
 
+#: Room around a cell's text (the style's margins and the focus frame).
+_PAD = 18
+
+
 def fit_columns(view: QTableView, model: VisitTableModel) -> None:
     """Widths from the font and today's rows (once per list load, not per update: measuring
-    every row on each change stalls the GUI thread). The path column takes the rest."""
+    every row on each change stalls the GUI thread). Every text is whole: a long status or
+    path widens its column and the list scrolls sideways."""
     cells = view.fontMetrics()
     heads = view.horizontalHeader().fontMetrics()
-    pad = 18
 
-    def width(column: int, samples: list[str], cap: int = 10_000, least: int = 0) -> int:
+    def width(column: int, samples: list[str], least: int = 0) -> int:
         header = str(model.headerData(column, Qt.Orientation.Horizontal))
         wanted = max([heads.horizontalAdvance(header), *map(cells.horizontalAdvance, samples)])
-        return max(min(wanted, cap), least) + pad
+        return max(wanted, least) + _PAD
 
     em = cells.horizontalAdvance("漢")
     view.setColumnWidth(0, width(0, ["00:00"]))
     view.setColumnWidth(1, width(1, [r.chart for r in model.rows]))
-    view.setColumnWidth(2, width(2, [r.name for r in model.rows] or ["見本 一郎"], 12 * em))
+    view.setColumnWidth(2, width(2, [r.name for r in model.rows] or ["見本 一郎"]))
     # live sessions change the status after the load: room for a short one in any case
-    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 7 * em, 5 * em))
+    view.setColumnWidth(4, width(4, [r.status for r in model.rows], 5 * em))
     view.setColumnWidth(5, width(5, [model.tr("模擬")]))
+    view.setColumnWidth(3, width(3, [r.path for r in model.rows], 8 * em))
+
+
+def widen_for(view: QTableView, model: VisitTableModel, row: int) -> None:
+    """A live row's text outgrew its column: widen it (a few strings measured, not the list)."""
+    cells = view.fontMetrics()
+    r = model.rows[row]
+    for column, text in ((1, r.chart), (2, r.name), (3, r.path), (4, r.status)):
+        wanted = cells.horizontalAdvance(text) + _PAD
+        if wanted > view.columnWidth(column):
+            view.setColumnWidth(column, wanted)
 
 
 class VisitFilter(QSortFilterProxyModel):

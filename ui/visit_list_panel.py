@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui import texts
-from ui.visit_list import VisitFilter, VisitTableModel, fit_columns
+from ui.visit_list import VisitFilter, VisitTableModel, fit_columns, widen_for
 from ui.widgets import scaled
 
 
@@ -64,8 +64,9 @@ class VisitListPanel(QWidget):
         # What staff scan first comes first; the long path label takes what is left.
         for visual, column in enumerate((0, 1, 2, 4, 5, 3)):
             header.moveSection(header.visualIndex(column), visual)
-        header.setStretchLastSection(True)
         self.fit_columns()
+        self.model.dataChanged.connect(lambda first, _last: self._widen(first.row()))
+        self.model.rowsInserted.connect(lambda _p, first, _last: self._widen(first))
         head.setBuddy(self.table)
         v.addWidget(self.table, 1)
         self.filter_text.textChanged.connect(self.proxy.set_text)
@@ -78,6 +79,10 @@ class VisitListPanel(QWidget):
 
     def fit_columns(self) -> None:
         fit_columns(self.table, self.model)
+
+    def _widen(self, row: int) -> None:
+        if 0 <= row < len(self.model.rows):
+            widen_for(self.table, self.model, row)
 
     def select(self, visit_id: int) -> bool:
         """Make ``visit_id`` current (clearing a filter that hides it); False: not listed."""

@@ -148,6 +148,7 @@
     <name>DeskPage</name>
     <message>
         <source>記録を読み込んでいます…</source>
+        <extracomment>(visit_id) another visit is selected (or a begun one is followed).</extracomment>
         <translation>Loading the record…</translation>
     </message>
     <message>
@@ -172,6 +173,7 @@
     </message>
     <message>
         <source>有効期限（券面）</source>
+        <extracomment>Where Tab goes, in order (the form&apos;s fields, the check first).</extracomment>
         <translation>Valid until (printed)</translation>
     </message>
 </context>
@@ -871,6 +873,10 @@
         <translation>Registered patient (&amp;1)</translation>
     </message>
     <message>
+        <source>＊</source>
+        <translation> *</translation>
+    </message>
+    <message>
         <source>カルテ番号(&amp;C)</source>
         <translation>&amp;Chart number</translation>
     </message>
@@ -977,6 +983,34 @@
     <message>
         <source>{n} 人</source>
         <translation>{n} patient(s)</translation>
+    </message>
+    <message>
+        <source>カルテ番号</source>
+        <translation>Chart no.</translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>カナ氏名</source>
+        <translation>Kana</translation>
+    </message>
+    <message>
+        <source>生年月日</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>生年月日（日付として読めません）</source>
+        <translation>date of birth (not a readable date)</translation>
+    </message>
+    <message>
+        <source>保険者番号（誤り）</source>
+        <translation>insurer no. (wrong)</translation>
+    </message>
+    <message>
+        <source>受付開始の前に入力してください：{fields}</source>
+        <translation>Enter before starting: {fields}</translation>
     </message>
 </context>
 <context>
@@ -1712,6 +1746,10 @@
         <translation>What &amp;failed:</translation>
     </message>
     <message>
+        <source>選んでください</source>
+        <translation>Choose</translation>
+    </message>
+    <message>
         <source>代替手段へ(&amp;A)</source>
         <translation>Fall b&amp;ack</translation>
     </message>
@@ -1917,6 +1955,10 @@
     <message>
         <source>担当：{name}</source>
         <translation>Staff: {name}</translation>
+    </message>
+    <message>
+        <source>担当：{name}（ロック中）</source>
+        <translation>Staff: {name} (locked)</translation>
     </message>
     <message>
         <source>担当：未ログイン</source>
@@ -2571,6 +2613,7 @@
     <name>model</name>
     <message>
         <source>模擬</source>
+        <extracomment>Room around a cell&apos;s text (the style&apos;s margins and the focus frame).</extracomment>
         <translation>Simulated</translation>
     </message>
 </context>

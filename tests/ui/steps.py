@@ -5,13 +5,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pypdf
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QTableView, QWidget
 
-from policies.model import DocumentKind, VerificationPath
+from policies.model import DocumentKind, FailureReason, VerificationPath
+from policies.reception import ChooseOption, Failed, Screen
 from reader.reception import SessionUpdated
 from ui.main_window import MainWindow
+from ui.printouts import documents
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,65 @@ def type_pin(qtbot: Any, w: MainWindow, pin: str) -> None:
     qtbot.keyClicks(dialog, pin)
     assert dialog.entered() == len(pin)
     qtbot.keyClick(dialog, Qt.Key.Key_Return)
+
+
+def declaration_visit(qtbot: Any, w: MainWindow, p: Person) -> int:
+    """A visit the terminal cannot check: 申立書 chosen, its 印刷 button pressed."""
+    visit = begin_visit(qtbot, w, p).visit_id
+    w.desk.dispatch(Failed(FailureReason.TERMINAL_DOWN), visit_id=visit)
+    s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.TERMINAL_DOWN)
+    option = next(o.id for o in s.options if o.path is VerificationPath.SELF_DECLARATION)
+    w.desk.dispatch(ChooseOption(option), visit_id=visit)
+    wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+    panel = w.session_panel
+    qtbot.waitUntil(panel.documents.declaration_btn.isVisible, timeout=5000)
+    qtbot.mouseClick(panel.documents.declaration_btn, Qt.MouseButton.LeftButton)
+    return visit
+
+
+def print_through_the_dialog(qtbot: Any, w: MainWindow, out: Path) -> int:
+    """Staff press 印刷 in Qt's print dialog; offscreen it prints to a PDF file: its pages."""
+    qtbot.waitUntil(
+        lambda: w.printouts.print_dialog is not None and w.printouts.print_dialog.isVisible(),
+        timeout=60_000,
+    )
+    dialog = w.printouts.print_dialog
+    assert any("印刷" in b.text() for b in dialog.findChildren(QPushButton))  # Qt's, in Japanese
+    # no printer on this machine: the dialog's destination is "print to file"; name the file
+    file_name = dialog.findChild(QLineEdit, "filename")
+    assert file_name is not None
+    assert Path(file_name.text()).parent == documents()  # not the program's folder
+    file_name.setText(str(out))
+    w.message.setText("")
+    dialog.accept()
+    qtbot.waitUntil(lambda: "しました" in w.message.text(), timeout=30_000)
+    w.printouts.print_dialog = None
+    return len(pypdf.PdfReader(out).pages)
+
+
+def cut_texts(root: QWidget) -> list[str]:
+    """Texts shown cut off under ``root``: wrapped labels short of their lines, one-line labels
+    narrower than their text, list cells narrower than theirs (the message bar is one line by
+    design: its tooltip has the rest)."""
+    cut: list[str] = []
+    for lbl in root.findChildren(QLabel):
+        if not lbl.isVisible() or not lbl.text() or lbl.objectName() == "MessageBar":
+            continue
+        if lbl.wordWrap():
+            if lbl.height() < lbl.heightForWidth(lbl.width()):
+                cut.append(lbl.text())
+        elif lbl.width() < lbl.sizeHint().width():
+            cut.append(lbl.text())
+    for view in root.findChildren(QTableView):
+        if not view.isVisible():
+            continue
+        model, cells = view.model(), view.fontMetrics()
+        for r in range(model.rowCount()):
+            for c in range(model.columnCount()):
+                text = str(model.index(r, c).data() or "")
+                if cells.horizontalAdvance(text) + 8 > view.columnWidth(c):
+                    cut.append(text)
+    return cut
 
 
 def rows_for(stack: Any, visit: int) -> list[Any]:

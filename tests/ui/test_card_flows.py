@@ -28,6 +28,7 @@ from tests.ui.steps import (
     type_pin,
     wait_session,
 )
+from ui.labels import label
 from ui.visit_list import Category
 
 PIN = "7391"
@@ -318,3 +319,31 @@ def test_terminal_down_fallback_then_requery(
         (VerificationPath.NUMBER_QUERY, Outcome.CONFIRMED),
     ]
     qtbot.waitUntil(lambda: "番号による個別照会" in w.message.text(), timeout=10_000)
+
+
+def test_the_reason_box_starts_from_the_visits_real_reason(
+    desk_window, simulator, card_rig_factory, qtbot
+) -> None:
+    rig = card_rig_factory("demo-03", insert=False, pin=PIN)
+    w, _stack = desk_window(simulator=simulator, reader=rig.reader.name)
+    panel = w.session_panel
+    card_visit = begin_visit(qtbot, w, P03).visit_id
+    rig.insert()
+    type_pin(qtbot, w, "0000")  # wrong: the card is on the reader, its PIN refused
+    s = wait_session(qtbot, w, card_visit, lambda s: s.screen is Screen.PIN_WRONG)
+    qtbot.waitUntil(lambda: panel.reason_combo.currentData() == FailureReason.PIN_UNKNOWN)
+    assert panel.fail_btn.isEnabled()
+    panel.reason_combo.setCurrentIndex(panel.reason_combo.findData(FailureReason.NO_CARD))
+
+    other = begin_visit(qtbot, w, P26).visit_id  # a fresh visit: nothing carried over
+    assert panel.session.visit_id == other
+    assert panel.reason_combo.currentIndex() == -1 and not panel.fail_btn.isEnabled()
+
+    w.select_visit(card_visit)  # back: its own reason again, not the last choice
+    qtbot.waitUntil(lambda: panel.session is not None and panel.session.visit_id == card_visit)
+    assert panel.reason_combo.currentData() == FailureReason.PIN_UNKNOWN
+    qtbot.mouseClick(panel.fail_btn, Qt.MouseButton.LeftButton)  # 代替手段へ
+    s = wait_session(qtbot, w, card_visit, lambda s: s.reason is not None)
+    assert s.reason is FailureReason.PIN_UNKNOWN  # not 持参なし with the card in the reader
+    assert label(FailureReason.PIN_UNKNOWN) in panel.reason.text()
+    assert panel.reason_combo.currentData() == s.reason  # the box agrees with the banner

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 import main
-from policies.model import FailureReason, VerificationPath
-from policies.reception import Screen
+from policies.dates import JST
+from policies.model import DocumentKind, FailureReason, VerificationPath
+from policies.reception import Cancel, Failed, Screen
 from tests.ui.conftest import login, shot
-from tests.ui.steps import P01, begin_visit, rows_for, type_pin, wait_session
+from tests.ui.steps import (
+    P01,
+    begin_visit,
+    choose,
+    cut_texts,
+    rows_for,
+    settle,
+    type_pin,
+    wait_session,
+)
 from ui.main_window import MainWindow
 
 
@@ -77,8 +88,11 @@ def test_keyboard_only_visit(desk_window, qtbot) -> None:
     _activate(qtbot, w)
     panel = w.session_panel
     qtbot.waitUntil(lambda: panel.session is not None, timeout=5000)
-    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)  # 理由 (NO_CARD first)
+    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)  # 理由
     assert panel.reason_combo.hasFocus()
+    assert panel.reason_combo.currentIndex() == -1  # nothing failed yet: no reason pretended
+    assert not panel.fail_btn.isEnabled()
+    qtbot.keyClick(panel.reason_combo, Qt.Key.Key_Down)  # the first: 持参なし
     assert panel.reason_combo.currentData() == FailureReason.NO_CARD
     qtbot.keyClick(w, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)  # 代替手段へ
     s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.NO_CARD)
@@ -100,3 +114,85 @@ def test_keyboard_only_visit(desk_window, qtbot) -> None:
     wait_session(qtbot, w, visit, lambda s: s.recorded)
     (row,) = rows_for(stack, visit)
     assert row.failure_reason is FailureReason.NO_CARD and row.path is VerificationPath.DOCUMENTS
+
+
+def test_no_keyboard_traps(desk_window, qtbot) -> None:
+    """Enter right after typing a search, Tab out of 有効期限, the new-patient form's hint."""
+    w, _stack = desk_window(simulator=None, reader=None)
+    _activate(qtbot, w)
+    first = begin_visit(qtbot, w, P01).visit_id
+
+    # the 250 ms search delay does not swallow Enter: it searches now and begins the visit
+    w.new_visit_dialog = None
+    w.act_new.trigger()
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    _activate(qtbot, d)
+    assert d.search.hasFocus()
+    qtbot.keyClicks(d.search, P01.chart)
+    qtbot.keyClick(d.search, Qt.Key.Key_Return)  # at once, well within 250 ms
+    qtbot.waitUntil(lambda: len(w.sessions) == 2, timeout=15_000)
+    (second,) = set(w.sessions) - {first}
+    assert w.sessions[second].patient.chart_number == P01.chart
+
+    # Tab from a document's 有効期限 goes on to the insurer digits, not to the toolbar
+    _activate(qtbot, w)
+    w.select_visit(first)
+    w.desk.dispatch(Failed(FailureReason.NO_CARD), visit_id=first)
+    wait_session(qtbot, w, first, lambda s: s.reason is FailureReason.NO_CARD)
+    choose(qtbot, w, first, VerificationPath.DOCUMENTS, (DocumentKind.QUALIFICATION_CERTIFICATE,))
+    wait_session(qtbot, w, first, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
+    form = w.session_panel.documents
+    qtbot.waitUntil(lambda: bool(form.rows) and form.numbers_box.isVisible(), timeout=5000)
+    (row,) = form.rows
+    row.valid_until.edit.setFocus()
+    qtbot.keyClicks(row.valid_until.edit, "R9.3.31")
+    qtbot.keyClick(row.valid_until.edit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is form.numbers.insurer.edit
+
+    # the new-patient form says what 受付開始 still waits for, required fields marked
+    w.new_visit_dialog = None
+    w.act_new.trigger()
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    d.tabs.setCurrentIndex(1)
+    d.name.insert(P01.name)
+    assert not d.ok.isEnabled()
+    assert d.missing.isVisible()
+    assert d.missing.text().endswith("：カルテ番号、カナ氏名、生年月日")  # 氏名 is given
+    form_labels = [lbl.text() for lbl in d.findChildren(QLabel) if "カルテ番号(&C)" in lbl.text()]
+    assert form_labels and all(t.endswith("＊") for t in form_labels)
+    d.reject()
+
+
+def test_face_result_line_is_whole_and_in_japan_time(app, qtbot, tmp_path: Path) -> None:
+    stack = main.build_demo_stack(tmp_path / "demo", answer_timeout_s=10.0)
+    try:
+        w = MainWindow(stack)
+        qtbot.addWidget(w)
+        w.start()
+        w.show()
+        login(qtbot, w, "demo", "demo-1234")
+        w.resize(1366, 768)
+        s = begin_visit(qtbot, w, P01)  # on file: the result comes with a candidate
+        w.desk.dispatch(Cancel(), visit_id=s.visit_id)
+        wait_session(qtbot, w, s.visit_id, lambda s: s.final)
+        qtbot.waitUntil(lambda: w.demo_box.cards.count() > 3, timeout=10_000)
+        w.demo_box.cards.setCurrentIndex(w.demo_box.cards.findData("demo-01"))
+        w.demo_box.face_reader()  # the patient at the (simulated) face reader, nobody waiting
+        box = w.face_box
+        qtbot.waitUntil(lambda: box.list.count() == 1 and box.isVisible(), timeout=20_000)
+        settle(qtbot, 0.2)
+        item = box.list.item(0)
+        now = datetime.now(JST)
+        assert any((now - timedelta(minutes=m)).strftime("%H:%M") in item.text() for m in (0, 1))
+        shown = box.list.visualItemRect(item)
+        needed = box.list.fontMetrics().boundingRect(
+            shown.adjusted(0, 0, -8, 0), Qt.TextFlag.TextWordWrap, item.text()
+        )
+        assert "候補 1 人" in item.text()
+        assert needed.height() <= shown.height(), (item.text(), needed, shown)  # no 「候補…」
+        assert cut_texts(w) == []  # the デモ操作 heading included
+        w.close()
+    finally:
+        stack.close()

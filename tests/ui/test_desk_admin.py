@@ -9,20 +9,30 @@ from xml.etree import ElementTree
 import pypdf
 from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 from reportlab.pdfgen import canvas
 
 import main
-from policies.model import FailureReason, VerificationPath
-from policies.reception import ChooseOption, Failed, Screen
+from policies.model import FailureReason
+from policies.reception import Failed
 from storage import settings_keys
 from storage.models import StaffRole
-from tests.ui.conftest import ADMIN, shot
-from tests.ui.steps import P01, begin_visit, wait_session
+from tests.ui.conftest import ADMIN, login, shot
+from tests.ui.steps import (
+    P01,
+    P26,
+    begin_visit,
+    cut_texts,
+    declaration_visit,
+    print_through_the_dialog,
+    settle,
+    wait_session,
+)
 from ui import i18n, printing
 from ui.app import Shell
 from ui.i18n import apply_language
 from ui.main_window import PAGE_DESK, PAGE_FIRST, PAGE_LOGIN, PAGE_PASSWORD, MainWindow
+from ui.printouts import documents
 
 
 def test_first_run_creates_the_admin_and_logs_in(desk_window, qtbot) -> None:
@@ -77,13 +87,56 @@ def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qt
     qtbot.waitUntil(w.is_locked, timeout=5000)
     assert w.pages.currentIndex() == PAGE_LOGIN and not w.login_page.user.isEnabled()
     qtbot.waitUntil(lambda: w.status.staff is None, timeout=5000)
+    assert w.strip.staff.text() == f"担当：{ADMIN[1]}（ロック中）"  # held, not 未ログイン
+    w.resize(1366, 768)
+    qtbot.keyClicks(w.login_page.password, "wrong-password")
+    qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
+    page = w.login_page
+    qtbot.waitUntil(lambda: page.button.isEnabled() and page.message.isVisible(), timeout=15_000)
+    settle(qtbot, 0.2)
+    assert cut_texts(page) == []  # the instruction and the refusal, every line
     shot(w, "10_locked")
+    w.login_page.password.clear()
     qtbot.keyClicks(w.login_page.password, ADMIN[2])
     qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_DESK, timeout=15_000)
     assert not w.is_locked()
+    assert w.strip.staff.text().startswith(f"担当：{ADMIN[1]}（管理者）")
     s = wait_session(qtbot, w, visit, lambda s: not s.final)  # the visit is still open
     assert w.visits.model.row_of(s.visit_id) is not None
+
+
+def _windows_on_screen(w: MainWindow) -> list[QWidget]:
+    return [x for x in QApplication.topLevelWidgets() if x is not w and x.isVisible()]
+
+
+def test_the_lock_hides_every_window_with_patient_data(desk_window, qtbot) -> None:
+    w, _stack = desk_window(simulator=None, reader=None)
+    w.act_new.trigger()
+    qtbot.waitUntil(lambda: w.new_visit_dialog is not None, timeout=5000)
+    d = w.new_visit_dialog
+    qtbot.waitUntil(d.isVisible, timeout=5000)
+    d.tabs.setCurrentIndex(1)
+    d.name.insert("架空 太郎")
+    w.idle.set_interval_ms(300)
+    qtbot.waitUntil(w.is_locked, timeout=5000)
+    settle(qtbot, 0.1)
+    assert _windows_on_screen(w) == []  # the dialog with a name is not over the lock page
+    w.about()  # a window opened while locked (as a print job's dialog may) stays hidden
+    settle(qtbot, 0.2)
+    assert _windows_on_screen(w) == []
+    qtbot.keyClicks(w.login_page.password, ADMIN[2])
+    qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_DESK, timeout=15_000)
+    qtbot.waitUntil(d.isVisible, timeout=5000)  # the same clerk: back as it was
+    assert d.name.text() == "架空 太郎"
+
+    w.logout()  # another clerk logs in next: nothing of this one stays or comes back
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_LOGIN, timeout=5000)
+    assert _windows_on_screen(w) == []
+    login(qtbot, w)
+    settle(qtbot, 0.2)
+    assert _windows_on_screen(w) == []
 
 
 def test_settings_saved_by_admin_change_font_and_idle(desk_window, qtbot, app) -> None:
@@ -188,6 +241,8 @@ def test_english_switch_changes_visible_labels(desk_window, qtbot, app) -> None:
         assert english.session_panel.route.choose_btn.text().startswith("&Go") or (
             "Go" in english.session_panel.route.choose_btn.text()
         )
+        settle(qtbot, 0.2)
+        assert cut_texts(english.visits) == []  # the chart number of a live row too
         shot(english, "12_english")
         english.close()
     finally:
@@ -245,44 +300,24 @@ def test_pdf_pages_go_onto_the_qt_printer(tmp_path: Path, app) -> None:
     assert len(pypdf.PdfReader(tmp_path / "out.pdf").pages) == 3
 
 
-def print_through_the_dialog(qtbot, w: MainWindow, out: Path) -> int:
-    """Staff press 印刷 in Qt's print dialog; offscreen it prints to a PDF file: its pages."""
-    qtbot.waitUntil(
-        lambda: w.printouts.print_dialog is not None and w.printouts.print_dialog.isVisible(),
-        timeout=60_000,
-    )
-    dialog = w.printouts.print_dialog
-    # no printer on this machine: the dialog's destination is "print to file"; name the file
-    file_name = dialog.findChild(QLineEdit, "filename")
-    assert file_name is not None
-    file_name.setText(str(out))
-    w.message.setText("")
-    dialog.accept()
-    qtbot.waitUntil(lambda: "印刷しました" in w.message.text(), timeout=30_000)
-    w.printouts.print_dialog = None
-    return len(pypdf.PdfReader(out).pages)
-
-
 def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) -> None:
     w, _stack = desk_window(simulator=None, reader=None)
-    visit = begin_visit(qtbot, w, P01).visit_id
-    w.desk.dispatch(Failed(FailureReason.TERMINAL_DOWN), visit_id=visit)
-    s = wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.TERMINAL_DOWN)
-    option = next(o.id for o in s.options if o.path is VerificationPath.SELF_DECLARATION)
-    w.desk.dispatch(ChooseOption(option), visit_id=visit)
-    wait_session(qtbot, w, visit, lambda s: s.screen is Screen.COLLECT_DOCUMENTS)
-
     # 申立書: pre-filled for this patient, printed through the print dialog
+    visit = declaration_visit(qtbot, w, P01)
     panel = w.session_panel
-    qtbot.waitUntil(panel.documents.declaration_btn.isVisible, timeout=5000)
-    qtbot.mouseClick(panel.documents.declaration_btn, Qt.MouseButton.LeftButton)
-    assert print_through_the_dialog(qtbot, w, tmp_path / "declaration.pdf") >= 1
-    form = "".join(p.extract_text() for p in pypdf.PdfReader(w.printouts.last_declaration).pages)
+    saved = tmp_path / "declaration.pdf"  # "print to file": the form itself, not page images
+    assert print_through_the_dialog(qtbot, w, saved) >= 1
+    assert saved.read_bytes() == w.printouts.last_declaration.read_bytes()
+    form = "".join(p.extract_text() for p in pypdf.PdfReader(saved).pages)
     assert "申立書" in form and "架空" in form
+    assert saved.stat().st_size < 200_000, saved.stat().st_size  # text, not a 937 KB picture
     for row in panel.documents.rows:
         row.check.setChecked(True)
     qtbot.mouseClick(panel.documents.record_btn, Qt.MouseButton.LeftButton)
     wait_session(qtbot, w, visit, lambda s: s.recorded)
+    qtbot.waitUntil(lambda: "記録しました" in w.message.text(), timeout=5000)
+    begin_visit(qtbot, w, P26)  # the next patient: the last one's 記録しました goes
+    assert w.message.text() == ""
 
     w.act_daily.trigger()
     qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
@@ -291,6 +326,14 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) ->
     assert print_through_the_dialog(qtbot, w, tmp_path / "printed.pdf") >= 1
     log = "".join(p.extract_text() for p in pypdf.PdfReader(w.daily_dialog.last_pdf).pages)
     assert "（1件）" in log or "1 件" in log or "架空" in log, log[:800]
-    w.daily_dialog.run(print_it=False, target=str(tmp_path / "saved.pdf"))
+    # PDFとして保存: Qt's own file dialog, in Japanese, opening in the documents folder
+    w.daily_dialog.run(print_it=False)
+    qtbot.waitUntil(lambda: w.printouts.save_dialog is not None, timeout=60_000)
+    save = w.printouts.save_dialog
+    qtbot.waitUntil(save.isVisible, timeout=5000)
+    assert Path(save.directory().absolutePath()) == documents() == tmp_path / "home/Documents"
+    assert "保存(&S)" in [b.text() for b in save.findChildren(QPushButton)]
+    save.findChild(QLineEdit, "fileNameEdit").setText(str(tmp_path / "saved.pdf"))  # typed
+    save.accept()
     qtbot.waitUntil(lambda: (tmp_path / "saved.pdf").exists(), timeout=60_000)
     assert (tmp_path / "saved.pdf").read_bytes() == w.daily_dialog.last_pdf.read_bytes()

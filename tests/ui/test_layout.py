@@ -7,15 +7,29 @@ screens are saved as screenshots to look at.
 
 from __future__ import annotations
 
+from PySide6.QtGui import QFont, QTextLayout
+
 from policies.model import FailureReason
 from policies.reception import Failed
 from tests.ui.conftest import shot
-from tests.ui.steps import P03, begin_visit, settle, wait_session
+from tests.ui.steps import P03, begin_visit, cut_texts, settle, wait_session
 from ui import i18n
 from ui.visit_list import fit_columns
 
 SMALL = (1366, 768)
 LARGE_FONT_PT = 16
+
+
+def _lines(text: str, font: QFont, width: int) -> list[str]:
+    """``text`` broken into lines as a word-wrapping label of ``width`` pixels breaks it."""
+    layout = QTextLayout(text, font)
+    layout.beginLayout()
+    lines = []
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        lines.append(text[line.textStart() : line.textStart() + line.textLength()])
+    layout.endLayout()
+    return lines
 
 
 def _fits(qtbot, w, app, point_size: int) -> None:
@@ -53,8 +67,14 @@ def test_small_screen_and_large_font(desk_window, simulator, card_rig_factory, q
         wait_session(qtbot, w, visit, lambda s: s.reason is FailureReason.PIN_UNKNOWN)
         qtbot.waitUntil(lambda: w.session_panel.route.options.count() > 0, timeout=5000)
         _fits(qtbot, w, app, LARGE_FONT_PT)
+        assert cut_texts(w) == []
         shot(w, "15_large_font_1366x768")
         _fits(qtbot, w, app, i18n.DEFAULT_FONT_PT)
+        assert cut_texts(w) == []  # the status 「方法選択（暗証番号が分からない）」 included
         shot(w, "14_fallback_1366x768")
+        header = w.session_panel.patient  # 「外来（窓口）・初診」 never broken as 初/診
+        for width in range(120, 900, 3):
+            for line in _lines(header.text(), header.font(), width):
+                assert not line.rstrip("\u2060").endswith("初"), (width, line)
     finally:
         i18n.apply_font(app, i18n.DEFAULT_FONT_PT)
