@@ -37,17 +37,14 @@ from reader.terminal import (
     TerminalError,
     TerminalEvent,
     TerminalProblem,
+    TerminalProblemKind,
     new_challenge,
     outcome_for_result,
     parse_limited_app_text,
     present_card_to_simulator,
 )
-from reader.terminal import (
-    ProblemKind as TerminalProblemKind,
-)
 from reader.terminal.outcome import OutcomeKind, QueryOutcome
-from reader.terminal.queries import HomeVisitNumbers
-from reader.terminal.queries import QueryKind as TerminalQueryKind
+from reader.terminal.queries import HomeVisitNumbers, TerminalQueryKind
 
 if TYPE_CHECKING:
     from reader.reception.desk import ReceptionDesk

@@ -31,11 +31,11 @@ from reader.terminal.errors import (
 )
 from reader.terminal.events import (
     FaceResultArrived,
-    ProblemKind,
     RequestSent,
     ResultArrived,
     TerminalEvent,
     TerminalProblem,
+    TerminalProblemKind,
 )
 from reader.terminal.exchange import PendingQuery, TerminalExchange, TerminalHealth
 from reader.terminal.outcome import (
@@ -46,7 +46,12 @@ from reader.terminal.outcome import (
     outcome_for_result,
 )
 from reader.terminal.parser import parse_result, read_result_file
-from reader.terminal.queries import HomeVisitNumbers, IndividualQuery, QueryKind, render_request
+from reader.terminal.queries import (
+    HomeVisitNumbers,
+    IndividualQuery,
+    TerminalQueryKind,
+    render_request,
+)
 from reader.terminal.results import (
     ConsentInfo,
     ConsentKind,
@@ -90,11 +95,9 @@ __all__ = [
     "OutcomeKind",
     "PastedTextError",
     "PendingQuery",
-    "ProblemKind",
     "PublicExpenseInfo",
     "QualificationRecord",
     "QualificationResult",
-    "QueryKind",
     "QueryOutcome",
     "RequestEncoding",
     "RequestSent",
@@ -112,6 +115,8 @@ __all__ = [
     "TerminalHealth",
     "TerminalParseError",
     "TerminalProblem",
+    "TerminalProblemKind",
+    "TerminalQueryKind",
     "TruncatedXmlError",
     "UnsupportedEncodingError",
     "classify",

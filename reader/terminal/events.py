@@ -41,7 +41,7 @@ class FaceResultArrived:
     outcome: QueryOutcome
 
 
-class ProblemKind(StrEnum):
+class TerminalProblemKind(StrEnum):
     #: A file in res/face could not be parsed (the error code says why).
     UNREADABLE_FILE = "unreadable_file"
     #: A face file was moved away by another program before we could read it.
@@ -58,7 +58,7 @@ class ProblemKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TerminalProblem:
-    kind: ProblemKind
+    kind: TerminalProblemKind
     message: str
     file_name: str | None = None
     request_id: str | None = None

@@ -36,11 +36,11 @@ from reader.terminal.errors import (
 )
 from reader.terminal.events import (
     FaceResultArrived,
-    ProblemKind,
     RequestSent,
     ResultArrived,
     TerminalEvent,
     TerminalProblem,
+    TerminalProblemKind,
 )
 from reader.terminal.files import Archive, FileSnapshot, Ledger, atomic_write, read_shared
 from reader.terminal.outcome import (
@@ -359,7 +359,7 @@ class TerminalExchange:
 
     def _problem(
         self,
-        kind: ProblemKind,
+        kind: TerminalProblemKind,
         message: str,
         *,
         file_name: str | None = None,
@@ -376,7 +376,7 @@ class TerminalExchange:
         if kind.value in self._folder_problem:
             return
         self._folder_problem.add(kind.value)
-        self._problem(ProblemKind.FOLDER_UNAVAILABLE, f"{directory}: {detail}")
+        self._problem(TerminalProblemKind.FOLDER_UNAVAILABLE, f"{directory}: {detail}")
 
     def _scan(self) -> None:
         """List res/face: read new and changed files, forget those that went away."""
@@ -427,7 +427,7 @@ class TerminalExchange:
         for p in uncollected:
             if (self.config.req_dir / p.file_name).exists():
                 self._problem(
-                    ProblemKind.REQUEST_NOT_COLLECTED,
+                    TerminalProblemKind.REQUEST_NOT_COLLECTED,
                     f"{p.file_name} is still in req: is the 連携アプリ running?",
                     file_name=p.file_name,
                     request_id=p.request_id,
@@ -445,7 +445,7 @@ class TerminalExchange:
             if not p.future.done():
                 p.future.set_result(outcome)
             self._problem(
-                ProblemKind.NO_ANSWER,
+                TerminalProblemKind.NO_ANSWER,
                 outcome.error_message or "",
                 file_name=p.file_name,
                 request_id=p.request_id,
@@ -684,7 +684,7 @@ class TerminalExchange:
     def _problem_vanished(self, path: Path, request_id: str | None, detail: str) -> None:
         """A file we had not taken went away (another program moved or deleted it)."""
         self._problem(
-            ProblemKind.FILE_VANISHED,
+            TerminalProblemKind.FILE_VANISHED,
             f"{path.name}: {detail}",
             file_name=path.name,
             request_id=request_id,
@@ -698,7 +698,7 @@ class TerminalExchange:
         if data is not None:
             self._archive.store("unreadable", path.name, data, self._now())
         self._problem(
-            ProblemKind.UNREADABLE_FILE,
+            TerminalProblemKind.UNREADABLE_FILE,
             message,
             file_name=path.name,
             request_id=request_id,

@@ -26,7 +26,7 @@ FACE_PREFIX = "OQSsiquc01res_face_"
 _FILE_ID = re.compile(r"[0-9A-Za-z]{1,40}")
 
 
-class QueryKind(StrEnum):
+class TerminalQueryKind(StrEnum):
     #: Numbers from a presented document (資格確認書, お知らせ, …).
     INDIVIDUAL = "individual"
     #: 居宅同意取得型, later visit: numbers taken on the first visit.
@@ -34,7 +34,7 @@ class QueryKind(StrEnum):
 
     @property
     def verification_path(self) -> VerificationPath:
-        if self is QueryKind.HOME_VISIT_REQUERY:
+        if self is TerminalQueryKind.HOME_VISIT_REQUERY:
             return VerificationPath.HOME_VISIT_REQUERY
         return VerificationPath.NUMBER_QUERY
 
@@ -44,7 +44,7 @@ class IndividualQuery:
     numbers: InsuranceNumbers
     #: 限度額適用認定証提供同意: the patient agreed that the limit-certificate info be returned.
     limit_consent: bool = False
-    kind: QueryKind = QueryKind.INDIVIDUAL
+    kind: TerminalQueryKind = TerminalQueryKind.INDIVIDUAL
 
     @property
     def verification_path(self) -> VerificationPath:
@@ -60,7 +60,9 @@ class HomeVisitNumbers:
     limit_consent: bool = False
 
     def requery(self) -> IndividualQuery:
-        return IndividualQuery(self.numbers, self.limit_consent, QueryKind.HOME_VISIT_REQUERY)
+        return IndividualQuery(
+            self.numbers, self.limit_consent, TerminalQueryKind.HOME_VISIT_REQUERY
+        )
 
     @classmethod
     def from_result(

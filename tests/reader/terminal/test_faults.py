@@ -13,9 +13,9 @@ from policies.records import InsuranceNumbers
 from reader.terminal import (
     IndividualQuery,
     OutcomeKind,
-    ProblemKind,
     RequestEncoding,
     TerminalProblem,
+    TerminalProblemKind,
 )
 from tests.reader.terminal.conftest import ExchangeFactory, start_simulator
 from tests.reader.terminal.support import Simulator, ThrowawayCa
@@ -62,7 +62,7 @@ def test_silence_is_no_answer_and_the_stale_request_is_withdrawn(
     assert out.kind is OutcomeKind.NO_ANSWER
     assert out.failure_reason() is FailureReason.TERMINAL_DOWN
     problem = recorder.wait_for(
-        lambda e: isinstance(e, TerminalProblem) and e.kind is ProblemKind.NO_ANSWER
+        lambda e: isinstance(e, TerminalProblem) and e.kind is TerminalProblemKind.NO_ANSWER
     )
     assert problem.request_id == out.request_id  # type: ignore[union-attr]
 
@@ -103,7 +103,7 @@ def test_bad_answer_files(
     assert out.error_code == code
     assert out.failure_reason() is FailureReason.TERMINAL_ERROR
     problem = recorder.wait_for(
-        lambda e: isinstance(e, TerminalProblem) and e.kind is ProblemKind.UNREADABLE_FILE
+        lambda e: isinstance(e, TerminalProblem) and e.kind is TerminalProblemKind.UNREADABLE_FILE
     )
     assert problem.error_code == code  # type: ignore[union-attr]
     # and the exchange still works
@@ -138,7 +138,9 @@ def test_request_not_collected_when_terminal_is_down(
     pending = exchange.submit(P01, timeout_s=1.5)
     assert (root / "Req" / pending.file_name).exists()
     recorder.wait_for(
-        lambda e: isinstance(e, TerminalProblem) and e.kind is ProblemKind.REQUEST_NOT_COLLECTED,
+        lambda e: (
+            isinstance(e, TerminalProblem) and e.kind is TerminalProblemKind.REQUEST_NOT_COLLECTED
+        ),
         timeout=3,
     )
     assert pending.result().kind is OutcomeKind.NO_ANSWER

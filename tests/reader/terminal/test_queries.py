@@ -21,7 +21,7 @@ from reader.terminal import (
 )
 from reader.terminal.config import queries_section, terminal_section
 from reader.terminal.files import TEMP_PREFIX, atomic_write
-from reader.terminal.queries import QueryKind, new_file_identifier, request_file_name
+from reader.terminal.queries import TerminalQueryKind, new_file_identifier, request_file_name
 from reader.terminal.xmlsafe import parse_xml_bytes
 
 
@@ -77,7 +77,7 @@ def test_unencodable_in_shift_jis_is_a_clear_error() -> None:
 def test_kinds_and_paths() -> None:
     nums = InsuranceNumbers("39130059", "10000010", date(1940, 1, 10))
     assert IndividualQuery(nums).verification_path is VerificationPath.NUMBER_QUERY
-    home = IndividualQuery(nums, kind=QueryKind.HOME_VISIT_REQUERY)
+    home = IndividualQuery(nums, kind=TerminalQueryKind.HOME_VISIT_REQUERY)
     assert home.verification_path is VerificationPath.HOME_VISIT_REQUERY
 
 

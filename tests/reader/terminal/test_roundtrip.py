@@ -16,13 +16,13 @@ from reader.terminal import (
     IdentityCheck,
     IndividualQuery,
     OutcomeKind,
-    QueryKind,
     QueryOutcome,
     RequestEncoding,
     ResultArrived,
     ResultSource,
     SimulatorChannelError,
     TerminalConfig,
+    TerminalQueryKind,
     new_challenge,
     present_card_to_simulator,
 )
@@ -227,7 +227,7 @@ def test_home_visit_requery_by_first_visit_numbers(
     assert first.result is not None
     kept = HomeVisitNumbers.from_result(first.result, date(2026, 10, 1))
     requery = kept.requery()
-    assert requery.kind is QueryKind.HOME_VISIT_REQUERY
+    assert requery.kind is TerminalQueryKind.HOME_VISIT_REQUERY
     assert requery.verification_path is VerificationPath.HOME_VISIT_REQUERY
     pending = exchange.submit(requery)
     out = pending.result()

@@ -17,10 +17,10 @@ import pytest
 
 from reader.terminal import (
     FaceResultArrived,
-    ProblemKind,
     TerminalConfig,
     TerminalConfigError,
     TerminalProblem,
+    TerminalProblemKind,
 )
 from reader.terminal.config import WatchMode, watch_options
 from reader.terminal.files import Ledger, atomic_write
@@ -115,7 +115,7 @@ def test_writer_pausing_longer_than_settle_is_reported_then_delivered(
         fh.flush()
         problem = recorder.wait_for(lambda e: isinstance(e, TerminalProblem), timeout=5)
         fh.write(data[len(data) // 2 :])
-    assert problem.kind is ProblemKind.UNREADABLE_FILE  # type: ignore[union-attr]
+    assert problem.kind is TerminalProblemKind.UNREADABLE_FILE  # type: ignore[union-attr]
     assert problem.error_code == "truncated"  # type: ignore[union-attr]
     assert "still waiting" in problem.message  # type: ignore[union-attr]
     recorder.wait_for(lambda e: isinstance(e, FaceResultArrived))

@@ -17,9 +17,9 @@ import pytest
 from reader.terminal import (
     FaceResultArrived,
     OutcomeKind,
-    ProblemKind,
     RequestEncoding,
     TerminalProblem,
+    TerminalProblemKind,
 )
 from reader.terminal.files import atomic_write
 from reader.terminal_sim.persons import load_population
@@ -105,7 +105,7 @@ def test_hostile_corpus_gives_specific_errors_and_good_files_still_arrive(
         problem = recorder.wait_for(
             lambda e, n=name: isinstance(e, TerminalProblem) and e.file_name == n, timeout=5
         )
-        assert problem.kind is ProblemKind.UNREADABLE_FILE, problem  # type: ignore[union-attr]
+        assert problem.kind is TerminalProblemKind.UNREADABLE_FILE, problem  # type: ignore[union-attr]
         assert problem.error_code == code, problem  # type: ignore[union-attr]
     # the watcher keeps running and takes a later good file
     later = face_name("later")
@@ -234,7 +234,7 @@ def test_receipt_computer_moving_face_files_away(
         if isinstance(event, FaceResultArrived):
             assert hashlib.sha256(event.result.raw_xml).hexdigest() == digest
         else:
-            assert event.kind is ProblemKind.FILE_VANISHED  # type: ignore[union-attr]
+            assert event.kind is TerminalProblemKind.FILE_VANISHED  # type: ignore[union-attr]
         assert hashlib.sha256((trash / name).read_bytes()).hexdigest() == digest
     assert exchange.running
 
@@ -303,7 +303,9 @@ def test_folder_missing_then_created(exchange_factory: ExchangeFactory, tmp_path
     root = tmp_path / "share-not-mounted"
     exchange, recorder = exchange_factory(root)
     recorder.wait_for(
-        lambda e: isinstance(e, TerminalProblem) and e.kind is ProblemKind.FOLDER_UNAVAILABLE
+        lambda e: (
+            isinstance(e, TerminalProblem) and e.kind is TerminalProblemKind.FOLDER_UNAVAILABLE
+        )
     )
     for name in ("req", "res", "face"):
         (root / name).mkdir(parents=True)
