@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policies.model import DocumentKind, FacilityProfile, Flow
-from storage import secrets
+from storage import sanitise, secrets
 from storage.backup import BackupInfo, backup_to
 from storage.chain import AuditChain, ChainHead, ParallelVerify, VerifyResult, head_as_of_day
 from storage.engine import data_dir, make_engine, write_connection
@@ -68,7 +68,6 @@ from storage.models import (
     VisitKind,
 )
 from storage.passwords import check_policy, hash_password, needs_rehash, verify_password
-from storage.pii import refuse_individual_number
 from storage.records import (
     PATIENT_FIELDS,
     DocumentSeen,
@@ -269,7 +268,7 @@ class Store:
         self._chain = AuditChain(key)
         self._key = key
         self.database_uuid = database_uuid
-        self.terminal_id = terminal_id
+        self.terminal_id = sanitise.check_identifier("terminal_id", terminal_id)
         self._clock = clock
         self.migration: MigrationReport | None = None  # set by open()
 
@@ -401,7 +400,7 @@ class Store:
             kind,
             actor=name,
             terminal_id=self.terminal_id,
-            payload=payload,
+            payload=sanitise.clean_json(payload),
             at=self._clock() if self._clock else None,
         )
 
@@ -468,6 +467,7 @@ class Store:
         password_hash: str,
         must_change: bool,
     ) -> Staff:
+        sanitise.check_identifier("username", username)
         if s.scalar(select(Staff.id).where(Staff.username == username)) is not None:
             raise Conflict(f"username {username!r} is taken")
         now = self._now()
@@ -520,6 +520,8 @@ class Store:
         The slow Argon2 check runs BEFORE the write lock is taken, so a login never holds up
         other terminals' writes.
         """
+        if not sanitise.is_identifier(username):
+            username = ""  # no account has it; nothing typed reaches a query or the chain
         with self._read() as s:
             stored = s.scalar(select(Staff.password_hash).where(Staff.username == username))
         ok = verify_password(stored, password)
@@ -531,11 +533,13 @@ class Store:
                 reason = (
                     "unknown_user" if row is None else ("wrong_password" if not ok else "inactive")
                 )
+                # A typed name is recorded only if it is an account: an unknown one may be a
+                # password or a number typed into the wrong box, and the chain keeps it forever.
                 self._append(
                     conn,
                     AuditKind.LOGIN_FAILED,
                     None,
-                    {"username": username[:64], "reason": reason},
+                    {"username": None if row is None else row.username, "reason": reason},
                 )
                 return None
             if rehash is not None:
@@ -657,7 +661,6 @@ class Store:
 
     def set_setting(self, actor: StaffInfo, key: str, value: str) -> None:
         """Admin only; the audit event keeps old and new value (settings hold no patient data)."""
-        refuse_individual_number(key, value)
         with self._write() as (s, conn):
             self._require(s, actor, admin=True)
             row = s.get(Setting, key)
@@ -687,12 +690,12 @@ class Store:
     def create_patient(self, actor: StaffInfo, new: NewPatient) -> PatientRecord:
         with self._write() as (s, conn):
             self._require(s, actor)
-            if s.scalar(select(Patient.id).where(Patient.chart_number == new.chart_number)):
-                raise Conflict(f"chart number {new.chart_number!r} exists")
             now = self._now()
-            row = Patient(
+            row = Patient(  # cleaned (or refused) as it is built, before any query uses it
                 **{f: getattr(new, f) for f in PATIENT_FIELDS}, created_at=now, updated_at=now
             )
+            if s.scalar(select(Patient.id).where(Patient.chart_number == row.chart_number)):
+                raise Conflict(f"chart number {new.chart_number!r} exists")
             s.add(row)
             s.flush()
             self._append(
@@ -805,7 +808,6 @@ class Store:
         """Keep a result file verbatim; its SHA-256 goes into the chain with the event."""
         if len(raw_xml) > MAX_TERMINAL_RESULT_BYTES:
             raise InvalidInput(f"terminal result {file_name!r} is {len(raw_xml)} bytes: too large")
-        digest = hashlib.sha256(raw_xml).hexdigest()
         with self._write() as (s, conn):
             if actor is not None:
                 self._require(s, actor)
@@ -813,12 +815,13 @@ class Store:
                 file_name=file_name,
                 arbitrary_file_identifier=arbitrary_file_identifier,
                 raw_xml=bytes(raw_xml),
-                sha256=digest,
                 summary=dict(summary),
                 simulated=simulated,
                 terminal_id=self.terminal_id,
                 received_at=received_at or self._now(),
             )
+            # The digest is of the bytes as kept (a 12-digit run masked by the sanitiser).
+            digest = row.sha256 = hashlib.sha256(row.raw_xml).hexdigest()
             s.add(row)
             s.flush()
             self._append(
@@ -830,7 +833,7 @@ class Store:
                     "file_name": file_name,
                     "arbitrary_file_identifier": arbitrary_file_identifier,
                     "sha256": digest,
-                    "bytes": len(raw_xml),
+                    "bytes": len(row.raw_xml),
                     "simulated": simulated,
                 },
             )

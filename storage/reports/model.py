@@ -17,6 +17,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import TypeVar
 
+from policies.individual_number import contains_twelve_digits
 from policies.model import (
     DocumentKind,
     FacilityKind,
@@ -27,7 +28,6 @@ from policies.model import (
     VerificationPath,
 )
 from storage.models import Sex
-from storage.pii import looks_like_individual_number
 from storage.reports.errors import ReportInputError
 
 #: Japan has no daylight saving time; a fixed offset avoids needing tzdata on Windows.
@@ -434,7 +434,7 @@ class SelfDeclarationForm:
             "employer_name",
             "issued_when",
         ):
-            if looks_like_individual_number(getattr(self, name)):
+            if contains_twelve_digits(getattr(self, name)):
                 raise ReportInputError(
                     f"{name}: holds a 12-digit number; the 申立書 never carries an individual "
                     "number (個人番号)"

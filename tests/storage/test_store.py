@@ -159,12 +159,7 @@ def test_verification_and_its_event_commit_together(store: Store, admin: StaffIn
                 visit.id,
                 VerificationPath.DOCUMENTS,
                 Outcome.CONFIRMED,
-                started,
-                documents=(
-                    DocumentSeen(
-                        DocumentKind.QUALIFICATION_CERTIFICATE, {"memo": "1234 5678 9012"}
-                    ),
-                ),
+                started.replace(tzinfo=None),
             ),
         )
     with pytest.raises(NotFound):
