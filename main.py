@@ -997,7 +997,12 @@ def _demo_keyring(path: Path) -> Any:
         def _save(self, data: dict[str, str]) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"_warning": self.warning, **data}, indent=1), "utf-8")
+            text = json.dumps({"_warning": self.warning, **data}, indent=1)
+            with open(
+                os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8"
+            ) as fh:
+                fh.write(text)  # owner-only from the first byte: it holds the chain key
+            os.chmod(tmp, 0o600)
             os.replace(tmp, path)
 
         def get_password(self, service: str, username: str) -> str | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from storage.engine import sqlite_path
+from storage.engine import private_dir, private_file, sqlite_path
 from storage.errors import BackupError
 
 POSTGRES_RESTORE_HELP = """\
@@ -65,9 +65,10 @@ def _fsync_dir(directory: Path) -> None:
 
 def sqlite_copy(source: Path | sqlite3.Connection, dest: Path) -> None:
     """Online-backup ``source`` into ``dest`` atomically (temp name, fsync, rename)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)
     tmp = dest.with_name(dest.name + ".part")
     tmp.unlink(missing_ok=True)
+    private_file(tmp, create=True)  # owner-only before a byte of data is in it
     src = source if isinstance(source, sqlite3.Connection) else sqlite3.connect(source)
     try:
         out = sqlite3.connect(tmp)
@@ -106,6 +107,7 @@ def _pg_dump(engine: Engine, dest: Path) -> None:
     url = engine.url
     env = dict(os.environ, PGPASSWORD=url.password or "")
     tmp = dest.with_name(dest.name + ".part")
+    private_file(tmp, create=True)  # pg_dump truncates it and keeps the mode
     args = [
         tool,
         "--format=custom",
@@ -132,7 +134,7 @@ def backup_to(engine: Engine, dest: Path) -> BackupInfo:
 
 
 def _backup_to(engine: Engine, dest: Path) -> BackupInfo:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)
     db_file = sqlite_path(engine.url)
     if db_file is not None:
         if not db_file.exists():
@@ -170,4 +172,5 @@ def set_aside(db_file: Path) -> Path | None:
             src = Path(f"{db_file}{extra}")
             if src.exists():
                 shutil.copy2(src, Path(f"{aside}{extra}"))
+                private_file(Path(f"{aside}{extra}"))
     return aside

@@ -4,6 +4,10 @@ SQLite: WAL, ``synchronous=FULL`` and ``foreign_keys=ON`` on EVERY connection, a
 BEGIN statements (the sqlite3 module's implicit transactions are switched off) so that writers
 can take the database write lock up front with ``BEGIN IMMEDIATE``.
 PostgreSQL: the URL never carries a password; it is read from the OS keyring.
+Files holding clinic data (database, its WAL/SHM, backups) are owner-only on POSIX
+(:func:`private_file`); SQLite creates the WAL and SHM with the database file's mode, so
+tightening the database file as each connection opens covers all three. On Windows the user-data
+folder's ACL (the user, SYSTEM and Administrators only, inherited) does the same.
 """
 
 from __future__ import annotations
@@ -28,6 +32,25 @@ DB_FILE_NAME = "madoguchi.sqlite3"
 BUSY_TIMEOUT_S = 60.0
 #: Execution option that makes the next BEGIN on a SQLite connection ``BEGIN IMMEDIATE``.
 WRITE_LOCK = "madoguchi_write"
+#: POSIX modes of files and folders holding clinic data: the owner only.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def private_file(path: Path, *, create: bool = False) -> None:
+    """Make ``path`` owner-only (POSIX), creating it empty first if ``create``; a missing
+    file is left missing otherwise."""
+    if os.name != "posix":
+        return
+    if create:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    if path.exists():
+        os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) with the last folder owner-only if it is new."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
 
 
 def data_dir() -> Path:
@@ -93,9 +116,9 @@ def make_engine(
     if resolved.get_backend_name() == "sqlite":
         path = sqlite_path(resolved)
         assert path is not None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         engine = create_engine(resolved, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, path)
         return engine
     if password is None:
         password = load_db_password(password_key(resolved))
@@ -113,9 +136,11 @@ def make_engine(
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, path: Path) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        for extra in ("", "-wal", "-shm"):  # before WAL is switched on: it copies the mode
+            private_file(Path(f"{path}{extra}"))
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
