@@ -39,6 +39,11 @@ The password is read from the OS keyring by Madoguchi; for the PostgreSQL tools 
 PGPASSWORD for that one command or type it at the prompt, never in a file."""
 
 
+#: File-name time stamp; the dashes and the dot keep its digits (and a revision before it) from
+#: forming a 12-digit run, which the storage sanitiser would mask where the name is recorded.
+_STAMP = "%Y-%m-%dT%H%M%S.%fZ"
+
+
 @dataclass(frozen=True, slots=True)
 class BackupInfo:
     path: Path
@@ -153,7 +158,7 @@ def _backup_to(engine: Engine, dest: Path) -> BackupInfo:
 
 def backup_database(engine: Engine, directory: Path, *, label: str) -> Path:
     """A timestamped backup in ``directory`` (used before migrations)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime(_STAMP)
     suffix = ".sqlite3" if sqlite_path(engine.url) is not None else ".pgdump"
     return backup_to(engine, directory / f"madoguchi-{label}-{stamp}{suffix}").path
 
@@ -162,7 +167,7 @@ def set_aside(db_file: Path) -> Path | None:
     """Keep the current database next to itself before a restore replaces it."""
     if not db_file.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime(_STAMP)
     aside = db_file.with_name(f"{db_file.stem}.before-restore-{stamp}{db_file.suffix}")
     try:
         sqlite_copy(db_file, aside)

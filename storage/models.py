@@ -293,4 +293,17 @@ class AuditPurgePermit(Base):
     up_to_seq: Mapped[int] = mapped_column(BigInteger)
 
 
+class LoginGuard(Base):
+    """Consecutive failed logins of one account or one PC (scope ``account:ID`` / ``pc:NAME``):
+    the growing delay and the lock (see storage.passwords). Every change is caused by an audited
+    login event; a success or an administrator's unlock resets it."""
+
+    __tablename__ = "login_guard"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 sanitise.install(Base)

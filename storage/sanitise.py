@@ -53,6 +53,7 @@ COLUMN_KINDS: dict[str, ColumnKind] = {
     "audit_head.*": ColumnKind.TRUSTED,
     "audit_checkpoints.*": ColumnKind.TRUSTED,
     "audit_purge_permits.*": ColumnKind.TRUSTED,
+    "login_guard.*": ColumnKind.TRUSTED,
     "staff.password_hash": ColumnKind.TRUSTED,
     "terminal_results.sha256": ColumnKind.TRUSTED,
     "staff.username": ColumnKind.IDENTIFIER,

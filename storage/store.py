@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policies.model import DocumentKind, FacilityProfile, Flow
-from storage import sanitise, secrets
+from storage import sanitise, secrets, settings_keys
 from storage.backup import BackupInfo, backup_to
 from storage.chain import AuditChain, ChainHead, ParallelVerify, VerifyResult, head_as_of_day
 from storage.engine import data_dir, make_engine, write_connection
@@ -48,6 +48,7 @@ from storage.errors import (
     ChainKeyMissing,
     Conflict,
     InvalidInput,
+    LoginRefused,
     NotFound,
     PermissionDenied,
     RetentionRefused,
@@ -58,6 +59,7 @@ from storage.models import (
     AuditPurgePermit,
     DbMeta,
     FacilityProfileRow,
+    LoginGuard,
     Patient,
     Setting,
     Staff,
@@ -67,7 +69,14 @@ from storage.models import (
     Visit,
     VisitKind,
 )
-from storage.passwords import check_policy, hash_password, needs_rehash, verify_password
+from storage.passwords import (
+    MIN_LOCK_AFTER,
+    check_policy,
+    hash_password,
+    login_delay_s,
+    needs_rehash,
+    verify_password,
+)
 from storage.records import (
     PATIENT_FIELDS,
     DocumentSeen,
@@ -107,6 +116,8 @@ class AuditKind:
     STAFF_CREATED = "staff_created"
     STAFF_PASSWORD_CHANGED = "staff_password_changed"  # noqa: S105 (an event name)
     STAFF_DEACTIVATED = "staff_deactivated"
+    STAFF_LOCKED = "staff_locked"
+    STAFF_UNLOCKED = "staff_unlocked"
     FACILITY_PROFILE_CHANGED = "facility_profile_changed"
     SETTING_CHANGED = "setting_changed"
     PATIENT_CREATED = "patient_created"
@@ -515,37 +526,121 @@ class Store:
             return _staff_info(row)
 
     def authenticate(self, username: str, password: str) -> StaffInfo | None:
-        """Check a login; audited either way. Never locks an account (see storage.passwords).
+        """Check a login; audited either way (see storage.passwords for delay and lock).
 
-        The slow Argon2 check runs BEFORE the write lock is taken, so a login never holds up
-        other terminals' writes.
+        Raises :class:`LoginRefused` without checking the password while the account is locked
+        or a wait is due on the account or this PC. The slow Argon2 check runs BEFORE the write
+        lock is taken, so a login never holds up other terminals' writes.
         """
         if not sanitise.is_identifier(username):
             username = ""  # no account has it; nothing typed reaches a query or the chain
         with self._read() as s:
-            stored = s.scalar(select(Staff.password_hash).where(Staff.username == username))
-        ok = verify_password(stored, password)
+            account = s.execute(
+                select(Staff.id, Staff.password_hash).where(Staff.username == username)
+            ).first()
+            refusal = self._login_refusal(s, account[0] if account else None)
+        stored = account[1] if account else None
+        ok = refusal is None and verify_password(stored, password)
         rehash = hash_password(password) if ok and stored and needs_rehash(stored) else None
         with self._write() as (s, conn):
             row = s.scalar(select(Staff).where(Staff.username == username))
             ok = ok and row is not None and row.password_hash == stored
-            if row is None or not ok or not row.active:
+            if ok and row is not None and row.active:
+                if rehash is not None:
+                    row.password_hash = rehash
+                for guard in self._guards(s, row.id):
+                    s.delete(guard)
+                self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
+                return _staff_info(row)
+            if refusal is not None:
+                reason = "locked" if refusal.retry_after_s is None else "throttled"
+            else:
                 reason = (
                     "unknown_user" if row is None else ("wrong_password" if not ok else "inactive")
                 )
-                # A typed name is recorded only if it is an account: an unknown one may be a
-                # password or a number typed into the wrong box, and the chain keeps it forever.
+            # A typed name is recorded only if it is an account: an unknown one may be a
+            # password or a number typed into the wrong box, and the chain keeps it forever.
+            self._append(
+                conn,
+                AuditKind.LOGIN_FAILED,
+                None,
+                {"username": None if row is None else row.username, "reason": reason},
+            )
+            if refusal is None:
+                self._count_failure(s, conn, row)
+        if refusal is not None:
+            raise refusal
+        return None
+
+    def _guards(self, s: Session, staff_id: int | None) -> list[LoginGuard]:
+        """This PC's guard row and the account's (those that exist)."""
+        scopes = [f"pc:{self.terminal_id}"] + ([f"account:{staff_id}"] if staff_id else [])
+        return list(s.scalars(select(LoginGuard).where(LoginGuard.scope.in_(scopes))))
+
+    def _login_refusal(self, s: Session, staff_id: int | None) -> LoginRefused | None:
+        now = self._now()
+        wait = 0.0
+        for guard in self._guards(s, staff_id):
+            if guard.locked:
+                return LoginRefused(
+                    "this account is locked after repeated wrong passwords; an administrator "
+                    "must unlock it",
+                    None,
+                )
+            if guard.last_failure_at is not None:
+                due = guard.last_failure_at + timedelta(seconds=login_delay_s(guard.failures))
+                wait = max(wait, (due - now).total_seconds())
+        if wait > 0:
+            return LoginRefused(
+                f"too many wrong passwords: try again in {wait:.0f} s", round(wait, 1)
+            )
+        return None
+
+    def _count_failure(self, s: Session, conn: Connection, row: Staff | None) -> None:
+        """One more consecutive failure on this PC and (a known name) the account; lock it at
+        the shared limit, recording the lock."""
+        now = self._now()
+        scopes = [f"pc:{self.terminal_id}"] + ([f"account:{row.id}"] if row else [])
+        for scope in scopes:
+            guard = s.get(LoginGuard, scope) or LoginGuard(scope=scope, failures=0, locked=False)
+            guard.failures += 1
+            guard.last_failure_at = now
+            s.add(guard)
+            if (
+                row is not None
+                and scope.startswith("account:")
+                and not guard.locked
+                and guard.failures >= self._lock_after(s)
+            ):
+                guard.locked = True
                 self._append(
                     conn,
-                    AuditKind.LOGIN_FAILED,
+                    AuditKind.STAFF_LOCKED,
                     None,
-                    {"username": None if row is None else row.username, "reason": reason},
+                    {"staff_id": row.id, "failures": guard.failures},
                 )
-                return None
-            if rehash is not None:
-                row.password_hash = rehash
-            self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
-            return _staff_info(row)
+
+    @staticmethod
+    def _lock_after(s: Session) -> int:
+        """The shared setting: consecutive failures that lock an account (at least 3)."""
+        row = s.get(Setting, settings_keys.LOGIN_LOCK_AFTER)
+        try:
+            limit = int(row.value) if row else settings_keys.DEFAULT_LOGIN_LOCK_AFTER
+        except ValueError:
+            limit = settings_keys.DEFAULT_LOGIN_LOCK_AFTER
+        return max(limit, MIN_LOCK_AFTER)
+
+    def unlock_staff(self, actor: StaffInfo, username: str) -> None:
+        """Admin only: clear an account's lock and failure count (audited)."""
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=True)
+            row = s.scalar(select(Staff).where(Staff.username == username))
+            if row is None:
+                raise NotFound(f"no staff account {username!r}")
+            guard = s.get(LoginGuard, f"account:{row.id}")
+            if guard is not None:
+                s.delete(guard)
+            self._append(conn, AuditKind.STAFF_UNLOCKED, actor, {"staff_id": row.id})
 
     def logout(self, actor: StaffInfo) -> None:
         self._audit_only(AuditKind.LOGOUT, actor, {"staff_id": actor.id})
