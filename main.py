@@ -208,7 +208,12 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     """Restore from a backup whose chain verifies; the current database is kept aside."""
     from storage.restore import restore
 
-    report = restore(_db_url(args), Path(args.from_file), terminal_id=_terminal_id())
+    report = restore(
+        _db_url(args),
+        Path(args.from_file),
+        terminal_id=_terminal_id(),
+        force_foreign_reason=args.reason if args.force_foreign else None,
+    )
     aside = report.set_aside or "(there was no current database)"
     print(
         f"restored from {report.restored_from}: {report.events_verified} events verified; "
@@ -285,6 +290,12 @@ def _add_storage_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
     p = sub.add_parser("restore", help="restore the database from a verified backup")
     p.add_argument("--from", dest="from_file", required=True, help="backup file")
     p.add_argument("--db", help=db_help)
+    p.add_argument(
+        "--force-foreign",
+        action="store_true",
+        help="restore a backup of another database identity (needs --reason; recorded)",
+    )
+    p.add_argument("--reason", help="why a foreign backup is restored (recorded in the chain)")
     p.set_defaults(handler=_cmd_restore)
 
     db = sub.add_parser("db", help="database administration")

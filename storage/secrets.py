@@ -120,3 +120,15 @@ def load_db_password(name: str) -> str | None:
 
 def store_db_password(name: str, password: str) -> None:
     _set(name, password)
+
+
+def witness_name(database_uuid: str) -> str:
+    return f"audit-witness:{database_uuid}"
+
+
+def load_witness(database_uuid: str) -> str | None:
+    return _get(witness_name(database_uuid))
+
+
+def store_witness(database_uuid: str, text: str) -> None:
+    _set(witness_name(database_uuid), text)

@@ -8,6 +8,7 @@ corrected later, so personal data stays in the correctable tables.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -56,6 +57,7 @@ from storage.errors import (
 )
 from storage.models import (
     AuditEvent,
+    AuditHead,
     AuditPurgePermit,
     DbMeta,
     FacilityProfileRow,
@@ -92,6 +94,7 @@ from storage.records import (
     VisitSummary,
 )
 from storage.timeutil import day_bounds_utc, now_tokyo, to_tokyo, years_before
+from storage.witness import Witness
 
 if TYPE_CHECKING:
     from storage.migrate import MigrationReport
@@ -101,6 +104,8 @@ RETENTION_KEY = "retention_years"
 DEFAULT_RETENTION_YEARS = 5
 #: Floor for the retention setting: 診療録 are kept 5 years (G-04); less is refused.
 MIN_RETENTION_YEARS = 5
+#: Connection info key: the chain heads a write transaction appended (for the witness).
+_HEADS = "madoguchi_heads"
 #: A terminal result larger than this is not an eligibility answer; refuse it whole.
 MAX_TERMINAL_RESULT_BYTES = 8 * 1024 * 1024
 
@@ -281,6 +286,10 @@ class Store:
         self.database_uuid = database_uuid
         self.terminal_id = sanitise.check_identifier("terminal_id", terminal_id)
         self._clock = clock
+        self._witness = Witness(database_uuid, key)
+        #: Set when this PC's witness shows the database rolled back, truncated or replaced
+        #: (storage.witness); the mark then stays where it was, as evidence.
+        self.witness_problem: str | None = None
         self.migration: MigrationReport | None = None  # set by open()
 
     # -- opening ---------------------------------------------------------------------------
@@ -321,6 +330,8 @@ class Store:
             engine, key=key, database_uuid=database_uuid, terminal_id=terminal_id, clock=clock
         )
         store.migration = report
+        with engine.connect() as conn:
+            store.witness_problem = store._witness.check(conn)
         if report.from_revision is not None and report.from_revision != report.to_revision:
             store._audit_only(
                 AuditKind.SCHEMA_MIGRATED,
@@ -391,11 +402,20 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[tuple[Session, Connection]]:
+        heads: list[ChainHead] = []
         with write_connection(self._engine) as conn:
             self._chain.lock(conn)
-            with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
-                yield session, conn
-                session.flush()
+            conn.info[_HEADS] = heads
+            try:
+                with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                    yield session, conn
+                    session.flush()
+                if heads and self.witness_problem is None:
+                    self.witness_problem = self._witness.still_holds(conn)
+            finally:
+                conn.info.pop(_HEADS, None)
+        if heads and self.witness_problem is None:  # committed: this PC has seen it
+            self._witness.advance(heads[-1])
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -406,7 +426,7 @@ class Store:
         self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
     ) -> ChainHead:
         name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
-        return self._chain.append(
+        head = self._chain.append(
             conn,
             kind,
             actor=name,
@@ -414,6 +434,8 @@ class Store:
             payload=sanitise.clean_json(payload),
             at=self._clock() if self._clock else None,
         )
+        conn.info.get(_HEADS, []).append(head)
+        return head
 
     def _audit_only(
         self, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
@@ -1133,14 +1155,16 @@ class Store:
         *,
         workers: int | None = None,
         min_parallel: int = 200_000,
+        witness: bool = True,
     ) -> VerifyResult:
-        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state).
+        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state),
+        then, with ``witness``, that it still holds what this PC has seen (storage.witness).
 
         Chains of ``min_parallel`` events or more are checked by ``workers`` processes
         (default: the CPU count, at most 4).
         """
         if conn is not None:
-            return self._chain.verify(conn)
+            return self._witnessed(conn, self._chain.verify(conn), witness)
         workers = workers or min(os.cpu_count() or 1, 4)
         parallel = None
         if workers > 1:
@@ -1156,7 +1180,29 @@ class Store:
             if self.dialect == "postgresql":
                 own.execution_options(isolation_level="REPEATABLE READ")
             with own.begin():
-                return self._chain.verify(own, parallel=parallel)
+                return self._witnessed(own, self._chain.verify(own, parallel=parallel), witness)
+
+    def _witnessed(self, conn: Connection, result: VerifyResult, witness: bool) -> VerifyResult:
+        if not (witness and result.ok):
+            return result
+        problem = self._witness.check(conn)
+        if problem is None:
+            return result
+        self.witness_problem = problem
+        return dataclasses.replace(
+            result,
+            ok=False,
+            first_broken_seq=(result.head.seq if result.head else 0) + 1,
+            problem=problem,
+        )
+
+    def accept_restored_chain(self) -> None:
+        """After a recorded restore (the one deliberate step back): this PC's witness mark
+        follows the restored chain's head from now on."""
+        with self._engine.connect() as conn:
+            seq, hash_ = conn.execute(select(AuditHead.seq, AuditHead.hash)).one()
+        self._witness.reset(ChainHead(seq, bytes(hash_).hex(), None))
+        self.witness_problem = None
 
     def record_export(
         self, actor: StaffInfo | None, what: str, path: Path, sha256: str | None = None

@@ -20,9 +20,9 @@ def test_db_migrate_creates_then_reports_current(tmp_path: Path) -> None:
     db = tmp_path / "new" / "madoguchi.sqlite3"
     first = run_main("db", "migrate", "--db", str(db), "--backup-dir", str(tmp_path / "bk"))
     assert first.returncode == 0, first.stderr
-    assert "migrated empty -> 0002" in first.stdout and db.exists()
+    assert "migrated empty -> 0003" in first.stdout and db.exists()
     again = run_main("db", "migrate", "--db", str(db))
-    assert again.returncode == 0 and "schema is current (0002)" in again.stdout
+    assert again.returncode == 0 and "schema is current (0003)" in again.stdout
 
 
 def test_audit_head_for_the_daily_log(store: Store, db_url: str) -> None:
