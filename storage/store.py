@@ -404,14 +404,14 @@ class Store:
     def _write(self) -> Iterator[tuple[Session, Connection]]:
         heads: list[ChainHead] = []
         with write_connection(self._engine) as conn:
-            self._chain.lock(conn)
+            locked_seq, locked_hash, *_ = self._chain.lock(conn)
             conn.info[_HEADS] = heads
             try:
                 with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
                     yield session, conn
                     session.flush()
                 if heads and self.witness_problem is None:
-                    self.witness_problem = self._witness.still_holds(conn)
+                    self.witness_problem = self._witness.still_holds(conn, locked_seq, locked_hash)
             finally:
                 conn.info.pop(_HEADS, None)
         if heads and self.witness_problem is None:  # committed: this PC has seen it

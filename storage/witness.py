@@ -64,19 +64,25 @@ class Witness:
         secrets.store_witness(self._uuid, json.dumps(payload))
         self._cached = WitnessMark(head.seq, head.hash)
 
-    def still_holds(self, conn: Connection) -> str | None:
-        """Inside a write: whether the event at the last mark is still the one this PC saw
-        (one indexed read); the problem if not."""
+    def still_holds(self, conn: Connection, head_seq: int, head_hash: bytes) -> str | None:
+        """Inside a write, given the head it locked: whether the event at the last mark is
+        still the one this PC saw; the problem if not. Usually the head IS the mark (no query);
+        after other PCs' appends one indexed read."""
         try:
             current = self._cached or self.mark()
         except ValueError as exc:
             return str(exc)  # keep the altered mark as evidence
         if current is None:
             return None
-        stored = conn.execute(
-            text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": current.seq}
-        ).scalar()
-        if stored is not None and bytes(stored).hex() != current.hash:
+        if head_seq == current.seq:
+            stored: object = head_hash
+        elif head_seq < current.seq:
+            return f"rolled back or truncated: this PC has seen event {current.seq}"
+        else:
+            stored = conn.execute(
+                text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": current.seq}
+            ).scalar()
+        if isinstance(stored, bytes | memoryview) and bytes(stored).hex() != current.hash:
             return f"event {current.seq} differs from what this PC saw"
         return None
 
