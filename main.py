@@ -1242,6 +1242,8 @@ def build_production_stack(config: AppConfig, db_override: str | None = None) ->
     )
     stack = DeskStack(desk=None, store=store, mode="production", data_dir=data_dir(), config=config)
     stack._closers.append(store.close)
+    if store.witness_problem:  # storage.witness: rolled back, truncated or replaced
+        stack.notes.append(f"AUDIT CHAIN NOT AS THIS PC SAW IT: {store.witness_problem}")
     try:
         terminal = None
         if config.terminal is not None:

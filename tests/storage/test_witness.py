@@ -16,7 +16,7 @@ from storage.engine import write_connection
 from storage.records import StaffInfo
 from storage.restore import restore
 from storage.store import Store
-from tests.storage.conftest import SQLITE_ONLY
+from tests.storage.conftest import SQLITE_ONLY, run_main
 from tests.storage.test_chain_tamper import attacker, chain_store  # noqa: F401 (fixture)
 
 HEAD_COLS = "seq, hash, occurred_at, mac"
@@ -90,15 +90,20 @@ def backed_up_then_moved_on(store: Store, admin: StaffInfo, tmp_path: Path) -> P
     return backup
 
 
+def put_back(copy: Path, live: Path) -> None:
+    """Replace the database file by an older copy, as someone with file access would."""
+    for extra in ("-wal", "-shm"):
+        Path(f"{live}{extra}").unlink(missing_ok=True)
+    shutil.copyfile(copy, live)
+
+
 @SQLITE_ONLY
 def test_an_older_copy_of_the_file_is_caught_at_start_and_by_verify(
     store: Store, admin: StaffInfo, tmp_path: Path
 ) -> None:
     copy = backed_up_then_moved_on(store, admin, tmp_path)
     live = Path(store.engine.url.database or "")
-    for extra in ("-wal", "-shm"):
-        Path(f"{live}{extra}").unlink(missing_ok=True)
-    shutil.copyfile(copy, live)
+    put_back(copy, live)
     reopened = Store.open(str(live), terminal_id="test-pc", backup_dir=tmp_path / "b")
     try:
         assert "rolled back or truncated" in (reopened.witness_problem or "")
@@ -123,3 +128,14 @@ def test_a_restore_is_the_recorded_step_back_the_witness_accepts(
         assert after.witness_problem is None and after.verify_chain().ok
     finally:
         after.close()
+
+
+@SQLITE_ONLY
+def test_cli_audit_verify_names_a_replaced_file(
+    store: Store, admin: StaffInfo, db_url: str, tmp_path: Path
+) -> None:
+    copy = backed_up_then_moved_on(store, admin, tmp_path)
+    live = Path(store.engine.url.database or "")
+    put_back(copy, live)
+    proc = run_main("audit", "verify", "--db", db_url)
+    assert proc.returncode == 1 and "rolled back or truncated" in proc.stdout, proc.stdout
