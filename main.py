@@ -140,6 +140,18 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 @_storage_errors
+def _cmd_audit_check_paper(args: argparse.Namespace) -> int:
+    """Whether the chain still holds the head printed (text or QR) on a daily log."""
+    store = _open_store(args)
+    try:
+        check = store.check_paper(" ".join(args.printed))
+    finally:
+        store.close()
+    print(check.message)
+    return 0 if check.ok else EXIT_BROKEN
+
+
+@_storage_errors
 def _cmd_audit_head(args: argparse.Namespace) -> int:
     """Print the chain head as of the end of a day (what the daily log prints)."""
     from datetime import date
@@ -274,6 +286,12 @@ def _add_storage_commands(sub: argparse._SubParsersAction) -> None:  # type: ign
     p.add_argument("--date", required=True, help="local day, YYYY-MM-DD")
     p.add_argument("--db", help=db_help)
     p.set_defaults(handler=_cmd_audit_head)
+    p = audit_sub.add_parser(
+        "check-paper", help="does the chain still hold the head printed on a daily log?"
+    )
+    p.add_argument("printed", nargs="+", help="the printed 照合コード (MDGC1 …), typed or scanned")
+    p.add_argument("--db", help=db_help)
+    p.set_defaults(handler=_cmd_audit_check_paper)
     p = audit_sub.add_parser("key-export", help="export the chain key for another reception PC")
     p.add_argument("--out", required=True, help="new file to write (kept private, 0600)")
     p.add_argument("--db", help=db_help)

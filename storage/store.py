@@ -71,6 +71,7 @@ from storage.models import (
     Visit,
     VisitKind,
 )
+from storage.paper import PaperCheck, check_paper, parse_paper
 from storage.passwords import (
     MIN_LOCK_AFTER,
     check_policy,
@@ -1195,6 +1196,12 @@ class Store:
             first_broken_seq=(result.head.seq if result.head else 0) + 1,
             problem=problem,
         )
+
+    def check_paper(self, printed: str) -> PaperCheck:
+        """Whether the chain still holds the head printed on a daily log (storage.paper)."""
+        mark = parse_paper(printed)
+        with self._engine.connect() as conn:
+            return check_paper(conn, mark)
 
     def accept_restored_chain(self) -> None:
         """After a recorded restore (the one deliberate step back): this PC's witness mark

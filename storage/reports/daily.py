@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, time
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from policies.model import Outcome, VerificationPath
+from storage.paper import PaperMark
 from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.labels import label, short_label
 from storage.reports.masking import clean, patient_lines
-from storage.reports.model import JST, DailyLog, PatientMasking, VerificationRow
+from storage.reports.model import JST, ChainHead, DailyLog, PatientMasking, VerificationRow
 from storage.reports.pdfkit import (
     CONTENT_W,
     SIMULATED_COLOR,
@@ -115,7 +118,8 @@ def _totals(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
 
 def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
     head = data.chain_head
-    w0, w1 = 42 * mm, CONTENT_W - 42 * mm
+    qr_col = QR_SIZE + 3 * mm if head is not None else 0
+    w0, w1 = 42 * mm, CONTENT_W - 42 * mm - qr_col
     if head is None:
         rows = [["監査チェーン末尾", "（この日までの監査記録なし）"]]
     else:
@@ -127,9 +131,21 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
         rows = [
             [f"監査チェーン末尾（{when}）", f"通番 {head.seq}{at}"],
             ["ハッシュ", head.hash_hex],
+            ["照合コード", paper_text(data, head)],
         ]
     rows = [[fit.cell(a, 8.5, w0), fit.cell(b, 8.5, w1)] for a, b in rows]
-    chain = grid_table(rows, (w0, w1), font=font, size=8.5, header_rows=0)
+    chain: Flowable = grid_table(rows, (w0, w1), font=font, size=8.5, header_rows=0)
+    if head is not None:  # the same text as a QR code, for a scanner at `audit check-paper`
+        chain = Table(
+            [[chain, qr_drawing(paper_text(data, head))]],
+            colWidths=(w0 + w1, qr_col),
+            style=[
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ],
+        )
     sign = grid_table(
         [["確認者 署名", "", "日付", "　　　　年　　月　　日"]],
         (28 * mm, 80 * mm, 16 * mm, CONTENT_W - 124 * mm),
@@ -140,6 +156,27 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
         extra=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
     )
     return [chain, Spacer(1, 5 * mm), sign]
+
+
+#: Printed size of the head's QR code (error correction M: still reads with a fold or a stain).
+QR_SIZE = 24 * mm
+
+
+def paper_text(data: DailyLog, head: ChainHead) -> str:
+    """The head as ``storage.paper`` reads it back (text line and QR code)."""
+    code = data.facility.medical_institution_code or "-"
+    return PaperMark(code, data.day, head.seq, head.hash_hex.lower()).text()
+
+
+def qr_drawing(value: str) -> Drawing:
+    """A QR code of ``value`` (reportlab's own encoder), QR_SIZE square."""
+    widget = QrCodeWidget(value, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(
+        QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0]
+    )
+    drawing.add(widget)
+    return drawing
 
 
 def _creation_moment(data: DailyLog) -> datetime:
