@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from storage.errors import InvalidInput
+from storage.witness import EventState, event_state
 
 PREFIX = "MDGC1"
 _PAPER = re.compile(
@@ -59,21 +60,18 @@ class PaperCheck:
 
 def check_paper(conn: Connection, mark: PaperMark) -> PaperCheck:
     """Whether the database's chain still holds the printed event with the printed hash."""
-    stored = conn.execute(
-        text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": mark.seq}
-    ).scalar()
-    if stored is None:
-        purged = conn.execute(text("SELECT MAX(up_to_seq) FROM audit_checkpoints")).scalar()
-        if purged is not None and mark.seq <= purged:
-            return PaperCheck(
-                True,
-                f"event {mark.seq} was deleted by a retention purge (signed checkpoint at "
-                f"{purged}); the printout cannot be compared any more",
-            )
+    state = event_state(conn, mark.seq, mark.hash)
+    if state is EventState.PURGED:
+        return PaperCheck(
+            True,
+            f"event {mark.seq} was deleted by a retention purge (a signed checkpoint covers "
+            "it); the printout cannot be compared any more",
+        )
+    if state is EventState.MISSING:
         return PaperCheck(
             False, f"MISSING: event {mark.seq} printed on {mark.day} is not in the chain"
         )
-    if bytes(stored).hex() != mark.hash:
+    if state is EventState.DIFFERENT:
         return PaperCheck(
             False,
             f"DIFFERENT: event {mark.seq} printed on {mark.day} has another hash in the chain "

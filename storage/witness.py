@@ -18,6 +18,7 @@ import hmac
 import json
 import threading
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
@@ -116,17 +117,31 @@ class Witness:
                 f"rolled back or truncated: this PC has seen event {mark.seq}, the database's "
                 f"chain ends at event {head or 0}"
             )
-        stored = conn.execute(
-            text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": mark.seq}
-        ).scalar()
-        if stored is None:
-            purged = conn.execute(text("SELECT MAX(up_to_seq) FROM audit_checkpoints")).scalar()
-            if purged is not None and mark.seq <= purged:
-                return None  # deleted by a retention purge after this PC last wrote
+        state = event_state(conn, mark.seq, mark.hash)
+        if state is EventState.MISSING:
             return f"event {mark.seq}, seen by this PC, is missing (truncated?)"
-        if bytes(stored).hex() != mark.hash:
+        if state is EventState.DIFFERENT:
             return (
                 f"event {mark.seq} differs from what this PC saw: the database was replaced by "
                 "another copy or its history rewritten"
             )
         return None
+
+
+class EventState(StrEnum):
+    """What the chain holds at a seq someone outside the database wrote down."""
+
+    HELD = "held"
+    #: Deleted by a retention purge: a signed checkpoint covers it.
+    PURGED = "purged"
+    MISSING = "missing"
+    DIFFERENT = "different"
+
+
+def event_state(conn: Connection, seq: int, hash_hex: str) -> EventState:
+    """Whether event ``seq`` is still in the chain with hash ``hash_hex`` (witness, paper)."""
+    stored = conn.execute(text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": seq}).scalar()
+    if stored is None:
+        purged = conn.execute(text("SELECT MAX(up_to_seq) FROM audit_checkpoints")).scalar()
+        return EventState.PURGED if purged is not None and seq <= purged else EventState.MISSING
+    return EventState.HELD if bytes(stored).hex() == hash_hex else EventState.DIFFERENT
