@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, time
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.lib.colors import black
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
@@ -137,9 +137,10 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
     chain: Flowable = grid_table(rows, (w0, w1), font=font, size=8.5, header_rows=0)
     if head is not None:  # the same text as a QR code, for a scanner at `audit check-paper`
         chain = Table(
-            [[chain, qr_drawing(paper_text(data, head))]],
+            [[chain, QrCode(paper_text(data, head))]],
             colWidths=(w0 + w1, qr_col),
             style=[
+                ("FONT", (0, 0), (-1, -1), font, 8.5),  # else the table's default Helvetica
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -158,8 +159,9 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
     return [chain, Spacer(1, 5 * mm), sign]
 
 
-#: Printed size of the head's QR code (error correction M: still reads with a fold or a stain).
+#: Printed size of the head's QR code and its quiet zone in modules (the standard's 4).
 QR_SIZE = 24 * mm
+_QR_QUIET = 4
 
 
 def paper_text(data: DailyLog, head: ChainHead) -> str:
@@ -168,15 +170,30 @@ def paper_text(data: DailyLog, head: ChainHead) -> str:
     return PaperMark(code, data.day, head.seq, head.hash_hex.lower()).text()
 
 
-def qr_drawing(value: str) -> Drawing:
-    """A QR code of ``value`` (reportlab's own encoder), QR_SIZE square."""
-    widget = QrCodeWidget(value, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(
-        QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0]
-    )
-    drawing.add(widget)
-    return drawing
+class QrCode(Flowable):
+    """A QR code of ``value`` (reportlab's encoder, error correction M: still reads with a fold
+    or a stain), QR_SIZE square, drawn as filled squares straight on the canvas: no graphics
+    state or default font enters the PDF, so reprints stay byte-identical and all fonts
+    embedded."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+        encoder = QrCodeWidget(value, barLevel="M").qr
+        encoder.make()
+        self.modules = [[bool(m) for m in row] for row in encoder.modules]
+
+    def wrap(self, _avail_w: float, _avail_h: float) -> tuple[float, float]:
+        return QR_SIZE, QR_SIZE
+
+    def draw(self) -> None:
+        box = QR_SIZE / (len(self.modules) + 2 * _QR_QUIET)
+        self.canv.setFillColor(black)
+        for r, row in enumerate(self.modules):
+            for c, dark in enumerate(row):
+                if dark:
+                    x, y = (c + _QR_QUIET) * box, QR_SIZE - (r + _QR_QUIET + 1) * box
+                    self.canv.rect(x, y, box, box, stroke=0, fill=1)
 
 
 def _creation_moment(data: DailyLog) -> datetime:
