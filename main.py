@@ -512,6 +512,8 @@ def build_production_stack(target: Target) -> DeskStack:
         else f"PostgreSQL {resolved.host}:{resolved.port or 5432}/{resolved.database}"
     )
     stack = DeskStack(desk=None, store=store, mode="production", data_dir=data_dir(), config=config)
+    if store.witness_problem:  # storage.witness: rolled back, truncated or replaced
+        stack.notes.append(f"AUDIT CHAIN NOT AS THIS PC SAW IT: {store.witness_problem}")
     with ExitStack() as on_failure:
         on_failure.callback(stack.close)
         stack.defer(store.close)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from storage.engine import sqlite_path
+from storage.engine import private_dir, private_file, sqlite_path
 from storage.errors import BackupError
 
 POSTGRES_RESTORE_HELP = """\
@@ -37,6 +37,11 @@ Restoring a PostgreSQL database (all reception PCs closed, done by the server ad
   4. Start Madoguchi on one PC; it records the restore in the audit chain on its next write.
 The password is read from the OS keyring by Madoguchi; for the PostgreSQL tools give it with
 PGPASSWORD for that one command or type it at the prompt, never in a file."""
+
+
+#: File-name time stamp; the dashes and the dot keep its digits (and a revision before it) from
+#: forming a 12-digit run, which the storage sanitiser would mask where the name is recorded.
+_STAMP = "%Y-%m-%dT%H%M%S.%fZ"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +70,10 @@ def _fsync_dir(directory: Path) -> None:
 
 def sqlite_copy(source: Path | sqlite3.Connection, dest: Path) -> None:
     """Online-backup ``source`` into ``dest`` atomically (temp name, fsync, rename)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)
     tmp = dest.with_name(dest.name + ".part")
     tmp.unlink(missing_ok=True)
+    private_file(tmp, create=True)  # owner-only before a byte of data is in it
     src = source if isinstance(source, sqlite3.Connection) else sqlite3.connect(source)
     try:
         out = sqlite3.connect(tmp)
@@ -106,6 +112,7 @@ def _pg_dump(engine: Engine, dest: Path) -> None:
     url = engine.url
     env = dict(os.environ, PGPASSWORD=url.password or "")
     tmp = dest.with_name(dest.name + ".part")
+    private_file(tmp, create=True)  # pg_dump truncates it and keeps the mode
     args = [
         tool,
         "--format=custom",
@@ -132,7 +139,7 @@ def backup_to(engine: Engine, dest: Path) -> BackupInfo:
 
 
 def _backup_to(engine: Engine, dest: Path) -> BackupInfo:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)
     db_file = sqlite_path(engine.url)
     if db_file is not None:
         if not db_file.exists():
@@ -151,7 +158,7 @@ def _backup_to(engine: Engine, dest: Path) -> BackupInfo:
 
 def backup_database(engine: Engine, directory: Path, *, label: str) -> Path:
     """A timestamped backup in ``directory`` (used before migrations)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime(_STAMP)
     suffix = ".sqlite3" if sqlite_path(engine.url) is not None else ".pgdump"
     return backup_to(engine, directory / f"madoguchi-{label}-{stamp}{suffix}").path
 
@@ -160,7 +167,7 @@ def set_aside(db_file: Path) -> Path | None:
     """Keep the current database next to itself before a restore replaces it."""
     if not db_file.exists():
         return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime(_STAMP)
     aside = db_file.with_name(f"{db_file.stem}.before-restore-{stamp}{db_file.suffix}")
     try:
         sqlite_copy(db_file, aside)
@@ -170,4 +177,5 @@ def set_aside(db_file: Path) -> Path | None:
             src = Path(f"{db_file}{extra}")
             if src.exists():
                 shutil.copy2(src, Path(f"{aside}{extra}"))
+                private_file(Path(f"{aside}{extra}"))
     return aside

@@ -274,6 +274,10 @@ class AuditChain:
         if not head_ok:
             return VerifyResult(False, 0, h_seq, "chain head record altered (MAC mismatch)")
         head = ChainHead(h_seq, h_hash.hex(), _parse_canonical(h_time))
+        # Permits live only inside a purge's transaction: one seen committed is forged.
+        permit = conn.execute(text("SELECT MIN(up_to_seq) FROM audit_purge_permits")).scalar()
+        if permit is not None:
+            return VerifyResult(False, 0, permit, "purge permit outside a purge (forged?)", head)
 
         anchor: tuple[int, bytes] | None = None
         for cp_seq, cp_raw_hash, cp_time, cp_mac in conn.execute(

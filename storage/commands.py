@@ -121,6 +121,14 @@ def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_check_paper(resolve: Resolve, args: argparse.Namespace) -> int:
+    """Whether the chain still holds the head printed (text or QR) on a daily log."""
+    with resolve(args).open_store() as store:
+        check = store.check_paper(" ".join(args.printed))
+    print(check.message)
+    return 0 if check.ok else EXIT_BROKEN
+
+
 def _audit_head(resolve: Resolve, args: argparse.Namespace) -> int:
     """Print the chain head as of the end of a day (what the daily log prints)."""
     with resolve(args).open_store() as store:
@@ -182,8 +190,15 @@ def _restore(resolve: Resolve, args: argparse.Namespace) -> int:
     """Restore from a backup whose chain verifies; the current database is kept aside."""
     from storage.restore import restore
 
+    if args.force_foreign and not (args.reason or "").strip():
+        raise InvalidInput("restore --force-foreign needs --reason (it is recorded in the chain)")
     target = resolve(args)
-    report = restore(target.url, Path(args.from_file), terminal_id=target.terminal_id)
+    report = restore(
+        target.url,
+        Path(args.from_file),
+        terminal_id=target.terminal_id,
+        force_foreign_reason=args.reason if args.force_foreign else None,
+    )
     aside = report.set_aside or "(there was no current database)"
     print(
         f"restored from {report.restored_from}: {report.events_verified} events verified; "
@@ -262,6 +277,12 @@ def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpt
     command(
         audit_sub, "verify", "verify the whole chain; exit 1 names the broken event", _audit_verify
     )
+    command(
+        audit_sub,
+        "check-paper",
+        "does the chain still hold the head printed on a daily log?",
+        _audit_check_paper,
+    ).add_argument("printed", nargs="+", help="the printed 照合コード (MDGC1 …), typed or scanned")
     command(audit_sub, "head", "the chain head as of the end of a day", _audit_head).add_argument(
         "--date", required=True, type=iso_day, help="local day, YYYY-MM-DD"
     )
@@ -275,9 +296,14 @@ def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpt
     command(sub, "backup", "back up the database to a file", _backup).add_argument(
         "--out", required=True, help="backup file to write"
     )
-    command(sub, "restore", "restore the database from a verified backup", _restore).add_argument(
-        "--from", dest="from_file", required=True, help="backup file"
+    p = command(sub, "restore", "restore the database from a verified backup", _restore)
+    p.add_argument("--from", dest="from_file", required=True, help="backup file")
+    p.add_argument(
+        "--force-foreign",
+        action="store_true",
+        help="restore a backup of another database identity (needs --reason; recorded)",
     )
+    p.add_argument("--reason", help="why a foreign backup is restored (recorded in the chain)")
 
     db = sub.add_parser("db", help="database administration")
     db_sub = db.add_subparsers(title="db commands", metavar="ACTION", required=True)

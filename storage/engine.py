@@ -9,6 +9,11 @@ An engine is handed out only after one connection worked, so a folder, a text fi
 that does not answer is a typed error naming the place here, not a driver traceback later. With
 ``create=False`` (every command that works on an existing database) nothing is ever created: no
 folder, no file, no schema.
+
+Files holding clinic data (database, its WAL/SHM, backups) are owner-only on POSIX
+(:func:`private_file`); SQLite creates the WAL and SHM with the database file's mode, so
+tightening the database file as each connection opens covers all three. On Windows the user-data
+folder's ACL (the user, SYSTEM and Administrators only, inherited) does the same.
 """
 
 from __future__ import annotations
@@ -40,6 +45,25 @@ BUSY_TIMEOUT_S = 60.0
 WRITE_LOCK = "madoguchi_write"
 #: The first bytes of every SQLite 3 database file.
 SQLITE_HEADER = b"SQLite format 3\x00"
+#: POSIX modes of files and folders holding clinic data: the owner only.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def private_file(path: Path, *, create: bool = False) -> None:
+    """Make ``path`` owner-only (POSIX), creating it empty first if ``create``; a missing
+    file is left missing otherwise."""
+    if os.name != "posix":
+        return
+    if create:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    if path.exists():
+        os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) with the last folder owner-only if it is new."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
 
 
 def data_dir() -> Path:
@@ -112,7 +136,7 @@ def make_engine(
         assert path is not None
         _check_sqlite_file(path, create=create)
         engine = create_engine(resolved, connect_args={"timeout": BUSY_TIMEOUT_S}, **kwargs)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, path)
     else:
         if password is None:
             password = load_db_password(password_key(resolved))
@@ -153,7 +177,7 @@ def _check_sqlite_file(path: Path, *, create: bool) -> None:
         if not create:
             raise DatabaseMissing(f"no database at {path} (this command never creates one)")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
         except OSError as exc:
             raise DatabaseUnreachable(
                 f"cannot create the folder for {path} ({exc.strerror or exc})"
@@ -178,9 +202,11 @@ def _probe(engine: Engine, url: URL, *, create: bool) -> None:
         raise DatabaseMissing(f"{shown(url)} holds no Madoguchi database (it has no tables)")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, path: Path) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        for extra in ("", "-wal", "-shm"):  # before WAL is switched on: it copies the mode
+            private_file(Path(f"{path}{extra}"))
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")

@@ -39,6 +39,15 @@ class PermissionDenied(StorageError):
     """The acting staff member may not do this (inactive, or not an admin)."""
 
 
+class LoginRefused(StorageError):
+    """A login was not even checked: the account is locked (``retry_after_s`` None: until an
+    administrator unlocks it) or failures on the account or this PC ask for a wait first."""
+
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class NotFound(StorageError):
     """A referenced row (staff, patient, visit, terminal result) does not exist."""
 

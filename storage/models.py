@@ -2,8 +2,9 @@
 
 Enums are stored as their string VALUES (policies.model values are stable and persisted).
 Timestamps are aware datetimes in the API, UTC in the database (see storage.timeutil).
-There is deliberately no column that could hold the 12-digit individual number (PII-01); free-text
-fields refuse 12-digit runs (storage.pii).
+There is deliberately no column that could hold the 12-digit individual number (PII-01); every text
+column is cleaned as it is set (storage.sanitise: 12-digit runs masked or refused, invisible
+characters removed or refused).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from policies.model import (
     FacilityKind,
@@ -36,7 +37,7 @@ from policies.model import (
     Outcome,
     VerificationPath,
 )
-from storage.pii import refuse_in_strings, refuse_individual_number
+from storage import sanitise
 from storage.timeutil import LocalDate, UtcDateTime
 
 #: Stable constraint names so Alembic migrations stay portable between SQLite and PostgreSQL.
@@ -146,10 +147,6 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    @validates("username", "display_name")
-    def _no_number(self, key: str, value: str) -> str:
-        return refuse_individual_number(key, value) or value
-
 
 class Patient(Base):
     """Minimal patient master: what reception needs to find and match a patient, nothing more."""
@@ -171,10 +168,6 @@ class Patient(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     visits: Mapped[list[Visit]] = relationship(back_populates="patient")
-
-    @validates("chart_number", "name", "kana")
-    def _no_number(self, key: str, value: str | None) -> str | None:
-        return refuse_individual_number(key, value)
 
 
 class Visit(Base):
@@ -245,15 +238,6 @@ class VerificationAttempt(Base):
     visit: Mapped[Visit] = relationship()
     staff: Mapped[Staff] = relationship()
 
-    @validates("documents")
-    def _docs(self, key: str, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        refuse_in_strings(key, value)
-        return value
-
-    @validates("note")
-    def _note(self, key: str, value: str | None) -> str | None:
-        return refuse_individual_number(key, value)
-
 
 class AuditEvent(Base):
     """One link of the hash chain. Append-only (database triggers refuse UPDATE and DELETE)."""
@@ -316,3 +300,19 @@ class AuditPurgePermit(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     up_to_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class LoginGuard(Base):
+    """Consecutive failed logins of one account or one PC (scope ``account:ID`` / ``pc:NAME``):
+    the growing delay and the lock (see storage.passwords). Every change is caused by an audited
+    login event; a success or an administrator's unlock resets it."""
+
+    __tablename__ = "login_guard"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+sanitise.install(Base)

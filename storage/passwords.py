@@ -1,7 +1,12 @@
 """Staff passwords: Argon2id (argon2-cffi defaults, RFC 9106 low-memory profile) and the policy.
 
-Wrong passwords never lock an account (a locked-out reception desk stops the clinic); every
-attempt is audited instead, and unknown usernames cost the same time as known ones.
+A password must have 8 characters of two kinds and not be one of the ~20,000 commonest
+(``resources/passwords``, the list Django ships). Guessing is slowed twice over: after
+``FREE_FAILURES`` consecutive failures on an account, or on a PC (any user name), the next try
+must wait ``login_delay_s`` (doubling, at most ``MAX_DELAY_S``); after the shared setting
+``login_lock_after`` consecutive failures the account is locked until an administrator unlocks
+it. A PC is only slowed, never locked (that would stop the desk). Every attempt, refusal, lock
+and unlock is in the audit chain, and unknown usernames cost the same time as known ones.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+import resources
 from storage.errors import InvalidInput
 
 _HASHER = PasswordHasher()
@@ -23,6 +29,25 @@ def _dummy_hash() -> str:
 
 
 MIN_LENGTH = 8
+#: Consecutive failures that cost no wait; the next wait is 1 s, then 2, 4, … up to MAX_DELAY_S.
+FREE_FAILURES = 3
+MAX_DELAY_S = 60.0
+#: The fewest consecutive failures the lock setting may allow (fewer would lock on typos).
+MIN_LOCK_AFTER = 3
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (lower case)."""
+    text = resources.path("passwords", "common-passwords.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def login_delay_s(failures: int) -> float:
+    """Seconds to wait after ``failures`` consecutive failed logins before the next try."""
+    if failures < FREE_FAILURES:
+        return 0.0
+    return min(2.0 ** (failures - FREE_FAILURES), MAX_DELAY_S)
 
 
 def check_policy(password: str) -> None:
@@ -40,6 +65,8 @@ def check_policy(password: str) -> None:
         raise InvalidInput(
             "password: use at least two kinds of characters (letters, digits, symbols)"
         )
+    if password.strip().lower() in common_passwords():
+        raise InvalidInput("password: this is one of the most common passwords; choose another")
 
 
 def hash_password(password: str) -> str:

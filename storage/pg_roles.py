@@ -22,7 +22,7 @@ that would hand every future table to the reception PCs. The runtime role may:
   the smallest grant that keeps appends a plain statement; the database guard on ``audit_head``
   (it may only move to the newest event, never be deleted) decides which updates pass;
 * DELETE only the ``row_binding_pending`` marker, which the first start after migration 0003
-  removes once it has bound the older rows.
+  removes once it has bound the older rows, and the ``login_guard`` counters a login clears.
 
 It never has DELETE on the audit tables nor any privilege on the purge permits beyond reading
 them: the retention purge is an administrator's operation run as the owner. The runtime role may
@@ -57,6 +57,9 @@ RUNTIME_WRITES: dict[str, str] = {
     "audit_checkpoints": "",
     "audit_purge_permits": "",
     "row_binding_pending": "DELETE",
+    # Failed-login counters: a success or an unlock clears them (every change is an audited
+    # login event, so a counter reset behind the app's back still leaves the failures on record).
+    "login_guard": "INSERT, UPDATE, DELETE",
 }
 
 

@@ -1,9 +1,14 @@
-"""Restore a SQLite database from a backup, only if the backup's audit chain verifies.
+"""Restore a SQLite database only from this clinic's own backup, and only if it verifies.
 
-The backup is first copied to a scratch file beside the database and checked there (SQLite
-integrity check, identity, chain key, full chain verification); the current database is kept
-aside with the online backup API; only then is the verified copy written over the live one. The
-restore itself is the first event appended to the restored chain.
+The backup is first copied to a scratch file beside the database and checked there: SQLite
+integrity, an identity of its own (an empty schema from ``db migrate`` has none and would be
+given a new one — refused), the SAME identity as the current database (another clinic's, or
+another installation's, is refused even when its key is in this keyring: an administrator may
+force it with a reason, which the restore event records), the chain key from this PC's keyring
+with its key check, and the full verification. The current database is kept aside with the
+online backup API; only then is the verified copy written over the live one. The restore is the
+first event appended to the restored chain, and this PC's witness (storage.witness) follows the
+restored head from then on: the one recorded step back.
 """
 
 from __future__ import annotations
@@ -37,6 +42,21 @@ def _check_sqlite_file(path: Path) -> None:
         raise BackupError(f"{path.name} is not a Madoguchi database")
 
 
+def _identity(path: Path) -> str | None:
+    """The database identity (``db_meta.database_uuid``) of a Madoguchi SQLite file, if any."""
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT database_uuid FROM db_meta").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+    return None if row is None else str(row[0])
+
+
 def _write_over(source: Path, live: Path) -> None:
     """Online-backup ``source`` INTO the live file: SQLite swaps pages under its own locks and
     WAL, so no stale -wal/-shm file can be replayed over the restored pages."""
@@ -53,7 +73,18 @@ def _write_over(source: Path, live: Path) -> None:
         src.close()
 
 
-def restore(url: str | None, backup_file: Path, *, terminal_id: str) -> RestoreReport:
+def restore(
+    url: str | None,
+    backup_file: Path,
+    *,
+    terminal_id: str,
+    force_foreign_reason: str | None = None,
+) -> RestoreReport:
+    """Restore ``backup_file`` over the database at ``url`` (see the module docstring).
+
+    ``force_foreign_reason``: an administrator's reason to restore a backup of ANOTHER database
+    identity (recorded in the restore event); without it such a backup is refused.
+    """
     resolved = resolve_url(url)
     live = sqlite_path(resolved)
     if live is None:
@@ -65,11 +96,26 @@ def restore(url: str | None, backup_file: Path, *, terminal_id: str) -> RestoreR
     sqlite_copy(backup_file, scratch)
     try:
         _check_sqlite_file(scratch)
+        backup_uuid = _identity(scratch)
+        if backup_uuid is None:
+            raise BackupError(
+                f"{backup_file.name} is an empty Madoguchi database (no identity, no audit "
+                "chain), not a backup of this clinic's; nothing was restored"
+            )
+        live_uuid = _identity(live)
+        foreign = live_uuid is not None and live_uuid != backup_uuid
+        if foreign and not (force_foreign_reason or "").strip():
+            raise BackupError(
+                f"{backup_file.name} is a backup of another database ({backup_uuid}); this "
+                f"clinic's database is {live_uuid}. Nothing was restored. An administrator may "
+                "force it with a reason (restore --force-foreign --reason TEXT)."
+            )
         candidate = Store.open(
             str(scratch), terminal_id=terminal_id, backup_dir=live.parent / "backups"
         )
         try:
-            result = candidate.verify_chain()
+            # The backup is older than this PC's witness by design: its chain alone is checked.
+            result = candidate.verify_chain(witness=False)
             database_uuid = candidate.database_uuid
         finally:
             candidate.close()
@@ -99,8 +145,12 @@ def restore(url: str | None, backup_file: Path, *, terminal_id: str) -> RestoreR
                 "sha256": file_sha256(backup_file),
                 "set_aside": str(aside) if aside else None,
                 "events_verified": result.checked,
+                "foreign": foreign,
+                "replaced_database": live_uuid if foreign else None,
+                "reason": force_foreign_reason if foreign else None,
             },
         )
+        store.accept_restored_chain()
     finally:
         engine.dispose()
     return RestoreReport(backup_file, aside, result.checked, database_uuid)

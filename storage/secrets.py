@@ -184,7 +184,12 @@ class DemoOnlyFileKeyring(KeyringBackend):
     def _save(self, data: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"_warning": self.warning, **data}, indent=1), "utf-8")
+        text = json.dumps({"_warning": self.warning, **data}, indent=1)
+        with open(
+            os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8"
+        ) as fh:
+            fh.write(text)  # owner-only from the first byte: it holds the chain key
+        os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -211,3 +216,15 @@ def use_demo_keyring(demo_dir: Path) -> str | None:
         return None
     keyring.set_keyring(DemoOnlyFileKeyring(demo_dir / DEMO_KEYRING_FILE))
     return "keyring: DEMO-ONLY file keyring in the demo folder (no OS keyring here)"
+
+
+def witness_name(database_uuid: str) -> str:
+    return f"audit-witness:{database_uuid}"
+
+
+def load_witness(database_uuid: str) -> str | None:
+    return _get(witness_name(database_uuid))
+
+
+def store_witness(database_uuid: str, text: str) -> None:
+    _set(witness_name(database_uuid), text)

@@ -18,3 +18,6 @@ DEFAULT_UI_FONT_PT = 12
 #: "ja" or "en".
 UI_LANGUAGE = "ui_language"
 DEFAULT_UI_LANGUAGE = "ja"
+#: Consecutive failed logins after which an account is locked until an administrator unlocks it.
+LOGIN_LOCK_AFTER = "login_lock_after"
+DEFAULT_LOGIN_LOCK_AFTER = 10

@@ -8,6 +8,7 @@ corrected later, so personal data stays in the correctable tables.
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -16,7 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -40,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policies.model import DocumentKind, FacilityProfile, Flow
-from storage import secrets
+from storage import sanitise, secrets, settings_keys
 from storage.backup import BackupInfo, backup_to
 from storage.binding import (
     BOUND_AT_MIGRATION,
@@ -63,6 +64,7 @@ from storage.errors import (
     ChainKeyMissing,
     Conflict,
     InvalidInput,
+    LoginRefused,
     NotFound,
     PermissionDenied,
     RetentionRefused,
@@ -70,9 +72,11 @@ from storage.errors import (
 )
 from storage.models import (
     AuditEvent,
+    AuditHead,
     AuditPurgePermit,
     DbMeta,
     FacilityProfileRow,
+    LoginGuard,
     Patient,
     RowBindingPending,
     Setting,
@@ -83,8 +87,15 @@ from storage.models import (
     Visit,
     VisitKind,
 )
-from storage.passwords import check_policy, hash_password, needs_rehash, verify_password
-from storage.pii import refuse_individual_number
+from storage.paper import PaperCheck, check_paper, parse_paper
+from storage.passwords import (
+    MIN_LOCK_AFTER,
+    check_policy,
+    hash_password,
+    login_delay_s,
+    needs_rehash,
+    verify_password,
+)
 from storage.records import (
     PATIENT_FIELDS,
     DocumentSeen,
@@ -100,6 +111,7 @@ from storage.records import (
     VisitSummary,
 )
 from storage.timeutil import day_bounds_utc, now_tokyo, to_tokyo, years_before
+from storage.witness import Witness
 
 if TYPE_CHECKING:
     from storage.migrate import MigrationReport
@@ -109,6 +121,8 @@ RETENTION_KEY = "retention_years"
 DEFAULT_RETENTION_YEARS = 5
 #: Floor for the retention setting: 診療録 are kept 5 years (G-04); less is refused.
 MIN_RETENTION_YEARS = 5
+#: Connection info key: the chain heads a write transaction appended (for the witness).
+_HEADS = "madoguchi_heads"
 #: A terminal result larger than this is not an eligibility answer; refuse it whole.
 MAX_TERMINAL_RESULT_BYTES = 8 * 1024 * 1024
 
@@ -124,6 +138,8 @@ class AuditKind:
     STAFF_CREATED = "staff_created"
     STAFF_PASSWORD_CHANGED = "staff_password_changed"  # noqa: S105 (an event name)
     STAFF_DEACTIVATED = "staff_deactivated"
+    STAFF_LOCKED = "staff_locked"
+    STAFF_UNLOCKED = "staff_unlocked"
     FACILITY_PROFILE_CHANGED = "facility_profile_changed"
     SETTING_CHANGED = "setting_changed"
     PATIENT_CREATED = "patient_created"
@@ -289,8 +305,12 @@ class Store:
         self._chain = AuditChain(key)
         self._key = key
         self.database_uuid = database_uuid
-        self.terminal_id = terminal_id
+        self.terminal_id = sanitise.check_identifier("terminal_id", terminal_id)
         self._clock = clock
+        self._witness = Witness(database_uuid, key)
+        #: Set when this PC's witness shows the database rolled back, truncated or replaced
+        #: (storage.witness); the mark then stays where it was, as evidence.
+        self.witness_problem: str | None = None
         self.migration: MigrationReport | None = None  # set by open()
 
     # -- opening ---------------------------------------------------------------------------
@@ -337,6 +357,8 @@ class Store:
         )
         store.migration = report
         store._bind_after_migration()
+        with engine.connect() as conn:
+            store.witness_problem = store._witness.check(conn)
         if report.from_revision is not None and report.from_revision != report.to_revision:
             store._audit_only(
                 AuditKind.SCHEMA_MIGRATED,
@@ -466,11 +488,20 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[tuple[Session, Connection]]:
+        heads: list[ChainHead] = []
         with write_connection(self._engine) as conn:
-            self._chain.lock(conn)
-            with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
-                yield session, conn
-                session.flush()
+            locked_seq, locked_hash, *_ = self._chain.lock(conn)
+            conn.info[_HEADS] = heads
+            try:
+                with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
+                    yield session, conn
+                    session.flush()
+                if heads and self.witness_problem is None:
+                    self.witness_problem = self._witness.still_holds(conn, locked_seq, locked_hash)
+            finally:
+                conn.info.pop(_HEADS, None)
+        if heads and self.witness_problem is None:  # committed: this PC has seen it
+            self._witness.advance(heads[-1])
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -481,14 +512,16 @@ class Store:
         self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
     ) -> ChainHead:
         name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
-        return self._chain.append(
+        head = self._chain.append(
             conn,
             kind,
             actor=name,
             terminal_id=self.terminal_id,
-            payload=payload,
+            payload=sanitise.clean_json(payload),
             at=self._clock() if self._clock else None,
         )
+        conn.info.get(_HEADS, []).append(head)
+        return head
 
     def _bound(  # noqa: PLR0917  (the event, plus the row it binds)
         self,
@@ -572,6 +605,7 @@ class Store:
         password_hash: str,
         must_change: bool,
     ) -> Staff:
+        sanitise.check_identifier("username", username)
         if s.scalar(select(Staff.id).where(Staff.username == username)) is not None:
             raise Conflict(f"username {username!r} is taken")
         now = self._now()
@@ -622,37 +656,131 @@ class Store:
             return _staff_info(row)
 
     def authenticate(self, username: str, password: str) -> StaffInfo | None:
-        """Check a login; audited either way. Never locks an account (see storage.passwords).
+        """Check a login; audited either way (see storage.passwords for delay and lock).
 
-        The slow Argon2 check runs BEFORE the write lock is taken, so a login never holds up
-        other terminals' writes.
+        Raises :class:`LoginRefused` without checking the password while the account is locked
+        or a wait is due on the account or this PC. The slow Argon2 check runs BEFORE the write
+        lock is taken, so a login never holds up other terminals' writes.
         """
+        if not sanitise.is_identifier(username):
+            username = ""  # no account has it; nothing typed reaches a query or the chain
         with self._read() as s:
-            stored = s.scalar(select(Staff.password_hash).where(Staff.username == username))
-        ok = verify_password(stored, password)
+            account = s.execute(
+                select(Staff.id, Staff.password_hash).where(Staff.username == username)
+            ).first()
+            refusal = self._login_refusal(s, account[0] if account else None)
+        stored = account[1] if account else None
+        ok = refusal is None and verify_password(stored, password)
         rehash = hash_password(password) if ok and stored and needs_rehash(stored) else None
         with self._write() as (s, conn):
             row = s.scalar(select(Staff).where(Staff.username == username))
             ok = ok and row is not None and row.password_hash == stored
-            if row is None or not ok or not row.active:
+            if ok and row is not None and row.active:
+                for guard in self._guards(s, row.id):
+                    s.delete(guard)
+                if rehash is not None:  # the staff row changes: bound to its event
+                    row.password_hash = rehash
+                    self._bound(
+                        s,
+                        conn,
+                        AuditKind.LOGIN_OK,
+                        row.username,
+                        {"staff_id": row.id},
+                        "staff",
+                        row.id,
+                    )
+                else:
+                    self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
+                return _staff_info(row)
+            if refusal is not None:
+                reason = "locked" if refusal.retry_after_s is None else "throttled"
+            else:
                 reason = (
                     "unknown_user" if row is None else ("wrong_password" if not ok else "inactive")
                 )
+            # A typed name is recorded only if it is an account: an unknown one may be a
+            # password or a number typed into the wrong box, and the chain keeps it forever.
+            self._append(
+                conn,
+                AuditKind.LOGIN_FAILED,
+                None,
+                {"username": None if row is None else row.username, "reason": reason},
+            )
+            if refusal is None:
+                self._count_failure(s, conn, row)
+        if refusal is not None:
+            raise refusal
+        return None
+
+    def _guards(self, s: Session, staff_id: int | None) -> list[LoginGuard]:
+        """This PC's guard row and the account's (those that exist)."""
+        scopes = [f"pc:{self.terminal_id}"] + ([f"account:{staff_id}"] if staff_id else [])
+        return list(s.scalars(select(LoginGuard).where(LoginGuard.scope.in_(scopes))))
+
+    def _login_refusal(self, s: Session, staff_id: int | None) -> LoginRefused | None:
+        now = self._now()
+        wait = 0.0
+        for guard in self._guards(s, staff_id):
+            if guard.locked:
+                return LoginRefused(
+                    "this account is locked after repeated wrong passwords; an administrator "
+                    "must unlock it",
+                    None,
+                )
+            if guard.last_failure_at is not None:
+                due = guard.last_failure_at + timedelta(seconds=login_delay_s(guard.failures))
+                wait = max(wait, (due - now).total_seconds())
+        if wait > 0:
+            return LoginRefused(
+                f"too many wrong passwords: try again in {wait:.0f} s", round(wait, 1)
+            )
+        return None
+
+    def _count_failure(self, s: Session, conn: Connection, row: Staff | None) -> None:
+        """One more consecutive failure on this PC and (a known name) the account; lock it at
+        the shared limit, recording the lock."""
+        now = self._now()
+        scopes = [f"pc:{self.terminal_id}"] + ([f"account:{row.id}"] if row else [])
+        for scope in scopes:
+            guard = s.get(LoginGuard, scope) or LoginGuard(scope=scope, failures=0, locked=False)
+            guard.failures += 1
+            guard.last_failure_at = now
+            s.add(guard)
+            if (
+                row is not None
+                and scope.startswith("account:")
+                and not guard.locked
+                and guard.failures >= self._lock_after(s)
+            ):
+                guard.locked = True
                 self._append(
                     conn,
-                    AuditKind.LOGIN_FAILED,
+                    AuditKind.STAFF_LOCKED,
                     None,
-                    {"username": username[:64], "reason": reason},
+                    {"staff_id": row.id, "failures": guard.failures},
                 )
-                return None
-            if rehash is not None:
-                row.password_hash = rehash
-                self._bound(
-                    s, conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id}, "staff", row.id
-                )
-            else:
-                self._append(conn, AuditKind.LOGIN_OK, row.username, {"staff_id": row.id})
-            return _staff_info(row)
+
+    @staticmethod
+    def _lock_after(s: Session) -> int:
+        """The shared setting: consecutive failures that lock an account (at least 3)."""
+        row = s.get(Setting, settings_keys.LOGIN_LOCK_AFTER)
+        try:
+            limit = int(row.value) if row else settings_keys.DEFAULT_LOGIN_LOCK_AFTER
+        except ValueError:
+            limit = settings_keys.DEFAULT_LOGIN_LOCK_AFTER
+        return max(limit, MIN_LOCK_AFTER)
+
+    def unlock_staff(self, actor: StaffInfo, username: str) -> None:
+        """Admin only: clear an account's lock and failure count (audited)."""
+        with self._write() as (s, conn):
+            self._require(s, actor, admin=True)
+            row = s.scalar(select(Staff).where(Staff.username == username))
+            if row is None:
+                raise NotFound(f"no staff account {username!r}")
+            guard = s.get(LoginGuard, f"account:{row.id}")
+            if guard is not None:
+                s.delete(guard)
+            self._append(conn, AuditKind.STAFF_UNLOCKED, actor, {"staff_id": row.id})
 
     def logout(self, actor: StaffInfo) -> None:
         self._audit_only(AuditKind.LOGOUT, actor, {"staff_id": actor.id})
@@ -775,7 +903,6 @@ class Store:
 
     def set_setting(self, actor: StaffInfo, key: str, value: str) -> None:
         """Admin only; the audit event keeps old and new value (settings hold no patient data)."""
-        refuse_individual_number(key, value)
         with self._write() as (s, conn):
             self._require(s, actor, admin=True)
             row = s.get(Setting, key)
@@ -811,12 +938,12 @@ class Store:
     def create_patient(self, actor: StaffInfo, new: NewPatient) -> PatientRecord:
         with self._write() as (s, conn):
             self._require(s, actor)
-            if s.scalar(select(Patient.id).where(Patient.chart_number == new.chart_number)):
-                raise Conflict(f"chart number {new.chart_number!r} exists")
             now = self._now()
-            row = Patient(
+            row = Patient(  # cleaned (or refused) as it is built, before any query uses it
                 **{f: getattr(new, f) for f in PATIENT_FIELDS}, created_at=now, updated_at=now
             )
+            if s.scalar(select(Patient.id).where(Patient.chart_number == row.chart_number)):
+                raise Conflict(f"chart number {new.chart_number!r} exists")
             s.add(row)
             s.flush()
             self._bound(
@@ -938,7 +1065,6 @@ class Store:
         """Keep a result file verbatim; its SHA-256 goes into the chain with the event."""
         if len(raw_xml) > MAX_TERMINAL_RESULT_BYTES:
             raise InvalidInput(f"terminal result {file_name!r} is {len(raw_xml)} bytes: too large")
-        digest = hashlib.sha256(raw_xml).hexdigest()
         with self._write() as (s, conn):
             if actor is not None:
                 self._require(s, actor)
@@ -946,12 +1072,13 @@ class Store:
                 file_name=file_name,
                 arbitrary_file_identifier=arbitrary_file_identifier,
                 raw_xml=bytes(raw_xml),
-                sha256=digest,
                 summary=dict(summary),
                 simulated=simulated,
                 terminal_id=self.terminal_id,
                 received_at=received_at or self._now(),
             )
+            # The digest is of the bytes as kept (a 12-digit run masked by the sanitiser).
+            digest = row.sha256 = hashlib.sha256(row.raw_xml).hexdigest()
             s.add(row)
             s.flush()
             self._bound(
@@ -964,7 +1091,7 @@ class Store:
                     "file_name": file_name,
                     "arbitrary_file_identifier": arbitrary_file_identifier,
                     "sha256": digest,
-                    "bytes": len(raw_xml),
+                    "bytes": len(row.raw_xml),
                     "simulated": simulated,
                 },
                 "terminal_results",
@@ -1174,14 +1301,16 @@ class Store:
         *,
         workers: int | None = None,
         min_parallel: int = 200_000,
+        witness: bool = True,
     ) -> VerifyResult:
-        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state).
+        """Verify the whole chain (on ``conn`` to see that connection's uncommitted state),
+        then, with ``witness``, that it still holds what this PC has seen (storage.witness).
 
         Chains of ``min_parallel`` events or more are checked by ``workers`` processes
         (default: the CPU count, at most 4).
         """
         if conn is not None:
-            return self._chain.verify(conn)
+            return self._witnessed(conn, self._chain.verify(conn), witness)
         workers = workers or min(os.cpu_count() or 1, 4)
         parallel = None
         if workers > 1:
@@ -1197,7 +1326,35 @@ class Store:
             if self.dialect == "postgresql":
                 own.execution_options(isolation_level="REPEATABLE READ")
             with own.begin():
-                return self._chain.verify(own, parallel=parallel)
+                return self._witnessed(own, self._chain.verify(own, parallel=parallel), witness)
+
+    def _witnessed(self, conn: Connection, result: VerifyResult, witness: bool) -> VerifyResult:
+        if not (witness and result.ok):
+            return result
+        problem = self._witness.check(conn)
+        if problem is None:
+            return result
+        self.witness_problem = problem
+        return dataclasses.replace(
+            result,
+            ok=False,
+            first_broken_seq=(result.head.seq if result.head else 0) + 1,
+            problem=problem,
+        )
+
+    def check_paper(self, printed: str) -> PaperCheck:
+        """Whether the chain still holds the head printed on a daily log (storage.paper)."""
+        mark = parse_paper(printed)
+        with self._engine.connect() as conn:
+            return check_paper(conn, mark)
+
+    def accept_restored_chain(self) -> None:
+        """After a recorded restore (the one deliberate step back): this PC's witness mark
+        follows the restored chain's head from now on."""
+        with self._engine.connect() as conn:
+            seq, hash_ = conn.execute(select(AuditHead.seq, AuditHead.hash)).one()
+        self._witness.reset(ChainHead(seq, bytes(hash_).hex(), None))
+        self.witness_problem = None
 
     def record_export(
         self, actor: StaffInfo | None, what: str, path: Path, sha256: str | None = None

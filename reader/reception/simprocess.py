@@ -100,7 +100,15 @@ class SimulatedTerminalProcess:
         proc = self._proc
         if proc is None or proc.stderr is None:
             return
-        sink = open(self.log_file, "a", encoding="utf-8") if self.log_file else None  # noqa: SIM115
+        sink = (
+            open(  # noqa: SIM115
+                os.open(self.log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+                "a",
+                encoding="utf-8",
+            )
+            if self.log_file
+            else None
+        )
         try:
             for line in proc.stderr:
                 if sink is not None:

@@ -3,8 +3,10 @@
 The app exports nothing; clinics copy its screen. The text is `label value` lines (colon, tab or
 spaces between; full- or half-width), sometimes the value on the next line, with sections
 裏面記載情報 and 限度額適用認定証. Lines that cannot be used are reported with number and text;
-a line that carries an individual number (個人番号) is dropped, said so, and removed from the
-text we keep.
+a line that carries an individual number (個人番号) — its label, or any 12-digit run, check digit
+valid or not (``policies.individual_number``) — is dropped, said so, and removed from the text we
+keep. The storage sanitiser masks any that got through; dropping the line here also keeps the
+number out of the parsed fields.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from policies.individual_number import contains_twelve_digits
 from reader.jpdate import parse_date_value
 from reader.terminal.codes import (
     LimitCategory,
@@ -132,21 +135,6 @@ _REQUIRED = {
 }
 _INDIVIDUAL_NUMBER_LABELS = ("個人番号", "マイナンバー(個人番号)", "マイナンバー")
 _LIMIT_KANA = {"ア": "A01", "イ": "A02", "ウ": "A03", "エ": "A04", "オ": "A05", "オ(境)": "A06"}
-
-
-def is_individual_number(digits: str) -> bool:
-    """12 digits whose last is the 個人番号 check digit (番号法施行令 第8条)."""
-    if len(digits) != 12 or not digits.isdigit():
-        return False
-    body = [int(c) for c in digits[:11]]
-    total = 0
-    for n in range(1, 12):
-        p = body[11 - n]
-        q = n + 1 if n <= 6 else n - 5
-        total += p * q
-    remainder = total % 11
-    check = 0 if remainder <= 1 else 11 - remainder
-    return check == int(digits[11])
 
 
 def _digits(value: str) -> str:
@@ -284,15 +272,11 @@ def _is_section(text: str) -> str | None:
     return None
 
 
-def _individual_number_line(label: str | None, value: str | None) -> bool:
-    if label is not None:
-        key = _label_key(label)
-        if any(key.startswith(lab) for lab in _INDIVIDUAL_NUMBER_LABELS) and "カード" not in key:
-            return True
-    for candidate in (value, label if value is None else None):
-        if candidate is not None and is_individual_number(_digits(candidate)):
-            return True
-    return False
+def _individual_number_line(raw: str, label: str) -> bool:
+    key = _label_key(label)
+    if any(key.startswith(lab) for lab in _INDIVIDUAL_NUMBER_LABELS) and "カード" not in key:
+        return True
+    return contains_twelve_digits(_norm(raw))
 
 
 def parse_limited_app_text(
@@ -334,7 +318,7 @@ def parse_limited_app_text(
             kept.append(raw)
             continue
         label, value = _split(raw)
-        if _individual_number_line(label, value):
+        if _individual_number_line(raw, label):
             notes.append(
                 LineProblem(index, "", "individual number (個人番号) dropped: it is never kept")
             )

@@ -46,7 +46,7 @@ def atomic_write(directory: Path, name: str, data: bytes, *, durable: bool = Tru
     final = directory / name
     temp = directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}{TEMP_SUFFIX}"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(temp, flags, 0o644)
+    fd = os.open(temp, flags, 0o600)  # owner only: patient data
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, time
 
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.lib.colors import black
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from policies.model import Outcome, VerificationPath
+from storage.paper import PaperMark
 from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.labels import label, short_label
 from storage.reports.masking import clean, patient_lines
-from storage.reports.model import JST, DailyLog, PatientMasking, VerificationRow
+from storage.reports.model import JST, ChainHead, DailyLog, PatientMasking, VerificationRow
 from storage.reports.pdfkit import (
     CONTENT_W,
     SIMULATED_COLOR,
@@ -115,7 +118,8 @@ def _totals(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
 
 def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flowable]:
     head = data.chain_head
-    w0, w1 = 42 * mm, CONTENT_W - 42 * mm
+    qr_col = QR_SIZE + 3 * mm if head is not None else 0
+    w0, w1 = 42 * mm, CONTENT_W - 42 * mm - qr_col
     if head is None:
         rows = [["監査チェーン末尾", "（この日までの監査記録なし）"]]
     else:
@@ -127,9 +131,22 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
         rows = [
             [f"監査チェーン末尾（{when}）", f"通番 {head.seq}{at}"],
             ["ハッシュ", head.hash_hex],
+            ["照合コード", paper_text(data, head)],
         ]
     rows = [[fit.cell(a, 8.5, w0), fit.cell(b, 8.5, w1)] for a, b in rows]
-    chain = grid_table(rows, (w0, w1), font=font, size=8.5, header_rows=0)
+    chain: Flowable = grid_table(rows, (w0, w1), font=font, size=8.5, header_rows=0)
+    if head is not None:  # the same text as a QR code, for a scanner at `audit check-paper`
+        chain = Table(
+            [[chain, QrCode(paper_text(data, head))]],
+            colWidths=(w0 + w1, qr_col),
+            style=[
+                ("FONT", (0, 0), (-1, -1), font, 8.5),  # else the table's default Helvetica
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ],
+        )
     sign = grid_table(
         [["確認者 署名", "", "日付", "　　　　年　　月　　日"]],
         (28 * mm, 80 * mm, 16 * mm, CONTENT_W - 124 * mm),
@@ -140,6 +157,43 @@ def _chain_and_signature(data: DailyLog, font: str, fit: TextFitter) -> list[Flo
         extra=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")],
     )
     return [chain, Spacer(1, 5 * mm), sign]
+
+
+#: Printed size of the head's QR code and its quiet zone in modules (the standard's 4).
+QR_SIZE = 24 * mm
+_QR_QUIET = 4
+
+
+def paper_text(data: DailyLog, head: ChainHead) -> str:
+    """The head as ``storage.paper`` reads it back (text line and QR code)."""
+    code = data.facility.medical_institution_code or "-"
+    return PaperMark(code, data.day, head.seq, head.hash_hex.lower()).text()
+
+
+class QrCode(Flowable):
+    """A QR code of ``value`` (reportlab's encoder, error correction M: still reads with a fold
+    or a stain), QR_SIZE square, drawn as filled squares straight on the canvas: no graphics
+    state or default font enters the PDF, so reprints stay byte-identical and all fonts
+    embedded."""
+
+    def __init__(self, value: str) -> None:
+        super().__init__()
+        self.value = value
+        encoder = QrCodeWidget(value, barLevel="M").qr
+        encoder.make()
+        self.modules = [[bool(m) for m in row] for row in encoder.modules]
+
+    def wrap(self, _avail_w: float, _avail_h: float) -> tuple[float, float]:
+        return QR_SIZE, QR_SIZE
+
+    def draw(self) -> None:
+        box = QR_SIZE / (len(self.modules) + 2 * _QR_QUIET)
+        self.canv.setFillColor(black)
+        for r, row in enumerate(self.modules):
+            for c, dark in enumerate(row):
+                if dark:
+                    x, y = (c + _QR_QUIET) * box, QR_SIZE - (r + _QR_QUIET + 1) * box
+                    self.canv.rect(x, y, box, box, stroke=0, fill=1)
 
 
 def _creation_moment(data: DailyLog) -> datetime:

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import TypeVar
 
 from policies.dates import JST
+from policies.individual_number import contains_twelve_digits
 from policies.model import (
     DocumentKind,
     FacilityKind,
@@ -28,7 +29,6 @@ from policies.model import (
     VerificationPath,
 )
 from storage.models import Sex
-from storage.pii import looks_like_individual_number
 from storage.reports.errors import ReportInputError
 
 #: Japan has no daylight saving time; a fixed offset avoids needing tzdata on Windows.
@@ -441,7 +441,7 @@ class SelfDeclarationForm:
             "employer_name",
             "issued_when",
         ):
-            if looks_like_individual_number(getattr(self, name)):
+            if contains_twelve_digits(getattr(self, name)):
                 raise ReportInputError(
                     f"{name}: holds a 12-digit number; the 申立書 never carries an individual "
                     "number (個人番号)"

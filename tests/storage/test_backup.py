@@ -133,5 +133,6 @@ def test_pg_dump_restores_into_a_database_whose_chain_verifies(
     assert proc.returncode == 0, proc.stderr
     copy = Store.open(check_url, terminal_id="pc", backup_dir=tmp_path / "bk")
     assert copy.database_uuid == store.database_uuid
-    assert charts(copy) == ["P1"] and copy.verify_chain().ok
+    # The scratch copy is older than this PC's witness by design: its chain alone is checked.
+    assert charts(copy) == ["P1"] and copy.verify_chain(witness=False).ok
     copy.close()

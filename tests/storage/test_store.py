@@ -45,19 +45,16 @@ def test_new_database_has_identity_and_first_event(store: Store) -> None:
     assert result.ok and result.checked == 1
 
 
-def test_passwords_hash_with_argon2id_and_wrong_password_never_locks(
-    store: Store, admin: StaffInfo
-) -> None:
+def test_passwords_hash_with_argon2id_and_are_never_logged(store: Store, admin: StaffInfo) -> None:
     with store.engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT password_hash FROM staff").scalar_one()
     assert stored.startswith("$argon2id$") and ADMIN_PASSWORD not in stored
-    for _ in range(12):
-        assert store.authenticate("admin", "wrong-pass-9") is None
+    assert store.authenticate("admin", "wrong-pass-9") is None
     assert store.authenticate("nobody", ADMIN_PASSWORD) is None
     me = store.authenticate("admin", ADMIN_PASSWORD)
     assert me is not None and me.role is StaffRole.ADMIN
     log = kinds(store)
-    assert log.count(AuditKind.LOGIN_FAILED) == 13 and log[-1] == AuditKind.LOGIN_OK
+    assert log.count(AuditKind.LOGIN_FAILED) == 2 and log[-1] == AuditKind.LOGIN_OK
     with store.engine.connect() as conn:
         payloads = [r[0] for r in conn.exec_driver_sql("SELECT payload FROM audit_events")]
     assert not any("wrong-pass-9" in p or ADMIN_PASSWORD in p for p in payloads)
@@ -159,12 +156,7 @@ def test_verification_and_its_event_commit_together(store: Store, admin: StaffIn
                 visit.id,
                 VerificationPath.DOCUMENTS,
                 Outcome.CONFIRMED,
-                started,
-                documents=(
-                    DocumentSeen(
-                        DocumentKind.QUALIFICATION_CERTIFICATE, {"memo": "1234 5678 9012"}
-                    ),
-                ),
+                started.replace(tzinfo=None),
             ),
         )
     with pytest.raises(NotFound):

@@ -125,6 +125,9 @@ def test_demo_check_subprocess(tmp_path) -> None:
     assert "audit chain: OK" in out and out.rstrip().endswith("demo-check OK")
     keyring_file = demo_dir / "DEMO-ONLY-keyring.json"
     assert keyring_file.exists() and "DEMO ONLY" in keyring_file.read_text("utf-8")
+    if os.name == "posix":  # the chain key and the clinic data: owner-only files
+        for private in (keyring_file, demo_dir / "demo.sqlite3", demo_dir / "terminal-sim.log"):
+            assert private.stat().st_mode & 0o777 == 0o600, private
     # The demo database is a real one: the audit command verifies it.
     audit = _run_main(
         "audit",

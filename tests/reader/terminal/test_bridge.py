@@ -20,7 +20,7 @@ from reader.terminal import (
     outcome_for_result,
     parse_limited_app_text,
 )
-from reader.terminal.bridge import DROPPED_LINE, is_individual_number
+from reader.terminal.bridge import DROPPED_LINE
 from reader.terminal.codes import LimitCategory, PersonalFamily, Sex
 
 FIXTURES = Path(__file__).parent / "fixtures" / "limited_app"
@@ -75,7 +75,6 @@ def test_value_on_the_next_line() -> None:
 
 def test_individual_number_is_dropped_and_said_so() -> None:
     text = fixture("with_individual_number.txt")
-    assert is_individual_number("123456789018")
     r = parse_limited_app_text(text)
     assert "123456789018" not in (r.raw_text or "") and "1234 5678 9018" not in (r.raw_text or "")
     assert (r.raw_text or "").count(DROPPED_LINE) == 2
@@ -205,3 +204,19 @@ def test_any_paste_is_a_result_or_a_typed_error(lines: list[tuple[str, str, str]
 def test_arbitrary_text_never_crashes(text: str) -> None:
     with contextlib.suppress(PastedTextError):
         parse_limited_app_text(text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "住所: 東京都架空区見本町1-1-1 123456789010",  # inside an address, check digit wrong
+        "氏名: 架空 花子 1234-5678-9012",
+        "メモ　１２３４５６７８９０１２",
+    ],
+)
+def test_any_twelve_digit_run_drops_its_line(line: str) -> None:
+    text = fixture("with_individual_number.txt") + "\n" + line + "\n"
+    r = parse_limited_app_text(text)
+    assert (r.raw_text or "").count(DROPPED_LINE) == 3
+    assert "9012" not in (r.raw_text or "") and "9010" not in (r.raw_text or "")
+    assert "9012" not in repr(r) and "９０１２" not in repr(r)

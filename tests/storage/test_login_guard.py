@@ -1,0 +1,130 @@
+"""Login throttling: a growing wait per account and per PC, a lock at the shared limit until an
+administrator unlocks, common passwords refused — every step in the audit chain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from storage import settings_keys
+from storage.errors import InvalidInput, LoginRefused
+from storage.models import AuditEvent, StaffRole
+from storage.passwords import MAX_DELAY_S, check_policy, common_passwords, login_delay_s
+from storage.records import StaffInfo
+from storage.store import AuditKind, Store
+from storage.timeutil import TOKYO
+from tests.storage.conftest import ADMIN_PASSWORD
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Store]:
+    s = Store.open(db_url, terminal_id="desk-1", backup_dir=tmp_path / "backups", clock=clock)
+    yield s
+    s.close()
+
+
+def events(store: Store, kind: str) -> list[dict[str, object]]:
+    with store.engine.connect() as conn:
+        rows = conn.scalars(
+            select(AuditEvent.payload).where(AuditEvent.kind == kind).order_by(AuditEvent.seq)
+        )
+        return [json.loads(p) for p in rows]
+
+
+def test_the_delay_doubles_after_the_free_failures_and_is_capped() -> None:
+    assert [login_delay_s(n) for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
+    assert login_delay_s(40) == MAX_DELAY_S
+
+
+def test_wait_grows_per_account_then_the_account_locks_until_unlocked(
+    store: Store, admin: StaffInfo, clock: Clock
+) -> None:
+    clerk = store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    store.set_setting(admin, settings_keys.LOGIN_LOCK_AFTER, "5")
+    for _ in range(3):
+        assert store.authenticate("sato", "wrong-pass-9") is None
+    with pytest.raises(LoginRefused, match="try again") as info:
+        store.authenticate("sato", "initial-123")  # even the right password waits
+    assert info.value.retry_after_s == 1.0
+    clock.advance(1)
+    assert store.authenticate("sato", "wrong-pass-9") is None  # 4th
+    clock.advance(1)
+    with pytest.raises(LoginRefused):
+        store.authenticate("sato", "initial-123")  # 2 s due now
+    clock.advance(1)
+    assert store.authenticate("sato", "wrong-pass-9") is None  # 5th: locked
+    clock.advance(3600)
+    with pytest.raises(LoginRefused, match="locked") as locked:
+        store.authenticate("sato", "initial-123")
+    assert locked.value.retry_after_s is None
+    assert events(store, AuditKind.STAFF_LOCKED) == [{"staff_id": clerk.id, "failures": 5}]
+    reasons = [e["reason"] for e in events(store, AuditKind.LOGIN_FAILED)]
+    assert reasons == ["wrong_password"] * 3 + ["throttled", "wrong_password", "throttled"] + [
+        "wrong_password",
+        "locked",
+    ]
+    store.unlock_staff(admin, "sato")
+    assert events(store, AuditKind.STAFF_UNLOCKED) == [{"staff_id": clerk.id}]
+    assert store.authenticate("sato", "initial-123") is not None
+    assert store.verify_chain().ok
+
+
+def test_wait_grows_per_pc_whatever_the_user_name(
+    store: Store, admin: StaffInfo, clock: Clock
+) -> None:
+    for name in ("a-user", "b-user", "c-user"):
+        assert store.authenticate(name, "guess-123") is None
+    with pytest.raises(LoginRefused):
+        store.authenticate("admin", ADMIN_PASSWORD)  # this PC must wait, any account
+    clock.advance(1)
+    assert store.authenticate("admin", ADMIN_PASSWORD) is not None  # success resets the PC
+    assert store.authenticate("d-user", "guess-123") is None
+    assert store.authenticate("admin", ADMIN_PASSWORD) is not None
+
+
+def test_a_locked_account_stays_locked_for_the_right_password_and_on_other_pcs(
+    store: Store, admin: StaffInfo, db_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    for _ in range(settings_keys.DEFAULT_LOGIN_LOCK_AFTER):
+        assert store.authenticate("sato", "wrong-pass-9") is None
+        clock.advance(MAX_DELAY_S)
+    other = Store.open(db_url, terminal_id="desk-2", backup_dir=tmp_path / "b2", clock=clock)
+    try:
+        with pytest.raises(LoginRefused, match="locked"):
+            other.authenticate("sato", "initial-123")
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("password", ["password1", "1qaz2wsx", "Password1", "qwerty123"])
+def test_common_passwords_are_refused(password: str) -> None:
+    with pytest.raises(InvalidInput, match="common"):
+        check_policy(password)
+
+
+def test_the_common_password_list_is_shipped_whole() -> None:
+    words = common_passwords()
+    assert len(words) > 19_000 and "123456" in words and all(w == w.lower() for w in words)
+    check_policy("madoguchi-受付-7")
