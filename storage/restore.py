@@ -9,6 +9,7 @@ restore itself is the first event appended to the restored chain.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from storage import secrets
@@ -53,7 +54,19 @@ def _write_over(source: Path, live: Path) -> None:
         src.close()
 
 
-def restore(url: str | None, backup_file: Path, *, terminal_id: str) -> RestoreReport:
+def restore(
+    url: str | None,
+    backup_file: Path,
+    *,
+    terminal_id: str,
+    authorize: Callable[[Store], str] | None = None,
+) -> RestoreReport:
+    """Restore ``backup_file`` over the SQLite database at ``url`` once its chain verifies.
+
+    ``authorize`` is called with the verified copy before anything is replaced (a login may
+    check it, or stand for one made on the current database) and names who the restore is
+    recorded under."""
+    actor: str | None = None
     resolved = resolve_url(url)
     live = sqlite_path(resolved)
     if live is None:
@@ -71,6 +84,8 @@ def restore(url: str | None, backup_file: Path, *, terminal_id: str) -> RestoreR
         try:
             result = candidate.verify_chain()
             database_uuid = candidate.database_uuid
+            if result.ok and authorize is not None:
+                actor = authorize(candidate)
         finally:
             candidate.close()
         if not result.ok:
@@ -93,7 +108,7 @@ def restore(url: str | None, backup_file: Path, *, terminal_id: str) -> RestoreR
         )
         store.append_event(
             AuditKind.RESTORED,
-            None,
+            actor,
             {
                 "from": str(backup_file),
                 "sha256": file_sha256(backup_file),
