@@ -117,14 +117,20 @@ LOGIN_HELP = (
 
 def _read_line(prompt: str, *, secret: bool = False) -> str | None:
     """One answer from the terminal (``getpass`` when ``secret``), else one line of stdin;
-    None at the end of stdin."""
-    if sys.stdin.isatty():
-        if secret:
-            import getpass
+    None when there is no stdin or it ended (Ctrl-D at the prompt included)."""
+    stdin = sys.stdin
+    if stdin is None:  # pythonw on Windows
+        return None
+    try:
+        if stdin.isatty():
+            if secret:
+                import getpass
 
-            return getpass.getpass(prompt)
-        print(prompt, end="", file=sys.stderr, flush=True)
-    line = sys.stdin.readline()
+                return getpass.getpass(prompt)
+            print(prompt, end="", file=sys.stderr, flush=True)
+        line = stdin.readline()
+    except EOFError:
+        return None
     return line.rstrip("\r\n") if line else None
 
 

@@ -311,3 +311,19 @@ def test_as_a_real_process_with_the_password_piped(
     assert ADMIN_PASSWORD not in proc.stdout + proc.stderr
     assert events(store, AuditKind.BACKUP_CREATED)[-1][0] == "admin"
     assert ADMIN_PASSWORD.encode() not in database_bytes(db_url) + out.read_bytes()
+
+
+@SQLITE_ONLY
+def test_without_any_stdin_the_login_is_refused(
+    admin: StaffInfo,
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", None)  # pythonw on Windows has none
+    out = tmp_path / "none.bak"
+    code = main.main(["backup", "--out", str(out), "--db", db_url, *AS_ADMIN])
+    captured = capsys.readouterr()
+    assert_refused(Ran(code, captured.out, captured.err), "no password")
+    assert not out.exists()
