@@ -30,6 +30,7 @@ from storage.commands import EXIT_BROKEN, EXIT_ERROR
 if TYPE_CHECKING:
     from reader.terminal.config import HandOffConfig, TerminalSettings
     from storage.config import DatabaseTarget
+    from storage.records import StaffInfo
     from storage.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
@@ -607,7 +608,7 @@ def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _bulk_check(args: argparse.Namespace, store: Store) -> Any:
+def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> Any:
     """``bookings check``'s 一括照会: the terminal chosen as the window chooses it (the demo's
     simulator in demo mode, started for the run), the bookings and the chain from ``store``.
     Ctrl+C stops the wait; the client withdraws a request the terminal has not collected."""
@@ -622,7 +623,7 @@ def _bulk_check(args: argparse.Namespace, store: Store) -> Any:
     stop = threading.Event()
     run = partial(
         run_bulk_check,
-        StoreBookings(store),
+        StoreBookings(store, staff),
         csv_path=Path(args.csv),
         day=args.date,
         schedule=BulkSchedule(deadline_s=args.deadline, **waits),

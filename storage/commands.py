@@ -8,6 +8,34 @@ A command opens an existing database only (``create=False``: it never creates on
 RuleDataError) and main.py prints them as one line with exit code 2. Heavy imports stay inside
 the handlers so that ``--help`` and light commands start fast. ``bookings check`` also needs the
 terminal, which storage may not import: main.py hands it the 一括照会 as a :data:`BulkCheck`.
+
+**Login.** Whoever sits at the PC can run ``main.py``, so a command that reveals or changes
+data, keys or backups first logs a staff member in through the store's own login
+(:meth:`Store.authenticate`: the same accounts, hashes, auditing and throttling as the window)
+and records what it does under that member ("chain_key_exported by admin1"). One helper does it
+for every such command (:func:`login`, or :func:`_log_in` where the store is made otherwise). The
+user name comes from ``--user`` or a prompt; the password is only ever read from the terminal
+with ``getpass`` -- never from argv or the environment, where other users and logs can see it.
+When stdin is not a terminal one line is read from it instead (user name first if ``--user`` is
+missing), so scripts and tests can pipe it. A refused login is exit 2 with one line, before
+anything is done:
+
+=============================================  ===============================================
+command                                        login needed
+=============================================  ===============================================
+``rules``, ``--help``, ``audit verify``,       none (they reveal no patient data, change
+``audit head``, ``audit check-paper``          nothing but their own audit of the run)
+``report daily/monthly/subsidy/declaration``,  reception or admin (patients, visits, usage)
+``bookings check``
+``audit key-export``, ``audit key-import``     admin (the key forges events that verify)
+``backup``, ``restore``                        admin (a backup is every patient; a restore
+                                               replaces the record) -- on the current database,
+                                               or on the backup if there is none yet
+``db set-password``                            admin, through the database the typed password
+                                               opens (checked before it is kept)
+``db migrate``                                 admin on a database with staff accounts; none on
+                                               a new one (nobody could log in yet)
+=============================================  ===============================================
 """
 
 from __future__ import annotations
@@ -16,20 +44,22 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import settings_keys
-from storage.errors import ConfigError, InvalidInput
+from storage.errors import ConfigError, InvalidInput, PermissionDenied
 
 if TYPE_CHECKING:
     from typing import TypeAlias
 
     from policies.bulk_check import BulkCheckRun
     from storage.config import DatabaseTarget
+    from storage.records import StaffInfo
     from storage.store import Store
 
     SubParsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -38,8 +68,9 @@ if TYPE_CHECKING:
 Resolve = Callable[[argparse.Namespace], "DatabaseTarget"]
 #: Adds main.py's database options (--demo, --config, --db, --demo-dir) to a command.
 AddOptions = Callable[[argparse.ArgumentParser], None]
-#: main.py's 一括照会 of the bookings in ``args.csv`` on ``args.date``, recorded in ``store``.
-BulkCheck = Callable[[argparse.Namespace, "Store"], "BulkCheckRun"]
+#: main.py's 一括照会 of the bookings in ``args.csv`` on ``args.date``, recorded in ``store``
+#: under the logged-in staff member.
+BulkCheck = Callable[[argparse.Namespace, "Store", "StaffInfo"], "BulkCheckRun"]
 
 #: Exit codes: 1 = the chain (or the day) has nothing good to show, 2 = an error (main.py).
 EXIT_BROKEN = 1
@@ -91,6 +122,80 @@ def year_month(text: str) -> tuple[int, int]:
             f"month {text} out of range ({FIRST_DAY:%Y-%m} … {LAST_DAY:%Y-%m})"
         )
     return first.year, first.month
+
+
+#: What --help says about the password (and how a script gives it).
+LOGIN_HELP = (
+    "staff user name for the login (else prompted); the password is always asked on the "
+    "terminal, never taken from the command line or the environment -- when stdin is not a "
+    "terminal, one line is read from it (after the user name if --user is missing)"
+)
+
+
+def _read_line(prompt: str, *, secret: bool = False) -> str | None:
+    """One answer from the terminal (``getpass`` when ``secret``), else one line of stdin;
+    None when there is no stdin or it ended (Ctrl-D at the prompt included)."""
+    stdin = sys.stdin
+    if stdin is None:  # pythonw on Windows
+        return None
+    try:
+        if stdin.isatty():
+            if secret:
+                import getpass
+
+                return getpass.getpass(prompt)
+            print(prompt, end="", file=sys.stderr, flush=True)
+        line = stdin.readline()
+    except EOFError:
+        return None
+    return line.rstrip("\r\n") if line else None
+
+
+def _log_in(store: Store, args: argparse.Namespace, *, admin: bool) -> StaffInfo:
+    """Log a staff member in on ``store`` (its authenticate: audited, throttled) with the role
+    the command needs; PermissionDenied (exit 2, one line naming the database) otherwise."""
+    from storage.engine import shown
+
+    where = shown(store.engine.url)
+    need = "an administrator" if admin else "a staff member"
+    user = getattr(args, "user", None) or _read_line("user name: ")
+    if not user:
+        raise PermissionDenied(
+            f"{where}: this command needs a login by {need} (--user NAME); nothing done"
+        )
+    password = _read_line(f"password for {user}: ", secret=True)
+    if password is None:
+        raise PermissionDenied(f"{where}: no password for {user!r} (stdin ended); nothing done")
+    staff = store.authenticate(user, password)
+    del password
+    if staff is None:
+        raise PermissionDenied(
+            f"{where}: login refused for {user!r} (wrong user name or password, or an inactive "
+            "account); nothing done"
+        )
+    refused = None
+    if staff.must_change_password:  # an initial password is known to the admin who set it
+        refused = "must first change the initial password in the window"
+    elif admin and not staff.is_admin:
+        refused = f"is {staff.role.value} staff: this command needs an administrator"
+    if refused:
+        store.logout(staff)
+        raise PermissionDenied(f"{where}: {staff.username} {refused}; nothing done")
+    return staff
+
+
+@contextmanager
+def login(
+    target: DatabaseTarget, args: argparse.Namespace, *, admin: bool
+) -> Iterator[tuple[Store, StaffInfo]]:
+    """``with login(resolve(args), args, admin=True) as (store, staff):`` -- the existing
+    database's store and the logged-in staff member, logged out (audited) at the end."""
+    with target.open_store() as store:
+        staff = _log_in(store, args, admin=admin)
+        try:
+            yield store, staff
+        finally:
+            store.logout(staff)
 
 
 def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
@@ -148,8 +253,8 @@ def _audit_key_export(resolve: Resolve, args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists():
         raise InvalidInput(f"{out} already exists (the key is written only to a new file)")
-    with resolve(args).open_store() as store:
-        text = store.export_chain_key(None)
+    with login(resolve(args), args, admin=True) as (store, staff):
+        text = store.export_chain_key(staff)
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -169,8 +274,13 @@ def _audit_key_import(resolve: Resolve, args: argparse.Namespace) -> int:
     text = read_export(Path(args.from_file))
     target = resolve(args)
     engine = target.engine()
-    try:
-        uuid = import_chain_key(engine, text, terminal_id=target.terminal_id)
+    try:  # this PC has no key yet: the login runs on the store the checked export opens
+        uuid = import_chain_key(
+            engine,
+            text,
+            terminal_id=target.terminal_id,
+            authorize=lambda store: _log_in(store, args, admin=True),
+        )
     finally:
         engine.dispose()
     print(f"chain key for database {uuid} stored in the OS keyring")
@@ -180,24 +290,35 @@ def _audit_key_import(resolve: Resolve, args: argparse.Namespace) -> int:
 
 def _backup(resolve: Resolve, args: argparse.Namespace) -> int:
     """Back up the database (SQLite online backup, PostgreSQL pg_dump); audited."""
-    with resolve(args).open_store() as store:
-        info = store.backup(Path(args.out))
+    with login(resolve(args), args, admin=True) as (store, staff):
+        info = store.backup(Path(args.out), staff)
     print(f"backup written to {info.path} ({info.size} bytes, sha256 {info.sha256})")
     return 0
 
 
 def _restore(resolve: Resolve, args: argparse.Namespace) -> int:
     """Restore from a backup whose chain verifies; the current database is kept aside."""
+    from storage.errors import DatabaseMissing
     from storage.restore import restore
 
     if args.force_foreign and not (args.reason or "").strip():
         raise InvalidInput("restore --force-foreign needs --reason (it is recorded in the chain)")
     target = resolve(args)
+    try:  # an administrator of the database that is replaced ...
+        with login(target, args, admin=True) as (_, staff):
+            current: str | None = staff.username
+    except DatabaseMissing:  # ... or, on a PC without one yet, of the verified backup
+        current = None
+
+    def authorize(backup: Store) -> str:
+        return current or _log_in(backup, args, admin=True).username
+
     report = restore(
         target.url,
         Path(args.from_file),
         terminal_id=target.terminal_id,
         force_foreign_reason=args.reason if args.force_foreign else None,
+        authorize=authorize,
     )
     aside = report.set_aside or "(there was no current database)"
     print(
@@ -208,19 +329,27 @@ def _restore(resolve: Resolve, args: argparse.Namespace) -> int:
 
 
 def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
-    """Migrate the schema to the newest version, backing the database up first."""
+    """Migrate the schema to the newest version, backing the database up first. A database with
+    staff accounts needs an administrator's login, recorded (opening it migrates it, as every
+    opening does, the window's first); a new one has no staff yet and needs none."""
+    import dataclasses
+
+    from sqlalchemy import inspect
+
     from storage.engine import data_dir
     from storage.migrate import is_owner, migrate
 
     target = resolve(args)
-    backup_dir = (Path(args.backup_dir) if args.backup_dir else target.backup_dir) or (
+    backups = (Path(args.backup_dir) if args.backup_dir else target.backup_dir) or (
         data_dir() / "backups"
     )
-    if args.owner_url:
+    if args.owner_url:  # the owner's credential stands for the administrator here
         from storage.pg_roles import migrate_as_owner
 
-        password = _prompt_password("PostgreSQL password of the owner (not stored): ")
-        report = migrate_as_owner(target.url, args.owner_url, password, backup_dir)
+        password = _read_line("PostgreSQL password of the owner (not stored): ", secret=True)
+        if not password:
+            raise InvalidInput("no owner password given: nothing was migrated")
+        report = migrate_as_owner(target.url, args.owner_url, password, backups)
     else:
         engine = target.engine(create=True)
         try:
@@ -229,9 +358,15 @@ def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
                     "this database's user is the runtime role, which may not change the schema: "
                     "give the owner with --owner-url URL"
                 )
-            report = migrate(engine, backup_dir)
+            report = None if inspect(engine).has_table("db_meta") else migrate(engine, backups)
         finally:
             engine.dispose()
+        if report is None:
+            with dataclasses.replace(target, backup_dir=backups).open_store() as store:
+                if store.has_staff():
+                    store.logout(_log_in(store, args, admin=True))
+                report = store.migration
+            assert report is not None
     if report.from_revision == report.to_revision:
         print(f"schema is current ({report.to_revision})")
     else:
@@ -242,50 +377,73 @@ def _db_migrate(resolve: Resolve, args: argparse.Namespace) -> int:
     return 0
 
 
-def _prompt_password(prompt: str) -> str:
-    """A password from the terminal's prompt, or the first line of stdin (never from argv)."""
-    import getpass
-
-    return (getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()).rstrip("\n")
-
-
 def _db_set_password(resolve: Resolve, args: argparse.Namespace) -> int:
-    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin)."""
-    from storage.engine import password_key, resolve_url
+    """Store the PostgreSQL password in the OS keyring (read from the prompt or stdin), once an
+    administrator has logged in on the database it opens."""
+    from storage.engine import make_engine, password_key, resolve_url
     from storage.secrets import store_db_password
+    from storage.store import Store
 
-    url = resolve_url(resolve(args).url)
+    target = resolve(args)
+    url = resolve_url(target.url)
     if url.get_backend_name() != "postgresql":
         print("error: only a PostgreSQL database has a password", file=sys.stderr)
         return EXIT_ERROR
-    store_db_password(password_key(url), _prompt_password("PostgreSQL password: "))
+    password = _read_line("PostgreSQL password: ", secret=True)
+    if not password:
+        raise InvalidInput("no PostgreSQL password given: nothing was stored")
+    engine = make_engine(url, password=password, create=False)
+    try:
+        with Store.open(
+            engine=engine,
+            terminal_id=target.terminal_id,
+            backup_dir=target.backup_dir,
+            create=False,
+        ) as store:
+            staff = _log_in(store, args, admin=True)
+            store_db_password(password_key(url), password)
+            store.logout(staff)
+    finally:
+        engine.dispose()
     print("password stored in the OS keyring")
     return 0
 
 
+def add_user_option(p: argparse.ArgumentParser) -> None:
+    """``--user NAME`` on a command that needs a login (see the table above)."""
+    p.add_argument("--user", metavar="NAME", help=LOGIN_HELP)
+
+
 def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
     def command(
-        parent: SubParsers, name: str, summary: str, handler: Any
+        parent: SubParsers, name: str, summary: str, handler: Any, *, login: bool = True
     ) -> argparse.ArgumentParser:
         p = parent.add_parser(name, help=summary)
         p.set_defaults(handler=partial(handler, resolve))
         add_options(p)
+        if login:
+            add_user_option(p)
         return p
 
     audit = sub.add_parser("audit", help="check the tamper-evident audit log")
     audit_sub = audit.add_subparsers(title="audit commands", metavar="ACTION", required=True)
     command(
-        audit_sub, "verify", "verify the whole chain; exit 1 names the broken event", _audit_verify
+        audit_sub,
+        "verify",
+        "verify the whole chain; exit 1 names the broken event",
+        _audit_verify,
+        login=False,
     )
     command(
         audit_sub,
         "check-paper",
         "does the chain still hold the head printed on a daily log?",
         _audit_check_paper,
+        login=False,
     ).add_argument("printed", nargs="+", help="the printed 照合コード (MDGC1 …), typed or scanned")
-    command(audit_sub, "head", "the chain head as of the end of a day", _audit_head).add_argument(
-        "--date", required=True, type=iso_day, help="local day, YYYY-MM-DD"
-    )
+    command(
+        audit_sub, "head", "the chain head as of the end of a day", _audit_head, login=False
+    ).add_argument("--date", required=True, type=iso_day, help="local day, YYYY-MM-DD")
     command(
         audit_sub, "key-export", "export the chain key for another reception PC", _audit_key_export
     ).add_argument("--out", required=True, help="new file to write (kept private, 0600)")
@@ -347,10 +505,14 @@ def _report_masking(args: argparse.Namespace, store: Store) -> str:
     return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
 
 
-def _export(target: DatabaseTarget, run: Callable[[Store], tuple[Any, Any]]) -> Any:
-    """Open the store, run one report export in it, close it, print what was written."""
-    with target.open_store() as store:
-        data, done = run(store)
+def _export(
+    target: DatabaseTarget,
+    args: argparse.Namespace,
+    run: Callable[[Store, StaffInfo], tuple[Any, Any]],
+) -> Any:
+    """Log in, run one report export (audited under the staff member), print what was written."""
+    with login(target, args, admin=False) as (store, staff):
+        data, done = run(store, staff)
     for e in done:
         print(e.summary())
     return data
@@ -365,7 +527,8 @@ def _report_daily(resolve: Resolve, args: argparse.Namespace) -> int:
     try:
         data = _export(
             resolve(args),
-            lambda store: export_daily(
+            args,
+            lambda store, staff: export_daily(
                 store,
                 args.date,
                 args.out,
@@ -374,6 +537,7 @@ def _report_daily(resolve: Resolve, args: argparse.Namespace) -> int:
                 font=font,
                 generation=GenerationInfo(app_version=_app_version()),
                 print_unverified=args.print_unverified,
+                actor=staff,
             ),
         )
     except RecordsUnverified as exc:
@@ -415,7 +579,8 @@ def _judged_report(
     font, rulebook = report_font(args.font), shipped_rulebook()
     _export(
         resolve(args),
-        lambda store: export(
+        args,
+        lambda store, staff: export(
             store,
             rulebook,
             *positional,
@@ -423,6 +588,7 @@ def _judged_report(
             csv=args.csv,
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
+            actor=staff,
             **extra,
         ),
     )
@@ -437,8 +603,15 @@ def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
     font, rulebook = report_font(args.font), shipped_rulebook()
     _export(
         resolve(args),
-        lambda store: export_declaration(
-            store, rulebook, args.out, on=args.date, chart_number=args.chart, font=font
+        args,
+        lambda store, staff: export_declaration(
+            store,
+            rulebook,
+            args.out,
+            on=args.date,
+            chart_number=args.chart,
+            font=font,
+            actor=staff,
         ),
     )
     return 0
@@ -457,6 +630,7 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
             p.add_argument("--csv", metavar="FILE.csv", help="also write CSV (UTF-8 with BOM)")
         p.add_argument("--font", metavar="FILE.ttf", help=FONT_HELP)
         add_options(p)
+        add_user_option(p)
 
     p = rs.add_parser("daily", help="the daily log of one day (reprints are identical)")
     p.add_argument("--date", required=True, type=iso_day, metavar="YYYY-MM-DD")
@@ -517,9 +691,11 @@ def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace
 
     pdf, csv = check_outputs(args.out, args.csv_out)  # before the (long) check
     assert pdf is not None
+    if not Path(args.csv).is_file():  # before anyone is asked to log in
+        raise InvalidInput(f"{args.csv}: no such bookings list")
     font = report_font(args.font)
-    with resolve(args).open_store() as store:
-        run = check(args, store)
+    with login(resolve(args), args, admin=False) as (store, staff):
+        run = check(args, store, staff)
         done = export_bookings_list(
             store,
             run,
@@ -529,6 +705,7 @@ def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace
             masking=_report_masking(args, store),
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
+            actor=staff,
         )
     counts = run.counts()
     print(
@@ -579,4 +756,5 @@ def add_bookings_command(
         help="give up (the terminal keeps the job) after this long (default: 4 h)",
     )
     add_options(p)
+    add_user_option(p)
     p.set_defaults(handler=partial(_bookings_check, resolve, check))

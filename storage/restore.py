@@ -14,6 +14,7 @@ restored head from then on: the one recorded step back.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from storage import secrets
@@ -79,12 +80,17 @@ def restore(
     *,
     terminal_id: str,
     force_foreign_reason: str | None = None,
+    authorize: Callable[[Store], str] | None = None,
 ) -> RestoreReport:
     """Restore ``backup_file`` over the database at ``url`` (see the module docstring).
 
     ``force_foreign_reason``: an administrator's reason to restore a backup of ANOTHER database
     identity (recorded in the restore event); without it such a backup is refused.
+    ``authorize`` is called with the verified copy before anything is replaced (a login may
+    check it, or stand for one made on the current database) and names who the restore is
+    recorded under.
     """
+    actor: str | None = None
     resolved = resolve_url(url)
     live = sqlite_path(resolved)
     if live is None:
@@ -117,6 +123,8 @@ def restore(
             # The backup is older than this PC's witness by design: its chain alone is checked.
             result = candidate.verify_chain(witness=False)
             database_uuid = candidate.database_uuid
+            if result.ok and authorize is not None:
+                actor = authorize(candidate)
         finally:
             candidate.close()
         if not result.ok:
@@ -139,7 +147,7 @@ def restore(
         )
         store.append_event(
             AuditKind.RESTORED,
-            None,
+            actor,
             {
                 "from": str(backup_file),
                 "sha256": file_sha256(backup_file),

@@ -1460,8 +1460,17 @@ def _os_user() -> str:
         return "unknown"
 
 
-def import_chain_key(engine: Engine, export: str, *, terminal_id: str) -> str:
-    """Store an exported chain key in this PC's keyring after checking it fits this database."""
+def import_chain_key(
+    engine: Engine,
+    export: str,
+    *,
+    terminal_id: str,
+    authorize: Callable[[Store], StaffInfo] | None = None,
+) -> str:
+    """Store an exported chain key in this PC's keyring after checking it fits this database.
+
+    ``authorize`` logs the importing staff member in on the store the checked key opens (this
+    PC has no key yet) before the key is kept; the import is recorded under them."""
     database_uuid, key = secrets.parse_export(export)
     meta = Store._read_meta(engine)
     if meta is None:
@@ -1472,9 +1481,10 @@ def import_chain_key(engine: Engine, export: str, *, terminal_id: str) -> str:
         )
     if not AuditChain(key).key_matches(meta[1], database_uuid):
         raise WrongChainKey("the exported key does not match this database's key check")
-    secrets.store_chain_key(database_uuid, key)
     store = Store(engine, key=key, database_uuid=database_uuid, terminal_id=terminal_id)
-    store.append_event(AuditKind.CHAIN_KEY_IMPORTED, None, {"os_user": _os_user()})
+    actor = authorize(store) if authorize is not None else None
+    secrets.store_chain_key(database_uuid, key)
+    store.append_event(AuditKind.CHAIN_KEY_IMPORTED, actor, {"os_user": _os_user()})
     return database_uuid
 
 

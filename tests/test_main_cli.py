@@ -33,6 +33,15 @@ from storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 UNREACHABLE_PG = "postgresql://madoguchi@127.0.0.1:1/madoguchi"
+FUZZ_ADMIN = ("fuzz-admin", "管理者")
+FUZZ_PASSWORD = "fuzz-pass-1"
+#: How a fuzzed command that needs a login is run: none, the right one, no or a wrong password.
+LOGINS = [
+    ([], ""),
+    (["--user", FUZZ_ADMIN[0]], FUZZ_PASSWORD + "\n"),
+    (["--user", FUZZ_ADMIN[0]], ""),
+    (["--user", FUZZ_ADMIN[0]], "wrong-pass-2\n"),
+]
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     root = tmp_path_factory.mktemp("cli-fuzz")
     db = root / "clinic.sqlite3"
     with Store.open(str(db), terminal_id="fuzz-pc", backup_dir=root / "backups") as store:
-        store.append_event("probe", None, {})
+        store.create_first_admin(*FUZZ_ADMIN, FUZZ_PASSWORD)
     text = root / "notes.txt"
     text.write_text("not a database\n", "utf-8")
     folder = root / "folder"
@@ -79,9 +88,15 @@ class Ran:
     err: str
 
 
-def run_in_process(argv: list[str]) -> Ran:
+def run_in_process(argv: list[str], stdin: str = "") -> Ran:
+    """``main.main(argv)`` with ``stdin`` piped: empty, a command that asks for a login fails."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.setattr(sys, "stdin", io.StringIO(stdin))
         try:
             code = main.main(argv)
         except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
@@ -178,12 +193,15 @@ def test_argv_fuzz_exit_0_or_2_one_line_no_traceback_nothing_created(sandbox: Sa
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-    @given(command=commands(sandbox), database=databases(sandbox))
-    def check(command: tuple[list[str], set[Path]], database: list[str]) -> None:
+    @given(command=commands(sandbox), database=databases(sandbox), login=st.sampled_from(LOGINS))
+    def check(
+        command: tuple[list[str], set[Path]], database: list[str], login: tuple[list[str], str]
+    ) -> None:
         argv, may_create = command
-        argv = argv + database
+        user, stdin = login if argv[0] == "report" or "key-import" in argv else ([], "")
+        argv = argv + database + user
         before = sandbox.files()
-        ran = run_in_process(argv)
+        ran = run_in_process(argv, stdin)
         assert_clear(ran, argv, str(sandbox.root))
         created = sandbox.files() - before
         assert created <= may_create, (argv, created)
@@ -316,7 +334,7 @@ def test_demo_commands_read_the_demo_database(sandbox: Sandbox, tmp_path: Path) 
     demo_dir = tmp_path / "demo"
     demo_dir.mkdir()
     with Store.open(str(demo_dir / main.DEMO_DB_FILE), terminal_id="demo-pc") as store:
-        store.append_event("probe", None, {})
+        store.create_first_admin("demo", "デモ", "demo-pass-1")
     for argv in (
         ["--demo", "--demo-dir", str(demo_dir), "audit", "verify"],
         ["audit", "verify", "--demo", "--demo-dir", str(demo_dir)],
@@ -325,7 +343,7 @@ def test_demo_commands_read_the_demo_database(sandbox: Sandbox, tmp_path: Path) 
         assert ran.code == 0 and "OK: 2 events verified" in ran.out, ran
     pdf = tmp_path / "daily.pdf"  # the issue's case: `main.py --demo report daily`
     argv = ["--demo", "--demo-dir", str(demo_dir), "report", "daily", "--date", "2026-04-01"]
-    ran = run_in_process([*argv, "--out", str(pdf)])
+    ran = run_in_process([*argv, "--out", str(pdf), "--user", "demo"], stdin="demo-pass-1\n")
     assert ran.code == 0 and "printed an empty log" in ran.out and pdf.exists(), ran
 
 

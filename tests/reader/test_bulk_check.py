@@ -36,6 +36,8 @@ from tests.storage.reports.pdfcheck import ReadBack, squash
 from tests.test_main_cli import run_in_process
 
 DAY = date(2026, 12, 2)
+#: The site's administrator logs in: the list shows patients (storage.commands: login).
+LOGIN, PASSWORD = ("--user", "admin"), "admin-pass-1\n"
 #: Bookings of the day (one unknown chart number) and one of another day, which is left out.
 CSV_TEXT = (
     "予約日,予約時刻,カルテ番号,備考\n"
@@ -134,7 +136,7 @@ def test_bookings_check_prints_each_flag_and_records_the_check(site: Site) -> No
     argv = ["bookings", "check", "--csv", str(site.bookings), "--date", DAY.isoformat()]
     argv += ["--out", str(pdf), "--csv-out", str(list_csv), "--config", str(site.config)]
     with Simulator(site.config.parent / "oqs", "--bulk-processing", "1", "--bulk-zip"):
-        ran = run_in_process([*argv, "--wait", "0.05"])
+        ran = run_in_process([*argv, "--wait", "0.05", *LOGIN], stdin=PASSWORD)
     assert ran.code == 0, ran
     assert "77777" in ran.out and "[SIMULATED terminal]" in ran.out
 
@@ -250,7 +252,9 @@ def test_ctrl_c_on_the_command_line_withdraws_the_request(site: Site) -> None:
     site.out.mkdir()
     threading.Thread(target=interrupt_once_asked, daemon=True).start()
     argv = ["bookings", "check", "--csv", str(site.bookings), "--date", DAY.isoformat()]
-    ran = run_in_process([*argv, "--out", str(site.out / "l.pdf"), "--config", str(config)])
+    ran = run_in_process(
+        [*argv, "--out", str(site.out / "l.pdf"), "--config", str(config), *LOGIN], stdin=PASSWORD
+    )
     assert ran.code == 2 and ran.err.count("\n") == 1, ran
     assert ran.err.startswith("error: ") and "stopped" in ran.err and "withdrawn" in ran.err
     assert list((root / "req").iterdir()) == [] and list(site.out.iterdir()) == []

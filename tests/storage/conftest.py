@@ -20,6 +20,9 @@ from tests.support.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "admin-pass-1"
+#: The ``admin`` fixture's login for a command that needs one: its options and its stdin.
+AS_ADMIN = ("--user", "admin")
+ADMIN_STDIN = ADMIN_PASSWORD + "\n"
 
 
 @pytest.fixture(autouse=True)
@@ -68,10 +71,9 @@ def admin(store: Store) -> StaffInfo:
     return store.create_first_admin("admin", "管理者", ADMIN_PASSWORD)
 
 
-def run_main(
-    *args: str, timeout: float = 120, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``python main.py ARGS`` in a real subprocess (sharing the test keyring file)."""
+def run_main(*args: str, timeout: float = 120, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``python main.py ARGS`` in a real subprocess (sharing the test keyring file), ``stdin``
+    piped (a login's password line)."""
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
         input=stdin,

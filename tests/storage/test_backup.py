@@ -17,7 +17,7 @@ from storage.records import NewPatient, StaffInfo
 from storage.restore import restore
 from storage.secrets import store_db_password
 from storage.store import AuditKind, Store
-from tests.storage.conftest import POSTGRES_ONLY, SQLITE_ONLY, run_main
+from tests.storage.conftest import ADMIN_STDIN, AS_ADMIN, POSTGRES_ONLY, SQLITE_ONLY, run_main
 from tests.support.postgres import PostgresServer
 
 
@@ -87,18 +87,19 @@ def test_cli_backup_and_restore(
     store: Store, admin: StaffInfo, db_url: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "cli.bak"
-    proc = run_main("backup", "--out", str(out), "--db", db_url)
+    proc = run_main("backup", "--out", str(out), "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN)
     assert proc.returncode == 0, proc.stderr
+    restore_argv = ("restore", "--from", str(out), "--db", db_url, *AS_ADMIN)
     if store.dialect == "sqlite":
         store.create_patient(admin, NewPatient("X9", "後", "アト"))
         store.close()
-        proc = run_main("restore", "--from", str(out), "--db", db_url)
+        proc = run_main(*restore_argv, stdin=ADMIN_STDIN)
         assert proc.returncode == 0, proc.stderr
         assert "previous database kept at" in proc.stdout
         assert run_main("audit", "verify", "--db", db_url).returncode == 0
     else:
         assert out.read_bytes()[:5] == b"PGDMP"
-        proc = run_main("restore", "--from", str(out), "--db", db_url)
+        proc = run_main(*restore_argv, stdin=ADMIN_STDIN)
         assert proc.returncode == 2 and "pg_restore" in proc.stderr
 
 

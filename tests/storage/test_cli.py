@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import keyring
+import pytest
 
 from storage.engine import password_key, resolve_url
 from storage.migrate import head_revision
+from storage.records import StaffInfo
 from storage.secrets import SERVICE
 from storage.store import Store
 from storage.timeutil import now_tokyo
-from tests.storage.conftest import ROOT, run_main
+from tests.storage.conftest import ADMIN_PASSWORD, AS_ADMIN, run_main
 
 
 def test_db_migrate_creates_then_reports_current(tmp_path: Path) -> None:
@@ -50,19 +49,19 @@ def test_bad_database_urls_are_clear_errors(tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr
 
 
-def test_db_set_password_goes_to_the_keyring(engine_kind: str, db_url: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "db", "set-password", "--db", db_url],
-        input="s3cret-pw\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        timeout=60,
+def test_db_set_password_goes_to_the_keyring(
+    engine_kind: str, db_url: str, admin: StaffInfo, request: pytest.FixtureRequest
+) -> None:
+    # The database password first (it opens the database the admin then logs in on).
+    password = "s3cret-pw"
+    if engine_kind != "sqlite":
+        password = request.getfixturevalue("postgres_server").password
+        keyring.delete_password(SERVICE, password_key(resolve_url(db_url)))
+    proc = run_main(
+        "db", "set-password", "--db", db_url, *AS_ADMIN, stdin=f"{password}\n{ADMIN_PASSWORD}\n"
     )
     if engine_kind == "sqlite":
         assert proc.returncode == 2 and "only a PostgreSQL" in proc.stderr
     else:
         assert proc.returncode == 0, proc.stderr
-        assert keyring.get_password(SERVICE, password_key(resolve_url(db_url))) == "s3cret-pw"
+        assert keyring.get_password(SERVICE, password_key(resolve_url(db_url))) == password

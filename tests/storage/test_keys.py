@@ -24,7 +24,7 @@ from storage.secrets import (
     use_demo_keyring,
 )
 from storage.store import AuditKind, Store, import_chain_key
-from tests.storage.conftest import run_main
+from tests.storage.conftest import ADMIN_STDIN, AS_ADMIN, run_main
 
 
 def reopen(db_url: str, tmp_path: Path) -> Store:
@@ -110,13 +110,19 @@ def test_export_format_is_checked(store: Store) -> None:
             parse_export(bad)
 
 
-def test_cli_key_export_and_import(store: Store, db_url: str, tmp_path: Path) -> None:
+def test_cli_key_export_and_import(
+    store: Store, admin: StaffInfo, db_url: str, tmp_path: Path
+) -> None:
     out = tmp_path / "chain.key"
-    proc = run_main("audit", "key-export", "--out", str(out), "--db", db_url)
+    proc = run_main(
+        "audit", "key-export", "--out", str(out), "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN
+    )
     assert proc.returncode == 0, proc.stderr
     assert "WARNING" in proc.stderr and (out.stat().st_mode & 0o777) == 0o600
     keyring.delete_password(SERVICE, chain_key_name(store.database_uuid))
-    proc = run_main("audit", "key-import", "--from", str(out), "--db", db_url)
+    proc = run_main(
+        "audit", "key-import", "--from", str(out), "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN
+    )
     assert proc.returncode == 0, proc.stderr
     assert run_main("audit", "verify", "--db", db_url).returncode == 0
 

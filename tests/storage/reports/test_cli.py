@@ -11,15 +11,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from storage.demo_data import DEMO_ADMIN, DEMO_PASSWORD
 from storage.reports.pdfkit import UNVERIFIED_BANNER
 from tests.storage.reports.conftest import DemoDb
 from tests.storage.reports.pdfcheck import ROOT, ReadBack, squash
 from tests.storage.reports.test_from_store import exported_events
 
+#: Reports need a staff login: the demo history's administrator, password piped on stdin.
+AS_DEMO_ADMIN = ("--user", DEMO_ADMIN[0])
+
 
 def run(db: DemoDb, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "report", *args, "--db", db.url],
+        [sys.executable, str(ROOT / "main.py"), "report", *args, "--db", db.url, *AS_DEMO_ADMIN],
+        input=DEMO_PASSWORD + "\n",
         cwd=ROOT,
         capture_output=True,
         text=True,
