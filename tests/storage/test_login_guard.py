@@ -11,19 +11,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from policies.dates import JST
 from storage import settings_keys
 from storage.errors import InvalidInput, LoginRefused
 from storage.models import AuditEvent, StaffRole
 from storage.passwords import MAX_DELAY_S, check_policy, common_passwords, login_delay_s
 from storage.records import StaffInfo
 from storage.store import AuditKind, Store
-from storage.timeutil import TOKYO
 from tests.storage.conftest import ADMIN_PASSWORD
 
 
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO)
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=JST)
 
     def __call__(self) -> datetime:
         return self.now

@@ -10,21 +10,21 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 
+from policies.dates import JST
 from storage.errors import InvalidInput
 from storage.paper import PaperMark, check_paper, parse_paper
 from storage.records import StaffInfo
 from storage.reports import from_store
 from storage.reports.daily import QrCode, paper_text, render_daily_log
 from storage.store import Store
-from storage.timeutil import TOKYO
 from tests.storage.conftest import SQLITE_ONLY, run_main
 from tests.storage.test_chain_tamper import attacker
 
 
 def printed(store: Store) -> tuple[str, bytes]:
     """Today's daily log, printed after the day ended: its 照合コード and the PDF."""
-    day = datetime.now(TOKYO).date()
-    data = from_store.daily_log(store, day, now=datetime.now(TOKYO) + timedelta(days=1))
+    day = datetime.now(JST).date()
+    data = from_store.daily_log(store, day, now=datetime.now(JST) + timedelta(days=1))
     assert data.chain_head is not None
     out = io.BytesIO()
     render_daily_log(data, out)
