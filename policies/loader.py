@@ -5,6 +5,10 @@ rules can be loaded from anywhere — the shipped files, a test's modified copy,
 
 A file may hold any of the top-level tables below; what matters is the whole set. Problems are
 collected over all files and raised together as one :class:`RuleDataError`.
+
+Why one long module: each table's validator checks references into the others (options into
+documents, sources, conditions, flows), and all problems of all files are collected in one pass
+over one shared index; the field-level helpers already live in ``policies.schema``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,12 @@ Every state-changing call writes its rows AND its audit event in one transaction
 database write lock, so an event exists exactly when its cause was committed. Audit payloads
 carry ids, codes and field NAMES, never names or numbers of patients: the chain cannot be
 corrected later, so personal data stays in the correctable tables.
+
+Why one long module: it is the transaction boundary. Each write path, the row it binds
+(``storage.binding``) and its chain event must share one ``_write()`` and one lock, so the write
+paths live on this class; what can stand apart already does (chain, binding, witness, sanitise,
+records, recorder, restore). Splitting the class by area (staff, patients, visits) behind this
+front object is the next step when it grows again.
 """
 
 from __future__ import annotations
