@@ -29,7 +29,7 @@ class FollowUpBox(QGroupBox):
     def __init__(self, desk: ReceptionDesk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
-        self.setTitle(self.tr("記録と再照会の回答（まだ記録していません）"))
+        self.setTitle(self.tr("記録と再照会の回答"))
         self.setObjectName("FollowUpBox")
         self.conflicts: dict[int, FollowUpConflict] = {}
         self.shown: int | None = None

@@ -114,6 +114,7 @@ class SessionPanel(QWidget):
         self.body.setContentsMargins(0, 0, 4, 0)
         self.scroll.setWidget(body)
         outer.addWidget(self.scroll, 1)
+        outer.addStretch(0)  # takes the room while no section is shown: the chips keep their height
 
         self.route = RouteOptions(desk)
         self.pin = PinSection(desk)

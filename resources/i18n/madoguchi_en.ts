@@ -760,9 +760,9 @@
 <context>
     <name>FollowUpBox</name>
     <message>
-        <source>記録と再照会の回答（まだ記録していません）</source>
+        <source>記録と再照会の回答</source>
         <extracomment>A conflict arrived or was decided (the flow panel&apos;s title depends on it).</extracomment>
-        <translation>The record and the re-query answer (nothing recorded yet)</translation>
+        <translation>The record and the re-query answer</translation>
     </message>
     <message>
         <source>記録どおりとする(&amp;K)</source>
