@@ -229,7 +229,9 @@ class MainWindow(QMainWindow):
         elif isinstance(event, FollowUpConflict):
             self.session_panel.follow_up.add(event)
             self.tell(
-                self.tr("再照会の結果が記録と違います。どちらで記録するか選んでください。"),
+                self.tr(
+                    "{name} さんの再照会の結果が記録と違います。どちらで記録するか選んでください。"
+                ).format(name=self.visits.name_of(event.visit_id)),
                 Level.WARN,
             )
         elif isinstance(event, SameDayVisit):

@@ -899,16 +899,16 @@
         <translation>Database unavailable: {e}</translation>
     </message>
     <message>
-        <source>再照会の結果が記録と違います。どちらで記録するか選んでください。</source>
-        <translation>The re-query answer differs from the record. Choose which to record.</translation>
-    </message>
-    <message>
         <source>【模擬】</source>
         <translation>[SIMULATED] </translation>
     </message>
     <message>
         <source>顔認証リーダーの結果が届きました：{name}</source>
         <translation>Face-reader result arrived: {name}</translation>
+    </message>
+    <message>
+        <source>{name} さんの再照会の結果が記録と違います。どちらで記録するか選んでください。</source>
+        <translation>The re-query answer for {name} differs from the record. Choose which to record.</translation>
     </message>
     <message>
         <source>記録しました：{path}／{outcome}</source>

@@ -104,6 +104,7 @@ def test_a_contradicting_re_query_shows_both_and_staff_decide(
     _click(qtbot, panel.record.requery_btn)  # 番号で再照会する
     qtbot.waitUntil(box.isVisible, timeout=20_000)
     assert DONE_TITLE not in panel.title.text()
+    assert "架空 太郎 さんの再照会の結果が記録と違います" in w.message.text()
     assert "資格確認書" in box.recorded.text() and "資格確認済み" in box.recorded.text()
     assert "資格情報なし" in box.answer.text() and "【模擬】" in box.answer.text()
     assert "規則上有効" in box.verdict.text() and "DOC-03" in box.verdict.text()
