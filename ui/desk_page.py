@@ -168,6 +168,7 @@ class DeskPage(QWidget):
     def _show_session(self, s: SessionUpdated) -> None:
         self._detail_for = None
         self.session_panel.show_session(s)
+        self.face_box.follow_session(s)
         shown = (s.visit_id, id(s.result), s.result_outcome, s.mismatches, s.simulated, s.share)
         if shown != self._result_shown:  # re-render only what changed
             self._result_shown = shown
@@ -192,6 +193,8 @@ class DeskPage(QWidget):
             return  # the list was reloaded around the same selection: nothing new to load
         self._detail_for = visit_id
         self.session_panel.show_session(None)
+        self.session_panel.follow_up.show_for(visit_id)  # a re-query conflict on file
+        self.face_box.follow_session(None)
         self._result_shown = None
         self.result_panel.clear(self.tr("記録を読み込んでいます…"))
         self.session_panel.patient.setText(

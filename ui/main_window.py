@@ -27,14 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from policies.dates import JST
 from policies.reception import Screen
 from policies.records import StaffRef
 from reader.reception import (
     DeskStatus,
     FaceResultUnattached,
+    FollowUpConflict,
     PinRequested,
     Problem,
     ProblemKind,
+    SameDayVisit,
     SessionClosed,
     SessionUpdated,
     VisitDetails,
@@ -116,6 +119,9 @@ class MainWindow(QMainWindow):
         self.demo_box = self.desk_page.demo_box
         self.face_box = self.desk_page.face_box
         self.face_box.attach_wanted.connect(self.attach_face)
+        self.face_box.attach_to_wanted.connect(
+            lambda e, visit: self.desk.attach_face_result_to(e.token, visit)
+        )
         self.visits = self.desk_page.visits
         # the message bar speaks of the visit in front: another visit's 記録しました goes
         self.desk_page.visit_changed.connect(lambda _v: self.tell("", Level.OFF))
@@ -223,6 +229,16 @@ class MainWindow(QMainWindow):
                 self.tr("顔認証リーダーの結果が届きました：{name}").format(name=face_name(event)),
                 Level.INFO,
             )
+        elif isinstance(event, FollowUpConflict):
+            self.session_panel.follow_up.add(event)
+            self.tell(
+                self.tr(
+                    "{name} さんの再照会の結果が記録と違います。どちらで記録するか選んでください。"
+                ).format(name=self.visits.name_of(event.visit_id)),
+                Level.WARN,
+            )
+        elif isinstance(event, SameDayVisit):
+            self._on_same_day(event)
         elif isinstance(event, VisitRecorded):
             self._on_recorded(event)
         elif isinstance(event, SessionClosed):
@@ -319,6 +335,18 @@ class MainWindow(QMainWindow):
         )
         self.reload_visits()
 
+    def _on_same_day(self, e: SameDayVisit) -> None:
+        rows = {r.visit_id: r for r in self.visits.model.rows}
+        times = [
+            row.time.astimezone(JST).strftime("%H:%M")
+            if (row := rows.get(v)) is not None and row.time is not None
+            else "—"
+            for v in e.earlier
+        ]
+        words = texts.same_day_text(e.patient.name, times)
+        self.session_panel.add_notice(e.visit_id, words)
+        self.tell(words, Level.WARN)
+
     def _on_problem(self, p: Problem) -> None:
         if p.kind is ProblemKind.LOGIN:
             self.login_page.done_waiting()
@@ -326,6 +354,8 @@ class MainWindow(QMainWindow):
                 self.login_page.say(texts.problem_text(p.kind, p.code))
                 self.login_page.focus_first()
                 return
+        if p.code == "not_waiting_face":
+            self.face_box.put_back()
         words = texts.problem_words(p)
         self.desk_page.show_problem(p.visit_id, words)
         self.tell(f"{texts.problem_kind(p.kind)}：{words}", Level.ERROR)

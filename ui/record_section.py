@@ -35,7 +35,9 @@ class RecordSection(FlowSection):
         self.setVisible(s.final)
         if not s.final:
             return
-        if s.screen is Screen.ABANDONED:
+        if s.identity_decision:
+            text = self.tr("本人確認の判断を待っています（まだ記録していません）。")
+        elif s.screen is Screen.ABANDONED:
             text = self.tr("受付は中止されました。")
         elif s.record_pending:
             text = self.tr("⚠ 記録をまだ保存できていません（内容は保持しています）。")
@@ -53,6 +55,7 @@ class RecordSection(FlowSection):
         self.text.setText(text)
         self.requery_btn.setVisible(s.can_query_numbers)
         self.retry_btn.setVisible(s.record_pending)
+        self.close_btn.setVisible(not s.identity_decision)  # the held record cannot be dropped
 
     def _requery(self) -> None:
         self.desk.query_numbers(visit_id=self.visit_id())

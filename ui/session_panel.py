@@ -5,8 +5,11 @@ is visible, ``allowed`` decides which buttons are enabled, the options (with the
 notices) come from the rules. The panel is the header (patient, screen, reason, what the runtime
 waits for, problems), a scrolling stack of sections — one module each: :mod:`ui.route_options`,
 :mod:`ui.pin_check`, :mod:`ui.pasted_text`, :mod:`ui.numbers_box`, :mod:`ui.documents_form`,
-:mod:`ui.expense_section`, :mod:`ui.record_section` — and the footer that reports a failure or
-cancels the visit. It only forwards intents to the desk.
+:mod:`ui.expense_section`, :mod:`ui.identity_section`, :mod:`ui.record_section` — and the
+footer that reports a failure or cancels the visit. A re-query answer that contradicts the
+record (:mod:`ui.follow_up_box`) and a same-day visit warning are shown above the sections, for
+an open or a recorded visit alike; while a conflict or an identity hold waits, the title says a
+decision is due, never that the check is over. It only forwards intents to the desk.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from ui import texts
 from ui.documents_form import DocumentsForm
 from ui.expense_section import PublicExpenseSection
 from ui.flow_section import FlowSection
+from ui.follow_up_box import FollowUpBox
+from ui.identity_section import IdentitySection
 from ui.labels import label
 from ui.numbers_box import NumbersQuery
 from ui.pasted_text import PastedAppText
@@ -120,6 +125,14 @@ class SessionPanel(QWidget):
         self.problem.setObjectName("ProblemChip")
         self.problem.setWordWrap(True)
         outer.addWidget(self.problem)
+        self.notice = chip("", Level.WARN)
+        self.notice.setObjectName("VisitNotice")
+        self.notice.setWordWrap(True)
+        outer.addWidget(self.notice)
+        self.notices: dict[int, str] = {}  # per visit, e.g. a same-day visit warning
+        self.follow_up = FollowUpBox(desk)
+        self.follow_up.changed.connect(self._refresh_title)
+        outer.addWidget(self.follow_up)
 
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -130,6 +143,7 @@ class SessionPanel(QWidget):
         self.body.setContentsMargins(0, 0, 4, 0)
         self.scroll.setWidget(body)
         outer.addWidget(self.scroll, 1)
+        outer.addStretch(0)  # takes the room while no section is shown: the chips keep their height
 
         self.route = RouteOptions(desk)
         self.pin = PinSection(desk)
@@ -143,6 +157,7 @@ class SessionPanel(QWidget):
         self.documents.pdf_file_wanted.connect(self.pdf_file_wanted)
         self.documents.pdf_dropped.connect(self.pdf_dropped)
         self.expense = PublicExpenseSection(desk)
+        self.identity = IdentitySection(desk)
         self.record = RecordSection(desk)
         self.sections: tuple[FlowSection, ...] = (
             self.route,
@@ -152,6 +167,7 @@ class SessionPanel(QWidget):
             self.numbers_query,
             self.documents,
             self.expense,
+            self.identity,
             self.record,
         )
         for section in self.sections:
@@ -191,6 +207,10 @@ class SessionPanel(QWidget):
             self._cancel_armed = False
             self.problem.hide()
         self._update_cancel_text()
+        self.follow_up.show_for(s.visit_id if s else None)
+        notice = self.notices.get(s.visit_id, "") if s else ""
+        self.notice.setText(notice)
+        self.notice.setVisible(bool(notice))
         if s is None:
             self.patient.setText(self.tr("受付を選ぶか、新しい受付を始めてください（Ctrl+N）"))
             self.title.setText("")
@@ -218,7 +238,7 @@ class SessionPanel(QWidget):
             + _unbroken(f"{label(s.setting)}・{revisit}")
         )
         self.sim.setVisible(s.simulated)
-        self.title.setText(texts.screen_title(s.screen))
+        self._refresh_title()
         if s.reason is not None:
             self.reason.setText(self.tr("理由：{reason}").format(reason=label(s.reason)))
             self.reason.show()
@@ -245,6 +265,26 @@ class SessionPanel(QWidget):
 
     def _enable_fail(self, s: SessionUpdated) -> None:
         self.fail_btn.setEnabled(Failed in s.allowed and self.reason_combo.currentIndex() >= 0)
+
+    def _refresh_title(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        if self.follow_up.waits(s.visit_id):
+            self.title.setText(
+                self.tr("再照会の結果が記録と違います：どちらで記録するか選んでください")
+            )
+        elif s.identity_decision:
+            self.title.setText(self.tr("カルテと確認結果が違います：記録の前に選んでください"))
+        else:
+            self.title.setText(texts.screen_title(s.screen))
+
+    def add_notice(self, visit_id: int, text: str) -> None:
+        """A warning that stays with the visit while it is shown (the message bar moves on)."""
+        self.notices[visit_id] = text
+        if self.session is not None and self.session.visit_id == visit_id:
+            self.notice.setText(text)
+            self.notice.show()
 
     def show_problem(self, text: str) -> None:
         self.problem.setText("⚠ " + text)

@@ -182,6 +182,21 @@ def problem_text(kind: ProblemKind, code: str) -> str:
         "no_pdf": QCoreApplication.translate("Texts", "取り込んだPDFがありません。"),
         "no_demo": QCoreApplication.translate("Texts", "デモモードではありません。"),
         "no_simulator": QCoreApplication.translate("Texts", "模擬端末がありません。"),
+        "face_wait_timeout": QCoreApplication.translate(
+            "Texts",
+            "顔認証付きカードリーダーの結果が届きません。患者さんが操作を終えたか確かめてください。"
+            "結果が「顔認証リーダーの結果」に届いていれば、この受付に割り当てられます。"
+            "届かなければ、別の確認方法を選んでください（このまま待つこともできます）。",
+        ),
+        "not_waiting_face": QCoreApplication.translate(
+            "Texts",
+            "この受付は顔認証の結果を待っていないか、結果が別の人のものです。割り当てませんでした。",
+        ),
+        "handoff_failed": QCoreApplication.translate(
+            "Texts",
+            "確認結果をレセコンのフォルダーに書き出せませんでした。記録は保存済みです。"
+            "フォルダーの場所と空き容量を確かめ、レセコンには手で入力してください。",
+        ),
         "rules": QCoreApplication.translate("Texts", "ルールデータに問題があります。"),
         # マイナポータル PDF (DocumentErrorKind)
         "not_pdf": QCoreApplication.translate(
@@ -286,6 +301,15 @@ def outcome_text(kind: object) -> str:
     return texts.get(str(value), str(value))
 
 
+def same_day_text(name: str, times: list[str]) -> str:
+    """A patient checked in again today (``times``: the earlier visits, Japan time)."""
+    return QCoreApplication.translate(
+        "Texts",
+        "{name} さんは今日すでに受付があります（{times}）。二重受付かもしれません。"
+        "重複なら、この受付を中止してください。",
+    ).format(name=name, times="、".join(times))
+
+
 def sex_text(value: object) -> str:
     """Terminal 性別 codes (1/2/3) and the store's male/female/unknown."""
     raw = str(getattr(value, "value", value) or "")
@@ -320,6 +344,11 @@ def mismatch_field(value: object) -> str:
         "branch": QCoreApplication.translate("Texts", "枝番"),
     }
     return texts.get(raw, raw)
+
+
+def identity_hold_short() -> str:
+    """A visit whose record waits for staff: the verified identity differs from the chart."""
+    return QCoreApplication.translate("Texts", "本人確認待ち")
 
 
 def screen_short_waiting() -> str:

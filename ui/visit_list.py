@@ -84,7 +84,9 @@ def row_from_session(s: SessionUpdated, previous: VisitRow | None) -> VisitRow:
     if s.final and previous is not None and previous.category is not Category.ACTIVE:
         return replace(previous, simulated=previous.simulated or s.simulated)
     path = label(s.chosen.path) if s.chosen else (previous.path if previous else "—")
-    if s.final:
+    if s.identity_decision:  # held for staff's decision: nothing is recorded yet
+        cat, status = Category.ACTIVE, texts.identity_hold_short()
+    elif s.final:
         cat = Category.ABANDONED if not s.recorded else Category.DONE
         status = texts.screen_short(s.screen)
     else:
@@ -176,7 +178,8 @@ class VisitTableModel(QAbstractTableModel):
         merged = []
         for row in rows:
             s = live.get(row.visit_id)
-            merged.append(row_from_session(s, row) if s is not None and not s.final else row)
+            live_row = s is not None and (not s.final or s.identity_decision)
+            merged.append(row_from_session(s, row) if s is not None and live_row else row)
         known = {r.visit_id for r in merged}
         merged.extend(row_from_session(s, None) for vid, s in live.items() if vid not in known)
         if [r.visit_id for r in merged] == [r.visit_id for r in self.rows]:

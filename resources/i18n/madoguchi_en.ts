@@ -700,12 +700,16 @@
     <name>FaceBox</name>
     <message>
         <source>顔認証リーダーの結果（まだ受付に割り当てていません）</source>
-        <extracomment>(FaceResultUnattached) staff want a visit for this result. (FaceResultUnattached) the selected result, to show in the result panel.</extracomment>
+        <extracomment>What a visit waits for when a face-reader result would answer it. (FaceResultUnattached) staff want a visit for this result. (FaceResultUnattached, visit_id) staff attach this result to the visit waiting for one. (FaceResultUnattached) the selected result, to show in the result panel.</extracomment>
         <translation>Face-reader results (not attached to a visit yet)</translation>
     </message>
     <message>
         <source>この結果で受付する(&amp;T)…</source>
         <translation>Start a visi&amp;t with this result…</translation>
+    </message>
+    <message>
+        <source>選択中の結果を {name} さんの受付に割り当てる(&amp;G)</source>
+        <translation>Attach the selected result to {name}&apos;s visit (&amp;G)</translation>
     </message>
     <message>
         <source>【模擬】</source>
@@ -753,6 +757,73 @@
     <message>
         <source>すべての項目を入力してください。</source>
         <translation>Please fill in every field.</translation>
+    </message>
+</context>
+<context>
+    <name>FollowUpBox</name>
+    <message>
+        <source>記録と再照会の回答</source>
+        <extracomment>A conflict arrived or was decided (the flow panel&apos;s title depends on it).</extracomment>
+        <translation>The record and the re-query answer</translation>
+    </message>
+    <message>
+        <source>記録どおりとする(&amp;K)</source>
+        <translation>Keep as recorded (&amp;K)</translation>
+    </message>
+    <message>
+        <source>新しい回答で記録(&amp;J)</source>
+        <translation>Record the new answer (&amp;J)</translation>
+    </message>
+    <message>
+        <source>【模擬】</source>
+        <translation>[SIMULATED] </translation>
+    </message>
+    <message>
+        <source>記録：{path}（{outcome}）&#x3000;書類：{documents}</source>
+        <translation>Recorded: {path} ({outcome})   Documents: {documents}</translation>
+    </message>
+    <message>
+        <source>（理由：{reason}）</source>
+        <translation> (reason: {reason})</translation>
+    </message>
+    <message>
+        <source>新しい回答：{answer}{reason}</source>
+        <translation>New answer: {answer}{reason}</translation>
+    </message>
+    <message>
+        <source>記録した書類はこの回答のあとも規則上有効です（根拠：{rules}）。おすすめ：記録どおりとする</source>
+        <translation>By the rules the recorded documents still stand after this answer (rules: {rules}). Recommended: keep as recorded</translation>
+    </message>
+    <message>
+        <source>記録した書類だけでは規則上確認できません（根拠：{rules}）。おすすめ：新しい回答で記録</source>
+        <translation>By the rules the recorded documents alone do not confirm eligibility (rules: {rules}). Recommended: record the new answer</translation>
+    </message>
+    <message>
+        <source>【推奨】</source>
+        <translation>[RECOMMENDED] </translation>
+    </message>
+</context>
+<context>
+    <name>IdentitySection</name>
+    <message>
+        <source>本人確認：カルテと確認結果が違います</source>
+        <translation>Identity: the chart and the verified details differ</translation>
+    </message>
+    <message>
+        <source>カルテの入力違いなら「カルテを更新」（カルテを確認結果に合わせてから記録します）。別の人のカードなら「別人として中止」（中止として記録します）。決めるまで記録されません。</source>
+        <translation>If the chart was entered wrongly, choose &quot;Update chart&quot; (the chart takes the verified details, then the check is recorded). If the card is someone else&apos;s, choose &quot;Cancel: another person&quot; (recorded as cancelled). Nothing is recorded until you decide.</translation>
+    </message>
+    <message>
+        <source>カルテを更新(&amp;U)</source>
+        <translation>Update chart (&amp;U)</translation>
+    </message>
+    <message>
+        <source>別人として中止(&amp;O)</source>
+        <translation>Cancel: another person (&amp;O)</translation>
+    </message>
+    <message>
+        <source>{field}：カルテ「{on_file}」／確認結果「{verified}」</source>
+        <translation>{field}: chart &quot;{on_file}&quot; / verified &quot;{verified}&quot;</translation>
     </message>
 </context>
 <context>
@@ -836,6 +907,10 @@
     <message>
         <source>顔認証リーダーの結果が届きました：{name}</source>
         <translation>Face-reader result arrived: {name}</translation>
+    </message>
+    <message>
+        <source>{name} さんの再照会の結果が記録と違います。どちらで記録するか選んでください。</source>
+        <translation>The re-query answer for {name} differs from the record. Choose which to record.</translation>
     </message>
     <message>
         <source>記録しました：{path}／{outcome}</source>
@@ -1340,6 +1415,10 @@
         <translation>Close this visit (&amp;W)</translation>
     </message>
     <message>
+        <source>本人確認の判断を待っています（まだ記録していません）。</source>
+        <translation>Waiting for your identity decision (nothing recorded yet).</translation>
+    </message>
+    <message>
         <source>受付は中止されました。</source>
         <translation>The visit was cancelled.</translation>
     </message>
@@ -1776,6 +1855,14 @@
     <message>
         <source>理由：{reason}</source>
         <translation>Reason: {reason}</translation>
+    </message>
+    <message>
+        <source>再照会の結果が記録と違います：どちらで記録するか選んでください</source>
+        <translation>The re-query answer differs from the record: choose which to record</translation>
+    </message>
+    <message>
+        <source>カルテと確認結果が違います：記録の前に選んでください</source>
+        <translation>The chart and the verified details differ: decide before recording</translation>
     </message>
     <message>
         <source>本当に中止する（もう一度押す）(&amp;X)</source>
@@ -2276,6 +2363,18 @@
         <translation>There is no simulated terminal.</translation>
     </message>
     <message>
+        <source>顔認証付きカードリーダーの結果が届きません。患者さんが操作を終えたか確かめてください。結果が「顔認証リーダーの結果」に届いていれば、この受付に割り当てられます。届かなければ、別の確認方法を選んでください（このまま待つこともできます）。</source>
+        <translation>No result has come from the face-recognition card reader. Check that the patient finished there. If the result is listed under &quot;Face-reader results&quot;, it can be attached to this visit. If not, choose another method (or keep waiting).</translation>
+    </message>
+    <message>
+        <source>この受付は顔認証の結果を待っていないか、結果が別の人のものです。割り当てませんでした。</source>
+        <translation>This visit is not waiting for a face result, or the result is another person&apos;s. It was not attached.</translation>
+    </message>
+    <message>
+        <source>確認結果をレセコンのフォルダーに書き出せませんでした。記録は保存済みです。フォルダーの場所と空き容量を確かめ、レセコンには手で入力してください。</source>
+        <translation>The result could not be written to the receipt computer&apos;s folder. The record is saved. Check the folder&apos;s location and free space, and enter this visit in the receipt computer by hand.</translation>
+    </message>
+    <message>
         <source>ルールデータに問題があります。</source>
         <translation>There is a problem with the rule data.</translation>
     </message>
@@ -2412,6 +2511,10 @@
         <translation>No answer</translation>
     </message>
     <message>
+        <source>{name} さんは今日すでに受付があります（{times}）。二重受付かもしれません。重複なら、この受付を中止してください。</source>
+        <translation>{name} already has a visit today ({times}). This may be a double check-in. If it is a duplicate, cancel this visit.</translation>
+    </message>
+    <message>
         <source>男</source>
         <translation>Male</translation>
     </message>
@@ -2462,6 +2565,10 @@
     <message>
         <source>枝番</source>
         <translation>Branch</translation>
+    </message>
+    <message>
+        <source>本人確認待ち</source>
+        <translation>Identity decision</translation>
     </message>
     <message>
         <source>未確認</source>

@@ -106,8 +106,10 @@ def test_stack(
     facility: FacilityProfile = MANDATED,
     answer_timeout_s: float = 10.0,
     admin: bool = True,
+    **desk_parts: Any,
 ) -> main.DeskStack:
-    """A production-mode stack on test folders (the parts main.py would choose)."""
+    """A production-mode stack on test folders (the parts main.py would choose); ``desk_parts``
+    go to the ReceptionDesk as they are (e.g. ``face_wait_s``, ``handoff``)."""
     url = sqlite_url(tmp_path / "db" / "madoguchi.sqlite3").render_as_string()
     store = Store.open(url, terminal_id="ui-test-pc", backup_dir=tmp_path / "backups")
     if admin:
@@ -144,6 +146,7 @@ def test_stack(
         terminal=terminal,
         mode=DeskMode.PRODUCTION,
         preferred_reader=reader,
+        **desk_parts,
     )
     return stack
 
