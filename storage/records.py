@@ -104,7 +104,7 @@ class NewVerification:
 
 
 @dataclass(frozen=True, slots=True)
-class VerificationRecord:
+class AttemptRecord:
     id: int
     visit_id: int
     path: VerificationPath
@@ -127,11 +127,11 @@ class VisitSummary:
 
     visit: VisitRecord
     patient: PatientRecord
-    latest: VerificationRecord | None
+    latest: AttemptRecord | None
 
 
 @dataclass(frozen=True, slots=True)
-class VerificationRow:
+class StoredVerification:
     """One line of the daily log / monthly report, in time order."""
 
     verification_id: int

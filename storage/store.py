@@ -104,15 +104,15 @@ from storage.passwords import (
 )
 from storage.records import (
     PATIENT_FIELDS,
+    AttemptRecord,
     DocumentSeen,
     NewPatient,
     NewVerification,
     PatientRecord,
     PurgeReport,
     StaffInfo,
+    StoredVerification,
     TerminalResultRecord,
-    VerificationRecord,
-    VerificationRow,
     VisitRecord,
     VisitSummary,
 )
@@ -176,7 +176,7 @@ _PATIENT_COLS = [_P.c[f] for f in PatientRecord.__dataclass_fields__]
 #: JSON columns come back as raw text here and are parsed through small caches (hot path).
 _ATTEMPT_COLS = [
     type_coerce(_A.c[f], Text) if f in ("documents", "rule_ids") else _A.c[f]
-    for f in VerificationRecord.__dataclass_fields__
+    for f in AttemptRecord.__dataclass_fields__
 ]
 #: Visit + patient + latest attempt (an index seek on (visit_id, id)), built once.
 _SUMMARY_BASE = (
@@ -205,10 +205,10 @@ class VisitDetail:
     visit: VisitRecord
     patient: PatientRecord
     #: Every verification attempt of the visit (follow-up queries included), in time order.
-    attempts: tuple[VerificationRow, ...]
+    attempts: tuple[StoredVerification, ...]
 
     @property
-    def latest(self) -> VerificationRow | None:
+    def latest(self) -> StoredVerification | None:
         return self.attempts[-1] if self.attempts else None
 
     @property
@@ -276,8 +276,8 @@ def _rule_ids_from_text(raw: str) -> tuple[str, ...]:
     return tuple(json.loads(raw))
 
 
-def _verification(row: VerificationAttempt) -> VerificationRecord:
-    return VerificationRecord(
+def _verification(row: VerificationAttempt) -> AttemptRecord:
+    return AttemptRecord(
         row.id,
         row.visit_id,
         row.path,
@@ -1125,7 +1125,7 @@ class Store:
                 raise NotFound(f"no terminal result {result_id}")
             return self._terminal_result(row), row.raw_xml
 
-    def record_verification(self, actor: StaffInfo, new: NewVerification) -> VerificationRecord:
+    def record_verification(self, actor: StaffInfo, new: NewVerification) -> AttemptRecord:
         """The verification row and its audit event commit together or not at all."""
         documents = [
             {"kind": DocumentKind(d.kind).value, "details": dict(d.details)} for d in new.documents
@@ -1196,7 +1196,7 @@ class Store:
             a = r[nv + np_ :]
             attempt = None
             if a[0] is not None:
-                attempt = VerificationRecord(
+                attempt = AttemptRecord(
                     *a[:5],
                     _documents(a[5]),
                     _rule_ids(a[6]),
@@ -1220,14 +1220,14 @@ class Store:
             self._audit_only(AuditKind.PATIENT_VIEWED, actor, {"patient_id": patient_id})
         return result
 
-    def verifications_between(self, first_day: date, last_day: date) -> list[VerificationRow]:
+    def verifications_between(self, first_day: date, last_day: date) -> list[StoredVerification]:
         """Verifications finished on Tokyo days first_day..last_day (inclusive), in time order."""
         start, _ = day_bounds_utc(first_day)
         _, end = day_bounds_utc(last_day)
         va = VerificationAttempt
         return self._verification_rows(va.finished_at >= start, va.finished_at < end)
 
-    def _verification_rows(self, *where: Any) -> list[VerificationRow]:
+    def _verification_rows(self, *where: Any) -> list[StoredVerification]:
         v, va, p, st = Visit, VerificationAttempt, Patient, Staff
         query = (
             select(
@@ -1249,7 +1249,7 @@ class Store:
         )
         with self._read() as s:
             return [
-                VerificationRow(
+                StoredVerification(
                     a.id,
                     a.finished_at,
                     a.started_at,

@@ -19,7 +19,7 @@ from policies.engine import PolicyEngine
 from policies.model import FacilityProfile, Outcome, PatientContext, VerificationPath
 from policies.rulebook import RuleBook
 from storage.models import Patient, TerminalResult
-from storage.records import VerificationRow as StoredVerification
+from storage.records import StoredVerification
 from storage.reports.errors import RecordsUnverified
 from storage.reports.from_policies import declaration_basis, usage_thresholds
 from storage.reports.model import (
