@@ -111,7 +111,7 @@ def _register(clerk: Clerk, w: MainWindow, person: Person) -> None:
     """Put the patient on file through a visit that is then cancelled (setting up)."""
     s = begin_visit(clerk, w, person)
     w.desk.dispatch(Cancel(), visit_id=s.visit_id)
-    wait_session(clerk, w, s.visit_id, lambda s: s.final)
+    wait_session(clerk, w, s.visit_id, lambda s: s.final and s.recorded)  # 中止 is on record
     w.desk.close_session(s.visit_id)
     clerk.waitUntil(lambda: s.visit_id not in w.sessions, 10_000)
 
