@@ -119,7 +119,7 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE_UP if sqlite else POSTGRES_UP:
         op.execute(statement)
-    op.execute("UPDATE db_meta SET schema_version = 3")
+    op.execute("UPDATE db_meta SET schema_version = 4")
 
 
 def downgrade() -> None:
@@ -127,4 +127,4 @@ def downgrade() -> None:
     for statement in SQLITE_DOWN if sqlite else POSTGRES_DOWN:
         op.execute(statement)
     op.drop_table("login_guard")
-    op.execute("UPDATE db_meta SET schema_version = 2")
+    op.execute("UPDATE db_meta SET schema_version = 3")
