@@ -17,7 +17,7 @@ from storage.models import AuditEvent
 from storage.records import NewPatient, StaffInfo
 from storage.restore import restore
 from storage.store import AuditKind, Store
-from tests.storage.conftest import SQLITE_ONLY, run_main
+from tests.storage.conftest import ADMIN_STDIN, AS_ADMIN, SQLITE_ONLY, run_main
 
 
 def other_clinic_backup(tmp_path: Path) -> Path:
@@ -81,15 +81,14 @@ def test_another_databases_backup_is_refused_unless_forced_with_a_reason(
 
 @SQLITE_ONLY
 def test_cli_refuses_a_foreign_backup_and_forces_it_only_with_a_reason(
-    store: Store, db_url: str, tmp_path: Path
+    store: Store, admin: StaffInfo, db_url: str, tmp_path: Path
 ) -> None:
-    store.close()
+    store.close()  # the administrator who restores logs in on this database
     foreign = other_clinic_backup(tmp_path)
-    refused = run_main("restore", "--from", str(foreign), "--db", db_url)
+    restore = ("restore", "--from", str(foreign), "--db", db_url, *AS_ADMIN)
+    refused = run_main(*restore, stdin=ADMIN_STDIN)
     assert refused.returncode == 2 and "another database" in refused.stderr
-    no_reason = run_main("restore", "--from", str(foreign), "--db", db_url, "--force-foreign")
+    no_reason = run_main(*restore, "--force-foreign", stdin=ADMIN_STDIN)
     assert no_reason.returncode == 2 and "reason" in no_reason.stderr
-    forced = run_main(
-        "restore", "--from", str(foreign), "--db", db_url, "--force-foreign", "--reason", "移転"
-    )
+    forced = run_main(*restore, "--force-foreign", "--reason", "移転", stdin=ADMIN_STDIN)
     assert forced.returncode == 0, forced.stderr
