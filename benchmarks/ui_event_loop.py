@@ -13,9 +13,9 @@ left out). Per visit two phases are measured:
 
 With ``--json`` the last line is one JSON object: ``card_max_ms``, ``card_median_ms``,
 ``terminal_max_ms``, ``terminal_median_ms`` (medians and worst of the per-visit maxima).
-Target (issue 6): no stall over 50 ms. Offscreen rendering is software rasterising on the CPU,
-like a clinic PC without a GPU driver; the figures are for the machine the script runs on,
-which should be otherwise idle.
+Target (issue 13, raised from issue 6's 50 ms): no stall over 16 ms, one frame. Offscreen
+rendering is software rasterising on the CPU, like a clinic PC without a GPU driver; the figures
+are for the machine the script runs on, which should be otherwise idle.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from tests.ui.steps import P03, begin_visit, settle, wait_session
 from ui.app import make_app
 from ui.main_window import MainWindow
 
-TARGET_MS = 50
+TARGET_MS = 16
 CARD = "demo-03"  # the simulator's person P03 (resources/demo/terminal/persons.toml)
 DEMO_PIN = "1234"
 
