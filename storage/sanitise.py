@@ -67,8 +67,11 @@ COLUMN_KINDS: dict[str, ColumnKind] = {
     "facility_profile.medical_institution_code": ColumnKind.IDENTIFIER,
     "facility_profile.prefecture_code": ColumnKind.IDENTIFIER,
     "facility_profile.municipality_code": ColumnKind.IDENTIFIER,
-    "terminal_results.file_name": ColumnKind.IDENTIFIER,
-    "terminal_results.arbitrary_file_identifier": ColumnKind.IDENTIFIER,
+    # The terminal's file names and request ids are machine-made and may hold twelve digits in a
+    # row by chance (a timestamp next to a counter): masked like text, never refused, because a
+    # refusal would lose the visit's record.
+    "terminal_results.file_name": ColumnKind.LINE,
+    "terminal_results.arbitrary_file_identifier": ColumnKind.LINE,
     "visits.terminal_id": ColumnKind.IDENTIFIER,
     "terminal_results.terminal_id": ColumnKind.IDENTIFIER,
     "verification_attempts.terminal_id": ColumnKind.IDENTIFIER,

@@ -301,3 +301,23 @@ def test_binding_entries_keep_hex_digits_that_run_to_twelve() -> None:
     # Anything else under those keys is text like any other, and its number is masked.
     cleaned = clean_json({"row": "tel 012345678901", "rows": ["x 012345678901"]})
     assert "012345678901" not in json.dumps(cleaned)
+
+
+def test_a_terminal_file_name_with_twelve_digits_is_masked_not_refused(
+    store: Store, admin: StaffInfo
+) -> None:
+    """A terminal answer named ``…_131234567812_…`` by chance once failed to record the visit
+    (the name was refused as an identifier): it is kept, with the run masked."""
+    kept = store.save_terminal_result(
+        admin,
+        raw_xml=b"<XmlMsg/>",
+        file_name="OQSsiquc01res_131234567812_x.xml",
+        arbitrary_file_identifier="req-201234567890",
+        summary={},
+        simulated=True,
+    )
+    assert not contains_twelve_digits(kept.file_name) and kept.file_name.startswith(
+        "OQSsiquc01res_"
+    )
+    assert not contains_twelve_digits(kept.arbitrary_file_identifier or "")
+    assert store.verify_chain().ok
