@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, time
+from enum import StrEnum
 from typing import Any
 
 from policies.bookings import BookingFlag, Change, KnownCoverage
@@ -94,3 +95,23 @@ class BulkCheckRun:
             "rows_not_imported": len(self.problems),
             "warnings": list(self.warnings),
         }
+
+
+class BulkStage(StrEnum):
+    """Where a running 一括照会 is, for a window that shows it while the terminal works."""
+
+    #: The request is in req; the terminal has not given a reception number yet.
+    SENT = "sent"
+    #: The terminal accepted the job (``reception_number``) and is asked for the result.
+    ACCEPTED = "accepted"
+    #: The terminal answered 処理中 (``processing_answers`` times so far).
+    PROCESSING = "processing"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkProgress:
+    """One step of a running 一括照会 (the terminal client reports it; nothing is recorded)."""
+
+    stage: BulkStage
+    reception_number: str | None = None
+    processing_answers: int = 0

@@ -35,7 +35,15 @@ from policies.bookings import (
     check_booking,
 )
 from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
-from reader.terminal.bulk import BulkAnswer, BulkClient, BulkSchedule, BulkSearch, coverage_of
+from reader.terminal.bulk import (
+    BulkAnswer,
+    BulkClient,
+    BulkSchedule,
+    BulkSearch,
+    Progress,
+    coverage_of,
+    no_progress,
+)
 from reader.terminal.config import TerminalConfig
 from reader.terminal.errors import BulkTimeout, TerminalError
 from reader.terminal.parser import parse_result
@@ -123,12 +131,16 @@ def _order(row: CheckedBooking) -> tuple[time, str]:
 
 
 def _ask(
-    client: BulkClient, searches: list[BulkSearch], day: date, stop: threading.Event | None
+    client: BulkClient,
+    searches: list[BulkSearch],
+    day: date,
+    stop: threading.Event | None,
+    progress: Progress,
 ) -> BulkAnswer:
     """The whole exchange; a download still 処理中 at the deadline names its reception number
     (what the terminal's own screen and the vendor know the job by)."""
     try:
-        return client.check(searches, day, stop=stop)
+        return client.check(searches, day, stop=stop, progress=progress)
     except BulkTimeout as exc:
         if exc.reception_number is None:
             raise
@@ -147,6 +159,7 @@ def run_bulk_check(
     schedule: BulkSchedule | None = None,
     stop: threading.Event | None = None,
     limit_consent: bool = False,
+    progress: Progress = no_progress,
 ) -> BulkCheckRun:
     """Import the day's bookings, ask the terminal about every patient whose numbers are on
     file, flag each booking and record the check in the audit chain.
@@ -154,10 +167,11 @@ def run_bulk_check(
     Raises the port's error for an unreadable list, and ``reader.terminal.errors.BulkError`` (a
     ``BulkTimeout`` carries the reception number to download later) when the terminal gives no
     result; nothing is recorded then. Bookings without numbers are UNCHECKED, with a note saying so.
+    ``progress`` is told each step of the exchange (on this thread).
     """
     bookings, problems = port.bookings(csv_path, day)
     searches = [BulkSearch(b.numbers, limit_consent) for b in bookings if b.numbers is not None]
-    answer = _ask(BulkClient(config, schedule), searches, day, stop) if searches else None
+    answer = _ask(BulkClient(config, schedule), searches, day, stop, progress) if searches else None
     rows = sorted((_checked(port, b, answer) for b in bookings), key=_order)
     run = BulkCheckRun(
         day=day,

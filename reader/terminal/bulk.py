@@ -46,6 +46,7 @@ from xml.etree import ElementTree as ET
 from xml.etree.ElementTree import Element
 
 from policies.bookings import Coverage, CoverageStatus
+from policies.bulk_check import BulkProgress, BulkStage
 from policies.dates import JST
 from policies.numbers import normalise_insurer_number
 from policies.records import InsuranceNumbers, insurance_numbers
@@ -91,6 +92,12 @@ BULK_HEADER_ELEMENTS = (
 _T = TypeVar("_T")
 _RECEPTION_NUMBER = re.compile(r"[0-9A-Za-z\-]{1,64}")
 _ABNORMAL = {SegmentOfResult.ABNORMAL.value, SegmentOfResult.ABNORMAL_ALT.value}
+#: Told each step of a running exchange (on the client's thread): a window shows it.
+Progress = Callable[[BulkProgress], None]
+
+
+def no_progress(_: BulkProgress) -> None:
+    """No one to tell (a command-line or nightly run)."""
 
 
 def answer_name_for(request_name: str) -> str:
@@ -440,10 +447,11 @@ class BulkClient:
         confirmation_date: date,
         *,
         stop: threading.Event | None = None,
+        progress: Progress = no_progress,
     ) -> BulkAnswer:
-        """Submit and download: the whole exchange."""
-        receipt = self.submit(searches, confirmation_date, stop=stop)
-        return self.download(receipt, stop=stop)
+        """Submit and download: the whole exchange; ``progress`` is told each step."""
+        receipt = self.submit(searches, confirmation_date, stop=stop, progress=progress)
+        return self.download(receipt, stop=stop, progress=progress)
 
     def submit(
         self,
@@ -451,6 +459,7 @@ class BulkClient:
         confirmation_date: date,
         *,
         stop: threading.Event | None = None,
+        progress: Progress = no_progress,
     ) -> BulkReceipt:
         """Write `01req` (each patient once) and wait for the receipt with its number.
 
@@ -472,6 +481,7 @@ class BulkClient:
         )
         name = f"{UPLOAD_REQUEST_PREFIX}_{file_id}.xml"
         self._write_request(name, data)
+        progress(BulkProgress(BulkStage.SENT))
         answer_name, _, doc = self._await(name, stop, self._read_receipt, allow_zip=False)
         header = _texts(_child(doc.root, "MessageHeader"))
         _refuse_abnormal(header)
@@ -489,10 +499,17 @@ class BulkClient:
             simulated=self.config.simulated or _simulated(doc.root),
         )
 
-    def download(self, receipt: BulkReceipt, *, stop: threading.Event | None = None) -> BulkAnswer:
+    def download(
+        self,
+        receipt: BulkReceipt,
+        *,
+        stop: threading.Event | None = None,
+        progress: Progress = no_progress,
+    ) -> BulkAnswer:
         """Ask for the result until it is finished, waiting as the schedule says while 処理中."""
         deadline = time.monotonic() + self.schedule.deadline_s
         processing = 0
+        progress(BulkProgress(BulkStage.ACCEPTED, receipt.reception_number))
         while True:
             file_id = new_file_identifier(self._clock())
             name = f"{DOWNLOAD_REQUEST_PREFIX}_{file_id}.xml"
@@ -514,6 +531,7 @@ class BulkClient:
             segment = values.get("SegmentOfResult")
             if segment == SegmentOfResult.IN_PROGRESS.value:
                 processing += 1
+                progress(BulkProgress(BulkStage.PROCESSING, receipt.reception_number, processing))
                 pause = self.schedule.wait_after(processing)
                 if time.monotonic() + pause > deadline:
                     raise BulkTimeout(

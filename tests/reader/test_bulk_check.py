@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from policies.bookings import BookingFlag
+from policies.bulk_check import BulkProgress, BulkStage
 from policies.model import Outcome, VerificationPath
 from reader.bulk_check import NO_NUMBERS, run_bulk_check
 from reader.terminal import TerminalConfig
@@ -267,7 +268,18 @@ def test_still_processing_at_the_deadline_names_the_job(site: Site) -> None:
     store = Store.open(str(site.db), terminal_id="test-pc")
     root = site.config.parent / "oqs"
     late = pytest.raises(BulkTimeout, match=r"処理中.*\(ReceptionNumber \S+\)")
+    seen: list[BulkProgress] = []
     with store, Simulator(root, "--bulk-processing", "5"), late as caught:
-        run_bulk_check(StoreBookings(store), _config(root), site.bookings, DAY, schedule=schedule)
-    assert caught.value.reception_number and caught.value.reception_number in str(caught.value)
+        port = StoreBookings(store)
+        run_bulk_check(
+            port, _config(root), site.bookings, DAY, schedule=schedule, progress=seen.append
+        )
+    number = caught.value.reception_number
+    assert number and number in str(caught.value)
+    # Each step was told as it happened: sent, accepted with the job's number, one 処理中.
+    assert seen == [
+        BulkProgress(BulkStage.SENT),
+        BulkProgress(BulkStage.ACCEPTED, number),
+        BulkProgress(BulkStage.PROCESSING, number, 1),
+    ]
     assert _events(site.db, AuditKind.BULK_CHECKED) == 0
