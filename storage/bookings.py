@@ -10,14 +10,18 @@ ignored; names are matched after NFKC and without spaces, case-insensitively):
 ==============  =============================================  ==============================
 what            header names accepted                          values
 ==============  =============================================  ==============================
-date            予約日, 日付, 診療日, date                      2026-12-02, 2026/12/2, 20261202
+date            予約日, 日付, 診療日, date                      2026-12-02, 2026/12/2, 20261202 (*)
 time            予約時刻, 予約時間, 時刻, 時間, time            9:30, 09:30, 0930 (may be empty)
 chart number    カルテ番号, 患者番号, 患者ID, chart, chart_number  as on file (leading zeros kept)
 ==============  =============================================  ==============================
 
+(*) A list without a date column is one day's list (many appointment systems export a day per
+file): its rows are on the day checked, when the caller names one.
+
 The file is UTF-8 (with or without BOM) or Shift_JIS, as Excel writes it. A row that cannot be
 used (bad date, unknown chart number…) is listed in ``problems`` with its line number and the
-others are still imported; a file that cannot be read at all raises :class:`BookingsCsvError`.
+others are still imported; a file that cannot be read at all raises :class:`BookingsCsvError`,
+whose ``problem`` says why in a stable code (the window says it in Japanese).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, time
+from enum import StrEnum
 from pathlib import Path
 
 from policies.bookings import KnownCoverage
@@ -48,8 +53,25 @@ _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})(\d{2})(\d{2})")
 _TIME = re.compile(r"(\d{1,2}):?(\d{2})")
 
 
+class CsvProblem(StrEnum):
+    """Why a file is not a bookings list at all."""
+
+    UNREADABLE = "unreadable"  # cannot be opened or read
+    TOO_LARGE = "too_large"
+    ENCODING = "encoding"  # neither UTF-8 nor Shift_JIS
+    EMPTY = "empty"
+    NO_COLUMN = "no_column"  # ``column``: "date" or "chart"
+    NO_BOOKINGS = "no_bookings"  # nothing on the day checked (bulk check)
+
+
 class BookingsCsvError(InvalidInput):
-    """The file cannot be read as a bookings list at all (the message says why)."""
+    """The file cannot be read as a bookings list at all (the message says why, in English;
+    ``problem`` and ``column`` say it as codes)."""
+
+    def __init__(self, message: str, problem: CsvProblem, column: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.column = column
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +113,7 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(codec)
         except UnicodeDecodeError:
             continue
-    raise BookingsCsvError(f"{name}: neither UTF-8 nor Shift_JIS")
+    raise BookingsCsvError(f"{name}: neither UTF-8 nor Shift_JIS", CsvProblem.ENCODING)
 
 
 def parse_day(raw: str) -> date:
@@ -112,27 +134,32 @@ def parse_time(raw: str) -> time | None:
     return time(int(m.group(1)), int(m.group(2)))
 
 
-def read_bookings_csv(path: Path, store: Store) -> BookingsImport:
-    """Read a bookings CSV and resolve each chart number to the patient on file."""
+def read_bookings_csv(path: Path, store: Store, day: date | None = None) -> BookingsImport:
+    """Read a bookings CSV and resolve each chart number to the patient on file; ``day``: the
+    day of a list without a date column."""
     try:
         size = path.stat().st_size
         if size > MAX_CSV_BYTES:
-            raise BookingsCsvError(f"{path.name}: {size} bytes (limit {MAX_CSV_BYTES})")
+            raise BookingsCsvError(
+                f"{path.name}: {size} bytes (limit {MAX_CSV_BYTES})", CsvProblem.TOO_LARGE
+            )
         data = path.read_bytes()
     except OSError as exc:
-        raise BookingsCsvError(f"{path}: {exc.strerror or exc}") from None
+        raise BookingsCsvError(f"{path}: {exc.strerror or exc}", CsvProblem.UNREADABLE) from None
     rows = list(csv.reader(io.StringIO(_decode(data, path.name), newline="")))
     if not rows:
-        raise BookingsCsvError(f"{path.name}: empty")
+        raise BookingsCsvError(f"{path.name}: empty", CsvProblem.EMPTY)
     header = [_norm(h) for h in rows[0]]
     index: dict[str, int] = {}
     for column, names in COLUMNS.items():
         found = [i for i, h in enumerate(header) if h in {_norm(n) for n in names}]
         if found:
             index[column] = found[0]
-        elif column != "time":
+        elif column == "chart" or (column == "date" and day is None):
             raise BookingsCsvError(
-                f"{path.name}: no {column} column (one of {', '.join(names)}) in the header"
+                f"{path.name}: no {column} column (one of {', '.join(names)}) in the header",
+                CsvProblem.NO_COLUMN,
+                column,
             )
     bookings: list[Booking] = []
     problems: list[tuple[int, str]] = []
@@ -146,7 +173,7 @@ def read_bookings_csv(path: Path, store: Store) -> BookingsImport:
 
         chart = unicodedata.normalize("NFKC", cell("chart"))
         try:
-            day = parse_day(cell("date"))
+            on = day if "date" not in index and day is not None else parse_day(cell("date"))
             at = parse_time(cell("time"))
         except ValueError as exc:
             problems.append((line_no, str(exc)))
@@ -158,5 +185,5 @@ def read_bookings_csv(path: Path, store: Store) -> BookingsImport:
         if not matches:
             problems.append((line_no, f"chart number {chart!r} is not on file"))
             continue
-        bookings.append(Booking(day, at, chart, matches[0]))
+        bookings.append(Booking(on, at, chart, matches[0]))
     return BookingsImport(tuple(bookings), tuple(problems))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from policies.bulk_check import BookedPatient, BulkCheckRun
 from policies.model import Outcome
-from storage.bookings import BookingsCsvError, read_bookings_csv
+from storage.bookings import BookingsCsvError, CsvProblem, read_bookings_csv
 from storage.records import StaffInfo
 from storage.store import MAX_TERMINAL_RESULT_BYTES, AuditKind, Store
 
@@ -35,7 +35,7 @@ class StoreBookings:
     def bookings(
         self, csv_path: Path, day: date
     ) -> tuple[tuple[BookedPatient, ...], tuple[tuple[int, str], ...]]:
-        imported = read_bookings_csv(csv_path, self.store)
+        imported = read_bookings_csv(csv_path, self.store, day)
         found = tuple(
             BookedPatient(
                 day=b.day,
@@ -58,7 +58,8 @@ class StoreBookings:
                 + "".join(
                     f" (rows not imported: {len(imported.problems)}, first line {line}: {reason})"
                     for line, reason in first
-                )
+                ),
+                CsvProblem.NO_BOOKINGS,
             )
         return found, imported.problems
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policies.records import InsuranceNumbers
-from storage.bookings import BookingsCsvError, read_bookings_csv
+from storage.bookings import BookingsCsvError, CsvProblem, read_bookings_csv
 from storage.records import NewPatient, StaffInfo
 from storage.store import Store
 from tests.storage.conftest import SQLITE_ONLY
@@ -67,17 +67,33 @@ def test_bad_rows_are_listed_and_the_rest_imported(patients: Store, tmp_path: Pa
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "problem"),
     [
-        (b"", "empty"),
-        ("予約日,時刻\n2026-12-02,10:00\n".encode(), "no chart column"),
-        (b"date,chart\n\x82\xff", "neither UTF-8 nor Shift_JIS"),
+        (b"", "empty", CsvProblem.EMPTY),
+        ("予約日,時刻\n2026-12-02,10:00\n".encode(), "no chart column", CsvProblem.NO_COLUMN),
+        ("カルテ番号\n00042\n".encode(), "no date column", CsvProblem.NO_COLUMN),
+        (b"date,chart\n\x82\xff", "neither UTF-8 nor Shift_JIS", CsvProblem.ENCODING),
     ],
 )
 def test_unreadable_files_are_refused(
-    patients: Store, tmp_path: Path, content: bytes, message: str
+    patients: Store, tmp_path: Path, content: bytes, message: str, problem: CsvProblem
 ) -> None:
     path = tmp_path / "bookings.csv"
     path.write_bytes(content)
-    with pytest.raises(BookingsCsvError, match=message):
+    with pytest.raises(BookingsCsvError, match=message) as caught:
         read_bookings_csv(path, patients)
+    assert caught.value.problem is problem
+
+
+def test_a_list_without_dates_is_the_day_asked_for(patients: Store, tmp_path: Path) -> None:
+    path = write(tmp_path, "予約時刻,カルテ番号\n9:30,00042\n10:00,00043\n")
+    imported = read_bookings_csv(path, patients, date(2026, 12, 2))
+    assert imported.problems == ()
+    assert [(b.day, b.chart_number) for b in imported.bookings] == [
+        (date(2026, 12, 2), "00042"),
+        (date(2026, 12, 2), "00043"),
+    ]
+    missing = tmp_path / "gone.csv"
+    with pytest.raises(BookingsCsvError) as caught:
+        read_bookings_csv(missing, patients, date(2026, 12, 2))
+    assert caught.value.problem is CsvProblem.UNREADABLE

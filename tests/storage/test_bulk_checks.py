@@ -14,7 +14,7 @@ from sqlalchemy import select
 from policies.bookings import BookingFlag, Change, KnownCoverage
 from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
 from policies.model import FailureReason, Outcome, VerificationPath
-from storage.bookings import BookingsCsvError
+from storage.bookings import BookingsCsvError, CsvProblem
 from storage.bulk_checks import StoreBookings
 from storage.models import AuditEvent, VisitKind
 from storage.records import NewPatient, NewVerification, StaffInfo
@@ -83,8 +83,9 @@ def test_the_days_bookings_and_every_problem(
     assert [line for line, _ in problems] == [4] and "99999" in problems[0][1]
     with pytest.raises(
         BookingsCsvError, match=r"no bookings on 2026-12-04 to check \(rows not imported: 1,"
-    ):
+    ) as caught:
         StoreBookings(store).bookings(csv, date(2026, 12, 4))
+    assert caught.value.problem is CsvProblem.NO_BOOKINGS
 
 
 def test_last_confirmed_answer(store: Store, admin: StaffInfo) -> None:
