@@ -28,6 +28,10 @@ from storage import commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    from policies.bulk_check import BulkCheckRun, BulkProgress
+    from reader.terminal import TerminalConfig
     from reader.terminal.config import HandOffConfig, TerminalSettings
     from storage.config import DatabaseTarget
     from storage.records import StaffInfo
@@ -334,6 +338,8 @@ class DeskStack:
     #: This PC's configuration (production); None in demo mode.
     config: AppConfig | None = None
     closers: ExitStack = field(default_factory=ExitStack)
+    #: The terminal folders the desk uses (None: 資格確認限定型, no terminal).
+    terminal_config: TerminalConfig | None = None
 
     def defer(self, closer: Callable[[], object]) -> None:
         """Run ``closer`` on :meth:`close`, before what was deferred earlier; a failure there
@@ -358,6 +364,33 @@ class DeskStack:
         if ref is None:
             raise PermissionError("not logged in")
         return self.store.staff_info(ref.id)
+
+    def check_bookings(
+        self,
+        csv_path: Path,
+        day: date,
+        stop: threading.Event,
+        progress: Callable[[BulkProgress], None],
+    ) -> BulkCheckRun:
+        """The 「明日の予約」 view's 一括照会 (blocking: a worker thread), recorded under the
+        logged-in staff member, through the terminal the desk uses."""
+        from reader.bulk_check import run_bulk_check
+        from reader.terminal.errors import TerminalConfigError
+        from storage.bulk_checks import StoreBookings
+
+        if self.terminal_config is None:
+            raise TerminalConfigError("no terminal folder is configured (資格確認限定型)")
+        consent = self.config is not None and self.config.limit_consent
+        bookings = StoreBookings(self.store, self.actor())
+        return run_bulk_check(
+            bookings,
+            self.terminal_config,
+            csv_path,
+            day,
+            stop=stop,
+            progress=progress,
+            limit_consent=consent,
+        )
 
     def pc_settings(self) -> PcSettings | None:
         """This PC's connection settings; None in demo mode (its own folder, nothing to edit)."""
@@ -449,16 +482,15 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
         sim = SimulatedTerminalProcess(demo_dir / "oqs", log_file=demo_dir / "terminal-sim.log")
         sim.start()
         stack.defer(sim.stop)
-        terminal = TerminalExchange(
-            TerminalConfig(
-                root=demo_dir / "oqs",
-                data_dir=demo_dir / "terminal-data",
-                medical_institution_code=profile.medical_institution_code,
-                answer_timeout_s=answer_timeout_s,
-                rescan_interval_s=0.5,
-                simulated=True,
-            )
+        stack.terminal_config = TerminalConfig(
+            root=demo_dir / "oqs",
+            data_dir=demo_dir / "terminal-data",
+            medical_institution_code=profile.medical_institution_code,
+            answer_timeout_s=answer_timeout_s,
+            rescan_interval_s=0.5,
+            simulated=True,
         )
+        terminal = TerminalExchange(stack.terminal_config)
         card_source: Any
         preferred = None
         try:
@@ -520,7 +552,8 @@ def build_production_stack(target: Target) -> DeskStack:
         stack.defer(store.close)
         terminal = None
         if config.terminal is not None:
-            terminal = TerminalExchange(config.terminal.config(data_dir() / "terminal"))
+            stack.terminal_config = config.terminal.config(data_dir() / "terminal")
+            terminal = TerminalExchange(stack.terminal_config)
             if config.handoff is not None:
                 try:
                     config.handoff.check_apart_from(terminal.config)

@@ -62,6 +62,7 @@ from ui.printouts import Printouts
 from ui.settings import DeskSettings, SettingsEditor, load_settings
 from ui.stack import Stack
 from ui.status_strip import StatusStrip
+from ui.tomorrow_bookings import TomorrowBookings
 from ui.widgets import Level, chip, set_level
 
 PAGE_DESK, PAGE_LOGIN, PAGE_FIRST, PAGE_PASSWORD = range(4)
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self._settings: DeskSettings | None = None
         self.new_visit_dialog: NewVisitDialog | None = None
         self.daily_dialog: DailyLogDialog | None = None
+        self.bookings_view: TomorrowBookings | None = None
 
         self.setWindowTitle(self.tr("窓口 — 資格確認"))
         self.resize(1600, 900)  # Shell.build maximises it on a smaller screen
@@ -170,6 +172,9 @@ class MainWindow(QMainWindow):
         self.act_new = action(self.tr("新しい受付"), "Ctrl+N", self.new_visit, "ActNew")
         self.act_refresh = action(self.tr("一覧を更新"), "F5", self.reload_visits, "ActRefresh")
         self.act_daily = action(self.tr("日報"), "Ctrl+P", self.daily_log_dialog, "ActDaily")
+        self.act_bookings = action(
+            self.tr("明日の予約"), "Ctrl+B", self.open_bookings, "ActBookings"
+        )
         self.act_settings = action(self.tr("設定"), "Ctrl+,", self.open_settings, "ActSettings")
         self.act_lock = action(self.tr("ロック"), "Ctrl+L", self.lock, "ActLock")
         self.act_logout = action(self.tr("ログアウト"), "", self.logout, "ActLogout")
@@ -452,7 +457,14 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         staff = self.status.staff if self.status else None
         on_desk = staff is not None and self.locked_user is None
-        for act in (self.act_new, self.act_refresh, self.act_daily, self.act_lock, self.act_logout):
+        for act in (
+            self.act_new,
+            self.act_refresh,
+            self.act_daily,
+            self.act_bookings,
+            self.act_lock,
+            self.act_logout,
+        ):
             act.setEnabled(on_desk)
         self.act_settings.setEnabled(on_desk and bool(staff and staff.is_admin))
         self.act_settings.setVisible(bool(staff and staff.is_admin))
@@ -504,6 +516,15 @@ class MainWindow(QMainWindow):
         dialog = DailyLogDialog(self.printouts, self.desk.clock().date(), self)
         self.daily_dialog = dialog
         dialog.open()
+
+    def open_bookings(self) -> None:
+        """明日の予約 (一括照会): one view, kept while it is open (a check may be running)."""
+        if self.status is None or self.status.staff is None:
+            return
+        if self.bookings_view is None or not self.bookings_view.isVisible():
+            self.bookings_view = TomorrowBookings(self.stack, self, today=self.desk.clock().date())
+        self.bookings_view.show()
+        self.bookings_view.raise_()
 
     def print_declaration(self, visit_id: int) -> None:
         if (s := self.sessions.get(visit_id)) is not None:

@@ -24,6 +24,7 @@ from policies.model import FailureReason
 from storage.reports.model import PatientMasking
 
 if TYPE_CHECKING:  # the store and its exporters load at the first printout, not at start-up
+    from policies.bulk_check import BulkCheckRun
     from policies.rulebook import RuleBook
     from storage.records import StaffInfo
     from storage.store import Store
@@ -116,6 +117,26 @@ def export_declaration(
 
     exports.export_declaration(
         store, rulebook, out, on=on, patient_id=patient_id, actor=actor, **known
+    )
+    return out
+
+
+def export_bookings(
+    store: Store, run: BulkCheckRun, out: Path, masking: str, actor: StaffInfo
+) -> Path:
+    """The bookings list of a 一括照会 (明日の予約) to ``out``; recorded in the chain."""
+    from storage.reports.bookings import export_bookings_list  # noqa: PLC0415 - see export_daily
+    from storage.reports.exports import report_font  # noqa: PLC0415
+    from storage.reports.from_store import facility_of  # noqa: PLC0415
+
+    export_bookings_list(
+        store,
+        run,
+        out,
+        facility=facility_of(store.facility_profile()),
+        masking=PatientMasking(masking),
+        font=report_font(),
+        actor=actor,
     )
     return out
 

@@ -3,14 +3,19 @@
 main.py is the composition root (it alone chooses real or virtual card, real or simulated
 terminal, SQLite or PostgreSQL); its ``DeskStack`` satisfies :class:`Stack` structurally. The
 window gets the reception runtime (``desk``: commands and events), the store (lists, staff,
-settings, reports) and the few settings main.py resolves for it, and nothing else.
+settings, reports), the few settings main.py resolves for it, and the one operation that needs
+the terminal and the store together (the bookings check), and nothing else.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+from policies.bulk_check import BulkCheckRun, BulkProgress
 from reader.reception import ReceptionDesk
 from storage.records import StaffInfo
 from storage.store import Store
@@ -52,4 +57,16 @@ class Stack(Protocol):
 
     def save_pc_settings(self, new: PcSettings) -> Path:
         """Written to madoguchi.toml; used from the next start."""
+        ...
+
+    def check_bookings(
+        self,
+        csv_path: Path,
+        day: date,
+        stop: threading.Event,
+        progress: Callable[[BulkProgress], None],
+    ) -> BulkCheckRun:
+        """The 一括照会 of the day's bookings in ``csv_path``, recorded (blocking: call it off the
+        GUI thread; ``stop`` ends it at once, ``progress`` is told each step on that thread).
+        Raises ``storage.bookings.BookingsCsvError`` for a list it cannot use."""
         ...

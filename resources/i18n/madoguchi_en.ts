@@ -881,6 +881,10 @@
         <translation>Daily log</translation>
     </message>
     <message>
+        <source>明日の予約</source>
+        <translation>Tomorrow&apos;s bookings</translation>
+    </message>
+    <message>
         <source>設定</source>
         <translation>Settings</translation>
     </message>
@@ -2657,6 +2661,228 @@
     <message>
         <source>注意</source>
         <translation>Caution</translation>
+    </message>
+</context>
+<context>
+    <name>TomorrowBookings</name>
+    <message>
+        <source>明日の予約（一括照会）</source>
+        <extracomment>Row colours by flag (the words in the 結果 column say the same). Demo mode&apos;s bookings list: the demo cards&apos; patients (D-00NN), on the day chosen. A step of the running check (emitted on the worker thread, received on the GUI thread).</extracomment>
+        <translation>Tomorrow&apos;s bookings (bulk check)</translation>
+    </message>
+    <message>
+        <source>明日の予約の資格を前日に確認します</source>
+        <translation>Check the eligibility of tomorrow&apos;s bookings the day before</translation>
+    </message>
+    <message>
+        <source>予約システムから書き出したCSVファイル</source>
+        <translation>CSV file exported from the booking system</translation>
+    </message>
+    <message>
+        <source>予約一覧(&amp;F)</source>
+        <translation>Bookings &amp;file</translation>
+    </message>
+    <message>
+        <source>選択(&amp;O)…</source>
+        <translation>&amp;Open…</translation>
+    </message>
+    <message>
+        <source>予約日(&amp;D)</source>
+        <translation>Booking &amp;day</translation>
+    </message>
+    <message>
+        <source>照会開始(&amp;S)</source>
+        <translation>&amp;Start check</translation>
+    </message>
+    <message>
+        <source>中止(&amp;T)</source>
+        <translation>S&amp;top</translation>
+    </message>
+    <message>
+        <source>印刷用PDF(&amp;P)</source>
+        <translation>&amp;PDF for printing</translation>
+    </message>
+    <message>
+        <source>CSVの列：予約日（なければ選んだ日）・予約時刻・カルテ番号。保険証の番号はカルテの登録から照会します。</source>
+        <translation>CSV columns: booking date (else the day chosen), time, chart number. The insurance numbers asked with are those on file.</translation>
+    </message>
+    <message>
+        <source>【模擬】模擬の端末の結果です（実際の資格ではありません）</source>
+        <translation>[SIMULATED] Results of the simulated terminal (not real eligibility)</translation>
+    </message>
+    <message>
+        <source>時刻</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>カルテ番号</source>
+        <translation>Chart no.</translation>
+    </message>
+    <message>
+        <source>氏名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>結果</source>
+        <translation>Result</translation>
+    </message>
+    <message>
+        <source>備考</source>
+        <translation>Notes</translation>
+    </message>
+    <message>
+        <source>閉じる</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>予約一覧を選択</source>
+        <translation>Choose the bookings list</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv);;すべて (*)</source>
+        <translation>CSV (*.csv);;All files (*)</translation>
+    </message>
+    <message>
+        <source>予約一覧のCSVファイルを選んでください。</source>
+        <translation>Choose the CSV file of the bookings.</translation>
+    </message>
+    <message>
+        <source>予約一覧を読み込んでいます…</source>
+        <translation>Reading the bookings list…</translation>
+    </message>
+    <message>
+        <source>中止しています…</source>
+        <translation>Stopping…</translation>
+    </message>
+    <message>
+        <source>資格確認端末に一括照会を依頼しました。受付を待っています…</source>
+        <translation>Bulk check sent to the verification terminal. Waiting for it to accept…</translation>
+    </message>
+    <message>
+        <source>端末が受け付けました（受付番号 {n}）。結果を待っています…</source>
+        <translation>The terminal accepted the check (reception number {n}). Waiting for the result…</translation>
+    </message>
+    <message>
+        <source>端末が処理中です（受付番号 {n}、処理中の回答 {k}回）…</source>
+        <translation>The terminal is processing (reception number {n}, {k} “processing” answers)…</translation>
+    </message>
+    <message>
+        <source>&#x3000;経過 {s}秒</source>
+        <translation> — {s} s elapsed</translation>
+    </message>
+    <message>
+        <source>照会が終わり、監査ログに記録しました（通番 {seq}）。</source>
+        <translation>Check finished and recorded in the audit log (seq {seq}).</translation>
+    </message>
+    <message>
+        <source>一括照会を中止しました。何も記録していません。</source>
+        <translation>Bulk check stopped. Nothing was recorded.</translation>
+    </message>
+    <message>
+        <source>端末はまだ処理中です（受付番号 {n}）。しばらくしてから、もう一度照会してください。</source>
+        <translation>The terminal is still processing (reception number {n}). Please check again later.</translation>
+    </message>
+    <message>
+        <source>一括照会できませんでした：{e}</source>
+        <translation>The bulk check failed: {e}</translation>
+    </message>
+    <message>
+        <source>{name} を開けません。ファイルの場所と名前を確かめてください。</source>
+        <translation>{name} cannot be opened. Please check the file’s location and name.</translation>
+    </message>
+    <message>
+        <source>{name} は予約一覧としては大きすぎます（4MBまで）。</source>
+        <translation>{name} is too large for a bookings list (4 MB at most).</translation>
+    </message>
+    <message>
+        <source>{name} の文字コードを読めません。UTF-8 か Shift_JIS のCSVで保存してください。</source>
+        <translation>The encoding of {name} cannot be read. Please save it as UTF-8 or Shift_JIS CSV.</translation>
+    </message>
+    <message>
+        <source>{name} は空です。</source>
+        <translation>{name} is empty.</translation>
+    </message>
+    <message>
+        <source>{name} には {day} の予約がありません。日付を確かめてください。</source>
+        <translation>{name} has no bookings on {day}. Please check the date.</translation>
+    </message>
+    <message>
+        <source>{name} の1行目にカルテ番号の列（カルテ番号・患者番号・患者ID）がありません。</source>
+        <translation>The first line of {name} has no chart number column (カルテ番号, 患者番号 or 患者ID).</translation>
+    </message>
+    <message>
+        <source>{name} の1行目に予約日の列（予約日・日付・診療日）がありません。</source>
+        <translation>The first line of {name} has no booking date column (予約日, 日付 or 診療日).</translation>
+    </message>
+    <message>
+        <source>{day}&#x3000;{n}件（要確認 {a}件）：</source>
+        <translation>{day}: {n} bookings ({a} to check): </translation>
+    </message>
+    <message>
+        <source>取り込めなかった行が {n} 行あります（{lines}行目）。</source>
+        <translation>{n} rows could not be imported (line {lines}).</translation>
+    </message>
+    <message>
+        <source>資格喪失</source>
+        <translation>Coverage ended</translation>
+    </message>
+    <message>
+        <source>該当なし</source>
+        <translation>Not found</translation>
+    </message>
+    <message>
+        <source>変更あり</source>
+        <translation>Changed</translation>
+    </message>
+    <message>
+        <source>未照会</source>
+        <translation>Not checked</translation>
+    </message>
+    <message>
+        <source>確認済み</source>
+        <translation>Verified</translation>
+    </message>
+    <message>
+        <source>保険者</source>
+        <translation>Insurer</translation>
+    </message>
+    <message>
+        <source>負担割合</source>
+        <translation>Co-payment</translation>
+    </message>
+    <message>
+        <source>限度額</source>
+        <translation>Limit</translation>
+    </message>
+    <message>
+        <source>印刷用PDFを作成しています…</source>
+        <translation>Making the PDF for printing…</translation>
+    </message>
+    <message>
+        <source>印刷用PDFを保存しました：{p}</source>
+        <translation>PDF for printing saved: {p}</translation>
+    </message>
+    <message>
+        <source>印刷用PDF</source>
+        <translation>PDF for printing</translation>
+    </message>
+    <message>
+        <source>印刷用PDFを保存しました。
+{p}
+
+開きますか？</source>
+        <translation>PDF for printing saved.
+{p}
+
+Open it?</translation>
+    </message>
+    <message>
+        <source>開く(&amp;O)</source>
+        <translation>&amp;Open</translation>
+    </message>
+    <message>
+        <source>印刷用PDFを作成できません：{e}</source>
+        <translation>The PDF for printing cannot be made: {e}</translation>
     </message>
 </context>
 <context>

@@ -29,7 +29,7 @@ from reader.terminal.bulk import BulkSchedule
 from reader.terminal.errors import BulkError, BulkTimeout
 from storage.bulk_checks import StoreBookings
 from storage.models import VisitKind
-from storage.records import NewPatient, NewVerification
+from storage.records import NewPatient, NewVerification, StaffInfo
 from storage.store import AuditKind, Store
 from tests.reader.terminal.support import INSTITUTION, Simulator
 from tests.reader.terminal.test_bulk_bookings import PATIENTS
@@ -75,39 +75,43 @@ class Site:
     out: Path
 
 
+def file_patients(store: Store, admin: StaffInfo) -> None:
+    """The simulator's persons on file, 00006 with the earlier confirmed answer (3割)."""
+    for chart, (name, born, insurer, symbol, number, branch) in PATIENTS.items():
+        patient = store.create_patient(
+            admin,
+            NewPatient(chart, name, "カクウ", born, insurer_number=insurer,
+                       insured_symbol=symbol, insured_number=number, insured_branch=branch),
+        )  # fmt: skip
+        if chart == "00006":
+            kept = store.save_terminal_result(
+                admin,
+                raw_xml=EARLIER_ANSWER,
+                file_name="earlier.xml",
+                arbitrary_file_identifier=None,
+                summary={"source": "query"},
+                simulated=True,
+            )
+            visit = store.open_visit(admin, patient.id, VisitKind.OUTPATIENT)
+            store.record_verification(
+                admin,
+                NewVerification(
+                    visit.id,
+                    VerificationPath.MYNA_GENERAL_READER_PIN,
+                    Outcome.CONFIRMED,
+                    started_at=datetime(2026, 11, 1, 1, 0, tzinfo=UTC),
+                    terminal_result_id=kept.id,
+                    simulated=True,
+                ),
+            )
+
+
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     """A clinic database with the patients, a config naming it and the terminal folder."""
     db = tmp_path / "clinic.sqlite3"
     with Store.open(str(db), terminal_id="test-pc", backup_dir=tmp_path / "backups") as store:
-        admin = store.create_first_admin("admin", "管理者", "admin-pass-1")
-        for chart, (name, born, insurer, symbol, number, branch) in PATIENTS.items():
-            patient = store.create_patient(
-                admin,
-                NewPatient(chart, name, "カクウ", born, insurer_number=insurer,
-                           insured_symbol=symbol, insured_number=number, insured_branch=branch),
-            )  # fmt: skip
-            if chart == "00006":
-                kept = store.save_terminal_result(
-                    admin,
-                    raw_xml=EARLIER_ANSWER,
-                    file_name="earlier.xml",
-                    arbitrary_file_identifier=None,
-                    summary={"source": "query"},
-                    simulated=True,
-                )
-                visit = store.open_visit(admin, patient.id, VisitKind.OUTPATIENT)
-                store.record_verification(
-                    admin,
-                    NewVerification(
-                        visit.id,
-                        VerificationPath.MYNA_GENERAL_READER_PIN,
-                        Outcome.CONFIRMED,
-                        started_at=datetime(2026, 11, 1, 1, 0, tzinfo=UTC),
-                        terminal_result_id=kept.id,
-                        simulated=True,
-                    ),
-                )
+        file_patients(store, store.create_first_admin("admin", "管理者", "admin-pass-1"))
     root = tmp_path / "oqs"
     config = tmp_path / "madoguchi.toml"
     config.write_text(

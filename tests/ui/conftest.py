@@ -128,17 +128,16 @@ def test_stack(
     stack.defer(store.close)
     terminal = None
     if simulator is not None:
-        terminal = TerminalExchange(
-            TerminalConfig(
-                root=simulator.root,
-                data_dir=tmp_path / "terminal-data",
-                medical_institution_code=facility.medical_institution_code,
-                answer_timeout_s=answer_timeout_s,
-                rescan_interval_s=0.2,
-                settle_s=0.4,
-                simulated=True,
-            )
+        stack.terminal_config = TerminalConfig(
+            root=simulator.root,
+            data_dir=tmp_path / "terminal-data",
+            medical_institution_code=facility.medical_institution_code,
+            answer_timeout_s=answer_timeout_s,
+            rescan_interval_s=0.2,
+            settle_s=0.4,
+            simulated=True,
         )
+        terminal = TerminalExchange(stack.terminal_config)
     main._start_desk(
         stack,
         recorder=StoreRecorder(store, "SQLite (test)"),
