@@ -18,13 +18,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import main
 from reader.reception import SimulatedTerminalProcess
+from storage.demo_data import seed_demo_patients
 from storage.store import AuditKind
 from tests.reader.test_bulk_check import CSV_TEXT, DAY, EXPECTED, file_patients
 from tests.storage.reports.pdfcheck import ReadBack, squash
 from tests.ui.conftest import shot
 from ui.main_window import MainWindow
 from ui.printouts import documents
-from ui.tomorrow_bookings import TomorrowBookings
+from ui.tomorrow_bookings import DEMO_BOOKINGS, TomorrowBookings
 
 Window = Callable[..., tuple[MainWindow, main.DeskStack]]
 
@@ -88,6 +89,14 @@ def test_the_check_flags_each_booking_and_prints_the_list(
     assert view is not None
     # The day is tomorrow in Japan time unless staff choose another.
     assert view.chosen_day() == stack.desk.clock().date() + timedelta(days=1)
+    # The list is chosen in Qt's own dialog, in the documents folder.
+    view.choose_btn.click()
+    dialog = view.file_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert Path(dialog.directory().absolutePath()) == documents()
+    dialog.fileSelected.emit(str(bookings))
+    dialog.reject()
+    assert view.csv_path.text() == str(bookings)
     view = _open(qtbot, window, bookings)
 
     _check(qtbot, view)
@@ -170,3 +179,18 @@ def test_stop_ends_a_check_the_terminal_is_still_processing(
     view.close()
     QApplication.processEvents()
     assert not view.running() and _checks(stack) == 0
+
+
+def test_the_demo_bookings_list_checks_the_demo_patients(
+    desk_window: Window, simulator: SimulatedTerminalProcess, qtbot: Any
+) -> None:
+    """resources/demo/bookings.csv (no date column: the day chosen) names the demo cards'
+    patients, and the demo simulator's persons answer it with an ended and a changed cover."""
+    window, stack = desk_window(simulator=simulator, reader=None)
+    seed_demo_patients(stack.store, stack.actor())
+    view = _open(qtbot, window, DEMO_BOOKINGS)
+    _check(qtbot, view)
+    assert view.run is not None and view.run.problems == () and view.sim.isVisible()
+    shown = _shown(view)
+    assert shown["D-0001"] == "確認済み" and shown["D-0020"] == "資格喪失"
+    assert shown["D-0021"] == "変更あり（保険者）" and shown["D-0022"] == "未照会"
