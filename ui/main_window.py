@@ -40,6 +40,7 @@ from reader.reception import (
     SameDayVisit,
     SessionClosed,
     SessionUpdated,
+    TerminalState,
     VisitDetails,
     VisitRecorded,
     VisitRequest,
@@ -522,7 +523,12 @@ class MainWindow(QMainWindow):
         if self.status is None or self.status.staff is None:
             return
         if self.bookings_view is None or not self.bookings_view.isVisible():
-            self.bookings_view = TomorrowBookings(self.stack, self, today=self.desk.clock().date())
+            self.bookings_view = TomorrowBookings(
+                self.stack,
+                self,
+                today=self.desk.clock().date(),
+                has_terminal=self.status.terminal.state is not TerminalState.NOT_CONFIGURED,
+            )
         self.bookings_view.show()
         self.bookings_view.raise_()
 

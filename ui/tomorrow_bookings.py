@@ -87,7 +87,12 @@ class TomorrowBookings(QDialog):
     progressed = Signal(object)
 
     def __init__(
-        self, stack: Stack, parent: QWidget | None = None, *, today: date | None = None
+        self,
+        stack: Stack,
+        parent: QWidget | None = None,
+        *,
+        today: date | None = None,
+        has_terminal: bool = True,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("TomorrowBookings")
@@ -196,6 +201,15 @@ class TomorrowBookings(QDialog):
         bottom.addWidget(close)
         layout.addLayout(bottom)
 
+        if not has_terminal:  # 資格確認限定型: there is no terminal folder to ask
+            self.start_btn.setEnabled(False)
+            self._say(
+                self.tr(
+                    "この受付PCには資格確認端末が設定されていないため、一括照会できません。"
+                    "端末のフォルダを設定した受付PCで行ってください。"
+                ),
+                Level.WARN,
+            )
         self.clock = QTimer(self)
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self._show_step)

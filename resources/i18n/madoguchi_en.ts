@@ -2735,6 +2735,10 @@
         <translation>Close</translation>
     </message>
     <message>
+        <source>この受付PCには資格確認端末が設定されていないため、一括照会できません。端末のフォルダを設定した受付PCで行ってください。</source>
+        <translation>No verification terminal is set up on this reception PC, so the bulk check cannot run here. Please run it on a PC with the terminal folder set up.</translation>
+    </message>
+    <message>
         <source>予約一覧を選択</source>
         <translation>Choose the bookings list</translation>
     </message>

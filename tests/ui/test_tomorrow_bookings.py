@@ -194,3 +194,11 @@ def test_the_demo_bookings_list_checks_the_demo_patients(
     shown = _shown(view)
     assert shown["D-0001"] == "確認済み" and shown["D-0020"] == "資格喪失"
     assert shown["D-0021"] == "変更あり（保険者）" and shown["D-0022"] == "未照会"
+
+
+def test_without_a_terminal_the_view_says_so(desk_window: Window, qtbot: Any) -> None:
+    window, _ = desk_window(simulator=None, reader=None)
+    window.act_bookings.trigger()
+    view = window.bookings_view
+    assert view is not None and not view.start_btn.isEnabled()
+    assert "資格確認端末が設定されていない" in view.state.text()
