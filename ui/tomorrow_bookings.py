@@ -372,7 +372,7 @@ class TomorrowBookings(QDialog):
             self.tr("{day}　{n}件（要確認 {a}件）：").format(
                 day=run.day.strftime("%Y/%m/%d"), n=len(run.rows), a=attention
             )
-            + "、".join(f"{self.flag_label(f)} {counts[f.value]}" for f in BookingFlag)
+            + self.tr("、").join(f"{self.flag_label(f)} {counts[f.value]}" for f in BookingFlag)
         )
         set_level(self.summary, Level.WARN if attention else Level.OK)
         self.summary.show()
@@ -395,7 +395,7 @@ class TomorrowBookings(QDialog):
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
         if run.problems:
-            lines = "、".join(str(line) for line, _ in run.problems)
+            lines = self.tr("、").join(str(line) for line, _ in run.problems)
             self.problems.setText(
                 self.tr("取り込めなかった行が {n} 行あります（{lines}行目）。").format(
                     n=len(run.problems), lines=lines
@@ -421,9 +421,10 @@ class TomorrowBookings(QDialog):
             Change.LIMIT: self.tr("限度額"),
         }
         text = self.flag_label(row.flag)
-        if row.changes:
-            text += "（" + "・".join(changes[c] for c in row.changes) + "）"
-        return text
+        if not row.changes:
+            return text
+        listed = self.tr("・").join(changes[c] for c in row.changes)
+        return self.tr("{flag}（{changes}）").format(flag=text, changes=listed)
 
     # -- the printable list ---------------------------------------------------------------------
 

@@ -2823,8 +2823,12 @@
         <translation>{day}: {n} bookings ({a} to check): </translation>
     </message>
     <message>
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
         <source>取り込めなかった行が {n} 行あります（{lines}行目）。</source>
-        <translation>{n} rows could not be imported (line {lines}).</translation>
+        <translation>Rows not imported: {n} (line {lines}).</translation>
     </message>
     <message>
         <source>資格喪失</source>
@@ -2857,6 +2861,14 @@
     <message>
         <source>限度額</source>
         <translation>Limit</translation>
+    </message>
+    <message>
+        <source>・</source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <source>{flag}（{changes}）</source>
+        <translation>{flag} ({changes})</translation>
     </message>
     <message>
         <source>印刷用PDFを作成しています…</source>
