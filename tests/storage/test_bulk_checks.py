@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from policies.bookings import BookingFlag, Change, KnownCoverage
-from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
+from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking, PendingBulkCheck
 from policies.model import FailureReason, Outcome, VerificationPath
 from storage.bookings import BookingsCsvError
 from storage.bulk_checks import StoreBookings
@@ -147,3 +147,21 @@ def test_record_keeps_the_answer_and_chains_the_check(
     else:
         assert payload["terminal_result_id"] is None and payload["answer_sha256"] is None
     assert store.verify_chain().ok
+
+
+def test_a_pending_download_is_kept_once_and_ends_with_its_record(
+    store: Store, admin: StaffInfo
+) -> None:
+    port = StoreBookings(store, admin)
+    assert port.pending(DAY) is None
+    kept = port.keep_pending(PendingBulkCheck(DAY, "R-1", simulated=True, processing_answers=3))
+    assert kept.chain_seq and port.keep_pending(PendingBulkCheck(DAY, "R-1", True)) == kept
+    assert port.pending(DAY) == kept and port.pending(date(2026, 12, 3)) is None
+    port.record(_run(store, admin, answered=True), None)  # the check of R-1
+    assert port.pending(DAY) is None
+    events = AuditEvent.__table__
+    with store.engine.connect() as conn:
+        kinds = conn.execute(
+            select(events.c.kind).where(events.c.kind.like("bulk%")).order_by(events.c.seq)
+        ).scalars()
+        assert list(kinds) == [AuditKind.BULK_PENDING, AuditKind.BULK_CHECKED]
