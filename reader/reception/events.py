@@ -29,6 +29,7 @@ from reader.documents import PortalQualification
 from reader.terminal.errors import LineProblem
 from reader.terminal.outcome import OutcomeKind
 from reader.terminal.results import QualificationResult
+from reader.terminal.watch import Watching
 
 # -- status -------------------------------------------------------------------------------------
 
@@ -66,6 +67,10 @@ class TerminalStatus:
     last_error: str | None = None
     last_answer_at: datetime | None = None
     root: str | None = None
+    #: How the terminal's res/face folders are watched (notifications, or polled and why).
+    watching: Watching | None = None
+    #: Why notifications are unavailable, when that is why the folders are polled.
+    watch_problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

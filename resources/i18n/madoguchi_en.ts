@@ -2028,6 +2028,10 @@
         <translation>[SIMULATED] {parts}: results shown and recorded are not real eligibility data</translation>
     </message>
     <message>
+        <source>・定期確認</source>
+        <translation> · polled</translation>
+    </message>
+    <message>
         <source>データベース：正常</source>
         <translation>Database: OK</translation>
     </message>
@@ -2237,6 +2241,26 @@
     <message>
         <source>資格確認端末：接続</source>
         <translation>Terminal: connected</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：開始前</source>
+        <translation>Folder watch: not started</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：変更通知（すぐに届きます）</source>
+        <translation>Folder watch: change notifications (results arrive at once)</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：定期確認（設定 watch = poll）</source>
+        <translation>Folder watch: polled (configured watch = poll)</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：定期確認（ネットワーク共有のため変更通知を使いません）</source>
+        <translation>Folder watch: polled (a network share: change notifications are not used)</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：定期確認（変更通知が使えません）</source>
+        <translation>Folder watch: polled (change notifications are unavailable)</translation>
     </message>
     <message>
         <source>操作</source>
