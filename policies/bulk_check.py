@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from policies.bookings import BookingFlag, Change, KnownCoverage
@@ -119,3 +119,20 @@ class PendingBulkCheck:
             "simulated": self.simulated,
             "processing_answers": self.processing_answers,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResultForVisit:
+    """What the 一括照会 of a visit's day said about its patient: the desk's starting point.
+
+    It is not a verification of the visit: identity is still confirmed at the desk and the visit
+    records its own verification path. ``checked_at`` is when the check was recorded (Tokyo),
+    ``chain_seq`` its event.
+    """
+
+    day: date
+    flag: BookingFlag
+    changes: tuple[Change, ...]
+    checked_at: datetime
+    simulated: bool
+    chain_seq: int

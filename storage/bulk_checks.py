@@ -14,6 +14,10 @@ pending number and the check that finally records its result are found there —
 since :data:`LOOK_BACK` before the day, a range on the events' time index. A number with a
 ``BULK_CHECKED`` event is no longer pending, and a second record of it is refused, so a download
 resumed twice records its result once.
+
+At the visit the desk starts from the check (:func:`result_for`, through the runtime's recorder
+port): the latest check of the visit's day that lists the patient's chart number, read back from
+its event — flag, changed fields, when, simulated — as ``policies.bulk_check.BulkResultForVisit``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from policies.bulk_check import BookedPatient, BulkCheckRun, PendingBulkCheck
+from policies.bookings import BookingFlag, Change
+from policies.bulk_check import BookedPatient, BulkCheckRun, BulkResultForVisit, PendingBulkCheck
 from policies.model import Outcome
 from storage.bookings import BookingsCsvError, read_bookings_csv
 from storage.errors import InvalidInput
@@ -32,15 +37,37 @@ from storage.timeutil import day_bounds_utc
 
 #: Visits looked back through for the last confirmed answer of a patient.
 HISTORY_LIMIT = 20
-#: How long before a day its bulk checks are looked for (a check runs the evening before, a
-#: download may be resumed days later).
-LOOK_BACK = timedelta(days=31)
+#: How long before a day its bulk checks are looked for (a check runs the evening before; the
+#: bound keeps the read on the events' time index short, also when a visit opens).
+LOOK_BACK = timedelta(days=14)
 
 
 def bulk_events(store: Store, kind: str, day: date) -> list[StoredEvent]:
     """The ``kind`` events (BULK_CHECKED / BULK_PENDING) about ``day``, oldest first."""
     since = day_bounds_utc(day - LOOK_BACK)[0]
     return [e for e in store.events(kind, since) if e.payload.get("day") == day.isoformat()]
+
+
+def result_for(store: Store, chart_number: str, day: date) -> BulkResultForVisit | None:
+    """What the latest 一括照会 of ``day`` listing ``chart_number`` said about that booking."""
+    for event in reversed(bulk_events(store, AuditKind.BULK_CHECKED, day)):
+        for booking in event.payload.get("bookings", ()):
+            if booking.get("chart_number") != chart_number:
+                continue
+            try:  # a value this version does not know (a newer one wrote it) is no start
+                flag = BookingFlag(booking["flag"])
+                changes = tuple(Change(c) for c in booking.get("changes", ()))
+            except (KeyError, TypeError, ValueError):
+                return None
+            return BulkResultForVisit(
+                day=day,
+                flag=flag,
+                changes=changes,
+                checked_at=event.occurred_at,
+                simulated=bool(event.payload.get("simulated")),
+                chain_seq=event.seq,
+            )
+    return None
 
 
 class StoreBookings:

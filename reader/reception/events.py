@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from policies.bulk_check import BulkResultForVisit
 from policies.engine import AcceptedOption
 from policies.matching import Mismatch
 from policies.model import (
@@ -185,6 +186,10 @@ class SessionUpdated:
     #: recorded until staff call ``resolve_identity(visit_id, update_chart=...)`` —
     #: 「カルテを更新」 (True) or 「別人として中止」 (False). ``mismatches`` say what differs.
     identity_decision: bool = False
+    #: What the 一括照会 of the visit's day said about the patient: where the desk starts from.
+    #: Not a verification — identity is still confirmed at the desk, and the visit records the
+    #: path it verifies by.
+    bulk_result: BulkResultForVisit | None = None
 
     @property
     def screen(self) -> Screen:
