@@ -661,6 +661,7 @@ def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> Any
         day=args.date,
         schedule=BulkSchedule(deadline_s=args.deadline, **waits),
         stop=stop,
+        resume=args.resume,
     )
     with ExitStack() as running:
         running.enter_context(_interrupt_sets(stop))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -72,6 +72,8 @@ class BulkCheckRun:
     problems: tuple[tuple[int, str], ...] = ()
     #: What did not add up in the terminal's answer (counts, unmatched units…).
     warnings: tuple[str, ...] = ()
+    #: The answer was downloaded by a later run, under the reception number an earlier run kept.
+    resumed: bool = False
     #: Where the chain recorded this check (set by the recorder).
     chain_seq: int | None = None
     chain_hash: str | None = None
@@ -90,6 +92,7 @@ class BulkCheckRun:
             "answer_sha256": self.answer_sha256,
             "simulated": self.simulated,
             "processing_answers": self.processing_answers,
+            "resumed": self.resumed,
             "counts": self.counts(),
             "bookings": [r.audit_entry() for r in self.rows],
             "rows_not_imported": len(self.problems),
@@ -115,3 +118,42 @@ class BulkProgress:
     stage: BulkStage
     reception_number: str | None = None
     processing_answers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PendingBulkCheck:
+    """A day's 一括照会 the terminal still had 処理中 when its run gave up: the reception
+    number to download it with later (``bookings check --resume``) until its result is recorded."""
+
+    day: date
+    reception_number: str
+    simulated: bool
+    #: 処理中 answers the run that gave up received.
+    processing_answers: int = 0
+    #: Where the chain recorded it (set by the recorder).
+    chain_seq: int | None = None
+
+    def audit_payload(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "reception_number": self.reception_number,
+            "simulated": self.simulated,
+            "processing_answers": self.processing_answers,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResultForVisit:
+    """What the 一括照会 of a visit's day said about its patient: the desk's starting point.
+
+    It is not a verification of the visit: identity is still confirmed at the desk and the visit
+    records its own verification path. ``checked_at`` is when the check was recorded (Tokyo),
+    ``chain_seq`` its event.
+    """
+
+    day: date
+    flag: BookingFlag
+    changes: tuple[Change, ...]
+    checked_at: datetime
+    simulated: bool
+    chain_seq: int

@@ -34,7 +34,7 @@ from policies.bookings import (
     KnownCoverage,
     check_booking,
 )
-from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
+from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking, PendingBulkCheck
 from reader.terminal.bulk import (
     BulkAnswer,
     BulkClient,
@@ -45,7 +45,7 @@ from reader.terminal.bulk import (
     no_progress,
 )
 from reader.terminal.config import TerminalConfig
-from reader.terminal.errors import BulkTimeout, TerminalError
+from reader.terminal.errors import BulkError, BulkTimeout, TerminalError
 from reader.terminal.parser import parse_result
 from reader.terminal.results import ResultSource
 
@@ -69,7 +69,17 @@ class BookingsPort(Protocol):
         ...
 
     def record(self, run: BulkCheckRun, raw_answer: bytes | None) -> BulkCheckRun:
-        """Keep the answer and append the chain event; the run with the event's seq and hash."""
+        """Keep the answer and append the chain event; the run with the event's seq and hash.
+        Raises when a check with the run's reception number is recorded already."""
+        ...
+
+    def keep_pending(self, pending: PendingBulkCheck) -> PendingBulkCheck:
+        """Record in the chain the reception number of a download that gave up (once per
+        number); the pending check with the event's seq."""
+        ...
+
+    def pending(self, day: date) -> PendingBulkCheck | None:
+        """The latest kept reception number of ``day`` whose result is not recorded yet."""
         ...
 
 
@@ -131,22 +141,42 @@ def _order(row: CheckedBooking) -> tuple[time, str]:
 
 
 def _ask(
+    port: BookingsPort,
     client: BulkClient,
     searches: list[BulkSearch],
     day: date,
+    *,
     stop: threading.Event | None,
+    resume: bool,
     progress: Progress,
 ) -> BulkAnswer:
-    """The whole exchange; a download still 処理中 at the deadline names its reception number
-    (what the terminal's own screen and the vendor know the job by)."""
+    """The whole exchange, or (``resume``) only the download of the day's kept reception number.
+    A download still 処理中 at the deadline keeps its reception number in the chain (what the
+    terminal's own screen and the vendor know the job by) and names it."""
+    pending = port.pending(day) if resume else None
+    if resume and pending is None:
+        raise BulkError(
+            f"no 一括照会 of {day.isoformat()} is waiting to be downloaded "
+            "(none gave up, or its result is recorded already)"
+        )
     try:
+        if pending is not None:
+            return client.resume(
+                pending.reception_number, searches, day, stop=stop, progress=progress
+            )
         return client.check(searches, day, stop=stop, progress=progress)
     except BulkTimeout as exc:
         if exc.reception_number is None:
             raise
+        port.keep_pending(
+            PendingBulkCheck(
+                day, exc.reception_number, client.config.simulated, exc.processing_answers
+            )
+        )
         raise BulkTimeout(
-            f"{exc} (ReceptionNumber {exc.reception_number})",
+            f"{exc} (ReceptionNumber {exc.reception_number}, kept: download it later with resume)",
             reception_number=exc.reception_number,
+            processing_answers=exc.processing_answers,
         ) from None
 
 
@@ -160,18 +190,30 @@ def run_bulk_check(
     stop: threading.Event | None = None,
     limit_consent: bool = False,
     progress: Progress = no_progress,
+    resume: bool = False,
 ) -> BulkCheckRun:
     """Import the day's bookings, ask the terminal about every patient whose numbers are on
     file, flag each booking and record the check in the audit chain.
 
+    With ``resume`` no new 一括照会 is sent: the day's reception number kept by a run whose
+    download gave up is downloaded (``02req`` only) and its result recorded — once: a recorded
+    number is not pending any more, so resuming again is an error and records nothing.
+
     Raises the port's error for an unreadable list, and ``reader.terminal.errors.BulkError`` (a
-    ``BulkTimeout`` carries the reception number to download later) when the terminal gives no
-    result; nothing is recorded then. Bookings without numbers are UNCHECKED, with a note saying so.
+    ``BulkTimeout`` carries the reception number, kept through the port) when the terminal gives
+    no result; no check is recorded then. Bookings without numbers are UNCHECKED, with a note.
     ``progress`` is told each step of the exchange (on this thread).
     """
     bookings, problems = port.bookings(csv_path, day)
     searches = [BulkSearch(b.numbers, limit_consent) for b in bookings if b.numbers is not None]
-    answer = _ask(BulkClient(config, schedule), searches, day, stop, progress) if searches else None
+    if resume and not searches:
+        raise BulkError(f"no booking of {day.isoformat()} has numbers to download results for")
+    client = BulkClient(config, schedule)
+    answer = (
+        _ask(port, client, searches, day, stop=stop, resume=resume, progress=progress)
+        if searches
+        else None
+    )
     rows = sorted((_checked(port, b, answer) for b in bookings), key=_order)
     run = BulkCheckRun(
         day=day,
@@ -183,5 +225,6 @@ def run_bulk_check(
         rows=tuple(rows),
         problems=problems,
         warnings=answer.warnings if answer else (),
+        resumed=resume,
     )
     return port.record(run, answer.raw if answer else None)

@@ -712,6 +712,7 @@ def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace
         f"{run.day.isoformat()}: {len(run.rows)} bookings ("
         + ", ".join(f"{FLAG_LABELS[f]} {counts[f.value]}" for f in FLAG_LABELS)
         + f"); chain seq {run.chain_seq} hash {run.chain_hash}"
+        + (f" [resumed ReceptionNumber {run.reception_number}]" if run.resumed else "")
         + (" [SIMULATED terminal]" if run.simulated else "")
     )
     for line, reason in run.problems:
@@ -753,7 +754,14 @@ def add_bookings_command(
         type=seconds,
         default=4 * 3600.0,
         metavar="SECONDS",
-        help="give up (the terminal keeps the job) after this long (default: 4 h)",
+        help="give up after this long (default: 4 h); the terminal keeps the job and its "
+        "ReceptionNumber is kept in the chain for --resume",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="send no new 一括照会: download the result of --date's check that gave up (its "
+        "kept ReceptionNumber) and record it once; --csv names the same bookings",
     )
     add_options(p)
     add_user_option(p)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from policies.bulk_check import BulkResultForVisit
 from policies.matching import PersonFacts
 from policies.model import FacilityProfile, Outcome, VerificationPath, VisitSetting
 from policies.records import (
@@ -34,6 +35,7 @@ from policies.records import (
     VerificationToRecord,
     VisitOnFile,
 )
+from storage.bulk_checks import result_for
 from storage.errors import DatabasePasswordMissing, KeyringUnavailable
 from storage.models import Sex, StaffRole, VisitKind
 from storage.records import (
@@ -254,6 +256,9 @@ class StoreRecorder:
             and v.latest.outcome is Outcome.CONFIRMED
         ]
         return min(days) if days else None
+
+    def bulk_result(self, patient: PatientOnFile, on: date) -> BulkResultForVisit | None:
+        return result_for(self.store, patient.chart_number, on)
 
     def handed_off(
         self, staff: StaffRef, verification_id: int, payload: Mapping[str, object]

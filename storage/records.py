@@ -170,3 +170,12 @@ class RestoreReport:
     set_aside: Path | None
     events_verified: int
     database_uuid: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One audit event as read back (for parts that keep their record in the chain itself)."""
+
+    seq: int
+    occurred_at: datetime  # Asia/Tokyo
+    payload: Mapping[str, Any]

@@ -111,6 +111,7 @@ from storage.records import (
     PatientRecord,
     PurgeReport,
     StaffInfo,
+    StoredEvent,
     StoredVerification,
     TerminalResultRecord,
     VisitRecord,
@@ -157,6 +158,8 @@ class AuditKind:
     #: Result files written for the receipt computer (reader.terminal.handoff.HandOff).
     HANDED_OFF = "handed_off"
     BULK_CHECKED = "bulk_checked"  # 一括照会 of a day's bookings (storage.bulk_checks)
+    #: A 一括照会 still 処理中 at its deadline: its ReceptionNumber, kept to resume the download.
+    BULK_PENDING = "bulk_pending"
     BACKUP_CREATED = "backup_created"
     RESTORED = "restored"
     EXPORTED = "exported"
@@ -1300,6 +1303,18 @@ class Store:
         """The chain head as of the end of Tokyo day ``day`` (for the daily log)."""
         with self._engine.connect() as conn:
             return head_as_of_day(conn, day)
+
+    def events(self, kind: str, since: datetime) -> list[StoredEvent]:
+        """The events of ``kind`` that occurred at or after ``since``, oldest first (a range
+        read on the events' time index, then filtered by kind)."""
+        ev = AuditEvent.__table__
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(ev.c.seq, ev.c.occurred_at, ev.c.payload)
+                .where(ev.c.occurred_at >= since, ev.c.kind == kind)
+                .order_by(ev.c.seq)
+            ).all()
+        return [StoredEvent(seq, to_tokyo(at), json.loads(text)) for seq, at, text in rows]
 
     def verify_chain(
         self,

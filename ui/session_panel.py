@@ -3,7 +3,8 @@
 Everything here is driven by the runtime's ``SessionUpdated``: the screen decides which section
 is visible, ``allowed`` decides which buttons are enabled, the options (with their rule IDs and
 notices) come from the rules. The panel is the header (patient, screen, reason, what the runtime
-waits for, problems), a scrolling stack of sections — one module each: :mod:`ui.route_options`,
+waits for, problems), a scrolling stack of sections — one module each: :mod:`ui.bulk_result_section`
+(the day's 一括照会, the starting point), :mod:`ui.route_options`,
 :mod:`ui.pin_check`, :mod:`ui.pasted_text`, :mod:`ui.numbers_box`, :mod:`ui.documents_form`,
 :mod:`ui.expense_section`, :mod:`ui.identity_section`, :mod:`ui.record_section` — and the
 footer that reports a failure or cancels the visit. A re-query answer that contradicts the
@@ -21,6 +22,7 @@ from policies.model import FailureReason
 from policies.reception import Cancel, Failed, Screen
 from reader.reception import ReceptionDesk, SessionUpdated
 from ui import texts
+from ui.bulk_result_section import BulkResultSection
 from ui.documents_form import DocumentsForm
 from ui.expense_section import PublicExpenseSection
 from ui.flow_section import FlowSection
@@ -145,6 +147,7 @@ class SessionPanel(QWidget):
         outer.addWidget(self.scroll, 1)
         outer.addStretch(0)  # takes the room while no section is shown: the chips keep their height
 
+        self.bulk = BulkResultSection(desk)
         self.route = RouteOptions(desk)
         self.pin = PinSection(desk)
         self.pin.pad_wanted.connect(self.pin_pad_wanted)
@@ -160,6 +163,7 @@ class SessionPanel(QWidget):
         self.identity = IdentitySection(desk)
         self.record = RecordSection(desk)
         self.sections: tuple[FlowSection, ...] = (
+            self.bulk,
             self.route,
             self.pin,
             self.visual,

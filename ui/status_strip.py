@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from reader.reception import DeskMode, DeskStatus, ReaderState, TerminalState
+from reader.reception import DeskMode, DeskStatus, ReaderState, TerminalState, Watching
 from ui import texts
 from ui.labels import label, labels
 from ui.widgets import FlowLayout, Level, chip, set_level
@@ -97,14 +97,21 @@ class StatusStrip(QWidget):
         set_level(self.reader, Level.SIM if r.virtual and level is Level.OK else level)
 
         t = s.terminal
-        self.terminal.setText(texts.terminal_text(t.state, t.simulated))
+        polled = t.watching not in (None, Watching.NOTIFICATIONS, Watching.NOT_STARTED)
+        self.terminal.setText(
+            texts.terminal_text(t.state, t.simulated)
+            + (self.tr("・定期確認") if polled and t.state is TerminalState.CONNECTED else "")
+        )
         tlevel = {
             TerminalState.NOT_CONFIGURED: Level.OFF,
             TerminalState.CONNECTED: Level.SIM if t.simulated else Level.OK,
             TerminalState.UNREACHABLE: Level.ERROR,
         }[t.state]
         set_level(self.terminal, tlevel)
-        self.terminal.setToolTip("\n".join(x for x in (t.root, t.last_error) if x))
+        watching = texts.watching_text(t.watching) if t.watching is not None else None
+        self.terminal.setToolTip(
+            "\n".join(x for x in (t.root, watching, t.watch_problem, t.last_error) if x)
+        )
 
         d = s.database
         self.database.setText(

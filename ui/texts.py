@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication
 from policies.model import FailureReason
 from policies.reception import Screen
 from policies.share import ShareBasis, ShareEstimate
-from reader.reception import Problem, ProblemKind, ReaderState, TerminalState, WaitingFor
+from reader.reception import Problem, ProblemKind, ReaderState, TerminalState, WaitingFor, Watching
 from ui.labels import label
 
 
@@ -126,6 +126,26 @@ def terminal_text(state: TerminalState, simulated: bool) -> str:
         if simulated
         else QCoreApplication.translate("Texts", "資格確認端末：接続")
     )
+
+
+def watching_text(watching: Watching) -> str:
+    """How the terminal's result folders are watched, and why they are polled."""
+    words = {
+        Watching.NOT_STARTED: QCoreApplication.translate("Texts", "フォルダー監視：開始前"),
+        Watching.NOTIFICATIONS: QCoreApplication.translate(
+            "Texts", "フォルダー監視：変更通知（すぐに届きます）"
+        ),
+        Watching.POLL_CONFIGURED: QCoreApplication.translate(
+            "Texts", "フォルダー監視：定期確認（設定 watch = poll）"
+        ),
+        Watching.POLL_NETWORK: QCoreApplication.translate(
+            "Texts", "フォルダー監視：定期確認（ネットワーク共有のため変更通知を使いません）"
+        ),
+        Watching.POLL_UNAVAILABLE: QCoreApplication.translate(
+            "Texts", "フォルダー監視：定期確認（変更通知が使えません）"
+        ),
+    }
+    return words[watching]
 
 
 def problem_kind(kind: ProblemKind) -> str:

@@ -45,7 +45,7 @@ from reader.reception.session import STAFF_EVENTS, VisitRequest, now_jst
 from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStartError
 
 # The terminal's vocabulary a UI shows and sends: ui/ talks to this package, not to reader.terminal.
-from reader.terminal import QualificationRecord, QualificationResult
+from reader.terminal import QualificationRecord, QualificationResult, Watching
 from reader.terminal.codes import LimitCategory
 from reader.terminal.results import Unmapped
 
@@ -86,5 +86,6 @@ __all__ = [
     "VisitRequest",
     "VpcdDemoCards",
     "WaitingFor",
+    "Watching",
     "now_jst",
 ]

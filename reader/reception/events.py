@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from policies.bulk_check import BulkResultForVisit
 from policies.engine import AcceptedOption
 from policies.matching import Mismatch
 from policies.model import (
@@ -29,6 +30,7 @@ from reader.documents import PortalQualification
 from reader.terminal.errors import LineProblem
 from reader.terminal.outcome import OutcomeKind
 from reader.terminal.results import QualificationResult
+from reader.terminal.watch import Watching
 
 # -- status -------------------------------------------------------------------------------------
 
@@ -66,6 +68,10 @@ class TerminalStatus:
     last_error: str | None = None
     last_answer_at: datetime | None = None
     root: str | None = None
+    #: How the terminal's res/face folders are watched (notifications, or polled and why).
+    watching: Watching | None = None
+    #: Why notifications are unavailable, when that is why the folders are polled.
+    watch_problem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,10 @@ class SessionUpdated:
     #: recorded until staff call ``resolve_identity(visit_id, update_chart=...)`` —
     #: 「カルテを更新」 (True) or 「別人として中止」 (False). ``mismatches`` say what differs.
     identity_decision: bool = False
+    #: What the 一括照会 of the visit's day said about the patient: where the desk starts from.
+    #: Not a verification — identity is still confirmed at the desk, and the visit records the
+    #: path it verifies by.
+    bulk_result: BulkResultForVisit | None = None
 
     @property
     def screen(self) -> Screen:

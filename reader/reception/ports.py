@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Protocol
 
+from policies.bulk_check import BulkResultForVisit
 from policies.matching import PersonFacts
 from policies.model import FacilityProfile, VisitSetting
 from policies.records import (
@@ -87,6 +88,11 @@ class Recorder(Protocol):
 
     def first_home_check(self, patient_id: int) -> date | None:
         """Date of the first confirmed 居宅 first-visit check (HOME_VISIT_FIRST), if any."""
+        ...
+
+    def bulk_result(self, patient: PatientOnFile, on: date) -> BulkResultForVisit | None:
+        """What the latest 一括照会 of day ``on`` said about the patient's booking, if one did
+        (``storage.bulk_checks``): the visit's starting point, never its verification."""
         ...
 
     def record(self, staff: StaffRef, verification: VerificationToRecord) -> RecordedVerification:

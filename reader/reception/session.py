@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from policies.bulk_check import BulkResultForVisit
 from policies.dates import JST
 from policies.matching import Mismatch, PersonFacts
 from policies.model import (
@@ -137,6 +138,8 @@ class Session:
     #: The record waits for a login (nobody was logged in when it was to be written).
     awaiting_login: bool = False
     recording: bool = False
+    #: What the 一括照会 of the visit's day said about the patient (a starting point only).
+    bulk: BulkResultForVisit | None = None
 
 
 @dataclass
@@ -224,6 +227,7 @@ def session_view(
         card_usable_until=card_usable_until,
         share=share,
         identity_decision=s.identity_hold,
+        bulk_result=s.bulk,
     )
 
 

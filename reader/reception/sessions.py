@@ -10,6 +10,11 @@ are told apart and dropped.
 
 The documents staff record (with the imported マイナポータル PDF) are taken here too: they only
 become a ``DocumentsRecorded`` event once they satisfy the chosen option's needs.
+
+A visit is opened together with what the 一括照会 of its day said about the patient (the
+recorder's ``bulk_result``, in the same database job): the session carries it as the starting
+point staff see. It is never a verification — no transition reads it, and the visit records the
+path it is verified by.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from policies.bulk_check import BulkResultForVisit
 from policies.errors import EventNotAllowed, PolicyError
 from policies.matching import build_patient_context, compare
 from policies.model import (
@@ -79,6 +85,8 @@ if TYPE_CHECKING:
     from reader.reception.desk import ReceptionDesk
 
 log = logging.getLogger(__name__)
+#: What the 一括照会 of the visit's day said about its patient, when one did.
+Bulk = BulkResultForVisit | None
 
 
 class Sessions:
@@ -164,7 +172,7 @@ class Sessions:
             return
         on, recorder = desk.clock().date(), desk.recorder
 
-        def job() -> tuple[PatientOnFile, int, date | None, tuple[int, ...]]:
+        def job() -> tuple[PatientOnFile, int, date | None, tuple[int, ...], Bulk]:
             earlier: tuple[int, ...] = ()
             if request.new_patient is not None:
                 patient = recorder.create_patient(staff, request.new_patient)
@@ -175,11 +183,12 @@ class Sessions:
             first = request.home_first_check
             if first is None and request.setting is VisitSetting.HOME_VISIT:
                 first = recorder.first_home_check(patient.id)
+            bulk = recorder.bulk_result(patient, on)
             visit_id = recorder.open_visit(staff, patient.id, request.setting, on)
-            return patient, visit_id, first, earlier
+            return patient, visit_id, first, earlier, bulk
 
-        def done(value: tuple[PatientOnFile, int, date | None, tuple[int, ...]]) -> None:
-            patient, visit_id, first, earlier = value
+        def done(value: tuple[PatientOnFile, int, date | None, tuple[int, ...], Bulk]) -> None:
+            patient, visit_id, first, earlier, bulk = value
             if earlier:
                 desk.actor.emit(SameDayVisit(visit_id, patient, earlier))
             self._start(
@@ -190,6 +199,7 @@ class Sessions:
                 on=on,
                 facility=facility,
                 then=then,
+                bulk=bulk,
             )
 
         desk.status.db_job(job, done)
@@ -204,6 +214,7 @@ class Sessions:
         on: date,
         facility: FacilityProfile,
         then: Callable[[Session], None] | None,
+        bulk: Bulk = None,
     ) -> None:
         desk = self.desk
         kind = request.insurance_kind
@@ -234,6 +245,7 @@ class Sessions:
             state=transition.state,
             started_at=desk.clock(),
             simulated=desk.status.env_simulated(),
+            bulk=bulk,
         )
         self._open[visit_id] = s
         self._make_current(visit_id)

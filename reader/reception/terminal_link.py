@@ -84,12 +84,17 @@ class TerminalLink:
 
     def terminal_status(self) -> TerminalStatus:
         terminal = self.desk.terminal
+        if terminal is None:
+            return TerminalStatus(self._state, self.simulated(), self._error)
+        health = terminal.health()
         return TerminalStatus(
             self._state,
             self.simulated(),
             self._error,
-            terminal.health().last_answer_at if terminal is not None else None,
-            str(terminal.config.root) if terminal is not None else None,
+            health.last_answer_at,
+            str(terminal.config.root),
+            health.watching,
+            health.watch_problem,
         )
 
     # -- health --

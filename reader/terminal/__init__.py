@@ -67,6 +67,7 @@ from reader.terminal.results import (
     SpecificDiseaseInfo,
 )
 from reader.terminal.sim_channel import IdentityCheck, new_challenge, present_card_to_simulator
+from reader.terminal.watch import Watching
 
 __all__ = [
     "ConsentInfo",
@@ -119,6 +120,7 @@ __all__ = [
     "TerminalQueryKind",
     "TruncatedXmlError",
     "UnsupportedEncodingError",
+    "Watching",
     "classify",
     "new_challenge",
     "outcome_for_result",

@@ -465,10 +465,7 @@ class BulkClient:
 
         `confirmation_date` is the day the eligibility is asked for (the bookings' day).
         """
-        consent: dict[InsuranceNumbers, bool] = {}
-        for search in searches:  # each patient once, with consent if any booking has it
-            consent[search.numbers] = consent.get(search.numbers, False) or search.limit_consent
-        unique = tuple(BulkSearch(n, c) for n, c in consent.items())
+        unique = _each_patient_once(searches)
         if not unique:
             raise TerminalConfigError("a 一括照会 needs at least one patient")
         file_id = new_file_identifier(self._clock())
@@ -499,6 +496,30 @@ class BulkClient:
             simulated=self.config.simulated or _simulated(doc.root),
         )
 
+    def resume(
+        self,
+        reception_number: str,
+        searches: Iterable[BulkSearch],
+        confirmation_date: date,
+        *,
+        stop: threading.Event | None = None,
+        progress: Progress = no_progress,
+    ) -> BulkAnswer:
+        """Download a job submitted by an earlier run (kept by its reception number, e.g. after a
+        :class:`BulkTimeout`): only `02req` is sent. `searches` are those the job asked about,
+        to match the units back to (units are matched by their echoed numbers)."""
+        if not _RECEPTION_NUMBER.fullmatch(reception_number):
+            raise TerminalConfigError(f"{reception_number!r} is not a ReceptionNumber")
+        receipt = BulkReceipt(
+            reception_number=reception_number,
+            file_id="",
+            confirmation_date=confirmation_date,
+            searches=_each_patient_once(searches),
+            reception_time=None,
+            simulated=self.config.simulated,
+        )
+        return self.download(receipt, stop=stop, progress=progress)
+
     def download(
         self,
         receipt: BulkReceipt,
@@ -519,7 +540,16 @@ class BulkClient:
                 config=self.config,
             )
             self._write_request(name, data)
-            answer_name, raw, answer = self._await(name, stop, self._read_download, allow_zip=True)
+            try:
+                answer_name, raw, answer = self._await(
+                    name, stop, self._read_download, allow_zip=True
+                )
+            except BulkTimeout as exc:  # the job is still the terminal's: keep its number
+                raise BulkTimeout(
+                    str(exc),
+                    reception_number=receipt.reception_number,
+                    processing_answers=processing,
+                ) from None
             values = answer.values
             _refuse_abnormal(values)
             asked_for = values.get("ReceptionNumber")
@@ -537,6 +567,7 @@ class BulkClient:
                     raise BulkTimeout(
                         f"still 処理中 after {processing} answers; download again later",
                         reception_number=receipt.reception_number,
+                        processing_answers=processing,
                     )
                 if _wait(stop, pause):
                     raise BulkError("the 一括照会 download was stopped")
@@ -696,6 +727,14 @@ class BulkClient:
             if ln.strip() and not ln.startswith(SIM_ERR_MARK)
         ]
         raise BulkRejected(lines[0] if lines else f"the terminal returned {stem}.xml")
+
+
+def _each_patient_once(searches: Iterable[BulkSearch]) -> tuple[BulkSearch, ...]:
+    """Each patient asked about once, with 限度額 consent if any of their bookings has it."""
+    consent: dict[InsuranceNumbers, bool] = {}
+    for search in searches:
+        consent[search.numbers] = consent.get(search.numbers, False) or search.limit_consent
+    return tuple(BulkSearch(n, c) for n, c in consent.items())
 
 
 def _wait(stop: threading.Event | None, seconds: float) -> bool:

@@ -179,9 +179,13 @@ class BulkTimeout(BulkError):
 
     code = "bulk_timeout"
 
-    def __init__(self, message: str, *, reception_number: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, reception_number: str | None = None, processing_answers: int = 0
+    ) -> None:
         super().__init__(message)
         self.reception_number = reception_number
+        #: 処理中 answers received before giving up.
+        self.processing_answers = processing_answers
 
 
 class BulkArchiveError(TerminalParseError):

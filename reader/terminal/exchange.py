@@ -66,6 +66,7 @@ from reader.terminal.watch import (
     FolderWatch,
     Identity,
     Pending,
+    Watching,
     identity_of,
 )
 
@@ -120,6 +121,10 @@ class TerminalHealth:
     folders_ok: bool
     last_answer_at: datetime | None
     pending: int
+    #: How res/face are watched: notifications, or polled (configured, a network share, or
+    #: notifications unavailable — then ``watch_problem`` says why).
+    watching: Watching = Watching.NOT_STARTED
+    watch_problem: str | None = None
 
 
 class TerminalExchange:
@@ -217,12 +222,15 @@ class TerminalExchange:
     def health(self) -> TerminalHealth:
         with self._lock:
             pending = len(self._pending)
+        watching, problem = self._watch.how()
         return TerminalHealth(
             running=self.running,
             simulated=self.config.simulated,
             folders_ok=not self._folder_problem,
             last_answer_at=self._last_answer_at,
             pending=pending,
+            watching=watching,
+            watch_problem=problem,
         )
 
     # ------------------------------------------------------------------ subscribers

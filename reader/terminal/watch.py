@@ -12,6 +12,10 @@ unreliable or absent: there, and in any folder the observer cannot watch, the sc
 (`WatchMode.AUTO`), every `poll_interval_s`. Elsewhere notifications lead and the scan runs every
 `rescan_interval_s` as a safety net for missed events.
 
+Which of the two leads, and why the folders are polled (configured, a network share, or
+notifications unavailable with the system's reason), is :meth:`FolderWatch.how` — shown to staff
+through the exchange's health, since a polled folder answers up to a poll interval later.
+
 A file that does not parse yet is *pending*. It is read again when it changes, otherwise after a
 back-off that doubles up to a few seconds (in case a share's cached attributes hid a change); it is
 reported once when it has been quiet for `settle_s` (staff learn that something is there and not
@@ -32,7 +36,7 @@ import os
 import queue
 import sys
 from dataclasses import dataclass
-from enum import Enum, auto
+from enum import Enum, StrEnum, auto
 from pathlib import Path
 
 from watchdog.events import (
@@ -108,6 +112,28 @@ def is_network_folder(path: Path) -> bool:
     return fstype in _NETWORK_FS
 
 
+class Watching(StrEnum):
+    """How the res/face folders are watched: on notifications, or polled — and why."""
+
+    NOT_STARTED = "not_started"
+    NOTIFICATIONS = "notifications"
+    #: `watch = "poll"` in the configuration.
+    POLL_CONFIGURED = "poll_configured"
+    #: `watch = "auto"` and the folder is a network share (notifications unreliable there).
+    POLL_NETWORK = "poll_network"
+    #: Notifications could not be started or set up for a folder (the reason is kept).
+    POLL_UNAVAILABLE = "poll_unavailable"
+
+
+#: Most telling first: the reason shown when the folders are watched in different ways.
+_WATCHING_ORDER = (
+    Watching.POLL_UNAVAILABLE,
+    Watching.POLL_NETWORK,
+    Watching.POLL_CONFIGURED,
+    Watching.NOTIFICATIONS,
+)
+
+
 class _ContentChanges(FileSystemEventHandler):
     """Forwards the path of a content event to the worker queue (no work here)."""
 
@@ -129,10 +155,14 @@ class FolderWatch:
         self.mode = mode
         self._sink = sink
         self._observer: Observer | None = None  # type: ignore[valid-type]
-        #: normcased folder -> True when notifications watch it, False when it is polled.
-        self._folders: dict[str, bool] = {}
+        #: normcased folder -> how it is watched.
+        self._folders: dict[str, Watching] = {}
+        self._started = False
+        #: Why notifications are unavailable (the system's error), once they failed.
+        self._unavailable: str | None = None
 
     def start(self) -> None:
+        self._started = True
         if self.mode is WatchMode.POLL:
             return
         observer = Observer()
@@ -141,6 +171,7 @@ class FolderWatch:
             observer.start()
         except OSError as exc:
             log.warning("no file-system notifications (%s): the terminal folders are polled", exc)
+            self._unavailable = str(exc)
             return
         self._observer = observer
 
@@ -151,16 +182,21 @@ class FolderWatch:
                 self._observer.join(timeout)
             self._observer = None
         self._folders.clear()
+        self._started = False
+        self._unavailable = None
 
     def watch(self, directory: Path) -> None:
         """Start noticing changes in an existing folder (once)."""
         key = os.path.normcase(str(directory))
         if key in self._folders:
             return
-        notified = False
-        if self._observer is not None and not (
-            self.mode is WatchMode.AUTO and is_network_folder(directory)
-        ):
+        if self.mode is WatchMode.POLL:
+            how = Watching.POLL_CONFIGURED
+        elif self._observer is None:
+            how = Watching.POLL_UNAVAILABLE
+        elif self.mode is WatchMode.AUTO and is_network_folder(directory):
+            how = Watching.POLL_NETWORK
+        else:
             try:
                 self._observer.schedule(
                     _ContentChanges(self._sink),
@@ -168,16 +204,33 @@ class FolderWatch:
                     recursive=False,
                     event_filter=list(CONTENT_EVENTS),
                 )
-                notified = True
+                how = Watching.NOTIFICATIONS
             except OSError as exc:
                 log.warning("%s: no change notifications (%s): polled instead", directory, exc)
-        self._folders[key] = notified
-        log.info("%s: %s", directory, "notifications" if notified else "polled")
+                self._unavailable = f"{directory}: {exc}"
+                how = Watching.POLL_UNAVAILABLE
+        self._folders[key] = how
+        log.info("%s: %s", directory, how.value)
 
     @property
     def polling(self) -> bool:
         """True when some folder relies on the scan alone (scan at the poll interval then)."""
-        return self._observer is None or not all(self._folders.values())
+        return self._observer is None or any(
+            how is not Watching.NOTIFICATIONS for how in list(self._folders.values())
+        )
+
+    def how(self) -> tuple[Watching, str | None]:
+        """How the folders are watched (the most telling reason when they differ), and why
+        notifications are unavailable when that is the reason (the system's error)."""
+        if not self._started:
+            return Watching.NOT_STARTED, None
+        found = set(self._folders.values())
+        if self.mode is WatchMode.POLL:
+            found.add(Watching.POLL_CONFIGURED)
+        elif self._observer is None:
+            found.add(Watching.POLL_UNAVAILABLE)
+        how = next((w for w in _WATCHING_ORDER if w in found), Watching.NOTIFICATIONS)
+        return how, self._unavailable if how is Watching.POLL_UNAVAILABLE else None
 
 
 @dataclass

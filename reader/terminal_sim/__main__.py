@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--bulk-processing", type=int, default=0, help="一括照会: 処理中 answers before the result"
     )
+    p.add_argument(
+        "--bulk-ready-ms",
+        type=int,
+        default=0,
+        help="一括照会: the job answers 処理中 until this long after it was accepted",
+    )
     p.add_argument("--bulk-zip", action="store_true", help="一括照会: send the result zipped")
     p.add_argument(
         "--synthetic-persons", type=int, default=0, help="add N synthetic persons (load tests)"
@@ -63,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         slow_write_ms=args.slow_write_ms,
         applies_to=Target(args.fault_target),
         bulk_processing=max(0, args.bulk_processing),
+        bulk_ready_ms=max(0, args.bulk_ready_ms),
         bulk_zip=args.bulk_zip,
     )
     root: Path = args.root.resolve()

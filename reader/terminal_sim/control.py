@@ -2,8 +2,8 @@
 
 The control file (default `<root>/sim-control.json`) is re-read whenever it changes, e.g.
 `{"fault": "err", "fault_count": 1, "delay_ms": 200}` or, for the 一括照会,
-`{"bulk_processing": 2, "bulk_zip": true}`. Counted faults apply to that many answers,
-then the simulator answers normally again; writing the file again re-arms them.
+`{"bulk_processing": 2, "bulk_ready_ms": 5000, "bulk_zip": true}`. Counted faults apply to that
+many answers, then the simulator answers normally again; writing the file again re-arms them.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class Control:
     applies_to: Target = Target.BOTH
     #: 一括照会: download requests answered 処理中 (SegmentOfResult 2) before the result.
     bulk_processing: int = 0
+    #: 一括照会: a job answers 処理中 until this long after it was accepted (a slow job).
+    bulk_ready_ms: int = 0
     #: 一括照会: the finished result comes as a zip with the XML inside.
     bulk_zip: bool = False
 
@@ -69,6 +71,8 @@ class Control:
             values["slow_write_ms"] = max(0, int(data["slow_write_ms"]))  # type: ignore[call-overload]
         if "bulk_processing" in data:
             values["bulk_processing"] = max(0, int(data["bulk_processing"]))  # type: ignore[call-overload]
+        if "bulk_ready_ms" in data:
+            values["bulk_ready_ms"] = max(0, int(data["bulk_ready_ms"]))  # type: ignore[call-overload]
         if "bulk_zip" in data:
             values["bulk_zip"] = bool(data["bulk_zip"])
         if "applies_to" in data:

@@ -6,7 +6,8 @@ answered under the same name with `req` → `res`; a rejected request comes back
 
 The 一括照会 is answered in its four steps: `OQSmuquc01req` is accepted with a new reception
 number (`01res`); each `OQSmuquc02req` for that number is answered 処理中 as many times as the
-control's `bulk_processing` says, then with one BulkConfirmUnit per search (zipped when
+control's `bulk_processing` says and until `bulk_ready_ms` after it was accepted, then with one
+BulkConfirmUnit per search (zipped when
 `bulk_zip`), each unit answered from the population like an individual query. Jobs live in
 memory: a restarted simulator answers an old number with SegmentOfResult 9.
 """
@@ -67,12 +68,21 @@ SIM_BULK_UNKNOWN = "SIM-E9101"
 
 @dataclass
 class _BulkJob:
-    """A 一括照会 in progress: what was asked and how many 処理中 answers are still due."""
+    """A 一括照会 in progress: what was asked, how many 処理中 answers are still due and
+    (monotonic) when it is ready at the earliest."""
 
     institution_code: str
     confirmation_date: date | None
     units: tuple[BulkUnitAnswer, ...]
     processing_left: int
+    ready_at: float = 0.0
+
+    def processing(self) -> bool:
+        """Whether this download is answered 処理中 (counting it against `processing_left`)."""
+        if self.processing_left > 0:
+            self.processing_left -= 1
+            return True
+        return time.monotonic() < self.ready_at
 
 
 class TerminalSimulator:
@@ -282,13 +292,15 @@ class TerminalSimulator:
                 )
                 units.append(BulkUnitAnswer(search, tuple(persons)))
             reception_number = f"SIM{uuid.uuid4().hex[:16].upper()}"
+            control = self.control.current()
             institution = header.get("MedicalInstitutionCode", "0000000000")
             with self._bulk_lock:
                 self._bulk_jobs[reception_number] = _BulkJob(
                     institution_code=institution,
                     confirmation_date=_date(header.get("QualificationConfirmationDate")),
                     units=tuple(units),
-                    processing_left=self.control.current().bulk_processing,
+                    processing_left=control.bulk_processing,
+                    ready_at=time.monotonic() + control.bulk_ready_ms / 1000,
                 )
             ctx = AnswerContext(
                 now=self.now(),
@@ -313,9 +325,7 @@ class TerminalSimulator:
             number = _child_texts(root, "MessageBody").get("ReceptionNumber", "").strip()
             with self._bulk_lock:
                 job = self._bulk_jobs.get(number)
-                processing = job is not None and job.processing_left > 0
-                if job is not None and processing:
-                    job.processing_left -= 1
+                processing = job is not None and job.processing()
             ctx = AnswerContext(
                 now=self.now(),
                 institution_code=header.get("MedicalInstitutionCode", "0000000000"),

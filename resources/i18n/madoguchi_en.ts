@@ -41,6 +41,65 @@
     </message>
 </context>
 <context>
+    <name>BulkResultSection</name>
+    <message>
+        <source>前日の一括照会（参考）</source>
+        <translation>Bulk check of the booking (for reference)</translation>
+    </message>
+    <message>
+        <source>一括照会の結果はこの受付の資格確認ではありません。本人確認と資格確認は窓口で行い、確認した方法が記録されます。</source>
+        <translation>The bulk check does not verify this visit. Confirm the patient&apos;s identity and eligibility at the desk; the method used is what gets recorded.</translation>
+    </message>
+    <message>
+        <source>前日の一括照会：{result}</source>
+        <translation>Bulk check of the booking: {result}</translation>
+    </message>
+    <message>
+        <source>監査記録 通番 {seq}</source>
+        <translation>Audit record no. {seq}</translation>
+    </message>
+    <message>
+        <source>{at} に照会</source>
+        <translation>Checked {at}</translation>
+    </message>
+    <message>
+        <source>（模擬の資格確認端末）</source>
+        <translation> (simulated terminal)</translation>
+    </message>
+    <message>
+        <source>変更あり（{changes}）</source>
+        <translation>changed ({changes})</translation>
+    </message>
+    <message>
+        <source>有効</source>
+        <translation>valid</translation>
+    </message>
+    <message>
+        <source>資格喪失</source>
+        <translation>coverage ended</translation>
+    </message>
+    <message>
+        <source>該当なし</source>
+        <translation>not found</translation>
+    </message>
+    <message>
+        <source>未照会</source>
+        <translation>not checked</translation>
+    </message>
+    <message>
+        <source>保険者</source>
+        <translation>insurer</translation>
+    </message>
+    <message>
+        <source>負担割合</source>
+        <translation>co-payment share</translation>
+    </message>
+    <message>
+        <source>限度額区分</source>
+        <translation>limit category</translation>
+    </message>
+</context>
+<context>
     <name>ChangePasswordPage</name>
     <message>
         <source>パスワードを変更してください</source>
@@ -2032,6 +2091,10 @@
         <translation>[SIMULATED] {parts}: results shown and recorded are not real eligibility data</translation>
     </message>
     <message>
+        <source>・定期確認</source>
+        <translation> · polled</translation>
+    </message>
+    <message>
         <source>データベース：正常</source>
         <translation>Database: OK</translation>
     </message>
@@ -2241,6 +2304,26 @@
     <message>
         <source>資格確認端末：接続</source>
         <translation>Terminal: connected</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：開始前</source>
+        <translation>Folder watch: not started</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：変更通知（すぐに届きます）</source>
+        <translation>Folder watch: change notifications (results arrive at once)</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：定期確認（設定 watch = poll）</source>
+        <translation>Folder watch: polled (configured watch = poll)</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：定期確認（ネットワーク共有のため変更通知を使いません）</source>
+        <translation>Folder watch: polled (a network share: change notifications are not used)</translation>
+    </message>
+    <message>
+        <source>フォルダー監視：定期確認（変更通知が使えません）</source>
+        <translation>Folder watch: polled (change notifications are unavailable)</translation>
     </message>
     <message>
         <source>操作</source>

@@ -28,6 +28,7 @@ from reader.terminal import TerminalConfig
 from reader.terminal.bulk import BulkSchedule
 from reader.terminal.errors import BulkError, BulkTimeout
 from storage.bulk_checks import StoreBookings
+from storage.errors import InvalidInput
 from storage.models import VisitKind
 from storage.records import NewPatient, NewVerification, StaffInfo
 from storage.store import AuditKind, Store
@@ -271,7 +272,7 @@ def test_still_processing_at_the_deadline_names_the_job(site: Site) -> None:
     schedule = BulkSchedule(waits_s=(0.05,), deadline_s=0.01)
     store = Store.open(str(site.db), terminal_id="test-pc")
     root = site.config.parent / "oqs"
-    late = pytest.raises(BulkTimeout, match=r"処理中.*\(ReceptionNumber \S+\)")
+    late = pytest.raises(BulkTimeout, match=r"処理中.*\(ReceptionNumber \S+, kept")
     seen: list[BulkProgress] = []
     with store, Simulator(root, "--bulk-processing", "5"), late as caught:
         port = StoreBookings(store)
@@ -287,3 +288,59 @@ def test_still_processing_at_the_deadline_names_the_job(site: Site) -> None:
         BulkProgress(BulkStage.PROCESSING, number, 1),
     ]
     assert _events(site.db, AuditKind.BULK_CHECKED) == 0
+    _, kept = _event(site.db, AuditKind.BULK_PENDING)  # kept to resume
+    assert kept["reception_number"] == caught.value.reception_number
+
+
+def test_a_download_that_gave_up_is_resumed_once(site: Site) -> None:
+    """The job takes longer than the first run's deadline: that run fails (exit 2, one line) and
+    keeps the ReceptionNumber in the chain; ``--resume`` sends only the download request for it
+    and records the result; resuming again records nothing."""
+    site.out.mkdir()
+    argv = ["bookings", "check", "--csv", str(site.bookings), "--date", DAY.isoformat()]
+    argv += ["--config", str(site.config), *LOGIN]
+    data = site.config.parent / "data"
+    with Simulator(site.config.parent / "oqs", "--bulk-ready-ms", "2500"):
+        first = run_in_process(
+            [*argv, "--out", str(site.out / "1.pdf"), "--wait", "0.1", "--deadline", "0.5"],
+            stdin=PASSWORD,
+        )
+        assert first.code == 2 and first.err.count("\n") == 1 and "処理中" in first.err, first
+        seq, pending = _event(site.db, AuditKind.BULK_PENDING)
+        number = pending["reception_number"]
+        assert pending["day"] == DAY.isoformat() and pending["processing_answers"] >= 1
+        assert f"ReceptionNumber {number}, kept" in first.err
+        assert _events(site.db, AuditKind.BULK_CHECKED) == 0 and not (site.out / "1.pdf").exists()
+
+        resumed = run_in_process(
+            [*argv, "--out", str(site.out / "2.pdf"), "--resume", "--wait", "0.2"], stdin=PASSWORD
+        )
+        assert resumed.code == 0, resumed
+        assert f"[resumed ReceptionNumber {number}]" in resumed.out
+        again = run_in_process(
+            [*argv, "--out", str(site.out / "3.pdf"), "--resume", "--wait", "0.2"], stdin=PASSWORD
+        )
+    checked_seq, checked = _event(site.db, AuditKind.BULK_CHECKED)
+    assert checked_seq > seq and checked["reception_number"] == number and checked["resumed"]
+    assert {b["chart_number"]: b["flag"] for b in checked["bookings"]} == {
+        chart: flag for chart, (flag, _) in EXPECTED.items()
+    }
+    assert again.code == 2 and again.err.count("\n") == 1, again
+    assert "no 一括照会 of 2026-12-02 is waiting" in again.err
+    assert _events(site.db, AuditKind.BULK_PENDING) == 1  # both checks found, nothing added
+    assert sorted(p.name for p in site.out.iterdir()) == ["2.pdf"]
+    archived = [p.name for p in data.rglob("OQSmuquc0*") if p.is_file()]
+    assert sum(n.startswith("OQSmuquc01res") for n in archived) == 1  # one job was ever sent
+    with Store.open(str(site.db), terminal_id="test-pc") as store:
+        assert store.verify_chain().ok
+
+
+def test_a_recorded_reception_number_is_not_recorded_again(site: Site) -> None:
+    """Two downloads of one job racing: the second record is refused, no second event."""
+    root = site.config.parent / "oqs"
+    with Store.open(str(site.db), terminal_id="test-pc") as store, Simulator(root):
+        port = StoreBookings(store)
+        run = run_bulk_check(port, _config(root), site.bookings, DAY)
+        with pytest.raises(InvalidInput, match=r"recorded already \(chain seq \d+\)"):
+            port.record(run, None)
+    assert _events(site.db, AuditKind.BULK_CHECKED) == 1

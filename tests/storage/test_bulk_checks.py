@@ -5,17 +5,17 @@ chained without an individual number or a name."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from policies.bookings import BookingFlag, Change, KnownCoverage
-from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking
+from policies.bulk_check import BookedPatient, BulkCheckRun, CheckedBooking, PendingBulkCheck
 from policies.model import FailureReason, Outcome, VerificationPath
 from storage.bookings import BookingsCsvError, CsvProblem
-from storage.bulk_checks import StoreBookings
+from storage.bulk_checks import StoreBookings, result_for
 from storage.models import AuditEvent, VisitKind
 from storage.records import NewPatient, NewVerification, StaffInfo
 from storage.store import AuditKind, Store
@@ -148,3 +148,34 @@ def test_record_keeps_the_answer_and_chains_the_check(
     else:
         assert payload["terminal_result_id"] is None and payload["answer_sha256"] is None
     assert store.verify_chain().ok
+
+
+def test_a_pending_download_is_kept_once_and_ends_with_its_record(
+    store: Store, admin: StaffInfo
+) -> None:
+    port = StoreBookings(store, admin)
+    assert port.pending(DAY) is None
+    kept = port.keep_pending(PendingBulkCheck(DAY, "R-1", simulated=True, processing_answers=3))
+    assert kept.chain_seq and port.keep_pending(PendingBulkCheck(DAY, "R-1", True)) == kept
+    assert port.pending(DAY) == kept and port.pending(date(2026, 12, 3)) is None
+    port.record(_run(store, admin, answered=True), None)  # the check of R-1
+    assert port.pending(DAY) is None
+    events = AuditEvent.__table__
+    with store.engine.connect() as conn:
+        kinds = conn.execute(
+            select(events.c.kind).where(events.c.kind.like("bulk%")).order_by(events.c.seq)
+        ).scalars()
+        assert list(kinds) == [AuditKind.BULK_PENDING, AuditKind.BULK_CHECKED]
+
+
+def test_the_visit_reads_the_latest_check_of_its_day(store: Store, admin: StaffInfo) -> None:
+    assert result_for(store, "00042", DAY) is None
+    first = StoreBookings(store, admin).record(_run(store, admin, answered=False), None)
+    found = result_for(store, "00042", DAY)
+    assert found is not None and found.chain_seq == first.chain_seq
+    assert (found.flag, found.changes, found.simulated) == (
+        BookingFlag.CHANGED, (Change.INSURER, Change.LIMIT), True,
+    )  # fmt: skip
+    assert found.checked_at.utcoffset() == timedelta(hours=9)
+    assert result_for(store, "00043", DAY) is None
+    assert result_for(store, "00042", date(2026, 12, 3)) is None

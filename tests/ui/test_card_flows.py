@@ -45,6 +45,7 @@ def test_normal_card_visit(desk_window, simulator, card_rig_factory, qtbot) -> N
     rig = card_rig_factory("demo-03", insert=False, pin=PIN)
     w, stack = desk_window(simulator=simulator, reader=rig.reader.name)
     assert "資格確認端末：模擬" in w.strip.terminal.text()
+    assert "フォルダー監視：変更通知" in w.strip.terminal.toolTip()  # a local folder
     assert w.strip.banner.isVisible() and "模擬" in w.strip.banner.text()
     s = begin_visit(qtbot, w, P03)
     visit = s.visit_id

@@ -28,6 +28,7 @@ from reader.terminal.watch import (
     RETRY_CAP_S,
     FileTracker,
     FolderWatch,
+    Watching,
     is_network_folder,
     retry_delay,
 )
@@ -283,6 +284,50 @@ def test_poll_mode_has_no_notifications_and_auto_polls_network_folders(tmp_path:
     assert is_network_folder(Path("\\\\OQS-TERMINAL\\OQS"))
     assert is_network_folder(Path("//OQS-TERMINAL/OQS"))
     assert not is_network_folder(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [(WatchMode.NOTIFY, Watching.NOTIFICATIONS), (WatchMode.POLL, Watching.POLL_CONFIGURED)],
+)
+def test_health_says_how_the_folders_are_watched(
+    exchange_factory: ExchangeFactory, tmp_path: Path, mode: WatchMode, expected: Watching
+) -> None:
+    """What staff see in the status strip: notifications, or polling because configured; and
+    the scan really follows it (a face file arrives in either mode)."""
+    root = make_root(tmp_path)
+    exchange, recorder = exchange_factory(root, **watch_settings(mode))
+    health = exchange.health()
+    assert (health.watching, health.watch_problem) == (expected, None)
+    name = face_name("mode")
+    atomic_write(root / "face", name, face_xml("demo-20"))
+    wait_for_deliveries(recorder, 1)
+    assert len(deliveries(recorder, name)) == 1
+    exchange.stop()
+    assert exchange.health().watching is Watching.NOT_STARTED
+
+
+def test_a_folder_notifications_cannot_watch_is_polled_and_says_why(tmp_path: Path) -> None:
+    sink: queue.Queue[Path | None] = queue.Queue()
+    watch = FolderWatch(WatchMode.NOTIFY, sink)
+    watch.start()
+    try:
+        watch.watch(tmp_path)
+        assert watch.how() == (Watching.NOTIFICATIONS, None)
+        gone = tmp_path / "face"  # removed between listing and watching, or a share gone away
+        watch.watch(gone)
+        how, why = watch.how()
+        assert how is Watching.POLL_UNAVAILABLE and watch.polling
+        assert why is not None and str(gone) in why and "No such file" in why
+    finally:
+        watch.stop(5)
+    auto = FolderWatch(WatchMode.AUTO, sink)
+    auto.start()
+    try:
+        auto.watch(Path("//OQS-TERMINAL/OQS/face"))  # never touched: a share is not watched
+        assert auto.how() == (Watching.POLL_NETWORK, None)
+    finally:
+        auto.stop(5)
 
 
 def test_backoff_is_capped_and_never_overflows() -> None:
