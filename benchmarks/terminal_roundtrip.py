@@ -10,8 +10,9 @@ the same simulator: our time writing both requests and from each answer file bei
 its result being parsed, in seconds.
 
 Face end to end = time from a writer finishing a face file it writes in place (last byte flushed,
-just before its close) to FaceResultArrived, with notifications (`face_e2e_median_ms`, target ≤ 100 ms) and with a second exchange that polls
-(`face_e2e_poll_median_ms`, target ≤ 1.5 × `poll_interval_ms`; files written at random phases).
+just before its close) to FaceResultArrived, with notifications (`face_e2e_median_ms`, target
+≤ 100 ms) and with a second exchange that polls (`face_e2e_poll_median_ms`, target ≤ 1.5 ×
+`poll_interval_ms`; files written at random phases).
 `slow_writer_delivered` is 1 when a face file written in 10 pieces over 4 s is delivered exactly
 once and complete by both exchanges. `idle_cpu_pct` is this process's CPU time (both watchers;
 the simulator is another process) over 5 s while a half-written face file sits in each face
