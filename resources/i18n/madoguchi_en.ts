@@ -1369,6 +1369,10 @@
         <translation>Saved: {p}</translation>
     </message>
     <message>
+        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性）。管理者に連絡してください。詳細：{e}</source>
+        <translation>Printing stopped: some records do not match the audit record (possible tampering). Contact an administrator. Details: {e}</translation>
+    </message>
+    <message>
         <source>印刷できません：{e}</source>
         <translation>Cannot print: {e}</translation>
     </message>

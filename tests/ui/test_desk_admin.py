@@ -337,3 +337,19 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) ->
     save.accept()
     qtbot.waitUntil(lambda: (tmp_path / "saved.pdf").exists(), timeout=60_000)
     assert (tmp_path / "saved.pdf").read_bytes() == w.daily_dialog.last_pdf.read_bytes()
+
+
+def test_the_window_refuses_a_daily_log_of_records_that_do_not_verify(
+    desk_window, qtbot, tmp_path: Path
+) -> None:
+    """A staff row changed behind the application's back: the daily log is not printed and the
+    message bar says why in Japanese (the window has no override)."""
+    w, stack = desk_window(simulator=None, reader=None)
+    with stack.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE staff SET display_name = '偽の管理者'")
+    w.act_daily.trigger()
+    qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
+    qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "監査記録と一致しない記録" in w.message.text(), timeout=60_000)
+    assert "staff id" in w.message.text() and w.printouts.print_dialog is None
+    assert w.daily_dialog.last_pdf is None or not w.daily_dialog.last_pdf.exists()
