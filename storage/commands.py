@@ -28,6 +28,8 @@ command                                        login needed
 ``report daily/monthly/subsidy/declaration``,  reception or admin (patients, visits, usage)
 ``bookings check``
 ``audit key-export``, ``audit key-import``     admin (the key forges events that verify)
+``audit accept-restored``                      admin (appending resumes on a chain this PC saw
+                                               rolled back: a recorded decision with a reason)
 ``backup``, ``restore``                        admin (a backup is every patient; a restore
                                                replaces the record) -- on the current database,
                                                or on the backup if there is none yet
@@ -246,6 +248,21 @@ def _audit_head(resolve: Resolve, args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_accept_restored(resolve: Resolve, args: argparse.Namespace) -> int:
+    """An administrator's recorded decision that the chain as it is, rolled back or replaced as
+    this PC's witness says, is the record from now on (storage.witness); appending resumes."""
+    if not (args.reason or "").strip():
+        raise InvalidInput("audit accept-restored needs --reason TEXT (recorded in the chain)")
+    with login(resolve(args), args, admin=True) as (store, staff):
+        problem = store.witness_problem
+        head = store.accept_restored_chain(staff, args.reason)
+    print(
+        f"accepted by {staff.username} as event {head.seq} (hash {head.hash}): {problem}; "
+        "recording resumes"
+    )
+    return 0
+
+
 def _audit_key_export(resolve: Resolve, args: argparse.Namespace) -> int:
     """Write the audit-chain key to a file for another reception PC (audited, warned)."""
     from storage.secrets import EXPORT_WARNING
@@ -444,6 +461,16 @@ def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpt
     command(
         audit_sub, "head", "the chain head as of the end of a day", _audit_head, login=False
     ).add_argument("--date", required=True, type=iso_day, help="local day, YYYY-MM-DD")
+    command(
+        audit_sub,
+        "accept-restored",
+        "record an administrator's decision to go on from a chain this PC saw rolled back",
+        _audit_accept_restored,
+    ).add_argument(
+        "--reason",
+        required=True,
+        help="why the chain as it is is accepted (recorded in the chain; one line)",
+    )
     command(
         audit_sub, "key-export", "export the chain key for another reception PC", _audit_key_export
     ).add_argument("--out", required=True, help="new file to write (kept private, 0600)")

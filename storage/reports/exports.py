@@ -39,7 +39,7 @@ from storage.reports.model import (
 )
 from storage.reports.monthly import render_monthly_report
 from storage.reports.subsidy import render_subsidy_sheet
-from storage.store import Store
+from storage.store import AuditKind, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ def _write(
     path: Path,
     writer: Callable[[Path], int],
 ) -> Exported:
+    store.check_appending(AuditKind.EXPORTED)  # no file whose export cannot be recorded
     try:
         count = writer(path)
     except OSError as exc:
