@@ -232,3 +232,13 @@ class DatabaseUnavailable(Exception):
     any other exception is a refused request (e.g. a chart number that exists) and leaves the
     status green.
     """
+
+
+class ChainRolledBack(Exception):
+    """Appending is refused: this PC's witness shows the audit chain rolled back, truncated or
+    replaced (storage.witness), and no administrator has recorded a decision on it yet.
+
+    The store raises it (as ``storage.errors.ChainRolledBack``, the same error made a storage
+    one) for every write but the logins and the decision; it crosses the Recorder port as is,
+    so the desk shows the blocked state instead of failing each visit.
+    """

@@ -28,6 +28,8 @@ command                                        login needed
 ``report daily/monthly/subsidy/declaration``,  reception or admin (patients, visits, usage)
 ``bookings check``
 ``audit key-export``, ``audit key-import``     admin (the key forges events that verify)
+``audit accept-restored``                      admin (appending resumes on a chain this PC saw
+                                               rolled back: a recorded decision with a reason)
 ``backup``, ``restore``                        admin (a backup is every patient; a restore
                                                replaces the record) -- on the current database,
                                                or on the backup if there is none yet
@@ -246,6 +248,21 @@ def _audit_head(resolve: Resolve, args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit_accept_restored(resolve: Resolve, args: argparse.Namespace) -> int:
+    """An administrator's recorded decision that the chain as it is, rolled back or replaced as
+    this PC's witness says, is the record from now on (storage.witness); appending resumes."""
+    if not (args.reason or "").strip():
+        raise InvalidInput("audit accept-restored needs --reason TEXT (recorded in the chain)")
+    with login(resolve(args), args, admin=True) as (store, staff):
+        problem = store.witness_problem
+        head = store.accept_restored_chain(staff, args.reason)
+    print(
+        f"accepted by {staff.username} as event {head.seq} (hash {head.hash}): {problem}; "
+        "recording resumes"
+    )
+    return 0
+
+
 def _audit_key_export(resolve: Resolve, args: argparse.Namespace) -> int:
     """Write the audit-chain key to a file for another reception PC (audited, warned)."""
     from storage.secrets import EXPORT_WARNING
@@ -445,6 +462,16 @@ def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpt
         audit_sub, "head", "the chain head as of the end of a day", _audit_head, login=False
     ).add_argument("--date", required=True, type=iso_day, help="local day, YYYY-MM-DD")
     command(
+        audit_sub,
+        "accept-restored",
+        "record an administrator's decision to go on from a chain this PC saw rolled back",
+        _audit_accept_restored,
+    ).add_argument(
+        "--reason",
+        required=True,
+        help="why the chain as it is is accepted (recorded in the chain; one line)",
+    )
+    command(
         audit_sub, "key-export", "export the chain key for another reception PC", _audit_key_export
     ).add_argument("--out", required=True, help="new file to write (kept private, 0600)")
     command(
@@ -509,45 +536,49 @@ def _export(
     target: DatabaseTarget,
     args: argparse.Namespace,
     run: Callable[[Store, StaffInfo], tuple[Any, Any]],
-) -> Any:
-    """Log in, run one report export (audited under the staff member), print what was written."""
-    with login(target, args, admin=False) as (store, staff):
-        data, done = run(store, staff)
+) -> tuple[Any, int]:
+    """Log in, run one report export (audited under the staff member), print what was written;
+    (the report's data, exit code). Records that do not verify refuse it (EXIT_UNVERIFIED, one
+    line) unless --print-unverified, which prints them under the red banner with a warning."""
+    from storage.reports import RecordsUnverified
+
+    try:
+        with login(target, args, admin=False) as (store, staff):
+            data, done = run(store, staff)
+    except RecordsUnverified as exc:
+        print(f"refused: {exc} (--print-unverified prints it with a warning)", file=sys.stderr)
+        return None, EXIT_UNVERIFIED
+    if getattr(data, "unverified", None):
+        print(f"WARNING: printed UNVERIFIED records ({data.unverified})", file=sys.stderr)
     for e in done:
         print(e.summary())
-    return data
+    return data, 0
 
 
 def _report_daily(resolve: Resolve, args: argparse.Namespace) -> int:
     """Print the daily log of a day from the database (PDF, optionally CSV); audited."""
-    from storage.reports import GenerationInfo, RecordsUnverified
+    from storage.reports import GenerationInfo
     from storage.reports.exports import export_daily, report_font
 
     font = report_font(args.font)  # a missing font fails before the database is opened
-    try:
-        data = _export(
-            resolve(args),
-            args,
-            lambda store, staff: export_daily(
-                store,
-                args.date,
-                args.out,
-                csv=args.csv,
-                masking=_report_masking(args, store),
-                font=font,
-                generation=GenerationInfo(app_version=_app_version()),
-                print_unverified=args.print_unverified,
-                actor=staff,
-            ),
-        )
-    except RecordsUnverified as exc:
-        print(f"refused: {exc} (--print-unverified prints it with a warning)", file=sys.stderr)
-        return EXIT_UNVERIFIED
-    if data.unverified:
-        print(f"WARNING: printed UNVERIFIED records ({data.unverified})", file=sys.stderr)
-    if not data.rows:
+    data, code = _export(
+        resolve(args),
+        args,
+        lambda store, staff: export_daily(
+            store,
+            args.date,
+            args.out,
+            csv=args.csv,
+            masking=_report_masking(args, store),
+            font=font,
+            generation=GenerationInfo(app_version=_app_version()),
+            print_unverified=args.print_unverified,
+            actor=staff,
+        ),
+    )
+    if data is not None and not data.rows:
         print(f"no verifications recorded on {args.date.isoformat()}: printed an empty log")
-    return 0
+    return code
 
 
 def _report_monthly(resolve: Resolve, args: argparse.Namespace) -> int:
@@ -577,7 +608,7 @@ def _judged_report(
     from storage.timeutil import now_tokyo
 
     font, rulebook = report_font(args.font), shipped_rulebook()
-    _export(
+    return _export(
         resolve(args),
         args,
         lambda store, staff: export(
@@ -589,10 +620,10 @@ def _judged_report(
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
             actor=staff,
+            print_unverified=args.print_unverified,
             **extra,
         ),
-    )
-    return 0
+    )[1]
 
 
 def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
@@ -601,7 +632,7 @@ def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
     from storage.reports.exports import export_declaration, report_font
 
     font, rulebook = report_font(args.font), shipped_rulebook()
-    _export(
+    return _export(
         resolve(args),
         args,
         lambda store, staff: export_declaration(
@@ -612,12 +643,23 @@ def _report_declaration(resolve: Resolve, args: argparse.Namespace) -> int:
             chart_number=args.chart,
             font=font,
             actor=staff,
+            print_unverified=args.print_unverified,
         ),
-    )
-    return 0
+    )[1]
 
 
 FONT_HELP = "TrueType font file to embed (default: the best Japanese system font)"
+
+
+def add_unverified_option(p: argparse.ArgumentParser) -> None:
+    """``--print-unverified`` on every command that prints or exports records."""
+    p.add_argument(
+        "--print-unverified",
+        action="store_true",
+        help="print even if the audit records do not verify (a red banner on every page, a "
+        f"first CSV line saying so; without it the report is refused with exit code "
+        f"{EXIT_UNVERIFIED})",
+    )
 
 
 def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
@@ -629,6 +671,7 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
         if csv:
             p.add_argument("--csv", metavar="FILE.csv", help="also write CSV (UTF-8 with BOM)")
         p.add_argument("--font", metavar="FILE.ttf", help=FONT_HELP)
+        add_unverified_option(p)
         add_options(p)
         add_user_option(p)
 
@@ -639,12 +682,6 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
         choices=["full", "partial", "chart"],
         help="patient display: full name, family name + birth year, chart no. only "
         "(default: the print_masking setting, else partial)",
-    )
-    p.add_argument(
-        "--print-unverified",
-        action="store_true",
-        help="print even if the audit records do not verify (a red banner on every page; "
-        f"without it such a log is refused with exit code {EXIT_UNVERIFIED})",
     )
     common(p)
     p.set_defaults(handler=partial(_report_daily, resolve))
@@ -684,10 +721,10 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
 
 def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace) -> int:
     """一括照会 of a day's bookings; print the list (PDF, optionally CSV); both audited."""
-    from storage.reports import GenerationInfo
+    from storage.reports import GenerationInfo, RecordsUnverified
     from storage.reports.bookings import FLAG_LABELS, check_outputs, export_bookings_list
     from storage.reports.exports import report_font
-    from storage.reports.from_store import facility_of
+    from storage.reports.from_store import facility_of, verified
 
     pdf, csv = check_outputs(args.out, args.csv_out)  # before the (long) check
     assert pdf is not None
@@ -695,6 +732,13 @@ def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace
         raise InvalidInput(f"{args.csv}: no such bookings list")
     font = report_font(args.font)
     with login(resolve(args), args, admin=False) as (store, staff):
+        try:  # before the (long) check, which would append to a chain that does not verify
+            unverified = verified(store, "bookings list", print_unverified=args.print_unverified)
+        except RecordsUnverified as exc:
+            print(f"refused: {exc} (--print-unverified prints it with a warning)", file=sys.stderr)
+            return EXIT_UNVERIFIED
+        if unverified:
+            print(f"WARNING: printing UNVERIFIED records ({unverified})", file=sys.stderr)
         run = check(args, store, staff)
         done = export_bookings_list(
             store,
@@ -706,6 +750,7 @@ def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace
             font=font,
             generation=GenerationInfo(app_version=_app_version()),
             actor=staff,
+            unverified=unverified,
         )
     counts = run.counts()
     print(
@@ -741,6 +786,7 @@ def add_bookings_command(
     )
     p.add_argument("--csv-out", metavar="FILE.csv", help="also write the list as CSV")
     p.add_argument("--font", metavar="FILE.ttf", help=FONT_HELP)
+    add_unverified_option(p)
     # Patients are masked as the clinic's print_masking setting says (as the daily log's default).
     p.set_defaults(masking=None)
     p.add_argument(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from policies import records
+
 
 class StorageError(Exception):
     """Base class: everything storage raises on purpose derives from it."""
@@ -70,3 +72,9 @@ class RetentionRefused(StorageError):
 
 class SchemaOutdated(StorageError):
     """The schema is not this version's and this connection may not migrate it (runtime role)."""
+
+
+class ChainRolledBack(StorageError, records.ChainRolledBack):
+    """Nothing is appended while this PC's witness shows the chain rolled back, truncated or
+    replaced, until an administrator records a decision (``Store.accept_restored_chain``,
+    ``main.py audit accept-restored``) or restores a backup."""

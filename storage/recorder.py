@@ -47,6 +47,7 @@ from storage.records import (
     VisitRecord,
 )
 from storage.store import AuditKind
+from storage.witness import refusal
 
 if TYPE_CHECKING:
     from storage.store import Store
@@ -109,6 +110,13 @@ class StoreRecorder:
 
     def check(self) -> None:
         self.store.has_staff()
+
+    def chain_problem(self) -> str | None:
+        problem = self.store.witness_problem
+        return None if problem is None else str(refusal(problem))
+
+    def accept_restored_chain(self, staff: StaffRef, reason: str) -> None:
+        self.store.accept_restored_chain(self._actor(staff), reason)
 
     @staticmethod
     def _staff_ref(info: StaffInfo) -> StaffRef:

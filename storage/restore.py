@@ -8,7 +8,8 @@ force it with a reason, which the restore event records), the chain key from thi
 with its key check, and the full verification. The current database is kept aside with the
 online backup API; only then is the verified copy written over the live one. The restore is the
 first event appended to the restored chain, and this PC's witness (storage.witness) follows the
-restored head from then on: the one recorded step back.
+restored head from then on: a recorded step back (the other is an administrator's acceptance,
+``Store.accept_restored_chain``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from storage.backup import POSTGRES_RESTORE_HELP, file_sha256, set_aside, sqlite
 from storage.engine import make_engine, resolve_url, sqlite_path
 from storage.errors import BackupError
 from storage.records import RestoreReport
-from storage.store import AuditKind, Store
+from storage.store import Store
 
 
 def _check_sqlite_file(path: Path) -> None:
@@ -145,8 +146,7 @@ def restore(
             database_uuid=database_uuid,
             terminal_id=terminal_id,
         )
-        store.append_event(
-            AuditKind.RESTORED,
+        store.record_restore(
             actor,
             {
                 "from": str(backup_file),
@@ -158,7 +158,6 @@ def restore(
                 "reason": force_foreign_reason if foreign else None,
             },
         )
-        store.accept_restored_chain()
     finally:
         engine.dispose()
     return RestoreReport(backup_file, aside, result.checked, database_uuid)

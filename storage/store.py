@@ -78,7 +78,6 @@ from storage.errors import (
 )
 from storage.models import (
     AuditEvent,
-    AuditHead,
     AuditPurgePermit,
     DbMeta,
     FacilityProfileRow,
@@ -118,7 +117,7 @@ from storage.records import (
     VisitSummary,
 )
 from storage.timeutil import day_bounds_utc, now_tokyo, to_tokyo, years_before
-from storage.witness import Witness
+from storage.witness import Witness, decision, refusal
 
 if TYPE_CHECKING:
     from storage.migrate import MigrationReport
@@ -167,6 +166,25 @@ class AuditKind:
     CHAIN_KEY_EXPORTED = "chain_key_exported"
     CHAIN_KEY_IMPORTED = "chain_key_imported"
     BINDING_MARKER_IGNORED = "row_binding_marker_ignored"
+    #: An administrator accepted the chain as it is after this PC's witness found it rolled
+    #: back, truncated or replaced (storage.witness).
+    CHAIN_ROLLBACK_ACCEPTED = "chain_rollback_accepted"
+
+
+#: What is still appended while this PC's witness shows the chain rolled back
+#: (storage.witness): logins and logouts (an administrator must log in to decide), the
+#: migration that opening did, and the decisions that re-base the witness.
+ALLOWED_WHILE_ROLLED_BACK = frozenset(
+    {
+        AuditKind.LOGIN_OK,
+        AuditKind.LOGIN_FAILED,
+        AuditKind.LOGOUT,
+        AuditKind.STAFF_LOCKED,
+        AuditKind.SCHEMA_MIGRATED,
+        AuditKind.RESTORED,
+        AuditKind.CHAIN_ROLLBACK_ACCEPTED,
+    }
+)
 
 
 _V = Visit.__table__
@@ -500,13 +518,13 @@ class Store:
         heads: list[ChainHead] = []
         with write_connection(self._engine) as conn:
             locked_seq, locked_hash, *_ = self._chain.lock(conn)
+            if self.witness_problem is None:  # before anything is appended (see check_appending)
+                self.witness_problem = self._witness.still_holds(conn, locked_seq, locked_hash)
             conn.info[_HEADS] = heads
             try:
                 with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
                     yield session, conn
                     session.flush()
-                if heads and self.witness_problem is None:
-                    self.witness_problem = self._witness.still_holds(conn, locked_seq, locked_hash)
             finally:
                 conn.info.pop(_HEADS, None)
         if heads and self.witness_problem is None:  # committed: this PC has seen it
@@ -520,6 +538,7 @@ class Store:
     def _append(
         self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
     ) -> ChainHead:
+        self.check_appending(kind)
         name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
         head = self._chain.append(
             conn,
@@ -1369,12 +1388,31 @@ class Store:
         with self._engine.connect() as conn:
             return check_paper(conn, mark)
 
-    def accept_restored_chain(self) -> None:
-        """After a recorded restore (the one deliberate step back): this PC's witness mark
-        follows the restored chain's head from now on."""
-        with self._engine.connect() as conn:
-            seq, hash_ = conn.execute(select(AuditHead.seq, AuditHead.hash)).one()
-        self._witness.reset(ChainHead(seq, bytes(hash_).hex(), None))
+    def check_appending(self, kind: str) -> None:
+        """ChainRolledBack unless an event of ``kind`` may be appended now (storage.witness:
+        appending waits for a decision); callers that write a file first ask before it."""
+        if self.witness_problem is not None and kind not in ALLOWED_WHILE_ROLLED_BACK:
+            raise refusal(self.witness_problem)
+
+    def accept_restored_chain(self, actor: StaffInfo, reason: str) -> ChainHead:
+        """An administrator's recorded decision that the chain as it is (behind or diverging
+        from what this PC saw) is the record from now on: an event with the problem, the mark
+        this PC had and the reason (:func:`storage.witness.decision`), then the witness
+        re-based on it and appending allowed again. InvalidInput without a problem or reason."""
+        with self._write() as (s, conn):  # under the lock: two decisions cannot both pass
+            payload = decision(self.witness_problem, self._witness.seen(), reason)
+            self._require(s, actor, admin=True)
+            head = self._append(conn, AuditKind.CHAIN_ROLLBACK_ACCEPTED, actor, payload)
+        self._rebase_witness(head)
+        return head
+
+    def record_restore(self, actor: str | None, payload: Mapping[str, Any]) -> None:
+        """The restore's event on the restored chain (its administrator authorised it, see
+        storage.restore): the other recorded decision, so the witness follows it."""
+        self._rebase_witness(self._audit_only(AuditKind.RESTORED, actor, payload))
+
+    def _rebase_witness(self, head: ChainHead) -> None:
+        self._witness.reset(head)
         self.witness_problem = None
 
     def record_export(
@@ -1396,6 +1434,7 @@ class Store:
     # -- backup and retention ------------------------------------------------------------------
 
     def backup(self, out: Path, actor: StaffInfo | None = None) -> BackupInfo:
+        self.check_appending(AuditKind.BACKUP_CREATED)  # no backup that cannot be recorded
         info = backup_to(self._engine, out)
         self._audit_only(
             AuditKind.BACKUP_CREATED,

@@ -6,9 +6,18 @@ tail cut with an older signed head copied back (the database's own guards stop t
 while its triggers stand). So every PC keeps, per database identity, the highest ``(seq, hash)``
 it has appended, MACed with the chain key, and advances it after each committed write. A
 database whose head is behind that mark, or whose event at that seq has another hash (another
-copy, a forked history), is reported — when the store opens (``Store.witness_problem``) and by
-``audit verify``. A restore is the one recorded, deliberate step back: it resets the mark.
-The mark only moves forward, so concurrent writers (threads, PCs) cannot move it back.
+copy, a forked history), is reported — when the store opens (``Store.witness_problem``), at the
+first write that finds it, and by ``audit verify``. The mark only moves forward, so concurrent
+writers (threads, PCs) cannot move it back.
+
+**Appending waits for a decision.** Writing on would bury the evidence under new events and
+make the chain look whole again, so while the problem stands the store refuses every append
+(:class:`storage.errors.ChainRolledBack`) except logins and logouts (an administrator must log
+in to decide, and every try stays on record), the schema migration that opening did, and the
+two recorded decisions that re-base the mark on the chain as it is: a restore of a verified
+backup, or an administrator's acceptance with a reason (``Store.accept_restored_chain``;
+:func:`decision` builds its event). The witness is per PC: each PC that saw the lost events
+needs its own decision.
 """
 
 from __future__ import annotations
@@ -22,8 +31,12 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, text
 
-from storage import secrets
+from storage import sanitise, secrets
 from storage.chain import ChainHead
+from storage.errors import ChainRolledBack, InvalidInput
+
+#: Longest reason an administrator may give for accepting a rolled-back chain.
+MAX_REASON_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,13 @@ class Witness:
         if not hmac.compare_digest(mac, self._mac(seq, hash_)):
             raise ValueError("the witness in the OS keyring was altered (MAC mismatch)")
         return WitnessMark(seq, hash_)
+
+    def seen(self) -> WitnessMark | None:
+        """The stored mark as evidence: None if there is none or it was altered."""
+        try:
+            return self.mark()
+        except ValueError:
+            return None
 
     def _store(self, head: ChainHead) -> None:
         payload = {"seq": head.seq, "hash": head.hash, "mac": self._mac(head.seq, head.hash)}
@@ -99,7 +119,8 @@ class Witness:
                 self._store(head)
 
     def reset(self, head: ChainHead) -> None:
-        """Set the mark to ``head`` even if older: only after a recorded restore."""
+        """Set the mark to ``head`` even if older: only after a recorded decision (a restore or
+        an administrator's acceptance, whose event ``head`` is)."""
         with self._lock:
             self._store(head)
 
@@ -145,3 +166,33 @@ def event_state(conn: Connection, seq: int, hash_hex: str) -> EventState:
         purged = conn.execute(text("SELECT MAX(up_to_seq) FROM audit_checkpoints")).scalar()
         return EventState.PURGED if purged is not None and seq <= purged else EventState.MISSING
     return EventState.HELD if bytes(stored).hex() == hash_hex else EventState.DIFFERENT
+
+
+def refusal(problem: str) -> ChainRolledBack:
+    """The error every refused append raises while ``problem`` stands."""
+    return ChainRolledBack(
+        f"the audit chain is not as this PC saw it ({problem}): nothing more is recorded until "
+        "an administrator records a decision (main.py audit accept-restored --reason TEXT, or "
+        "the window's 管理者の確認) or restores a verified backup"
+    )
+
+
+def decision(problem: str | None, mark: WitnessMark | None, reason: str) -> dict[str, object]:
+    """The payload of an administrator's acceptance: the problem, what this PC had seen and the
+    reason (sanitised: one line, no controls, 12-digit runs masked); InvalidInput if there is
+    nothing to accept or no reason."""
+    if problem is None:
+        raise InvalidInput(
+            "the audit chain is as this PC saw it: there is no rolled-back chain to accept"
+        )
+    text = " ".join(sanitise.clean_text(reason).split())
+    if not text:
+        raise InvalidInput("give the reason for accepting the chain as it is (it is recorded)")
+    if len(text) > MAX_REASON_CHARS:
+        raise InvalidInput(f"the reason is longer than {MAX_REASON_CHARS} characters")
+    return {
+        "problem": problem,
+        "seen_seq": mark.seq if mark else None,
+        "seen_hash": mark.hash if mark else None,
+        "reason": text,
+    }

@@ -60,6 +60,7 @@ from ui.new_visit import NewVisitDialog, patient_from_result
 from ui.pdf_import import PdfImport
 from ui.pin_dialog import PinDialog, PinPadHost
 from ui.printouts import Printouts
+from ui.rolled_back import RolledBackDialog
 from ui.settings import DeskSettings, SettingsEditor, load_settings
 from ui.stack import Stack
 from ui.status_strip import StatusStrip
@@ -105,6 +106,8 @@ class MainWindow(QMainWindow):
         outer = QVBoxLayout(central)
         outer.setContentsMargins(8, 6, 8, 6)
         self.strip = StatusStrip()
+        self.strip.accept_wanted.connect(self.accept_rolled_back)
+        self.rolled_back_dialog: RolledBackDialog | None = None
         outer.addWidget(self.strip)
         self.pages = QStackedWidget()
         outer.addWidget(self.pages, 1)
@@ -257,6 +260,8 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, s: DeskStatus) -> None:
         before = self.status.staff if self.status else None
+        if self.status and self.status.database.rolled_back and not s.database.rolled_back:
+            self.tell(self.tr("管理者の確認を記録しました。受付の記録を再開します。"), Level.OK)
         self.status = s
         self.strip.show_status(s)
         self.demo_box.show_status(s)
@@ -467,8 +472,23 @@ class MainWindow(QMainWindow):
             self.act_logout,
         ):
             act.setEnabled(on_desk)
+        if self.status and self.status.database.rolled_back:  # nothing can be recorded
+            self.act_new.setEnabled(False)
         self.act_settings.setEnabled(on_desk and bool(staff and staff.is_admin))
         self.act_settings.setVisible(bool(staff and staff.is_admin))
+
+    def accept_rolled_back(self) -> None:
+        """An administrator records the decision on a rolled-back chain (ui.rolled_back)."""
+        status = self.status
+        if status is None or status.database.rolled_back is None:
+            return
+        if status.staff is None or not status.staff.is_admin:
+            self.tell(texts.problem_text(ProblemKind.DATABASE, "PermissionDenied"), Level.WARN)
+            return
+        dialog = RolledBackDialog(status.database.rolled_back, self)
+        dialog.decided.connect(self.desk.accept_restored_chain)
+        self.rolled_back_dialog = dialog
+        dialog.show()
 
     # -- settings -------------------------------------------------------------------------------
 

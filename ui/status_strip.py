@@ -1,8 +1,10 @@
-"""The always-visible status strip and the simulation banner (from DeskStatus only)."""
+"""The always-visible status strip, the simulation banner and the rolled-back chain's blocking
+banner (from DeskStatus only)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from reader.reception import DeskMode, DeskStatus, ReaderState, TerminalState, Watching
 from ui import texts
@@ -11,6 +13,9 @@ from ui.widgets import FlowLayout, Level, chip, set_level
 
 
 class StatusStrip(QWidget):
+    #: An administrator asked to record the decision on a rolled-back chain.
+    accept_wanted = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("StatusStrip")
@@ -22,6 +27,20 @@ class StatusStrip(QWidget):
         self.banner.setWordWrap(True)
         self.banner.hide()
         outer.addWidget(self.banner)
+        # Recording is blocked until an administrator decides: the banner says so, and an
+        # administrator gets the button that opens the decision (ui.rolled_back).
+        blocked = QHBoxLayout()
+        self.rolled_back = QLabel()
+        self.rolled_back.setObjectName("RolledBackBanner")
+        self.rolled_back.setWordWrap(True)
+        blocked.addWidget(self.rolled_back, 1)
+        self.accept_btn = QPushButton(self.tr("管理者の確認を記録…"))
+        self.accept_btn.setObjectName("AcceptRolledBack")
+        self.accept_btn.clicked.connect(self.accept_wanted)
+        blocked.addWidget(self.accept_btn)
+        outer.addLayout(blocked)
+        self.rolled_back.hide()
+        self.accept_btn.hide()
         row = FlowLayout(spacing=6)
         self.mode = chip()
         self.reader = chip()
@@ -114,11 +133,21 @@ class StatusStrip(QWidget):
         )
 
         d = s.database
-        self.database.setText(
-            self.tr("データベース：正常") if d.ok else self.tr("データベース：使用できません")
+        if d.rolled_back is not None:
+            self.database.setText(self.tr("データベース：記録停止中"))
+        else:
+            self.database.setText(
+                self.tr("データベース：正常") if d.ok else self.tr("データベース：使用できません")
+            )
+        tip = (d.description, d.error, d.rolled_back)
+        self.database.setToolTip("\n".join(x for x in tip if x))
+        set_level(self.database, Level.OK if d.ok and d.rolled_back is None else Level.ERROR)
+        self.rolled_back.setText(texts.rolled_back_text())
+        self.rolled_back.setToolTip(d.rolled_back or "")
+        self.rolled_back.setVisible(d.rolled_back is not None)
+        self.accept_btn.setVisible(
+            d.rolled_back is not None and s.staff is not None and s.staff.is_admin
         )
-        self.database.setToolTip("\n".join(x for x in (d.description, d.error) if x))
-        set_level(self.database, Level.OK if d.ok else Level.ERROR)
 
         self._show_staff()
 

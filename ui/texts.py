@@ -164,6 +164,15 @@ def problem_kind(kind: ProblemKind) -> str:
     return kinds.get(kind, str(kind))
 
 
+def rolled_back_text() -> str:
+    """What the desk says while this PC's witness shows the audit chain rolled back."""
+    return QCoreApplication.translate(
+        "Texts",
+        "監査記録が巻き戻された可能性があります（このPCが記録した内容より古いか、別のデータベース"
+        "です）。管理者の確認が必要です。確認が記録されるまで、受付の記録はできません。",
+    )
+
+
 def problem_text(kind: ProblemKind, code: str) -> str:
     """A Japanese sentence for a problem code; the English message stays in the log."""
     texts = {
@@ -218,6 +227,8 @@ def problem_text(kind: ProblemKind, code: str) -> str:
             "フォルダーの場所と空き容量を確かめ、レセコンには手で入力してください。",
         ),
         "rules": QCoreApplication.translate("Texts", "ルールデータに問題があります。"),
+        "ChainRolledBack": rolled_back_text(),
+        "PermissionDenied": QCoreApplication.translate("Texts", "この操作は管理者だけができます。"),
         # マイナポータル PDF (DocumentErrorKind)
         "not_pdf": QCoreApplication.translate(
             "Texts", "PDFファイルではありません。原本を目で確認してください。"

@@ -40,6 +40,8 @@ QLabel[level="off"]   { background: #eeeeee; color: #222222; border: 2px solid #
 QLabel[chip="true"]   { padding: 3px 8px; border-radius: 4px; }
 QLabel#SimBanner      { background: #c25e00; color: #ffffff; font-weight: bold;
                         padding: 6px; border: 3px dashed #ffffff; }
+QLabel#RolledBackBanner { background: #8b0000; color: #ffffff; font-weight: bold;
+                          padding: 6px; }
 QLabel#ScreenTitle    { font-weight: bold; }
 QLabel#BigValue       { font-weight: bold; }
 QFrame#Card           { border: 1px solid #9aa3b5; border-radius: 6px; background: #fbfcff; }

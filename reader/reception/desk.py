@@ -171,6 +171,12 @@ class ReceptionDesk:
     def logout(self) -> None:
         self.actor.post(self.status.logout)
 
+    def accept_restored_chain(self, reason: str) -> None:
+        """The logged-in administrator accepts the audit chain as it is after this PC's witness
+        found it rolled back (``DatabaseStatus.rolled_back``): recorded, then recording resumes;
+        else Problem(DATABASE)."""
+        self.actor.post(lambda: self.status.accept_restored_chain(reason))
+
     def reload_settings(self) -> None:
         """Re-read the facility profile (after an admin changed it)."""
         self.actor.post(self.status.refresh_database)

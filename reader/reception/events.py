@@ -79,6 +79,10 @@ class DatabaseStatus:
     ok: bool
     description: str = ""
     error: str | None = None
+    #: This PC's witness shows the audit chain rolled back, truncated or replaced: nothing is
+    #: recorded until an administrator records a decision (``accept_restored_chain`` of the
+    #: desk). The store's refusal (``ChainRolledBack``), in English.
+    rolled_back: str | None = None
 
 
 class DeskMode(StrEnum):

@@ -2,8 +2,9 @@
 
 ``reader`` must not import ``storage``; ``storage.recorder.StoreRecorder`` binds this Protocol to
 ``storage.Store`` and main.py hands it to the desk. The values crossing the port (and
-``DatabaseUnavailable``, which a recorder raises when the database cannot be used at all) are
-plain frozen dataclasses in :mod:`policies.records`, the pure package both sides may import.
+``DatabaseUnavailable``, which a recorder raises when the database cannot be used at all, and
+``ChainRolledBack``, when nothing may be recorded until an administrator decides) are plain
+values in :mod:`policies.records`, the pure package both sides may import.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ class Recorder(Protocol):
 
     def check(self) -> None:
         """Raise if the database cannot be used right now."""
+        ...
+
+    def chain_problem(self) -> str | None:
+        """Why nothing can be recorded (``ChainRolledBack``'s text: this PC's witness shows the
+        audit chain rolled back or replaced), or None."""
+        ...
+
+    def accept_restored_chain(self, staff: StaffRef, reason: str) -> None:
+        """An administrator's recorded decision to go on from the chain as it is (audited);
+        recording resumes. Refused for other staff, without a reason or a problem."""
         ...
 
     def authenticate(self, username: str, password: str) -> StaffRef | None: ...

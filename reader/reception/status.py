@@ -5,6 +5,9 @@ come from the card watch and the terminal link): the logged-in staff member, the
 profile and the database's health. Every call to the ``Recorder`` port that is not a record goes
 through :meth:`StatusBoard.db_job`, so a database that cannot be used turns the strip red in one
 place, and a red strip turns green again when a later call (or the periodic check) succeeds.
+A chain this PC's witness saw rolled back (``ChainRolledBack``, at start-up or from any write)
+is a state of its own, ``DatabaseStatus.rolled_back``: reading goes on, recording waits, and the
+desk shows it until an administrator's decision (:meth:`StatusBoard.accept_restored_chain`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from policies.model import FacilityProfile
-from policies.records import DatabaseUnavailable, StaffRef
+from policies.records import ChainRolledBack, DatabaseUnavailable, StaffRef
 from reader.reception.events import DatabaseStatus, DeskMode, DeskStatus, ProblemKind
 
 if TYPE_CHECKING:
@@ -94,8 +97,12 @@ class StatusBoard:
             self.publish()
 
     def database_error(self, error: BaseException) -> None:
-        """Only a database that cannot be used turns the status red (not a refused request)."""
-        if isinstance(error, DatabaseUnavailable):
+        """Only a database that cannot be used turns the status red (not a refused request);
+        a chain this PC saw rolled back blocks recording until an administrator decides."""
+        if isinstance(error, ChainRolledBack):
+            self.database = dataclasses.replace(self.database, rolled_back=str(error))
+            self.publish()
+        elif isinstance(error, DatabaseUnavailable):
             self.database = dataclasses.replace(self.database, ok=False, error=str(error))
             self.publish()
 
@@ -115,14 +122,16 @@ class StatusBoard:
     def refresh_database(self) -> None:
         recorder = self.desk.recorder
 
-        def job() -> tuple[str, FacilityProfile | None]:
+        def job() -> tuple[str, FacilityProfile | None, str | None]:
             description = recorder.describe()
             recorder.check()
-            return description, recorder.facility()
+            return description, recorder.facility(), recorder.chain_problem()
 
-        def done(value: tuple[str, FacilityProfile | None]) -> None:
-            description, facility = value
-            self.database = DatabaseStatus(ok=True, description=description)
+        def done(value: tuple[str, FacilityProfile | None, str | None]) -> None:
+            description, facility, rolled_back = value
+            self.database = DatabaseStatus(
+                ok=True, description=description, rolled_back=rolled_back
+            )
             self.facility = facility
             if facility is None:
                 self.desk.actor.problem(
@@ -154,6 +163,19 @@ class StatusBoard:
         if staff is not None:
             self.db_job(lambda: self.desk.recorder.logout(staff), lambda _: None)
         self.publish()
+
+    def accept_restored_chain(self, reason: str) -> None:
+        """The logged-in administrator's decision on a rolled-back chain; recording resumes
+        (a refusal is a Problem, and the desk stays blocked)."""
+        staff = self.require_staff()
+        if staff is None:
+            return
+
+        def done(_: None) -> None:
+            self.database = dataclasses.replace(self.database, rolled_back=None)
+            self.publish()
+
+        self.db_job(lambda: self.desk.recorder.accept_restored_chain(staff, reason), done)
 
     def require_staff(self) -> StaffRef | None:
         if self.staff is None:

@@ -964,6 +964,10 @@
         <translation>Database unavailable: {e}</translation>
     </message>
     <message>
+        <source>管理者の確認を記録しました。受付の記録を再開します。</source>
+        <translation>The administrator&apos;s decision is recorded. Recording resumes.</translation>
+    </message>
+    <message>
         <source>【模擬】</source>
         <translation>[SIMULATED] </translation>
     </message>
@@ -1432,6 +1436,10 @@
         <translation>Saved: {p}</translation>
     </message>
     <message>
+        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性）。管理者に連絡してください。詳細：{e}</source>
+        <translation>Printing stopped: some records do not match the audit record (possible tampering). Contact an administrator. Details: {e}</translation>
+    </message>
+    <message>
         <source>印刷できません：{e}</source>
         <translation>Cannot print: {e}</translation>
     </message>
@@ -1798,6 +1806,29 @@
     </message>
 </context>
 <context>
+    <name>RolledBackDialog</name>
+    <message>
+        <source>監査記録の巻き戻り：管理者の確認</source>
+        <translation>Audit record rolled back: administrator&apos;s decision</translation>
+    </message>
+    <message>
+        <source>データベースを古いコピーに戻した・バックアップから復元したなど、理由が分かっている場合に限り、今のデータベースを正として記録を再開できます。判断と理由は監査記録に残ります。心当たりがなければ再開せず、データベースの管理者に連絡してください。</source>
+        <translation>Only when the reason is known (the database was put back to an older copy, restored from a backup, …) may recording resume with the current database as the record. The decision and its reason are kept in the audit record. If you do not know why, do not resume: contact the database administrator.</translation>
+    </message>
+    <message>
+        <source>理由（必須・監査記録に残ります）</source>
+        <translation>Reason (required; kept in the audit record)</translation>
+    </message>
+    <message>
+        <source>確認を記録して再開</source>
+        <translation>Record the decision and resume</translation>
+    </message>
+    <message>
+        <source>キャンセル</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
     <name>RouteOptions</name>
     <message>
         <source>今日このお客さんに使える確認方法（ルールより）</source>
@@ -2095,6 +2126,10 @@
         <translation> · polled</translation>
     </message>
     <message>
+        <source>データベース：記録停止中</source>
+        <translation>Database: recording stopped</translation>
+    </message>
+    <message>
         <source>データベース：正常</source>
         <translation>Database: OK</translation>
     </message>
@@ -2105,6 +2140,11 @@
     <message>
         <source>（管理者）</source>
         <translation> (admin)</translation>
+    </message>
+    <message>
+        <source>管理者の確認を記録…</source>
+        <extracomment>An administrator asked to record the decision on a rolled-back chain.</extracomment>
+        <translation>Record the administrator&apos;s decision…</translation>
     </message>
     <message>
         <source>担当：{name}</source>
@@ -2366,6 +2406,10 @@
         <translation>Settings</translation>
     </message>
     <message>
+        <source>監査記録が巻き戻された可能性があります（このPCが記録した内容より古いか、別のデータベースです）。管理者の確認が必要です。確認が記録されるまで、受付の記録はできません。</source>
+        <translation>The audit record may have been rolled back (the database is older than what this PC recorded, or another one). An administrator must check it. Until the decision is recorded, nothing can be recorded at the desk.</translation>
+    </message>
+    <message>
         <source>ユーザー名またはパスワードが違います。</source>
         <translation>Wrong user name or password.</translation>
     </message>
@@ -2464,6 +2508,10 @@
     <message>
         <source>ルールデータに問題があります。</source>
         <translation>There is a problem with the rule data.</translation>
+    </message>
+    <message>
+        <source>この操作は管理者だけができます。</source>
+        <translation>Only an administrator can do this.</translation>
     </message>
     <message>
         <source>PDFファイルではありません。原本を目で確認してください。</source>

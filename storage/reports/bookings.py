@@ -22,7 +22,7 @@ from policies.bulk_check import BulkCheckRun, CheckedBooking
 from storage.records import StaffInfo
 from storage.reports.csvout import _text as csv_text
 from storage.reports.csvout import _write as write_rows
-from storage.reports.exports import Exported, _targets
+from storage.reports.exports import Exported, _tag, _targets
 from storage.reports.exports import _write as record_written
 from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.labels import label
@@ -173,8 +173,10 @@ def render_bookings_list(
     masking: PatientMasking = PatientMasking.PARTIAL,
     font: JapaneseFont | None = None,
     generation: GenerationInfo | None = None,
+    unverified: str | None = None,
 ) -> RenderResult:
-    """Render the list as an A4 PDF into ``out`` (path or binary stream)."""
+    """Render the list as an A4 PDF into ``out`` (path or binary stream); ``unverified``
+    (what failed to verify, printed on request) puts the red banner on every page."""
     masking = PatientMasking(masking)
     font = font or find_japanese_font()
     generation = generation or GenerationInfo()
@@ -188,6 +190,7 @@ def render_bookings_list(
         footer_left=f"Madoguchi {clean(generation.app_version)}".strip(),
         simulated=run.simulated,
         fitter=fit,
+        unverified=clean(unverified or ""),
     )
     story: list[Flowable] = [
         Paragraph(markup(f"{TITLE}　{jp_date(run.day)}"), styles.title),
@@ -218,9 +221,14 @@ def render_bookings_list(
 
 
 def write_bookings_csv(
-    run: BulkCheckRun, out: OutputTarget, *, masking: PatientMasking = PatientMasking.PARTIAL
+    run: BulkCheckRun,
+    out: OutputTarget,
+    *,
+    masking: PatientMasking = PatientMasking.PARTIAL,
+    unverified: str | None = None,
 ) -> int:
-    """One row per booking, masked like the PDF (UTF-8 with BOM). Returns the row count."""
+    """One row per booking, masked like the PDF (UTF-8 with BOM), after a first line saying
+    what did not verify when ``unverified``. Returns the row count."""
     masking = PatientMasking(masking)
     rows = [
         [
@@ -239,7 +247,7 @@ def write_bookings_csv(
         ]
         for row in run.rows
     ]
-    return write_rows(CSV_COLUMNS, rows, out)
+    return write_rows(CSV_COLUMNS, rows, out, warning=unverified)
 
 
 def export_bookings_list(
@@ -253,9 +261,11 @@ def export_bookings_list(
     font: JapaneseFont,
     generation: GenerationInfo | None = None,
     actor: StaffInfo | None = None,
+    unverified: str | None = None,
 ) -> list[Exported]:
-    """Write the PDF (and CSV) and record each export in the chain."""
-    tag = f"{run.day.isoformat()} masking={PatientMasking(masking).value}"
+    """Write the PDF (and CSV) and record each export in the chain. ``unverified``: what
+    :func:`storage.reports.from_store.verified` found before the check, printed on request."""
+    tag = _tag(f"{run.day.isoformat()} masking={PatientMasking(masking).value}", unverified)
     done = [
         record_written(
             store,
@@ -264,7 +274,13 @@ def export_bookings_list(
             pdf,
             lambda p: (
                 render_bookings_list(
-                    run, p, facility=facility, masking=masking, font=font, generation=generation
+                    run,
+                    p,
+                    facility=facility,
+                    masking=masking,
+                    font=font,
+                    generation=generation,
+                    unverified=unverified,
                 ).pages
             ),
         )
@@ -276,7 +292,7 @@ def export_bookings_list(
                 actor,
                 f"bookings_list_csv {tag}",
                 csv,
-                lambda p: write_bookings_csv(run, p, masking=masking),
+                lambda p: write_bookings_csv(run, p, masking=masking, unverified=unverified),
             )
         )
     return done

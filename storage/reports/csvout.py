@@ -184,7 +184,7 @@ def write_monthly_csv(data: MonthlyUsage, out: OutputTarget) -> int:
         for path in VerificationPath
         if (n := figures.by_day[day][path])
     ]
-    return _write(MONTHLY_COLUMNS, rows, out)
+    return _write(MONTHLY_COLUMNS, rows, out, warning=data.unverified)
 
 
 def write_usage_trend_csv(data: MonthlyUsage, out: OutputTarget) -> int:
@@ -194,7 +194,7 @@ def write_usage_trend_csv(data: MonthlyUsage, out: OutputTarget) -> int:
         [f"{m.year:04d}-{m.month:02d}", m.myna_count, m.total_count, _pct(m.rate)]
         for m in figures.trend
     ]
-    return _write(TREND_COLUMNS, rows, out)
+    return _write(TREND_COLUMNS, rows, out, warning=data.unverified)
 
 
 def write_threshold_csv(data: MonthlyUsage, out: OutputTarget) -> int:
@@ -212,7 +212,7 @@ def write_threshold_csv(data: MonthlyUsage, out: OutputTarget) -> int:
         ]
         for v in figures.verdicts
     ]
-    return _write(THRESHOLD_COLUMNS, rows, out)
+    return _write(THRESHOLD_COLUMNS, rows, out, warning=data.unverified)
 
 
 def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
@@ -248,4 +248,4 @@ def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
                 p.program_id,
             ]
         )
-    return _write(SUBSIDY_COLUMNS, rows, out)
+    return _write(SUBSIDY_COLUMNS, rows, out, warning=data.unverified)

@@ -188,6 +188,7 @@ def render_self_declaration_form(
         footer_left="Madoguchi",
         simulated=data.simulated,
         fitter=fit,
+        unverified=clean(data.unverified or ""),
     )
     title = ParagraphStyle("declaration-title", parent=styles.title, alignment=TA_CENTER)
     story: list[Flowable] = [

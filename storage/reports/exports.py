@@ -17,7 +17,7 @@ from pathlib import Path
 
 from policies.rulebook import RuleBook
 from storage.records import StaffInfo
-from storage.reports import from_policies, from_store
+from storage.reports import from_store
 from storage.reports.csvout import (
     write_daily_csv,
     write_monthly_csv,
@@ -39,7 +39,7 @@ from storage.reports.model import (
 )
 from storage.reports.monthly import render_monthly_report
 from storage.reports.subsidy import render_subsidy_sheet
-from storage.store import Store
+from storage.store import AuditKind, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +85,7 @@ def _write(
     path: Path,
     writer: Callable[[Path], int],
 ) -> Exported:
+    store.check_appending(AuditKind.EXPORTED)  # no file whose export cannot be recorded
     try:
         count = writer(path)
     except OSError as exc:
@@ -92,6 +93,11 @@ def _write(
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     store.record_export(actor, what, path, digest)
     return Exported(what, path, digest, count)
+
+
+def _tag(text: str, unverified: str | None) -> str:
+    """The export's audit record says when what was printed did not verify."""
+    return text + (" UNVERIFIED" if unverified else "")
 
 
 def _pages(render: Callable[[Path], object]) -> Callable[[Path], int]:
@@ -128,7 +134,7 @@ def export_daily(
     data = from_store.daily_log(
         store, day, now=now, generation=generation, print_unverified=print_unverified
     )
-    tag = f"{day.isoformat()} masking={masking.value}" + (" UNVERIFIED" if data.unverified else "")
+    tag = _tag(f"{day.isoformat()} masking={masking.value}", data.unverified)
     done = [
         _write(
             store,
@@ -167,15 +173,25 @@ def export_monthly(
     font: JapaneseFont | None = None,
     generation: GenerationInfo | None = None,
     actor: StaffInfo | None = None,
+    print_unverified: bool = False,
 ) -> tuple[MonthlyUsage, list[Exported]]:
     """The monthly usage report; with ``csv`` also ``<csv>``, ``<stem>_trend`` and
-    ``<stem>_thresholds`` (per-day counts, the monthly trend, the thresholds)."""
+    ``<stem>_thresholds`` (per-day counts, the monthly trend, the thresholds). Records that
+    do not verify are refused or bannered as in :func:`export_daily`."""
     extra = _siblings(Path(csv), "trend", "thresholds") if csv is not None else []
     pdf_path, csv_path, *_ = _targets(pdf, csv, *extra)
     assert pdf_path is not None
     font = font or report_font()
-    data = from_store.monthly_usage(store, rb, year, month, as_of=as_of, generation=generation)
-    tag = f"{year:04d}-{month:02d}"
+    data = from_store.monthly_usage(
+        store,
+        rb,
+        year,
+        month,
+        as_of=as_of,
+        generation=generation,
+        print_unverified=print_unverified,
+    )
+    tag = _tag(f"{year:04d}-{month:02d}", data.unverified)
     done = [
         _write(
             store,
@@ -205,16 +221,23 @@ def export_subsidy(
     font: JapaneseFont | None = None,
     generation: GenerationInfo | None = None,
     actor: StaffInfo | None = None,
+    print_unverified: bool = False,
 ) -> tuple[SubsidySheet, list[Exported]]:
-    """The subsidy sheet for the stored facility, deadlines relative to ``as_of``."""
+    """The subsidy sheet for the stored facility, deadlines relative to ``as_of``; records
+    that do not verify are refused or bannered as in :func:`export_daily`."""
     pdf_path, csv_path = _targets(pdf, csv)
     assert pdf_path is not None
     font = font or report_font()
-    facility = from_store.facility_of(store.facility_profile())
-    data = from_policies.subsidy_sheet(
-        rb, facility, as_of, costs, all_classes=all_classes, generation=generation
+    data = from_store.subsidy_sheet(
+        store,
+        rb,
+        as_of,
+        costs,
+        all_classes=all_classes,
+        generation=generation,
+        print_unverified=print_unverified,
     )
-    tag = f"as_of={as_of.isoformat()}"
+    tag = _tag(f"as_of={as_of.isoformat()}", data.unverified)
     done = [
         _write(
             store,
@@ -247,10 +270,12 @@ def export_declaration(
     chart_number: str | None = None,
     font: JapaneseFont | None = None,
     actor: StaffInfo | None = None,
+    print_unverified: bool = False,
     **known: object,
 ) -> tuple[SelfDeclarationForm, list[Exported]]:
     """A 申立書, blank or pre-filled for a patient on file, by id or chart number
-    (:func:`from_store.self_declaration`)."""
+    (:func:`from_store.self_declaration`); records that do not verify are refused or
+    bannered as in :func:`export_daily`."""
     (pdf_path,) = _targets(pdf)
     assert pdf_path is not None
     font = font or report_font()
@@ -259,8 +284,13 @@ def export_declaration(
         if not found:
             raise ReportInputError(f"no patient with chart number {chart_number!r}")
         patient_id = found[0].id
-    data = from_store.self_declaration(store, rb, on=on, patient_id=patient_id, **known)
-    what = "self_declaration_form" + (f" patient_id={patient_id}" if patient_id else "")
+    data = from_store.self_declaration(
+        store, rb, on=on, patient_id=patient_id, print_unverified=print_unverified, **known
+    )
+    what = _tag(
+        "self_declaration_form" + (f" patient_id={patient_id}" if patient_id else ""),
+        data.unverified,
+    )
     done = [
         _write(
             store,

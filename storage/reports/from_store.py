@@ -7,8 +7,9 @@ verification query does not carry. Nothing here reads the clock unless the calle
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -20,6 +21,7 @@ from policies.model import FacilityProfile, Outcome, PatientContext, Verificatio
 from policies.rulebook import RuleBook
 from storage.models import Patient, TerminalResult
 from storage.records import StoredVerification
+from storage.reports import from_policies
 from storage.reports.errors import RecordsUnverified
 from storage.reports.from_policies import declaration_basis, usage_thresholds
 from storage.reports.model import (
@@ -32,6 +34,7 @@ from storage.reports.model import (
     MonthTotal,
     PatientDisplay,
     SelfDeclarationForm,
+    SubsidySheet,
     VerificationRow,
 )
 from storage.reports.usage import MYNA_CARD_PATHS, UsageRate
@@ -50,6 +53,24 @@ def facility_of(profile: FacilityProfile | None) -> Facility:
     if profile is None:
         return Facility("", "", None, None)
     return Facility(profile.name, profile.medical_institution_code, profile.kind, profile.oqs_mode)
+
+
+def verified(store: Store, what: str, *, print_unverified: bool) -> str | None:
+    """Verify what a printout would show before it is built: the whole chain, every bound row
+    against its event (storage.binding) and this PC's witness (storage.witness). None when it
+    all verifies; else :class:`RecordsUnverified` naming what failed, or with
+    ``print_unverified`` that text, for the red banner on every page and the CSV's first line.
+
+    Every printout and export calls this, so a report never shows a record the chain does not
+    vouch for without saying so on its face."""
+    check = store.verify_chain()
+    if check.ok:
+        return None
+    if not print_unverified:
+        raise RecordsUnverified(
+            f"the audit records do not verify ({check.problem}); the {what} was not printed"
+        )
+    return check.problem
 
 
 def _birth_dates(store: Store, patient_ids: Iterable[int]) -> dict[int, date | None]:
@@ -124,11 +145,7 @@ def daily_log(
     ``now`` (default: the clock) only decides whether the day is over, i.e. whether the head
     is final; for a past day the result depends on the database alone.
     """
-    check = store.verify_chain()
-    if not check.ok and not print_unverified:
-        raise RecordsUnverified(
-            f"the audit records do not verify ({check.problem}); the daily log was not printed"
-        )
+    unverified = verified(store, "daily log", print_unverified=print_unverified)
     stored = store.verifications_between(day, day)
     births = _birth_dates(store, (r.patient_id for r in stored))
     unmapped = _unmapped(store, (r.terminal_result_id for r in stored if r.terminal_result_id))
@@ -143,7 +160,7 @@ def daily_log(
         else ChainHead(seq=head.seq, hash_hex=head.hash, at=head.occurred_at),
         generation=generation or GenerationInfo(),
         day_closed=moment.date() > day,
-        unverified=None if check.ok else check.problem,
+        unverified=unverified,
     )
 
 
@@ -179,9 +196,12 @@ def monthly_usage(
     as_of: date,
     history_months: int = 11,
     generation: GenerationInfo | None = None,
+    print_unverified: bool = False,
 ) -> MonthlyUsage:
     """Counts of the month by day and path, the trend of up to ``history_months`` earlier
-    months (from the first month with records), and the policy thresholds it counts for."""
+    months (from the first month with records), and the policy thresholds it counts for;
+    verified first, as the daily log (:func:`verified`)."""
+    unverified = verified(store, "monthly report", print_unverified=print_unverified)
     first = date(year, month, 1)
     start = add_months(first, -history_months)
     months = _count(store.verifications_between(start, end_of_month(first)))
@@ -212,6 +232,7 @@ def monthly_usage(
         as_of=as_of,
         generation=generation or GenerationInfo(),
         notes=notes,
+        unverified=unverified,
     )
 
 
@@ -221,13 +242,16 @@ def self_declaration(
     *,
     on: date | None,
     patient_id: int | None = None,
+    print_unverified: bool = False,
     **known: object,
 ) -> SelfDeclarationForm:
     """A 申立書 pre-filled with what the desk knows: the facility, the patient on file (name,
     kana, birth date, sex, chart number) and the FAIL-03 share for the patient's age when the
     birth date and the date are known (``on`` None leaves the date blank for the patient).
-    ``known`` adds or overrides fields (insurance kind, insurer name, reason, …).
+    ``known`` adds or overrides fields (insurance kind, insurer name, reason, …). Verified
+    first, as the daily log (:func:`verified`).
     """
+    unverified = verified(store, "申立書", print_unverified=print_unverified)
     fields: dict[str, object] = {}
     if patient_id is not None:
         p = store.patient(patient_id)
@@ -248,5 +272,30 @@ def self_declaration(
         facility=facility_of(store.facility_profile()),
         basis=declaration_basis(rb),
         declared_on=on,
+        unverified=unverified,
         **fields,  # type: ignore[arg-type]
     )
+
+
+def subsidy_sheet(
+    store: Store,
+    rb: RuleBook,
+    as_of: date,
+    costs: Mapping[str, int] | None = None,
+    *,
+    all_classes: bool = False,
+    generation: GenerationInfo | None = None,
+    print_unverified: bool = False,
+) -> SubsidySheet:
+    """The subsidy sheet for the stored facility (:func:`from_policies.subsidy_sheet`),
+    verified first, as the daily log (:func:`verified`)."""
+    unverified = verified(store, "subsidy sheet", print_unverified=print_unverified)
+    sheet = from_policies.subsidy_sheet(
+        rb,
+        facility_of(store.facility_profile()),
+        as_of,
+        costs,
+        all_classes=all_classes,
+        generation=generation,
+    )
+    return dataclasses.replace(sheet, unverified=unverified)

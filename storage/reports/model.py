@@ -283,6 +283,9 @@ class MonthlyUsage:
     generation: GenerationInfo = field(default_factory=GenerationInfo)
     #: Explanations printed under the thresholds (how the rate is counted, sources).
     notes: tuple[str, ...] = ()
+    #: What failed when the records did not verify and printing was asked for anyway (each
+    #: page then carries a red banner); None: the chain and the rows verified.
+    unverified: str | None = None
 
     def __post_init__(self) -> None:
         _set(self, "notes", tuple(self.notes))
@@ -370,6 +373,9 @@ class SubsidySheet:
     generation: GenerationInfo = field(default_factory=GenerationInfo)
     #: Printed under the table: the full citation of every source named in it.
     notes: tuple[str, ...] = ()
+    #: What failed when the records did not verify and printing was asked for anyway (each
+    #: page then carries a red banner); None: the chain and the rows verified.
+    unverified: str | None = None
 
     def __post_init__(self) -> None:
         _set(self, "programs", tuple(self.programs))
@@ -414,6 +420,9 @@ class SelfDeclarationForm:
     #: Why online verification failed (printed in the facility's box).
     reason: FailureReason | None = None
     simulated: bool = False
+    #: What failed when the records did not verify and printing was asked for anyway (each
+    #: page then carries a red banner); None: the chain and the rows verified.
+    unverified: str | None = None
 
     def __post_init__(self) -> None:
         basis = tuple(b for b in self.basis if b.strip())

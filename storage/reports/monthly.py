@@ -233,6 +233,7 @@ def render_monthly_report(
         footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
         simulated=data.simulated_count > 0,
         fitter=fit,
+        unverified=clean(data.unverified or ""),
     )
     info = [
         *facility_info(f),

@@ -121,6 +121,7 @@ def render_subsidy_sheet(
         footer_lines=(DISCLAIMER,),
         footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
         fitter=fit,
+        unverified=clean(data.unverified or ""),
     )
     info = [
         *facility_info(f),

@@ -31,6 +31,7 @@ from storage.bulk_checks import StoreBookings
 from storage.errors import InvalidInput
 from storage.models import VisitKind
 from storage.records import NewPatient, NewVerification, StaffInfo
+from storage.reports.pdfkit import UNVERIFIED_BANNER
 from storage.store import AuditKind, Store
 from tests.reader.terminal.support import INSTITUTION, Simulator
 from tests.reader.terminal.test_bulk_bookings import PATIENTS
@@ -344,3 +345,27 @@ def test_a_recorded_reception_number_is_not_recorded_again(site: Site) -> None:
         with pytest.raises(InvalidInput, match=r"recorded already \(chain seq \d+\)"):
             port.record(run, None)
     assert _events(site.db, AuditKind.BULK_CHECKED) == 1
+
+
+def test_a_list_of_records_that_do_not_verify_is_refused_or_bannered(site: Site) -> None:
+    """A patient's name changed behind the application's back: refused with exit 3 before the
+    terminal is asked; with --print-unverified the list prints under the red banner on every
+    page, the CSV's first line saying so."""
+    with Store.open(str(site.db), terminal_id="test-pc") as store, store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE patients SET name = '偽 名前' WHERE chart_number = '00001'")
+    site.out.mkdir()
+    pdf, list_csv = site.out / "list.pdf", site.out / "list.csv"
+    argv = ["bookings", "check", "--csv", str(site.bookings), "--date", DAY.isoformat()]
+    argv += ["--out", str(pdf), "--csv-out", str(list_csv), "--config", str(site.config), *LOGIN]
+    refused = run_in_process(argv, stdin=PASSWORD)
+    assert refused.code == 3 and "refused: " in refused.err and "patients id" in refused.err
+    assert not (site.config.parent / "oqs" / "req").exists()  # the terminal was never asked
+    assert list(site.out.iterdir()) == []
+    with Simulator(site.config.parent / "oqs", "--bulk-zip"):
+        ran = run_in_process([*argv, "--wait", "0.05", "--print-unverified"], stdin=PASSWORD)
+    assert ran.code == 0, ran
+    assert "WARNING: printing UNVERIFIED records" in ran.err
+    pages = ReadBack.of(pdf).pages
+    assert pages and all(squash(UNVERIFIED_BANNER) in squash(p) for p in pages)
+    first = list_csv.read_text("utf-8-sig").splitlines()[0]
+    assert first.startswith(UNVERIFIED_BANNER) and "patients id" in first

@@ -15,8 +15,11 @@ from reportlab.pdfgen import canvas
 import main
 from policies.model import FailureReason
 from policies.reception import Failed
+from reader.reception import VisitRequest
 from storage import settings_keys
 from storage.models import StaffRole
+from tests.reader.reception.flows import P03
+from tests.storage.test_witness import cut_tail_behind_witness
 from tests.ui.conftest import ADMIN, login, shot
 from tests.ui.steps import (
     P01,
@@ -337,3 +340,45 @@ def test_daily_log_prints_from_the_window(desk_window, qtbot, tmp_path: Path) ->
     save.accept()
     qtbot.waitUntil(lambda: (tmp_path / "saved.pdf").exists(), timeout=60_000)
     assert (tmp_path / "saved.pdf").read_bytes() == w.daily_dialog.last_pdf.read_bytes()
+
+
+def test_the_window_refuses_a_daily_log_of_records_that_do_not_verify(
+    desk_window, qtbot, tmp_path: Path
+) -> None:
+    """A staff row changed behind the application's back: the daily log is not printed and the
+    message bar says why in Japanese (the window has no override)."""
+    w, stack = desk_window(simulator=None, reader=None)
+    with stack.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE staff SET display_name = '偽の管理者'")
+    w.act_daily.trigger()
+    qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
+    qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "監査記録と一致しない記録" in w.message.text(), timeout=60_000)
+    assert "staff id" in w.message.text() and w.printouts.print_dialog is None
+    assert w.daily_dialog.last_pdf is None or not w.daily_dialog.last_pdf.exists()
+
+
+def test_a_rolled_back_chain_blocks_the_desk_until_the_admin_records_a_decision(
+    desk_window, qtbot
+) -> None:
+    """The chain cut back under the running window: the first write shows the blocking banner
+    (not a failing visit), 新しい受付 is off, and the administrator's reasoned decision in the
+    small dialog unblocks the desk."""
+    w, stack = desk_window(simulator=None, reader=None)
+    cut_tail_behind_witness(stack.store)
+    w.desk.begin_visit(VisitRequest(new_patient=P03))
+    qtbot.waitUntil(lambda: w.strip.rolled_back.isVisible(), timeout=10_000)
+    assert "管理者の確認が必要です" in w.strip.rolled_back.text()
+    assert "記録停止中" in w.strip.database.text() and not w.act_new.isEnabled()
+    assert "管理者の確認が必要です" in w.message.text()
+    shot(w, "18_rolled_back")
+    assert w.strip.accept_btn.isVisible()
+    qtbot.mouseClick(w.strip.accept_btn, Qt.MouseButton.LeftButton)
+    dialog = w.rolled_back_dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.ok.isEnabled()
+    dialog.reason.setPlainText("院長：前日のコピーに戻したことを確認")
+    assert dialog.ok.isEnabled()
+    qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.strip.rolled_back.isVisible(), timeout=10_000)
+    assert "再開します" in w.message.text() and w.act_new.isEnabled()
+    assert stack.store.witness_problem is None and stack.store.verify_chain().ok

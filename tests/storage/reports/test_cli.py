@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -146,11 +148,10 @@ def test_masking_defaults_to_the_clinic_setting(db: DemoDb, tmp_path: Path) -> N
     assert "氏名・生年月日を表示" in ReadBack.of(tmp_path / "f.pdf").flat
 
 
-def test_daily_log_of_records_that_do_not_verify_is_refused_or_bannered(
-    db: DemoDb, tmp_path: Path
-) -> None:
-    """A path changed behind the application's back: refused with exit 3 naming the row; with
-    --print-unverified the log prints with the red banner on every page."""
+@contextmanager
+def tampered_path(db: DemoDb) -> Iterator[tuple[date, int]]:
+    """A verification's path changed behind the application's back (raw SQL, as the tamper
+    corpus does) on the busiest day; put back afterwards. Yields (day, attempt id)."""
     day = max(db.history.days, key=lambda d: len(db.store.verifications_between(d, d)))
     attempt = db.store.verifications_between(day, day)[0].verification_id
     tamper = "UPDATE verification_attempts SET path = :p WHERE id = :i"
@@ -161,6 +162,33 @@ def test_daily_log_of_records_that_do_not_verify_is_refused_or_bannered(
         conn.execute(text(tamper), {"p": "home_visit_requery", "i": attempt})
         conn.commit()
     try:
+        yield day, attempt
+    finally:
+        with db.store.engine.connect() as conn:
+            conn.execute(text(tamper), {"p": genuine, "i": attempt})
+            conn.commit()
+    assert db.store.verify_chain().ok
+
+
+def bannered(pdf: Path, attempt: int, *, pages: int = 1) -> None:
+    """Every page of ``pdf`` carries the red banner naming the row that failed."""
+    back = ReadBack.of(pdf).pages
+    assert len(back) >= pages
+    assert all(squash(UNVERIFIED_BANNER) in squash(p) for p in back)
+    assert all(f"verification_attempts id {attempt}" in p for p in back)
+
+
+def first_line_warns(csv_file: Path, attempt: int) -> None:
+    first = csv_file.read_text("utf-8-sig").splitlines()[0]
+    assert first.startswith(UNVERIFIED_BANNER) and f"verification_attempts id {attempt}" in first
+
+
+def test_daily_log_of_records_that_do_not_verify_is_refused_or_bannered(
+    db: DemoDb, tmp_path: Path
+) -> None:
+    """A path changed behind the application's back: refused with exit 3 naming the row; with
+    --print-unverified the log prints with the red banner on every page."""
+    with tampered_path(db) as (day, attempt):
         refused = run(db, "daily", "--date", day.isoformat(), "--out", str(tmp_path / "r.pdf"))
         assert refused.returncode == 3
         assert f"verification_attempts id {attempt} field path" in refused.stderr
@@ -169,15 +197,45 @@ def test_daily_log_of_records_that_do_not_verify_is_refused_or_bannered(
         shown = run(db, "daily", "--date", day.isoformat(), "--out", str(tmp_path / "u.pdf"),
                     "--csv", str(tmp_path / "u.csv"), "--print-unverified")  # fmt: skip
         assert shown.returncode == 0, shown.stderr
-        pages = ReadBack.of(tmp_path / "u.pdf").pages
-        assert len(pages) > 1
-        assert all(squash(UNVERIFIED_BANNER) in squash(p) for p in pages)
-        assert all(f"verification_attempts id {attempt}" in p for p in pages)
-        first_line = (tmp_path / "u.csv").read_text("utf-8-sig").splitlines()[0]
-        assert first_line.startswith(UNVERIFIED_BANNER)
+        bannered(tmp_path / "u.pdf", attempt, pages=2)
+        first_line_warns(tmp_path / "u.csv", attempt)
         assert "UNVERIFIED" in exported_events(db.store)[-1]["what"]
-    finally:
-        with db.store.engine.connect() as conn:
-            conn.execute(text(tamper), {"p": genuine, "i": attempt})
-            conn.commit()
-    assert db.store.verify_chain().ok
+
+
+#: Every other printout of the database: (arguments, its PDF's and CSVs' names).
+OTHER_REPORTS = {
+    "monthly": (
+        ["monthly", "--month", "{month}", "--as-of", "2026-11-21", "--csv", "{out}/m.csv"],
+        ["m.csv", "m_trend.csv", "m_thresholds.csv"],
+    ),
+    "subsidy": (["subsidy", "--as-of", "2025-12-01", "--csv", "{out}/s.csv"], ["s.csv"]),
+    "declaration": (["declaration", "--chart", "00002", "--date", "2026-11-20"], []),
+}
+
+
+@pytest.mark.parametrize("report", OTHER_REPORTS)
+def test_every_report_of_records_that_do_not_verify_is_refused_or_bannered(
+    db: DemoDb, tmp_path: Path, report: str
+) -> None:
+    """The monthly report, the subsidy sheet and the 申立書 verify what they print as the daily
+    log does: exit 3 and nothing written, or with --print-unverified the banner on every page
+    and a first CSV line saying so, recorded as UNVERIFIED."""
+    template, csvs = OTHER_REPORTS[report]
+    with tampered_path(db) as (day, attempt):
+        month = f"{day:%Y-%m}"
+        args = [a.format(month=month, out=tmp_path) for a in template]
+        before = len(exported_events(db.store))
+        refused = run(db, *args, "--out", str(tmp_path / "r.pdf"))
+        assert refused.returncode == 3, refused.stderr
+        assert f"verification_attempts id {attempt} field path" in refused.stderr
+        assert "refused: " in refused.stderr and "Traceback" not in refused.stderr
+        assert list(tmp_path.iterdir()) == []
+        assert len(exported_events(db.store)) == before
+        shown = run(db, *args, "--out", str(tmp_path / "u.pdf"), "--print-unverified")
+        assert shown.returncode == 0, shown.stderr
+        assert "WARNING: printed UNVERIFIED records" in shown.stderr
+        bannered(tmp_path / "u.pdf", attempt)
+        for name in csvs:
+            first_line_warns(tmp_path / name, attempt)
+        made = exported_events(db.store)[before:]
+        assert len(made) == 1 + len(csvs) and all("UNVERIFIED" in e["what"] for e in made)
