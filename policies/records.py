@@ -242,3 +242,21 @@ class ChainRolledBack(Exception):
     one) for every write but the logins and the decision; it crosses the Recorder port as is,
     so the desk shows the blocked state instead of failing each visit.
     """
+
+
+class LoginRefused(Exception):
+    """The store would not even check a login: the account is locked until an administrator
+    unlocks it (``retry_after_s`` None), or recent wrong passwords on the account or this PC ask
+    for a wait of ``retry_after_s`` seconds first.
+
+    ``Recorder.authenticate`` raises it (``storage.recorder`` translates the store's error), so
+    the desk can say which of the two it is; the message is English, for the log.
+    """
+
+    def __init__(self, message: str, retry_after_s: float | None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+    @property
+    def locked(self) -> bool:
+        return self.retry_after_s is None

@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import settings_keys
-from storage.errors import ConfigError, InvalidInput, PermissionDenied
+from storage.errors import ConfigError, InvalidInput, LoginRefused, PermissionDenied
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -168,8 +168,14 @@ def _log_in(store: Store, args: argparse.Namespace, *, admin: bool) -> StaffInfo
     password = _read_line(f"password for {user}: ", secret=True)
     if password is None:
         raise PermissionDenied(f"{where}: no password for {user!r} (stdin ended); nothing done")
-    staff = store.authenticate(user, password)
-    del password
+    try:
+        staff = store.authenticate(user, password)
+    except LoginRefused as blocked:  # locked, or a wait due: said as the window says it
+        raise PermissionDenied(
+            f"{where}: login refused for {user!r}: {blocked}; nothing done"
+        ) from blocked
+    finally:
+        del password
     if staff is None:
         raise PermissionDenied(
             f"{where}: login refused for {user!r} (wrong user name or password, or an inactive "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from policies import records
 
 
@@ -60,6 +62,22 @@ class Conflict(StorageError):
 
 class InvalidInput(StorageError):
     """A value was refused before anything was written (e.g. it looks like an individual number)."""
+
+
+class PasswordFault(StrEnum):
+    """Why the password policy refuses a new password (a stable code for the window's words)."""
+
+    TOO_SHORT = "too_short"
+    ONE_KIND = "one_kind"
+    COMMON = "common"
+
+
+class WeakPassword(InvalidInput):
+    """A new password the policy refuses; ``fault`` says why."""
+
+    def __init__(self, message: str, fault: PasswordFault) -> None:
+        super().__init__(message)
+        self.fault = fault
 
 
 class BackupError(StorageError):

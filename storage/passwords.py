@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 import resources
-from storage.errors import InvalidInput
+from storage.errors import PasswordFault, WeakPassword
 
 _HASHER = PasswordHasher()
 
@@ -51,9 +51,12 @@ def login_delay_s(failures: int) -> float:
 
 
 def check_policy(password: str) -> None:
-    """SEC-05: at least 8 characters of at least two kinds (letters, digits, symbols)."""
+    """SEC-05: at least 8 characters of at least two kinds (letters, digits, symbols), not a
+    common one; :class:`WeakPassword` names the first rule broken."""
     if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"password: at least {MIN_LENGTH} characters are required")
+        raise WeakPassword(
+            f"password: at least {MIN_LENGTH} characters are required", PasswordFault.TOO_SHORT
+        )
     kinds = sum(
         [
             any(c.isalpha() for c in password),
@@ -62,11 +65,15 @@ def check_policy(password: str) -> None:
         ]
     )
     if kinds < 2:
-        raise InvalidInput(
-            "password: use at least two kinds of characters (letters, digits, symbols)"
+        raise WeakPassword(
+            "password: use at least two kinds of characters (letters, digits, symbols)",
+            PasswordFault.ONE_KIND,
         )
     if password.strip().lower() in common_passwords():
-        raise InvalidInput("password: this is one of the most common passwords; choose another")
+        raise WeakPassword(
+            "password: this is one of the most common passwords; choose another",
+            PasswordFault.COMMON,
+        )
 
 
 def hash_password(password: str) -> str:

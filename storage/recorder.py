@@ -6,8 +6,10 @@ into rows and back. It lives in ``storage`` because it knows the store's records
 imports only ``policies`` for the vocabulary, never ``reader``, and main.py hands it to the desk.
 
 A database that cannot be used at all (server down, file locked, password or keyring missing)
-raises :class:`policies.records.DatabaseUnavailable`, which turns the desk's status strip red;
-any other error is a refused request and passes through unchanged.
+raises :class:`policies.records.DatabaseUnavailable`, which turns the desk's status strip red; a
+login the store would not check (locked, or a wait due) raises
+:class:`policies.records.LoginRefused`, so the login page can say which; any other error is a
+refused request and passes through unchanged.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from policies.records import (
     AttemptOnFile,
     DatabaseUnavailable,
     InsuranceNumbers,
+    LoginRefused,
     NewPatientData,
     PatientOnFile,
     RecordedVerification,
@@ -35,6 +38,7 @@ from policies.records import (
     VerificationToRecord,
     VisitOnFile,
 )
+from storage import errors
 from storage.bulk_checks import result_for
 from storage.errors import DatabasePasswordMissing, KeyringUnavailable
 from storage.models import Sex, StaffRole, VisitKind
@@ -147,7 +151,10 @@ class StoreRecorder:
         )
 
     def authenticate(self, username: str, password: str) -> StaffRef | None:
-        info = self.store.authenticate(username, password)
+        try:
+            info = self.store.authenticate(username, password)
+        except errors.LoginRefused as refused:
+            raise LoginRefused(str(refused), refused.retry_after_s) from refused
         return None if info is None else self._staff_ref(info)
 
     def logout(self, staff: StaffRef) -> None:

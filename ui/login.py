@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from policies.records import StaffRef
+from storage.errors import PasswordFault, WeakPassword
+from storage.passwords import MIN_LENGTH
 from ui.bridge import Jobs
 from ui.stack import Stack
 from ui.widgets import Level, chip, scaled, set_level, wrapped
@@ -228,6 +230,23 @@ class Accounts(QObject):
         self.password_page = ChangePasswordPage()
         self.password_page.submitted.connect(self._change_password)
 
+    def _refusal(self, exc: Exception) -> str:
+        """Why a new password or account was refused: the policy's rule in words, else the
+        store's own (English) message."""
+        if isinstance(exc, WeakPassword):
+            return {
+                PasswordFault.TOO_SHORT: self.tr(
+                    "パスワードが短すぎます。{n}文字以上にしてください。"
+                ).format(n=MIN_LENGTH),
+                PasswordFault.ONE_KIND: self.tr(
+                    "英字・数字・記号のうち2種類以上を含めてください。"
+                ),
+                PasswordFault.COMMON: self.tr(
+                    "よく使われるパスワードのため使えません。別のパスワードにしてください。"
+                ),
+            }[exc.fault]
+        return str(exc)
+
     def _login(self, user: str, password: str) -> None:
         self.login_page.say(self.tr("確認しています…"), Level.INFO)
         self.stack.desk.login(user, password)
@@ -242,7 +261,7 @@ class Accounts(QObject):
             self.admin_created.emit()
 
         def failed(exc: Exception) -> None:
-            self.first_page.say(self.tr("作成できません：{e}").format(e=exc))
+            self.first_page.say(self.tr("作成できません：{e}").format(e=self._refusal(exc)))
 
         self.jobs.run(lambda: store.create_first_admin(user, display, password), done, failed)
 
@@ -262,6 +281,6 @@ class Accounts(QObject):
             stack.desk.login(staff.username, new)  # fresh account state (no must-change)
 
         def failed(exc: Exception) -> None:
-            self.password_page.say(self.tr("変更できません：{e}").format(e=exc))
+            self.password_page.say(self.tr("変更できません：{e}").format(e=self._refusal(exc)))
 
         self.jobs.run(job, done, failed)

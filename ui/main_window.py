@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
         if p.kind is ProblemKind.LOGIN:
             self.login_page.done_waiting()
             if self.pages.currentIndex() == PAGE_LOGIN:
-                self.login_page.say(texts.problem_text(p.kind, p.code))
+                self.login_page.say(texts.problem_words(p))
                 self.login_page.focus_first()
                 return
         if p.code == "not_waiting_face":

@@ -179,6 +179,9 @@ def problem_text(kind: ProblemKind, code: str) -> str:
         "login_failed": QCoreApplication.translate(
             "Texts", "ユーザー名またはパスワードが違います。"
         ),
+        "login_locked": QCoreApplication.translate(
+            "Texts", "このアカウントはロックされています。管理者に解除を依頼してください。"
+        ),
         "not_logged_in": QCoreApplication.translate("Texts", "ログインしてください。"),
         "no_facility": QCoreApplication.translate(
             "Texts", "施設の設定がありません。管理者が設定してください。"
@@ -288,6 +291,10 @@ def problem_text(kind: ProblemKind, code: str) -> str:
 def problem_words(p: Problem) -> str:
     """What staff read for a problem: the failure reason's label or the code's sentence, and
     the first lines a pasted text could not be read at."""
+    if p.code == "login_throttled":
+        return QCoreApplication.translate(
+            "Texts", "ログインが一時的に制限されています。あと{n}秒お待ちください。"
+        ).format(n=p.wait_s or 1)
     try:
         words = label(FailureReason(p.code))
     except ValueError:

@@ -346,6 +346,8 @@ class Problem:
     details: tuple[str, ...] = ()
     #: For PASTE: each line that could not be read (number, text, why).
     lines: tuple[LineProblem, ...] = ()
+    #: For LOGIN ``login_throttled``: whole seconds to wait before the next try.
+    wait_s: int | None = None
 
 
 DeskEvent = (

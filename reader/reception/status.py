@@ -13,11 +13,12 @@ desk shows it until an administrator's decision (:meth:`StatusBoard.accept_resto
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from policies.model import FacilityProfile
-from policies.records import ChainRolledBack, DatabaseUnavailable, StaffRef
+from policies.records import ChainRolledBack, DatabaseUnavailable, LoginRefused, StaffRef
 from reader.reception.events import DatabaseStatus, DeskMode, DeskStatus, ProblemKind
 
 if TYPE_CHECKING:
@@ -146,17 +147,36 @@ class StatusBoard:
     # -- staff --
 
     def login(self, username: str, password: str) -> None:
-        def done(staff: StaffRef | None) -> None:
-            if staff is None:
+        """Log in; a refusal is Problem(LOGIN): ``login_failed`` (wrong user name or password,
+        never saying which), ``login_throttled`` (with ``wait_s``) or ``login_locked``."""
+        recorder = self.desk.recorder
+
+        def job() -> StaffRef | LoginRefused | None:
+            try:
+                return recorder.authenticate(username, password)
+            except LoginRefused as refused:  # an answer, not a database failure
+                return refused
+
+        def done(answer: StaffRef | LoginRefused | None) -> None:
+            if isinstance(answer, LoginRefused):
+                if answer.locked:
+                    self.desk.actor.problem(ProblemKind.LOGIN, str(answer), code="login_locked")
+                else:
+                    wait = max(1, math.ceil(answer.retry_after_s or 0))
+                    self.desk.actor.problem(
+                        ProblemKind.LOGIN, str(answer), code="login_throttled", wait_s=wait
+                    )
+                return
+            if answer is None:
                 self.desk.actor.problem(
                     ProblemKind.LOGIN, "wrong user name or password", code="login_failed"
                 )
                 return
-            self.staff = staff
+            self.staff = answer
             self.publish()
             self.desk.recording.write_after_login()
 
-        self.db_job(lambda: self.desk.recorder.authenticate(username, password), done)
+        self.db_job(job, done)
 
     def logout(self) -> None:
         staff, self.staff = self.staff, None

@@ -19,8 +19,20 @@
 <context>
     <name>Accounts</name>
     <message>
-        <source>確認しています…</source>
+        <source>パスワードが短すぎます。{n}文字以上にしてください。</source>
         <extracomment>The first administrator exists: the login page, while the desk logs them in.</extracomment>
+        <translation>The password is too short: use at least {n} characters.</translation>
+    </message>
+    <message>
+        <source>英字・数字・記号のうち2種類以上を含めてください。</source>
+        <translation>Use at least two kinds of characters (letters, digits, symbols).</translation>
+    </message>
+    <message>
+        <source>よく使われるパスワードのため使えません。別のパスワードにしてください。</source>
+        <translation>This password is too common to be used. Choose another one.</translation>
+    </message>
+    <message>
+        <source>確認しています…</source>
         <translation>Checking…</translation>
     </message>
     <message>
@@ -2414,6 +2426,10 @@
         <translation>Wrong user name or password.</translation>
     </message>
     <message>
+        <source>このアカウントはロックされています。管理者に解除を依頼してください。</source>
+        <translation>This account is locked. Ask an administrator to unlock it.</translation>
+    </message>
+    <message>
         <source>ログインしてください。</source>
         <translation>Please log in.</translation>
     </message>
@@ -2584,6 +2600,10 @@
     <message>
         <source>処理できませんでした。</source>
         <translation>Could not be done.</translation>
+    </message>
+    <message>
+        <source>ログインが一時的に制限されています。あと{n}秒お待ちください。</source>
+        <translation>Login is temporarily restricted. Please wait {n} more seconds.</translation>
     </message>
     <message>
         <source>{n}行目：{text}</source>

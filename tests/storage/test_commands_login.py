@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import text
 
 import main
+from storage import settings_keys
 from storage.engine import password_key, resolve_url, sqlite_path
 from storage.models import StaffRole
 from storage.records import StaffInfo
@@ -185,6 +186,29 @@ def test_a_reception_report_accepts_an_admin_but_no_initial_password(
     assert not (tmp_path / "d.pdf").exists()
     assert cli(*argv, *AS_ADMIN, stdin=ADMIN_STDIN).code == 0
     assert events(store, AuditKind.EXPORTED)[-1][0] == "admin"
+
+
+def test_a_locked_account_and_a_wait_are_said_in_one_line_as_the_window_says_them(
+    store: Store, reception: StaffInfo, admin: StaffInfo, db_url: str, cli: Callable[..., Ran]
+) -> None:
+    argv = ["report", "monthly", "--month", TODAY[:7], "--out", "unused.pdf", "--db", db_url]
+    store.set_setting(admin, settings_keys.LOGIN_LOCK_AFTER, "3")
+    for _ in range(3):  # on another PC (the fixture's store): the account locks everywhere
+        assert store.authenticate("uketsuke", WRONG_PASSWORD) is None
+    ran = cli(*argv, *AS_RECEPTION, stdin=RECEPTION_PASSWORD + "\n")
+    assert_refused(ran, "login refused for 'uketsuke'", "locked", "administrator must unlock")
+
+    for name in ("nobody-1", "nobody-2", "nobody-3"):  # this PC's wait, whatever the name
+        assert_refused(cli(*argv, "--user", name, stdin=WRONG_PASSWORD + "\n"), "wrong user")
+    ran = cli(*argv, *AS_ADMIN, stdin=ADMIN_STDIN)
+    assert_refused(ran, "login refused for 'admin'", "too many wrong passwords: try again in")
+    assert [p["reason"] for _, p in events(store, AuditKind.LOGIN_FAILED)][-5:] == [
+        "locked",
+        "unknown_user",
+        "unknown_user",
+        "unknown_user",
+        "throttled",
+    ]
 
 
 def test_reading_commands_need_no_login(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from policies.dates import JST
 from storage import settings_keys
-from storage.errors import InvalidInput, LoginRefused
+from storage.errors import InvalidInput, LoginRefused, PasswordFault, WeakPassword
 from storage.models import AuditEvent, StaffRole
 from storage.passwords import MAX_DELAY_S, check_policy, common_passwords, login_delay_s
 from storage.records import StaffInfo
@@ -120,8 +120,19 @@ def test_a_locked_account_stays_locked_for_the_right_password_and_on_other_pcs(
 
 @pytest.mark.parametrize("password", ["password1", "1qaz2wsx", "Password1", "qwerty123"])
 def test_common_passwords_are_refused(password: str) -> None:
-    with pytest.raises(InvalidInput, match="common"):
+    with pytest.raises(InvalidInput, match="common") as info:
         check_policy(password)
+    assert isinstance(info.value, WeakPassword) and info.value.fault is PasswordFault.COMMON
+
+
+@pytest.mark.parametrize(
+    ("password", "fault"),
+    [("ab-1", PasswordFault.TOO_SHORT), ("abcdefghij", PasswordFault.ONE_KIND)],
+)
+def test_a_weak_password_names_the_rule_it_breaks(password: str, fault: PasswordFault) -> None:
+    with pytest.raises(WeakPassword) as info:
+        check_policy(password)
+    assert info.value.fault is fault
 
 
 def test_the_common_password_list_is_shipped_whole() -> None:

@@ -83,6 +83,60 @@ def test_wrong_password_then_must_change_and_no_settings_for_staff(desk_window, 
     assert "管理者だけ" in w.message.text() and w.settings.dialog is None
 
 
+def test_the_login_page_says_a_wait_and_a_lock_not_a_database_error(desk_window, qtbot) -> None:
+    w, stack = desk_window(simulator=None, reader=None, log_in=False)
+    admin = next(s for s in stack.store.list_staff() if s.username == ADMIN[0])
+    stack.store.create_staff(admin, "uketsuke", "受付 花子", StaffRole.RECEPTION, "init-pass-1")
+    stack.store.set_setting(admin, settings_keys.LOGIN_LOCK_AFTER, "3")
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_LOGIN, timeout=10_000)
+    page = w.login_page
+
+    def attempt(user: str, password: str, words: str) -> None:
+        page.user.setText(user)
+        qtbot.keyClicks(page.password, password)
+        qtbot.keyClick(page.password, Qt.Key.Key_Return)
+        assert page.message.text() == "確認しています…"  # the answer below is this try's
+        qtbot.waitUntil(
+            lambda: words in page.message.text() and page.button.isEnabled(), timeout=15_000
+        )
+        assert "データベース" not in page.message.text() + w.message.text()
+        assert w.pages.currentIndex() == PAGE_LOGIN and w.status.database.ok
+
+    for _ in range(3):  # the third locks the account
+        attempt("uketsuke", "wrong-pass-9", "ユーザー名またはパスワードが違います。")
+    attempt(ADMIN[0], ADMIN[2], "ログインが一時的に制限されています。あと1秒お待ちください。")
+    shot(w, "09b_login_wait")
+    attempt(
+        "uketsuke",
+        "init-pass-1",
+        "このアカウントはロックされています。管理者に解除を依頼してください。",
+    )
+
+
+def test_a_common_password_is_refused_with_its_reason(desk_window, qtbot) -> None:
+    w, stack = desk_window(simulator=None, reader=None, log_in=False)
+    admin = next(s for s in stack.store.list_staff() if s.username == ADMIN[0])
+    stack.store.create_staff(admin, "uketsuke", "受付 花子", StaffRole.RECEPTION, "init-pass-1")
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_LOGIN, timeout=10_000)
+    w.login_page.user.setText("uketsuke")
+    qtbot.keyClicks(w.login_page.password, "init-pass-1")
+    qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_PASSWORD, timeout=15_000)
+    page = w.password_page
+    for new, words in (
+        ("password1", "よく使われるパスワードのため使えません。"),
+        ("ab-1", "パスワードが短すぎます。8文字以上にしてください。"),
+        ("abcdefghij", "英字・数字・記号のうち2種類以上を含めてください。"),
+    ):
+        page.current.setText("init-pass-1")
+        page.new.setText(new)
+        page.again.setText(new)
+        qtbot.keyClick(page.again, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda words=words: words in page.message.text(), timeout=15_000)
+        assert "password" not in page.message.text()  # the reason in words, not the log's
+    assert w.pages.currentIndex() == PAGE_PASSWORD
+
+
 def test_idle_lock_keeps_the_visit_and_unlocks_with_the_password(desk_window, qtbot) -> None:
     w, _stack = desk_window(simulator=None, reader=None)
     visit = begin_visit(qtbot, w, P01).visit_id
