@@ -30,8 +30,9 @@ from storage.commands import EXIT_BROKEN, EXIT_ERROR
 if TYPE_CHECKING:
     from datetime import date
 
-    from policies.bulk_check import BulkCheckRun, BulkProgress
+    from policies.bulk_check import BulkCheckRun, BulkProgress, PendingBulkCheck
     from reader.terminal import TerminalConfig
+    from reader.terminal.bulk import BulkSchedule
     from reader.terminal.config import HandOffConfig, TerminalSettings
     from storage.config import DatabaseTarget
     from storage.records import StaffInfo
@@ -340,6 +341,8 @@ class DeskStack:
     closers: ExitStack = field(default_factory=ExitStack)
     #: The terminal folders the desk uses (None: 資格確認限定型, no terminal).
     terminal_config: TerminalConfig | None = None
+    #: The 明日の予約 view's waits and deadline for the terminal (None: the client's defaults).
+    bulk_schedule: BulkSchedule | None = None
 
     def defer(self, closer: Callable[[], object]) -> None:
         """Run ``closer`` on :meth:`close`, before what was deferred earlier; a failure there
@@ -371,9 +374,11 @@ class DeskStack:
         day: date,
         stop: threading.Event,
         progress: Callable[[BulkProgress], None],
+        resume: bool = False,
     ) -> BulkCheckRun:
         """The 「明日の予約」 view's 一括照会 (blocking: a worker thread), recorded under the
-        logged-in staff member, through the terminal the desk uses."""
+        logged-in staff member, through the terminal the desk uses; ``resume`` downloads the
+        day's kept reception number instead of sending a new one."""
         from reader.bulk_check import run_bulk_check
         from reader.terminal.errors import TerminalConfigError
         from storage.bulk_checks import StoreBookings
@@ -387,10 +392,18 @@ class DeskStack:
             self.terminal_config,
             csv_path,
             day,
+            schedule=self.bulk_schedule,
             stop=stop,
             progress=progress,
             limit_consent=consent,
+            resume=resume,
         )
+
+    def pending_bulk_check(self, day: date) -> PendingBulkCheck | None:
+        """The day's 一括照会 the terminal still had 処理中 when its download gave up."""
+        from storage.bulk_checks import StoreBookings
+
+        return StoreBookings(self.store).pending(day)
 
     def pc_settings(self) -> PcSettings | None:
         """This PC's connection settings; None in demo mode (its own folder, nothing to edit)."""

@@ -4,7 +4,8 @@ main.py is the composition root (it alone chooses real or virtual card, real or 
 terminal, SQLite or PostgreSQL); its ``DeskStack`` satisfies :class:`Stack` structurally. The
 window gets the reception runtime (``desk``: commands and events), the store (lists, staff,
 settings, reports), the few settings main.py resolves for it, and the one operation that needs
-the terminal and the store together (the bookings check), and nothing else.
+the terminal and the store together (the bookings check, and the day's job still pending), and
+nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from policies.bulk_check import BulkCheckRun, BulkProgress
+from policies.bulk_check import BulkCheckRun, BulkProgress, PendingBulkCheck
 from reader.reception import ReceptionDesk
 from storage.records import StaffInfo
 from storage.store import Store
@@ -65,8 +66,15 @@ class Stack(Protocol):
         day: date,
         stop: threading.Event,
         progress: Callable[[BulkProgress], None],
+        resume: bool = False,
     ) -> BulkCheckRun:
         """The 一括照会 of the day's bookings in ``csv_path``, recorded (blocking: call it off the
         GUI thread; ``stop`` ends it at once, ``progress`` is told each step on that thread).
-        Raises ``storage.bookings.BookingsCsvError`` for a list it cannot use."""
+        ``resume`` downloads the day's pending job instead of sending a new one. Raises
+        ``storage.bookings.BookingsCsvError`` for a list it cannot use; a job the terminal still
+        has 処理中 at the deadline raises an error with its ``reception_number``, kept pending."""
+        ...
+
+    def pending_bulk_check(self, day: date) -> PendingBulkCheck | None:
+        """The day's 一括照会 whose download gave up while 処理中, until its result is recorded."""
         ...

@@ -9,6 +9,13 @@ the terminal client reports crosses to the GUI thread as a queued signal and is 
 elapsed time. 中止 sets the stop event: the client withdraws a request the terminal has not
 collected, and nothing is recorded.
 
+A job the terminal still has 処理中 at the deadline is not lost: the chain keeps its reception
+number (``reader.bulk_check``), and the view says so with a 結果を受け取る button that downloads
+that job only (``check_bookings(resume=True)``, same worker, progress and stop) and shows it as
+any check. The view asks the stack for the chosen day's pending job when it opens and when the
+day changes, so a job left over from last night (or from the command line) is offered too; if
+nothing is pending by the time staff press it (another PC received it), the view says that.
+
 The list says each booking's flag in words, coloured by urgency (資格喪失 and 該当なし as errors,
 変更あり and 未照会 as warnings), with the note the check wrote; a simulated terminal's result is
 labelled 模擬 above it. A list the check cannot use is said in Japanese from the error's code
@@ -44,7 +51,13 @@ from PySide6.QtWidgets import (
 )
 
 from policies.bookings import BookingFlag, Change
-from policies.bulk_check import BulkCheckRun, BulkProgress, BulkStage, CheckedBooking
+from policies.bulk_check import (
+    BulkCheckRun,
+    BulkProgress,
+    BulkStage,
+    CheckedBooking,
+    PendingBulkCheck,
+)
 from policies.dates import JST
 from reader.reception import DeskMode
 from storage.bookings import BookingsCsvError, CsvProblem
@@ -130,6 +143,7 @@ class TomorrowBookings(QDialog):
         self.day.setObjectName("BookingsDay")
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy/MM/dd")
+        self.day.dateChanged.connect(lambda _: self.ask_pending(announce=True))
         day_label = QLabel(self.tr("予約日(&D)"))
         day_label.setBuddy(self.day)
         form.addWidget(day_label, 1, 0)
@@ -138,11 +152,13 @@ class TomorrowBookings(QDialog):
         layout.addLayout(form)
 
         self.start_btn = button(self.tr("照会開始(&S)"), "BookingsStart", self.start)
+        self.resume_btn = button(self.tr("結果を受け取る(&R)"), "BookingsResume", self.resume)
+        self.resume_btn.hide()  # shown while the chosen day has a job left 処理中
         self.stop_btn = button(self.tr("中止(&T)"), "BookingsStop", self.stop_check)
         self.pdf_btn = button(self.tr("印刷用PDF(&P)"), "BookingsPdf", self.write_pdf)
         self.stop_btn.setEnabled(False)
         self.pdf_btn.setEnabled(False)
-        layout.addLayout(button_row(self.start_btn, self.stop_btn, self.pdf_btn))
+        layout.addLayout(button_row(self.start_btn, self.resume_btn, self.stop_btn, self.pdf_btn))
 
         self.busy = QProgressBar()
         self.busy.setObjectName("BookingsBusy")
@@ -151,12 +167,11 @@ class TomorrowBookings(QDialog):
         self.busy.setMaximumHeight(self.fontMetrics().height() // 2)
         self.busy.hide()
         layout.addWidget(self.busy)
-        self.state = chip(
-            self.tr(
-                "CSVの列：予約日（なければ選んだ日）・予約時刻・カルテ番号。"
-                "保険証の番号はカルテの登録から照会します。"
-            )
+        self.hint = self.tr(
+            "CSVの列：予約日（なければ選んだ日）・予約時刻・カルテ番号。"
+            "保険証の番号はカルテの登録から照会します。"
         )
+        self.state = chip(self.hint)
         self.state.setWordWrap(True)
         self.state.setObjectName("BookingsState")
         layout.addWidget(self.state)
@@ -210,6 +225,8 @@ class TomorrowBookings(QDialog):
                 ),
                 Level.WARN,
             )
+        else:
+            self.ask_pending(announce=True)
         self.clock = QTimer(self)
         self.clock.setInterval(1000)
         self.clock.timeout.connect(self._show_step)
@@ -240,6 +257,14 @@ class TomorrowBookings(QDialog):
         return self.stop is not None
 
     def start(self) -> None:
+        """A new 一括照会 of the chosen day's bookings."""
+        self._run(resume=False)
+
+    def resume(self) -> None:
+        """Download the chosen day's job the terminal still had 処理中 (no new request)."""
+        self._run(resume=True)
+
+    def _run(self, *, resume: bool) -> None:
         if self.running():
             return
         text = self.csv_path.text().strip()
@@ -255,11 +280,13 @@ class TomorrowBookings(QDialog):
         self._step = self.tr("予約一覧を読み込んでいます…")
         self._show_step()
         stack, emit = self.stack, self.progressed.emit
-        self.jobs.run(
-            lambda: stack.check_bookings(path, day, stop, emit),
-            self._done,
-            lambda exc: self._failed(exc, path, day, stop),
-        )
+
+        def job() -> BulkCheckRun | None:
+            if resume and stack.pending_bulk_check(day) is None:
+                return None  # received meanwhile (another PC, the command line)
+            return stack.check_bookings(path, day, stop, emit, resume=resume)
+
+        self.jobs.run(job, self._done, lambda exc: self._failed(exc, path, day, stop))
 
     def stop_check(self) -> None:
         if self.stop is not None:
@@ -269,6 +296,7 @@ class TomorrowBookings(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.start_btn.setEnabled(not running)
+        self.resume_btn.setEnabled(not running)
         self.choose_btn.setEnabled(not running)
         self.csv_path.setEnabled(not running)
         self.day.setEnabled(not running)
@@ -300,8 +328,12 @@ class TomorrowBookings(QDialog):
         seconds = int(time.monotonic() - self._started)
         self._say(self._step + self.tr("　経過 {s}秒").format(s=seconds), Level.INFO)
 
-    def _done(self, run: BulkCheckRun) -> None:
+    def _done(self, run: BulkCheckRun | None) -> None:
         self._set_running(False)
+        self.ask_pending(announce=False)
+        if run is None:
+            self._say(self.tr("この日の一括照会で、受け取っていない結果はありません。"), Level.INFO)
+            return
         self.show_run(run)
         self._say(
             self.tr("照会が終わり、監査ログに記録しました（通番 {seq}）。").format(
@@ -317,16 +349,45 @@ class TomorrowBookings(QDialog):
         elif isinstance(exc, BookingsCsvError):
             self._say(self.csv_error_text(exc, path, day), Level.ERROR)
         elif (number := getattr(exc, "reception_number", None)) is not None:
-            self._say(
-                self.tr(
-                    "端末はまだ処理中です（受付番号 {n}）。"
-                    "しばらくしてから、もう一度照会してください。"
-                ).format(n=number),
-                Level.WARN,
-            )
+            self.show_pending(str(number))  # kept in the chain: received later
         else:
             self._say(self.tr("一括照会できませんでした：{e}").format(e=exc), Level.ERROR)
         self.state.setToolTip(str(exc))  # the English detail, for support
+
+    # -- a job left 処理中 -------------------------------------------------------------------------
+
+    def ask_pending(self, *, announce: bool) -> None:
+        """Ask (on the worker) whether the chosen day has a job left 処理中; show 結果を受け取る
+        if so, and with ``announce`` say its reception number."""
+        day, stack = self.chosen_day(), self.stack
+
+        def answered(pending: PendingBulkCheck | None) -> None:
+            if day != self.chosen_day():
+                return  # the day changed meanwhile: its own answer follows
+            if pending is None:
+                if announce and self.resume_btn.isVisible() and not self.running():
+                    self._say(self.hint, Level.OFF)  # another day's job is no longer meant
+                self.resume_btn.hide()
+            elif announce and not self.running():
+                self.show_pending(pending.reception_number)
+            else:
+                self.resume_btn.show()
+
+        def failed(exc: Exception) -> None:
+            self._say(self.tr("処理中の一括照会を確かめられません：{e}").format(e=exc), Level.ERROR)
+            self.state.setToolTip(str(exc))
+
+        self.jobs.run(lambda: stack.pending_bulk_check(day), answered, failed)
+
+    def show_pending(self, reception_number: str) -> None:
+        self.resume_btn.show()
+        self._say(
+            self.tr(
+                "端末がまだ処理中です（受付番号 {n}）。"
+                "しばらくしてから「結果を受け取る」を押してください。"
+            ).format(n=reception_number),
+            Level.WARN,
+        )
 
     def csv_error_text(self, exc: BookingsCsvError, path: Path, day: date) -> str:
         """A list the check cannot use, said in Japanese from its code."""

@@ -2846,6 +2846,10 @@
         <translation>&amp;Start check</translation>
     </message>
     <message>
+        <source>結果を受け取る(&amp;R)</source>
+        <translation>&amp;Receive result</translation>
+    </message>
+    <message>
         <source>中止(&amp;T)</source>
         <translation>S&amp;top</translation>
     </message>
@@ -2926,6 +2930,10 @@
         <translation> — {s} s elapsed</translation>
     </message>
     <message>
+        <source>この日の一括照会で、受け取っていない結果はありません。</source>
+        <translation>No bulk check of this day has a result waiting to be received.</translation>
+    </message>
+    <message>
         <source>照会が終わり、監査ログに記録しました（通番 {seq}）。</source>
         <translation>Check finished and recorded in the audit log (seq {seq}).</translation>
     </message>
@@ -2934,12 +2942,16 @@
         <translation>Bulk check stopped. Nothing was recorded.</translation>
     </message>
     <message>
-        <source>端末はまだ処理中です（受付番号 {n}）。しばらくしてから、もう一度照会してください。</source>
-        <translation>The terminal is still processing (reception number {n}). Please check again later.</translation>
-    </message>
-    <message>
         <source>一括照会できませんでした：{e}</source>
         <translation>The bulk check failed: {e}</translation>
+    </message>
+    <message>
+        <source>処理中の一括照会を確かめられません：{e}</source>
+        <translation>Cannot check for a bulk check still processing: {e}</translation>
+    </message>
+    <message>
+        <source>端末がまだ処理中です（受付番号 {n}）。しばらくしてから「結果を受け取る」を押してください。</source>
+        <translation>The terminal is still processing (reception number {n}). Press “Receive result” after a while.</translation>
     </message>
     <message>
         <source>{name} を開けません。ファイルの場所と名前を確かめてください。</source>

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 import main
 from reader.reception import SimulatedTerminalProcess
+from reader.terminal.bulk import BulkSchedule
+from storage.bulk_checks import bulk_events
 from storage.demo_data import seed_demo_patients
 from storage.store import AuditKind
 from tests.reader.test_bulk_check import CSV_TEXT, DAY, EXPECTED, file_patients
@@ -179,6 +181,64 @@ def test_stop_ends_a_check_the_terminal_is_still_processing(
     view.close()
     QApplication.processEvents()
     assert not view.running() and _checks(stack) == 0
+
+
+def test_a_check_left_processing_is_received_later_once(
+    clinic: tuple[MainWindow, main.DeskStack, Path],
+    simulator: SimulatedTerminalProcess,
+    qtbot: Any,
+) -> None:
+    """The job takes longer than the check's deadline: the view names its reception number and
+    offers 結果を受け取る (also when opened again on that day), which downloads that job only,
+    shows it and records it once; pressed when nothing is pending, it says so."""
+    window, stack, bookings = clinic
+    _control(simulator, bulk_ready_ms=2500)
+    stack.bulk_schedule = BulkSchedule(waits_s=(0.1,), deadline_s=0.5)
+    view = _open(qtbot, window, bookings)
+    assert not view.resume_btn.isVisible()  # nothing pending for the day yet
+    _check(qtbot, view)
+    pending = stack.pending_bulk_check(DAY)
+    assert pending is not None and pending.reception_number.startswith("SIM")
+    waiting = (
+        f"端末がまだ処理中です（受付番号 {pending.reception_number}）。"
+        "しばらくしてから「結果を受け取る」を押してください。"
+    )
+    assert view.state.text() == waiting and view.state.property("level") == "warn"
+    assert view.resume_btn.isVisible() and view.resume_btn.isEnabled()
+    assert view.run is None and view.table.rowCount() == 0 and _checks(stack) == 0
+    view.resize(1366 - 40, 768 - 80)
+    shot(view, "23-tomorrow-bookings-pending")
+
+    # Opened again on that day, the view finds the job in the chain and offers it.
+    view.close()
+    view = _open(qtbot, window, bookings)
+    qtbot.waitUntil(lambda: view.state.text() == waiting, timeout=10_000)
+    assert view.resume_btn.isVisible()
+    view.day.setDate(QDate(2026, 12, 24))  # another day: nothing to receive, the hint again
+    qtbot.waitUntil(lambda: not view.resume_btn.isVisible(), timeout=10_000)
+    assert view.state.text() == view.hint
+    view.day.setDate(QDate(DAY.year, DAY.month, DAY.day))
+    qtbot.waitUntil(lambda: view.resume_btn.isVisible(), timeout=10_000)
+    assert view.state.text() == waiting
+
+    stack.bulk_schedule = BulkSchedule(waits_s=(0.1,))  # asked until the job is ready
+    view.resume_btn.click()
+    assert view.running() and view.stop_btn.isEnabled() and not view.resume_btn.isEnabled()
+    qtbot.waitUntil(lambda: not view.running(), timeout=30_000)
+    assert _shown(view) == {chart: text for chart, (_, text) in EXPECTED.items()}
+    assert view.run is not None and view.run.resumed
+    assert f"通番 {view.run.chain_seq}" in view.state.text()
+    [event] = bulk_events(stack.store, AuditKind.BULK_CHECKED, DAY)
+    assert event.payload["reception_number"] == pending.reception_number
+    assert event.payload["resumed"] and event.seq == view.run.chain_seq
+    qtbot.waitUntil(lambda: not view.resume_btn.isVisible(), timeout=10_000)
+
+    # Pressed again (as when another PC received it meanwhile): nothing pending, said so.
+    view.resume()
+    qtbot.waitUntil(lambda: not view.running(), timeout=10_000)
+    assert view.state.text() == "この日の一括照会で、受け取っていない結果はありません。"
+    assert len(_shown(view)) == len(EXPECTED) and _checks(stack) == 1
+    assert stack.pending_bulk_check(DAY) is None
 
 
 def test_the_demo_bookings_list_checks_the_demo_patients(
