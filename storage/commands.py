@@ -502,7 +502,7 @@ def _report_masking(args: argparse.Namespace, store: Store) -> str:
     """--masking, else the clinic's printout setting (admin screen), else partial."""
     if args.masking is not None:
         return {"chart": "chart_only"}.get(args.masking, args.masking)
-    return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
+    return settings_keys.print_masking(store)
 
 
 def _export(
