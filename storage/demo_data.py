@@ -31,9 +31,10 @@ from policies.model import (
     Flow,
     OqsMode,
     Outcome,
+    Sex,
     VerificationPath,
 )
-from storage.models import Sex, StaffRole, VisitKind
+from storage.models import StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, PatientRecord, StaffInfo
 from storage.store import Store
 from storage.timeutil import now_tokyo

@@ -16,8 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from policies.model import InsuranceKind
-from storage.models import Sex
+from policies.model import InsuranceKind, Sex
 from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.labels import label
 from storage.reports.masking import clean
