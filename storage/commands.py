@@ -685,11 +685,11 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
 def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace) -> int:
     """一括照会 of a day's bookings; print the list (PDF, optionally CSV); both audited."""
     from storage.reports import GenerationInfo
-    from storage.reports.bookings import FLAG_LABELS, check_outputs, export_bookings_list
-    from storage.reports.exports import report_font
+    from storage.reports.bookings import FLAG_LABELS, export_bookings_list
+    from storage.reports.exports import output_targets, report_font
     from storage.reports.from_store import facility_of
 
-    pdf, csv = check_outputs(args.out, args.csv_out)  # before the (long) check
+    pdf, csv = output_targets(args.out, args.csv_out)  # before the (long) check
     assert pdf is not None
     if not Path(args.csv).is_file():  # before anyone is asked to log in
         raise InvalidInput(f"{args.csv}: no such bookings list")

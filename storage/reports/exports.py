@@ -70,7 +70,9 @@ def output_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def _targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
+def output_targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
+    """Each given output as a writable path (None stays None), all different; checked before
+    anything is queried or rendered."""
     out = [None if p is None else output_path(p) for p in paths]
     real = [p.resolve() for p in out if p is not None]
     if len(set(real)) != len(real):
@@ -78,13 +80,15 @@ def _targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
     return out
 
 
-def _write(
+def write_recorded(
     store: Store,
     actor: StaffInfo | None,
     what: str,
     path: Path,
     writer: Callable[[Path], int],
 ) -> Exported:
+    """Write ``path`` with ``writer`` (pages or rows it wrote) and record the file's SHA-256 in
+    the chain as ``what``, exported by ``actor``."""
     try:
         count = writer(path)
     except OSError as exc:
@@ -121,7 +125,7 @@ def export_daily(
     Records that do not verify raise :class:`RecordsUnverified` (nothing written) unless
     ``print_unverified``: the PDF then carries a red banner on every page, the CSV a first
     line saying so, and the audit record of the export says UNVERIFIED."""
-    pdf_path, csv_path = _targets(pdf, csv)
+    pdf_path, csv_path = output_targets(pdf, csv)
     assert pdf_path is not None
     font = font or report_font()
     masking = PatientMasking(masking)
@@ -130,7 +134,7 @@ def export_daily(
     )
     tag = f"{day.isoformat()} masking={masking.value}" + (" UNVERIFIED" if data.unverified else "")
     done = [
-        _write(
+        write_recorded(
             store,
             actor,
             f"daily_log {tag}",
@@ -140,7 +144,7 @@ def export_daily(
     ]
     if csv_path is not None:
         done.append(
-            _write(
+            write_recorded(
                 store,
                 actor,
                 f"daily_log_csv {tag}",
@@ -171,13 +175,13 @@ def export_monthly(
     """The monthly usage report; with ``csv`` also ``<csv>``, ``<stem>_trend`` and
     ``<stem>_thresholds`` (per-day counts, the monthly trend, the thresholds)."""
     extra = _siblings(Path(csv), "trend", "thresholds") if csv is not None else []
-    pdf_path, csv_path, *_ = _targets(pdf, csv, *extra)
+    pdf_path, csv_path, *_ = output_targets(pdf, csv, *extra)
     assert pdf_path is not None
     font = font or report_font()
     data = from_store.monthly_usage(store, rb, year, month, as_of=as_of, generation=generation)
     tag = f"{year:04d}-{month:02d}"
     done = [
-        _write(
+        write_recorded(
             store,
             actor,
             f"monthly_usage {tag}",
@@ -189,7 +193,9 @@ def export_monthly(
         writers = (write_monthly_csv, write_usage_trend_csv, write_threshold_csv)
         names = ("monthly_usage_csv", "usage_trend_csv", "usage_thresholds_csv")
         for name, path, writer in zip(names, (csv_path, *extra), writers, strict=True):
-            done.append(_write(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p)))
+            done.append(
+                write_recorded(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p))
+            )
     return data, done
 
 
@@ -207,7 +213,7 @@ def export_subsidy(
     actor: StaffInfo | None = None,
 ) -> tuple[SubsidySheet, list[Exported]]:
     """The subsidy sheet for the stored facility, deadlines relative to ``as_of``."""
-    pdf_path, csv_path = _targets(pdf, csv)
+    pdf_path, csv_path = output_targets(pdf, csv)
     assert pdf_path is not None
     font = font or report_font()
     facility = from_store.facility_of(store.facility_profile())
@@ -216,7 +222,7 @@ def export_subsidy(
     )
     tag = f"as_of={as_of.isoformat()}"
     done = [
-        _write(
+        write_recorded(
             store,
             actor,
             f"subsidy_sheet {tag}",
@@ -226,7 +232,7 @@ def export_subsidy(
     ]
     if csv_path is not None:
         done.append(
-            _write(
+            write_recorded(
                 store,
                 actor,
                 f"subsidy_sheet_csv {tag}",
@@ -251,7 +257,7 @@ def export_declaration(
 ) -> tuple[SelfDeclarationForm, list[Exported]]:
     """A 申立書, blank or pre-filled for a patient on file, by id or chart number
     (:func:`from_store.self_declaration`)."""
-    (pdf_path,) = _targets(pdf)
+    (pdf_path,) = output_targets(pdf)
     assert pdf_path is not None
     font = font or report_font()
     if chart_number is not None:
@@ -262,7 +268,7 @@ def export_declaration(
     data = from_store.self_declaration(store, rb, on=on, patient_id=patient_id, **known)
     what = "self_declaration_form" + (f" patient_id={patient_id}" if patient_id else "")
     done = [
-        _write(
+        write_recorded(
             store,
             actor,
             what,
