@@ -21,7 +21,7 @@ from policies.bookings import BookingFlag, Change
 from policies.bulk_check import BulkCheckRun, CheckedBooking
 from storage.records import StaffInfo
 from storage.reports.csvout import csv_text, write_csv
-from storage.reports.exports import Exported, write_recorded
+from storage.reports.exports import Exported, write_pdf_and_csv
 from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label
 from storage.reports.masking import clean, masked_birth, masked_kana, masked_name
@@ -237,27 +237,15 @@ def export_bookings_list(
 ) -> list[Exported]:
     """Write the PDF (and CSV) and record each export in the chain."""
     tag = f"{run.day.isoformat()} masking={PatientMasking(masking).value}"
-    done = [
-        write_recorded(
-            store,
-            actor,
-            f"bookings_list {tag}",
-            pdf,
-            lambda p: (
-                render_bookings_list(
-                    run, p, facility=facility, masking=masking, font=font, generation=generation
-                ).pages
-            ),
-        )
-    ]
-    if csv is not None:
-        done.append(
-            write_recorded(
-                store,
-                actor,
-                f"bookings_list_csv {tag}",
-                csv,
-                lambda p: write_bookings_csv(run, p, masking=masking),
-            )
-        )
-    return done
+    return write_pdf_and_csv(
+        store,
+        actor,
+        "bookings_list",
+        tag,
+        pdf=pdf,
+        render=lambda p: render_bookings_list(
+            run, p, facility=facility, masking=masking, font=font, generation=generation
+        ),
+        csv=csv,
+        write_csv=lambda p: write_bookings_csv(run, p, masking=masking),
+    )

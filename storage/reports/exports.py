@@ -38,6 +38,7 @@ from storage.reports.model import (
     SubsidySheet,
 )
 from storage.reports.monthly import render_monthly_report
+from storage.reports.pdfkit import RenderResult
 from storage.reports.subsidy import render_subsidy_sheet
 from storage.store import Store
 
@@ -98,8 +99,22 @@ def write_recorded(
     return Exported(what, path, digest, count)
 
 
-def _pages(render: Callable[[Path], object]) -> Callable[[Path], int]:
-    return lambda p: render(p).pages  # type: ignore[attr-defined]
+def write_pdf_and_csv(
+    store: Store,
+    actor: StaffInfo | None,
+    name: str,
+    tag: str,
+    *,
+    pdf: Path,
+    render: Callable[[Path], RenderResult],
+    csv: Path | None = None,
+    write_csv: Callable[[Path], int] | None = None,
+) -> list[Exported]:
+    """A report's PDF, recorded as ``name tag``, and with ``csv`` its CSV, as ``name_csv tag``."""
+    done = [write_recorded(store, actor, f"{name} {tag}", pdf, lambda p: render(p).pages)]
+    if csv is not None and write_csv is not None:
+        done.append(write_recorded(store, actor, f"{name}_csv {tag}", csv, write_csv))
+    return done
 
 
 def report_font(font_path: str | os.PathLike[str] | None = None) -> JapaneseFont:
@@ -133,26 +148,16 @@ def export_daily(
         store, day, now=now, generation=generation, print_unverified=print_unverified
     )
     tag = f"{day.isoformat()} masking={masking.value}" + (" UNVERIFIED" if data.unverified else "")
-    done = [
-        write_recorded(
-            store,
-            actor,
-            f"daily_log {tag}",
-            pdf_path,
-            _pages(lambda p: render_daily_log(data, p, masking=masking, font=font)),
-        )
-    ]
-    if csv_path is not None:
-        done.append(
-            write_recorded(
-                store,
-                actor,
-                f"daily_log_csv {tag}",
-                csv_path,
-                lambda p: write_daily_csv(data, p, masking=masking),
-            )
-        )
-    return data, done
+    return data, write_pdf_and_csv(
+        store,
+        actor,
+        "daily_log",
+        tag,
+        pdf=pdf_path,
+        render=lambda p: render_daily_log(data, p, masking=masking, font=font),
+        csv=csv_path,
+        write_csv=lambda p: write_daily_csv(data, p, masking=masking),
+    )
 
 
 def _siblings(csv: Path, *suffixes: str) -> list[Path]:
@@ -180,19 +185,20 @@ def export_monthly(
     font = font or report_font()
     data = from_store.monthly_usage(store, rb, year, month, as_of=as_of, generation=generation)
     tag = f"{year:04d}-{month:02d}"
-    done = [
-        write_recorded(
-            store,
-            actor,
-            f"monthly_usage {tag}",
-            pdf_path,
-            _pages(lambda p: render_monthly_report(data, p, font=font)),
-        )
-    ]
-    if csv_path is not None:
-        writers = (write_monthly_csv, write_usage_trend_csv, write_threshold_csv)
-        names = ("monthly_usage_csv", "usage_trend_csv", "usage_thresholds_csv")
-        for name, path, writer in zip(names, (csv_path, *extra), writers, strict=True):
+    done = write_pdf_and_csv(
+        store,
+        actor,
+        "monthly_usage",
+        tag,
+        pdf=pdf_path,
+        render=lambda p: render_monthly_report(data, p, font=font),
+        csv=csv_path,
+        write_csv=lambda p: write_monthly_csv(data, p),
+    )
+    if csv_path is not None:  # and the trend and the thresholds beside it
+        writers = (write_usage_trend_csv, write_threshold_csv)
+        names = ("usage_trend_csv", "usage_thresholds_csv")
+        for name, path, writer in zip(names, extra, writers, strict=True):
             done.append(
                 write_recorded(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p))
             )
@@ -221,26 +227,16 @@ def export_subsidy(
         rb, facility, as_of, costs, all_classes=all_classes, generation=generation
     )
     tag = f"as_of={as_of.isoformat()}"
-    done = [
-        write_recorded(
-            store,
-            actor,
-            f"subsidy_sheet {tag}",
-            pdf_path,
-            _pages(lambda p: render_subsidy_sheet(data, p, font=font)),
-        )
-    ]
-    if csv_path is not None:
-        done.append(
-            write_recorded(
-                store,
-                actor,
-                f"subsidy_sheet_csv {tag}",
-                csv_path,
-                lambda p: write_subsidy_csv(data, p),
-            )
-        )
-    return data, done
+    return data, write_pdf_and_csv(
+        store,
+        actor,
+        "subsidy_sheet",
+        tag,
+        pdf=pdf_path,
+        render=lambda p: render_subsidy_sheet(data, p, font=font),
+        csv=csv_path,
+        write_csv=lambda p: write_subsidy_csv(data, p),
+    )
 
 
 def export_declaration(
@@ -273,7 +269,7 @@ def export_declaration(
             actor,
             what,
             pdf_path,
-            _pages(lambda p: render_self_declaration_form(data, p, font=font)),
+            lambda p: render_self_declaration_form(data, p, font=font).pages,
         )
     ]
     return data, done
