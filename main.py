@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -28,9 +26,12 @@ from storage import commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
 
 if TYPE_CHECKING:
+    import threading
     from datetime import date
 
+    from policies import PolicyEngine
     from policies.bulk_check import BulkCheckRun, BulkProgress, PendingBulkCheck
+    from reader.reception import ReceptionDesk
     from reader.terminal import TerminalConfig
     from reader.terminal.bulk import BulkSchedule
     from reader.terminal.config import HandOffConfig, TerminalSettings
@@ -69,6 +70,15 @@ class AppConfig:
     #: Hand confirmed results to the receipt computer's folder (``[handoff]``; None: off).
     handoff: HandOffConfig | None = None
 
+    def pc_settings(self) -> PcSettings:
+        t = self.terminal
+        return PcSettings(
+            database=self.database,
+            terminal_root=str(t.root) if t else None,
+            medical_institution_code=t.medical_institution_code if t else "",
+            request_encoding=t.request_encoding.value if t else "utf-8",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PcSettings:
@@ -82,21 +92,12 @@ class PcSettings:
     request_encoding: str = "utf-8"
 
 
-def pc_settings_of(config: AppConfig) -> PcSettings:
-    t = config.terminal
-    return PcSettings(
-        database=config.database,
-        terminal_root=str(t.root) if t else None,
-        medical_institution_code=t.medical_institution_code if t else "",
-        request_encoding=t.request_encoding.value if t else "utf-8",
-    )
-
-
 def save_config(path: Path, new: PcSettings) -> AppConfig:
     """Write ``new`` into the per-PC TOML at ``path`` (other keys and comments kept), checked
     with :func:`load_config` before it replaces the file; ConfigError names what is wrong."""
     import tomlkit
 
+    from reader.terminal.config import edit_terminal_table
     from storage.config import database_table
 
     doc = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
@@ -105,14 +106,10 @@ def save_config(path: Path, new: PcSettings) -> AppConfig:
     database.update(database_table(new.database))
     doc["database"] = database
     if new.terminal_root:
-        root = Path(new.terminal_root)
-        if not root.is_dir():
-            raise ConfigError(f"[terminal] root: {root} is not a folder on this PC")
         old = doc.get("terminal")
         terminal = old if isinstance(old, dict) else tomlkit.table()
-        terminal["root"] = str(root)
-        terminal["medical_institution_code"] = new.medical_institution_code
-        terminal["request_encoding"] = new.request_encoding
+        code, encoding = new.medical_institution_code, new.request_encoding
+        edit_terminal_table(terminal, Path(new.terminal_root), code, encoding)
         doc["terminal"] = terminal
     elif "terminal" in doc:
         del doc["terminal"]
@@ -179,8 +176,6 @@ def load_config(path: Path) -> AppConfig:
 
 # -- which database: one resolution for the window and every command ----------------------------
 
-DEMO_DB_FILE = "demo.sqlite3"
-
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -228,10 +223,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
     if config is None or config.mode == "demo":
         given = getattr(args, "demo_dir", None)
         demo_dir = Path(given) if given else default_demo_dir()
-        where = str(demo_dir / DEMO_DB_FILE)
-        return Target(
-            None, DatabaseTarget(where, default_terminal_id(), demo_dir / "backups", demo_dir)
-        )
+        return Target(None, DatabaseTarget.demo(demo_dir, default_terminal_id()))
     terminal_id = config.terminal_id or default_terminal_id()
     source = "--db" if db else f"[database] in {config.source}"
     return Target(config, DatabaseTarget(config.database, terminal_id, source=source))
@@ -262,54 +254,14 @@ def _database_options(p: argparse.ArgumentParser, *, top: bool = False) -> None:
 
 def _cmd_rules(args: argparse.Namespace) -> int:
     """Print what the rules accept on a date, for a facility profile, with rule IDs and sources."""
-    from policies import (
-        FacilityKind,
-        FacilityProfile,
-        Flow,
-        OqsMode,
-        PolicyEngine,
-        PolicyError,
-        RuleDataError,
-        render_rule_index,
-        render_rules_on,
-    )
+    from policies.render import rules_report
     from resources.policies import shipped_rulebook
 
     # A Windows console may not be UTF-8: never fail on a character it cannot show.
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
-    try:
-        rulebook = shipped_rulebook()
-    except RuleDataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_ERROR
-    mode = OqsMode(args.mode)
-    if args.flows is not None:
-        known = {f.value for f in Flow}
-        unknown = [f for f in args.flows.split(",") if f and f not in known]
-        if unknown:
-            print(
-                f"error: unknown flow {unknown[0]!r} (allowed: {', '.join(sorted(known))})",
-                file=sys.stderr,
-            )
-            return 2
-        flows = frozenset(Flow(f) for f in args.flows.split(",") if f)
-    else:  # the usual equipment of each mode
-        flows = {
-            OqsMode.MANDATED: frozenset({Flow.FACE_READER}),
-            OqsMode.LIMITED: frozenset({Flow.GENERAL_READER}),
-            OqsMode.NONE: frozenset(),
-        }[mode]
-    facility = FacilityProfile(FacilityKind(args.facility), mode, flows)
-    if args.index:
-        sys.stdout.write(render_rule_index(rulebook))
-        return 0
-    try:
-        text = render_rules_on(PolicyEngine(rulebook), args.on, facility)
-    except PolicyError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    sys.stdout.write(text)
+    rulebook = shipped_rulebook()
+    sys.stdout.write(rules_report(rulebook, args.on, args.facility, args.mode, args.flows))
     return 0
 
 
@@ -331,7 +283,8 @@ class DeskStack:
     settings, reports, staff administration).
     """
 
-    desk: Any
+    #: None only until the stack builder has started it.
+    desk: ReceptionDesk | None
     store: Store
     mode: str
     data_dir: Path
@@ -353,15 +306,12 @@ class DeskStack:
         self.closers.close()
 
     def idle_lock_minutes(self) -> int:
-        value = self.store.setting(settings_keys.IDLE_LOCK_MINUTES)
-        return int(value) if value and value.isdigit() else settings_keys.DEFAULT_IDLE_LOCK_MINUTES
+        return settings_keys.idle_lock_minutes(self.store)
 
     def print_masking(self) -> str:
-        return (
-            self.store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
-        )
+        return settings_keys.print_masking(self.store)
 
-    def actor(self) -> Any:
+    def actor(self) -> StaffInfo:
         """The logged-in staff member as storage's StaffInfo (the store re-checks on write)."""
         ref = self.desk.staff if self.desk is not None else None
         if ref is None:
@@ -407,7 +357,7 @@ class DeskStack:
 
     def pc_settings(self) -> PcSettings | None:
         """This PC's connection settings; None in demo mode (its own folder, nothing to edit)."""
-        return pc_settings_of(self.config) if self.config is not None else None
+        return self.config.pc_settings() if self.config is not None else None
 
     def save_pc_settings(self, new: PcSettings) -> Path:
         """Write them to this PC's madoguchi.toml; they take effect when Madoguchi restarts."""
@@ -418,32 +368,11 @@ class DeskStack:
         return path
 
 
-def _engine() -> Any:
+def _engine() -> PolicyEngine:
     from policies import PolicyEngine
     from resources.policies import shipped_rulebook
 
     return PolicyEngine(shipped_rulebook())
-
-
-def _demo_profile() -> tuple[Any, dict[str, str]]:
-    import tomllib
-    from importlib import resources
-
-    from policies.model import FacilityKind, FacilityProfile, Flow, OqsMode
-
-    data = tomllib.loads(
-        resources.files("resources").joinpath("demo/facility.toml").read_text("utf-8")
-    )
-    profile = FacilityProfile(
-        kind=FacilityKind(data["kind"]),
-        oqs_mode=OqsMode(data["oqs_mode"]),
-        flows=frozenset(Flow(f) for f in data["flows"]),
-        medical_institution_code=data["medical_institution_code"],
-        prefecture_code=data["prefecture_code"],
-        municipality_code=data["municipality_code"],
-        name=data["name"],
-    )
-    return profile, data["staff"]
 
 
 def _start_desk(stack: DeskStack, **parts: Any) -> None:
@@ -468,30 +397,21 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
     from reader.station import default_terminal_id
     from reader.terminal import TerminalConfig, TerminalExchange
     from reader.virtual_card import PcscdUnavailable, SlotsBusy, ensure_pcscd, lease_slot
-    from storage.demo_data import seed_demo_patients
+    from storage.config import DatabaseTarget
+    from storage.demo_data import prepare_desk_demo
     from storage.recorder import StoreRecorder
     from storage.secrets import use_demo_keyring
-    from storage.store import Store
 
     demo_dir.mkdir(parents=True, exist_ok=True)
     note = use_demo_keyring(demo_dir)
-    db_file = demo_dir / DEMO_DB_FILE
-    store = Store.open(
-        str(db_file), terminal_id=default_terminal_id(), backup_dir=demo_dir / "backups"
-    )
+    database = DatabaseTarget.demo(demo_dir, default_terminal_id())
+    store = database.open_store(create=True)
     notes = [note] if note else []
     stack = DeskStack(desk=None, store=store, mode="demo", data_dir=demo_dir, notes=notes)
     with ExitStack() as on_failure:
         on_failure.callback(stack.close)
         stack.defer(store.close)
-        profile, staff = _demo_profile()
-        if not store.has_staff():
-            admin = store.create_first_admin(
-                staff["username"], staff["display_name"], staff["password"]
-            )
-            store.set_facility_profile(admin, profile)
-            seed_demo_patients(store, admin)  # a returning patient for every demo card
-        profile = store.facility_profile() or profile
+        profile = prepare_desk_demo(store)
         sim = SimulatedTerminalProcess(demo_dir / "oqs", log_file=demo_dir / "terminal-sim.log")
         sim.start()
         stack.defer(sim.stop)
@@ -520,7 +440,7 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
             stack.notes.append(f"card reader: in-process SIMULATED reader ({exc})")
         _start_desk(
             stack,
-            recorder=StoreRecorder(store, f"SQLite {db_file} (DEMO)"),
+            recorder=StoreRecorder(store, database.describe()),
             card_source=card_source,
             terminal=terminal,
             demo_cards=demo_cards,
@@ -536,27 +456,14 @@ def build_production_stack(target: Target) -> DeskStack:
     from reader.reception import DeskMode, PcscCardSource
     from reader.terminal import TerminalExchange
     from reader.terminal.errors import TerminalError
-    from storage.engine import data_dir, resolve_url
+    from storage.engine import data_dir
     from storage.recorder import StoreRecorder
-    from storage.secrets import keyring_problem
+    from storage.secrets import require_keyring
 
     config = target.config
     assert config is not None
-    problem = keyring_problem()
-    if problem is not None:
-        raise ConfigError(
-            f"The OS keyring is not usable ({problem}). Madoguchi keeps the audit-chain key and "
-            "the database password only there. Windows: the Credential Manager is used "
-            "automatically (log in as a normal user). Linux: install and unlock a Secret Service "
-            "keyring (e.g. `apt-get install gnome-keyring`) in the desktop session."
-        )
+    require_keyring()
     store = target.database.open_store(create=True)
-    resolved = resolve_url(target.database.url)
-    description = (
-        f"SQLite {resolved.database}"
-        if resolved.get_backend_name() == "sqlite"
-        else f"PostgreSQL {resolved.host}:{resolved.port or 5432}/{resolved.database}"
-    )
     stack = DeskStack(desk=None, store=store, mode="production", data_dir=data_dir(), config=config)
     if store.witness_problem:  # storage.witness: rolled back, truncated or replaced
         stack.notes.append(f"AUDIT CHAIN NOT AS THIS PC SAW IT: {store.witness_problem}")
@@ -574,7 +481,7 @@ def build_production_stack(target: Target) -> DeskStack:
                     raise ConfigError(f"{config.source}: {exc}") from None
         _start_desk(
             stack,
-            recorder=StoreRecorder(store, description),
+            recorder=StoreRecorder(store, target.database.describe()),
             card_source=PcscCardSource(),
             terminal=terminal,
             mode=DeskMode.PRODUCTION,
@@ -586,18 +493,14 @@ def build_production_stack(target: Target) -> DeskStack:
     return stack
 
 
-def _open_stack(args: argparse.Namespace) -> DeskStack:
-    target = resolve_target(args)
-    if target.demo_dir is not None:
-        return build_demo_stack(target.demo_dir)
-    return build_production_stack(target)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     """Open the reception window (demo mode without a configuration)."""
     from ui.app import run as run_ui
 
-    with closing(_open_stack(args)) as stack:
+    target = resolve_target(args)
+    demo_dir = target.demo_dir
+    stack = build_production_stack(target) if demo_dir is None else build_demo_stack(demo_dir)
+    with closing(stack):
         for note in stack.notes:
             print(note, file=sys.stderr)
         return int(run_ui(stack))
@@ -607,6 +510,9 @@ def _cmd_demo_check(args: argparse.Namespace) -> int:
     """Run the demo stack end to end without Qt and print what happened."""
     import tempfile
 
+    from reader import demo_check
+    from storage.demo_data import desk_demo
+
     with ExitStack() as run:
         if args.demo_dir:
             demo_dir = Path(args.demo_dir)
@@ -614,88 +520,52 @@ def _cmd_demo_check(args: argparse.Namespace) -> int:
             own = tempfile.TemporaryDirectory(prefix="madoguchi-demo-check-")
             demo_dir = Path(run.enter_context(own))
         stack = run.enter_context(closing(build_demo_stack(demo_dir)))
-        return _demo_check(stack, timeout=args.timeout)
+        profile, demo = stack.store.facility_profile(), desk_demo()
+        for line in (*stack.notes, f"demo folder: {demo_dir}"):
+            demo_check.say(line)
+        demo_check.say(f"facility: {profile.name if profile else '-'} (SIMULATED)")
 
+        def verify_chain() -> tuple[bool, int]:
+            result = stack.store.verify_chain()
+            return result.ok, result.checked
 
-def _demo_check(stack: DeskStack, *, timeout: float) -> int:
-    from reader import demo_check
-
-    _, staff = _demo_profile()
-    for note in stack.notes:
-        demo_check.say(note)
-    profile = stack.store.facility_profile()
-    demo_check.say(f"demo folder: {stack.data_dir}")
-    demo_check.say(f"facility: {profile.name if profile else '-'} (SIMULATED)")
-
-    def verify_chain() -> tuple[bool, int]:
-        result = stack.store.verify_chain()
-        return result.ok, result.checked
-
-    ok = demo_check.run(
-        stack.desk,
-        username=staff["username"],
-        password=staff["password"],
-        verify_chain=verify_chain,
-        timeout=timeout,
-    )
+        ok = demo_check.run(
+            stack.desk,
+            username=demo.username,
+            password=demo.password,
+            verify_chain=verify_chain,
+            timeout=args.timeout,
+        )
     return 0 if ok else EXIT_BROKEN
 
 
-@contextmanager
-def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
-    """Ctrl+C sets ``stop`` instead of raising (main thread only), so a long wait ends cleanly."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> Any:
+def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> BulkCheckRun:
     """``bookings check``'s 一括照会: the terminal chosen as the window chooses it (the demo's
-    simulator in demo mode, started for the run), the bookings and the chain from ``store``.
-    Ctrl+C stops the wait; the client withdraws a request the terminal has not collected."""
-    from reader.bulk_check import run_bulk_check
-    from reader.terminal import TerminalConfig
-    from reader.terminal.bulk import BulkSchedule
+    simulator in demo mode, started for the run), the bookings and the chain from ``store``."""
+    from reader.bulk_check import demo_terminal, run_until_interrupted
     from storage.bulk_checks import StoreBookings
+    from storage.demo_data import desk_demo
     from storage.engine import data_dir
 
     target = resolve_target(args)
-    waits = {"waits_s": (args.wait,)} if args.wait else {}
-    stop = threading.Event()
     run = partial(
-        run_bulk_check,
+        run_until_interrupted,
         StoreBookings(store, staff),
         csv_path=Path(args.csv),
         day=args.date,
-        schedule=BulkSchedule(deadline_s=args.deadline, **waits),
-        stop=stop,
+        deadline_s=args.deadline,
+        wait_s=args.wait,
         resume=args.resume,
     )
-    with ExitStack() as running:
-        running.enter_context(_interrupt_sets(stop))
-        if target.demo_dir is None:
-            assert target.config is not None
-            if target.config.terminal is None:
-                raise ConfigError(f"{target.config.source or '--db'}: [terminal] is not configured")
-            config = target.config.terminal.config(data_dir() / "terminal")
-            return run(config, limit_consent=target.config.limit_consent)
-        from reader.reception import SimulatedTerminalProcess
-
-        profile = store.facility_profile() or _demo_profile()[0]
-        sim = SimulatedTerminalProcess(target.demo_dir / "oqs").start()
-        running.callback(sim.stop)
-        config = TerminalConfig(
-            root=sim.root,
-            data_dir=target.demo_dir / "terminal-data",
-            medical_institution_code=profile.medical_institution_code,
-            simulated=True,
-        )
-        return run(config)
+    if target.demo_dir is not None:
+        profile = store.facility_profile() or desk_demo().profile
+        with demo_terminal(target.demo_dir, profile.medical_institution_code) as config:
+            return run(config)
+    assert target.config is not None
+    if target.config.terminal is None:
+        raise ConfigError(f"{target.config.source or '--db'}: [terminal] is not configured")
+    config = target.config.terminal.config(data_dir() / "terminal")
+    return run(config, limit_consent=target.config.limit_consent)
 
 
 def build_parser() -> argparse.ArgumentParser:

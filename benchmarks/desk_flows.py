@@ -46,6 +46,7 @@ import main
 from policies.model import DocumentKind, VerificationPath
 from policies.reception import Cancel
 from reader.reception import SessionUpdated
+from storage.demo_data import desk_demo
 from tests.ui.conftest import login
 from tests.ui.steps import P01, P03, Person, begin_visit, settle, wait_session
 from ui.app import make_app
@@ -205,8 +206,8 @@ def run() -> dict[str, Any]:
         try:
             w.start()
             w.show()
-            staff = main._demo_profile()[1]
-            login(setup, w, staff["username"], staff["password"])
+            demo = desk_demo()
+            login(setup, w, demo.username, demo.password)
             for person in (P01, P03):  # on file: the returning patients
                 _register(setup, w, person)
             for name, flow in FLOWS.items():

@@ -44,6 +44,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
 from PySide6.QtTest import QTest
 
 import main
+from storage.demo_data import desk_demo
 from tests.ui.steps import P03, begin_visit, settle, wait_session
 from ui.app import make_app
 from ui.main_window import MainWindow
@@ -151,9 +152,9 @@ def run(runs: int) -> dict[str, Any]:
             window.start()
             window.show()
             bot.waitUntil(lambda: window.pages.currentIndex() == 1, 15_000)
-            staff = main._demo_profile()[1]
-            bot.keyClicks(window.login_page.user, staff["username"])
-            bot.keyClicks(window.login_page.password, staff["password"])
+            demo = desk_demo()
+            bot.keyClicks(window.login_page.user, demo.username)
+            bot.keyClicks(window.login_page.password, demo.password)
             bot.keyClick(window.login_page.password, Qt.Key.Key_Return)
             bot.waitUntil(lambda: window.pages.currentIndex() == 0, 15_000)
             settle(bot, 1.0)

@@ -130,6 +130,15 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"  # patient left / visit cancelled before a path was recorded
 
 
+class Sex(StrEnum):
+    """A patient's sex as the clinic keeps it; the terminal's 性別 codes map onto it
+    (``reader.terminal.codes.SexCode``)."""
+
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+
 class InsuranceKind(StrEnum):
     """Broad insurer class; rules differ by it (DOC-04, DOC-12, MA-*)."""
 

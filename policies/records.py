@@ -16,7 +16,14 @@ from datetime import date, datetime
 from typing import Any
 
 from policies.matching import PersonFacts
-from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath, VisitSetting
+from policies.model import (
+    DocumentKind,
+    FailureReason,
+    Outcome,
+    Sex,
+    VerificationPath,
+    VisitSetting,
+)
 
 
 class InvalidNumbers(ValueError):
@@ -82,7 +89,7 @@ class PatientOnFile:
     name: str
     kana: str
     birth_date: date | None = None
-    sex: str = "unknown"  # storage.models.Sex value: male / female / unknown
+    sex: Sex = Sex.UNKNOWN
     insurer_number: str | None = None
     insured_symbol: str | None = None
     insured_number: str | None = None
@@ -136,7 +143,7 @@ class NewPatientData:
     name: str
     kana: str
     birth_date: date | None = None
-    sex: str = "unknown"
+    sex: Sex = Sex.UNKNOWN
     insurer_number: str | None = None
     insured_symbol: str | None = None
     insured_number: str | None = None

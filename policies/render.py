@@ -1,5 +1,10 @@
 """Readable text of "what is accepted on date D" for the CLI and printouts.
 
+:func:`rules_report` is the whole of ``main.py rules`` but the printing: the command line hands
+over its words and prints what comes back, so the facility it describes is built here, by the
+rules' own vocabulary, and a wrong word is a :class:`PolicyError` like any question the rules
+cannot answer.
+
 Japanese labels come from labels.toml; every line names its rule IDs, and the sources cited are
 listed at the end. Only characters that exist in Shift_JIS (cp932) are used, so a Windows
 console can print it.
@@ -11,7 +16,15 @@ from datetime import date
 from enum import StrEnum
 
 from policies.engine import PolicyEngine
-from policies.model import FacilityProfile, FailureReason, InsuranceKind
+from policies.errors import PolicyError
+from policies.model import (
+    FacilityKind,
+    FacilityProfile,
+    FailureReason,
+    Flow,
+    InsuranceKind,
+    OqsMode,
+)
 from policies.pmh import pmh_members
 from policies.rulebook import Confidence, OptionRule, RuleBook, VisitKind, When, Window
 from policies.usage import scope_of, thresholds_for
@@ -166,3 +179,30 @@ def render_rule_index(rb: RuleBook) -> str:
         out.append(f"  {rule.id}{origin}／{rb.label(rule.confidence)}／{when}／{sources}")
         out.append(f"      {rule.summary}")
     return "\n".join(out) + "\n"
+
+
+#: The equipment a facility usually has in each mode (``main.py rules`` without ``--flows``).
+USUAL_FLOWS: dict[OqsMode, frozenset[Flow]] = {
+    OqsMode.MANDATED: frozenset({Flow.FACE_READER}),
+    OqsMode.LIMITED: frozenset({Flow.GENERAL_READER}),
+    OqsMode.NONE: frozenset(),
+}
+
+
+def rules_report(rb: RuleBook, on: date | None, kind: str, mode: str, flows: str | None) -> str:
+    """The rule index (``on`` None), else :func:`render_rules_on` for the facility of ``kind``
+    and ``mode`` with ``flows`` (comma-separated; None: the mode's usual ones)."""
+    oqs_mode = OqsMode(mode)
+    if flows is None:
+        enabled = USUAL_FLOWS[oqs_mode]
+    else:
+        known = {f.value for f in Flow}
+        unknown = [f for f in flows.split(",") if f and f not in known]
+        if unknown:
+            raise PolicyError(f"unknown flow {unknown[0]!r} (allowed: {', '.join(sorted(known))})")
+        enabled = frozenset(Flow(f) for f in flows.split(",") if f)
+    if on is None:
+        return render_rule_index(rb)
+    return render_rules_on(
+        PolicyEngine(rb), on, FacilityProfile(FacilityKind(kind), oqs_mode, enabled)
+    )

@@ -13,13 +13,18 @@ the project's parser, exactly as a bulk unit is read). Without one, only the num
 validity are compared — an unknown value is never reported as a change (``policies.bookings``).
 
 The call blocks (minutes while the terminal says 処理中): run it on a worker thread and set
-``stop`` to end it at once; ``schedule.deadline_s`` bounds the whole download.
+``stop`` to end it at once; ``schedule.deadline_s`` bounds the whole download. The command line
+runs it on its main thread with :func:`run_until_interrupted` (Ctrl+C sets ``stop``), in demo
+mode against :func:`demo_terminal`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, time
 from pathlib import Path
@@ -228,3 +233,62 @@ def run_bulk_check(
         resumed=resume,
     )
     return port.record(run, answer.raw if answer else None)
+
+
+@contextmanager
+def _interrupt_sets(stop: threading.Event) -> Iterator[None]:
+    """Ctrl+C sets ``stop`` instead of raising (main thread only), so a long wait ends cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_until_interrupted(
+    port: BookingsPort,
+    config: TerminalConfig,
+    csv_path: Path,
+    day: date,
+    *,
+    deadline_s: float,
+    wait_s: float | None = None,
+    limit_consent: bool = False,
+    resume: bool = False,
+) -> BulkCheckRun:
+    """:func:`run_bulk_check` for the command line: ``wait_s`` between download requests (None:
+    the schedule's own waits); Ctrl+C stops the wait, and the client withdraws a request the
+    terminal has not collected. ``resume``: as in :func:`run_bulk_check`."""
+    waits = {"waits_s": (wait_s,)} if wait_s else {}
+    stop = threading.Event()
+    with _interrupt_sets(stop):
+        return run_bulk_check(
+            port,
+            config,
+            csv_path,
+            day,
+            schedule=BulkSchedule(deadline_s=deadline_s, **waits),
+            stop=stop,
+            limit_consent=limit_consent,
+            resume=resume,
+        )
+
+
+@contextmanager
+def demo_terminal(demo_dir: Path, medical_institution_code: str) -> Iterator[TerminalConfig]:
+    """The demo's SIMULATED terminal: its simulator process on the demo folder, for one run."""
+    from reader.reception import SimulatedTerminalProcess  # noqa: PLC0415  (a process, demo only)
+
+    sim = SimulatedTerminalProcess(demo_dir / "oqs").start()
+    try:
+        yield TerminalConfig(
+            root=sim.root,
+            data_dir=demo_dir / "terminal-data",
+            medical_institution_code=medical_institution_code,
+            simulated=True,
+        )
+    finally:
+        sim.stop()

@@ -535,7 +535,7 @@ def _report_masking(args: argparse.Namespace, store: Store) -> str:
     """--masking, else the clinic's printout setting (admin screen), else partial."""
     if args.masking is not None:
         return {"chart": "chart_only"}.get(args.masking, args.masking)
-    return store.setting(settings_keys.PRINT_MASKING) or settings_keys.DEFAULT_PRINT_MASKING
+    return settings_keys.print_masking(store)
 
 
 def _export(
@@ -728,11 +728,11 @@ def _add_report_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpti
 def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace) -> int:
     """一括照会 of a day's bookings; print the list (PDF, optionally CSV); both audited."""
     from storage.reports import GenerationInfo, RecordsUnverified
-    from storage.reports.bookings import FLAG_LABELS, check_outputs, export_bookings_list
-    from storage.reports.exports import report_font
+    from storage.reports.bookings import FLAG_LABELS, export_bookings_list
+    from storage.reports.exports import output_targets, report_font
     from storage.reports.from_store import facility_of, verified
 
-    pdf, csv = check_outputs(args.out, args.csv_out)  # before the (long) check
+    pdf, csv = output_targets(args.out, args.csv_out)  # before the (long) check
     assert pdf is not None
     if not Path(args.csv).is_file():  # before anyone is asked to log in
         raise InvalidInput(f"{args.csv}: no such bookings list")

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from storage.store import Store
 
 
+#: The demo's database file in its folder (``main.py --demo``).
+DEMO_DB_FILE = "demo.sqlite3"
+
+
 def database_section(value: object) -> str | None:
     """The configured database (URL or SQLite path), None for the default; ConfigError names
     the key."""
@@ -78,6 +82,11 @@ class DatabaseTarget:
     #: staff know which setting to correct; empty for the demo's own database.
     source: str = ""
 
+    @classmethod
+    def demo(cls, demo_dir: Path, terminal_id: str) -> DatabaseTarget:
+        """The demo's own SQLite database in ``demo_dir`` (its backups and secrets there too)."""
+        return cls(str(demo_dir / DEMO_DB_FILE), terminal_id, demo_dir / "backups", demo_dir)
+
     def open_store(self, *, create: bool = False) -> Store:
         """The store; only an existing database unless ``create``."""
         from storage.store import Store  # noqa: PLC0415  (store imports the whole schema)
@@ -93,6 +102,15 @@ class DatabaseTarget:
         self._demo_secrets()
         with self._naming_source():
             return make_engine(self.url, create=create)
+
+    def describe(self) -> str:
+        """The database as the window's status shows it (never a password)."""
+        url = resolve_url(self.url)
+        if url.get_backend_name() == "sqlite":
+            where = f"SQLite {url.database}"
+        else:
+            where = f"PostgreSQL {url.host}:{url.port or 5432}/{url.database}"
+        return where + (" (DEMO)" if self.demo_dir is not None else "")
 
     @contextmanager
     def _naming_source(self) -> Iterator[None]:

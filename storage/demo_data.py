@@ -31,9 +31,10 @@ from policies.model import (
     Flow,
     OqsMode,
     Outcome,
+    Sex,
     VerificationPath,
 )
-from storage.models import Sex, StaffRole, VisitKind
+from storage.models import StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, PatientRecord, StaffInfo
 from storage.store import Store
 from storage.timeutil import now_tokyo
@@ -413,6 +414,42 @@ def demo_card_patients() -> list[NewPatient]:
     return out
 
 
+#: The desk's demo facility and its one account (``main.py --demo``'s own database).
+DESK_DEMO_FACILITY = "demo/facility.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class DeskDemo:
+    """The demo desk's facility profile and the account created with it on first run."""
+
+    profile: FacilityProfile
+    username: str
+    display_name: str
+    password: str
+
+
+def desk_demo() -> DeskDemo:
+    """The demo desk as ``resources/demo/facility.toml`` describes it (SIMULATED, all flows)."""
+    data = tomllib.loads(
+        resources.files("resources").joinpath(DESK_DEMO_FACILITY).read_text("utf-8")
+    )
+    staff = data["staff"]
+    return DeskDemo(
+        profile=FacilityProfile(
+            kind=FacilityKind(data["kind"]),
+            oqs_mode=OqsMode(data["oqs_mode"]),
+            flows=frozenset(Flow(f) for f in data["flows"]),
+            medical_institution_code=data["medical_institution_code"],
+            prefecture_code=data["prefecture_code"],
+            municipality_code=data["municipality_code"],
+            name=data["name"],
+        ),
+        username=staff["username"],
+        display_name=staff["display_name"],
+        password=staff["password"],
+    )
+
+
 def seed_demo_patients(store: Store, actor: StaffInfo) -> list[PatientRecord]:
     """Register the demo cards' patients in a demo database (those not on file yet), so the
     README's first steps find a returning patient for every demo card."""
@@ -423,3 +460,14 @@ def seed_demo_patients(store: Store, actor: StaffInfo) -> list[PatientRecord]:
             p.chart_number == new.chart_number for p in store.find_patients(new.chart_number)
         )
     ]
+
+
+def prepare_desk_demo(store: Store) -> FacilityProfile:
+    """The facility the demo desk runs with; on first run (no staff yet) creates its account,
+    its profile and a returning patient for every demo card (the README's first steps)."""
+    demo = desk_demo()
+    if not store.has_staff():
+        admin = store.create_first_admin(demo.username, demo.display_name, demo.password)
+        store.set_facility_profile(admin, demo.profile)
+        seed_demo_patients(store, admin)
+    return store.facility_profile() or demo.profile

@@ -35,6 +35,7 @@ from policies.model import (
     FailureReason,
     OqsMode,
     Outcome,
+    Sex,
     VerificationPath,
 )
 from storage import sanitise
@@ -65,12 +66,6 @@ class VisitKind(StrEnum):
     HOME_VISIT = "home_visit"
     ONLINE = "online"
     UNUSUAL_ROUTE = "unusual_route"
-
-
-class Sex(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
-    UNKNOWN = "unknown"
 
 
 def _enum(cls: type[PyEnum]) -> Enum:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from policies.bulk_check import BulkResultForVisit
 from policies.matching import PersonFacts
-from policies.model import FacilityProfile, Outcome, VerificationPath, VisitSetting
+from policies.model import FacilityProfile, Outcome, Sex, VerificationPath, VisitSetting
 from policies.records import (
     AttemptOnFile,
     DatabaseUnavailable,
@@ -41,7 +41,7 @@ from policies.records import (
 from storage import errors
 from storage.bulk_checks import result_for
 from storage.errors import DatabasePasswordMissing, KeyringUnavailable
-from storage.models import Sex, StaffRole, VisitKind
+from storage.models import StaffRole, VisitKind
 from storage.records import (
     DocumentSeen,
     NewPatient,
@@ -143,7 +143,7 @@ class StoreRecorder:
             name=row.name,
             kana=row.kana,
             birth_date=row.birth_date,
-            sex=row.sex.value,
+            sex=row.sex,
             insurer_number=row.insurer_number,
             insured_symbol=row.insured_symbol,
             insured_number=row.insured_number,

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
-from storage.models import Sex, StaffRole, VisitKind
+from policies.model import DocumentKind, FailureReason, Outcome, Sex, VerificationPath
+from storage.models import StaffRole, VisitKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,21 +40,22 @@ def _get(username: str) -> str | None:
     try:
         return keyring.get_password(SERVICE, username)
     except KeyringError as exc:
-        raise KeyringUnavailable(_no_keyring_text(exc)) from exc
+        raise KeyringUnavailable(_no_keyring_text(f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _set(username: str, secret: str) -> None:
     try:
         keyring.set_password(SERVICE, username, secret)
     except KeyringError as exc:
-        raise KeyringUnavailable(_no_keyring_text(exc)) from exc
+        raise KeyringUnavailable(_no_keyring_text(f"{type(exc).__name__}: {exc}")) from exc
 
 
-def _no_keyring_text(exc: Exception) -> str:
+def _no_keyring_text(problem: str) -> str:
     return (
-        f"The OS keyring is not usable ({type(exc).__name__}: {exc}). Madoguchi keeps the "
-        "audit-chain key and the database password only there. On Windows the Credential Manager "
-        "is used; on Linux install and unlock a Secret Service keyring (e.g. GNOME Keyring)."
+        f"The OS keyring is not usable ({problem}). Madoguchi keeps the audit-chain key and the "
+        "database password only there. Windows: the Credential Manager is used automatically "
+        "(log in as a normal user). Linux: install and unlock a Secret Service keyring (e.g. "
+        "`apt-get install gnome-keyring`) in the desktop session."
     )
 
 
@@ -160,6 +161,14 @@ def keyring_problem() -> str | None:
     except Exception as exc:  # any backend failure means "not usable"
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def require_keyring() -> None:
+    """Production keeps its secrets nowhere else: KeyringUnavailable, saying how to fix it,
+    unless the OS keyring works."""
+    problem = keyring_problem()
+    if problem is not None:
+        raise KeyringUnavailable(_no_keyring_text(problem))
 
 
 class DemoOnlyFileKeyring(KeyringBackend):

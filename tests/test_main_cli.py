@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import main
+from storage.config import DEMO_DB_FILE
 from storage.engine import password_key, resolve_url
 from storage.secrets import SERVICE
 from storage.store import Store
@@ -322,7 +323,7 @@ def test_commands_use_the_configured_database_and_never_create_one(sandbox: Sand
     data = sandbox.root / "data"
     for argv in (["audit", "verify"], ["--demo", "audit", "verify"], ["audit", "verify", "--demo"]):
         ran = run_in_process(argv)
-        demo_db = data / "demo" / main.DEMO_DB_FILE
+        demo_db = data / "demo" / DEMO_DB_FILE
         assert (
             ran.code == 2
             and ran.err == f"error: no database at {demo_db} (this command never creates one)\n"
@@ -333,7 +334,7 @@ def test_commands_use_the_configured_database_and_never_create_one(sandbox: Sand
 def test_demo_commands_read_the_demo_database(sandbox: Sandbox, tmp_path: Path) -> None:
     demo_dir = tmp_path / "demo"
     demo_dir.mkdir()
-    with Store.open(str(demo_dir / main.DEMO_DB_FILE), terminal_id="demo-pc") as store:
+    with Store.open(str(demo_dir / DEMO_DB_FILE), terminal_id="demo-pc") as store:
         store.create_first_admin("demo", "デモ", "demo-pass-1")
     for argv in (
         ["--demo", "--demo-dir", str(demo_dir), "audit", "verify"],

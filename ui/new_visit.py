@@ -376,15 +376,12 @@ class NewVisitDialog(QDialog):
 
 def patient_from_result(record: Any) -> NewPatientData:
     """A new-patient form pre-filled from a face-reader result (staff still check it)."""
-    sex = {"1": "male", "2": "female"}.get(
-        str(getattr(record.sex1, "value", record.sex1)), "unknown"
-    )
     return NewPatientData(
         chart_number="",
         name=record.name or "",
         kana=record.name_kana or "",
         birth_date=record.birthdate,
-        sex=sex,
+        sex=record.sex,
         insurer_number=record.insurer_number_digits,
         insured_symbol=record.insured_card_symbol,
         insured_number=record.insured_identification_number,

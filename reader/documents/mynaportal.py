@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from policies.model import DocumentKind, InsuranceKind
+from policies.model import DocumentKind, InsuranceKind, Sex
 from policies.numbers import insurance_kind_of, validate_insurer_number
 from reader.documents.errors import NotMynaportalDocumentError, ResourceLimitError
 from reader.documents.isolation import extract_pdf_text_isolated
@@ -28,11 +28,6 @@ DEFAULT_LIMITS = PdfLimits()
 #: A real document has a few dozen labels; thousands mean a crafted file.
 MAX_LABELS = 1000
 _T = TypeVar("_T")
-
-
-class Sex(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
 
 
 class Relationship(StrEnum):

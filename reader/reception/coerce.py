@@ -18,16 +18,15 @@ from policies.model import (
     FailureReason,
     InsuranceKind,
     PublicExpense,
+    Sex,
     SubsidyType,
     VisitSetting,
 )
 from policies.reception import Event, Failed
-from policies.records import NewPatientData, SeenDocument
+from policies.records import SeenDocument
 from reader.reception.session import VisitRequest
 
 E = TypeVar("E", bound=StrEnum)
-
-_SEXES = ("male", "female", "unknown")
 
 
 def member(enum: type[E], value: E | str, field: str) -> E:
@@ -60,11 +59,11 @@ def _expense(p: PublicExpense) -> PublicExpense:
 
 def request(r: VisitRequest) -> VisitRequest:
     new = r.new_patient
-    if new is not None and new.sex not in _SEXES:
-        raise ValueError(f"NewPatientData.sex: {new.sex!r} is not one of {', '.join(_SEXES)}")
+    if new is not None:
+        new = dataclasses.replace(new, sex=member(Sex, new.sex, "NewPatientData.sex"))
     return dataclasses.replace(
         r,
-        new_patient=NewPatientData(**dataclasses.asdict(new)) if new is not None else None,
+        new_patient=new,
         setting=member(VisitSetting, r.setting, "VisitRequest.setting"),
         insurance_kind=member(InsuranceKind, r.insurance_kind, "VisitRequest.insurance_kind"),
         public_expenses=tuple(_expense(p) for p in r.public_expenses),

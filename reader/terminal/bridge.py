@@ -26,7 +26,7 @@ from reader.terminal.codes import (
     QualificationValidity,
     ReferenceClassification,
     SegmentOfResult,
-    Sex,
+    SexCode,
 )
 from reader.terminal.errors import LineProblem, PastedTextError
 from reader.terminal.results import (
@@ -179,12 +179,12 @@ def _read_branch(value: str) -> str:
     return digits.zfill(2)
 
 
-def _read_sex(value: str) -> Sex:
+def _read_sex(value: str) -> SexCode:
     v = _norm(value).strip()
     if v in {"男", "男性", "M"}:
-        return Sex.MALE
+        return SexCode.MALE
     if v in {"女", "女性", "F"}:
-        return Sex.FEMALE
+        return SexCode.FEMALE
     raise ValueError("性別 must be 男 or 女")
 
 

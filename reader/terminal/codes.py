@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import Enum, StrEnum
 from typing import TypeVar
 
+from policies.model import Sex
+
 E = TypeVar("E", bound=Enum)
 
 
@@ -86,12 +88,15 @@ class PersonalFamily(StrEnum):
     FAMILY = "2"
 
 
-class Sex(StrEnum):
-    """性別1/性別2."""
+class SexCode(StrEnum):
+    """性別1/性別2 as the terminal writes it; :meth:`to_sex` is the clinic's word for it."""
 
     MALE = "1"
     FEMALE = "2"
     UNSET = "3"
+
+    def to_sex(self) -> Sex:
+        return {SexCode.MALE: Sex.MALE, SexCode.FEMALE: Sex.FEMALE}.get(self, Sex.UNKNOWN)
 
 
 class ReasonOfLoss(StrEnum):

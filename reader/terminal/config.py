@@ -1,7 +1,8 @@
 """Site configuration of the terminal exchange (one frozen value chosen by main.py).
 
 The ``[terminal]`` and ``[queries]`` sections of a PC's ``madoguchi.toml`` are parsed and checked
-here, by the layer that uses them (:func:`terminal_section`, :func:`queries_section`); main.py
+here, by the layer that uses them (:func:`terminal_section`, :func:`queries_section`), and the
+admin screen's edit of ``[terminal]`` is made here too (:func:`edit_terminal_table`); main.py
 only composes the sections and adds the file name to an error, which names the key.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -351,6 +352,21 @@ def terminal_section(value: object) -> TerminalSettings:
     except TerminalConfigError as exc:
         raise TerminalConfigError(f"[terminal] {exc}") from None
     return TerminalSettings(Path(root), code, parsed, float(timeout), watch)
+
+
+def edit_terminal_table(
+    table: MutableMapping[str, object],
+    root: Path,
+    medical_institution_code: str,
+    request_encoding: str,
+) -> None:
+    """Set the keys the admin screen edits in a ``[terminal]`` table, keeping the others; the
+    folder must exist on this PC (the whole table is checked when the file is read back)."""
+    if not root.is_dir():
+        raise TerminalConfigError(f"[terminal] root: {root} is not a folder on this PC")
+    table["root"] = str(root)
+    table["medical_institution_code"] = medical_institution_code
+    table["request_encoding"] = request_encoding
 
 
 def queries_section(value: object) -> bool:

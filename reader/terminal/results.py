@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from policies.model import InsuranceKind, VerificationPath
+from policies.model import InsuranceKind, Sex, VerificationPath
 from policies.numbers import insurance_kind_of, normalise_insurer_number
 from reader.terminal.codes import (
     CharacterCode,
@@ -31,7 +31,7 @@ from reader.terminal.codes import (
     ReasonOfLoss,
     ReferenceClassification,
     SegmentOfResult,
-    Sex,
+    SexCode,
     SpecificDiseaseCategory,
 )
 
@@ -232,8 +232,8 @@ class QualificationRecord:
     name_of_other: str | None = None
     name_kana: str | None = None
     name_of_other_kana: str | None = None
-    sex1: Sex | str | None = None
-    sex2: Sex | str | None = None
+    sex1: SexCode | str | None = None
+    sex2: SexCode | str | None = None
     birthdate: date | None = None
     address: str | None = None
     post_number: str | None = None
@@ -295,6 +295,11 @@ class QualificationRecord:
         if self.is_welfare:
             return InsuranceKind.WELFARE
         return insurance_kind_of(self.insurer_number_digits)
+
+    @property
+    def sex(self) -> Sex:
+        """性別1 in the clinic's words (unknown when unset or a code this version does not know)."""
+        return self.sex1.to_sex() if isinstance(self.sex1, SexCode) else Sex.UNKNOWN
 
     @property
     def ratio_wari(self) -> int | None:

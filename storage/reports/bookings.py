@@ -20,29 +20,23 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 from policies.bookings import BookingFlag, Change
 from policies.bulk_check import BulkCheckRun, CheckedBooking
 from storage.records import StaffInfo
-from storage.reports.csvout import _text as csv_text
-from storage.reports.csvout import _write as write_rows
-from storage.reports.exports import Exported, _tag, _targets
-from storage.reports.exports import _write as record_written
-from storage.reports.fonts import JapaneseFont, find_japanese_font
+from storage.reports.csvout import csv_text, write_csv
+from storage.reports.exports import Exported, unverified_tag, write_pdf_and_csv
+from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label
 from storage.reports.masking import clean, masked_birth, masked_kana, masked_name
 from storage.reports.model import Facility, GenerationInfo, PatientDisplay, PatientMasking
 from storage.reports.pdfkit import (
     CONTENT_W,
-    SIMULATED_COLOR,
     OutputTarget,
-    PageFurniture,
+    PageSetup,
     RenderResult,
-    Styles,
     TextFitter,
-    build_pdf,
     facility_info,
     grid_table,
     info_table,
-    row_height,
+    listing_table,
     section,
-    write_output,
 )
 from storage.reports.text import jp_date, markup
 from storage.store import Store
@@ -101,10 +95,10 @@ def _time(row: CheckedBooking) -> str:
     return row.booking.time.strftime("%H:%M") if row.booking.time else "—"
 
 
-def _cells(n: int, row: CheckedBooking, masking: PatientMasking, fit: TextFitter) -> list[str]:
+def _texts(n: int, row: CheckedBooking, masking: PatientMasking) -> list[str]:
     p = _patient(row)
     who = "\n".join(x for x in (masked_name(p.name, masking), masked_birth(p, masking)) if x)
-    texts = [
+    return [
         str(n),
         _time(row),
         clean(p.chart_no),
@@ -113,26 +107,20 @@ def _cells(n: int, row: CheckedBooking, masking: PatientMasking, fit: TextFitter
         row.note or "",
         ATTENTION if row.flag is not BookingFlag.OK else "",
     ]
-    widths = [w for _, w in COLUMNS]
-    return [fit.cell(t, ROW_SIZE, w) for t, w in zip(texts, widths, strict=True)]
 
 
-def _rows_table(run: BulkCheckRun, masking: PatientMasking, fit: TextFitter, font: str) -> Flowable:
-    rows = [[name for name, _ in COLUMNS]]
-    extra: list[tuple[object, ...]] = []
-    for n, row in enumerate(run.rows, 1):
-        rows.append(_cells(n, row, masking, fit))
-        if row.flag is not BookingFlag.OK:
-            extra.append(("BACKGROUND", (0, n), (-1, n), ATTENTION_BG))
-            extra.append(("TEXTCOLOR", (4, n), (4, n), SIMULATED_COLOR))
-    return grid_table(
-        rows,
-        [w for _, w in COLUMNS],
-        font=font,
+def _rows_table(run: BulkCheckRun, masking: PatientMasking, fit: TextFitter) -> Flowable:
+    """The bookings in time order; a booking to check at the desk shaded, its result red."""
+    return listing_table(
+        COLUMNS,
+        (
+            (_texts(n, row, masking), row.flag is not BookingFlag.OK)
+            for n, row in enumerate(run.rows, 1)
+        ),
+        fit=fit,
         size=ROW_SIZE,
-        align_right=(0,),
-        extra=extra,
-        row_heights=[row_height(r, ROW_SIZE) for r in rows],
+        marked_bg=ATTENTION_BG,
+        marked_column=4,
     )
 
 
@@ -178,27 +166,23 @@ def render_bookings_list(
     """Render the list as an A4 PDF into ``out`` (path or binary stream); ``unverified``
     (what failed to verify, printed on request) puts the red banner on every page."""
     masking = PatientMasking(masking)
-    font = font or find_japanese_font()
-    generation = generation or GenerationInfo()
-    fit = TextFitter(font.name)
-    styles = Styles.for_font(font.name)
-    furniture = PageFurniture(
-        font=font.name,
+    page = PageSetup.of(
+        font,
         header_left=f"{TITLE}　{clean(facility.name)}",
         header_right=jp_date(run.day),
         footer_lines=("本人確認は来院時に窓口で行います。この一覧は来院前の見込みです。",),
-        footer_left=f"Madoguchi {clean(generation.app_version)}".strip(),
+        app_version=(generation or GenerationInfo()).app_version,
         simulated=run.simulated,
-        fitter=fit,
         unverified=clean(unverified or ""),
     )
+    fit, styles = page.fit, page.styles
     story: list[Flowable] = [
         Paragraph(markup(f"{TITLE}　{jp_date(run.day)}"), styles.title),
-        info_table(_summary(run, facility, masking), font.name, fit),
+        info_table(_summary(run, facility, masking), page.font, fit),
         Spacer(1, 4 * mm),
     ]
     if run.rows:
-        story.append(_rows_table(run, masking, fit, font.name))
+        story.append(_rows_table(run, masking, fit))
     else:
         story.append(Paragraph("この日の予約はありません。", styles.body))
     notes = [f"{line}行目: {clean(reason)}" for line, reason in run.problems]
@@ -206,18 +190,15 @@ def render_bookings_list(
     if notes:
         body = [Paragraph(markup(n), styles.small) for n in notes]
         story.append(section("取り込めなかった行・回答の注意", styles, *body))
-    story.append(section("監査記録との照合", styles, _evidence(run, font.name, fit)))
-    pdf, pages = build_pdf(
+    story.append(section("監査記録との照合", styles, _evidence(run, page.font, fit)))
+    return page.render(
         story,
-        furniture,
+        out,
         title=f"{TITLE} {run.day.isoformat()}",
         subject="予約患者の一括照会結果" + ("（模擬データ）" if run.simulated else ""),
         author=clean(facility.name),
-        creator=f"Madoguchi {clean(generation.app_version)}".strip(),
         created=datetime.combine(run.day, time(0, 0)),
     )
-    write_output(pdf, out)
-    return RenderResult(pages=pages, size_bytes=len(pdf))
 
 
 def write_bookings_csv(
@@ -247,7 +228,7 @@ def write_bookings_csv(
         ]
         for row in run.rows
     ]
-    return write_rows(CSV_COLUMNS, rows, out, warning=unverified)
+    return write_csv(CSV_COLUMNS, rows, out, warning=unverified)
 
 
 def export_bookings_list(
@@ -265,38 +246,24 @@ def export_bookings_list(
 ) -> list[Exported]:
     """Write the PDF (and CSV) and record each export in the chain. ``unverified``: what
     :func:`storage.reports.from_store.verified` found before the check, printed on request."""
-    tag = _tag(f"{run.day.isoformat()} masking={PatientMasking(masking).value}", unverified)
-    done = [
-        record_written(
-            store,
-            actor,
-            f"bookings_list {tag}",
-            pdf,
-            lambda p: (
-                render_bookings_list(
-                    run,
-                    p,
-                    facility=facility,
-                    masking=masking,
-                    font=font,
-                    generation=generation,
-                    unverified=unverified,
-                ).pages
-            ),
-        )
-    ]
-    if csv is not None:
-        done.append(
-            record_written(
-                store,
-                actor,
-                f"bookings_list_csv {tag}",
-                csv,
-                lambda p: write_bookings_csv(run, p, masking=masking, unverified=unverified),
-            )
-        )
-    return done
-
-
-#: The output files, checked before the (long) check runs.
-check_outputs = _targets
+    tag = unverified_tag(
+        f"{run.day.isoformat()} masking={PatientMasking(masking).value}", unverified
+    )
+    return write_pdf_and_csv(
+        store,
+        actor,
+        "bookings_list",
+        tag,
+        pdf=pdf,
+        render=lambda p: render_bookings_list(
+            run,
+            p,
+            facility=facility,
+            masking=masking,
+            font=font,
+            generation=generation,
+            unverified=unverified,
+        ),
+        csv=csv,
+        write_csv=lambda p: write_bookings_csv(run, p, masking=masking, unverified=unverified),
+    )

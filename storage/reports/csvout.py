@@ -99,13 +99,13 @@ SUBSIDY_COLUMNS: tuple[str, ...] = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _text(value: str) -> str:
+def csv_text(value: str) -> str:
     """Data text: cleaned, and defused if a spreadsheet would run it as a formula."""
     value = clean(value)
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _write(
+def write_csv(
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
     out: OutputTarget,
@@ -149,10 +149,10 @@ def write_daily_csv(
                 data.day.isoformat(),
                 local.strftime("%H:%M:%S"),
                 local.replace(tzinfo=JST).isoformat(),
-                _text(r.record_id),
-                _text(r.patient.chart_no),
-                _text(masked_name(r.patient.name, masking)),
-                _text(masked_kana(r.patient.kana, masking)),
+                csv_text(r.record_id),
+                csv_text(r.patient.chart_no),
+                csv_text(masked_name(r.patient.name, masking)),
+                csv_text(masked_kana(r.patient.kana, masking)),
                 masked_birth(r.patient, masking),
                 label(r.path),
                 r.path.value,
@@ -162,16 +162,16 @@ def write_daily_csv(
                 r.failure_reason.value if r.failure_reason else "",
                 "、".join(label(d) for d in r.documents),
                 ";".join(d.value for d in r.documents),
-                _text(r.staff),
-                _text(r.terminal_id),
+                csv_text(r.staff),
+                csv_text(r.terminal_id),
                 int(r.simulated),
                 int(counted and r.path in MYNA_CARD_PATHS),
                 int(counted),
                 "" if r.unmapped_elements is None else len(r.unmapped_elements),
-                _text(";".join(r.unmapped_elements or ())),
+                csv_text(";".join(r.unmapped_elements or ())),
             ]
 
-    return _write(DAILY_COLUMNS, rows(), out, warning=data.unverified)
+    return write_csv(DAILY_COLUMNS, rows(), out, warning=data.unverified)
 
 
 def write_monthly_csv(data: MonthlyUsage, out: OutputTarget) -> int:
@@ -184,7 +184,7 @@ def write_monthly_csv(data: MonthlyUsage, out: OutputTarget) -> int:
         for path in VerificationPath
         if (n := figures.by_day[day][path])
     ]
-    return _write(MONTHLY_COLUMNS, rows, out, warning=data.unverified)
+    return write_csv(MONTHLY_COLUMNS, rows, out, warning=data.unverified)
 
 
 def write_usage_trend_csv(data: MonthlyUsage, out: OutputTarget) -> int:
@@ -194,7 +194,7 @@ def write_usage_trend_csv(data: MonthlyUsage, out: OutputTarget) -> int:
         [f"{m.year:04d}-{m.month:02d}", m.myna_count, m.total_count, _pct(m.rate)]
         for m in figures.trend
     ]
-    return _write(TREND_COLUMNS, rows, out, warning=data.unverified)
+    return write_csv(TREND_COLUMNS, rows, out, warning=data.unverified)
 
 
 def write_threshold_csv(data: MonthlyUsage, out: OutputTarget) -> int:
@@ -202,17 +202,17 @@ def write_threshold_csv(data: MonthlyUsage, out: OutputTarget) -> int:
     figures = MonthFigures.of(data)
     rows = [
         [
-            _text(v.threshold.label),
-            _text(v.threshold.period),
+            csv_text(v.threshold.label),
+            csv_text(v.threshold.period),
             _pct(v.threshold.required_rate),
             _pct(figures.rate.ratio),
             VERDICT_LABELS[v.verdict],
             v.verdict.value,
-            _text(v.threshold.source),
+            csv_text(v.threshold.source),
         ]
         for v in figures.verdicts
     ]
-    return _write(THRESHOLD_COLUMNS, rows, out, warning=data.unverified)
+    return write_csv(THRESHOLD_COLUMNS, rows, out, warning=data.unverified)
 
 
 def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
@@ -230,7 +230,7 @@ def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
         st_label, st_code = status(p)
         rows.append(
             [
-                _text(p.name),
+                csv_text(p.name),
                 "、".join(label(k) for k in p.facility_classes),
                 ";".join(k.value for k in p.facility_classes),
                 int(p.applies),
@@ -242,10 +242,10 @@ def write_subsidy_csv(data: SubsidySheet, out: OutputTarget) -> int:
                 p.deadline.isoformat() if p.deadline else "",
                 st_label,
                 st_code,
-                "、".join(_text(e) for e in p.evidence),
-                _text(p.source),
-                _text(p.note),
+                "、".join(csv_text(e) for e in p.evidence),
+                csv_text(p.source),
+                csv_text(p.note),
                 p.program_id,
             ]
         )
-    return _write(SUBSIDY_COLUMNS, rows, out, warning=data.unverified)
+    return write_csv(SUBSIDY_COLUMNS, rows, out, warning=data.unverified)

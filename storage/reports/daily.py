@@ -12,27 +12,23 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from policies.model import Outcome, VerificationPath
 from storage.paper import PaperMark
-from storage.reports.fonts import JapaneseFont, find_japanese_font
+from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label, short_label
 from storage.reports.masking import clean, patient_lines
 from storage.reports.model import JST, ChainHead, DailyLog, PatientMasking, VerificationRow
 from storage.reports.pdfkit import (
     CONTENT_W,
-    SIMULATED_COLOR,
     SIMULATED_ROW_BG,
     OutputTarget,
-    PageFurniture,
+    PageSetup,
     RenderResult,
-    Styles,
     TextFitter,
-    build_pdf,
     facility_info,
     grid_table,
     info_table,
+    listing_table,
     reprint_line,
-    row_height,
     section,
-    write_output,
 )
 from storage.reports.text import clock, jp_date, markup, stamp
 from storage.reports.usage import MYNA_CARD_PATHS, RATE_DEFINITION, daily_rate
@@ -53,9 +49,8 @@ COLUMNS: tuple[tuple[str, float], ...] = (
 EMPTY_DAY = "この日の資格確認の記録はありません（0件）。"
 
 
-def _row_cells(n: int, row: VerificationRow, masking: PatientMasking, fit: TextFitter) -> list[str]:
-    widths = [w for _, w in COLUMNS]
-    texts = [
+def _row_texts(n: int, row: VerificationRow, masking: PatientMasking) -> list[str]:
+    return [
         str(n),
         clock(row.local_at) + ("\n模擬" if row.simulated else ""),
         "\n".join(patient_lines(row.patient, masking)),
@@ -66,7 +61,6 @@ def _row_cells(n: int, row: VerificationRow, masking: PatientMasking, fit: TextF
         clean(row.staff) or "—",
         clean(row.terminal_id) or "—",
     ]
-    return [fit.cell(t, ROW_SIZE, w) for t, w in zip(texts, widths, strict=True)]
 
 
 def _info_table(data: DailyLog, masking: PatientMasking, font: str, fit: TextFitter) -> Flowable:
@@ -217,61 +211,42 @@ def render_daily_log(
     The same ``data`` and options always give the same bytes.
     """
     masking = PatientMasking(masking)
-    font = font or find_japanese_font()
-    fit = TextFitter(font.name)
-    styles = Styles.for_font(font.name)
     f = data.facility
-    furniture = PageFurniture(
-        font=font.name,
+    page = PageSetup.of(
+        font,
         header_left=f"{TITLE}　{clean(f.name)}（{clean(f.medical_institution_code)}）",
         header_right=jp_date(data.day),
         footer_lines=(RATE_DEFINITION,),
-        footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
+        app_version=data.generation.app_version,
         simulated=data.any_simulated,
-        fitter=fit,
         unverified=clean(data.unverified or ""),
     )
+    fit, styles = page.fit, page.styles
     story: list[Flowable] = [
         Paragraph(markup(f"{TITLE}　{jp_date(data.day)}"), styles.title),
-        _info_table(data, masking, font.name, fit),
+        _info_table(data, masking, page.font, fit),
         Spacer(1, 4 * mm),
     ]
     if data.rows:
-        header = [name for name, _ in COLUMNS]
-        rows = [header]
-        extra: list[tuple[object, ...]] = []
-        for n, row in enumerate(data.rows, 1):
-            rows.append(_row_cells(n, row, masking, fit))
-            if row.simulated:
-                extra.append(("BACKGROUND", (0, n), (-1, n), SIMULATED_ROW_BG))
-                extra.append(("TEXTCOLOR", (1, n), (1, n), SIMULATED_COLOR))
+        rows = ((_row_texts(n, row, masking), row.simulated) for n, row in enumerate(data.rows, 1))
         story.append(
-            grid_table(
-                rows,
-                [w for _, w in COLUMNS],
-                font=font.name,
-                size=ROW_SIZE,
-                align_right=(0,),
-                extra=extra,
-                row_heights=[row_height(r, ROW_SIZE) for r in rows],
+            listing_table(
+                COLUMNS, rows, fit=fit, size=ROW_SIZE, marked_bg=SIMULATED_ROW_BG, marked_column=1
             )
         )
     else:
         story.append(Paragraph(EMPTY_DAY, styles.body))
-    story.append(section("集計", styles, *_totals(data, font.name, fit)))
+    story.append(section("集計", styles, *_totals(data, page.font, fit)))
     story.append(
-        section("監査記録との照合・確認", styles, *_chain_and_signature(data, font.name, fit))
+        section("監査記録との照合・確認", styles, *_chain_and_signature(data, page.font, fit))
     )
 
-    pdf, pages = build_pdf(
+    return page.render(
         story,
-        furniture,
+        out,
         title=f"{TITLE} {data.day.isoformat()} {clean(f.name)}",
         subject="資格確認の経路と理由の日次記録"
         + ("（模擬データを含む）" if data.any_simulated else ""),
         author=clean(f.name),
-        creator=f"Madoguchi {clean(data.generation.app_version)}".strip(),
         created=_creation_moment(data),
     )
-    write_output(pdf, out)
-    return RenderResult(pages=pages, size_bytes=len(pdf))

@@ -16,23 +16,19 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from policies.model import InsuranceKind
-from storage.models import Sex
-from storage.reports.fonts import JapaneseFont, find_japanese_font
+from policies.model import InsuranceKind, Sex
+from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label
 from storage.reports.masking import clean
 from storage.reports.model import BURDEN_PERCENTS, SelfDeclarationForm
 from storage.reports.pdfkit import (
     CONTENT_W,
     OutputTarget,
-    PageFurniture,
+    PageSetup,
     RenderResult,
-    Styles,
     TextFitter,
-    build_pdf,
     grid_table,
     section,
-    write_output,
 )
 from storage.reports.text import markup
 
@@ -174,22 +170,18 @@ def render_self_declaration_form(
     data: SelfDeclarationForm, out: OutputTarget, *, font: JapaneseFont | None = None
 ) -> RenderResult:
     """Render the 申立書 as a one-page A4 PDF into ``out`` (path or binary stream)."""
-    font = font or find_japanese_font()
-    fit = TextFitter(font.name)
-    styles = Styles.for_font(font.name)
     facility = clean(data.facility.name)
-    furniture = PageFurniture(
-        font=font.name,
+    page = PageSetup.of(
+        font,
         header_left=f"{TITLE}　{facility}",
         header_right=_date_text(data.declared_on) if data.declared_on else "",
         footer_lines=(
             "この申立書は、診療報酬の支払いが確認されるまで医療機関で保管します（FAIL-03）。",
         ),
-        footer_left="Madoguchi",
         simulated=data.simulated,
-        fitter=fit,
         unverified=clean(data.unverified or ""),
     )
+    fit, styles = page.fit, page.styles
     title = ParagraphStyle("declaration-title", parent=styles.title, alignment=TA_CENTER)
     story: list[Flowable] = [
         Paragraph(markup(TITLE), title),
@@ -198,28 +190,25 @@ def render_self_declaration_form(
         Paragraph(markup(STATEMENT), styles.body),
         Spacer(1, 2 * mm),
         section(
-            "申立者（受診される方）", styles, _field_table(_patient_rows(data), font.name, fit)
+            "申立者（受診される方）", styles, _field_table(_patient_rows(data), page.font, fit)
         ),
         section(
-            "加入している医療保険", styles, _field_table(_insurance_rows(data), font.name, fit)
+            "加入している医療保険", styles, _field_table(_insurance_rows(data), page.font, fit)
         ),
         Spacer(1, 3 * mm),
-        _signature(data, font.name),
+        _signature(data, page.font),
         Spacer(1, 2 * mm),
         *(Paragraph(markup(f"※{n}"), styles.small) for n in PATIENT_NOTES),
-        section("医療機関記入欄", styles, _facility_box(data, font.name, fit)),
+        section("医療機関記入欄", styles, _facility_box(data, page.font, fit)),
         Spacer(1, 2 * mm),
         *(Paragraph(markup(clean(b)), styles.small) for b in data.basis),
     ]
-    pdf, pages = build_pdf(
+    return page.render(
         story,
-        furniture,
+        out,
         title=f"{TITLE} {facility}",
         subject="オンライン資格確認ができない場合の被保険者資格の申立て（FAIL-02/03）"
         + ("（模擬）" if data.simulated else ""),
         author=facility,
-        creator="Madoguchi",
         created=data.declared_on or _BLANK_FORM_DATE,
     )
-    write_output(pdf, out)
-    return RenderResult(pages=pages, size_bytes=len(pdf))

@@ -38,6 +38,7 @@ from storage.reports.model import (
     SubsidySheet,
 )
 from storage.reports.monthly import render_monthly_report
+from storage.reports.pdfkit import RenderResult
 from storage.reports.subsidy import render_subsidy_sheet
 from storage.store import AuditKind, Store
 
@@ -70,7 +71,9 @@ def output_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def _targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
+def output_targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
+    """Each given output as a writable path (None stays None), all different; checked before
+    anything is queried or rendered."""
     out = [None if p is None else output_path(p) for p in paths]
     real = [p.resolve() for p in out if p is not None]
     if len(set(real)) != len(real):
@@ -78,13 +81,15 @@ def _targets(*paths: str | os.PathLike[str] | None) -> list[Path | None]:
     return out
 
 
-def _write(
+def write_recorded(
     store: Store,
     actor: StaffInfo | None,
     what: str,
     path: Path,
     writer: Callable[[Path], int],
 ) -> Exported:
+    """Write ``path`` with ``writer`` (pages or rows it wrote) and record the file's SHA-256 in
+    the chain as ``what``, exported by ``actor``."""
     store.check_appending(AuditKind.EXPORTED)  # no file whose export cannot be recorded
     try:
         count = writer(path)
@@ -95,13 +100,27 @@ def _write(
     return Exported(what, path, digest, count)
 
 
-def _tag(text: str, unverified: str | None) -> str:
+def unverified_tag(text: str, unverified: str | None) -> str:
     """The export's audit record says when what was printed did not verify."""
     return text + (" UNVERIFIED" if unverified else "")
 
 
-def _pages(render: Callable[[Path], object]) -> Callable[[Path], int]:
-    return lambda p: render(p).pages  # type: ignore[attr-defined]
+def write_pdf_and_csv(
+    store: Store,
+    actor: StaffInfo | None,
+    name: str,
+    tag: str,
+    *,
+    pdf: Path,
+    render: Callable[[Path], RenderResult],
+    csv: Path | None = None,
+    write_csv: Callable[[Path], int] | None = None,
+) -> list[Exported]:
+    """A report's PDF, recorded as ``name tag``, and with ``csv`` its CSV, as ``name_csv tag``."""
+    done = [write_recorded(store, actor, f"{name} {tag}", pdf, lambda p: render(p).pages)]
+    if csv is not None and write_csv is not None:
+        done.append(write_recorded(store, actor, f"{name}_csv {tag}", csv, write_csv))
+    return done
 
 
 def report_font(font_path: str | os.PathLike[str] | None = None) -> JapaneseFont:
@@ -127,34 +146,24 @@ def export_daily(
     Records that do not verify raise :class:`RecordsUnverified` (nothing written) unless
     ``print_unverified``: the PDF then carries a red banner on every page, the CSV a first
     line saying so, and the audit record of the export says UNVERIFIED."""
-    pdf_path, csv_path = _targets(pdf, csv)
+    pdf_path, csv_path = output_targets(pdf, csv)
     assert pdf_path is not None
     font = font or report_font()
     masking = PatientMasking(masking)
     data = from_store.daily_log(
         store, day, now=now, generation=generation, print_unverified=print_unverified
     )
-    tag = _tag(f"{day.isoformat()} masking={masking.value}", data.unverified)
-    done = [
-        _write(
-            store,
-            actor,
-            f"daily_log {tag}",
-            pdf_path,
-            _pages(lambda p: render_daily_log(data, p, masking=masking, font=font)),
-        )
-    ]
-    if csv_path is not None:
-        done.append(
-            _write(
-                store,
-                actor,
-                f"daily_log_csv {tag}",
-                csv_path,
-                lambda p: write_daily_csv(data, p, masking=masking),
-            )
-        )
-    return data, done
+    tag = unverified_tag(f"{day.isoformat()} masking={masking.value}", data.unverified)
+    return data, write_pdf_and_csv(
+        store,
+        actor,
+        "daily_log",
+        tag,
+        pdf=pdf_path,
+        render=lambda p: render_daily_log(data, p, masking=masking, font=font),
+        csv=csv_path,
+        write_csv=lambda p: write_daily_csv(data, p, masking=masking),
+    )
 
 
 def _siblings(csv: Path, *suffixes: str) -> list[Path]:
@@ -179,7 +188,7 @@ def export_monthly(
     ``<stem>_thresholds`` (per-day counts, the monthly trend, the thresholds). Records that
     do not verify are refused or bannered as in :func:`export_daily`."""
     extra = _siblings(Path(csv), "trend", "thresholds") if csv is not None else []
-    pdf_path, csv_path, *_ = _targets(pdf, csv, *extra)
+    pdf_path, csv_path, *_ = output_targets(pdf, csv, *extra)
     assert pdf_path is not None
     font = font or report_font()
     data = from_store.monthly_usage(
@@ -191,21 +200,24 @@ def export_monthly(
         generation=generation,
         print_unverified=print_unverified,
     )
-    tag = _tag(f"{year:04d}-{month:02d}", data.unverified)
-    done = [
-        _write(
-            store,
-            actor,
-            f"monthly_usage {tag}",
-            pdf_path,
-            _pages(lambda p: render_monthly_report(data, p, font=font)),
-        )
-    ]
-    if csv_path is not None:
-        writers = (write_monthly_csv, write_usage_trend_csv, write_threshold_csv)
-        names = ("monthly_usage_csv", "usage_trend_csv", "usage_thresholds_csv")
-        for name, path, writer in zip(names, (csv_path, *extra), writers, strict=True):
-            done.append(_write(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p)))
+    tag = unverified_tag(f"{year:04d}-{month:02d}", data.unverified)
+    done = write_pdf_and_csv(
+        store,
+        actor,
+        "monthly_usage",
+        tag,
+        pdf=pdf_path,
+        render=lambda p: render_monthly_report(data, p, font=font),
+        csv=csv_path,
+        write_csv=lambda p: write_monthly_csv(data, p),
+    )
+    if csv_path is not None:  # and the trend and the thresholds beside it
+        writers = (write_usage_trend_csv, write_threshold_csv)
+        names = ("usage_trend_csv", "usage_thresholds_csv")
+        for name, path, writer in zip(names, extra, writers, strict=True):
+            done.append(
+                write_recorded(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p))
+            )
     return data, done
 
 
@@ -225,7 +237,7 @@ def export_subsidy(
 ) -> tuple[SubsidySheet, list[Exported]]:
     """The subsidy sheet for the stored facility, deadlines relative to ``as_of``; records
     that do not verify are refused or bannered as in :func:`export_daily`."""
-    pdf_path, csv_path = _targets(pdf, csv)
+    pdf_path, csv_path = output_targets(pdf, csv)
     assert pdf_path is not None
     font = font or report_font()
     data = from_store.subsidy_sheet(
@@ -237,27 +249,17 @@ def export_subsidy(
         generation=generation,
         print_unverified=print_unverified,
     )
-    tag = _tag(f"as_of={as_of.isoformat()}", data.unverified)
-    done = [
-        _write(
-            store,
-            actor,
-            f"subsidy_sheet {tag}",
-            pdf_path,
-            _pages(lambda p: render_subsidy_sheet(data, p, font=font)),
-        )
-    ]
-    if csv_path is not None:
-        done.append(
-            _write(
-                store,
-                actor,
-                f"subsidy_sheet_csv {tag}",
-                csv_path,
-                lambda p: write_subsidy_csv(data, p),
-            )
-        )
-    return data, done
+    tag = unverified_tag(f"as_of={as_of.isoformat()}", data.unverified)
+    return data, write_pdf_and_csv(
+        store,
+        actor,
+        "subsidy_sheet",
+        tag,
+        pdf=pdf_path,
+        render=lambda p: render_subsidy_sheet(data, p, font=font),
+        csv=csv_path,
+        write_csv=lambda p: write_subsidy_csv(data, p),
+    )
 
 
 def export_declaration(
@@ -276,7 +278,7 @@ def export_declaration(
     """A 申立書, blank or pre-filled for a patient on file, by id or chart number
     (:func:`from_store.self_declaration`); records that do not verify are refused or
     bannered as in :func:`export_daily`."""
-    (pdf_path,) = _targets(pdf)
+    (pdf_path,) = output_targets(pdf)
     assert pdf_path is not None
     font = font or report_font()
     if chart_number is not None:
@@ -287,17 +289,17 @@ def export_declaration(
     data = from_store.self_declaration(
         store, rb, on=on, patient_id=patient_id, print_unverified=print_unverified, **known
     )
-    what = _tag(
+    what = unverified_tag(
         "self_declaration_form" + (f" patient_id={patient_id}" if patient_id else ""),
         data.unverified,
     )
     done = [
-        _write(
+        write_recorded(
             store,
             actor,
             what,
             pdf_path,
-            _pages(lambda p: render_self_declaration_form(data, p, font=font)),
+            lambda p: render_self_declaration_form(data, p, font=font).pages,
         )
     ]
     return data, done

@@ -26,9 +26,9 @@ from policies.model import (
     InsuranceKind,
     OqsMode,
     Outcome,
+    Sex,
     VerificationPath,
 )
-from storage.models import Sex
 from storage.reports.errors import ReportInputError
 
 #: Japan has no daylight saving time; a fixed offset avoids needing tzdata on Windows.

@@ -12,25 +12,23 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from policies.model import VerificationPath
-from storage.reports.fonts import JapaneseFont, find_japanese_font
+from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label, short_label
 from storage.reports.masking import clean
 from storage.reports.model import MonthlyUsage
 from storage.reports.pdfkit import (
     CONTENT_W,
     OutputTarget,
-    PageFurniture,
+    PageSetup,
     RenderResult,
     Styles,
     TextFitter,
-    build_pdf,
     facility_info,
     grid_table,
     info_table,
     reprint_line,
     row_height,
     section,
-    write_output,
 )
 from storage.reports.text import jp_date, jp_month, markup
 from storage.reports.usage import (
@@ -218,23 +216,20 @@ def render_monthly_report(
     data: MonthlyUsage, out: OutputTarget, *, font: JapaneseFont | None = None
 ) -> RenderResult:
     """Render the monthly usage report as an A4 PDF into ``out`` (path or binary stream)."""
-    font = font or find_japanese_font()
-    fit = TextFitter(font.name)
-    styles = Styles.for_font(font.name)
     fig = MonthFigures.of(data)
     f = data.facility
     month = jp_month(data.year, data.month)
     as_of = data.as_of or date(data.year, data.month, 1)
-    furniture = PageFurniture(
-        font=font.name,
+    page = PageSetup.of(
+        font,
         header_left=f"{TITLE}　{clean(f.name)}（{clean(f.medical_institution_code)}）",
         header_right=month,
         footer_lines=(RATE_DEFINITION,),
-        footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
+        app_version=data.generation.app_version,
         simulated=data.simulated_count > 0,
-        fitter=fit,
         unverified=clean(data.unverified or ""),
     )
+    fit, styles = page.fit, page.styles
     info = [
         *facility_info(f),
         ("対象月", month),
@@ -247,41 +242,38 @@ def render_monthly_report(
     summary = f"当月のマイナ保険証利用率：{r.myna}件 ／ {r.total}件 ＝ {r.percent_text()}"
     chart_w = CONTENT_W - 80 * mm
     trend = grid_table(
-        [[_trend_table(fig, font.name), _trend_chart(fig, font.name, chart_w)]],
+        [[_trend_table(fig, page.font), _trend_chart(fig, page.font, chart_w)]],
         (78 * mm, chart_w + 2 * mm),
-        font=font.name,
+        font=page.font,
         size=8,
         header_rows=0,
         extra=[("GRID", (0, 0), (-1, -1), 0, colors.white), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
     )
     story: list[Flowable] = [
         Paragraph(markup(f"{TITLE}　{month}"), styles.title),
-        info_table(info, font.name, fit),
+        info_table(info, page.font, fit),
         Spacer(1, 3 * mm),
         grid_table(
             [[summary]],
             (CONTENT_W,),
-            font=font.name,
+            font=page.font,
             size=11,
             header_rows=0,
             extra=[("BOX", (0, 0), (-1, -1), 1.2, "black")],
         ),
-        section("利用率の基準との比較", styles, _thresholds(fig, font.name, fit)),
+        section("利用率の基準との比較", styles, _thresholds(fig, page.font, fit)),
         Spacer(1, 1.5 * mm),
         *(Paragraph(markup(clean(n)), styles.small) for n in data.notes),
-        section("確認方法別の件数（当月）", styles, _path_totals(fig, font.name, fit)),
+        section("確認方法別の件数（当月）", styles, _path_totals(fig, page.font, fit)),
         section("利用率の推移", styles, trend),
         # At most 33 rows: keep the month's table on one page with its heading.
-        section("日別・確認方法別の件数", styles, _per_day(fig, font.name, fit)),
+        section("日別・確認方法別の件数", styles, _per_day(fig, page.font, fit)),
     ]
-    pdf, pages = build_pdf(
+    return page.render(
         story,
-        furniture,
+        out,
         title=f"{TITLE} {data.year:04d}-{data.month:02d} {clean(f.name)}",
         subject="マイナ保険証の利用率と確認方法別件数の月次集計",
         author=clean(f.name),
-        creator=furniture.footer_left,
         created=as_of,
     )
-    write_output(pdf, out)
-    return RenderResult(pages=pages, size_bytes=len(pdf))

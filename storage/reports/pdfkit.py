@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
@@ -38,6 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from storage.reports.fonts import JapaneseFont, find_japanese_font
 from storage.reports.labels import label
 from storage.reports.masking import clean
 from storage.reports.model import JST, Facility, GenerationInfo
@@ -356,6 +357,36 @@ def grid_table(
     return table
 
 
+def listing_table(
+    columns: Sequence[tuple[str, float]],
+    rows: Iterable[tuple[Sequence[str], bool]],
+    *,
+    fit: TextFitter,
+    size: float,
+    marked_bg: colors.Color,
+    marked_column: int,
+) -> Table:
+    """A numbered list under its column names, each row's texts fitted to the columns; a marked
+    row (simulated, or needing attention) is shaded ``marked_bg``, its ``marked_column`` red."""
+    widths = [w for _, w in columns]
+    table = [[name for name, _ in columns]]
+    extra: list[tuple[object, ...]] = []
+    for n, (texts, marked) in enumerate(rows, 1):
+        table.append([fit.cell(t, size, w) for t, w in zip(texts, widths, strict=True)])
+        if marked:
+            extra.append(("BACKGROUND", (0, n), (-1, n), marked_bg))
+            extra.append(("TEXTCOLOR", (marked_column, n), (marked_column, n), SIMULATED_COLOR))
+    return grid_table(
+        table,
+        widths,
+        font=fit.font_name,
+        size=size,
+        align_right=(0,),
+        extra=extra,
+        row_heights=[row_height(r, size) for r in table],
+    )
+
+
 def row_height(cells: Sequence[str], size: float) -> float:
     """Height of a row of pre-wrapped cells with :func:`grid_table`'s leading and padding."""
     lines = max((c.count("\n") + 1 for c in cells), default=1)
@@ -408,3 +439,64 @@ def reprint_line(gen: GenerationInfo) -> list[tuple[str, str]]:
     at = at.astimezone(JST) if at.tzinfo is not None else at
     by = f"（{gen.reprinted_by.strip()}）" if gen.reprinted_by.strip() else ""
     return [("再印刷", f"{at.strftime('%Y-%m-%d %H:%M')}{by}")]
+
+
+@dataclass(frozen=True, slots=True)
+class PageSetup:
+    """A printout's A4 set-up, the same for every report: the font (the best system font unless
+    one is given), its fitter and styles, and the furniture of every page, whose footer names
+    the Madoguchi version; :meth:`render` lays a story out with it and writes the PDF."""
+
+    font: str
+    fit: TextFitter
+    styles: Styles
+    furniture: PageFurniture
+
+    @classmethod
+    def of(
+        cls,
+        font: JapaneseFont | None,
+        *,
+        header_left: str,
+        header_right: str,
+        footer_lines: Sequence[str],
+        app_version: str = "",
+        simulated: bool = False,
+        unverified: str = "",
+    ) -> PageSetup:
+        name = (font or find_japanese_font()).name
+        fit = TextFitter(name)
+        furniture = PageFurniture(
+            font=name,
+            header_left=header_left,
+            header_right=header_right,
+            footer_lines=footer_lines,
+            footer_left=f"Madoguchi {clean(app_version)}".strip(),
+            simulated=simulated,
+            fitter=fit,
+            unverified=unverified,
+        )
+        return cls(name, fit, Styles.for_font(name), furniture)
+
+    def render(
+        self,
+        story: list[Flowable],
+        out: OutputTarget,
+        *,
+        title: str,
+        subject: str,
+        author: str,
+        created: datetime | date,
+    ) -> RenderResult:
+        """Lay ``story`` out on A4 (its creator: the footer's version) and write it to ``out``."""
+        pdf, pages = build_pdf(
+            story,
+            self.furniture,
+            title=title,
+            subject=subject,
+            author=author,
+            creator=self.furniture.footer_left,
+            created=created,
+        )
+        write_output(pdf, out)
+        return RenderResult(pages=pages, size_bytes=len(pdf))

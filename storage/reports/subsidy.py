@@ -6,24 +6,21 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
-from storage.reports.fonts import JapaneseFont, find_japanese_font
+from storage.reports.fonts import JapaneseFont
 from storage.reports.labels import label
 from storage.reports.masking import clean
 from storage.reports.model import SubsidyProgram, SubsidySheet
 from storage.reports.pdfkit import (
     CONTENT_W,
     OutputTarget,
-    PageFurniture,
+    PageSetup,
     RenderResult,
-    Styles,
     TextFitter,
-    build_pdf,
     facility_info,
     grid_table,
     info_table,
     reprint_line,
     row_height,
-    write_output,
 )
 from storage.reports.text import jp_date, markup, yen
 
@@ -110,19 +107,16 @@ def render_subsidy_sheet(
     data: SubsidySheet, out: OutputTarget, *, font: JapaneseFont | None = None
 ) -> RenderResult:
     """Render the subsidy sheet as an A4 PDF; deadlines before ``data.as_of`` show 受付終了."""
-    font = font or find_japanese_font()
-    fit = TextFitter(font.name)
-    styles = Styles.for_font(font.name)
     f = data.facility
-    furniture = PageFurniture(
-        font=font.name,
+    page = PageSetup.of(
+        font,
         header_left=f"{TITLE}　{clean(f.name)}（{clean(f.medical_institution_code)}）",
         header_right=f"基準日 {jp_date(data.as_of)}",
         footer_lines=(DISCLAIMER,),
-        footer_left=f"Madoguchi {clean(data.generation.app_version)}".strip(),
-        fitter=fit,
+        app_version=data.generation.app_version,
         unverified=clean(data.unverified or ""),
     )
+    fit, styles = page.fit, page.styles
     info = [
         *facility_info(f),
         ("基準日", f"{jp_date(data.as_of)}（この日より前の申請期限は「{CLOSED}」と表示）"),
@@ -130,13 +124,13 @@ def render_subsidy_sheet(
     ]
     story: list[Flowable] = [
         Paragraph(markup(TITLE), styles.title),
-        info_table(info, font.name, fit),
+        info_table(info, page.font, fit),
         Spacer(1, 3 * mm),
-        KeepTogether(_summary(data, font.name)),
+        KeepTogether(_summary(data, page.font)),
         Spacer(1, 4 * mm),
     ]
     if data.programs:
-        story.append(_program_table(data, font.name, fit))
+        story.append(_program_table(data, page.font, fit))
     else:
         story.append(Paragraph("表示する補助制度がありません。", styles.body))
     notes = [(i, p) for i, p in enumerate(data.programs, 1) if p.note]
@@ -150,14 +144,11 @@ def render_subsidy_sheet(
     if data.notes:
         story.append(Paragraph("出典", styles.heading))
         story += [Paragraph(markup(clean(n)), styles.small) for n in data.notes]
-    pdf, pages = build_pdf(
+    return page.render(
         story,
-        furniture,
+        out,
         title=f"{TITLE} {data.as_of.isoformat()} {clean(f.name)}",
         subject="補助制度・補助額（概算）・申請期限・必要書類",
         author=clean(f.name),
-        creator=furniture.footer_left,
         created=data.as_of,
     )
-    write_output(pdf, out)
-    return RenderResult(pages=pages, size_bytes=len(pdf))

@@ -1,5 +1,6 @@
 """The printed rules say what the engine does: the 国保 card's printed-expiry condition on the
-days around 2025-07-31 (most cards) and 2025-12-01 (the latest printed date)."""
+days around 2025-07-31 (most cards) and 2025-12-01 (the latest printed date); the rules command's
+words become the facility it describes."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ from policies import (
     OqsMode,
     PatientContext,
     PolicyEngine,
+    PolicyError,
+    RuleBook,
     render_rule_index,
     render_rules_on,
 )
 from policies import FailureReason as R
+from policies.render import rules_report
 from tests.policies.conftest import clinic, facility
 
 LABEL = "健康保険証（国民健康保険）"
@@ -91,3 +95,19 @@ def test_a_windows_console_can_print_every_view(engine: PolicyEngine) -> None:
     for kind, mode, on in itertools.product(FacilityKind, OqsMode, dates):
         render_rules_on(engine, on, facility(kind, mode, *Flow)).encode("cp932")
     render_rule_index(engine.rb).encode("cp932")
+
+
+def test_the_rules_command_words(rulebook: RuleBook) -> None:
+    """``main.py rules`` hands its words over: a mode's usual equipment, given flows, the index."""
+    on = date(2026, 3, 31)
+    usual = rules_report(rulebook, on, "clinic", "limited", None)
+    limited = clinic(Flow.GENERAL_READER, mode=OqsMode.LIMITED)
+    assert render_rules_on(PolicyEngine(rulebook), on, limited) == usual
+    given = rules_report(rulebook, on, "hospital", "mandated", "face_reader,home_visit")
+    assert (
+        "病院／オンライン資格確認（義務化対象）／有効な機能: 顔認証付きカードリーダー、訪問診療等"
+        in given
+    )
+    assert rules_report(rulebook, None, "clinic", "none", None) == render_rule_index(rulebook)
+    with pytest.raises(PolicyError, match="unknown flow 'teleport' \\(allowed: face_reader"):
+        rules_report(rulebook, on, "clinic", "mandated", "face_reader,teleport")

@@ -1,5 +1,5 @@
-"""The [database] section and DatabaseTarget: what a configuration may name, and that opening an
-existing database never creates one."""
+"""The [database] section and DatabaseTarget: what a configuration may name, that opening an
+existing database never creates one, how the window names it; the shared settings' readers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.config import DatabaseTarget, database_section, database_table
+from storage import settings_keys
+from storage.config import DEMO_DB_FILE, DatabaseTarget, database_section, database_table
 from storage.errors import ConfigError, DatabaseMissing, DatabaseUnreachable
+from storage.records import StaffInfo
 from storage.store import Store
 from tests.storage.conftest import SQLITE_ONLY
 
@@ -79,3 +81,23 @@ def test_a_command_never_creates_the_database(db_url: str, tmp_path: Path) -> No
         assert store.verify_chain().ok
     with target.open_store() as store:
         assert store.verify_chain().checked == 1
+
+
+def test_the_window_names_the_database_without_secrets(tmp_path: Path) -> None:
+    demo = DatabaseTarget.demo(tmp_path, "pc")
+    assert demo.url == str(tmp_path / DEMO_DB_FILE) and demo.backup_dir == tmp_path / "backups"
+    assert demo.describe() == f"SQLite {tmp_path / DEMO_DB_FILE} (DEMO)"
+    server = DatabaseTarget("postgresql://madoguchi@db.example/clinic", "pc")
+    assert server.describe() == "PostgreSQL db.example:5432/clinic"
+
+
+@SQLITE_ONLY
+def test_settings_read_with_their_defaults(store: Store, admin: StaffInfo) -> None:
+    assert settings_keys.print_masking(store) == settings_keys.DEFAULT_PRINT_MASKING
+    assert settings_keys.idle_lock_minutes(store) == settings_keys.DEFAULT_IDLE_LOCK_MINUTES
+    store.set_setting(admin, settings_keys.PRINT_MASKING, "full")
+    store.set_setting(admin, settings_keys.IDLE_LOCK_MINUTES, "12")
+    assert settings_keys.print_masking(store) == "full"
+    assert settings_keys.idle_lock_minutes(store) == 12
+    store.set_setting(admin, settings_keys.IDLE_LOCK_MINUTES, "-3")  # unusable: the default
+    assert settings_keys.idle_lock_minutes(store) == settings_keys.DEFAULT_IDLE_LOCK_MINUTES

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
-from policies.model import DocumentKind, InsuranceKind
+from policies.model import DocumentKind, InsuranceKind, Sex
 from reader.documents import (
     NotMynaportalDocumentError,
     PdfText,
@@ -17,7 +17,6 @@ from reader.documents import (
     PortalQualification,
     Relationship,
     ResourceLimitError,
-    Sex,
     WarningCode,
     parse_mynaportal_pdf,
     read_mynaportal_text,

@@ -21,7 +21,7 @@ from reader.terminal import (
     parse_limited_app_text,
 )
 from reader.terminal.bridge import DROPPED_LINE
-from reader.terminal.codes import LimitCategory, PersonalFamily, Sex
+from reader.terminal.codes import LimitCategory, PersonalFamily, SexCode
 
 FIXTURES = Path(__file__).parent / "fixtures" / "limited_app"
 
@@ -37,7 +37,7 @@ def test_fullwidth_colons_and_limit_section() -> None:
     rec = r.record
     assert rec is not None
     assert rec.name == "見本 一郎" and rec.name_kana == "ミホン イチロウ"
-    assert rec.birthdate == date(1975, 11, 3) and rec.sex1 is Sex.MALE
+    assert rec.birthdate == date(1975, 11, 3) and rec.sex1 is SexCode.MALE
     assert rec.insurer_number == "01130012" and rec.insured_card_symbol == "11223344"
     assert rec.insured_identification_number == "25" and rec.insured_branch_number == "00"
     assert rec.personal_family is PersonalFamily.INSURED

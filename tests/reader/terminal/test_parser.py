@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from policies.model import FailureReason, InsuranceKind
+from policies.model import FailureReason, InsuranceKind, Sex
 from reader.terminal import (
     ConsentKind,
     NotXmlMsgError,
@@ -29,7 +29,7 @@ from reader.terminal.codes import (
     QualificationValidity,
     ReferenceClassification,
     SegmentOfResult,
-    Sex,
+    SexCode,
     SpecificDiseaseCategory,
 )
 from reader.terminal.outcome import decode_err
@@ -168,7 +168,9 @@ def test_every_field_is_mapped(encoding: str) -> None:
     ) == ("架空", "1001", "00")
     assert rec.personal_family is PersonalFamily.INSURED
     assert (rec.name, rec.name_of_other, rec.name_kana) == ("架空 太郎", "架空 太朗", "ｶｸｳ ﾀﾛｳ")
-    assert rec.sex1 is Sex.MALE and rec.sex2 is Sex.UNSET
+    assert rec.sex1 is SexCode.MALE and rec.sex2 is SexCode.UNSET
+    assert rec.sex is Sex.MALE and rec.sex2.to_sex() is Sex.UNKNOWN  # the clinic's words
+    assert dataclasses.replace(rec, sex1="9").sex is Sex.UNKNOWN  # a code this version lacks
     assert rec.birthdate == date(1980, 4, 1)
     assert rec.address == "東京都架空区見本町1-1-1　髙橋ビル"  # cp932 extension character survives
     assert rec.post_number == "100-0001"

@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, insert, select
 
 from policies.dates import JST
-from policies.model import DocumentKind, FailureReason, Outcome, VerificationPath
+from policies.model import DocumentKind, FailureReason, Outcome, Sex, VerificationPath
 from storage.binding import ROW_KEY
 from storage.chain import AuditChain, NewEvent
 from storage.engine import write_connection
-from storage.models import Patient, Sex, VerificationAttempt, Visit, VisitKind
+from storage.models import Patient, VerificationAttempt, Visit, VisitKind
 from storage.records import StaffInfo
 from storage.secrets import load_chain_key
 from storage.store import Store

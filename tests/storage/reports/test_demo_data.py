@@ -15,7 +15,10 @@ from storage.demo_data import (
     DEMO_SETTING,
     DemoClock,
     DemoSpec,
+    demo_card_patients,
+    desk_demo,
     open_demo_store,
+    prepare_desk_demo,
     seed_demo_history,
     seed_demo_patients,
 )
@@ -122,3 +125,21 @@ def test_demo_patients_match_the_demo_cards_and_hold_no_individual_number(
             assert not any(re.fullmatch(r"\d{12}", v.replace(" ", "")) for v in values), p
     finally:
         store.close()
+
+
+def test_the_desk_demo_is_prepared_once(tmp_path: Path) -> None:
+    """``main.py --demo``'s first run: its account, its facility and the demo cards' patients;
+    a later run changes nothing and runs with the facility as the database keeps it."""
+    demo = desk_demo()
+    assert demo.profile.medical_institution_code == "1312345678"
+    url = sqlite_url(tmp_path / "desk-demo.sqlite3").render_as_string()
+    with Store.open(url, terminal_id="x", backup_dir=tmp_path / "backups") as store:
+        assert prepare_desk_demo(store) == demo.profile
+        staff = store.authenticate(demo.username, demo.password)
+        assert staff is not None and staff.is_admin
+        charts = sorted(p.chart_number for p in store.find_patients(limit=500))
+        assert charts == sorted(p.chart_number for p in demo_card_patients())
+        renamed = dataclasses.replace(demo.profile, name="改名クリニック")
+        store.set_facility_profile(staff, renamed)
+        assert prepare_desk_demo(store) == renamed  # the database's, nothing created again
+        assert len(store.find_patients(limit=500)) == len(charts)
