@@ -218,6 +218,22 @@ def test_corrections_are_new_events_and_old_versions_do_not_verify(
     assert set(_problems(result)) == {("patients", "1", "name, updated_at")}
 
 
+@SQLITE_ONLY
+def test_a_duplicated_row_is_caught(populated: Store) -> None:
+    """A table rebuilt without its key holds a genuine row twice: every row's digest is then
+    one of the chain's, so only the counts catch it (the row-by-row check names the copy)."""
+    with row_attacker(populated) as conn:
+        conn.exec_driver_sql("ALTER TABLE settings RENAME TO settings_keyed")
+        conn.exec_driver_sql("CREATE TABLE settings AS SELECT * FROM settings_keyed")
+        conn.exec_driver_sql(
+            "INSERT INTO settings SELECT * FROM settings WHERE key = 'print_masking'"
+        )
+        result = populated.verify_chain(conn)
+    assert not result.ok
+    assert _problems(result) == [("settings", "print_masking", None)]
+    assert result.problem is not None and "without a binding event" in result.problem
+
+
 def test_every_model_column_is_bound() -> None:
     """A new column must get a new canonical version, not be left out silently."""
     for table, columns in BOUND_COLUMNS.items():
