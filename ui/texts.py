@@ -10,9 +10,18 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from policies.model import FailureReason
+from policies.pasted import PasteIssue
 from policies.reception import Screen
 from policies.share import ShareBasis, ShareEstimate
-from reader.reception import Problem, ProblemKind, ReaderState, TerminalState, WaitingFor, Watching
+from reader.reception import (
+    LineProblem,
+    Problem,
+    ProblemKind,
+    ReaderState,
+    TerminalState,
+    WaitingFor,
+    Watching,
+)
 from ui.labels import label
 
 
@@ -300,13 +309,45 @@ def problem_words(p: Problem) -> str:
     except ValueError:
         words = problem_text(p.kind, p.code)
     if p.kind is ProblemKind.PASTE and p.lines:
-        words += "\n" + "\n".join(
-            QCoreApplication.translate("Texts", "{n}行目：{text}").format(
-                n=line.line_no, text=getattr(line, "text", "")
-            )
-            for line in p.lines[:8]
-        )
+        words += "\n" + "\n".join(paste_line_words(line) for line in p.lines[:8])
     return words
+
+
+def paste_issue_text(issue: PasteIssue, label: str = "") -> str:
+    """Why a pasted line was refused or set aside, in words."""
+    texts = {
+        PasteIssue.TOO_LONG: QCoreApplication.translate(
+            "Texts",
+            "貼り付けた文章が長すぎます（マイナ資格確認アプリの画面1件分を貼り付けてください）",
+        ),
+        PasteIssue.UNKNOWN_LABEL: QCoreApplication.translate(
+            "Texts", "知らない項目名のため読み飛ばしました"
+        ),
+        PasteIssue.REPEATED_LABEL: QCoreApplication.translate(
+            "Texts", "同じ項目が2回あります。最初の値を使いました"
+        ),
+        PasteIssue.BAD_VALUE: QCoreApplication.translate("Texts", "値を読み取れません"),
+        PasteIssue.NO_VALUE: QCoreApplication.translate("Texts", "項目名の後に値がありません"),
+        PasteIssue.MISSING_LABEL: QCoreApplication.translate(
+            "Texts", "必要な項目「{label}」がありません"
+        ).format(label=label),
+        PasteIssue.INDIVIDUAL_NUMBER: QCoreApplication.translate(
+            "Texts", "個人番号らしき行のため破棄しました（個人番号は保存しません）"
+        ),
+    }
+    return texts[issue]
+
+
+def paste_line_words(line: LineProblem) -> str:
+    """One pasted line the bridge set aside: where, what, why."""
+    no, text, why = line.line_no, line.text, paste_issue_text(line.issue, line.label)
+    if not no:
+        return QCoreApplication.translate("Texts", "全体：{why}").format(why=why)
+    if not text:
+        return QCoreApplication.translate("Texts", "{n}行目：{why}").format(n=no, why=why)
+    return QCoreApplication.translate("Texts", "{n}行目「{text}」：{why}").format(
+        n=no, text=text, why=why
+    )
 
 
 def yes_no(value: bool) -> str:

@@ -2606,8 +2606,44 @@
         <translation>Login is temporarily restricted. Please wait {n} more seconds.</translation>
     </message>
     <message>
-        <source>{n}行目：{text}</source>
-        <translation>Line {n}: {text}</translation>
+        <source>貼り付けた文章が長すぎます（マイナ資格確認アプリの画面1件分を貼り付けてください）</source>
+        <translation>The pasted text is too long (paste one result screen of the My Number qualification app)</translation>
+    </message>
+    <message>
+        <source>知らない項目名のため読み飛ばしました</source>
+        <translation>not a label this app knows; skipped</translation>
+    </message>
+    <message>
+        <source>同じ項目が2回あります。最初の値を使いました</source>
+        <translation>label repeated; the first value was used</translation>
+    </message>
+    <message>
+        <source>値を読み取れません</source>
+        <translation>the value cannot be read</translation>
+    </message>
+    <message>
+        <source>項目名の後に値がありません</source>
+        <translation>the label has no value after it</translation>
+    </message>
+    <message>
+        <source>必要な項目「{label}」がありません</source>
+        <translation>the required label “{label}” is missing</translation>
+    </message>
+    <message>
+        <source>個人番号らしき行のため破棄しました（個人番号は保存しません）</source>
+        <translation>dropped: the line looks like an individual number (never kept)</translation>
+    </message>
+    <message>
+        <source>全体：{why}</source>
+        <translation>Whole text: {why}</translation>
+    </message>
+    <message>
+        <source>{n}行目：{why}</source>
+        <translation>Line {n}: {why}</translation>
+    </message>
+    <message>
+        <source>{n}行目「{text}」：{why}</source>
+        <translation>Line {n} “{text}”: {why}</translation>
     </message>
     <message>
         <source>あり</source>
