@@ -32,6 +32,14 @@
         <translation>This password is too common to be used. Choose another one.</translation>
     </message>
     <message>
+        <source>現在のパスワードが違います。</source>
+        <translation>The current password is wrong.</translation>
+    </message>
+    <message>
+        <source>その間にパスワードが変更されました。もう一度お試しください。</source>
+        <translation>The password was changed meanwhile. Please try again.</translation>
+    </message>
+    <message>
         <source>確認しています…</source>
         <translation>Checking…</translation>
     </message>
