@@ -22,6 +22,7 @@ from reader.reception import (
     WaitingFor,
     Watching,
 )
+from storage.reports.errors import RecordsUnverified
 from ui.labels import label
 
 
@@ -495,3 +496,37 @@ def detail_key(key: str) -> str:
         "warnings": QCoreApplication.translate("Texts", "注意"),
     }
     return names.get(key, key)
+
+
+def unverified_words(exc: RecordsUnverified) -> str:
+    """Why a printout was refused: the records it would print do not verify, and where (the
+    first row that differs by table, id and column; else the broken event; else this PC's
+    witness saw a newer chain). Every report the window makes says it this way."""
+    check = exc.check
+    rows = check.rows
+    if rows is not None and rows.problems:
+        first = rows.problems[0]
+        where = (
+            QCoreApplication.translate("Texts", "表 {table}、番号 {id}、項目 {field}").format(
+                table=first.table, id=first.row_id, field=first.field
+            )
+            if first.field
+            else QCoreApplication.translate("Texts", "表 {table}、番号 {id}").format(
+                table=first.table, id=first.row_id
+            )
+        )
+        if rows.count > 1:
+            where += QCoreApplication.translate("Texts", "、ほか{n}件").format(n=rows.count - 1)
+    elif rows is not None:  # the chain and its rows verify; this PC saw a newer chain
+        where = QCoreApplication.translate(
+            "Texts", "このPCが記録した内容より古いか、別のデータベースです"
+        )
+    else:
+        where = QCoreApplication.translate("Texts", "監査記録 通番 {seq}").format(
+            seq=check.first_broken_seq
+        )
+    return QCoreApplication.translate(
+        "Texts",
+        "印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性：{where}）。"
+        "管理者に連絡してください。",
+    ).format(where=where)

@@ -1456,10 +1456,6 @@
         <translation>Saved: {p}</translation>
     </message>
     <message>
-        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性）。管理者に連絡してください。詳細：{e}</source>
-        <translation>Printing stopped: some records do not match the audit record (possible tampering). Contact an administrator. Details: {e}</translation>
-    </message>
-    <message>
         <source>印刷できません：{e}</source>
         <translation>Cannot print: {e}</translation>
     </message>
@@ -2856,6 +2852,30 @@
     <message>
         <source>注意</source>
         <translation>Caution</translation>
+    </message>
+    <message>
+        <source>表 {table}、番号 {id}、項目 {field}</source>
+        <translation>table {table}, id {id}, field {field}</translation>
+    </message>
+    <message>
+        <source>表 {table}、番号 {id}</source>
+        <translation>table {table}, id {id}</translation>
+    </message>
+    <message>
+        <source>、ほか{n}件</source>
+        <translation> and {n} more</translation>
+    </message>
+    <message>
+        <source>このPCが記録した内容より古いか、別のデータベースです</source>
+        <translation>older than what this PC recorded, or another database</translation>
+    </message>
+    <message>
+        <source>監査記録 通番 {seq}</source>
+        <translation>audit record no. {seq}</translation>
+    </message>
+    <message>
+        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性：{where}）。管理者に連絡してください。</source>
+        <translation>Printing stopped: some records do not match the audit record (possible tampering: {where}). Contact an administrator.</translation>
     </message>
 </context>
 <context>

@@ -409,7 +409,8 @@ def test_the_window_refuses_a_daily_log_of_records_that_do_not_verify(
     qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
     qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "監査記録と一致しない記録" in w.message.text(), timeout=60_000)
-    assert "staff id" in w.message.text() and w.printouts.print_dialog is None
+    assert "（改ざんの可能性：表 staff、番号 1、項目 display_name" in w.message.text()
+    assert "verify" not in w.message.text() and w.printouts.print_dialog is None
     assert w.daily_dialog.last_pdf is None or not w.daily_dialog.last_pdf.exists()
 
 
