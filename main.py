@@ -407,6 +407,8 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
     database = DatabaseTarget.demo(demo_dir, default_terminal_id())
     store = database.open_store(create=True)
     notes = [note] if note else []
+    if store.witness_problem:  # storage.witness, said as build_production_stack says it
+        notes.append(f"AUDIT CHAIN NOT AS THIS PC SAW IT: {store.witness_problem}")
     stack = DeskStack(desk=None, store=store, mode="demo", data_dir=demo_dir, notes=notes)
     with ExitStack() as on_failure:
         on_failure.callback(stack.close)

@@ -43,6 +43,14 @@ class PermissionDenied(StorageError):
     """The acting staff member may not do this (inactive, or not an admin)."""
 
 
+class WrongCurrentPassword(PermissionDenied):
+    """A password change whose current password does not match (the window says so in words)."""
+
+
+class PasswordChangedMeanwhile(PermissionDenied):
+    """The password was changed by someone else between the check and the write; try again."""
+
+
 class LoginRefused(StorageError):
     """A login was not even checked: the account is locked (``retry_after_s`` None: until an
     administrator unlocks it) or failures on the account or this PC ask for a wait first."""

@@ -72,9 +72,11 @@ from storage.errors import (
     InvalidInput,
     LoginRefused,
     NotFound,
+    PasswordChangedMeanwhile,
     PermissionDenied,
     RetentionRefused,
     WrongChainKey,
+    WrongCurrentPassword,
 )
 from storage.models import (
     AuditEvent,
@@ -828,7 +830,7 @@ class Store:
             with self._read() as s:
                 stored = s.scalar(select(Staff.password_hash).where(Staff.id == actor.id))
             if not verify_password(stored, current_password or ""):
-                raise PermissionDenied("the current password is wrong")
+                raise WrongCurrentPassword("the current password is wrong")
         hashed = hash_password(new_password)
         with self._write() as (s, conn):
             self._require(s, actor, admin=not own)
@@ -836,7 +838,7 @@ class Store:
             if row is None:
                 raise NotFound(f"no staff account {username!r}")
             if own and row.password_hash != stored:
-                raise PermissionDenied("the password was changed meanwhile; try again")
+                raise PasswordChangedMeanwhile("the password was changed meanwhile; try again")
             row.password_hash = hashed
             row.must_change_password = not own
             row.updated_at = self._now()

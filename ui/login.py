@@ -20,7 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from policies.records import StaffRef
-from storage.errors import PasswordFault, WeakPassword
+from storage.errors import (
+    PasswordChangedMeanwhile,
+    PasswordFault,
+    WeakPassword,
+    WrongCurrentPassword,
+)
 from storage.passwords import MIN_LENGTH
 from ui.bridge import Jobs
 from ui.stack import Stack
@@ -231,8 +236,8 @@ class Accounts(QObject):
         self.password_page.submitted.connect(self._change_password)
 
     def _refusal(self, exc: Exception) -> str:
-        """Why a new password or account was refused: the policy's rule in words, else the
-        store's own (English) message."""
+        """Why a new password or account was refused: the policy's rule or the store's typed
+        refusal in words, else the store's own (English) message."""
         if isinstance(exc, WeakPassword):
             return {
                 PasswordFault.TOO_SHORT: self.tr(
@@ -245,6 +250,10 @@ class Accounts(QObject):
                     "よく使われるパスワードのため使えません。別のパスワードにしてください。"
                 ),
             }[exc.fault]
+        if isinstance(exc, WrongCurrentPassword):
+            return self.tr("現在のパスワードが違います。")
+        if isinstance(exc, PasswordChangedMeanwhile):
+            return self.tr("その間にパスワードが変更されました。もう一度お試しください。")
         return str(exc)
 
     def _login(self, user: str, password: str) -> None:

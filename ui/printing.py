@@ -124,11 +124,13 @@ def export_declaration(
 def export_bookings(
     store: Store, run: BulkCheckRun, out: Path, masking: str, actor: StaffInfo
 ) -> Path:
-    """The bookings list of a 一括照会 (明日の予約) to ``out``; recorded in the chain."""
+    """The bookings list of a 一括照会 (明日の予約) to ``out``; recorded in the chain. Records that
+    do not verify refuse it (RecordsUnverified), as every printout of the window."""
     from storage.reports.bookings import export_bookings_list  # noqa: PLC0415 - see export_daily
     from storage.reports.exports import report_font  # noqa: PLC0415
-    from storage.reports.from_store import facility_of  # noqa: PLC0415
+    from storage.reports.from_store import facility_of, verified  # noqa: PLC0415
 
+    verified(store, "bookings list", print_unverified=False)
     export_bookings_list(
         store,
         run,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from reader.reception import SessionUpdated
 from storage.reports.errors import RecordsUnverified
-from ui import printing
+from ui import printing, texts
 from ui.bridge import Jobs
 from ui.stack import Stack
 from ui.widgets import Level
@@ -156,12 +156,6 @@ class Printouts(QObject):
 
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, RecordsUnverified):  # nothing was written: the window never overrides
-            self.tell(
-                self.tr(
-                    "印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性）。"
-                    "管理者に連絡してください。詳細：{e}"
-                ).format(e=exc),
-                Level.ERROR,
-            )
+            self.tell(texts.unverified_words(exc), Level.ERROR)
             return
         self.tell(self.tr("印刷できません：{e}").format(e=exc), Level.ERROR)

@@ -281,11 +281,10 @@ class ResultPanel(QWidget):
                     ],
                 )
             )
-        if result.warnings:
+        notes = [texts.paste_line_words(n) for n in result.paste_notes] + list(result.warnings)
+        if notes:
             parts.append(
-                self._section(
-                    self.tr("読み取り時の注意"), [("", escape(w)) for w in result.warnings]
-                )
+                self._section(self.tr("読み取り時の注意"), [("", escape(w)) for w in notes])
             )
         if result.unmapped:
             parts.append(self._unmapped_html(result.unmapped))

@@ -10,9 +10,19 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from policies.model import FailureReason
+from policies.pasted import PasteIssue
 from policies.reception import Screen
 from policies.share import ShareBasis, ShareEstimate
-from reader.reception import Problem, ProblemKind, ReaderState, TerminalState, WaitingFor, Watching
+from reader.reception import (
+    LineProblem,
+    Problem,
+    ProblemKind,
+    ReaderState,
+    TerminalState,
+    WaitingFor,
+    Watching,
+)
+from storage.reports.errors import RecordsUnverified
 from ui.labels import label
 
 
@@ -300,13 +310,45 @@ def problem_words(p: Problem) -> str:
     except ValueError:
         words = problem_text(p.kind, p.code)
     if p.kind is ProblemKind.PASTE and p.lines:
-        words += "\n" + "\n".join(
-            QCoreApplication.translate("Texts", "{n}行目：{text}").format(
-                n=line.line_no, text=getattr(line, "text", "")
-            )
-            for line in p.lines[:8]
-        )
+        words += "\n" + "\n".join(paste_line_words(line) for line in p.lines[:8])
     return words
+
+
+def paste_issue_text(issue: PasteIssue, label: str = "") -> str:
+    """Why a pasted line was refused or set aside, in words."""
+    texts = {
+        PasteIssue.TOO_LONG: QCoreApplication.translate(
+            "Texts",
+            "貼り付けた文章が長すぎます（マイナ資格確認アプリの画面1件分を貼り付けてください）",
+        ),
+        PasteIssue.UNKNOWN_LABEL: QCoreApplication.translate(
+            "Texts", "知らない項目名のため読み飛ばしました"
+        ),
+        PasteIssue.REPEATED_LABEL: QCoreApplication.translate(
+            "Texts", "同じ項目が2回あります。最初の値を使いました"
+        ),
+        PasteIssue.BAD_VALUE: QCoreApplication.translate("Texts", "値を読み取れません"),
+        PasteIssue.NO_VALUE: QCoreApplication.translate("Texts", "項目名の後に値がありません"),
+        PasteIssue.MISSING_LABEL: QCoreApplication.translate(
+            "Texts", "必要な項目「{label}」がありません"
+        ).format(label=label),
+        PasteIssue.INDIVIDUAL_NUMBER: QCoreApplication.translate(
+            "Texts", "個人番号らしき行のため破棄しました（個人番号は保存しません）"
+        ),
+    }
+    return texts[issue]
+
+
+def paste_line_words(line: LineProblem) -> str:
+    """One pasted line the bridge set aside: where, what, why."""
+    no, text, why = line.line_no, line.text, paste_issue_text(line.issue, line.label)
+    if not no:
+        return QCoreApplication.translate("Texts", "全体：{why}").format(why=why)
+    if not text:
+        return QCoreApplication.translate("Texts", "{n}行目：{why}").format(n=no, why=why)
+    return QCoreApplication.translate("Texts", "{n}行目「{text}」：{why}").format(
+        n=no, text=text, why=why
+    )
 
 
 def yes_no(value: bool) -> str:
@@ -454,3 +496,37 @@ def detail_key(key: str) -> str:
         "warnings": QCoreApplication.translate("Texts", "注意"),
     }
     return names.get(key, key)
+
+
+def unverified_words(exc: RecordsUnverified) -> str:
+    """Why a printout was refused: the records it would print do not verify, and where (the
+    first row that differs by table, id and column; else the broken event; else this PC's
+    witness saw a newer chain). Every report the window makes says it this way."""
+    check = exc.check
+    rows = check.rows
+    if rows is not None and rows.problems:
+        first = rows.problems[0]
+        where = (
+            QCoreApplication.translate("Texts", "表 {table}、番号 {id}、項目 {field}").format(
+                table=first.table, id=first.row_id, field=first.field
+            )
+            if first.field
+            else QCoreApplication.translate("Texts", "表 {table}、番号 {id}").format(
+                table=first.table, id=first.row_id
+            )
+        )
+        if rows.count > 1:
+            where += QCoreApplication.translate("Texts", "、ほか{n}件").format(n=rows.count - 1)
+    elif rows is not None:  # the chain and its rows verify; this PC saw a newer chain
+        where = QCoreApplication.translate(
+            "Texts", "このPCが記録した内容より古いか、別のデータベースです"
+        )
+    else:
+        where = QCoreApplication.translate("Texts", "監査記録 通番 {seq}").format(
+            seq=check.first_broken_seq
+        )
+    return QCoreApplication.translate(
+        "Texts",
+        "印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性：{where}）。"
+        "管理者に連絡してください。",
+    ).format(where=where)

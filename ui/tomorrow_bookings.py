@@ -61,7 +61,8 @@ from policies.bulk_check import (
 from policies.dates import JST
 from reader.reception import DeskMode
 from storage.bookings import BookingsCsvError, CsvProblem
-from ui import printing
+from storage.reports.errors import RecordsUnverified
+from ui import printing, texts
 from ui.bridge import Jobs
 from ui.printouts import documents
 from ui.stack import Stack
@@ -526,6 +527,9 @@ class TomorrowBookings(QDialog):
 
     def _pdf_failed(self, exc: Exception) -> None:
         self.pdf_btn.setEnabled(True)
+        if isinstance(exc, RecordsUnverified):
+            self._say(texts.unverified_words(exc), Level.ERROR)
+            return
         self._say(self.tr("印刷用PDFを作成できません：{e}").format(e=exc), Level.ERROR)
 
     def closeEvent(self, event: QCloseEvent) -> None:

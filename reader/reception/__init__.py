@@ -47,6 +47,7 @@ from reader.reception.simprocess import SimulatedTerminalProcess, SimulatorStart
 # The terminal's vocabulary a UI shows and sends: ui/ talks to this package, not to reader.terminal.
 from reader.terminal import QualificationRecord, QualificationResult, Watching
 from reader.terminal.codes import LimitCategory
+from reader.terminal.errors import LineProblem
 from reader.terminal.results import Unmapped
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "FollowUpConflict",
     "InProcessCardSource",
     "LimitCategory",
+    "LineProblem",
     "PatientCandidate",
     "PcscCardSource",
     "PinRequested",

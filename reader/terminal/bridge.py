@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from policies.individual_number import contains_twelve_digits
+from policies.pasted import PasteIssue
 from reader.jpdate import parse_date_value
 from reader.terminal.codes import (
     LimitCategory,
@@ -286,11 +287,15 @@ def parse_limited_app_text(
 
     Raises `PastedTextError` listing every line that could not be read (number, text, why) and
     any required label that is missing. Non-fatal oddities (unknown labels, a dropped individual
-    number) are in `result.warnings`.
+    number) are in `result.paste_notes`.
     """
     if len(text) > MAX_TEXT_CHARS:
         raise PastedTextError(
-            (LineProblem(0, "", f"text longer than {MAX_TEXT_CHARS} characters"),),
+            (
+                LineProblem(
+                    0, "", f"text longer than {MAX_TEXT_CHARS} characters", PasteIssue.TOO_LONG
+                ),
+            ),
             "not マイナ資格確認アプリ text",
         )
     fields: dict[str, Any] = {}
@@ -304,14 +309,21 @@ def parse_limited_app_text(
 
     def store(line_no: int, raw: str, fld: str, value: str) -> None:
         if fld in fields:
-            notes.append(LineProblem(line_no, raw, "label repeated; the first value is kept"))
+            notes.append(
+                LineProblem(
+                    line_no,
+                    raw,
+                    "label repeated; the first value is kept",
+                    PasteIssue.REPEATED_LABEL,
+                )
+            )
             return
         reader = _READERS.get(fld, _read_text)
         try:
             fields[fld] = reader(value)
         except ValueError as exc:
             failed.add(fld)
-            errors.append(LineProblem(line_no, raw, str(exc)))
+            errors.append(LineProblem(line_no, raw, str(exc), PasteIssue.BAD_VALUE))
 
     for index, raw in enumerate(lines, start=1):
         if not raw.strip():
@@ -320,7 +332,12 @@ def parse_limited_app_text(
         label, value = _split(raw)
         if _individual_number_line(raw, label):
             notes.append(
-                LineProblem(index, "", "individual number (個人番号) dropped: it is never kept")
+                LineProblem(
+                    index,
+                    "",
+                    "individual number (個人番号) dropped: it is never kept",
+                    PasteIssue.INDIVIDUAL_NUMBER,
+                )
             )
             kept.append(DROPPED_LINE)
             waiting = None
@@ -335,7 +352,7 @@ def parse_limited_app_text(
                 store(w_line, f"{w_raw} / {raw.strip()}", w_field, _norm(raw).strip())
                 continue
             failed.add(w_field)
-            errors.append(LineProblem(w_line, w_raw, "label without a value"))
+            errors.append(LineProblem(w_line, w_raw, "label without a value", PasteIssue.NO_VALUE))
         new_section = _is_section(raw) if value is None else None
         if new_section is not None:
             section = new_section
@@ -345,7 +362,11 @@ def parse_limited_app_text(
             # Labels after a section that are not its own (確認日 at the end) are main labels.
             fld = _MAIN.get(key)
         if fld is None:
-            notes.append(LineProblem(index, raw, "not a label this bridge knows; ignored"))
+            notes.append(
+                LineProblem(
+                    index, raw, "not a label this bridge knows; ignored", PasteIssue.UNKNOWN_LABEL
+                )
+            )
             continue
         if value is None:
             waiting = (index, raw, fld)
@@ -353,10 +374,16 @@ def parse_limited_app_text(
             store(index, raw, fld, value)
     if waiting is not None:
         failed.add(waiting[2])
-        errors.append(LineProblem(waiting[0], waiting[1], "label without a value"))
+        errors.append(
+            LineProblem(waiting[0], waiting[1], "label without a value", PasteIssue.NO_VALUE)
+        )
     for fld, label in _REQUIRED.items():
         if fld not in fields and fld not in failed:
-            errors.append(LineProblem(0, "", f"required label {label} is missing"))
+            errors.append(
+                LineProblem(
+                    0, "", f"required label {label} is missing", PasteIssue.MISSING_LABEL, label
+                )
+            )
     if errors:
         raise PastedTextError(tuple(errors + notes), "the pasted text cannot be used")
     return _build(fields, notes, "\n".join(kept), received_on, simulated)
@@ -413,5 +440,5 @@ def _build(
         records=(record,),
         simulated=simulated,
         raw_text=kept_text,
-        warnings=tuple(str(n) for n in notes),
+        paste_notes=tuple(notes),
     )

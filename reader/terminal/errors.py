@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from policies.pasted import PasteIssue
+
 
 class TerminalError(Exception):
     """Base of everything this package raises on purpose."""
@@ -134,11 +136,14 @@ class NotXmlMsgError(TerminalParseError):
 
 @dataclass(frozen=True, slots=True)
 class LineProblem:
-    """One line of pasted text that could not be used, and why."""
+    """One line of pasted text that could not be used, and why (``issue`` for the desk's words,
+    ``reason`` in English for the log; ``label`` names a missing required label)."""
 
     line_no: int
     text: str
     reason: str
+    issue: PasteIssue
+    label: str = ""
 
     def __str__(self) -> str:
         return f"line {self.line_no} {self.text!r}: {self.reason}"

@@ -34,6 +34,7 @@ from reader.terminal.codes import (
     SexCode,
     SpecificDiseaseCategory,
 )
+from reader.terminal.errors import LineProblem
 
 
 class ResultSource(StrEnum):
@@ -342,6 +343,8 @@ class QualificationResult:
     unmapped: tuple[Unmapped, ...] = ()
     #: Non-fatal oddities: unparseable dates, declared vs. CharacterCodeIdentifier mismatch, …
     warnings: tuple[str, ...] = ()
+    #: Lines of pasted text set aside without refusing it (limited app only; typed, for the desk).
+    paste_notes: tuple[LineProblem, ...] = ()
     #: Simulator-only extras (identity check used, presentation id); never in real files.
     simulator_info: tuple[tuple[str, str], ...] = field(default=())
 

@@ -32,6 +32,14 @@
         <translation>This password is too common to be used. Choose another one.</translation>
     </message>
     <message>
+        <source>現在のパスワードが違います。</source>
+        <translation>The current password is wrong.</translation>
+    </message>
+    <message>
+        <source>その間にパスワードが変更されました。もう一度お試しください。</source>
+        <translation>The password was changed meanwhile. Please try again.</translation>
+    </message>
+    <message>
         <source>確認しています…</source>
         <translation>Checking…</translation>
     </message>
@@ -1448,10 +1456,6 @@
         <translation>Saved: {p}</translation>
     </message>
     <message>
-        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性）。管理者に連絡してください。詳細：{e}</source>
-        <translation>Printing stopped: some records do not match the audit record (possible tampering). Contact an administrator. Details: {e}</translation>
-    </message>
-    <message>
         <source>印刷できません：{e}</source>
         <translation>Cannot print: {e}</translation>
     </message>
@@ -2606,8 +2610,44 @@
         <translation>Login is temporarily restricted. Please wait {n} more seconds.</translation>
     </message>
     <message>
-        <source>{n}行目：{text}</source>
-        <translation>Line {n}: {text}</translation>
+        <source>貼り付けた文章が長すぎます（マイナ資格確認アプリの画面1件分を貼り付けてください）</source>
+        <translation>The pasted text is too long (paste one result screen of the My Number qualification app)</translation>
+    </message>
+    <message>
+        <source>知らない項目名のため読み飛ばしました</source>
+        <translation>not a label this app knows; skipped</translation>
+    </message>
+    <message>
+        <source>同じ項目が2回あります。最初の値を使いました</source>
+        <translation>label repeated; the first value was used</translation>
+    </message>
+    <message>
+        <source>値を読み取れません</source>
+        <translation>the value cannot be read</translation>
+    </message>
+    <message>
+        <source>項目名の後に値がありません</source>
+        <translation>the label has no value after it</translation>
+    </message>
+    <message>
+        <source>必要な項目「{label}」がありません</source>
+        <translation>the required label “{label}” is missing</translation>
+    </message>
+    <message>
+        <source>個人番号らしき行のため破棄しました（個人番号は保存しません）</source>
+        <translation>dropped: the line looks like an individual number (never kept)</translation>
+    </message>
+    <message>
+        <source>全体：{why}</source>
+        <translation>Whole text: {why}</translation>
+    </message>
+    <message>
+        <source>{n}行目：{why}</source>
+        <translation>Line {n}: {why}</translation>
+    </message>
+    <message>
+        <source>{n}行目「{text}」：{why}</source>
+        <translation>Line {n} “{text}”: {why}</translation>
     </message>
     <message>
         <source>あり</source>
@@ -2812,6 +2852,30 @@
     <message>
         <source>注意</source>
         <translation>Caution</translation>
+    </message>
+    <message>
+        <source>表 {table}、番号 {id}、項目 {field}</source>
+        <translation>table {table}, id {id}, field {field}</translation>
+    </message>
+    <message>
+        <source>表 {table}、番号 {id}</source>
+        <translation>table {table}, id {id}</translation>
+    </message>
+    <message>
+        <source>、ほか{n}件</source>
+        <translation> and {n} more</translation>
+    </message>
+    <message>
+        <source>このPCが記録した内容より古いか、別のデータベースです</source>
+        <translation>older than what this PC recorded, or another database</translation>
+    </message>
+    <message>
+        <source>監査記録 通番 {seq}</source>
+        <translation>audit record no. {seq}</translation>
+    </message>
+    <message>
+        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性：{where}）。管理者に連絡してください。</source>
+        <translation>Printing stopped: some records do not match the audit record (possible tampering: {where}). Contact an administrator.</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.chain import VerifyResult
+
 
 class ReportError(Exception):
     """Base of every error raised while building a printed log, report or CSV."""
@@ -21,7 +26,13 @@ class FontNotFoundError(ReportError):
 
 
 class RecordsUnverified(ReportError):
-    """The audit chain or the rows to print do not verify; nothing was printed."""
+    """The audit chain or the rows to print do not verify; nothing was printed. ``check`` is
+    the failed verification (its first broken event, the rows that differ), for the window to
+    say where in its own words."""
+
+    def __init__(self, message: str, check: VerifyResult) -> None:
+        super().__init__(message)
+        self.check = check
 
 
 class ReportOutputError(ReportError):

@@ -68,7 +68,8 @@ def verified(store: Store, what: str, *, print_unverified: bool) -> str | None:
         return None
     if not print_unverified:
         raise RecordsUnverified(
-            f"the audit records do not verify ({check.problem}); the {what} was not printed"
+            f"the audit records do not verify ({check.problem}); the {what} was not printed",
+            check,
         )
     return check.problem
 

@@ -17,7 +17,13 @@ from policies.model import (
     Outcome,
     VerificationPath,
 )
-from storage.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from storage.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    WrongCurrentPassword,
+)
 from storage.models import StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, StaffInfo
 from storage.store import AuditKind, Store
@@ -69,7 +75,7 @@ def test_staff_lifecycle_and_admin_checks(store: Store, admin: StaffInfo) -> Non
         store.create_staff(admin, "sato", "別人", StaffRole.RECEPTION, "initial-123")
     with pytest.raises(PermissionDenied):
         store.create_staff(clerk, "x", "x", StaffRole.ADMIN, "initial-123")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(WrongCurrentPassword):
         store.change_password(clerk, "sato", "changed-456", current_password="not-it-000")
     store.change_password(clerk, "sato", "changed-456", current_password="initial-123")
     me = store.authenticate("sato", "changed-456")

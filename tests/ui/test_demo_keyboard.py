@@ -12,6 +12,7 @@ import main
 from policies.dates import JST
 from policies.model import DocumentKind, FailureReason, VerificationPath
 from policies.reception import Failed, Screen
+from tests.storage.test_witness import cut_tail_behind_witness
 from tests.ui.conftest import login, shot
 from tests.ui.steps import (
     P01,
@@ -191,6 +192,29 @@ def test_face_result_line_is_whole_and_in_japan_time(app, qtbot, tmp_path: Path)
         assert "候補 1 人" in item.text()
         assert needed.height() <= shown.height(), (item.text(), needed, shown)  # no 「候補…」
         assert cut_texts(w) == []  # the デモ操作 heading included
+        w.close()
+    finally:
+        stack.close()
+
+
+def test_a_demo_database_rolled_back_behind_this_pc_is_said_so(app, qtbot, tmp_path: Path) -> None:
+    """The DEMO stack checks this PC's witness as production does: a note at start, and the
+    strip shows 記録停止中 with the red banner, never データベース：正常."""
+    stack = main.build_demo_stack(tmp_path / "demo")
+    end = cut_tail_behind_witness(stack.store)
+    stack.close()
+    stack = main.build_demo_stack(tmp_path / "demo")
+    try:
+        assert any(
+            "AUDIT CHAIN NOT AS THIS PC SAW IT" in n and f"ends at event {end}" in n
+            for n in stack.notes
+        ), stack.notes
+        w = MainWindow(stack)
+        qtbot.addWidget(w)
+        w.start()
+        w.show()
+        qtbot.waitUntil(w.strip.rolled_back.isVisible, timeout=15_000)
+        assert "記録停止中" in w.strip.database.text() and "正常" not in w.strip.database.text()
         w.close()
     finally:
         stack.close()

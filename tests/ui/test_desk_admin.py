@@ -113,7 +113,7 @@ def test_the_login_page_says_a_wait_and_a_lock_not_a_database_error(desk_window,
     )
 
 
-def test_a_common_password_is_refused_with_its_reason(desk_window, qtbot) -> None:
+def test_a_refused_password_change_says_why_in_words(desk_window, qtbot) -> None:
     w, stack = desk_window(simulator=None, reader=None, log_in=False)
     admin = next(s for s in stack.store.list_staff() if s.username == ADMIN[0])
     stack.store.create_staff(admin, "uketsuke", "受付 花子", StaffRole.RECEPTION, "init-pass-1")
@@ -123,12 +123,13 @@ def test_a_common_password_is_refused_with_its_reason(desk_window, qtbot) -> Non
     qtbot.keyClick(w.login_page.password, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: w.pages.currentIndex() == PAGE_PASSWORD, timeout=15_000)
     page = w.password_page
-    for new, words in (
-        ("password1", "よく使われるパスワードのため使えません。"),
-        ("ab-1", "パスワードが短すぎます。8文字以上にしてください。"),
-        ("abcdefghij", "英字・数字・記号のうち2種類以上を含めてください。"),
+    for current, new, words in (
+        ("init-pass-1", "password1", "よく使われるパスワードのため使えません。"),
+        ("init-pass-1", "ab-1", "パスワードが短すぎます。8文字以上にしてください。"),
+        ("init-pass-1", "abcdefghij", "英字・数字・記号のうち2種類以上を含めてください。"),
+        ("not-it-at-all-7", "own-pass-22", "変更できません：現在のパスワードが違います。"),
     ):
-        page.current.setText("init-pass-1")
+        page.current.setText(current)
         page.new.setText(new)
         page.again.setText(new)
         qtbot.keyClick(page.again, Qt.Key.Key_Return)
@@ -408,7 +409,8 @@ def test_the_window_refuses_a_daily_log_of_records_that_do_not_verify(
     qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
     qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "監査記録と一致しない記録" in w.message.text(), timeout=60_000)
-    assert "staff id" in w.message.text() and w.printouts.print_dialog is None
+    assert "（改ざんの可能性：表 staff、番号 1、項目 display_name" in w.message.text()
+    assert "verify" not in w.message.text() and w.printouts.print_dialog is None
     assert w.daily_dialog.last_pdf is None or not w.daily_dialog.last_pdf.exists()
 
 

@@ -153,6 +153,14 @@ def test_the_check_flags_each_booking_and_prints_the_list(
     view.pdf_btn.click()  # a second copy never replaces the first
     qtbot.waitUntil(lambda: view.last_pdf != pdf, timeout=30_000)
     assert view.last_pdf == pdf.with_name(f"明日の予約-{DAY.isoformat()}-2.pdf") and pdf.exists()
+    # A row changed behind the application's back: no list, and why in Japanese.
+    with stack.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE staff SET display_name = '偽の管理者'")
+    printed = view.last_pdf
+    view.pdf_btn.click()
+    qtbot.waitUntil(lambda: "監査記録と一致しない記録" in view.state.text(), timeout=30_000)
+    assert "表 staff、番号 1、項目 display_name" in view.state.text()
+    assert "verify" not in view.state.text() and view.last_pdf == printed
 
 
 def test_stop_ends_a_check_the_terminal_is_still_processing(

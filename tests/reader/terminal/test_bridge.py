@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.model import VerificationPath
+from policies.pasted import PasteIssue
 from reader.jpdate import parse_date_value as parse_japanese_date
 from reader.terminal import (
     LineProblem,
@@ -49,7 +50,7 @@ def test_fullwidth_colons_and_limit_section() -> None:
     assert lim.classification == "限度額適用認定証"
     assert outcome_for_result(r, today=date(2026, 11, 23)).kind is OutcomeKind.OK
     # the heading line is unknown but harmless; the empty 有効終了日 is not an error either
-    assert len(r.warnings) == 1 and "line 1" in r.warnings[0]
+    assert [(n.line_no, n.issue) for n in r.paste_notes] == [(1, PasteIssue.UNKNOWN_LABEL)]
 
 
 def test_tabs_halfwidth_letter_eras_and_back_section() -> None:
@@ -62,7 +63,7 @@ def test_tabs_halfwidth_letter_eras_and_back_section() -> None:
     assert rec.personal_family is PersonalFamily.FAMILY and rec.insured_name == "架空 太郎"
     assert rec.qualification_date == date(2020, 4, 1) and rec.card_valid_from == date(2019, 5, 1)
     assert rec.address == "東京都架空区見本町1-1-1"
-    assert r.warnings == ()
+    assert r.paste_notes == ()
 
 
 def test_value_on_the_next_line() -> None:
@@ -78,12 +79,11 @@ def test_individual_number_is_dropped_and_said_so() -> None:
     r = parse_limited_app_text(text)
     assert "123456789018" not in (r.raw_text or "") and "1234 5678 9018" not in (r.raw_text or "")
     assert (r.raw_text or "").count(DROPPED_LINE) == 2
-    dropped = [w for w in r.warnings if "individual number" in w]
-    assert [w.split()[1] for w in dropped] == ["3", "6"]  # line numbers
-    assert all("1234" not in w for w in r.warnings)
-    assert any(
-        "line 7" in w and "not a label" in w for w in r.warnings
-    )  # マイナンバーカード有効期限 kept
+    dropped = [n for n in r.paste_notes if n.issue is PasteIssue.INDIVIDUAL_NUMBER]
+    assert [n.line_no for n in dropped] == [3, 6]
+    assert all("1234" not in str(n) for n in r.paste_notes)
+    # マイナンバーカード有効期限 is kept (not taken for a number)
+    assert (7, PasteIssue.UNKNOWN_LABEL) in [(n.line_no, n.issue) for n in r.paste_notes]
     assert "123456789018" not in repr(r)
 
 
@@ -99,6 +99,7 @@ def test_bad_lines_are_each_reported_with_number_text_and_reason() -> None:
     assert "not a valid date" in problems[6].reason
     assert problems[7].reason == "label without a value"
     assert "枝番" in problems[8].reason
+    assert problems[7].issue is PasteIssue.NO_VALUE and problems[2].issue is PasteIssue.BAD_VALUE
 
 
 def test_missing_required_labels() -> None:
@@ -110,6 +111,8 @@ def test_missing_required_labels() -> None:
         "required label 生年月日 is missing",
         "required label 番号 is missing",
     }
+    missing = {(p.issue, p.label) for p in info.value.problems}
+    assert missing == {(PasteIssue.MISSING_LABEL, lab) for lab in ("氏名", "生年月日", "番号")}
 
 
 def test_huge_paste_is_refused() -> None:
