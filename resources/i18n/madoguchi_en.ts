@@ -535,6 +535,18 @@
         <translation>Abandoned</translation>
     </message>
     <message>
+        <source>男</source>
+        <translation>Male</translation>
+    </message>
+    <message>
+        <source>女</source>
+        <translation>Female</translation>
+    </message>
+    <message>
+        <source>不明</source>
+        <translation>Unknown</translation>
+    </message>
+    <message>
         <source>国民健康保険</source>
         <translation>National</translation>
     </message>
