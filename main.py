@@ -595,8 +595,12 @@ def _open_stack(args: argparse.Namespace) -> DeskStack:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     """Open the reception window (demo mode without a configuration)."""
+    from ui.app import display_problem
     from ui.app import run as run_ui
 
+    if (problem := display_problem()) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     with closing(_open_stack(args)) as stack:
         for note in stack.notes:
             print(note, file=sys.stderr)

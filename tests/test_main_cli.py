@@ -400,3 +400,23 @@ def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert "error: " in last and not (tmp_path / "data").exists(), proc.stderr
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="Windows and macOS have a display")
+@pytest.mark.parametrize("argv", [["--demo"], ["run", "--demo"]])
+def test_no_display_is_one_line_before_anything_starts(tmp_path: Path, argv: list[str]) -> None:
+    demo_dir = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *argv, "--demo-dir", str(demo_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**env, "PYTHONPATH": str(ROOT), "MADOGUCHI_CONFIG": str(tmp_path / "none.toml")},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: no display: ") and proc.stderr.count("\n") == 1
+    assert not demo_dir.exists(), "the demo was set up before the display was checked"
