@@ -22,7 +22,7 @@ from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from storage import commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
@@ -702,8 +702,17 @@ def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> Any
         return run(config)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line naming the problem and where help is, exit 2
+    (its own usage block would bury the line); ``add_subparsers`` makes every command's parser
+    of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="main.py",
         description="Madoguchi — reception assistant for マイナ保険証 eligibility checks.",
     )

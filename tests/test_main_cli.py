@@ -106,20 +106,15 @@ def run_in_process(argv: list[str], stdin: str = "") -> Ran:
 
 def assert_clear(ran: Ran, argv: list[str], *names: str) -> None:
     """Exit 0 or 2 (``audit`` also 1: broken chain or no event that day, said on stdout); on 2
-    the last line says 'error:' and names one of ``names`` or an argv value; only argparse
-    precedes it with its usage lines; never a traceback."""
+    stderr is exactly one line, 'error: …', naming one of ``names`` or an argv value (argparse's
+    usage errors too); never a traceback."""
     assert "Traceback" not in ran.err + ran.out
     assert ran.code in ((0, 1, 2) if argv[0] == "audit" else (0, 2)), (argv, ran)
     assert ran.code != 1 or (ran.out.strip() and not ran.err), ran
     if ran.code == 2:
-        lines = ran.err.strip().splitlines()
-        assert lines, argv
-        last = lines[-1]
-        if last.startswith("error: "):
-            assert len(lines) == 1, ran.err
-        else:  # argparse: usage, then "main.py CMD: error: argument --x: ..."
-            assert last.startswith("main.py") and ": error: " in last, ran.err
-        assert any(n in last for n in (*names, *argv) if n), (argv, last)
+        lines = ran.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, ran.err)
+        assert any(n in lines[0] for n in (*names, *argv) if n), (argv, lines[0])
 
 
 # -- argv -------------------------------------------------------------------------------------
@@ -378,6 +373,8 @@ def run_main(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
         ["audit", "verify", "--db", UNREACHABLE_PG],
         ["audit", "key-import", "--from", sys.executable],
         ["run", "--config", "{bad_config}"],
+        ["report", "daily", "--date", "2026-13-01", "--out", "x.pdf"],
+        ["bogus"],
     ],
 )
 def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
@@ -398,8 +395,8 @@ def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
         },
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
-    assert "error: " in last and not (tmp_path / "data").exists(), proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert not (tmp_path / "data").exists(), proc.stderr
 
 
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="Windows and macOS have a display")
