@@ -20,7 +20,7 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from storage import commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
@@ -497,8 +497,12 @@ def build_production_stack(target: Target) -> DeskStack:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     """Open the reception window (demo mode without a configuration)."""
+    from ui.app import display_problem
     from ui.app import run as run_ui
 
+    if (problem := display_problem()) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     target = resolve_target(args)
     demo_dir = target.demo_dir
     stack = build_production_stack(target) if demo_dir is None else build_demo_stack(demo_dir)
@@ -570,8 +574,17 @@ def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> Bul
     return run(config, limit_consent=target.config.limit_consent)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line naming the problem and where help is, exit 2
+    (its own usage block would bury the line); ``add_subparsers`` makes every command's parser
+    of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="main.py",
         description="Madoguchi — reception assistant for マイナ保険証 eligibility checks.",
     )

@@ -107,20 +107,15 @@ def run_in_process(argv: list[str], stdin: str = "") -> Ran:
 
 def assert_clear(ran: Ran, argv: list[str], *names: str) -> None:
     """Exit 0 or 2 (``audit`` also 1: broken chain or no event that day, said on stdout); on 2
-    the last line says 'error:' and names one of ``names`` or an argv value; only argparse
-    precedes it with its usage lines; never a traceback."""
+    stderr is exactly one line, 'error: …', naming one of ``names`` or an argv value (argparse's
+    usage errors too); never a traceback."""
     assert "Traceback" not in ran.err + ran.out
     assert ran.code in ((0, 1, 2) if argv[0] == "audit" else (0, 2)), (argv, ran)
     assert ran.code != 1 or (ran.out.strip() and not ran.err), ran
     if ran.code == 2:
-        lines = ran.err.strip().splitlines()
-        assert lines, argv
-        last = lines[-1]
-        if last.startswith("error: "):
-            assert len(lines) == 1, ran.err
-        else:  # argparse: usage, then "main.py CMD: error: argument --x: ..."
-            assert last.startswith("main.py") and ": error: " in last, ran.err
-        assert any(n in last for n in (*names, *argv) if n), (argv, last)
+        lines = ran.err.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, ran.err)
+        assert any(n in lines[0] for n in (*names, *argv) if n), (argv, lines[0])
 
 
 # -- argv -------------------------------------------------------------------------------------
@@ -379,6 +374,8 @@ def run_main(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
         ["audit", "verify", "--db", UNREACHABLE_PG],
         ["audit", "key-import", "--from", sys.executable],
         ["run", "--config", "{bad_config}"],
+        ["report", "daily", "--date", "2026-13-01", "--out", "x.pdf"],
+        ["bogus"],
     ],
 )
 def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
@@ -399,5 +396,25 @@ def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
         },
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
-    last = proc.stderr.strip().splitlines()[-1]
-    assert "error: " in last and not (tmp_path / "data").exists(), proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert not (tmp_path / "data").exists(), proc.stderr
+
+
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="Windows and macOS have a display")
+@pytest.mark.parametrize("argv", [["--demo"], ["run", "--demo"]])
+def test_no_display_is_one_line_before_anything_starts(tmp_path: Path, argv: list[str]) -> None:
+    demo_dir = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *argv, "--demo-dir", str(demo_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**env, "PYTHONPATH": str(ROOT), "MADOGUCHI_CONFIG": str(tmp_path / "none.toml")},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("error: no display: ") and proc.stderr.count("\n") == 1
+    assert not demo_dir.exists(), "the demo was set up before the display was checked"

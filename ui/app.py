@@ -2,10 +2,13 @@
 
 main.py builds the stack (it alone chooses implementations); this module makes the
 QApplication, applies the font size and language, shows the window and runs the event loop.
+``display_problem`` is asked first: without a display Qt aborts the whole process (exit 134,
+after the stack has started), so the command line refuses it in one line before anything starts.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -16,6 +19,19 @@ from PySide6.QtWidgets import QApplication
 from ui.i18n import apply_font
 from ui.main_window import MainWindow
 from ui.stack import Stack
+
+
+def display_problem() -> str | None:
+    """Why Qt would find no display to show the window on, or None (Windows and macOS always
+    have one; elsewhere X11 or Wayland must be named, or a platform chosen explicitly)."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display: neither DISPLAY nor WAYLAND_DISPLAY is set; set QT_QPA_PLATFORM=offscreen "
+        "for a headless check or use demo-check"
+    )
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

@@ -1,7 +1,10 @@
 """Run the SIMULATED terminal (``python -m reader.terminal_sim``) as a child process.
 
 Used by the demo mode and the desk tests: a real subprocess on real folders, exactly like the
-on-site terminal's 連携アプリ, started and stopped by its owner.
+on-site terminal's 連携アプリ, started and stopped by its owner. The owner holds the child's
+stdin pipe and the child runs with ``--exit-on-stdin-eof``: when the owner dies, even by SIGKILL
+or a crash, the operating system closes the pipe and the simulator stops, so no orphan keeps
+serving the folder to the next run (portable, where the parent pid is not on Windows).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class SimulatedTerminalProcess:
             self.encoding,
             "--poll-ms",
             str(self.poll_ms),
+            "--exit-on-stdin-eof",
             *self.extra_args,
         ]
         if self.today is not None:
@@ -71,7 +75,7 @@ class SimulatedTerminalProcess:
             cmd,
             cwd=_REPO,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -139,7 +143,7 @@ class SimulatedTerminalProcess:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        for stream in (proc.stdout, proc.stderr):
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError):
                     stream.close()

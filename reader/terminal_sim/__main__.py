@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -51,8 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--today", type=date.fromisoformat, default=None, help="simulated date")
     p.add_argument("--poll-ms", type=int, default=250, help="rescan interval")
+    p.add_argument(
+        "--exit-on-stdin-eof",
+        action="store_true",
+        help="stop when stdin reaches end of file: the owner keeps a pipe open, so the "
+        "simulator dies with it (portable, unlike watching the parent pid)",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     return p
+
+
+def _stop_at_eof(stop: threading.Event) -> None:
+    """Set ``stop`` once stdin ends: the owner closed its pipe or died, even by SIGKILL."""
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    if args.exit_on_stdin_eof:
+        threading.Thread(
+            target=_stop_at_eof, args=(stop,), name="terminal-sim-lifeline", daemon=True
+        ).start()
     print(f"READY SIMULATED-TERMINAL root={root}", flush=True)
     sim.run(stop)
     return 0

@@ -89,11 +89,13 @@ class Card:
 
 
 class Simulator:
-    """`python -m reader.terminal_sim` as a real subprocess on a folder."""
+    """`python -m reader.terminal_sim` as a real subprocess on a folder; it dies with the test
+    run (``--exit-on-stdin-eof`` on a pipe this process holds)."""
 
     def __init__(self, root: Path, *args: str, ca: Path | None = None) -> None:
         self.root = root
-        cmd = [sys.executable, "-m", "reader.terminal_sim", "--root", str(root), "--poll-ms", "100"]
+        cmd = [sys.executable, "-m", "reader.terminal_sim", "--root", str(root), "--poll-ms", "100",
+               "--exit-on-stdin-eof"]  # fmt: skip
         if ca is not None:
             cmd += ["--jpki-ca", str(ca)]
         cmd += list(args)
@@ -102,6 +104,7 @@ class Simulator:
             cmd,
             cwd=REPO,
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -135,7 +138,7 @@ class Simulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        for stream in (self.proc.stdout, self.proc.stderr):
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()
 
