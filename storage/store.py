@@ -5,11 +5,20 @@ database write lock, so an event exists exactly when its cause was committed. Au
 carry ids, codes and field NAMES, never names or numbers of patients: the chain cannot be
 corrected later, so personal data stays in the correctable tables.
 
-Why one long module: it is the transaction boundary. Each write path, the row it binds
-(``storage.binding``) and its chain event must share one ``_write()`` and one lock, so the write
-paths live on this class; what can stand apart already does (chain, binding, witness, sanitise,
-records, recorder, restore). Splitting the class by area (staff, patients, visits) behind this
-front object is the next step when it grows again.
+How it is composed: one transaction boundary, one class per area over it. ``storage.store_core``
+holds the boundary (``_write``, ``_read``, ``_append``, ``_bound``, ``_audit_only``,
+``_require``) and opening; each area is a class over that core in a module of its own — staff
+and login (``store_staff``), facility profile and settings (``store_settings``), patients
+(``store_patients``), visits, terminal results, verifications and the listing queries
+(``store_visits``), the audit chain, backup and retention (``store_audit``) — and
+:class:`Store` is their union. Every write path of every area goes through the core's one
+``_write()`` and its lock, so a row, its binding (``storage.binding``) and its chain event still
+commit together; an area that needs another subclasses it (visits show patients, the purge
+reads the retention setting). Mixins rather than service objects: callers keep one object and
+find ``store.create_patient(...)`` where they always did, and the areas share the engine, chain,
+witness and clock without passing them around. Callers import from here, never from the area
+modules. What stands apart from the class already does (chain, binding, witness, sanitise,
+records, recorder, restore).
 """
 
 from __future__ import annotations
@@ -19,29 +28,15 @@ import getpass
 import hashlib
 import json
 import os
-import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Text,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    text,
-    type_coerce,
-)
+from sqlalchemy import Connection, Engine, Text, bindparam, delete, func, or_, select, type_coerce
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -49,23 +44,8 @@ from sqlalchemy.orm import Session
 from policies.model import DocumentKind, FacilityProfile, Flow
 from storage import sanitise, secrets, settings_keys
 from storage.backup import BackupInfo, backup_to
-from storage.binding import (
-    BOUND_AT_MIGRATION,
-    BOUND_COLUMNS,
-    REBOUND_AT_PURGE,
-    ROW_KEY,
-    batch_payloads,
-    latest_entries,
-)
-from storage.chain import (
-    AuditChain,
-    ChainHead,
-    NewEvent,
-    ParallelVerify,
-    VerifyResult,
-    head_as_of_day,
-)
-from storage.engine import data_dir, make_engine, write_connection
+from storage.binding import BOUND_COLUMNS, REBOUND_AT_PURGE, latest_entries
+from storage.chain import AuditChain, ChainHead, ParallelVerify, VerifyResult, head_as_of_day
 from storage.errors import (
     ChainKeyMissing,
     Conflict,
@@ -80,11 +60,9 @@ from storage.models import (
     AuditEvent,
     AuditHead,
     AuditPurgePermit,
-    DbMeta,
     FacilityProfileRow,
     LoginGuard,
     Patient,
-    RowBindingPending,
     Setting,
     Staff,
     StaffRole,
@@ -116,54 +94,17 @@ from storage.records import (
     VisitRecord,
     VisitSummary,
 )
-from storage.timeutil import day_bounds_utc, now_tokyo, to_tokyo, years_before
-from storage.witness import Witness
+from storage.store_core import SYSTEM_ACTOR, AuditKind, StoreCore
+from storage.timeutil import day_bounds_utc, to_tokyo, years_before
 
-if TYPE_CHECKING:
-    from storage.migrate import MigrationReport
-
-SYSTEM_ACTOR = "system"
 RETENTION_KEY = "retention_years"
 DEFAULT_RETENTION_YEARS = 5
 #: Floor for the retention setting: 診療録 are kept 5 years (G-04); less is refused.
 MIN_RETENTION_YEARS = 5
-#: Connection info key: the chain heads a write transaction appended (for the witness).
-_HEADS = "madoguchi_heads"
+
+
 #: A terminal result larger than this is not an eligibility answer; refuse it whole.
 MAX_TERMINAL_RESULT_BYTES = 8 * 1024 * 1024
-
-
-class AuditKind:
-    """Event kinds written to the chain (stable strings: they are persisted)."""
-
-    DATABASE_CREATED = "database_created"
-    SCHEMA_MIGRATED = "schema_migrated"
-    LOGIN_OK = "login_ok"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
-    STAFF_CREATED = "staff_created"
-    STAFF_PASSWORD_CHANGED = "staff_password_changed"  # noqa: S105 (an event name)
-    STAFF_DEACTIVATED = "staff_deactivated"
-    STAFF_LOCKED = "staff_locked"
-    STAFF_UNLOCKED = "staff_unlocked"
-    FACILITY_PROFILE_CHANGED = "facility_profile_changed"
-    SETTING_CHANGED = "setting_changed"
-    PATIENT_CREATED = "patient_created"
-    PATIENT_UPDATED = "patient_updated"
-    PATIENT_VIEWED = "patient_viewed"
-    VISIT_OPENED = "visit_opened"
-    TERMINAL_RESULT_RECEIVED = "terminal_result_received"
-    VERIFICATION_RECORDED = "verification_recorded"
-    #: Result files written for the receipt computer (reader.terminal.handoff.HandOff).
-    HANDED_OFF = "handed_off"
-    BULK_CHECKED = "bulk_checked"  # 一括照会 of a day's bookings (storage.bulk_checks)
-    BACKUP_CREATED = "backup_created"
-    RESTORED = "restored"
-    EXPORTED = "exported"
-    RETENTION_PURGED = "retention_purged"
-    CHAIN_KEY_EXPORTED = "chain_key_exported"
-    CHAIN_KEY_IMPORTED = "chain_key_imported"
-    BINDING_MARKER_IGNORED = "row_binding_marker_ignored"
 
 
 _V = Visit.__table__
@@ -295,279 +236,8 @@ def _verification(row: VerificationAttempt) -> AttemptRecord:
     )
 
 
-class Store:
+class Store(StoreCore):
     """Open with :meth:`open`; one instance per process, safe to share between threads."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        key: bytes,
-        database_uuid: str,
-        terminal_id: str,
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self._engine = engine
-        self._chain = AuditChain(key)
-        self._key = key
-        self.database_uuid = database_uuid
-        self.terminal_id = sanitise.check_identifier("terminal_id", terminal_id)
-        self._clock = clock
-        self._witness = Witness(database_uuid, key)
-        #: Set when this PC's witness shows the database rolled back, truncated or replaced
-        #: (storage.witness); the mark then stays where it was, as evidence.
-        self.witness_problem: str | None = None
-        self.migration: MigrationReport | None = None  # set by open()
-
-    # -- opening ---------------------------------------------------------------------------
-
-    @classmethod
-    def open(
-        cls,
-        url: str | None = None,
-        *,
-        terminal_id: str,
-        backup_dir: Path | None = None,
-        clock: Callable[[], datetime] | None = None,
-        engine: Engine | None = None,
-        create: bool = True,
-    ) -> Store:
-        """Migrate (backing up first; on PostgreSQL only as the owner, storage.pg_roles), create
-        the database identity and chain key if new, and check that the keyring's chain key
-        belongs to this database. ``create=False``: only an existing database is opened
-        (DatabaseMissing otherwise).
-
-        Raises KeyringUnavailable, ChainKeyMissing, WrongChainKey, DatabasePasswordMissing,
-        DatabaseMissing, DatabaseUnreachable, ConfigError, SchemaOutdated (the runtime role on an
-        older schema) or BackupError, each with a message for the operator. Usable as
-        ``with Store.open(...) as store:`` (closed on exit).
-        """
-        from storage.migrate import migrate_or_check  # noqa: PLC0415  (Alembic loads on open)
-
-        engine = engine or make_engine(url, create=create)
-        report = migrate_or_check(engine, backup_dir or data_dir() / "backups")
-        meta = cls._read_meta(engine)
-        if meta is None:
-            cls._initialise(engine, terminal_id, clock)
-            meta = cls._read_meta(engine)
-            assert meta is not None
-        database_uuid, check = meta
-        key = secrets.load_chain_key(database_uuid)
-        if not AuditChain(key).key_matches(check, database_uuid):
-            raise WrongChainKey(
-                f"The audit-chain key in the OS keyring does not belong to database "
-                f"{database_uuid}. Import the right key with `main.py audit key-import`."
-            )
-        store = cls(
-            engine, key=key, database_uuid=database_uuid, terminal_id=terminal_id, clock=clock
-        )
-        store.migration = report
-        store._bind_after_migration()
-        with engine.connect() as conn:
-            store.witness_problem = store._witness.check(conn)
-        if report.from_revision is not None and report.from_revision != report.to_revision:
-            store._audit_only(
-                AuditKind.SCHEMA_MIGRATED,
-                None,
-                {
-                    "from": report.from_revision,
-                    "to": report.to_revision,
-                    "backup": str(report.backup) if report.backup else None,
-                },
-            )
-        return store
-
-    def _bind_after_migration(self) -> None:
-        """Bind, once, the rows written before row binding existed (see migration 0003)."""
-        with self._write() as (s, conn):
-            if s.get(RowBindingPending, 1) is None:
-                return
-            s.execute(delete(RowBindingPending))
-            done = conn.execute(
-                select(AuditEvent.seq).where(AuditEvent.kind == BOUND_AT_MIGRATION).limit(1)
-            ).scalar()
-            if done is not None:
-                self._append(conn, AuditKind.BINDING_MARKER_IGNORED, None, {"bound_in": done})
-                return
-            latest = latest_entries(conn)
-            entries = [
-                e
-                for table in BOUND_COLUMNS
-                for e in self._chain.binder.entries(conn, table)
-                if e.split(" ", 4)[4] not in latest.get(table, {})
-            ]
-            reason = "bound at migration: rows written before row binding existed"
-            self._append_batches(conn, BOUND_AT_MIGRATION, entries, reason)
-
-    def _rebind_before(self, conn: Connection, limit: int) -> list[str]:
-        """Entries for the rows whose latest binding is in events up to ``limit`` (a purge is
-        about to delete them); refused if such a row no longer matches that binding."""
-        latest = latest_entries(conn)
-        out = []
-        for table in BOUND_COLUMNS:
-            bound = latest.get(table, {})
-            for entry in self._chain.binder.entries(conn, table):
-                row_id = entry.split(" ", 4)[4]
-                seq, digest, _ = bound.get(row_id, (limit + 1, "", ""))
-                if seq > limit:
-                    continue
-                if entry.split(" ", 3)[2] != digest:
-                    raise RetentionRefused(
-                        f"{table} id {row_id} changed since its binding in event {seq}; "
-                        "nothing was deleted"
-                    )
-                out.append(entry)
-        return out
-
-    def _append_batches(self, conn: Connection, kind: str, entries: list[str], reason: str) -> None:
-        """Batch binding events (at least one, so the binding itself is on record)."""
-        self._chain.append_many(
-            conn,
-            [
-                NewEvent(kind, SYSTEM_ACTOR, self.terminal_id, payload)
-                for payload in batch_payloads(entries, reason)
-            ],
-            at=self._clock() if self._clock else None,
-        )
-
-    @staticmethod
-    def _read_meta(engine: Engine) -> tuple[str, str] | None:
-        with engine.connect() as conn:
-            row = conn.execute(select(DbMeta.database_uuid, DbMeta.key_check)).first()
-        return None if row is None else (row[0], row[1])
-
-    @staticmethod
-    def _initialise(engine: Engine, terminal_id: str, clock: Callable[[], datetime] | None) -> bool:
-        """Give a new database its UUID, chain key (in the keyring) and first event."""
-        from storage.migrate import PG_SCHEMA_LOCK, head_revision, schema_version  # noqa: PLC0415
-
-        with write_connection(engine) as conn:
-            if conn.dialect.name == "postgresql":  # an advisory lock: the runtime role may not LOCK
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_SCHEMA_LOCK})
-            if conn.execute(select(DbMeta.id)).first() is not None:
-                return False  # another terminal initialised it while we waited
-            database_uuid = str(uuid.uuid4())
-            key = secrets.create_chain_key(database_uuid)
-            now = clock() if clock else now_tokyo()
-            conn.execute(
-                insert(DbMeta).values(
-                    id=1,
-                    database_uuid=database_uuid,
-                    schema_version=schema_version(head_revision()),
-                    created_at=now,
-                    key_check=secrets.key_check(key, database_uuid),
-                )
-            )
-            chain = AuditChain(key)
-            chain.init_head(conn)
-            chain.append(
-                conn,
-                AuditKind.DATABASE_CREATED,
-                actor=SYSTEM_ACTOR,
-                terminal_id=terminal_id,
-                payload={"database_uuid": database_uuid, "schema": head_revision()},
-                at=clock() if clock else None,
-            )
-        return True
-
-    def close(self) -> None:
-        self._engine.dispose()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    @property
-    def dialect(self) -> str:
-        return self._engine.dialect.name
-
-    # -- transaction helpers ---------------------------------------------------------------
-
-    def _now(self) -> datetime:
-        return self._clock() if self._clock else now_tokyo()
-
-    @contextmanager
-    def _write(self) -> Iterator[tuple[Session, Connection]]:
-        heads: list[ChainHead] = []
-        with write_connection(self._engine) as conn:
-            locked_seq, locked_hash, *_ = self._chain.lock(conn)
-            conn.info[_HEADS] = heads
-            try:
-                with Session(bind=conn, expire_on_commit=False, autoflush=True) as session:
-                    yield session, conn
-                    session.flush()
-                if heads and self.witness_problem is None:
-                    self.witness_problem = self._witness.still_holds(conn, locked_seq, locked_hash)
-            finally:
-                conn.info.pop(_HEADS, None)
-        if heads and self.witness_problem is None:  # committed: this PC has seen it
-            self._witness.advance(heads[-1])
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self._engine, expire_on_commit=False) as session:
-            yield session
-
-    def _append(
-        self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
-    ) -> ChainHead:
-        name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
-        head = self._chain.append(
-            conn,
-            kind,
-            actor=name,
-            terminal_id=self.terminal_id,
-            payload=sanitise.clean_json(payload),
-            at=self._clock() if self._clock else None,
-        )
-        conn.info.get(_HEADS, []).append(head)
-        return head
-
-    def _bound(  # noqa: PLR0917  (the event, plus the row it binds)
-        self,
-        s: Session,
-        conn: Connection,
-        kind: str,
-        actor: StaffInfo | str | None,
-        payload: Mapping[str, Any],
-        table: str,
-        row_id: Any,
-    ) -> ChainHead:
-        """Append ``kind`` carrying the binding entry of the row as stored now (storage.binding):
-        every write of a bound row, an UPDATE included, is a new event with the new digest."""
-        s.flush()
-        (entry,) = self._chain.binder.entries(conn, table, [row_id])
-        return self._append(conn, kind, actor, {**payload, ROW_KEY: entry})
-
-    def _audit_only(
-        self, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
-    ) -> ChainHead:
-        with self._write() as (_, conn):
-            return self._append(conn, kind, actor, payload)
-
-    def append_event(
-        self, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
-    ) -> ChainHead:
-        """Append a free-standing event (tests, benchmarks, other parts' audited actions)."""
-        return self._audit_only(kind, actor, payload)
-
-    @staticmethod
-    def _require(session: Session, actor: StaffInfo, *, admin: bool = False) -> Staff:
-        """Re-read the actor from the database: a stale or forged StaffInfo gives no rights."""
-        row = session.get(Staff, actor.id)
-        if row is None or not row.active or row.username != actor.username:
-            raise PermissionDenied(f"{actor.username}: not an active staff account")
-        if admin and row.role is not StaffRole.ADMIN:
-            raise PermissionDenied(f"{actor.username}: this needs an administrator")
-        return row
-
-    # -- staff -----------------------------------------------------------------------------
 
     def has_staff(self) -> bool:
         with self._read() as s:
@@ -861,8 +531,6 @@ class Store:
         with self._read() as s:
             return [_staff_info(r) for r in s.scalars(select(Staff).order_by(Staff.username))]
 
-    # -- facility and settings ----------------------------------------------------------------
-
     def facility_profile(self) -> FacilityProfile | None:
         with self._read() as s:
             row = s.get(FacilityProfileRow, 1)
@@ -938,8 +606,6 @@ class Store:
                 f"retention: {MIN_RETENTION_YEARS} to 100 years (診療録 are kept 5 years)"
             )
         self.set_setting(actor, RETENTION_KEY, str(years))
-
-    # -- patients --------------------------------------------------------------------------
 
     def create_patient(self, actor: StaffInfo, new: NewPatient) -> PatientRecord:
         with self._write() as (s, conn):
@@ -1020,8 +686,6 @@ class Store:
                 _patient(r)
                 for r in s.scalars(query.order_by(Patient.kana, Patient.id).limit(limit))
             ]
-
-    # -- visits, terminal results, verifications ---------------------------------------------
 
     def open_visit(
         self, actor: StaffInfo, patient_id: int, kind: VisitKind, *, local_date: date | None = None
@@ -1294,8 +958,6 @@ class Store:
             self._audit_only(AuditKind.PATIENT_VIEWED, actor, {"patient_id": visit.patient_id})
         return detail
 
-    # -- audit chain ------------------------------------------------------------------------
-
     def chain_head(self, day: date) -> ChainHead | None:
         """The chain head as of the end of Tokyo day ``day`` (for the daily log)."""
         with self._engine.connect() as conn:
@@ -1393,6 +1055,26 @@ class Store:
             },
         )
         return info
+
+    def _rebind_before(self, conn: Connection, limit: int) -> list[str]:
+        """Entries for the rows whose latest binding is in events up to ``limit`` (a purge is
+        about to delete them); refused if such a row no longer matches that binding."""
+        latest = latest_entries(conn)
+        out = []
+        for table in BOUND_COLUMNS:
+            bound = latest.get(table, {})
+            for entry in self._chain.binder.entries(conn, table):
+                row_id = entry.split(" ", 4)[4]
+                seq, digest, _ = bound.get(row_id, (limit + 1, "", ""))
+                if seq > limit:
+                    continue
+                if entry.split(" ", 3)[2] != digest:
+                    raise RetentionRefused(
+                        f"{table} id {row_id} changed since its binding in event {seq}; "
+                        "nothing was deleted"
+                    )
+                out.append(entry)
+        return out
 
     def purge_expired(self, actor: StaffInfo | None, *, now: datetime | None = None) -> PurgeReport:
         """Delete the oldest audit events older than the retention period (never a younger one).
@@ -1494,4 +1176,15 @@ def import_chain_key(
     return database_uuid
 
 
-__all__ = ["AuditKind", "ChainKeyMissing", "Store", "import_chain_key"]
+__all__ = [
+    "DEFAULT_RETENTION_YEARS",
+    "MAX_TERMINAL_RESULT_BYTES",
+    "MIN_RETENTION_YEARS",
+    "RETENTION_KEY",
+    "SYSTEM_ACTOR",
+    "AuditKind",
+    "ChainKeyMissing",
+    "Store",
+    "VisitDetail",
+    "import_chain_key",
+]
