@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from policies.model import FacilityKind, OqsMode
 from storage import commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     import threading
     from datetime import date
 
-    from policies import PolicyEngine
     from policies.bulk_check import BulkCheckRun, BulkProgress, PendingBulkCheck
     from reader.reception import ReceptionDesk
     from reader.terminal import TerminalConfig
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
     from storage.config import DatabaseTarget
     from storage.records import StaffInfo
     from storage.store import Store
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 # -- configuration (per-PC TOML; each section checked by the layer that uses it) -----------------
@@ -102,9 +100,7 @@ def save_config(path: Path, new: PcSettings) -> AppConfig:
 
     doc = tomlkit.parse(path.read_text("utf-8")) if path.exists() else tomlkit.document()
     doc["mode"] = "production"
-    database = tomlkit.table()
-    database.update(database_table(new.database))
-    doc["database"] = database
+    doc["database"] = database_table(new.database)
     if new.terminal_root:
         old = doc.get("terminal")
         terminal = old if isinstance(old, dict) else tomlkit.table()
@@ -190,18 +186,12 @@ class Target:
         return self.database.demo_dir
 
 
-def default_demo_dir() -> Path:
-    from storage.engine import data_dir
-
-    return data_dir() / "demo"
-
-
 def resolve_target(args: argparse.Namespace) -> Target:
     """``--demo``; else ``--db`` (with the configuration, if any); else the configuration file
     (``--config``, ``MADOGUCHI_CONFIG``, the user config folder) unless it says demo; else DEMO."""
     from reader.station import default_terminal_id
     from storage.config import DatabaseTarget
-    from storage.engine import resolve_url
+    from storage.engine import data_dir, resolve_url
     from storage.errors import ConfigError as DatabaseConfigError
 
     demo, db = getattr(args, "demo", False), getattr(args, "db", None)
@@ -222,7 +212,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
         config = dataclasses.replace(config or AppConfig(), mode="production", database=db)
     if config is None or config.mode == "demo":
         given = getattr(args, "demo_dir", None)
-        demo_dir = Path(given) if given else default_demo_dir()
+        demo_dir = Path(given) if given else data_dir() / "demo"
         return Target(None, DatabaseTarget.demo(demo_dir, default_terminal_id()))
     terminal_id = config.terminal_id or default_terminal_id()
     source = "--db" if db else f"[database] in {config.source}"
@@ -330,22 +320,17 @@ class DeskStack:
         logged-in staff member, through the terminal the desk uses; ``resume`` downloads the
         day's kept reception number instead of sending a new one."""
         from reader.bulk_check import run_bulk_check
-        from reader.terminal.errors import TerminalConfigError
         from storage.bulk_checks import StoreBookings
 
-        if self.terminal_config is None:
-            raise TerminalConfigError("no terminal folder is configured (資格確認限定型)")
-        consent = self.config is not None and self.config.limit_consent
-        bookings = StoreBookings(self.store, self.actor())
         return run_bulk_check(
-            bookings,
+            StoreBookings(self.store, self.actor()),
             self.terminal_config,
             csv_path,
             day,
             schedule=self.bulk_schedule,
             stop=stop,
             progress=progress,
-            limit_consent=consent,
+            limit_consent=self.config is not None and self.config.limit_consent,
             resume=resume,
         )
 
@@ -368,18 +353,13 @@ class DeskStack:
         return path
 
 
-def _engine() -> PolicyEngine:
-    from policies import PolicyEngine
-    from resources.policies import shipped_rulebook
-
-    return PolicyEngine(shipped_rulebook())
-
-
 def _start_desk(stack: DeskStack, **parts: Any) -> None:
     """Build the ReceptionDesk from the chosen parts, start it, and stop it with the stack."""
+    from policies import PolicyEngine
     from reader.reception import ReceptionDesk
+    from resources.policies import shipped_rulebook
 
-    desk = ReceptionDesk(engine=_engine(), **parts)
+    desk = ReceptionDesk(engine=PolicyEngine(shipped_rulebook()), **parts)
     desk.start()
     stack.defer(desk.close)
     stack.desk = desk
@@ -387,16 +367,9 @@ def _start_desk(stack: DeskStack, **parts: Any) -> None:
 
 def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskStack:
     """DEMO mode: own database, SIMULATED terminal subprocess, SIMULATED demo cards."""
-    from reader.reception import (
-        DeskMode,
-        InProcessCardSource,
-        PcscCardSource,
-        SimulatedTerminalProcess,
-        VpcdDemoCards,
-    )
+    from reader.reception import DeskMode, SimulatedTerminalProcess, demo_card_source
     from reader.station import default_terminal_id
     from reader.terminal import TerminalConfig, TerminalExchange
-    from reader.virtual_card import PcscdUnavailable, SlotsBusy, ensure_pcscd, lease_slot
     from storage.config import DatabaseTarget
     from storage.demo_data import prepare_desk_demo
     from storage.recorder import StoreRecorder
@@ -414,40 +387,27 @@ def build_demo_stack(demo_dir: Path, *, answer_timeout_s: float = 10.0) -> DeskS
         on_failure.callback(stack.close)
         stack.defer(store.close)
         profile = prepare_desk_demo(store)
-        sim = SimulatedTerminalProcess(demo_dir / "oqs", log_file=demo_dir / "terminal-sim.log")
-        sim.start()
-        stack.defer(sim.stop)
-        stack.terminal_config = TerminalConfig(
-            root=demo_dir / "oqs",
-            data_dir=demo_dir / "terminal-data",
-            medical_institution_code=profile.medical_institution_code,
+        config = stack.terminal_config = TerminalConfig.demo(
+            demo_dir,
+            profile.medical_institution_code,
             answer_timeout_s=answer_timeout_s,
             rescan_interval_s=0.5,
-            simulated=True,
         )
-        terminal = TerminalExchange(stack.terminal_config)
-        card_source: Any
-        preferred = None
-        try:
-            service = ensure_pcscd()
-            stack.defer(service.release)
-            lease = lease_slot(timeout=5.0)
-            stack.defer(lease.release)
-            card_source = PcscCardSource()
-            demo_cards: Any = VpcdDemoCards(lease.slot)
-            stack.defer(demo_cards.remove)
-            preferred = lease.reader_name
-        except (PcscdUnavailable, SlotsBusy, OSError) as exc:
-            card_source = demo_cards = InProcessCardSource()
-            stack.notes.append(f"card reader: in-process SIMULATED reader ({exc})")
+        sim = SimulatedTerminalProcess(config.root, log_file=demo_dir / "terminal-sim.log")
+        sim.start()
+        stack.defer(sim.stop)
+        terminal = TerminalExchange(config)
+        cards = demo_card_source(stack.defer)
+        if cards.note:
+            stack.notes.append(cards.note)
         _start_desk(
             stack,
             recorder=StoreRecorder(store, database.describe()),
-            card_source=card_source,
+            card_source=cards.source,
             terminal=terminal,
-            demo_cards=demo_cards,
+            demo_cards=cards.cards,
             mode=DeskMode.DEMO,
-            preferred_reader=preferred,
+            preferred_reader=cards.preferred_reader,
         )
         on_failure.pop_all()
     return stack
@@ -520,27 +480,18 @@ def _cmd_demo_check(args: argparse.Namespace) -> int:
     from storage.demo_data import desk_demo
 
     with ExitStack() as run:
-        if args.demo_dir:
-            demo_dir = Path(args.demo_dir)
-        else:
-            own = tempfile.TemporaryDirectory(prefix="madoguchi-demo-check-")
-            demo_dir = Path(run.enter_context(own))
+        fresh = partial(tempfile.TemporaryDirectory, prefix="madoguchi-demo-check-")
+        demo_dir = Path(args.demo_dir or run.enter_context(fresh()))
         stack = run.enter_context(closing(build_demo_stack(demo_dir)))
         profile, demo = stack.store.facility_profile(), desk_demo()
-        for line in (*stack.notes, f"demo folder: {demo_dir}"):
-            demo_check.say(line)
-        demo_check.say(f"facility: {profile.name if profile else '-'} (SIMULATED)")
-
-        def verify_chain() -> tuple[bool, int]:
-            result = stack.store.verify_chain()
-            return result.ok, result.checked
-
+        facility = f"facility: {profile.name if profile else '-'} (SIMULATED)"
         ok = demo_check.run(
             stack.desk,
             username=demo.username,
             password=demo.password,
-            verify_chain=verify_chain,
+            verify_chain=stack.store.verify_chain,
             timeout=args.timeout,
+            intro=(*stack.notes, f"demo folder: {demo_dir}", facility),
         )
     return 0 if ok else EXIT_BROKEN
 
@@ -610,12 +561,8 @@ def build_parser() -> argparse.ArgumentParser:
     on = p.add_mutually_exclusive_group(required=True)
     on.add_argument("--on", type=commands.iso_day, metavar="YYYY-MM-DD", help="the date to show")
     on.add_argument("--index", action="store_true", help="list every rule ID with its sources")
-    p.add_argument(
-        "--facility",
-        choices=["clinic", "hospital", "pharmacy", "large_chain_pharmacy"],
-        default="clinic",
-    )
-    p.add_argument("--mode", choices=["mandated", "limited", "none"], default="mandated")
+    p.add_argument("--facility", choices=[k.value for k in FacilityKind], default="clinic")
+    p.add_argument("--mode", choices=[m.value for m in OqsMode], default="mandated")
     p.add_argument(
         "--flows",
         default=None,
@@ -647,7 +594,7 @@ def _typed_error(exc: Exception) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; the project's typed errors end as one line on stderr and exit code 2."""
     args = build_parser().parse_args(argv)
-    handler: Handler = args.handler
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
     except Exception as exc:

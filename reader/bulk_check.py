@@ -50,7 +50,7 @@ from reader.terminal.bulk import (
     no_progress,
 )
 from reader.terminal.config import TerminalConfig
-from reader.terminal.errors import BulkError, BulkTimeout, TerminalError
+from reader.terminal.errors import BulkError, BulkTimeout, TerminalConfigError, TerminalError
 from reader.terminal.parser import parse_result
 from reader.terminal.results import ResultSource
 
@@ -187,7 +187,7 @@ def _ask(
 
 def run_bulk_check(
     port: BookingsPort,
-    config: TerminalConfig,
+    config: TerminalConfig | None,
     csv_path: Path,
     day: date,
     *,
@@ -207,8 +207,11 @@ def run_bulk_check(
     Raises the port's error for an unreadable list, and ``reader.terminal.errors.BulkError`` (a
     ``BulkTimeout`` carries the reception number, kept through the port) when the terminal gives
     no result; no check is recorded then. Bookings without numbers are UNCHECKED, with a note.
-    ``progress`` is told each step of the exchange (on this thread).
+    ``progress`` is told each step of the exchange (on this thread). ``config`` None (a desk
+    without a terminal folder) raises ``TerminalConfigError`` before anything is read.
     """
+    if config is None:
+        raise TerminalConfigError("no terminal folder is configured (資格確認限定型)")
     bookings, problems = port.bookings(csv_path, day)
     searches = [BulkSearch(b.numbers, limit_consent) for b in bookings if b.numbers is not None]
     if resume and not searches:
@@ -282,13 +285,9 @@ def demo_terminal(demo_dir: Path, medical_institution_code: str) -> Iterator[Ter
     """The demo's SIMULATED terminal: its simulator process on the demo folder, for one run."""
     from reader.reception import SimulatedTerminalProcess  # noqa: PLC0415  (a process, demo only)
 
-    sim = SimulatedTerminalProcess(demo_dir / "oqs").start()
+    config = TerminalConfig.demo(demo_dir, medical_institution_code)
+    sim = SimulatedTerminalProcess(config.root).start()
     try:
-        yield TerminalConfig(
-            root=sim.root,
-            data_dir=demo_dir / "terminal-data",
-            medical_institution_code=medical_institution_code,
-            simulated=True,
-        )
+        yield config
     finally:
         sim.stop()

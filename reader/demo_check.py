@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from policies.dates import JST
 from policies.model import VerificationPath
@@ -35,16 +35,29 @@ def say(text: str) -> None:
     print(f"[{datetime.now(JST):%H:%M:%S}] {text}", flush=True)
 
 
+class ChainCheck(Protocol):
+    """What the caller's audit verification reports (``storage.chain.VerifyResult``)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def checked(self) -> int: ...
+
+
 def run(
     desk: Any,
     *,
     username: str,
     password: str,
-    verify_chain: Callable[[], tuple[bool, int]],
+    verify_chain: Callable[[], ChainCheck],
     timeout: float,
+    intro: Iterable[str] = (),
 ) -> bool:
-    """Drive the two visits and the chain check; True when every step did what it should.
-    ``verify_chain`` returns (ok, events checked)."""
+    """Say the ``intro`` lines, drive the two visits and the chain check; True when every step
+    did what it should."""
+    for line in intro:
+        say(line)
     events: queue.Queue[Any] = queue.Queue()
     desk.subscribe(events.put)
 
@@ -106,8 +119,8 @@ def run(
         say(f"FAILED: {exc}")
         return False
     desk.wait_idle()
-    chain_ok, checked = verify_chain()
-    say(f"3. audit chain: {'OK' if chain_ok else 'BROKEN'} ({checked} events)")
-    ok = ok and chain_ok
+    chain = verify_chain()
+    say(f"3. audit chain: {'OK' if chain.ok else 'BROKEN'} ({chain.checked} events)")
+    ok = ok and chain.ok
     say("demo-check " + ("OK" if ok else "FAILED"))
     return ok

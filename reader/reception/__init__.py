@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from reader.reception.cards import (
     CardSource,
+    DemoCardChoice,
     DemoCards,
     InProcessCardSource,
     PcscCardSource,
     VpcdDemoCards,
+    demo_card_source,
 )
 from reader.reception.desk import ReceptionDesk
 from reader.reception.events import (
@@ -54,6 +56,7 @@ __all__ = [
     "STAFF_EVENTS",
     "CardSource",
     "DatabaseStatus",
+    "DemoCardChoice",
     "DemoCards",
     "DeskEvent",
     "DeskMode",
@@ -89,5 +92,6 @@ __all__ = [
     "VpcdDemoCards",
     "WaitingFor",
     "Watching",
+    "demo_card_source",
     "now_jst",
 ]

@@ -43,7 +43,16 @@ from reader.pcsc import (
     ReaderInfo,
     ReaderMonitor,
 )
-from reader.virtual_card import CardModelConnection, MyNumberCardModel, demo_card_ids, load_identity
+from reader.virtual_card import (
+    CardModelConnection,
+    MyNumberCardModel,
+    PcscdUnavailable,
+    SlotsBusy,
+    demo_card_ids,
+    ensure_pcscd,
+    lease_slot,
+    load_identity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +205,37 @@ class VpcdDemoCards:
             card, self._card = self._card, None
         if card is not None:
             card.remove()  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCardChoice:
+    """The demo's reader and its insert/remove control, as :func:`demo_card_source` chose them."""
+
+    source: CardSource
+    cards: DemoCards
+    #: The leased vpcd slot's reader, the one the desk watches (None: the in-process reader).
+    preferred_reader: str | None = None
+    #: Why the in-process reader is used (None: the real pcscd with a leased vpcd slot).
+    note: str | None = None
+
+
+def demo_card_source(defer: Callable[[Callable[[], object]], None]) -> DemoCardChoice:
+    """Demo cards in a leased vpcd slot of this machine's pcscd (SIMULATED cards, real PC/SC
+    stack), else the in-process SIMULATED reader with a note saying why. ``defer`` is handed
+    what releases the pcscd, the slot and the inserted card, to run when the desk stops."""
+    try:
+        service = ensure_pcscd()
+        defer(service.release)
+        lease = lease_slot(timeout=5.0)
+        defer(lease.release)
+        source = PcscCardSource()
+        cards = VpcdDemoCards(lease.slot)
+        defer(cards.remove)
+        return DemoCardChoice(source, cards, preferred_reader=lease.reader_name)
+    except (PcscdUnavailable, SlotsBusy, OSError) as exc:
+        in_process = InProcessCardSource()
+        note = f"card reader: in-process SIMULATED reader ({exc})"
+        return DemoCardChoice(in_process, in_process, note=note)
 
 
 # -- card jobs (run on the card worker) ---------------------------------------------------------

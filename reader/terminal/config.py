@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from reader.terminal.errors import TerminalConfigError
 
@@ -148,6 +149,20 @@ class TerminalConfig:
         if not isinstance(self.watch, WatchMode):
             raise TerminalConfigError(f"watch must be auto, notify or poll, got {self.watch!r}")
         _check_watch(self.poll_interval_s, self.pending_deadline_s, self.settle_s)
+
+    @classmethod
+    def demo(
+        cls, demo_dir: Path, medical_institution_code: str, **overrides: Any
+    ) -> TerminalConfig:
+        """The demo's SIMULATED terminal: the simulator's folder ``oqs`` and Madoguchi's
+        ``terminal-data`` in the demo folder; ``overrides`` set other fields (e.g. timeouts)."""
+        return cls(
+            root=demo_dir / "oqs",
+            data_dir=demo_dir / "terminal-data",
+            medical_institution_code=medical_institution_code,
+            simulated=True,
+            **overrides,
+        )
 
     @property
     def req_dir(self) -> Path:

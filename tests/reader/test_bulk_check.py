@@ -26,7 +26,7 @@ from policies.model import Outcome, VerificationPath
 from reader.bulk_check import NO_NUMBERS, run_bulk_check
 from reader.terminal import TerminalConfig
 from reader.terminal.bulk import BulkSchedule
-from reader.terminal.errors import BulkError, BulkTimeout
+from reader.terminal.errors import BulkError, BulkTimeout, TerminalConfigError
 from storage.bulk_checks import StoreBookings
 from storage.errors import InvalidInput
 from storage.models import VisitKind
@@ -239,6 +239,14 @@ def test_without_numbers_on_file_the_terminal_is_not_asked(site: Site) -> None:
     (row,) = run.rows
     assert (row.flag, row.note) == (BookingFlag.UNCHECKED, NO_NUMBERS)
     assert run.chain_seq is not None and _events(site.db, AuditKind.BULK_CHECKED) == 1
+
+
+def test_a_desk_without_a_terminal_folder_is_refused_before_the_list_is_read(site: Site) -> None:
+    missing = site.bookings.with_name("not-there.csv")  # read first, it would fail differently
+    store = Store.open(str(site.db), terminal_id="test-pc")
+    with store, pytest.raises(TerminalConfigError, match="資格確認限定型"):
+        run_bulk_check(StoreBookings(store), None, missing, DAY)
+    assert _events(site.db, AuditKind.BULK_CHECKED) == 0
 
 
 def test_ctrl_c_on_the_command_line_withdraws_the_request(site: Site) -> None:

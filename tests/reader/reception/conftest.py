@@ -13,7 +13,7 @@ from typing import Any
 import keyring
 import pytest
 
-import main
+from policies import PolicyEngine
 from policies.model import FacilityKind, FacilityProfile, Flow, OqsMode
 from reader.reception import (
     DeskEvent,
@@ -24,6 +24,7 @@ from reader.reception import (
 )
 from reader.terminal import TerminalConfig, TerminalExchange
 from reader.terminal.config import HandOffConfig
+from resources.policies import shipped_rulebook
 from storage.engine import password_key, resolve_url, sqlite_url
 from storage.recorder import StoreRecorder
 from storage.records import StaffInfo
@@ -185,7 +186,7 @@ def desk_factory(
             )
         log = EventLog()
         desk = ReceptionDesk(
-            engine=main._engine(),
+            engine=PolicyEngine(shipped_rulebook()),
             recorder=StoreRecorder(store, "test database"),
             card_source=PcscCardSource() if reader else None,
             terminal=terminal,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import main
+from policies import PolicyEngine
 from reader.reception import DeskStatus, Problem, ReceptionDesk, SessionUpdated, VisitRequest
+from resources.policies import shipped_rulebook
 from storage.recorder import StoreRecorder
 from storage.store import Store
 from tests.reader.reception.conftest import ADMIN, MANDATED, EventLog, open_store
@@ -52,7 +53,9 @@ def test_a_desk_started_on_an_older_copy_shows_it_blocked_and_lets_an_admin_log_
     store = Store.open(url, terminal_id="desk-test-pc", backup_dir=tmp_path / "backups")
     log = EventLog()
     desk = ReceptionDesk(
-        engine=main._engine(), recorder=StoreRecorder(store, "older copy"), card_source=None
+        engine=PolicyEngine(shipped_rulebook()),
+        recorder=StoreRecorder(store, "older copy"),
+        card_source=None,
     )
     desk.subscribe(log)
     try:

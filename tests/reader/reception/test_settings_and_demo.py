@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import main
+from policies import PolicyEngine
 from policies.model import Outcome, VerificationPath, VisitSetting
 from policies.reception import ChooseOption, Screen
 from policies.records import NewPatientData
@@ -25,6 +26,7 @@ from reader.reception import (
     VisitRequest,
     WaitingFor,
 )
+from resources.policies import shipped_rulebook
 from storage.recorder import StoreRecorder
 from tests.reader.reception.conftest import ADMIN, MANDATED, EventLog, open_store
 from tests.reader.reception.flows import P03, begin, option_for, recorded, session
@@ -64,7 +66,7 @@ def test_in_process_demo_reader_when_pcscd_is_unavailable(tmp_path, simulator) -
     cards = InProcessCardSource()
     log = EventLog()
     desk = ReceptionDesk(
-        engine=main._engine(),
+        engine=PolicyEngine(shipped_rulebook()),
         recorder=StoreRecorder(store, "demo"),
         card_source=cards,
         terminal=TerminalExchange(
