@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from storage.config import DatabaseTarget
     from storage.records import StaffInfo
     from storage.store import Store
+    from ui.stack import PcSettings
 
 
 # -- configuration (per-PC TOML; each section checked by the layer that uses it) -----------------
@@ -69,6 +70,8 @@ class AppConfig:
     handoff: HandOffConfig | None = None
 
     def pc_settings(self) -> PcSettings:
+        from ui.stack import PcSettings
+
         t = self.terminal
         return PcSettings(
             database=self.database,
@@ -76,18 +79,6 @@ class AppConfig:
             medical_institution_code=t.medical_institution_code if t else "",
             request_encoding=t.request_encoding.value if t else "utf-8",
         )
-
-
-@dataclass(frozen=True, slots=True)
-class PcSettings:
-    """What the admin screen may change in this PC's madoguchi.toml (used from the next start)."""
-
-    #: SQLAlchemy URL or SQLite file path; None: SQLite in the user-data folder.
-    database: str | None
-    #: The OQS folder (with req/res/face); None: 資格確認限定型, no terminal folder.
-    terminal_root: str | None
-    medical_institution_code: str = ""
-    request_encoding: str = "utf-8"
 
 
 def save_config(path: Path, new: PcSettings) -> AppConfig:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -22,21 +23,17 @@ from storage.records import StaffInfo
 from storage.store import Store
 
 
-class PcSettings(Protocol):
-    """This PC's connections in madoguchi.toml, as main.py reads and writes them.
+@dataclass(frozen=True, slots=True)
+class PcSettings:
+    """What the admin screen may change in this PC's madoguchi.toml (used from the next start):
+    main.py reads and writes it, the settings dialog edits a copy (``dataclasses.replace``)."""
 
-    main.py's value is a frozen dataclass: the settings dialog edits a copy with
-    ``dataclasses.replace``.
-    """
-
-    @property
-    def database(self) -> str | None: ...
-    @property
-    def terminal_root(self) -> str | None: ...
-    @property
-    def medical_institution_code(self) -> str: ...
-    @property
-    def request_encoding(self) -> str: ...
+    #: SQLAlchemy URL or SQLite file path; None: SQLite in the user-data folder.
+    database: str | None
+    #: The OQS folder (with req/res/face); None: 資格確認限定型, no terminal folder.
+    terminal_root: str | None
+    medical_institution_code: str = ""
+    request_encoding: str = "utf-8"
 
 
 class Stack(Protocol):
