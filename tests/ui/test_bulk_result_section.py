@@ -39,7 +39,7 @@ def test_the_panel_shows_the_days_bulk_result(
     assert section.checked.text().endswith("に照会（模擬の資格確認端末）")
     assert "本人確認と資格確認は窓口で行い" in section.advice.text()
     assert section.flag.property("level") == "warn"
-    shot(w, "bulk_result_start")
+    shot(w, "25_bulk_result_start")
 
     other = stack.store.create_patient(admin, NewPatient("00077", "見本 未予約", "ミホン", None))
     _open(qtbot, w, stack, other.id)

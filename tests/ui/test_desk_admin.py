@@ -427,7 +427,7 @@ def test_a_rolled_back_chain_blocks_the_desk_until_the_admin_records_a_decision(
     assert "管理者の確認が必要です" in w.strip.rolled_back.text()
     assert "記録停止中" in w.strip.database.text() and not w.act_new.isEnabled()
     assert "管理者の確認が必要です" in w.message.text()
-    shot(w, "18_rolled_back")
+    shot(w, "24_rolled_back")
     assert w.strip.accept_btn.isVisible()
     qtbot.mouseClick(w.strip.accept_btn, Qt.MouseButton.LeftButton)
     dialog = w.rolled_back_dialog

@@ -51,7 +51,7 @@ def test_each_unusable_line_says_why_in_japanese(desk_window: Any, qtbot: Any) -
     chip = w.session_panel.problem
     qtbot.waitUntil(chip.isVisible, timeout=15_000)
     words = chip.text()
-    shot(w, "paste-problem")
+    shot(w, "26_paste_problem")
     assert "全体：必要な項目「氏名」がありません" in words
     assert "6行目「資格取得年月日：いつか」：値を読み取れません" in words
     assert "7行目：個人番号らしき行のため破棄しました" in words

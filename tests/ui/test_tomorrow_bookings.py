@@ -112,7 +112,7 @@ def test_the_check_flags_each_booking_and_prints_the_list(
     assert view.run is not None and f"通番 {view.run.chain_seq}" in view.state.text()
     assert _checks(stack) == 1
     view.resize(1366 - 40, 768 - 80)  # as maximised on a 1366×768 reception PC, with frame
-    shot(view, "22-tomorrow-bookings")
+    shot(view, "22_tomorrow_bookings")
     for r in range(view.table.rowCount()):  # no result is cut off in its column
         text = view.table.item(r, 3).text()
         need = view.table.fontMetrics().horizontalAdvance(text)
@@ -215,7 +215,7 @@ def test_a_check_left_processing_is_received_later_once(
     assert view.resume_btn.isVisible() and view.resume_btn.isEnabled()
     assert view.run is None and view.table.rowCount() == 0 and _checks(stack) == 0
     view.resize(1366 - 40, 768 - 80)
-    shot(view, "23-tomorrow-bookings-pending")
+    shot(view, "23_tomorrow_bookings_pending")
 
     # Opened again on that day, the view finds the job in the chain and offers it.
     view.close()
