@@ -400,3 +400,13 @@ def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
     assert "error: " in last and not (tmp_path / "data").exists(), proc.stderr
+
+
+def test_an_error_never_repeats_a_twelve_digit_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typed = tmp_path / "123456789012.csv"  # a number typed where a file name belongs
+    argv = ["bookings", "check", "--csv", str(typed), "--date", "2026-12-02"]
+    assert main.main([*argv, "--out", str(tmp_path / "x.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "no such bookings list" in err and "123456789012" not in err
