@@ -29,7 +29,14 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from policies.dates import JST
-from storage.binding import RowBinder, RowsChecked, verify_parallel, worker_snapshot
+from storage.binding import (
+    MAX_PROBLEMS,
+    RowBinder,
+    RowsChecked,
+    verify_parallel,
+    worker_snapshot,
+)
+from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
@@ -328,6 +335,10 @@ class AuditChain:
             rows = verify_parallel(parallel.url, parallel.password, self._key)
         else:
             rows = self.binder.verify(conn)
+        locks = lock_problems(conn)  # the lock is held against the chain (storage.login_locks)
+        if locks:
+            problems = (*rows.problems, *locks)[:MAX_PROBLEMS]
+            rows = RowsChecked(False, rows.checked, problems, rows.count + len(locks))
         if not rows.ok:
             first = rows.problems[0]
             more = f" (and {rows.count - 1} more rows)" if rows.count > 1 else ""

@@ -47,7 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policies.model import DocumentKind, FacilityProfile, Flow
-from storage import sanitise, secrets, settings_keys
+from storage import login_locks, sanitise, secrets, settings_keys
 from storage.backup import BackupInfo, backup_to
 from storage.binding import (
     BOUND_AT_MIGRATION,
@@ -144,8 +144,8 @@ class AuditKind:
     STAFF_CREATED = "staff_created"
     STAFF_PASSWORD_CHANGED = "staff_password_changed"  # noqa: S105 (an event name)
     STAFF_DEACTIVATED = "staff_deactivated"
-    STAFF_LOCKED = "staff_locked"
-    STAFF_UNLOCKED = "staff_unlocked"
+    STAFF_LOCKED = login_locks.STAFF_LOCKED
+    STAFF_UNLOCKED = login_locks.STAFF_UNLOCKED
     FACILITY_PROFILE_CHANGED = "facility_profile_changed"
     SETTING_CHANGED = "setting_changed"
     PATIENT_CREATED = "patient_created"
@@ -748,13 +748,17 @@ class Store:
     def _login_refusal(self, s: Session, staff_id: int | None) -> LoginRefused | None:
         now = self._now()
         wait = 0.0
-        for guard in self._guards(s, staff_id):
-            if guard.locked:
-                return LoginRefused(
-                    "this account is locked after repeated wrong passwords; an administrator "
-                    "must unlock it",
-                    None,
-                )
+        guards = self._guards(s, staff_id)
+        # The chain's lock holds even if its row was deleted or cleared behind our back.
+        if any(g.locked for g in guards) or (
+            staff_id is not None and login_locks.locked_by_chain(s.connection(), staff_id)
+        ):
+            return LoginRefused(
+                "this account is locked after repeated wrong passwords; an administrator "
+                "must unlock it",
+                None,
+            )
+        for guard in guards:
             if guard.last_failure_at is not None:
                 due = guard.last_failure_at + timedelta(seconds=login_delay_s(guard.failures))
                 wait = max(wait, (due - now).total_seconds())

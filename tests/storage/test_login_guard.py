@@ -118,6 +118,42 @@ def test_a_locked_account_stays_locked_for_the_right_password_and_on_other_pcs(
         other.close()
 
 
+@pytest.mark.parametrize(
+    "tamper", ["DELETE FROM login_guard", "UPDATE login_guard SET locked = false, failures = 0"]
+)
+def test_a_lock_removed_behind_the_applications_back_holds_and_is_reported(
+    store: Store, admin: StaffInfo, clock: Clock, tamper: str
+) -> None:
+    clerk = store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    for _ in range(settings_keys.DEFAULT_LOGIN_LOCK_AFTER):
+        assert store.authenticate("sato", "wrong-pass-9") is None
+        clock.advance(MAX_DELAY_S)
+    (lock_seq,) = store.events(AuditKind.STAFF_LOCKED, datetime(2026, 1, 1, tzinfo=JST))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(tamper)
+    result = store.verify_chain()
+    assert not result.ok and result.first_broken_seq == lock_seq.seq
+    assert f"login_guard id account:{clerk.id} field locked" in (result.problem or "")
+    with pytest.raises(LoginRefused, match="locked"):
+        store.authenticate("sato", "initial-123")
+    store.unlock_staff(admin, "sato")  # the administrator's recorded decision ends it
+    assert store.authenticate("sato", "initial-123") is not None
+    assert store.verify_chain().ok
+
+
+def test_a_lock_set_behind_the_applications_back_is_reported(
+    store: Store, admin: StaffInfo
+) -> None:
+    clerk = store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO login_guard (scope, failures, locked) "
+            f"VALUES ('account:{clerk.id}', 10, true)"
+        )
+    result = store.verify_chain()
+    assert not result.ok and "locked without a staff_locked event" in (result.problem or "")
+
+
 @pytest.mark.parametrize("password", ["password1", "1qaz2wsx", "Password1", "qwerty123"])
 def test_common_passwords_are_refused(password: str) -> None:
     with pytest.raises(InvalidInput, match="common") as info:
