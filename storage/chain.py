@@ -36,6 +36,7 @@ from storage.binding import (
     verify_parallel,
     worker_snapshot,
 )
+from storage.errors import ChainHeadMissing
 from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
@@ -164,7 +165,12 @@ class AuditChain:
         postgres = conn.dialect.name == "postgresql"
         if postgres:
             cols.append(func.clock_timestamp())
-        row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).one()
+        row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).first()
+        if row is None:
+            raise ChainHeadMissing(
+                "the audit chain's head record is missing: nothing can be recorded "
+                "(main.py audit verify reports it)"
+            )
         now = row[3].astimezone(JST) if postgres else now_tokyo()
         return row[0], bytes(row[1]), row[2], now
 

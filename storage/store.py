@@ -400,6 +400,9 @@ class Store:
 
     def _bind_after_migration(self) -> None:
         """Bind, once, the rows written before row binding existed (see migration 0003)."""
+        with self._read() as s:  # usually nothing to do: no write lock (the head may be gone)
+            if s.get(RowBindingPending, 1) is None:
+                return
         with self._write() as (s, conn):
             if s.get(RowBindingPending, 1) is None:
                 return
