@@ -591,7 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _typed_error(exc):
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        # The message may quote what was typed or read: never print a 12-digit value back.
+        from storage import sanitise
+
+        print(f"error: {sanitise.clean_text(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

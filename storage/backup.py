@@ -131,7 +131,10 @@ def _pg_dump(engine: Engine, dest: Path) -> None:
 
 
 def backup_to(engine: Engine, dest: Path) -> BackupInfo:
-    """Write a consistent backup of the live database to ``dest``."""
+    """Write a consistent backup of the live database to ``dest``, a new file (an existing
+    one, perhaps an older backup, is refused rather than replaced)."""
+    if dest.exists():
+        raise BackupError(f"{dest} already exists (a backup is written only to a new file)")
     try:
         return _backup_to(engine, dest.resolve())
     except OSError as exc:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from policies.bookings import KnownCoverage
 from policies.records import InsuranceNumbers, insurance_numbers
+from storage import sanitise
 from storage.errors import InvalidInput
 from storage.records import PatientRecord
 from storage.store import Store
@@ -186,4 +187,6 @@ def read_bookings_csv(path: Path, store: Store, day: date | None = None) -> Book
             problems.append((line_no, f"chart number {chart!r} is not on file"))
             continue
         bookings.append(Booking(on, at, chart, matches[0]))
-    return BookingsImport(tuple(bookings), tuple(problems))
+    # A reason may quote a cell (a chart number, a time): never print a 12-digit value back.
+    masked = tuple((line_no, sanitise.clean_text(reason)) for line_no, reason in problems)
+    return BookingsImport(tuple(bookings), masked)

@@ -29,7 +29,15 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from policies.dates import JST
-from storage.binding import RowBinder, RowsChecked, verify_parallel, worker_snapshot
+from storage.binding import (
+    MAX_PROBLEMS,
+    RowBinder,
+    RowsChecked,
+    verify_parallel,
+    worker_snapshot,
+)
+from storage.errors import ChainHeadMissing
+from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
@@ -157,7 +165,12 @@ class AuditChain:
         postgres = conn.dialect.name == "postgresql"
         if postgres:
             cols.append(func.clock_timestamp())
-        row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).one()
+        row = conn.execute(select(*cols).where(_HEAD.c.id == 1).with_for_update()).first()
+        if row is None:
+            raise ChainHeadMissing(
+                "the audit chain's head record is missing: nothing can be recorded "
+                "(main.py audit verify reports it)"
+            )
         now = row[3].astimezone(JST) if postgres else now_tokyo()
         return row[0], bytes(row[1]), row[2], now
 
@@ -328,6 +341,10 @@ class AuditChain:
             rows = verify_parallel(parallel.url, parallel.password, self._key)
         else:
             rows = self.binder.verify(conn)
+        locks = lock_problems(conn)  # the lock is held against the chain (storage.login_locks)
+        if locks:
+            problems = (*rows.problems, *locks)[:MAX_PROBLEMS]
+            rows = RowsChecked(False, rows.checked, problems, rows.count + len(locks))
         if not rows.ok:
             first = rows.problems[0]
             more = f" (and {rows.count - 1} more rows)" if rows.count > 1 else ""

@@ -219,11 +219,9 @@ def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
         if rows.count > len(rows.problems):
             print(f"  … and {rows.count - len(rows.problems)} more")
         return EXIT_BROKEN
-    if not result.ok:
-        print(
-            f"BROKEN at event {result.first_broken_seq}: {result.problem} "
-            f"({result.checked} events verified before it)"
-        )
+    if not result.ok:  # a head or checkpoint record found broken stops before any event
+        before = f" ({result.checked} events verified before it)" if result.checked else ""
+        print(f"BROKEN at event {result.first_broken_seq}: {result.problem}{before}")
         return EXIT_BROKEN
     head = result.head
     anchor = f", starting after checkpoint {result.anchor_seq}" if result.anchor_seq else ""

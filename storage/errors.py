@@ -88,6 +88,11 @@ class WeakPassword(InvalidInput):
         self.fault = fault
 
 
+class ChainHeadMissing(StorageError):
+    """The chain's head record is gone (deleted behind the application's back): nothing can be
+    appended; ``audit verify`` reports it."""
+
+
 class BackupError(StorageError):
     """A backup, restore or pre-migration backup could not be made or used."""
 

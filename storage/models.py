@@ -238,7 +238,10 @@ class AuditEvent(Base):
     """One link of the hash chain. Append-only (database triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_time", "occurred_at", "seq"),)
+    __table_args__ = (
+        Index("ix_audit_events_time", "occurred_at", "seq"),
+        Index("ix_audit_events_kind", "kind", "seq"),  # migration 0005
+    )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -83,10 +83,12 @@ class AuditMixin(SettingsMixin):
         if problem is None:
             return result
         self.witness_problem = problem
+        seq = self._witness.divergent_seq(result.head.seq if result.head else 0)
         return dataclasses.replace(
             result,
             ok=False,
-            first_broken_seq=(result.head.seq if result.head else 0) + 1,
+            first_broken_seq=seq,
+            checked=min(result.checked, seq - 1 - (result.anchor_seq or 0)),
             problem=problem,
         )
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy import Connection, Engine, delete, insert, select, text
 from sqlalchemy.orm import Session
 
-from storage import sanitise, secrets
+from storage import login_locks, sanitise, secrets
 from storage.binding import (
     BOUND_AT_MIGRATION,
     BOUND_COLUMNS,
@@ -61,8 +61,8 @@ class AuditKind:
     STAFF_CREATED = "staff_created"
     STAFF_PASSWORD_CHANGED = "staff_password_changed"  # noqa: S105 (an event name)
     STAFF_DEACTIVATED = "staff_deactivated"
-    STAFF_LOCKED = "staff_locked"
-    STAFF_UNLOCKED = "staff_unlocked"
+    STAFF_LOCKED = login_locks.STAFF_LOCKED
+    STAFF_UNLOCKED = login_locks.STAFF_UNLOCKED
     FACILITY_PROFILE_CHANGED = "facility_profile_changed"
     SETTING_CHANGED = "setting_changed"
     PATIENT_CREATED = "patient_created"
@@ -189,6 +189,9 @@ class StoreCore:
 
     def _bind_after_migration(self) -> None:
         """Bind, once, the rows written before row binding existed (see migration 0003)."""
+        with self._read() as s:  # usually nothing to do: no write lock (the head may be gone)
+            if s.get(RowBindingPending, 1) is None:
+                return
         with self._write() as (s, conn):
             if s.get(RowBindingPending, 1) is None:
                 return

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from storage import sanitise, settings_keys
+from storage import login_locks, sanitise, settings_keys
 from storage.errors import (
     Conflict,
     LoginRefused,
@@ -201,13 +201,17 @@ class StaffMixin(StoreCore):
     def _login_refusal(self, s: Session, staff_id: int | None) -> LoginRefused | None:
         now = self._now()
         wait = 0.0
-        for guard in self._guards(s, staff_id):
-            if guard.locked:
-                return LoginRefused(
-                    "this account is locked after repeated wrong passwords; an administrator "
-                    "must unlock it",
-                    None,
-                )
+        guards = self._guards(s, staff_id)
+        # The chain's lock holds even if its row was deleted or cleared behind our back.
+        if any(g.locked for g in guards) or (
+            staff_id is not None and login_locks.locked_by_chain(s.connection(), staff_id)
+        ):
+            return LoginRefused(
+                "this account is locked after repeated wrong passwords; an administrator "
+                "must unlock it",
+                None,
+            )
+        for guard in guards:
             if guard.last_failure_at is not None:
                 due = guard.last_failure_at + timedelta(seconds=login_delay_s(guard.failures))
                 wait = max(wait, (due - now).total_seconds())

@@ -124,6 +124,13 @@ class Witness:
         with self._lock:
             self._store(head)
 
+    def divergent_seq(self, head_seq: int) -> int:
+        """The first event where the chain (head ``head_seq``) and what this PC saw part: the
+        marked event when the chain still reaches it (it differs or is missing), else the
+        first event this PC saw that the chain no longer has."""
+        mark = self.seen()
+        return mark.seq if mark is not None and mark.seq <= head_seq else head_seq + 1
+
     def check(self, conn: Connection) -> str | None:
         """What is wrong with the database's chain as this PC saw it, or None."""
         try:

@@ -418,3 +418,14 @@ def test_no_display_is_one_line_before_anything_starts(tmp_path: Path, argv: lis
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("error: no display: ") and proc.stderr.count("\n") == 1
     assert not demo_dir.exists(), "the demo was set up before the display was checked"
+
+
+
+def test_an_error_never_repeats_a_twelve_digit_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typed = tmp_path / "123456789012.csv"  # a number typed where a file name belongs
+    argv = ["bookings", "check", "--csv", str(typed), "--date", "2026-12-02"]
+    assert main.main([*argv, "--out", str(tmp_path / "x.pdf")]) == 2
+    err = capsys.readouterr().err
+    assert "no such bookings list" in err and "123456789012" not in err

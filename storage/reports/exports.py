@@ -59,10 +59,13 @@ class Exported:
 
 
 def output_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` if a file can be written there; else :class:`ReportOutputError` saying why."""
+    """``path`` if a new file can be written there; else :class:`ReportOutputError` saying why
+    (an existing file, perhaps a backup or another day's log, is never replaced)."""
     p = Path(path)
     if p.is_dir():
         raise ReportOutputError(f"{p} is a folder; give a file name")
+    if p.exists():
+        raise ReportOutputError(f"{p} already exists (a report is written only to a new file)")
     parent = p.parent
     if not parent.is_dir():
         raise ReportOutputError(f"cannot write {p}: the folder {parent} does not exist")

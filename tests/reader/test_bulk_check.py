@@ -201,6 +201,14 @@ def test_a_bad_bookings_path_is_one_line_and_asks_nothing(site: Site) -> None:
     assert ran.err.count("\n") == 1 and ran.err.startswith("error: ") and "missing.csv" in ran.err
     assert not (site.config.parent / "oqs" / "req").exists()  # the terminal was never asked
     assert list(site.out.iterdir()) == []
+    kept = site.out / "keep.bak"
+    kept.write_bytes(b"an older backup")
+    argv[3] = str(site.bookings)
+    for outs in (["--out", str(kept)], ["--out", str(site.out / "x.pdf"), "--csv-out", str(kept)]):
+        ran = run_in_process([*argv, *outs, "--config", str(site.config)])
+        assert ran.code == 2 and ran.err.count("\n") == 1 and f"{kept} already exists" in ran.err
+    assert not (site.config.parent / "oqs" / "req").exists()
+    assert list(site.out.iterdir()) == [kept] and kept.read_bytes() == b"an older backup"
 
 
 def _config(root: Path) -> TerminalConfig:

@@ -2,11 +2,13 @@
 counted per table as tried / refused by the database / detected and named by ``verify``.
 
 Row attacks, for each table bound to the chain: each column edited, a forged row (a genuine one
-copied under a new key), a row deleted. Chain attacks: each column of an event edited, a forged
-event that extends the head, an event deleted, two events reordered, the tail cut, an older head
-copied back (alone and after a tail cut), the head deleted, a forged checkpoint, a forged purge
-permit (alone and with the events it would allow deleted). Replacing the whole database with an
-older copy is the witness's case (tests/storage/test_witness.py); no connection can try it.
+copied under a new key), a row deleted; an account's lock (held against the chain, not bound:
+storage.login_locks) deleted, cleared, forged on another account. Chain attacks: each column of
+an event edited, a forged event that extends the head, an event deleted, two events reordered,
+the tail cut, an older head copied back (alone and after a tail cut), the head deleted, a forged
+checkpoint, a forged purge permit (alone and with the events it would allow deleted). Replacing
+the whole database with an older copy is the witness's case (tests/storage/test_witness.py); no
+connection can try it.
 
 ``run_corpus`` runs each attack in its own transaction, asks ``verify`` on that transaction and
 rolls it back. An attacker who disables triggers (SQLite, a PostgreSQL superuser) must be detected
@@ -30,7 +32,8 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.binding import BOUND_COLUMNS
 from storage.chain import VerifyResult
-from storage.store import Store
+from storage.login_locks import account_scope
+from storage.store import AuditKind, Store
 from tests.storage.test_chain_tamper import COLUMNS, mutations, raw_row
 from tests.storage.test_row_binding import _EXTRA, _KEYS, _UNIQUE, _changed, _ids, _problems
 
@@ -136,6 +139,46 @@ def row_attacks(conn: Connection) -> Iterator[Attack]:
             _execute(f'DELETE FROM {table} WHERE "{pk}" = :i', {"i": target}),
             _names((table, str(target), None)),
         )
+
+
+def lock_an_account(store: Store) -> None:
+    """The state the lock limit of wrong passwords leaves (its event and its ``login_guard``
+    row), without waiting out the growing delays."""
+    with store.engine.connect() as conn:
+        staff_id = conn.execute(text("SELECT MAX(id) FROM staff")).scalar_one()
+    store.append_event(AuditKind.STAFF_LOCKED, None, {"staff_id": staff_id, "failures": 10})
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO login_guard (scope, failures, locked) VALUES (:s, 10, true)"),
+            {"s": account_scope(staff_id)},
+        )
+
+
+def guard_attacks(conn: Connection) -> Iterator[Attack]:
+    """The lock held against the chain (storage.login_locks): removed, cleared, forged."""
+    first, last = conn.execute(text("SELECT MIN(id), MAX(id) FROM staff")).one()
+    locked, other = account_scope(last), account_scope(first)
+    where = {"s": locked}
+    for name, verb, sql in (
+        ("delete", "DELETE", "DELETE FROM login_guard WHERE scope = :s"),
+        ("edit locked", "UPDATE", "UPDATE login_guard SET locked = false WHERE scope = :s"),
+    ):
+        yield Attack(
+            "login_guard",
+            name,
+            verb,
+            _execute(sql, where),
+            _names(("login_guard", locked, "locked")),
+        )
+    yield Attack(
+        "login_guard",
+        "forged row",
+        "INSERT",
+        _execute(
+            "INSERT INTO login_guard (scope, failures, locked) VALUES (:s, 10, true)", {"s": other}
+        ),
+        _names(("login_guard", other, "locked")),
+    )
 
 
 def _names(want: tuple[str, str, str | None]) -> Callable[[VerifyResult], bool]:
@@ -255,13 +298,14 @@ def refusal(exc: DBAPIError) -> str | None:
 
 def run_corpus(store: Store, attacker: Attacker, *, may_refuse: bool) -> Tally:
     """Every attack, each in its own rolled-back transaction of ``attacker()``."""
+    lock_an_account(store)
     with store.engine.connect() as conn:
         old_head = tuple(
             conn.execute(text(f"SELECT {', '.join(HEAD_COLUMNS)} FROM audit_head")).one()
         )
     store.append_event("probe", None, {"corpus": "one more event after the old head"})
     with store.engine.connect() as conn:
-        attacks = [*row_attacks(conn), *chain_attacks(conn, old_head)]
+        attacks = [*row_attacks(conn), *guard_attacks(conn), *chain_attacks(conn, old_head)]
     tally = Tally()
     for attack in attacks:
         tally.attacks.append(attack)

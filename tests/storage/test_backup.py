@@ -89,6 +89,10 @@ def test_cli_backup_and_restore(
     out = tmp_path / "cli.bak"
     proc = run_main("backup", "--out", str(out), "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN)
     assert proc.returncode == 0, proc.stderr
+    written = out.read_bytes()
+    again = run_main("backup", "--out", str(out), "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN)
+    assert again.returncode == 2 and again.stderr.count("\n") == 1, again.stderr
+    assert f"{out} already exists" in again.stderr and out.read_bytes() == written
     restore_argv = ("restore", "--from", str(out), "--db", db_url, *AS_ADMIN)
     if store.dialect == "sqlite":
         store.create_patient(admin, NewPatient("X9", "後", "アト"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from policies.individual_number import contains_twelve_digits
 from policies.records import InsuranceNumbers
 from storage.bookings import BookingsCsvError, CsvProblem, read_bookings_csv
 from storage.records import NewPatient, StaffInfo
@@ -64,6 +65,20 @@ def test_bad_rows_are_listed_and_the_rest_imported(patients: Store, tmp_path: Pa
     lines = [line for line, _ in imported.problems]
     assert lines == [3, 4, 5, 6]
     assert "not on file" in imported.problems[2][1]
+
+
+def test_a_reason_never_repeats_a_twelve_digit_value(patients: Store, tmp_path: Path) -> None:
+    twelve = "123456789012"
+    text = (
+        "予約時刻,カルテ番号,予約日\n"
+        f"9:30,{twelve},2026-12-02\n"  # a number typed into the chart column
+        f"{twelve},00042,2026-12-02\n"
+        f"9:30,00042,{twelve}\n"
+    )
+    imported = read_bookings_csv(write(tmp_path, text), patients)
+    assert [line for line, _ in imported.problems] == [2, 3, 4]
+    assert "is not on file" in imported.problems[0][1]
+    assert not any(contains_twelve_digits(reason) for _, reason in imported.problems)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import keyring
@@ -13,7 +15,7 @@ from storage.records import StaffInfo
 from storage.secrets import SERVICE
 from storage.store import Store
 from storage.timeutil import now_tokyo
-from tests.storage.conftest import ADMIN_PASSWORD, AS_ADMIN, run_main
+from tests.storage.conftest import ADMIN_PASSWORD, ADMIN_STDIN, AS_ADMIN, SQLITE_ONLY, run_main
 
 
 def test_db_migrate_creates_then_reports_current(tmp_path: Path) -> None:
@@ -65,3 +67,20 @@ def test_db_set_password_goes_to_the_keyring(
     else:
         assert proc.returncode == 0, proc.stderr
         assert keyring.get_password(SERVICE, password_key(resolve_url(db_url))) == password
+
+
+@SQLITE_ONLY
+def test_a_deleted_chain_head_is_reported_never_a_traceback(store: Store, db_url: str) -> None:
+    store.close()
+    with contextlib.closing(sqlite3.connect(store.engine.url.database or "")) as raw, raw:
+        raw.execute("DROP TRIGGER audit_head_no_delete")
+        raw.execute("DELETE FROM audit_head")
+    verify = run_main("audit", "verify", "--db", db_url)
+    assert verify.returncode == 1
+    assert verify.stdout.strip() == "BROKEN at event 1: the chain head record is missing"
+    write = run_main("backup", "--out", "x.bak", "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN)
+    assert write.returncode == 2 and "Traceback" not in write.stderr + verify.stderr
+    assert write.stderr.strip() == (
+        "error: the audit chain's head record is missing: nothing can be recorded "
+        "(main.py audit verify reports it)"
+    )

@@ -118,6 +118,42 @@ def test_a_locked_account_stays_locked_for_the_right_password_and_on_other_pcs(
         other.close()
 
 
+@pytest.mark.parametrize(
+    "tamper", ["DELETE FROM login_guard", "UPDATE login_guard SET locked = false, failures = 0"]
+)
+def test_a_lock_removed_behind_the_applications_back_holds_and_is_reported(
+    store: Store, admin: StaffInfo, clock: Clock, tamper: str
+) -> None:
+    clerk = store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    for _ in range(settings_keys.DEFAULT_LOGIN_LOCK_AFTER):
+        assert store.authenticate("sato", "wrong-pass-9") is None
+        clock.advance(MAX_DELAY_S)
+    (lock_seq,) = store.events(AuditKind.STAFF_LOCKED, datetime(2026, 1, 1, tzinfo=JST))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(tamper)
+    result = store.verify_chain()
+    assert not result.ok and result.first_broken_seq == lock_seq.seq
+    assert f"login_guard id account:{clerk.id} field locked" in (result.problem or "")
+    with pytest.raises(LoginRefused, match="locked"):
+        store.authenticate("sato", "initial-123")
+    store.unlock_staff(admin, "sato")  # the administrator's recorded decision ends it
+    assert store.authenticate("sato", "initial-123") is not None
+    assert store.verify_chain().ok
+
+
+def test_a_lock_set_behind_the_applications_back_is_reported(
+    store: Store, admin: StaffInfo
+) -> None:
+    clerk = store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO login_guard (scope, failures, locked) "
+            f"VALUES ('account:{clerk.id}', 10, true)"
+        )
+    result = store.verify_chain()
+    assert not result.ok and "locked without a staff_locked event" in (result.problem or "")
+
+
 @pytest.mark.parametrize("password", ["password1", "1qaz2wsx", "Password1", "qwerty123"])
 def test_common_passwords_are_refused(password: str) -> None:
     with pytest.raises(InvalidInput, match="common") as info:
@@ -139,3 +175,16 @@ def test_the_common_password_list_is_shipped_whole() -> None:
     words = common_passwords()
     assert len(words) > 19_000 and "123456" in words and all(w == w.lower() for w in words)
     check_policy("madoguchi-受付-7")
+
+
+def test_the_chain_lock_lookup_reads_the_kind_index(tmp_path: Path) -> None:
+    """A login reads the account's latest lock event (storage.login_locks) through the kind
+    index of migration 0005, not by scanning every event of a long chain (SQLite's plan)."""
+    db = str(tmp_path / "plan.sqlite3")
+    with Store.open(db, terminal_id="pc") as store, store.engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT seq, kind, payload FROM audit_events "
+            "WHERE kind IN ('staff_locked', 'staff_unlocked') ORDER BY seq"
+        ).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "ix_audit_events_kind" in details, details

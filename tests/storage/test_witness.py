@@ -180,6 +180,31 @@ def test_a_tail_cut_under_a_running_store_stops_its_next_write(
     assert event_count(chain_store) == end  # the refused write left nothing
 
 
+@SQLITE_ONLY
+def test_verify_names_the_event_where_the_chain_parts_from_what_this_pc_saw(
+    store: Store, admin: StaffInfo, tmp_path: Path
+) -> None:
+    copy = backed_up_then_moved_on(store, admin, tmp_path)
+    seen = json.loads(secrets.load_witness(store.database_uuid) or "{}")["seq"]
+    live = Path(store.engine.url.database or "")
+    put_back(copy, live)
+    reopened = Store.open(str(live), terminal_id="test-pc", backup_dir=tmp_path / "b")
+    try:
+        behind = reopened.verify_chain()
+        head = behind.head.seq if behind.head else 0
+        assert f"this PC has seen event {seen}, the database's chain ends at event {head}" in (
+            behind.problem or ""
+        )
+        assert (behind.first_broken_seq, behind.checked) == (head + 1, head)
+        while event_count(reopened) <= seen:  # logins are still recorded: past the mark
+            assert reopened.authenticate("admin", ADMIN_PASSWORD) is not None
+        replaced = reopened.verify_chain()
+        assert f"event {seen} differs from what this PC saw" in (replaced.problem or "")
+        assert (replaced.first_broken_seq, replaced.checked) == (seen, seen - 1)
+    finally:
+        reopened.close()
+
+
 def event_count(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one())

@@ -104,6 +104,35 @@ def test_output_and_font_errors_are_clear(db: DemoDb, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_existing_file_is_never_overwritten(db: DemoDb, tmp_path: Path) -> None:
+    day = db.history.days[0].isoformat()
+    kept = tmp_path / "keep.bak"
+    kept.write_bytes(b"an older backup")
+    before = len(exported_events(db.store))
+    for args in (
+        ["daily", "--date", day, "--out", str(kept)],
+        ["daily", "--date", day, "--out", str(tmp_path / "new.pdf"), "--csv", str(kept)],
+        ["monthly", "--month", "2026-10", "--out", str(kept)],
+        ["subsidy", "--out", str(tmp_path / "new.pdf"), "--csv", str(kept)],
+        ["declaration", "--out", str(kept)],
+    ):
+        done = run(db, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert (
+            done.stderr.strip()
+            == f"error: {kept} already exists (a report is written only to a new file)"
+        )
+    # the sibling CSVs of the monthly report are new files too
+    sibling = tmp_path / "m_trend.csv"
+    sibling.write_bytes(b"kept")
+    done = run(db, "monthly", "--month", "2026-10", "--out", str(tmp_path / "m.pdf"), "--csv",
+               str(tmp_path / "m.csv"))  # fmt: skip
+    assert done.returncode == 2 and f"{sibling} already exists" in done.stderr
+    assert kept.read_bytes() == b"an older backup" and sibling.read_bytes() == b"kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.bak", "m_trend.csv"]
+    assert len(exported_events(db.store)) == before
+
+
 def test_monthly_subsidy_and_declaration(db: DemoDb, tmp_path: Path) -> None:
     monthly = run(db, "monthly", "--month", "2026-10", "--as-of", "2026-11-21", "--out",
                   str(tmp_path / "m.pdf"), "--csv", str(tmp_path / "m.csv"))  # fmt: skip
