@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from policies.model import FacilityKind, OqsMode
-from storage import commands, settings_keys
+from storage import commands, report_commands, settings_keys
 from storage.commands import EXIT_BROKEN, EXIT_ERROR
 
 if TYPE_CHECKING:
@@ -113,8 +113,7 @@ def save_config(path: Path, new: PcSettings) -> AppConfig:
 
 
 def default_config_path() -> Path:
-    override = os.environ.get("MADOGUCHI_CONFIG")
-    if override:
+    if override := os.environ.get("MADOGUCHI_CONFIG"):
         return Path(override)
     from platformdirs import user_config_dir
 
@@ -566,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
         return resolve_target(args).database
 
     commands.add_commands(sub, database, _database_options)
-    commands.add_bookings_command(sub, database, _database_options, _bulk_check)
+    report_commands.add_bookings_command(sub, database, _database_options, _bulk_check)
     return parser
 
 
@@ -591,10 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not _typed_error(exc):
             raise
-        # The message may quote what was typed or read: never print a 12-digit value back.
-        from storage import sanitise
+        from storage.sanitise import clean_text  # never print a typed 12-digit value back
 
-        print(f"error: {sanitise.clean_text(str(exc))}", file=sys.stderr)
+        print(f"error: {clean_text(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

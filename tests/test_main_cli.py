@@ -420,7 +420,6 @@ def test_no_display_is_one_line_before_anything_starts(tmp_path: Path, argv: lis
     assert not demo_dir.exists(), "the demo was set up before the display was checked"
 
 
-
 def test_an_error_never_repeats_a_twelve_digit_value(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
