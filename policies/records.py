@@ -136,7 +136,7 @@ def insurance_numbers(
 
 
 @dataclass(frozen=True, slots=True)
-class NewPatientData:
+class NewPatient:
     """A patient to create when a visit begins (chart number chosen by the clinic)."""
 
     chart_number: str

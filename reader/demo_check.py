@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from policies.dates import JST
 from policies.model import VerificationPath
-from policies.records import NewPatientData
+from policies.records import NewPatient
 from reader.reception import (
     DeskStatus,
     FaceResultUnattached,
@@ -82,7 +82,7 @@ def run(
         stamp = datetime.now(JST).strftime("%H%M%S")
         desk.begin_visit(
             VisitRequest(
-                new_patient=NewPatientData(
+                new_patient=NewPatient(
                     f"DC{stamp}A", "見本 一郎", "ミホン イチロウ", date(1975, 11, 3), "male"
                 )
             )
@@ -107,7 +107,7 @@ def run(
         desk.attach_face_result(
             face.token,
             VisitRequest(
-                new_patient=NewPatientData(
+                new_patient=NewPatient(
                     f"DC{stamp}B", "架空 太郎", "カクウ タロウ", date(1980, 4, 1), "male"
                 )
             ),

@@ -23,13 +23,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from policies.bulk_check import BulkResultForVisit
 from policies.matching import PersonFacts
-from policies.model import FacilityProfile, Outcome, Sex, VerificationPath, VisitSetting
+from policies.model import FacilityProfile, Outcome, VerificationPath, VisitSetting
 from policies.records import (
     AttemptOnFile,
     DatabaseUnavailable,
     InsuranceNumbers,
     LoginRefused,
-    NewPatientData,
+    NewPatient,
     PatientOnFile,
     RecordedVerification,
     SeenDocument,
@@ -44,7 +44,6 @@ from storage.errors import DatabasePasswordMissing, KeyringUnavailable
 from storage.models import StaffRole, VisitKind
 from storage.records import (
     DocumentSeen,
-    NewPatient,
     NewVerification,
     PatientRecord,
     StaffInfo,
@@ -171,21 +170,8 @@ class StoreRecorder:
     ) -> list[PatientOnFile]:
         return [self._patient(r) for r in self.store.find_patients(text, birth_date=birth_date)]
 
-    def create_patient(self, staff: StaffRef, new: NewPatientData) -> PatientOnFile:
-        row = self.store.create_patient(
-            self._actor(staff),
-            NewPatient(
-                chart_number=new.chart_number,
-                name=new.name,
-                kana=new.kana,
-                birth_date=new.birth_date,
-                sex=Sex(new.sex),
-                insurer_number=new.insurer_number,
-                insured_symbol=new.insured_symbol,
-                insured_number=new.insured_number,
-                insured_branch=new.insured_branch,
-            ),
-        )
+    def create_patient(self, staff: StaffRef, new: NewPatient) -> PatientOnFile:
+        row = self.store.create_patient(self._actor(staff), new)  # one value, port to store
         return self._patient(row)
 
     def update_patient_numbers(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.model import DocumentKind, FailureReason, Outcome, Sex, VerificationPath
+from policies.records import NewPatient  # the port's value, the store's input as it is
 from storage.models import StaffRole, VisitKind
 
 
@@ -24,19 +25,6 @@ class StaffInfo:
     @property
     def is_admin(self) -> bool:
         return self.role is StaffRole.ADMIN
-
-
-@dataclass(frozen=True, slots=True)
-class NewPatient:
-    chart_number: str
-    name: str
-    kana: str
-    birth_date: date | None = None
-    sex: Sex = Sex.UNKNOWN
-    insurer_number: str | None = None
-    insured_symbol: str | None = None
-    insured_number: str | None = None
-    insured_branch: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

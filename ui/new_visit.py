@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from policies.model import PublicExpense, SubsidyType, VisitSetting
-from policies.records import NewPatientData, PatientOnFile
+from policies.records import NewPatient, PatientOnFile
 from reader.reception import VisitRequest
 from ui import texts
 from ui.bridge import Jobs
@@ -53,7 +53,7 @@ class NewVisitDialog(QDialog):
         parent: QWidget | None = None,
         *,
         candidates: tuple[Any, ...] = (),
-        prefill: NewPatientData | None = None,
+        prefill: NewPatient | None = None,
         title: str | None = None,
         settings: tuple[VisitSetting, ...] = tuple(VisitSetting),
     ) -> None:
@@ -282,14 +282,14 @@ class NewVisitDialog(QDialog):
 
     # -- building the request --------------------------------------------------------------------
 
-    def _new_patient(self) -> NewPatientData | None:
+    def _new_patient(self) -> NewPatient | None:
         if not (
             self.chart.text().strip() and self.name.text().strip() and self.kana.text().strip()
         ):
             return None
         if not (self.birth.ok() and self.insurer.ok()):
             return None
-        return NewPatientData(
+        return NewPatient(
             chart_number=self.chart.text().strip(),
             name=self.name.text().strip(),
             kana=self.kana.text().strip(),
@@ -374,9 +374,9 @@ class NewVisitDialog(QDialog):
         self._on_request(req)
 
 
-def patient_from_result(record: Any) -> NewPatientData:
+def patient_from_result(record: Any) -> NewPatient:
     """A new-patient form pre-filled from a face-reader result (staff still check it)."""
-    return NewPatientData(
+    return NewPatient(
         chart_number="",
         name=record.name or "",
         kana=record.name_kana or "",

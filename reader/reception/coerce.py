@@ -60,7 +60,7 @@ def _expense(p: PublicExpense) -> PublicExpense:
 def request(r: VisitRequest) -> VisitRequest:
     new = r.new_patient
     if new is not None:
-        new = dataclasses.replace(new, sex=member(Sex, new.sex, "NewPatientData.sex"))
+        new = dataclasses.replace(new, sex=member(Sex, new.sex, "NewPatient.sex"))
     return dataclasses.replace(
         r,
         new_patient=new,

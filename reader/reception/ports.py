@@ -19,7 +19,7 @@ from policies.model import FacilityProfile, VisitSetting
 from policies.records import (
     AttemptOnFile,
     InsuranceNumbers,
-    NewPatientData,
+    NewPatient,
     PatientOnFile,
     RecordedVerification,
     StaffRef,
@@ -69,7 +69,7 @@ class Recorder(Protocol):
         self, text: str = "", *, birth_date: date | None = None
     ) -> list[PatientOnFile]: ...
 
-    def create_patient(self, staff: StaffRef, new: NewPatientData) -> PatientOnFile: ...
+    def create_patient(self, staff: StaffRef, new: NewPatient) -> PatientOnFile: ...
 
     def update_patient_numbers(
         self, staff: StaffRef, patient_id: int, numbers: InsuranceNumbers

@@ -36,7 +36,7 @@ from policies.reception import (
 )
 from policies.records import (
     InsuranceNumbers,
-    NewPatientData,
+    NewPatient,
     PatientOnFile,
     RecordedVerification,
     SeenDocument,
@@ -83,7 +83,7 @@ class VisitRequest:
     """
 
     patient_id: int | None = None
-    new_patient: NewPatientData | None = None
+    new_patient: NewPatient | None = None
     setting: VisitSetting = VisitSetting.OUTPATIENT
     revisit: bool = False
     insurance_kind: InsuranceKind = InsuranceKind.UNKNOWN

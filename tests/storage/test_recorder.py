@@ -12,7 +12,7 @@ from policies.model import VisitSetting
 from policies.records import (
     DatabaseUnavailable,
     InsuranceNumbers,
-    NewPatientData,
+    NewPatient,
     StaffRef,
 )
 from storage.recorder import StoreRecorder
@@ -34,7 +34,7 @@ def _login(recorder: StoreRecorder) -> StaffRef:
 
 def test_visit_settings_are_kept_and_read_back(recorder: StoreRecorder) -> None:
     staff = _login(recorder)
-    patient = recorder.create_patient(staff, NewPatientData("C-1", "架空 太郎", "カクウ タロウ"))
+    patient = recorder.create_patient(staff, NewPatient("C-1", "架空 太郎", "カクウ タロウ"))
     read_back = {}
     for setting in VisitSetting:
         visit_id = recorder.open_visit(staff, patient.id, setting, date(2026, 11, 20))
@@ -46,7 +46,7 @@ def test_visit_settings_are_kept_and_read_back(recorder: StoreRecorder) -> None:
 
 def test_confirmed_numbers_are_kept_on_the_patient(recorder: StoreRecorder) -> None:
     staff = _login(recorder)
-    patient = recorder.create_patient(staff, NewPatientData("C-2", "架空 花子", "カクウ ハナコ"))
+    patient = recorder.create_patient(staff, NewPatient("C-2", "架空 花子", "カクウ ハナコ"))
     assert patient.numbers is None
     numbers = InsuranceNumbers("138057", "1001", date(1980, 4, 1), symbol="架空", branch="1")
     updated = recorder.update_patient_numbers(staff, patient.id, numbers)

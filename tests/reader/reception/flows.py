@@ -6,12 +6,12 @@ from datetime import date
 from typing import Any
 
 from policies.model import VerificationPath
-from policies.records import NewPatientData
+from policies.records import NewPatient
 from reader.reception import SessionUpdated, VisitRecorded, VisitRequest
 from tests.reader.reception.conftest import Desk
 
 #: demo-03 / simulator p03 (協会けんぽ 本人).
-P03 = NewPatientData(
+P03 = NewPatient(
     "C-0003",
     "見本 一郎",
     "ミホン イチロウ",
@@ -23,16 +23,16 @@ P03 = NewPatientData(
     insured_branch="00",
 )
 #: demo-01 / p01 (国保).
-P01 = NewPatientData("C-0001", "架空 太郎", "カクウ タロウ", date(1980, 4, 1), "male")
+P01 = NewPatient("C-0001", "架空 太郎", "カクウ タロウ", date(1980, 4, 1), "male")
 #: demo-24 / p24: the simulator answers this person with a terminal error.
-P24 = NewPatientData("C-0024", "試験 障害", "シケン ショウガイ", date(1987, 4, 24), "male")
+P24 = NewPatient("C-0024", "試験 障害", "シケン ショウガイ", date(1987, 4, 24), "male")
 #: demo-26 / p26: 医療扶助, 医療券 for another institution.
-P26 = NewPatientData("C-0026", "模擬 他院", "モギ タイン", date(1958, 2, 26), "male")
+P26 = NewPatient("C-0026", "模擬 他院", "モギ タイン", date(1958, 2, 26), "male")
 #: demo-40 / p40: the card's certificate expired on 2025-01-31.
-P40 = NewPatientData("C-0040", "模擬 期限", "モギ キゲン", None, "unknown")
+P40 = NewPatient("C-0040", "模擬 期限", "モギ キゲン", None, "unknown")
 
 
-def begin(d: Desk, patient: NewPatientData | int = P03, **request: Any) -> SessionUpdated:
+def begin(d: Desk, patient: NewPatient | int = P03, **request: Any) -> SessionUpdated:
     """Begin a visit; returns its first SessionUpdated."""
     known = {s.visit_id for s in d.log.of(SessionUpdated)}
     mark = d.log.mark()

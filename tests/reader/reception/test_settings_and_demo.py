@@ -14,7 +14,7 @@ import main
 from policies import PolicyEngine
 from policies.model import Outcome, VerificationPath, VisitSetting
 from policies.reception import ChooseOption, Screen
-from policies.records import NewPatientData
+from policies.records import NewPatient
 from reader.reception import (
     DeskMode,
     DeskStatus,
@@ -33,7 +33,7 @@ from tests.reader.reception.flows import P03, begin, option_for, recorded, sessi
 
 ROOT = Path(__file__).resolve().parents[3]
 #: demo-32 / p32: 居宅 patient (後期高齢者).
-P32 = NewPatientData("C-0032", "架空 在宅", "カクウ ザイタク", date(1936, 12, 1), "male")
+P32 = NewPatient("C-0032", "架空 在宅", "カクウ ザイタク", date(1936, 12, 1), "male")
 
 
 def test_home_visit_first_then_requery(desk_factory, simulator) -> None:

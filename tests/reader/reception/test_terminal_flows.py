@@ -18,7 +18,7 @@ from policies.model import (
     VerificationPath,
 )
 from policies.reception import ChooseOption, Failed, PublicExpenseResolved, Screen
-from policies.records import InsuranceNumbers, NewPatientData, SeenDocument
+from policies.records import InsuranceNumbers, NewPatient, SeenDocument
 from reader.reception import (
     DeskStatus,
     FaceResultUnattached,
@@ -30,7 +30,6 @@ from reader.reception import (
     VisitRequest,
 )
 from reader.reception.session import JST
-from storage.records import NewPatient
 from tests.reader.documents import portal_fixtures as pf
 from tests.reader.reception.conftest import LIMITED
 from tests.reader.reception.flows import (
@@ -275,7 +274,7 @@ def test_public_expense_via_pmh_or_paper_certificate(desk_factory, simulator, ca
     d = desk_factory(simulator=simulator)
     # 愛知県 難病 is live on PMH in the rule data (PMH-04).
     expense = PublicExpense(SubsidyType.INTRACTABLE_DISEASE, "愛知県")
-    visit = begin(d, NewPatientData(*patient), public_expenses=(expense,)).visit_id
+    visit = begin(d, NewPatient(*patient), public_expenses=(expense,)).visit_id
     d.desk.demo_face_reader(card)
     if paper:
         asked = session(d, visit, lambda s: s.screen is Screen.PUBLIC_EXPENSE)
