@@ -126,8 +126,14 @@ class StoreBookings:
         }
 
     def pending(self, day: date) -> PendingBulkCheck | None:
+        """The day's download left 処理中, unless its result, or a later check of the day (which
+        supersedes it: the terminal may have dropped the job), was recorded."""
         recorded = self._recorded(day)
+        checks = bulk_events(self.store, AuditKind.BULK_CHECKED, day)
+        last_check = max((e.seq for e in checks), default=0)
         for e in reversed(bulk_events(self.store, AuditKind.BULK_PENDING, day)):
+            if e.seq < last_check:
+                return None
             number = str(e.payload["reception_number"])
             if number not in recorded:
                 return PendingBulkCheck(

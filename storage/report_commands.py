@@ -76,17 +76,25 @@ def _export(
     line) unless --print-unverified, which prints them under the red banner with a warning."""
     from storage.reports import RecordsUnverified
 
-    try:
-        with login(target, args, admin=False) as (store, staff):
+    with login(target, args, admin=False) as (store, staff):
+        try:
             data, done = run(store, staff)
-    except RecordsUnverified as exc:
-        print(f"refused: {exc} (--print-unverified prints it with a warning)", file=sys.stderr)
-        return None, EXIT_UNVERIFIED
+        except RecordsUnverified as exc:
+            print(_refused(exc, store), file=sys.stderr)
+            return None, EXIT_UNVERIFIED
     if getattr(data, "unverified", None):
         print(f"WARNING: printed UNVERIFIED records ({data.unverified})", file=sys.stderr)
     for e in done:
         print(e.summary())
     return data, 0
+
+
+def _refused(exc: Exception, store: Store) -> str:
+    """The refusal's one line, with the way on that can work: after a rollback nothing can be
+    recorded (not even an unverified printout) until an administrator's decision."""
+    if store.witness_problem:
+        return f"refused: {exc} (an administrator records a decision first: audit accept-restored)"
+    return f"refused: {exc} (--print-unverified prints it with a warning)"
 
 
 def _report_daily(resolve: Resolve, args: argparse.Namespace) -> int:
@@ -269,7 +277,7 @@ def _bookings_check(resolve: Resolve, check: BulkCheck, args: argparse.Namespace
         try:  # before the (long) check, which would append to a chain that does not verify
             unverified = verified(store, "bookings list", print_unverified=args.print_unverified)
         except RecordsUnverified as exc:
-            print(f"refused: {exc} (--print-unverified prints it with a warning)", file=sys.stderr)
+            print(_refused(exc, store), file=sys.stderr)
             return EXIT_UNVERIFIED
         if unverified:
             print(f"WARNING: printing UNVERIFIED records ({unverified})", file=sys.stderr)

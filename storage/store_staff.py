@@ -8,6 +8,7 @@ on record exactly when it holds. A typed user name reaches the chain only if it 
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 from sqlalchemy import Connection, func, select
@@ -217,7 +218,7 @@ class StaffMixin(StoreCore):
                 wait = max(wait, (due - now).total_seconds())
         if wait > 0:
             return LoginRefused(
-                f"too many wrong passwords: try again in {wait:.0f} s", round(wait, 1)
+                f"too many wrong passwords: try again in {math.ceil(wait)} s", round(wait, 1)
             )
         return None
 

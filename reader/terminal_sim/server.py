@@ -119,6 +119,10 @@ class TerminalSimulator:
         self._first_seen: dict[str, float] = {}
         self._bulk_jobs: dict[str, _BulkJob] = {}
         self._bulk_lock = threading.Lock()
+        #: Jobs outlive the process, as a real terminal's do: a download resumed after
+        #: Madoguchi (and with it the demo's simulator) restarted still finds its job.
+        self._bulk_file = root / "sim-bulk-jobs.json"
+        self._load_bulk_jobs()
 
     def now(self) -> datetime:
         real = datetime.now(JST).replace(tzinfo=None)  # the terminal writes Japan wall-clock time
@@ -283,14 +287,7 @@ class TerminalSimulator:
                 if local_name(el.tag) != "QualificationConfirmSearchInfo":
                     continue
                 search = {local_name(c.tag): (c.text or "") for c in el if local_name(c.tag)}
-                persons = self.population.by_numbers(
-                    search.get("InsurerNumber"),
-                    search.get("InsuredIdentificationNumber"),
-                    _date(search.get("Birthdate")),
-                    search.get("InsuredCardSymbol"),
-                    search.get("InsuredBranchNumber"),
-                )
-                units.append(BulkUnitAnswer(search, tuple(persons)))
+                units.append(self._unit(search))
             reception_number = f"SIM{uuid.uuid4().hex[:16].upper()}"
             control = self.control.current()
             institution = header.get("MedicalInstitutionCode", "0000000000")
@@ -302,6 +299,7 @@ class TerminalSimulator:
                     processing_left=control.bulk_processing,
                     ready_at=time.monotonic() + control.bulk_ready_ms / 1000,
                 )
+                self._save_bulk_jobs()
             ctx = AnswerContext(
                 now=self.now(),
                 institution_code=institution,
@@ -315,6 +313,53 @@ class TerminalSimulator:
             log.info("%s: accepted as %s (%d units)", name, reception_number, len(units))
         except Exception:
             log.exception("answering %s failed", name)
+
+    def _unit(self, search: dict[str, str]) -> BulkUnitAnswer:
+        persons = self.population.by_numbers(
+            search.get("InsurerNumber"),
+            search.get("InsuredIdentificationNumber"),
+            _date(search.get("Birthdate")),
+            search.get("InsuredCardSymbol"),
+            search.get("InsuredBranchNumber"),
+        )
+        return BulkUnitAnswer(search, tuple(persons))
+
+    def _save_bulk_jobs(self) -> None:
+        """Keep the jobs (their searches; persons are found again on loading); under the lock."""
+        now, wall = time.monotonic(), time.time()
+        jobs = {
+            number: {
+                "institution_code": job.institution_code,
+                "confirmation_date": (
+                    f"{job.confirmation_date:%Y%m%d}" if job.confirmation_date else None
+                ),
+                "searches": [unit.search for unit in job.units],
+                "processing_left": job.processing_left,
+                "ready_at": wall + max(0.0, job.ready_at - now),
+            }
+            for number, job in self._bulk_jobs.items()
+        }
+        data = json.dumps(jobs, ensure_ascii=False).encode("utf-8")
+        atomic_write(self._bulk_file.parent, self._bulk_file.name, data)
+
+    def _load_bulk_jobs(self) -> None:
+        try:
+            jobs = json.loads(self._bulk_file.read_bytes())
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            log.warning("%s: kept 一括照会 jobs unreadable, starting without them (%s)",
+                        self._bulk_file, exc)  # fmt: skip
+            return
+        now, wall = time.monotonic(), time.time()
+        for number, job in jobs.items():
+            self._bulk_jobs[number] = _BulkJob(
+                institution_code=job["institution_code"],
+                confirmation_date=_date(job["confirmation_date"]),
+                units=tuple(self._unit(search) for search in job["searches"]),
+                processing_left=job["processing_left"],
+                ready_at=now + max(0.0, job["ready_at"] - wall),
+            )
 
     def _answer_bulk_download(self, name: str, data: bytes, root: Element) -> None:
         try:

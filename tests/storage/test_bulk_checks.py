@@ -5,6 +5,7 @@ chained without an individual number or a name."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -166,6 +167,17 @@ def test_a_pending_download_is_kept_once_and_ends_with_its_record(
             select(events.c.kind).where(events.c.kind.like("bulk%")).order_by(events.c.seq)
         ).scalars()
         assert list(kinds) == [AuditKind.BULK_PENDING, AuditKind.BULK_CHECKED]
+
+
+def test_a_later_check_of_the_day_ends_a_pending_download(store: Store, admin: StaffInfo) -> None:
+    """The terminal may never deliver a job left 処理中; once the day was checked again, the
+    window must not offer 「結果を受け取る」 for it for ever."""
+    port = StoreBookings(store, admin)
+    port.keep_pending(PendingBulkCheck(DAY, "R-1", simulated=True))
+    port.record(replace(_run(store, admin, answered=True), reception_number="R-2"), None)
+    assert port.pending(DAY) is None
+    later = port.keep_pending(PendingBulkCheck(DAY, "R-3", simulated=True))
+    assert port.pending(DAY) == later  # a job left after that check is pending again
 
 
 def test_the_visit_reads_the_latest_check_of_its_day(store: Store, admin: StaffInfo) -> None:

@@ -69,10 +69,10 @@ def test_wait_grows_per_account_then_the_account_locks_until_unlocked(
     assert info.value.retry_after_s == 1.0
     clock.advance(1)
     assert store.authenticate("sato", "wrong-pass-9") is None  # 4th
-    clock.advance(1)
-    with pytest.raises(LoginRefused):
-        store.authenticate("sato", "initial-123")  # 2 s due now
-    clock.advance(1)
+    clock.advance(1.6)
+    with pytest.raises(LoginRefused, match=r"try again in 1 s"):
+        store.authenticate("sato", "initial-123")  # 2 s due: 0.4 s left, said as 1 s, not 0
+    clock.advance(0.4)
     assert store.authenticate("sato", "wrong-pass-9") is None  # 5th: locked
     clock.advance(3600)
     with pytest.raises(LoginRefused, match="locked") as locked:

@@ -263,6 +263,11 @@ def test_cli_accept_restored_is_an_admins_recorded_decision(
                        stdin=ADMIN_PASSWORD + "\n")  # fmt: skip
     assert refused.returncode == 2 and "not as this PC saw it" in refused.stderr
     assert not (tmp_path / "b.sqlite3").exists()
+    report = ("report", "daily", "--date", "2026-12-01", "--out", str(tmp_path / "d.pdf"))
+    printed = run_main(*report, *as_admin, stdin=ADMIN_PASSWORD + "\n")
+    # The way on that can work: an unverified printout could not be recorded either.
+    assert printed.returncode == 3 and "audit accept-restored" in printed.stderr, printed.stderr
+    assert "--print-unverified" not in printed.stderr
     missing = accept(*as_admin)
     assert missing.returncode == 2 and "--reason" in missing.stderr
     blank = accept(*as_admin, "--reason", " \u202e ")

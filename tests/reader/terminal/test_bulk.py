@@ -390,3 +390,16 @@ def test_what_does_not_add_up_is_said(tmp_path: Path) -> None:
         "NumberOfProcessingResult 3, but 2 units",
         "1 units match no patient asked for",
     )
+
+
+def test_a_kept_job_outlives_the_simulator_process(tmp_path: Path) -> None:
+    """A real terminal keeps a 一括照会 job while Madoguchi restarts; the simulator does too, so
+    a download resumed by a later run (the demo starts its own simulator) finds the job."""
+    root = tmp_path / "oqs"
+    with Simulator(root) as first:
+        first.control(bulk_processing=1, bulk_zip=False)
+        receipt = client(first, tmp_path).submit([BulkSearch(OK)], TOMORROW)
+    with Simulator(root) as second:  # a new process on the same folder
+        answer = client(second, tmp_path).download(receipt)
+    assert answer.receipt.reception_number == receipt.reception_number
+    assert answer.processing_answers == 1 and len(answer.units) == 1
