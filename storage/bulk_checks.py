@@ -126,24 +126,21 @@ class StoreBookings:
         }
 
     def pending(self, day: date) -> PendingBulkCheck | None:
-        """The day's download left 処理中, unless its result, or a later check of the day (which
-        supersedes it: the terminal may have dropped the job), was recorded."""
-        recorded = self._recorded(day)
+        """The day's newest download left 処理中, unless a check of the day was recorded after it:
+        its own result, or a later check that supersedes it (the terminal may have dropped it)."""
         checks = bulk_events(self.store, AuditKind.BULK_CHECKED, day)
         last_check = max((e.seq for e in checks), default=0)
-        for e in reversed(bulk_events(self.store, AuditKind.BULK_PENDING, day)):
-            if e.seq < last_check:
-                return None
-            number = str(e.payload["reception_number"])
-            if number not in recorded:
-                return PendingBulkCheck(
-                    day,
-                    number,
-                    bool(e.payload.get("simulated")),
-                    int(e.payload.get("processing_answers", 0)),
-                    e.seq,
-                )
-        return None
+        kept = bulk_events(self.store, AuditKind.BULK_PENDING, day)
+        if not kept or kept[-1].seq < last_check:
+            return None
+        e = kept[-1]
+        return PendingBulkCheck(
+            day,
+            str(e.payload["reception_number"]),
+            bool(e.payload.get("simulated")),
+            int(e.payload.get("processing_answers", 0)),
+            e.seq,
+        )
 
     def keep_pending(self, pending: PendingBulkCheck) -> PendingBulkCheck:
         kept = self.pending(pending.day)

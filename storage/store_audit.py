@@ -93,8 +93,8 @@ class AuditMixin(SettingsMixin):
         )
 
     def events(self, kind: str, since: datetime) -> list[StoredEvent]:
-        """The events of ``kind`` that occurred at or after ``since``, oldest first (a range
-        read on the events' time index, then filtered by kind)."""
+        """The events of ``kind`` that occurred at or after ``since``, oldest first (both the
+        time and the kind are indexed: ix_audit_events_time, ix_audit_events_kind)."""
         ev = AuditEvent.__table__
         with self._engine.connect() as conn:
             rows = conn.execute(
