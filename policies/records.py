@@ -256,8 +256,9 @@ class LoginRefused(Exception):
     unlocks it (``retry_after_s`` None), or recent wrong passwords on the account or this PC ask
     for a wait of ``retry_after_s`` seconds first.
 
-    ``Recorder.authenticate`` raises it (``storage.recorder`` translates the store's error), so
-    the desk can say which of the two it is; the message is English, for the log.
+    ``Recorder.authenticate`` raises it (as ``storage.errors.LoginRefused``, the same error made
+    a storage one), so the desk can say which of the two it is; the message is English, for the
+    log.
     """
 
     def __init__(self, message: str, retry_after_s: float | None) -> None:

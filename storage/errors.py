@@ -51,13 +51,10 @@ class PasswordChangedMeanwhile(PermissionDenied):
     """The password was changed by someone else between the check and the write; try again."""
 
 
-class LoginRefused(StorageError):
+class LoginRefused(StorageError, records.LoginRefused):
     """A login was not even checked: the account is locked (``retry_after_s`` None: until an
-    administrator unlocks it) or failures on the account or this PC ask for a wait first."""
-
-    def __init__(self, message: str, retry_after_s: float | None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
+    administrator unlocks it) or failures on the account or this PC ask for a wait first. The
+    port's refusal made a storage error, so it crosses the Recorder port as it is."""
 
 
 class NotFound(StorageError):

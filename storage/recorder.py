@@ -7,9 +7,9 @@ imports only ``policies`` for the vocabulary, never ``reader``, and main.py hand
 
 A database that cannot be used at all (server down, file locked, password or keyring missing)
 raises :class:`policies.records.DatabaseUnavailable`, which turns the desk's status strip red; a
-login the store would not check (locked, or a wait due) raises
-:class:`policies.records.LoginRefused`, so the login page can say which; any other error is a
-refused request and passes through unchanged.
+login the store would not check (locked, or a wait due) raises the store's
+:class:`policies.records.LoginRefused` as it is, so the login page can say which; any other
+error is a refused request and passes through unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from policies.records import (
     AttemptOnFile,
     DatabaseUnavailable,
     InsuranceNumbers,
-    LoginRefused,
     NewPatient,
     PatientOnFile,
     RecordedVerification,
@@ -38,7 +37,6 @@ from policies.records import (
     VerificationToRecord,
     VisitOnFile,
 )
-from storage import errors
 from storage.bulk_checks import result_for
 from storage.errors import DatabasePasswordMissing, KeyringUnavailable
 from storage.models import StaffRole, VisitKind
@@ -150,10 +148,7 @@ class StoreRecorder:
         )
 
     def authenticate(self, username: str, password: str) -> StaffRef | None:
-        try:
-            info = self.store.authenticate(username, password)
-        except errors.LoginRefused as refused:
-            raise LoginRefused(str(refused), refused.retry_after_s) from refused
+        info = self.store.authenticate(username, password)  # LoginRefused crosses as it is
         return None if info is None else self._staff_ref(info)
 
     def logout(self, staff: StaffRef) -> None:
