@@ -39,11 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, insert
 
 from policies.model import FailureReason, Outcome, Sex, VerificationPath
-from storage.binding import ROW_KEY, verify_parallel
+from storage.binding import ROW_KEY
 from storage.chain import AuditChain, NewEvent
 from storage.engine import password_key, resolve_url, write_connection
 from storage.models import Patient, VerificationAttempt, Visit, VisitKind
 from storage.records import NewPatient, NewVerification
+from storage.row_worker import verify_parallel
 from storage.secrets import load_chain_key, store_db_password
 from storage.store import Store
 from tests.keyring_backend import MemoryKeyring
@@ -227,7 +228,7 @@ def verify_rows_time(store: Store, *, parallel: bool) -> tuple[float, int]:
     key = load_chain_key(store.database_uuid)
     t = time.perf_counter()
     if parallel:
-        result = verify_parallel(str(store.engine.url), None, key)
+        result = verify_parallel(str(store.engine.url), None, key, store.engine.url.database)
     else:
         with store.engine.connect() as conn, conn.begin():
             result = AuditChain(key).binder.verify(conn)

@@ -38,15 +38,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import multiprocessing
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, text
+if TYPE_CHECKING:  # imported by storage.row_worker, which starts without SQLAlchemy
+    from sqlalchemy import Connection
 
 BINDING_VERSION = "1"
 ROW_KEY = "row"
@@ -64,7 +63,15 @@ MAX_PROBLEMS = 50
 _DIGEST_BYTES = 16
 _FIELD_BYTES = 4
 _STREAM_BATCH = 20_000
-#: The SQLite function :meth:`RowBinder._all_match` registers for the length of one check.
+#: The text that starts a single event's entry in its canonical payload.
+_SINGLE_MARK = f'"{ROW_KEY}":"{BINDING_VERSION} '
+#: Tables that grow with the visits: the fast check reads their entries with a scan of their own.
+_PER_VISIT = ("visits", "verification_attempts")
+_BATCH_SEQS = f"SELECT seq FROM audit_events WHERE kind IN {BATCH_KINDS} ORDER BY seq"  # noqa: S608
+_TERMINAL_BYTES = "SELECT id, raw_xml, sha256 FROM terminal_results"
+#: Beyond any seq (SQLite's largest integer).
+_END = 2**63 - 1
+#: The SQLite function :meth:`RowBinder.all_match` registers for the length of one check.
 _HASH_ROW = "madoguchi_hash_row"
 
 #: Bound tables: primary key, then every stored column in the canonical order (version 1).
@@ -205,12 +212,12 @@ class RowBinder:
     def entries_between(self, conn: Connection, table: str, first: int, last: int) -> list[str]:
         """Entries of the rows with integer keys first..last (bulk loads: tests, benchmarks)."""
         postgres = conn.dialect.name == "postgresql"
-        pk = _quoted(BOUND_COLUMNS[table][0])
+        pk, mark = _quoted(BOUND_COLUMNS[table][0]), _placeholder(conn)
         sql = (
             f"SELECT {_select_list(table, postgres)} FROM {table} "  # noqa: S608 (our names)
-            f"WHERE {pk} BETWEEN :a AND :b ORDER BY {pk}"
+            f"WHERE {pk} BETWEEN {mark} AND {mark} ORDER BY {pk}"
         )
-        rows = conn.execute(text(sql), {"a": first, "b": last})
+        rows = conn.exec_driver_sql(sql, (first, last))
         return [self.entry(table, tuple(values)) for values in rows]
 
     def changed_fields(self, table: str, values: tuple[Any, ...], fields: str) -> list[str]:
@@ -228,12 +235,16 @@ class RowBinder:
 
     def verify(self, conn: Connection, tables: Sequence[str] | None = None) -> RowsChecked:
         """Every bound row against its latest entry, every latest entry against a row (of
-        ``tables``, default all: a group of tables is self-contained, see :func:`verify_parallel`).
+        ``tables``, default all: a group of tables is self-contained, see storage.row_worker).
 
         Run in the same snapshot as the chain walk, and only after the chain verified (the
         entries are then known to be the application's).
         """
-        checked = self._all_match(conn, tables)
+        checked = None
+        if conn.dialect.name == "sqlite":
+            db = conn.connection.dbapi_connection
+            assert isinstance(db, sqlite3.Connection)
+            checked = self.all_match(db, tables)
         if checked is not None:
             return RowsChecked(True, checked)
         latest = latest_entries(conn, tables)
@@ -256,7 +267,7 @@ class RowBinder:
                 for row_id, (seq, _, _) in bound.items()
             )
             if table == "terminal_results":
-                problems.extend(_terminal_bytes(conn))
+                problems.extend(_terminal_bytes(_stream(conn, _TERMINAL_BYTES)))
         problems.extend(
             RowProblem(table, row_id, None, f"event {seq} binds an unknown table", seq)
             for table, rows in latest.items()
@@ -264,21 +275,19 @@ class RowBinder:
         )
         return RowsChecked(not problems, checked, tuple(problems[:MAX_PROBLEMS]), len(problems))
 
-    def _all_match(self, conn: Connection, tables: Sequence[str] | None) -> int | None:
+    def all_match(self, db: sqlite3.Connection, tables: Sequence[str] | None) -> int | None:
         """The number of rows checked when every row of ``tables`` equals its latest entry and
         every latest entry has its row; None when anything differs (then :meth:`verify` compares
-        row by row to name it) or on PostgreSQL.
+        row by row to name it). ``db``: a SQLite connection inside a read transaction.
 
-        The fast path of a million rows: SQLite builds each canonical row and calls back only to
-        hash it into a set (no row fetched into Python), and the latest entries are kept by a
-        plain dict in seq order. Two sets of keyed digests are equal exactly when every row
-        equals its latest binding: a digest covers table, id and every value, so a row matches
-        only the entry of its own id, and the counts rule out a duplicate on either side.
+        The fast path of a million rows, where Python must not touch a row twice: SQLite builds
+        each canonical row and calls back only to hash it into a set, and it extracts the
+        latest entries' digests (:func:`_latest_digests`). Two sets of keyed digests are equal
+        exactly when every row equals its latest binding: a digest covers table, id and every
+        value, so a row matches only the entry of its own id, and the counts rule out a
+        duplicate on either side.
         """
-        if conn.dialect.name != "sqlite":
-            return None
-        dbapi = conn.connection.dbapi_connection
-        assert dbapi is not None
+        tables = tuple(tables or BOUND_COLUMNS)
         digests: set[str] = set()
         copy, add = self._prefix.copy, digests.add
 
@@ -287,23 +296,22 @@ class RowBinder:
             h.update(canonical)
             add(h.digest()[:_DIGEST_BYTES].hex())
 
-        dbapi.create_function(_HASH_ROW, 1, hash_row)
+        db.create_function(_HASH_ROW, 1, hash_row)
         rows = 0
-        cursor = dbapi.cursor()
         try:
-            for table in tables or BOUND_COLUMNS:
+            for table in tables:
                 hashed = f"count({_HASH_ROW}(CAST({_json_array(table)} AS BLOB)))"
-                cursor.execute(f"SELECT count(*), {hashed} FROM {table}")  # noqa: S608
-                rows += cursor.fetchone()[0]
-                if table == "terminal_results" and next(_terminal_bytes(conn), None):
+                rows += db.execute(f"SELECT count(*), {hashed} FROM {table}").fetchone()[0]  # noqa: S608
+                if table == "terminal_results" and next(
+                    _terminal_bytes(db.execute(_TERMINAL_BYTES)), None
+                ):
                     return None
         except sqlite3.OperationalError:  # a BLOB where text belongs: named row by row
             return None
         finally:
-            cursor.close()
-            dbapi.create_function(_HASH_ROW, 1, None)
-        latest = _latest_digests(conn, tables)
-        if rows == len(digests) == len(latest) and digests == set(latest.values()):
+            db.create_function(_HASH_ROW, 1, None)
+        latest = _latest_digests(db, tables)
+        if rows == len(digests) == len(latest) and digests == set(latest):
             return rows
         return None
 
@@ -380,8 +388,14 @@ def _stored(conn: Connection, table: str, ids: Iterable[Any] | None) -> Iterator
     if ids is None:
         yield from _stream(conn, f"{sql} ORDER BY {pk}")
         return
+    one = f"{sql} WHERE {pk} = {_placeholder(conn)}"
     for row_id in ids:
-        yield from (tuple(r) for r in conn.execute(text(f"{sql} WHERE {pk} = :i"), {"i": row_id}))
+        yield from (tuple(r) for r in conn.exec_driver_sql(one, (row_id,)))
+
+
+def _placeholder(conn: Connection) -> str:
+    """The driver's parameter mark (statements here run as the driver's own SQL)."""
+    return "%s" if conn.dialect.name == "postgresql" else "?"
 
 
 def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
@@ -402,7 +416,7 @@ def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
             if "BLOB" not in str(exc):  # sqlite3 refuses a BLOB in json_array: go on in Python
                 raise
     sql = f"SELECT {_select_list(table, postgres)} FROM {table}"  # noqa: S608
-    where = "" if after is None else f" WHERE {pk} > {'%s' if postgres else '?'}"
+    where = "" if after is None else f" WHERE {pk} > {_placeholder(conn)}"
     for values in _stream(conn, f"{sql}{where} ORDER BY {pk}", after or ()):
         yield values[0], canonical(table, tuple(values))
 
@@ -460,90 +474,103 @@ def latest_entries(
     return latest
 
 
-def _latest_digests(conn: Connection, tables: Sequence[str] | None) -> dict[str, str]:
-    """Table and id → digest of the latest entry, for ``tables`` (None: every table named in
-    an entry). The hot loop of a million events: the database skips events without an entry
-    of these tables by a substring test on the canonical payload (an entry of table T is always
-    the text ``"row":"1 T …``, which a JSON string value cannot contain unescaped) and
-    extracts the entry; Python keeps the last digest per table and id."""
-    kinds = f"kind IN {BATCH_KINDS}"
-    marker = f'"{ROW_KEY}":"{BINDING_VERSION} '
-    if tables is None:
-        where = f"instr(payload, '{marker}') > 0"
-    elif len(tables) == 1:
-        where = f"instr(payload, '{marker}{tables[0]} ') > 0"
-    else:  # all but a few tables: skip the others' events
-        where = " AND ".join(
-            [f"instr(payload, '{marker}') > 0"]
+def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
+    """The digest of the latest entry of every row id of ``tables`` (SQLite).
+
+    The hot loop of a million events. A table that grows with the visits (:data:`_PER_VISIT`)
+    gets a scan of its own in which SQLite cuts (id, digest) out of each entry and Python only
+    builds a dict (later events overwrite earlier ones: the scan is in seq order); the other
+    tables share one scan whose few entries Python splits. Batch events (a list of entries)
+    are read where they stand in seq order, so a later single entry still overrides them.
+    Events without an entry of these tables are skipped by a substring test on the canonical
+    payload: an entry of table T is always the text ``"row":"1 T …``, which a JSON string
+    value cannot contain unescaped.
+    """
+    batch_runs = _runs(seq for (seq,) in db.execute(_BATCH_SEQS))
+    digests: list[str] = []
+    for table in tables:
+        if table in _PER_VISIT:
+            single, batched = _per_visit_sql(table)
+            latest: dict[object, str] = {}
+            after = 0
+            for first, last in [*batch_runs, (_END, _END)]:
+                latest.update(db.execute(single, (after, first)))
+                latest.update(db.execute(batched, (first, last)))
+                after = last
+            digests.extend(latest.values())
+    others = [t for t in tables if t not in _PER_VISIT]
+    if others:
+        # One substring search per event finds an entry; those of the tables read above are
+        # left out where they start (Python keeps the tables asked for).
+        at = f"instr(payload, '{_SINGLE_MARK}')"
+        wanted = " AND ".join(
+            [f"{at} > 0"]
             + [
-                f"NOT (instr(payload, '{marker}{t} ') > 0 "
-                f"AND substr(payload ->> '$.{ROW_KEY}', 1, {len(t) + 3}) = '1 {t} ')"
-                for t in BOUND_COLUMNS
-                if t not in tables
+                f"substr(payload, {at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
+                for t in _PER_VISIT
             ]
         )
-    sql = (
-        f"SELECT CASE WHEN {kinds} THEN payload ELSE payload ->> '$.{ROW_KEY}' END "  # noqa: S608
-        f"FROM audit_events WHERE {kinds} OR ({where}) ORDER BY seq"
+        sql = (
+            f"SELECT CASE WHEN kind IN {BATCH_KINDS} THEN payload "  # noqa: S608
+            f"ELSE payload ->> '$.{ROW_KEY}' END FROM audit_events "
+            f"WHERE kind IN {BATCH_KINDS} OR {wanted} ORDER BY seq"
+        )
+        keyed: dict[tuple[str, str], str] = {}
+        for (found,) in db.execute(sql):
+            if type(found) is not str:  # a "row" that is not an entry: nothing bound
+                continue
+            for e in json.loads(found)[ROWS_KEY] if found[0] == "{" else (found,):
+                _, table, digest, _, row_id = e.split(" ", 4)
+                if table in others:
+                    keyed[table, row_id] = digest
+        digests.extend(keyed.values())
+    return digests
+
+
+def _per_visit_sql(table: str) -> tuple[str, str]:
+    """SQLite statements giving (id, digest) of ``table``'s entries in seq order: of single
+    events with seq strictly between two bounds, and of batch events from one seq to another.
+    An entry is ``1 <table> <digest> <field digests> <id>``: fixed widths up to the id."""
+    prefix = f"{BINDING_VERSION} {table} "
+    digest_at = len(prefix) + 1  # SQLite counts from 1
+    id_at = digest_at + 2 * _DIGEST_BYTES + 1 + 2 * _FIELD_BYTES * len(BOUND_COLUMNS[table]) + 1
+    mark = f"{_SINGLE_MARK}{table} "
+    entry_at = f"instr(payload, '{mark}') + {len(mark) - len(prefix)}"
+    single = (
+        f"SELECT CAST(substr(payload, {entry_at} + {id_at - 1}) AS INTEGER), "  # noqa: S608
+        f"substr(payload, {entry_at} + {digest_at - 1}, {2 * _DIGEST_BYTES}) "
+        f"FROM audit_events WHERE seq > ? AND seq < ? AND instr(payload, '{mark}') > 0 "
+        "ORDER BY seq"
     )
-    wanted = None if tables is None else frozenset(tables)
-    latest: dict[str, str] = {}
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None
-    cursor = dbapi.cursor()  # the driver's own: no SQLAlchemy row objects
-    try:
-        cursor.execute(sql)
-        while rows := cursor.fetchmany(_STREAM_BATCH):
-            for (found,) in rows:
-                if type(found) is not str:  # a "row" that is not an entry: nothing bound
-                    continue
-                for e in json.loads(found)[ROWS_KEY] if found[0] == "{" else (found,):
-                    table_end = e.find(" ", 2)
-                    if wanted is None or e[2:table_end] in wanted:
-                        digest = e[table_end + 1 : table_end + 33]
-                        latest[e[:table_end] + e[e.rfind(" ") :]] = digest
-    finally:
-        cursor.close()
-    return latest
+    batched = (
+        f"SELECT CAST(substr(j.value, {id_at}) AS INTEGER), "  # noqa: S608
+        f"substr(j.value, {digest_at}, {2 * _DIGEST_BYTES}) "
+        f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
+        f"WHERE e.seq BETWEEN ? AND ? AND e.kind IN {BATCH_KINDS} "
+        f"AND substr(j.value, 1, {len(prefix)}) = '{prefix}' ORDER BY e.seq, j.key"
+    )
+    return single, batched
 
 
-def _terminal_bytes(conn: Connection) -> Iterator[RowProblem]:
-    """Kept terminal answers whose bytes no longer match their recorded SHA-256."""
-    for row_id, raw, digest in _stream(conn, "SELECT id, raw_xml, sha256 FROM terminal_results"):
+def _runs(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """Consecutive runs (first, last) of increasing ``seqs``."""
+    runs: list[tuple[int, int]] = []
+    for seq in seqs:
+        if runs and runs[-1][1] == seq - 1:
+            runs[-1] = (runs[-1][0], seq)
+        else:
+            runs.append((seq, seq))
+    return runs
+
+
+def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:
+    """Kept terminal answers (rows of :data:`_TERMINAL_BYTES`) whose bytes no longer match
+    their recorded SHA-256."""
+    for row_id, raw, digest in rows:
         if not isinstance(raw, bytes | memoryview) or hashlib.sha256(raw).hexdigest() != digest:
             yield RowProblem(
                 "terminal_results", str(row_id), "raw_xml", "bytes do not match their sha256"
             )
-
-
-#: Table groups checked side by side (the two big tables apart, the small ones with visits).
-_GROUPS = (
-    ("verification_attempts",),
-    tuple(t for t in BOUND_COLUMNS if t != "verification_attempts"),
-)
-
-
-def verify_parallel(url: str, password: str | None, key: bytes) -> RowsChecked:
-    """:meth:`RowBinder.verify` in two worker processes, one per table group, each in its own
-    snapshot (a row and its binding event commit together, so each group is consistent)."""
-    ctx = multiprocessing.get_context("spawn")  # the same on Windows, macOS and Linux
-    with ProcessPoolExecutor(len(_GROUPS), mp_context=ctx) as pool:
-        futures = [pool.submit(_verify_group, url, password, key, g) for g in _GROUPS]
-        parts = [f.result() for f in futures]
-    problems = [p for part in parts for p in part.problems]
-    problems.sort(key=lambda p: list(BOUND_COLUMNS).index(p.table))
-    count = sum(p.count for p in parts)
-    return RowsChecked(
-        count == 0, sum(p.checked for p in parts), tuple(problems[:MAX_PROBLEMS]), count
-    )
-
-
-def _verify_group(
-    url: str, password: str | None, key: bytes, tables: tuple[str, ...]
-) -> RowsChecked:
-    """Worker process: one table group in one snapshot."""
-    with worker_snapshot(url, password) as conn:
-        return RowBinder(key).verify(conn, tables)
 
 
 @contextmanager

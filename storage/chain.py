@@ -33,12 +33,12 @@ from storage.binding import (
     MAX_PROBLEMS,
     RowBinder,
     RowsChecked,
-    verify_parallel,
     worker_snapshot,
 )
 from storage.errors import ChainHeadMissing
 from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from storage.row_worker import verify_parallel
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
 
@@ -338,7 +338,7 @@ class AuditChain:
         if h_seq > 0 and last_hash != h_hash:
             return broken(checked, h_seq, "does not match the signed head")
         if parallel is not None and h_seq - start >= parallel.min_events:
-            rows = verify_parallel(parallel.url, parallel.password, self._key)
+            rows = verify_parallel(parallel.url, parallel.password, self._key, parallel.sqlite_path)
         else:
             rows = self.binder.verify(conn)
         locks = lock_problems(conn)  # the lock is held against the chain (storage.login_locks)
@@ -449,6 +449,8 @@ class ParallelVerify:
     password: str | None
     workers: int
     min_events: int = 200_000
+    #: The database file, when it is SQLite (storage.row_worker reads it without SQLAlchemy).
+    sqlite_path: str | None = None
 
     def run(
         self, key: bytes, start: int, end: int, prev: bytes, anchor: tuple[int, bytes] | None

@@ -69,6 +69,7 @@ class AuditMixin(SettingsMixin):
                 url.password,
                 workers,
                 min_parallel,
+                url.database if self.dialect == "sqlite" else None,
             )
         with self._engine.connect() as own:
             if self.dialect == "postgresql":

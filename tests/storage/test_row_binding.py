@@ -31,10 +31,13 @@ from policies.model import (
     Outcome,
     VerificationPath,
 )
-from storage.binding import BOUND_COLUMNS, RowBinder, canonical
-from storage.chain import VerifyResult
+from storage import row_worker
+from storage.binding import BOUND_COLUMNS, REBOUND_AT_PURGE, RowBinder, batch_payloads, canonical
+from storage.chain import AuditChain, NewEvent, VerifyResult
+from storage.engine import write_connection
 from storage.models import Base, StaffRole, VisitKind
 from storage.records import DocumentSeen, NewPatient, NewVerification, StaffInfo
+from storage.secrets import load_chain_key
 from storage.store import Store
 from tests.storage.conftest import SQLITE_ONLY, run_main
 from tests.storage.test_chain_tamper import attacker
@@ -272,8 +275,16 @@ def test_cli_names_every_mismatching_row(populated: Store, db_url: str) -> None:
     assert lines[3].startswith("  verification_attempts id 2: row bound by event")
 
 
-def test_parallel_row_check_finds_what_the_sequential_one_finds(populated: Store) -> None:
-    """Two worker processes (one per table group, each in its own snapshot) name the same rows."""
+def test_parallel_row_check_finds_what_the_sequential_one_finds(
+    populated: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two worker processes (one per table group, each in its own snapshot) name the same rows.
+    The check is theirs: this process's own (its fall-back) is made to fail."""
+
+    def not_here(request: dict[str, Any]) -> None:
+        raise AssertionError("the row check ran in the parent process")
+
+    monkeypatch.setattr(row_worker, "check", not_here)
     assert populated.verify_chain(workers=2, min_parallel=0).ok
     with row_attacker(populated) as conn:
         conn.execute(text("UPDATE verification_attempts SET outcome = 'provisional' WHERE id = 2"))
@@ -290,3 +301,33 @@ def test_parallel_row_check_finds_what_the_sequential_one_finds(populated: Store
         ("verification_attempts", "2", "outcome"),
         ("settings", "print_masking", None),
     }
+
+
+@SQLITE_ONLY
+def test_fast_check_takes_batch_entries_where_they_stand(populated: Store) -> None:
+    """SQLite's fast check (no row compared in Python) reads a batch event's entries in seq
+    order with the single ones: a later batch entry binds the row, a later single entry
+    overrides the batch. Its answer is the row count — not a fall-back to row by row."""
+    chain = AuditChain(load_chain_key(populated.database_uuid))
+
+    def fast() -> int | None:
+        with populated.engine.connect() as conn, conn.begin():
+            db = conn.connection.dbapi_connection
+            assert isinstance(db, sqlite3.Connection)
+            return chain.binder.all_match(db, None)
+
+    with populated.engine.connect() as conn:
+        rows = sum(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _KEYS)
+    assert fast() == rows
+    with write_connection(populated.engine) as conn:
+        (original,) = chain.binder.entries(conn, "visits", [1])
+        conn.execute(text("UPDATE visits SET local_date = '2026-11-21' WHERE id = 1"))
+        (changed,) = chain.binder.entries(conn, "visits", [1])
+        batch = batch_payloads([changed, *chain.binder.entries(conn, "verification_attempts")], "t")
+        chain.append_many(conn, [NewEvent(REBOUND_AT_PURGE, "system", "pc", p) for p in batch])
+    assert fast() == rows
+    assert populated.verify_chain().ok
+    with write_connection(populated.engine) as conn:
+        chain.append_many(conn, [NewEvent("visit_corrected", "admin", "pc", {"row": original})])
+    assert fast() is None
+    assert _problems(populated.verify_chain()) == [("visits", "1", "local_date")]
