@@ -47,12 +47,12 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from storage.errors import ConfigError, InvalidInput, LoginRefused, PermissionDenied
 
@@ -82,6 +82,27 @@ EXIT_UNVERIFIED = 3
 #: Days a command accepts: any a clinic's records or the rule book can concern, and far enough
 #: from date.min/max that a Tokyo day's UTC bounds and a month's last day always exist.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line naming the command, the problem and where its
+    help is, exit 2 (its own usage block would bury the line); ``add_subparsers`` makes every
+    command's parser of this class too.
+
+    It accepts no unknown argument even through ``parse_known_args``, which is how argparse runs
+    a command's parser: the command that got ``--bogus`` refuses it under its own name
+    (``main.py audit verify``), where plain argparse hands it up to ``main.py``."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def add_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
