@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -292,19 +291,21 @@ def _audit_accept_restored(resolve: Resolve, args: argparse.Namespace) -> int:
 
 def _audit_key_export(resolve: Resolve, args: argparse.Namespace) -> int:
     """Write the audit-chain key to a file for another reception PC (audited, warned)."""
+    from storage.engine import new_file
     from storage.secrets import EXPORT_WARNING
 
     out = Path(args.out)
-    if out.exists():
-        raise InvalidInput(f"{out} already exists (the key is written only to a new file)")
+    taken = InvalidInput(f"{out} already exists (the key is written only to a new file)")
+    if out.exists():  # at once, before anyone is asked to log in
+        raise taken
     with login(resolve(args), args, admin=True) as (store, staff):
-        text = store.export_chain_key(staff)
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise InvalidInput(f"{out}: cannot be written ({exc.strerror or exc})") from exc
+        try:
+            with new_file(out) as part:  # claimed before the export is recorded
+                part.write_text(store.export_chain_key(staff), "utf-8")
+        except FileExistsError:  # it appeared since: the exclusive creation refused it
+            raise taken from None
+        except OSError as exc:
+            raise InvalidInput(f"{out}: cannot be written ({exc.strerror or exc})") from exc
     print(EXPORT_WARNING, file=sys.stderr)
     print(f"key written to {out}")
     return 0
