@@ -20,7 +20,7 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from policies.model import FacilityKind, OqsMode
 from storage import commands, report_commands, settings_keys
@@ -515,17 +515,8 @@ def _bulk_check(args: argparse.Namespace, store: Store, staff: StaffInfo) -> Bul
     return run(config, limit_consent=target.config.limit_consent)
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line naming the problem and where help is, exit 2
-    (its own usage block would bury the line); ``add_subparsers`` makes every command's parser
-    of this class too."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
+    parser = commands.OneLineParser(
         prog="main.py",
         description="Madoguchi — reception assistant for マイナ保険証 eligibility checks.",
     )

@@ -1,8 +1,12 @@
 """Backups and restores.
 
-SQLite: the online backup API (consistent while other connections write), written to a temporary
-name and renamed, so a killed process never leaves a half file under the final name; the copy is
-switched to rollback-journal mode so it is one self-contained file.
+Every backup is a new file (:func:`storage.engine.new_file`): its name is claimed by creating it
+exclusively, so a file already there -- an older backup, perhaps, however late it appeared -- is
+refused, never replaced; the copy is written to a temporary name and renamed over the claim, so a
+killed process never leaves a half file under the final name.
+
+SQLite: the online backup API (consistent while other connections write); the copy is switched
+to rollback-journal mode so it is one self-contained file.
 
 PostgreSQL: ``pg_dump --format=custom`` (password from the keyring through the environment, never
 a file). Restore is a documented manual procedure (see ``POSTGRES_RESTORE_HELP``) because it needs
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from storage.engine import private_dir, private_file, sqlite_path
+from storage.engine import new_file, private_dir, private_file, sqlite_path
 from storage.errors import BackupError
 
 POSTGRES_RESTORE_HELP = """\
@@ -59,39 +63,23 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(directory: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def sqlite_copy(source: Path | sqlite3.Connection, dest: Path) -> None:
-    """Online-backup ``source`` into ``dest`` atomically (temp name, fsync, rename)."""
+    """Online-backup ``source`` into ``dest``, a new file (FileExistsError if one is there)."""
     private_dir(dest.parent)
-    tmp = dest.with_name(dest.name + ".part")
-    tmp.unlink(missing_ok=True)
-    private_file(tmp, create=True)  # owner-only before a byte of data is in it
     src = source if isinstance(source, sqlite3.Connection) else sqlite3.connect(source)
     try:
-        out = sqlite3.connect(tmp)
-        try:
-            src.backup(out)
-            out.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            out.close()
+        with new_file(dest) as part:
+            out = sqlite3.connect(part)
+            try:
+                src.backup(out)
+                out.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                out.close()
     except sqlite3.Error as exc:
-        tmp.unlink(missing_ok=True)
         raise BackupError(f"SQLite backup to {dest} failed: {exc}") from exc
     finally:
         if src is not source:
             src.close()
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, dest)
-    _fsync_dir(dest.parent)
 
 
 def find_pg_tool(name: str) -> str | None:
@@ -111,32 +99,38 @@ def _pg_dump(engine: Engine, dest: Path) -> None:
         )
     url = engine.url
     env = dict(os.environ, PGPASSWORD=url.password or "")
-    tmp = dest.with_name(dest.name + ".part")
-    private_file(tmp, create=True)  # pg_dump truncates it and keeps the mode
     args = [
         tool,
         "--format=custom",
         "--no-owner",
-        f"--file={tmp}",
         f"--host={url.host or 'localhost'}",
         f"--port={url.port or 5432}",
         f"--username={url.username}",
         f"--dbname={url.database}",
     ]
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=3600, check=False)
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        raise BackupError(f"pg_dump failed: {proc.stderr.strip()}")
-    os.replace(tmp, dest)
+    with new_file(dest) as part:  # pg_dump truncates it and keeps its owner-only mode
+        proc = subprocess.run(
+            [*args, f"--file={part}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise BackupError(f"pg_dump failed: {proc.stderr.strip()}")
 
 
 def backup_to(engine: Engine, dest: Path) -> BackupInfo:
     """Write a consistent backup of the live database to ``dest``, a new file (an existing
     one, perhaps an older backup, is refused rather than replaced)."""
-    if dest.exists():
-        raise BackupError(f"{dest} already exists (a backup is written only to a new file)")
+    taken = BackupError(f"{dest} already exists (a backup is written only to a new file)")
+    if dest.exists():  # at once, before a live database is looked at
+        raise taken
     try:
         return _backup_to(engine, dest.resolve())
+    except FileExistsError:  # it appeared since: the exclusive creation refused it
+        raise taken from None
     except OSError as exc:
         raise BackupError(f"cannot write the backup {dest}: {exc}") from exc
 

@@ -45,14 +45,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from storage.errors import ConfigError, InvalidInput, LoginRefused, PermissionDenied
 
@@ -82,6 +81,27 @@ EXIT_UNVERIFIED = 3
 #: Days a command accepts: any a clinic's records or the rule book can concern, and far enough
 #: from date.min/max that a Tokyo day's UTC bounds and a month's last day always exist.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line naming the command, the problem and where its
+    help is, exit 2 (its own usage block would bury the line); ``add_subparsers`` makes every
+    command's parser of this class too.
+
+    It accepts no unknown argument even through ``parse_known_args``, which is how argparse runs
+    a command's parser: the command that got ``--bogus`` refuses it under its own name
+    (``main.py audit verify``), where plain argparse hands it up to ``main.py``."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def add_commands(sub: SubParsers, resolve: Resolve, add_options: AddOptions) -> None:
@@ -271,19 +291,21 @@ def _audit_accept_restored(resolve: Resolve, args: argparse.Namespace) -> int:
 
 def _audit_key_export(resolve: Resolve, args: argparse.Namespace) -> int:
     """Write the audit-chain key to a file for another reception PC (audited, warned)."""
+    from storage.engine import new_file
     from storage.secrets import EXPORT_WARNING
 
     out = Path(args.out)
-    if out.exists():
-        raise InvalidInput(f"{out} already exists (the key is written only to a new file)")
+    taken = InvalidInput(f"{out} already exists (the key is written only to a new file)")
+    if out.exists():  # at once, before anyone is asked to log in
+        raise taken
     with login(resolve(args), args, admin=True) as (store, staff):
-        text = store.export_chain_key(staff)
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise InvalidInput(f"{out}: cannot be written ({exc.strerror or exc})") from exc
+        try:
+            with new_file(out) as part:  # claimed before the export is recorded
+                part.write_text(store.export_chain_key(staff), "utf-8")
+        except FileExistsError:  # it appeared since: the exclusive creation refused it
+            raise taken from None
+        except OSError as exc:
+            raise InvalidInput(f"{out}: cannot be written ({exc.strerror or exc})") from exc
     print(EXPORT_WARNING, file=sys.stderr)
     print(f"key written to {out}")
     return 0

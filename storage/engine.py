@@ -13,12 +13,16 @@ folder, no file, no schema.
 Files holding clinic data (database, its WAL/SHM, backups) are owner-only on POSIX
 (:func:`private_file`); SQLite creates the WAL and SHM with the database file's mode, so
 tightening the database file as each connection opens covers all three. On Windows the user-data
-folder's ACL (the user, SYSTEM and Administrators only, inherited) does the same.
+folder's ACL (the user, SYSTEM and Administrators only, inherited) does the same. Files written
+for the operator (backups, printed reports) never replace one already there: :func:`new_file`
+claims the name by creating it exclusively, so the refusal holds however late the other file
+appeared, where a look before writing would leave a window in which it is overwritten.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,6 +68,43 @@ def private_file(path: Path, *, create: bool = False) -> None:
 def private_dir(path: Path) -> None:
     """Create ``path`` (and parents) with the last folder owner-only if it is new."""
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (POSIX; Windows has no directory handles)."""
+    if os.name == "posix":
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def new_file(dest: Path) -> Iterator[Path]:
+    """Claim ``dest`` as a new file and yield the path its content is written to.
+
+    The claim creates ``dest`` exclusively (``O_EXCL``), owner-only on POSIX: a file already
+    there raises FileExistsError and is never replaced. The content goes to a hidden file
+    beside it (owner-only before a byte is in it), which is fsynced and renamed over the empty
+    claim when the block ends, so a killed process leaves at most an empty file under the final
+    name, never a partial one. When the block fails, both are removed."""
+    os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        os.close(fd)
+        part = Path(name)
+        try:
+            yield part
+            with part.open("rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
+    _fsync_dir(dest.parent)
 
 
 def data_dir() -> Path:

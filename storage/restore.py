@@ -26,6 +26,12 @@ from storage.records import RestoreReport
 from storage.store import Store
 
 
+def _remove(db_file: Path) -> None:
+    """A scratch SQLite file and its companions."""
+    for extra in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db_file}{extra}").unlink(missing_ok=True)
+
+
 def _check_sqlite_file(path: Path) -> None:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -100,6 +106,7 @@ def restore(
         raise BackupError(f"no backup file at {backup_file}")
     live.parent.mkdir(parents=True, exist_ok=True)
     scratch = live.with_name(live.name + ".restore-check")
+    _remove(scratch)  # one a killed restore left
     sqlite_copy(backup_file, scratch)
     try:
         _check_sqlite_file(scratch)
@@ -136,8 +143,7 @@ def restore(
         aside = set_aside(live)
         _write_over(scratch, live)
     finally:
-        for extra in ("", "-wal", "-shm", "-journal"):
-            Path(f"{scratch}{extra}").unlink(missing_ok=True)
+        _remove(scratch)
     engine = make_engine(resolved)
     try:
         store = Store(

@@ -400,6 +400,33 @@ def test_as_a_user_sees_it(tmp_path: Path, argv: list[str]) -> None:
     assert not (tmp_path / "data").exists(), proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "command", "extra"),
+    [
+        (["audit", "verify", "--bogus"], "main.py audit verify", "--bogus"),
+        (
+            ["report", "daily", "--date", "2026-04-01", "--out", "{tmp}/x.pdf", "-z"],
+            "main.py report daily",
+            "-z",
+        ),
+        (["db", "migrate", "stray"], "main.py db migrate", "stray"),
+        (["audit", "--bogus", "verify"], "main.py audit", "--bogus"),
+        (["rules", "--index", "--bogus"], "main.py rules", "--bogus"),
+        (["--bogus"], "main.py", "--bogus"),
+    ],
+)
+def test_an_unknown_argument_is_refused_by_the_command_that_got_it(
+    tmp_path: Path, argv: list[str], command: str, extra: str
+) -> None:
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    proc = run_main(*argv, env={"MADOGUCHI_DATA_DIR": str(tmp_path / "data")})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr == (
+        f"error: {command}: unrecognized arguments: {extra} (see {command} --help)\n"
+    )
+    assert not (tmp_path / "data").exists() and not (tmp_path / "x.pdf").exists()
+
+
 @pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="Windows and macOS have a display")
 @pytest.mark.parametrize("argv", [["--demo"], ["run", "--demo"]])
 def test_no_display_is_one_line_before_anything_starts(tmp_path: Path, argv: list[str]) -> None:

@@ -255,9 +255,9 @@ def export_bookings_list(
         "bookings_list",
         tag,
         pdf=pdf,
-        render=lambda p: render_bookings_list(
+        render=lambda out: render_bookings_list(
             run,
-            p,
+            out,
             facility=facility,
             masking=masking,
             font=font,
@@ -265,5 +265,5 @@ def export_bookings_list(
             unverified=unverified,
         ),
         csv=csv,
-        write_csv=lambda p: write_bookings_csv(run, p, masking=masking, unverified=unverified),
+        write_csv=lambda out: write_bookings_csv(run, out, masking=masking, unverified=unverified),
     )

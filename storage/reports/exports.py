@@ -2,8 +2,10 @@
 
 One function per printout, shared by ``main.py report …``, the sample generator and (later)
 the desk's print buttons, so every path audits its exports the same way. Output targets are
-checked before anything is queried or rendered; a failed write leaves no partial file (the
-renderers write atomically) and records nothing.
+checked before anything is queried or rendered, and each file is created exclusively as it is
+written (:func:`storage.engine.new_file`), so one that appeared in between is refused as well,
+never replaced. A refused or failed write leaves no file, not even a partial one, and records
+nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO
 
 from policies.rulebook import RuleBook
+from storage.engine import new_file
 from storage.records import StaffInfo
 from storage.reports import from_store
 from storage.reports.csvout import (
@@ -58,14 +62,22 @@ class Exported:
         return f"{self.what}: {self.path} ({self.count} {unit}, sha256 {self.sha256})"
 
 
+#: What a report writer writes to: the new file, open for writing.
+Writer = Callable[[IO[bytes]], int]
+
+
+def _taken(p: Path) -> ReportOutputError:
+    """The refusal of an existing file (perhaps a backup or another day's log): never replaced."""
+    return ReportOutputError(f"{p} already exists (a report is written only to a new file)")
+
+
 def output_path(path: str | os.PathLike[str]) -> Path:
-    """``path`` if a new file can be written there; else :class:`ReportOutputError` saying why
-    (an existing file, perhaps a backup or another day's log, is never replaced)."""
+    """``path`` if a new file can be written there; else :class:`ReportOutputError` saying why."""
     p = Path(path)
     if p.is_dir():
         raise ReportOutputError(f"{p} is a folder; give a file name")
     if p.exists():
-        raise ReportOutputError(f"{p} already exists (a report is written only to a new file)")
+        raise _taken(p)
     parent = p.parent
     if not parent.is_dir():
         raise ReportOutputError(f"cannot write {p}: the folder {parent} does not exist")
@@ -89,13 +101,16 @@ def write_recorded(
     actor: StaffInfo | None,
     what: str,
     path: Path,
-    writer: Callable[[Path], int],
+    writer: Writer,
 ) -> Exported:
-    """Write ``path`` with ``writer`` (pages or rows it wrote) and record the file's SHA-256 in
-    the chain as ``what``, exported by ``actor``."""
+    """Write the new file ``path`` with ``writer`` (pages or rows it wrote) and record its
+    SHA-256 in the chain as ``what``, exported by ``actor``."""
     store.check_appending(AuditKind.EXPORTED)  # no file whose export cannot be recorded
     try:
-        count = writer(path)
+        with new_file(path) as part, part.open("wb") as out:
+            count = writer(out)
+    except FileExistsError:  # it appeared since output_path looked: the creation refused it
+        raise _taken(path) from None
     except OSError as exc:
         raise ReportOutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -115,12 +130,12 @@ def write_pdf_and_csv(
     tag: str,
     *,
     pdf: Path,
-    render: Callable[[Path], RenderResult],
+    render: Callable[[IO[bytes]], RenderResult],
     csv: Path | None = None,
-    write_csv: Callable[[Path], int] | None = None,
+    write_csv: Writer | None = None,
 ) -> list[Exported]:
     """A report's PDF, recorded as ``name tag``, and with ``csv`` its CSV, as ``name_csv tag``."""
-    done = [write_recorded(store, actor, f"{name} {tag}", pdf, lambda p: render(p).pages)]
+    done = [write_recorded(store, actor, f"{name} {tag}", pdf, lambda out: render(out).pages)]
     if csv is not None and write_csv is not None:
         done.append(write_recorded(store, actor, f"{name}_csv {tag}", csv, write_csv))
     return done
@@ -163,9 +178,9 @@ def export_daily(
         "daily_log",
         tag,
         pdf=pdf_path,
-        render=lambda p: render_daily_log(data, p, masking=masking, font=font),
+        render=lambda out: render_daily_log(data, out, masking=masking, font=font),
         csv=csv_path,
-        write_csv=lambda p: write_daily_csv(data, p, masking=masking),
+        write_csv=lambda out: write_daily_csv(data, out, masking=masking),
     )
 
 
@@ -210,16 +225,18 @@ def export_monthly(
         "monthly_usage",
         tag,
         pdf=pdf_path,
-        render=lambda p: render_monthly_report(data, p, font=font),
+        render=lambda out: render_monthly_report(data, out, font=font),
         csv=csv_path,
-        write_csv=lambda p: write_monthly_csv(data, p),
+        write_csv=lambda out: write_monthly_csv(data, out),
     )
     if csv_path is not None:  # and the trend and the thresholds beside it
         writers = (write_usage_trend_csv, write_threshold_csv)
         names = ("usage_trend_csv", "usage_thresholds_csv")
         for name, path, writer in zip(names, extra, writers, strict=True):
             done.append(
-                write_recorded(store, actor, f"{name} {tag}", path, lambda p, w=writer: w(data, p))
+                write_recorded(
+                    store, actor, f"{name} {tag}", path, lambda out, w=writer: w(data, out)
+                )
             )
     return data, done
 
@@ -259,9 +276,9 @@ def export_subsidy(
         "subsidy_sheet",
         tag,
         pdf=pdf_path,
-        render=lambda p: render_subsidy_sheet(data, p, font=font),
+        render=lambda out: render_subsidy_sheet(data, out, font=font),
         csv=csv_path,
-        write_csv=lambda p: write_subsidy_csv(data, p),
+        write_csv=lambda out: write_subsidy_csv(data, out),
     )
 
 
@@ -302,7 +319,7 @@ def export_declaration(
             actor,
             what,
             pdf_path,
-            lambda p: render_self_declaration_form(data, p, font=font).pages,
+            lambda out: render_self_declaration_form(data, out, font=font).pages,
         )
     ]
     return data, done

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from storage import backup
 from storage.backup import find_pg_tool
 from storage.engine import password_key, resolve_url
 from storage.errors import BackupError
@@ -30,6 +32,11 @@ def last_kind(store: Store) -> str:
         return (
             conn.execute(text("SELECT kind FROM audit_events ORDER BY seq DESC")).scalars().first()
         )
+
+
+def event_count(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
 
 
 @SQLITE_ONLY
@@ -105,6 +112,25 @@ def test_cli_backup_and_restore(
         assert out.read_bytes()[:5] == b"PGDMP"
         proc = run_main(*restore_argv, stdin=ADMIN_STDIN)
         assert proc.returncode == 2 and "pg_restore" in proc.stderr
+
+
+def test_a_file_that_appears_after_the_check_is_refused_not_replaced(
+    store: Store, admin: StaffInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "backups" / "late.bak"
+    theirs = b"written meanwhile by another program"
+    make_dir = backup.private_dir
+
+    def another_program_writes(folder: Path) -> None:  # runs after backup_to looked for `out`
+        make_dir(folder)
+        out.write_bytes(theirs)
+
+    monkeypatch.setattr(backup, "private_dir", another_program_writes)
+    before = event_count(store)
+    with pytest.raises(BackupError, match=re.escape(f"{out} already exists (a backup is")):
+        store.backup(out, admin)
+    assert out.read_bytes() == theirs and list(out.parent.iterdir()) == [out]  # no part left
+    assert event_count(store) == before  # nothing recorded
 
 
 @POSTGRES_ONLY

@@ -176,6 +176,38 @@ def test_a_protected_command_needs_the_right_login_and_is_recorded_under_it(
             assert secret.encode() not in stored
 
 
+@pytest.mark.parametrize("name", PROTECTED)
+def test_a_file_that_appears_during_the_login_is_refused_not_replaced(
+    name: str,
+    *,
+    store: Store,
+    admin: StaffInfo,
+    db_url: str,
+    tmp_path: Path,
+    cli: Callable[..., Ran],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The commands look for the file before the login (backup after it); one another program
+    writes while the password is typed is refused by the exclusive creation, nothing recorded."""
+    command = PROTECTED[name]
+    out = tmp_path / "out" / "file.pdf"
+    out.parent.mkdir()
+    theirs = b"written meanwhile by another program"
+    authenticate = Store.authenticate
+
+    def another_program_writes(self: Store, *args: object, **kwargs: object) -> object:
+        out.write_bytes(theirs)
+        return authenticate(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "authenticate", another_program_writes)
+    done_before = len(events(store, command.kind))
+    ran = cli(*command.argv(out), "--db", db_url, *AS_ADMIN, stdin=ADMIN_STDIN)
+    assert ran.code == 2 and ran.out == "" and "Traceback" not in ran.err, ran
+    assert ran.err.startswith(f"error: {out} already exists (") and ran.err.count("\n") == 1
+    assert out.read_bytes() == theirs and list(out.parent.iterdir()) == [out]
+    assert len(events(store, command.kind)) == done_before
+
+
 def test_a_reception_report_accepts_an_admin_but_no_initial_password(
     store: Store, admin: StaffInfo, db_url: str, tmp_path: Path, cli: Callable[..., Ran]
 ) -> None:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
 from platformdirs import user_data_dir
 
-from storage.engine import DB_FILE_NAME, data_dir, default_url, make_engine, resolve_url
+from storage.engine import (
+    DB_FILE_NAME,
+    data_dir,
+    default_url,
+    make_engine,
+    new_file,
+    resolve_url,
+)
 from storage.errors import ConfigError, DatabasePasswordMissing
 from storage.store import Store
 from tests.storage.conftest import SQLITE_ONLY
@@ -61,3 +70,24 @@ def test_url_rules() -> None:
             resolve_url(bad)
     with pytest.raises(DatabasePasswordMissing, match="set-password"):
         make_engine("postgresql://u@127.0.0.1:1/db")
+
+
+def test_new_file_is_written_whole_owner_only_and_never_over_another(tmp_path: Path) -> None:
+    dest = tmp_path / "out.pdf"
+    with new_file(dest) as part:
+        assert dest.read_bytes() == b"" and part.parent == tmp_path  # claimed, written beside
+        part.write_bytes(b"content")
+    assert dest.read_bytes() == b"content" and list(tmp_path.iterdir()) == [dest]
+    if os.name == "posix":
+        assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    with pytest.raises(FileExistsError), new_file(dest) as part:
+        part.write_bytes(b"replacement")
+    assert dest.read_bytes() == b"content" and list(tmp_path.iterdir()) == [dest]
+
+
+def test_new_file_leaves_nothing_when_the_writing_fails(tmp_path: Path) -> None:
+    dest = tmp_path / "out.pdf"
+    with pytest.raises(RuntimeError, match="render failed"), new_file(dest) as part:
+        part.write_bytes(b"half a page")
+        raise RuntimeError("render failed")
+    assert list(tmp_path.iterdir()) == []

@@ -23,9 +23,10 @@ from policies.model import Outcome, VerificationPath
 from resources.policies import shipped_rulebook
 from storage.models import AuditEvent, VisitKind
 from storage.records import NewPatient, NewVerification
-from storage.reports import from_store
+from storage.reports import exports, from_store
 from storage.reports.csvout import DAILY_COLUMNS, MONTHLY_COLUMNS
 from storage.reports.daily import EMPTY_DAY, render_daily_log
+from storage.reports.errors import ReportOutputError
 from storage.reports.exports import export_daily, export_monthly
 from storage.reports.model import PatientMasking
 from storage.reports.usage import MYNA_CARD_PATHS, UsageRate, daily_rate
@@ -155,6 +156,40 @@ def test_day_without_records_prints_an_empty_log(demo_db: DemoDb, font, tmp_path
     assert_fonts_embedded(back)
     before = from_store.daily_log(store, date(2020, 1, 6))  # before the database existed
     assert before.rows == () and before.chain_head is None
+
+
+def test_a_file_that_appears_after_the_check_is_refused_not_replaced(
+    demo_db: DemoDb, font, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf = tmp_path / "daily.pdf"
+    theirs = b"written meanwhile by another program"
+    query = from_store.daily_log
+
+    def another_program_writes(*args, **kwargs):  # type: ignore[no-untyped-def]
+        pdf.write_bytes(theirs)  # after export_daily looked for the file, before it writes
+        return query(*args, **kwargs)
+
+    monkeypatch.setattr(from_store, "daily_log", another_program_writes)
+    before = len(exported_events(demo_db.store))
+    with pytest.raises(ReportOutputError) as refused:
+        export_daily(demo_db.store, busiest_day(demo_db), pdf, font=font)
+    assert str(refused.value) == f"{pdf} already exists (a report is written only to a new file)"
+    assert pdf.read_bytes() == theirs and list(tmp_path.iterdir()) == [pdf]
+    assert len(exported_events(demo_db.store)) == before
+
+
+def test_a_failed_render_leaves_no_file_and_records_nothing(
+    demo_db: DemoDb, font, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def half_a_render(data, out, **kwargs):  # type: ignore[no-untyped-def]
+        out.write(b"%PDF-1.4 half")
+        raise MemoryError("out of memory mid-render")
+
+    monkeypatch.setattr(exports, "render_daily_log", half_a_render)
+    before = len(exported_events(demo_db.store))
+    with pytest.raises(MemoryError):
+        export_daily(demo_db.store, busiest_day(demo_db), tmp_path / "daily.pdf", font=font)
+    assert list(tmp_path.iterdir()) == [] and len(exported_events(demo_db.store)) == before
 
 
 def test_today_is_marked_as_not_final(demo_db: DemoDb, font) -> None:
