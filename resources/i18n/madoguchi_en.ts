@@ -79,6 +79,10 @@
         <translation>Audit record no. {seq}</translation>
     </message>
     <message>
+        <source>未照会の理由：{note}</source>
+        <translation>Why it was not checked: {note}</translation>
+    </message>
+    <message>
         <source>{at} に照会</source>
         <translation>Checked {at}</translation>
     </message>
