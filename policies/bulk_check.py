@@ -4,7 +4,8 @@
 records the result and prints the list; neither may import the other, so what crosses between
 them is defined here, in the pure package both may import (as :mod:`policies.records` does for
 the desk's recorder port). Nothing here carries an individual number: a booking is named by its
-chart number, and the audit payload by chart number, flag and changed fields only.
+chart number, and the audit payload by chart number, flag and changed fields only (and, for a
+booking left 未照会, the note saying why, which the desk shows when the patient comes).
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ class CheckedBooking:
     note: str | None = None
 
     def audit_entry(self) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "chart_number": self.booking.chart_number,
             "flag": self.flag.value,
             "changes": [c.value for c in self.changes],
         }
+        if self.flag is BookingFlag.UNCHECKED and self.note:
+            entry["note"] = self.note  # why it was not checked, for the desk the next day
+        return entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,3 +161,6 @@ class BulkResultForVisit:
     checked_at: datetime
     simulated: bool
     chain_seq: int
+    #: Why a 未照会 booking was not checked (its note as recorded; None for the other flags and
+    #: for a check recorded before notes were).
+    note: str | None = None

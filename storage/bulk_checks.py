@@ -59,6 +59,7 @@ def result_for(store: Store, chart_number: str, day: date) -> BulkResultForVisit
                 changes = tuple(Change(c) for c in booking.get("changes", ()))
             except (KeyError, TypeError, ValueError):
                 return None
+            note = booking.get("note")
             return BulkResultForVisit(
                 day=day,
                 flag=flag,
@@ -66,6 +67,7 @@ def result_for(store: Store, chart_number: str, day: date) -> BulkResultForVisit
                 checked_at=event.occurred_at,
                 simulated=bool(event.payload.get("simulated")),
                 chain_seq=event.seq,
+                note=note if isinstance(note, str) and note else None,
             )
     return None
 

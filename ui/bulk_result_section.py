@@ -2,9 +2,10 @@
 
 The runtime carries the result on the session (``SessionUpdated.bulk_result``) when the visit's
 day was checked in a 一括照会 and the patient was on the list. The section shows the flag (有効 /
-資格喪失 / 変更あり（what changed）/ 該当なし / 未照会), when the check ran, 模擬 when the terminal
-was simulated, and always the reminder that it verifies nothing: identity is confirmed at the
-desk and the visit records the path it is verified by. It offers no action.
+資格喪失 / 変更あり（what changed）/ 該当なし / 未照会, with why a booking was not checked as the
+check recorded it), when the check ran, 模擬 when the terminal was simulated, and always the
+reminder that it verifies nothing: identity is confirmed at the desk and the visit records the
+path it is verified by. It offers no action.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class BulkResultSection(FlowSection):
         self.flag.setWordWrap(True)
         scaled(self.flag, 1.15, bold=True)
         v.addWidget(self.flag)
+        self.note = wrapped()
+        self.note.setObjectName("BulkResultNote")
+        v.addWidget(self.note)
         self.checked = wrapped()
         self.checked.setObjectName("BulkResultChecked")
         v.addWidget(self.checked)
@@ -61,6 +65,8 @@ class BulkResultSection(FlowSection):
         self.flag.setText(self.tr("前日の一括照会：{result}").format(result=self._flag(bulk)))
         self.flag.setToolTip(self.tr("監査記録 通番 {seq}").format(seq=bulk.chain_seq))
         set_level(self.flag, _LEVELS[bulk.flag])
+        self.note.setVisible(bulk.note is not None)
+        self.note.setText(self.tr("未照会の理由：{note}").format(note=bulk.note or ""))
         at = bulk.checked_at.astimezone(JST).strftime("%Y/%m/%d %H:%M")
         checked = self.tr("{at} に照会").format(at=at)
         if bulk.simulated:

@@ -2,8 +2,10 @@
 
 ``install(app, "en")`` loads the compiled .qm. ``python -m ui.i18n`` refreshes the .ts from the
 sources (pyside6-lupdate) plus every label of resources/policies/labels.toml (context
-``EnumLabel``, see ui.labels), keeping the translations already made, then compiles the .qm
-(pyside6-lrelease). A test checks that the committed .qm matches the .ts.
+``EnumLabel``, see ui.labels) and the words for records that do not verify, which the printouts
+share (``storage.reports.text.UNVERIFIED_TEXTS``, context ``Texts``), keeping the translations
+already made, then compiles the .qm (pyside6-lrelease). A test checks that the committed .qm
+matches the .ts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
+from storage.reports.text import UNVERIFIED_TEXTS
 from ui.widgets import style_sheet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +85,8 @@ def _tool(name: str) -> str:
 
 
 def _label_source() -> str:
-    """A throw-away Python file naming every label, so lupdate puts them in the .ts."""
+    """A throw-away Python file naming every label and every text the window shares with the
+    printouts, so lupdate puts them in the .ts."""
     text = resources.files("resources.policies").joinpath("labels.toml").read_text("utf-8")
     groups = tomllib.loads(text).get("labels", {})
     seen: dict[str, None] = {}
@@ -91,6 +95,7 @@ def _label_source() -> str:
             seen[value] = None
     seen["、"] = None
     lines = [f"QT_TRANSLATE_NOOP({'EnumLabel'!r}, {value!r})" for value in seen]
+    lines += [f"QT_TRANSLATE_NOOP({'Texts'!r}, {value!r})" for value in UNVERIFIED_TEXTS]
     return "\n".join(lines) + "\n"
 
 

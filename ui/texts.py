@@ -23,6 +23,7 @@ from reader.reception import (
     Watching,
 )
 from storage.reports.errors import RecordsUnverified
+from storage.reports.text import unverified_detail
 from ui.labels import label
 
 
@@ -499,34 +500,10 @@ def detail_key(key: str) -> str:
 
 
 def unverified_words(exc: RecordsUnverified) -> str:
-    """Why a printout was refused: the records it would print do not verify, and where (the
-    first row that differs by table, id and column; else the broken event; else this PC's
-    witness saw a newer chain). Every report the window makes says it this way."""
-    check = exc.check
-    rows = check.rows
-    if rows is not None and rows.problems:
-        first = rows.problems[0]
-        where = (
-            QCoreApplication.translate("Texts", "表 {table}、番号 {id}、項目 {field}").format(
-                table=first.table, id=first.row_id, field=first.field
-            )
-            if first.field
-            else QCoreApplication.translate("Texts", "表 {table}、番号 {id}").format(
-                table=first.table, id=first.row_id
-            )
-        )
-        if rows.count > 1:
-            where += QCoreApplication.translate("Texts", "、ほか{n}件").format(n=rows.count - 1)
-    elif rows is not None:  # the chain and its rows verify; this PC saw a newer chain
-        where = QCoreApplication.translate(
-            "Texts", "このPCが記録した内容より古いか、別のデータベースです"
-        )
-    else:
-        where = QCoreApplication.translate("Texts", "監査記録 通番 {seq}").format(
-            seq=check.first_broken_seq
-        )
+    """Why a printout was refused: the records it would print do not verify, and where, in the
+    words a printout made anyway says it (storage.reports.text). Every report the window makes
+    says it this way."""
+    detail = unverified_detail(exc.check, lambda t: QCoreApplication.translate("Texts", t))
     return QCoreApplication.translate(
-        "Texts",
-        "印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性：{where}）。"
-        "管理者に連絡してください。",
-    ).format(where=where)
+        "Texts", "印刷を中止しました：{detail}。管理者に連絡してください。"
+    ).format(detail=detail)

@@ -79,6 +79,10 @@
         <translation>Audit record no. {seq}</translation>
     </message>
     <message>
+        <source>未照会の理由：{note}</source>
+        <translation>Why it was not checked: {note}</translation>
+    </message>
+    <message>
         <source>{at} に照会</source>
         <translation>Checked {at}</translation>
     </message>
@@ -2866,6 +2870,10 @@
         <translation>Caution</translation>
     </message>
     <message>
+        <source>印刷を中止しました：{detail}。管理者に連絡してください。</source>
+        <translation>Printing stopped: {detail}. Contact an administrator.</translation>
+    </message>
+    <message>
         <source>表 {table}、番号 {id}、項目 {field}</source>
         <translation>table {table}, id {id}, field {field}</translation>
     </message>
@@ -2886,8 +2894,8 @@
         <translation>audit record no. {seq}</translation>
     </message>
     <message>
-        <source>印刷を中止しました：監査記録と一致しない記録があります（改ざんの可能性：{where}）。管理者に連絡してください。</source>
-        <translation>Printing stopped: some records do not match the audit record (possible tampering: {where}). Contact an administrator.</translation>
+        <source>監査記録と一致しない記録があります（改ざんの可能性：{where}）</source>
+        <translation>some records do not match the audit record (possible tampering: {where})</translation>
     </message>
 </context>
 <context>

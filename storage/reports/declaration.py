@@ -22,6 +22,7 @@ from storage.reports.labels import label
 from storage.reports.masking import clean
 from storage.reports.model import BURDEN_PERCENTS, SelfDeclarationForm
 from storage.reports.pdfkit import (
+    BANNER_STEP,
     CONTENT_W,
     OutputTarget,
     PageSetup,
@@ -105,7 +106,17 @@ def _insurance_rows(f: SelfDeclarationForm) -> list[tuple[str, str]]:
     ]
 
 
-def _field_table(rows: list[tuple[str, str]], font: str, fit: TextFitter) -> Flowable:
+def _write_height(bands: int, rows: int) -> float:
+    """The height of each of ``rows`` writing rows under ``bands`` red banners: the page has
+    room for one; the height of each further one (simulated data and records that did not
+    verify) is taken evenly from the writing rows, so the form stays one page and its text
+    keeps its size."""
+    return WRITE_H - max(0, bands - 1) * BANNER_STEP / rows
+
+
+def _field_table(
+    rows: list[tuple[str, str]], font: str, fit: TextFitter, height: float
+) -> Flowable:
     w1 = CONTENT_W - LABEL_W
     cells = [[k, fit.cell(v, SIZE, w1, max_lines=2)] for k, v in rows]
     return grid_table(
@@ -114,7 +125,7 @@ def _field_table(rows: list[tuple[str, str]], font: str, fit: TextFitter) -> Flo
         font=font,
         size=SIZE,
         header_rows=0,
-        row_heights=[WRITE_H] * len(cells),
+        row_heights=[height] * len(cells),
         extra=[
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ("BACKGROUND", (0, 0), (0, -1), "#F2F2F2"),
@@ -183,18 +194,16 @@ def render_self_declaration_form(
     )
     fit, styles = page.fit, page.styles
     title = ParagraphStyle("declaration-title", parent=styles.title, alignment=TA_CENTER)
+    patient, insurance = _patient_rows(data), _insurance_rows(data)
+    write_h = _write_height(len(page.furniture.banners), len(patient) + len(insurance))
     story: list[Flowable] = [
         Paragraph(markup(TITLE), title),
         Paragraph(markup(f"{facility or '　　　　　　　　　　'}　御中"), styles.heading),
         Spacer(1, 2 * mm),
         Paragraph(markup(STATEMENT), styles.body),
         Spacer(1, 2 * mm),
-        section(
-            "申立者（受診される方）", styles, _field_table(_patient_rows(data), page.font, fit)
-        ),
-        section(
-            "加入している医療保険", styles, _field_table(_insurance_rows(data), page.font, fit)
-        ),
+        section("申立者（受診される方）", styles, _field_table(patient, page.font, fit, write_h)),
+        section("加入している医療保険", styles, _field_table(insurance, page.font, fit, write_h)),
         Spacer(1, 3 * mm),
         _signature(data, page.font),
         Spacer(1, 2 * mm),

@@ -37,6 +37,7 @@ from storage.reports.model import (
     SubsidySheet,
     VerificationRow,
 )
+from storage.reports.text import unverified_detail
 from storage.reports.usage import MYNA_CARD_PATHS, UsageRate
 from storage.store import Store
 from storage.timeutil import now_tokyo, to_tokyo
@@ -59,7 +60,8 @@ def verified(store: Store, what: str, *, print_unverified: bool) -> str | None:
     """Verify what a printout would show before it is built: the whole chain, every bound row
     against its event (storage.binding) and this PC's witness (storage.witness). None when it
     all verifies; else :class:`RecordsUnverified` naming what failed, or with
-    ``print_unverified`` that text, for the red banner on every page and the CSV's first line.
+    ``print_unverified`` where, in Japanese as the window says it (``text.unverified_detail``),
+    for the red banner on every page and the CSV's first line.
 
     Every printout and export calls this, so a report never shows a record the chain does not
     vouch for without saying so on its face."""
@@ -71,7 +73,7 @@ def verified(store: Store, what: str, *, print_unverified: bool) -> str | None:
             f"the audit records do not verify ({check.problem}); the {what} was not printed",
             check,
         )
-    return check.problem
+    return unverified_detail(check)
 
 
 def _birth_dates(store: Store, patient_ids: Iterable[int]) -> dict[int, date | None]:

@@ -48,6 +48,7 @@ MARGIN_X = 12 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN_X
 HEADER_H = 12 * mm  # running header band at the top of every page
 BANNER_H = 11 * mm  # SIMULATED / UNVERIFIED banners below it, when present
+BANNER_STEP = BANNER_H + 1 * mm  # each band with the gap under it
 FOOTER_H = 21 * mm
 
 SIMULATED_BANNER = "模擬（シミュレーション）データを含みます ― 実際の資格確認結果ではありません"
@@ -173,18 +174,21 @@ class PageFurniture:
     unverified: str = ""
 
     @property
-    def _banners(self) -> list[tuple[str, float]]:
-        """(text, font size) of each red banner: simulated data, records that did not verify
-        and what failed (smaller: a technical line, kept well inside the band)."""
-        return [(f"【模擬】{SIMULATED_BANNER}", 11)] * self.simulated + (
-            [(UNVERIFIED_BANNER, 11), (self.unverified, 8)] if self.unverified else []
-        )
+    def banners(self) -> list[tuple[tuple[str, float], ...]]:
+        """The red bands, each its (text, font size) lines: simulated data; records that did
+        not verify, with where under it in smaller type in the same band (one band, so that a
+        one-page form under it stays one page)."""
+        bands: list[tuple[tuple[str, float], ...]] = [
+            ((f"【模擬】{SIMULATED_BANNER}", 11),)
+        ] * self.simulated
+        if self.unverified:
+            bands.append(((UNVERIFIED_BANNER, 10), (self.unverified, 7.5)))
+        return bands
 
     @property
     def top_margin(self) -> float:
-        n = len(self._banners)
-        more = (n - 1) * (BANNER_H + 1 * mm) if n else 0
-        return HEADER_H + (BANNER_H + 3 * mm if n else 0) + more + 4 * mm
+        n = len(self.banners)
+        return HEADER_H + (n * BANNER_STEP + 2 * mm if n else 0) + 4 * mm
 
     def draw(self, c: Canvas, page: int, total: int) -> None:
         c.saveState()
@@ -201,15 +205,18 @@ class PageFurniture:
         c.setLineWidth(0.5)
         c.line(MARGIN_X, top - 2 * mm, PAGE_W - MARGIN_X, top - 2 * mm)
         y = PAGE_H - HEADER_H
-        for text, size in self._banners:
+        for band in self.banners:
             y -= BANNER_H
             c.setFillColor(SIMULATED_COLOR)
             c.rect(MARGIN_X, y, CONTENT_W, BANNER_H, stroke=0, fill=1)
             c.setFillColor(colors.white)
-            c.setFont(self.font, size)
-            line = text if size == 11 else fitter.truncate(text, size, CONTENT_W - 20 * mm)
-            c.drawCentredString(PAGE_W / 2, y + 3.8 * mm, line)
-            y -= 1 * mm
+            # One line sits in the middle; a second, smaller one under the first.
+            baselines = (3.8 * mm,) if len(band) == 1 else (6.3 * mm, 2.2 * mm)
+            for (text, size), base in zip(band, baselines, strict=True):
+                c.setFont(self.font, size)
+                line = fitter.truncate(text, size, CONTENT_W - 8 * mm)
+                c.drawCentredString(PAGE_W / 2, y + base, line)
+            y -= BANNER_STEP - BANNER_H
         c.setFillColor(colors.black)
         c.line(MARGIN_X, FOOTER_H, PAGE_W - MARGIN_X, FOOTER_H)
         y = FOOTER_H - 3.2 * mm

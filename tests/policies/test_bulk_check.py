@@ -37,8 +37,8 @@ def test_payload_counts_every_flag_and_names_bookings_by_chart_number_only() -> 
     assert payload["counts"] == {"ended": 0, "not_found": 0, "changed": 1, "unchecked": 1, "ok": 0}
     assert payload["bookings"] == [
         {"chart_number": "00042", "flag": "changed", "changes": ["ratio"]},
-        {"chart_number": "00042", "flag": "unchecked", "changes": []},
-    ]
+        {"chart_number": "00042", "flag": "unchecked", "changes": [], "note": "照会エラー"},
+    ]  # why a booking was not checked goes with it, for the desk the next day
     assert (payload["day"], payload["processing_answers"], payload["rows_not_imported"]) == (
         "2026-12-02",
         3,

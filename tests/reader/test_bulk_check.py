@@ -383,5 +383,6 @@ def test_a_list_of_records_that_do_not_verify_is_refused_or_bannered(site: Site)
     assert "WARNING: printing UNVERIFIED records" in ran.err
     pages = ReadBack.of(pdf).pages
     assert pages and all(squash(UNVERIFIED_BANNER) in squash(p) for p in pages)
+    assert all(squash("（改ざんの可能性：表 patients、番号") in squash(p) for p in pages)
     first = list_csv.read_text("utf-8-sig").splitlines()[0]
-    assert first.startswith(UNVERIFIED_BANNER) and "patients id" in first
+    assert first.startswith(UNVERIFIED_BANNER) and "（改ざんの可能性：表 patients、番号" in first

@@ -182,12 +182,18 @@ def test_a_later_check_of_the_day_ends_a_pending_download(store: Store, admin: S
 
 def test_the_visit_reads_the_latest_check_of_its_day(store: Store, admin: StaffInfo) -> None:
     assert result_for(store, "00042", DAY) is None
-    first = StoreBookings(store, admin).record(_run(store, admin, answered=False), None)
+    run = _run(store, admin, answered=False)
+    first = StoreBookings(store, admin).record(run, None)
     found = result_for(store, "00042", DAY)
     assert found is not None and found.chain_seq == first.chain_seq
     assert (found.flag, found.changes, found.simulated) == (
         BookingFlag.CHANGED, (Change.INSURER, Change.LIMIT), True,
     )  # fmt: skip
-    assert found.checked_at.utcoffset() == timedelta(hours=9)
+    assert found.checked_at.utcoffset() == timedelta(hours=9) and found.note is None
     assert result_for(store, "00043", DAY) is None
     assert result_for(store, "00042", date(2026, 12, 3)) is None
+    unchecked = CheckedBooking(run.rows[0].booking, BookingFlag.UNCHECKED, note="番号が未登録")
+    later = StoreBookings(store, admin).record(replace(run, rows=(unchecked,)), None)
+    found = result_for(store, "00042", DAY)
+    assert found is not None and found.chain_seq == later.chain_seq
+    assert (found.flag, found.note) == (BookingFlag.UNCHECKED, "番号が未登録")

@@ -13,7 +13,7 @@ from storage.reports import SelfDeclarationForm, render_self_declaration_form
 from storage.reports.declaration import CHECKED, PATIENT_NOTES, UNCHECKED
 from storage.reports.demo import DEMO_FACILITY
 from storage.reports.errors import ReportInputError
-from storage.reports.pdfkit import PAGE_H, PAGE_W, SIMULATED_BANNER
+from storage.reports.pdfkit import PAGE_H, PAGE_W, SIMULATED_BANNER, UNVERIFIED_BANNER
 from tests.storage.reports.pdfcheck import (
     ReadBack,
     assert_fonts_embedded,
@@ -113,6 +113,37 @@ def test_prefilled_values_and_checked_boxes(font, artifacts: Path) -> None:
     path = artifacts / "declaration_prefilled.pdf"
     render_self_declaration_form(form, path, font=font)
     assert red_fraction(render_png(path, "declaration_prefilled")) > 0.005
+
+
+#: Where the records did not verify, as from_store.verified says it (storage.reports.text).
+UNVERIFIED = (
+    "監査記録と一致しない記録があります（改ざんの可能性：表 patients、番号 3、項目 name、ほか2件）"
+)
+
+
+def test_records_that_do_not_verify_print_on_one_page_under_a_japanese_banner(
+    font, artifacts: Path
+) -> None:
+    """Printed with --print-unverified from a simulated visit (both red bands, the tallest
+    page head): still one page, the text at its size, the banner saying where in Japanese."""
+    form = SelfDeclarationForm(
+        DEMO_FACILITY,
+        BASIS * 2,
+        declared_on=date(2026, 11, 20),
+        name="山田 太郎",
+        reason="no_record",
+        simulated=True,
+        unverified=UNVERIFIED,
+    )
+    back = render(form, font)  # one page
+    flat = back.flat
+    assert squash(UNVERIFIED_BANNER) in flat and squash(UNVERIFIED) in flat
+    assert squash(SIMULATED_BANNER) in flat and "1/1" in flat
+    sizes = {size for text, _, size in back.text_boxes(0) if text.strip() in ("氏名", "住所")}
+    assert sizes == {10}  # the form's own text is not shrunk to make room
+    path = artifacts / "declaration_unverified.pdf"
+    render_self_declaration_form(form, path, font=font)
+    assert red_fraction(render_png(path, "declaration_unverified")) > 0.01
 
 
 def test_overlong_values_stay_on_one_page(font) -> None:
