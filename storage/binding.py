@@ -486,45 +486,44 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
     payload: an entry of table T is always the text ``"row":"1 T …``, which a JSON string
     value cannot contain unescaped.
     """
-    batch_runs = _runs(seq for (seq,) in db.execute(_BATCH_SEQS))
+    segments = _segments(db)
     digests: list[str] = []
     for table in tables:
         if table in _PER_VISIT:
             single, batched = _per_visit_sql(table)
             latest: dict[object, str] = {}
-            after = 0
-            for first, last in [*batch_runs, (_END, _END)]:
-                latest.update(db.execute(single, (after, first)))
-                latest.update(db.execute(batched, (first, last)))
-                after = last
+            for batch, low, high in segments:
+                latest.update(db.execute(batched if batch else single, (low, high)))
             digests.extend(latest.values())
     others = [t for t in tables if t not in _PER_VISIT]
     if others:
-        # One substring search per event finds an entry; those of the tables read above are
-        # left out where they start (Python keeps the tables asked for).
-        at = f"instr(payload, '{_SINGLE_MARK}')"
-        wanted = " AND ".join(
-            [f"{at} > 0"]
-            + [
-                f"substr(payload, {at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
-                for t in _PER_VISIT
-            ]
-        )
-        sql = (
-            f"SELECT CASE WHEN kind IN {BATCH_KINDS} THEN payload "  # noqa: S608
-            f"ELSE payload ->> '$.{ROW_KEY}' END FROM audit_events "
-            f"WHERE kind IN {BATCH_KINDS} OR {wanted} ORDER BY seq"
-        )
+        single, batched = _others_sql()
         keyed: dict[tuple[str, str], str] = {}
-        for (found,) in db.execute(sql):
-            if type(found) is not str:  # a "row" that is not an entry: nothing bound
-                continue
-            for e in json.loads(found)[ROWS_KEY] if found[0] == "{" else (found,):
+        for batch, low, high in segments:
+            for (e,) in db.execute(batched if batch else single, (low, high)):
+                if type(e) is not str:  # a "row" that is not an entry: nothing bound
+                    continue
                 _, table, digest, _, row_id = e.split(" ", 4)
                 if table in others:
                     keyed[table, row_id] = digest
         digests.extend(keyed.values())
     return digests
+
+
+def _segments(db: sqlite3.Connection) -> list[tuple[bool, int, int]]:
+    """The chain in seq order as ``(batch, low, high)``: stretches of single events (seq
+    strictly between low and high) and runs of batch events (seq from low to high), so that
+    each kind of event is read by the statement made for it and every entry where it stands."""
+    segments: list[tuple[bool, int, int]] = []
+    after = 0
+    for (seq,) in db.execute(_BATCH_SEQS).fetchall():
+        if segments and segments[-1][0] and segments[-1][2] == seq - 1:
+            segments[-1] = (True, segments[-1][1], seq)
+        else:
+            segments += [(False, after, seq), (True, seq, seq)]
+        after = seq
+    segments.append((False, after, _END))
+    return segments
 
 
 def _per_visit_sql(table: str) -> tuple[str, str]:
@@ -552,15 +551,31 @@ def _per_visit_sql(table: str) -> tuple[str, str]:
     return single, batched
 
 
-def _runs(seqs: Iterable[int]) -> list[tuple[int, int]]:
-    """Consecutive runs (first, last) of increasing ``seqs``."""
-    runs: list[tuple[int, int]] = []
-    for seq in seqs:
-        if runs and runs[-1][1] == seq - 1:
-            runs[-1] = (runs[-1][0], seq)
-        else:
-            runs.append((seq, seq))
-    return runs
+def _others_sql() -> tuple[str, str]:
+    """SQLite statements giving the entries (text) of every table but :data:`_PER_VISIT` in
+    seq order: of single events strictly between two seqs, of batch events from one to another.
+    One substring search per event finds an entry; those of the big tables are left out where
+    they start (Python keeps the tables asked for)."""
+    at = f"instr(payload, '{_SINGLE_MARK}')"
+    start = len(BINDING_VERSION) + 2  # where an entry's table starts (SQLite counts from 1)
+    single = " AND ".join(
+        [
+            f"SELECT payload ->> '$.{ROW_KEY}' FROM audit_events "  # noqa: S608
+            f"WHERE seq > ? AND seq < ? AND {at} > 0",
+            *(
+                f"substr(payload, {at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
+                for t in _PER_VISIT
+            ),
+        ]
+    )
+    batched = " AND ".join(
+        [
+            f"SELECT j.value FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "  # noqa: S608
+            f"WHERE e.seq BETWEEN ? AND ? AND e.kind IN {BATCH_KINDS}",
+            *(f"substr(j.value, {start}, {len(t) + 1}) != '{t} '" for t in _PER_VISIT),
+        ]
+    )
+    return f"{single} ORDER BY seq", f"{batched} ORDER BY e.seq, j.key"
 
 
 def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:

@@ -319,15 +319,28 @@ def test_fast_check_takes_batch_entries_where_they_stand(populated: Store) -> No
     with populated.engine.connect() as conn:
         rows = sum(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _KEYS)
     assert fast() == rows
-    with write_connection(populated.engine) as conn:
-        (original,) = chain.binder.entries(conn, "visits", [1])
+    with write_connection(populated.engine) as conn:  # a big table's row and a small one's
+        originals = [
+            *chain.binder.entries(conn, "visits", [1]),
+            *chain.binder.entries(conn, "patients", [1]),
+        ]
         conn.execute(text("UPDATE visits SET local_date = '2026-11-21' WHERE id = 1"))
-        (changed,) = chain.binder.entries(conn, "visits", [1])
-        batch = batch_payloads([changed, *chain.binder.entries(conn, "verification_attempts")], "t")
+        conn.execute(text("UPDATE patients SET kana = 'ベツ' WHERE id = 1"))
+        changed = [
+            *chain.binder.entries(conn, "visits", [1]),
+            *chain.binder.entries(conn, "verification_attempts"),
+            *chain.binder.entries(conn, "patients", [1]),
+        ]
+        batch = batch_payloads(changed, "rebound")
         chain.append_many(conn, [NewEvent(REBOUND_AT_PURGE, "system", "pc", p) for p in batch])
     assert fast() == rows
     assert populated.verify_chain().ok
     with write_connection(populated.engine) as conn:
-        chain.append_many(conn, [NewEvent("visit_corrected", "admin", "pc", {"row": original})])
+        chain.append_many(
+            conn, [NewEvent("corrected", "admin", "pc", {"row": e}) for e in originals]
+        )
     assert fast() is None
-    assert _problems(populated.verify_chain()) == [("visits", "1", "local_date")]
+    assert _problems(populated.verify_chain()) == [
+        ("patients", "1", "kana"),
+        ("visits", "1", "local_date"),
+    ]
