@@ -129,9 +129,9 @@ def backup_to(engine: Engine, dest: Path) -> BackupInfo:
         raise taken
     try:
         return _backup_to(engine, dest.resolve())
-    except FileExistsError:  # it appeared since: the exclusive creation refused it
-        raise taken from None
     except OSError as exc:
+        if isinstance(exc, FileExistsError) and dest.is_file():  # it appeared since: the
+            raise taken from None  # exclusive creation refused it (not a file for a folder)
         raise BackupError(f"cannot write the backup {dest}: {exc}") from exc
 
 
