@@ -39,12 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, insert
 
 from policies.model import FailureReason, Outcome, Sex, VerificationPath
-from storage.binding import ROW_KEY
+from storage.binding import ROW_KEY, verify_parallel
 from storage.chain import AuditChain, NewEvent
 from storage.engine import password_key, resolve_url, write_connection
 from storage.models import Patient, VerificationAttempt, Visit, VisitKind
 from storage.records import NewPatient, NewVerification
-from storage.row_worker import verify_parallel
 from storage.secrets import load_chain_key, store_db_password
 from storage.store import Store
 from tests.keyring_backend import MemoryKeyring
@@ -238,9 +237,9 @@ def verify_rows_time(store: Store, *, parallel: bool) -> tuple[float, int]:
 
 
 def startup_time(workdir: Path) -> float:
-    """Seconds the two-process row check spends apart from rows (worker processes spawned, each
-    importing this script as spawn does, engines opened), on an empty database: a fixed cost,
-    added once to the scaled figure rather than scaled with the rows."""
+    """Seconds the two-process row check spends apart from rows (storage.workers' child
+    processes started, their modules imported, the database opened), on an empty database: a
+    fixed cost, added once to the scaled figure rather than scaled with the rows."""
     store = open_store(str(workdir / "empty.sqlite3"), workdir)
     elapsed, _ = verify_rows_time(store, parallel=True)
     store.close()

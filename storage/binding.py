@@ -44,7 +44,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # imported by storage.row_worker, which starts without SQLAlchemy
+from storage import workers
+
+if TYPE_CHECKING:  # the row check's worker process (storage.workers) starts without it
     from sqlalchemy import Connection
 
 BINDING_VERSION = "1"
@@ -235,7 +237,7 @@ class RowBinder:
 
     def verify(self, conn: Connection, tables: Sequence[str] | None = None) -> RowsChecked:
         """Every bound row against its latest entry, every latest entry against a row (of
-        ``tables``, default all: a group of tables is self-contained, see storage.row_worker).
+        ``tables``, default all: a group of tables is self-contained, see :func:`verify_parallel`).
 
         Run in the same snapshot as the chain walk, and only after the chain verified (the
         entries are then known to be the application's).
@@ -586,6 +588,66 @@ def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:
             yield RowProblem(
                 "terminal_results", str(row_id), "raw_xml", "bytes do not match their sha256"
             )
+
+
+#: Table groups checked side by side (the two big tables apart, the small ones with visits).
+GROUPS = (
+    ("verification_attempts",),
+    tuple(t for t in BOUND_COLUMNS if t != "verification_attempts"),
+)
+
+
+def verify_parallel(
+    url: str, password: str | None, key: bytes, sqlite_path: str | None
+) -> RowsChecked:
+    """:meth:`RowBinder.verify` of every table, one :mod:`storage.workers` job per
+    :data:`GROUPS` entry, each in its own snapshot (a row and its binding event commit
+    together, so a group is consistent on its own).
+
+    ``url`` without its password (which travels with the key on the worker's pipe);
+    ``sqlite_path``: the database file when ``url`` is SQLite (the fast check opens it with
+    the standard library's driver, so that the worker needs no SQLAlchemy).
+    """
+    request = {"url": url, "password": password, "key": key.hex(), "sqlite": sqlite_path}
+    answers = workers.run([("rows", {**request, "tables": list(g)}) for g in GROUPS])
+    parts = [
+        RowsChecked(
+            a["count"] == 0, a["checked"], tuple(RowProblem(*p) for p in a["problems"]), a["count"]
+        )
+        for a in answers
+    ]
+    problems = sorted(
+        (p for part in parts for p in part.problems),
+        key=lambda p: list(BOUND_COLUMNS).index(p.table),
+    )
+    count = sum(p.count for p in parts)
+    return RowsChecked(
+        count == 0, sum(p.checked for p in parts), tuple(problems[:MAX_PROBLEMS]), count
+    )
+
+
+def check_group(request: dict[str, Any]) -> dict[str, Any]:
+    """The ``rows`` job of :mod:`storage.workers`: one table group in one snapshot."""
+    binder = RowBinder(bytes.fromhex(request["key"]))
+    tables: list[str] = request["tables"]
+    result: RowsChecked | None = None
+    if request["sqlite"]:
+        db = sqlite3.connect(request["sqlite"], timeout=30, isolation_level=None)
+        try:
+            db.execute("BEGIN")  # one snapshot for the whole group
+            checked = binder.all_match(db, tables)
+        finally:
+            db.close()
+        if checked is not None:
+            result = RowsChecked(True, checked)
+    if result is None:
+        with worker_snapshot(request["url"], request["password"]) as conn:
+            result = binder.verify(conn, tables)
+    return {
+        "checked": result.checked,
+        "count": result.count,
+        "problems": [[p.table, p.row_id, p.field, p.problem, p.seq] for p in result.problems],
+    }
 
 
 @contextmanager

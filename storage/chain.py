@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import multiprocessing
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -29,16 +27,17 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from policies.dates import JST
+from storage import workers
 from storage.binding import (
     MAX_PROBLEMS,
     RowBinder,
     RowsChecked,
+    verify_parallel,
     worker_snapshot,
 )
 from storage.errors import ChainHeadMissing
 from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
-from storage.row_worker import verify_parallel
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
 
@@ -439,7 +438,8 @@ def _rows(conn: Connection, start: int, end: int) -> Iterator[tuple[Any, ...]]:
 
 @dataclass(frozen=True, slots=True)
 class ParallelVerify:
-    """Verify seq ranges in worker processes (a million events on a multi-core clinic PC).
+    """Verify seq ranges in worker processes (:mod:`storage.workers`; a million events on a
+    multi-core clinic PC).
 
     ``url`` must be usable without the keyring (the PostgreSQL password is passed to the
     workers over their pipe with the key, never through files or command lines).
@@ -449,7 +449,7 @@ class ParallelVerify:
     password: str | None
     workers: int
     min_events: int = 200_000
-    #: The database file, when it is SQLite (storage.row_worker reads it without SQLAlchemy).
+    #: The database file, when it is SQLite (the row check reads it without SQLAlchemy).
     sqlite_path: str | None = None
 
     def run(
@@ -458,22 +458,21 @@ class ParallelVerify:
         span = end - start + 1
         bounds = [start + span * i // self.workers for i in range(self.workers + 1)]
         ranges = [(bounds[i], bounds[i + 1] - 1) for i in range(self.workers)]
-        ctx = multiprocessing.get_context("spawn")  # the same on Windows, macOS and Linux
-        with ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
-            futures = [
-                pool.submit(
-                    _verify_range,
-                    self.url,
-                    self.password,
-                    key,
-                    lo,
-                    hi,
-                    prev if lo == start else None,
-                    anchor,
+        common = {"url": self.url, "password": self.password, "key": key.hex()}
+        common["anchor"] = None if anchor is None else [anchor[0], anchor[1].hex()]
+        answers = workers.run(
+            [
+                (
+                    "walk",
+                    {**common, "start": lo, "end": hi, "prev": prev.hex() if lo == start else None},
                 )
                 for lo, hi in ranges
             ]
-            results = [f.result() for f in futures]
+        )
+        results = [
+            Walked(a["checked"], a["broken_seq"], a["problem"], bytes.fromhex(a["last_hash"]))
+            for a in answers
+        ]
         broken = [r for r in results if r.broken_seq is not None]
         if broken:
             first = min(broken, key=lambda r: r.broken_seq or 0)
@@ -481,26 +480,37 @@ class ParallelVerify:
         return Walked(sum(r.checked for r in results), None, None, results[-1].last_hash)
 
 
-def _verify_range(  # noqa: PLR0917  (a picklable top-level worker function)
-    url: str,
-    password: str | None,
-    key: bytes,
-    start: int,
-    end: int,
-    prev: bytes | None,
-    anchor: tuple[int, bytes] | None,
-) -> Walked:
-    """Worker process: check events start..end; the link into the range is the stored hash of
-    event start-1 (if that event is wrong, a lower range reports it first)."""
-    with worker_snapshot(url, password) as conn:
-        if prev is None:
-            stored = conn.execute(
-                text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": start - 1}
-            ).scalar()
-            if stored is None:
-                return Walked(0, start - 1, "event missing")
-            prev = bytes(stored)
-        return AuditChain(key).walk(_rows(conn, start, end), start, end, prev, anchor)
+def walk_range(request: dict[str, Any]) -> dict[str, Any]:
+    """The ``walk`` job of :mod:`storage.workers`: check events start..end in one snapshot;
+    the link into the range is the stored hash of event start-1 unless ``prev`` is given (if
+    that event is wrong, a lower range reports it first)."""
+    start, end = request["start"], request["end"]
+    anchor = request["anchor"] and (request["anchor"][0], bytes.fromhex(request["anchor"][1]))
+    with worker_snapshot(request["url"], request["password"]) as conn:
+        if request["prev"] is not None:
+            prev = bytes.fromhex(request["prev"])
+        elif (stored := _stored_hash(conn, start - 1)) is not None:
+            prev = stored
+        else:
+            return {
+                "checked": 0,
+                "broken_seq": start - 1,
+                "problem": "event missing",
+                "last_hash": "",
+            }
+        chain = AuditChain(bytes.fromhex(request["key"]))
+        walked = chain.walk(_rows(conn, start, end), start, end, prev, anchor)
+    return {
+        "checked": walked.checked,
+        "broken_seq": walked.broken_seq,
+        "problem": walked.problem,
+        "last_hash": walked.last_hash.hex(),
+    }
+
+
+def _stored_hash(conn: Connection, seq: int) -> bytes | None:
+    stored = conn.execute(text("SELECT hash FROM audit_events WHERE seq = :s"), {"s": seq}).scalar()
+    return None if stored is None else bytes(stored)
 
 
 def head_as_of_day(conn: Connection, day: date) -> ChainHead | None:

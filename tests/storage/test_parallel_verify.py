@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import text
 
+from storage import workers
 from storage.chain import AuditChain, NewEvent
 from storage.engine import write_connection
 from storage.secrets import load_chain_key
@@ -21,7 +25,13 @@ def both(store: Store) -> tuple[int | None, int | None]:
     return sequential.first_broken_seq, parallel.first_broken_seq
 
 
-def test_parallel_verify_matches_sequential(store: Store) -> None:
+def test_parallel_verify_matches_sequential(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ranges are walked by child processes: this process's fall-back is made to fail."""
+
+    def not_here(name: str, args: dict[str, Any]) -> None:
+        raise AssertionError(f"the {name} job ran in the parent process")
+
+    monkeypatch.setattr(workers, "call", not_here)
     chain = AuditChain(load_chain_key(store.database_uuid))
     with write_connection(store.engine) as conn:
         chain.append_many(conn, [NewEvent("bulk", "a", "pc", {"i": i}) for i in range(EVENTS)])

@@ -31,7 +31,7 @@ from policies.model import (
     Outcome,
     VerificationPath,
 )
-from storage import row_worker
+from storage import workers
 from storage.binding import BOUND_COLUMNS, REBOUND_AT_PURGE, RowBinder, batch_payloads, canonical
 from storage.chain import AuditChain, NewEvent, VerifyResult
 from storage.engine import write_connection
@@ -281,10 +281,10 @@ def test_parallel_row_check_finds_what_the_sequential_one_finds(
     """Two worker processes (one per table group, each in its own snapshot) name the same rows.
     The check is theirs: this process's own (its fall-back) is made to fail."""
 
-    def not_here(request: dict[str, Any]) -> None:
+    def not_here(name: str, args: dict[str, Any]) -> None:
         raise AssertionError("the row check ran in the parent process")
 
-    monkeypatch.setattr(row_worker, "check", not_here)
+    monkeypatch.setattr(workers, "call", not_here)
     assert populated.verify_chain(workers=2, min_parallel=0).ok
     with row_attacker(populated) as conn:
         conn.execute(text("UPDATE verification_attempts SET outcome = 'provisional' WHERE id = 2"))

@@ -1,0 +1,81 @@
+"""storage.workers: a job gives the same answer in a child process and in this one; a child
+that cannot start leaves the job to this process; a child runs only an allowlisted job."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from sqlalchemy import URL
+
+from storage import workers
+from storage.binding import BOUND_COLUMNS
+from storage.records import StaffInfo
+from storage.secrets import load_chain_key
+from storage.store import Store
+from tests.storage.conftest import ROOT, SQLITE_ONLY
+
+
+def rows_job(store: Store) -> workers.Job:
+    url = store.engine.url
+    return (
+        "rows",
+        {
+            "url": URL.create(
+                url.drivername, url.username, None, url.host, url.port, url.database
+            ).render_as_string(hide_password=False),
+            "password": url.password,
+            "key": load_chain_key(store.database_uuid).hex(),
+            "sqlite": url.database if store.dialect == "sqlite" else None,
+            "tables": list(BOUND_COLUMNS),
+        },
+    )
+
+
+def test_a_job_answers_alike_in_a_child_and_here(
+    store: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, args = rows_job(store)
+    here = workers.call(name, args)
+    with store.engine.connect() as conn:
+        rows = sum(
+            conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in BOUND_COLUMNS
+        )
+    assert here == {"checked": rows, "count": 0, "problems": []}
+
+    def not_here(name: str, args: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("ran in the parent process")
+
+    with monkeypatch.context() as m:
+        m.setattr(workers, "call", not_here)
+        assert workers.run([(name, args), (name, args)]) == [here, here]
+
+
+@SQLITE_ONLY
+def test_a_child_that_cannot_start_leaves_the_job_here(
+    store: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = rows_job(store)
+    monkeypatch.setattr(sys, "executable", str(ROOT / "no-such-python"))
+    assert workers.run([job]) == [workers.call(*job)]
+
+
+@SQLITE_ONLY
+def test_a_child_runs_only_an_allowlisted_job(engine_kind: str) -> None:
+    request = {"job": "os.system", "args": {}}
+    child = subprocess.run(
+        [sys.executable, "-m", "storage.workers"],
+        input=json.dumps(request) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert child.returncode != 0 and child.stdout == ""
+    assert "KeyError: 'os.system'" in child.stderr
+    with pytest.raises(KeyError):
+        workers.run([("os.system", {})])  # the parent's fall-back refuses it the same way
