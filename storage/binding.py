@@ -486,7 +486,7 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
     are read where they stand in seq order, so a later single entry still overrides them.
     Events without an entry of these tables are skipped by a substring test on the canonical
     payload: an entry of table T is always the text ``"row":"1 T …``, which a JSON string
-    value cannot contain unescaped.
+    value cannot contain unescaped, and only at the payload's top (:func:`check_payload`).
     """
     segments = _segments(db)
     digests: list[str] = []
@@ -664,6 +664,21 @@ def worker_snapshot(url: str, password: str | None) -> Iterator[Connection]:
                 yield conn
     finally:
         engine.dispose()
+
+
+def check_payload(payload: Mapping[str, Any]) -> None:
+    """Refuse an event payload holding a binding key (``row``, ``rows``) below its top level:
+    the fast check finds an entry by its text (``"row":"1 T …``), which must then be the one
+    at the top, the only place where an entry is written (ValueError: a programming error)."""
+    stack: list[Any] = [v for k, v in payload.items() if k not in (ROW_KEY, ROWS_KEY)]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            if ROW_KEY in value or ROWS_KEY in value:
+                raise ValueError("an event payload holds a row binding key below its top level")
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
 
 
 def batch_payloads(entries: list[str], reason: str) -> Iterator[dict[str, Any]]:

@@ -32,6 +32,7 @@ from storage.binding import (
     BOUND_COLUMNS,
     ROW_KEY,
     batch_payloads,
+    check_payload,
     latest_entries,
 )
 from storage.chain import AuditChain, ChainHead, NewEvent
@@ -311,6 +312,7 @@ class StoreCore:
         self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
     ) -> ChainHead:
         self.check_appending(kind)
+        check_payload(payload)
         name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
         head = self._chain.append(
             conn,

@@ -32,7 +32,14 @@ from policies.model import (
     VerificationPath,
 )
 from storage import workers
-from storage.binding import BOUND_COLUMNS, REBOUND_AT_PURGE, RowBinder, batch_payloads, canonical
+from storage.binding import (
+    BOUND_COLUMNS,
+    REBOUND_AT_PURGE,
+    RowBinder,
+    batch_payloads,
+    canonical,
+    check_payload,
+)
 from storage.chain import AuditChain, NewEvent, VerifyResult
 from storage.engine import write_connection
 from storage.models import Base, StaffRole, VisitKind
@@ -344,3 +351,18 @@ def test_fast_check_takes_batch_entries_where_they_stand(populated: Store) -> No
         ("patients", "1", "kana"),
         ("visits", "1", "local_date"),
     ]
+
+
+def test_a_binding_key_below_the_top_of_a_payload_is_refused(populated: Store) -> None:
+    """The fast check finds an entry by its text: a nested ``row`` could otherwise pose as the
+    binding of a row (an older digest of it, copied from the chain)."""
+    with populated.engine.connect() as conn:
+        (entry,) = RowBinder(load_chain_key(populated.database_uuid)).entries(conn, "visits", [1])
+    check_payload({"row": entry, "visit_id": 1, "documents": [{"kind": "x"}]})
+    for payload in (
+        {"documents": [{"row": entry}]},
+        {"detail": {"rows": [entry]}},
+        {"a": [[{"b": {"row": entry}}]]},
+    ):
+        with pytest.raises(ValueError, match="below its top level"):
+            check_payload(payload)
