@@ -42,6 +42,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage import workers
@@ -632,7 +633,9 @@ def check_group(request: dict[str, Any]) -> dict[str, Any]:
     tables: list[str] = request["tables"]
     result: RowsChecked | None = None
     if request["sqlite"]:
-        db = sqlite3.connect(request["sqlite"], timeout=30, isolation_level=None)
+        # mode=rw: a file that is not there is an error here, never a new empty database.
+        where = f"{Path(request['sqlite']).as_uri()}?mode=rw"
+        db = sqlite3.connect(where, timeout=30, isolation_level=None, uri=True)
         try:
             db.execute("BEGIN")  # one snapshot for the whole group
             checked = binder.all_match(db, tables)
@@ -655,7 +658,7 @@ def worker_snapshot(url: str, password: str | None) -> Iterator[Connection]:
     """A worker process's own engine and one read snapshot (PostgreSQL: REPEATABLE READ)."""
     from storage.engine import make_engine  # noqa: PLC0415  (engine imports the chain module)
 
-    engine = make_engine(url, password=password)
+    engine = make_engine(url, password=password, create=False)  # a check never creates one
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":

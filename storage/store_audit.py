@@ -63,13 +63,17 @@ class AuditMixin(SettingsMixin):
         parallel = None
         if workers > 1:
             url = self._engine.url
-            bare = URL.create(url.drivername, url.username, None, url.host, url.port, url.database)
+            # The worker processes run elsewhere (storage.workers): a SQLite path made absolute.
+            path = str(Path(url.database or "").resolve()) if self.dialect == "sqlite" else None
+            bare = URL.create(
+                url.drivername, url.username, None, url.host, url.port, path or url.database
+            )
             parallel = ParallelVerify(
                 bare.render_as_string(hide_password=False),
                 url.password,
                 workers,
                 min_parallel,
-                url.database if self.dialect == "sqlite" else None,
+                path,
             )
         with self._engine.connect() as own:
             if self.dialect == "postgresql":

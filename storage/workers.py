@@ -71,6 +71,7 @@ def _in_children(jobs: Sequence[Job]) -> list[dict[str, Any]]:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=env,
+                cwd=_ROOT,  # so that no other folder's "storage" can be imported instead
                 text=True,
                 creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console window
             )

@@ -4,8 +4,10 @@ that cannot start leaves the job to this process; a child runs only an allowlist
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,3 +81,32 @@ def test_a_child_runs_only_an_allowlisted_job(engine_kind: str) -> None:
     assert "KeyError: 'os.system'" in child.stderr
     with pytest.raises(KeyError):
         workers.run([("os.system", {})])  # the parent's fall-back refuses it the same way
+
+
+@SQLITE_ONLY
+def test_a_relative_database_path_is_checked_by_children_elsewhere(
+    engine_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The children run in the project's folder (so that nothing else is imported as
+    ``storage``): a database named relative to this process's folder is still theirs."""
+    monkeypatch.chdir(tmp_path)
+    store = Store.open("relative.sqlite3", terminal_id="pc", backup_dir=tmp_path / "backups")
+    try:
+        store.create_first_admin("admin", "管理者", "admin-pass-1")
+
+        def not_here(name: str, args: dict[str, Any]) -> dict[str, Any]:
+            raise AssertionError("ran in the parent process")
+
+        monkeypatch.setattr(workers, "call", not_here)
+        assert store.verify_chain(workers=2, min_parallel=0).ok
+    finally:
+        store.close()
+
+
+@SQLITE_ONLY
+def test_the_row_job_never_creates_a_database(engine_kind: str, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.sqlite3"
+    args = {"url": f"sqlite:///{missing}", "password": None, "key": "00" * 32}
+    with pytest.raises(sqlite3.OperationalError):
+        workers.call("rows", {**args, "sqlite": str(missing), "tables": ["visits"]})
+    assert not missing.exists()
