@@ -74,6 +74,8 @@ _BATCH_SEQS = f"SELECT seq FROM audit_events WHERE kind IN {BATCH_KINDS} ORDER B
 _TERMINAL_BYTES = "SELECT id, raw_xml, sha256 FROM terminal_results"
 #: Beyond any seq (SQLite's largest integer).
 _END = 2**63 - 1
+#: Places per batch event when an entry is keyed by its place in the chain (> BATCH_ROWS).
+_BATCH_PLACES = 4096
 #: The SQLite function :meth:`RowBinder.all_match` registers for the length of one check.
 _HASH_ROW = "madoguchi_hash_row"
 
@@ -480,35 +482,40 @@ def latest_entries(
 def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str]:
     """The digest of the latest entry of every row id of ``tables`` (SQLite).
 
-    The hot loop of a million events. A table that grows with the visits (:data:`_PER_VISIT`)
-    gets a scan of its own in which SQLite cuts (id, digest) out of each entry and Python only
-    builds a dict (later events overwrite earlier ones: the scan is in seq order); the other
-    tables share one scan whose few entries Python splits. Batch events (a list of entries)
-    are read where they stand in seq order, so a later single entry still overrides them.
-    Events without an entry of these tables are skipped by a substring test on the canonical
-    payload: an entry of table T is always the text ``"row":"1 T …``, which a JSON string
-    value cannot contain unescaped, and only at the payload's top (:func:`check_payload`).
+    The hot loop of a million events: one scan of the events per table that grows with the
+    visits (:data:`_PER_VISIT`), the other tables' entries riding along with the last one.
+    SQLite cuts (id, digest) out of each big table's entry, so Python only builds a dict, in
+    which a later event overwrites an earlier one (the scan is in seq order); the few other
+    entries come keyed by their place in the chain (negative: apart from the ids) for Python
+    to split. Batch events (a list of entries) are read where they stand in seq order, so a
+    later single entry still overrides them. Events without an entry of these tables are
+    skipped by a substring test on the canonical payload: an entry of table T is always the
+    text ``"row":"1 T …``, which a JSON string value cannot contain unescaped, and only at the
+    payload's top (:func:`check_payload`).
     """
     segments = _segments(db)
-    digests: list[str] = []
-    for table in tables:
-        if table in _PER_VISIT:
-            single, batched = _per_visit_sql(table)
-            latest: dict[object, str] = {}
-            for batch, low, high in segments:
-                latest.update(db.execute(batched if batch else single, (low, high)))
-            digests.extend(latest.values())
+    big = [t for t in tables if t in _PER_VISIT]
     others = [t for t in tables if t not in _PER_VISIT]
-    if others:
-        single, batched = _others_sql()
-        keyed: dict[tuple[str, str], str] = {}
+    digests: list[str] = []
+    for i, table in enumerate(big or [None]):
+        with_others = bool(others) and i == max(len(big) - 1, 0)
+        if table is None and not with_others:
+            break
+        single, batched = _entries_sql(table, with_others)
+        latest: dict[int, str | None] = {}
         for batch, low, high in segments:
-            for (e,) in db.execute(batched if batch else single, (low, high)):
-                if type(e) is not str:  # a "row" that is not an entry: nothing bound
-                    continue
-                _, table, digest, _, row_id = e.split(" ", 4)
-                if table in others:
-                    keyed[table, row_id] = digest
+            latest.update(db.execute(batched if batch else single, (low, high)))
+        if not with_others:
+            digests.extend(v for v in latest.values() if v is not None)
+            continue
+        keyed: dict[tuple[str, str], str] = {}
+        for key, found in latest.items():
+            if key >= 0:
+                digests.append(found or "")
+            elif type(found) is str:  # else a "row" that is not an entry: nothing bound
+                _, other, digest, _, row_id = found.split(" ", 4)
+                if other in others:
+                    keyed[other, row_id] = digest
         digests.extend(keyed.values())
     return digests
 
@@ -529,56 +536,70 @@ def _segments(db: sqlite3.Connection) -> list[tuple[bool, int, int]]:
     return segments
 
 
-def _per_visit_sql(table: str) -> tuple[str, str]:
-    """SQLite statements giving (id, digest) of ``table``'s entries in seq order: of single
-    events with seq strictly between two bounds, and of batch events from one seq to another.
-    An entry is ``1 <table> <digest> <field digests> <id>``: fixed widths up to the id."""
-    prefix = f"{BINDING_VERSION} {table} "
-    digest_at = len(prefix) + 1  # SQLite counts from 1
-    id_at = digest_at + 2 * _DIGEST_BYTES + 1 + 2 * _FIELD_BYTES * len(BOUND_COLUMNS[table]) + 1
-    mark = f"{_SINGLE_MARK}{table} "
-    entry_at = f"instr(payload, '{mark}') + {len(mark) - len(prefix)}"
+def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
+    """SQLite statements giving (key, value) in seq order, of single events with seq strictly
+    between two bounds and of batch events from one seq to another: for an entry of ``table``
+    (id, digest), cut at fixed widths (``1 <table> <digest> <field digests> <id>``); with
+    ``others``, for an entry of any table but :data:`_PER_VISIT` (minus its place in the
+    chain, the entry)."""
+    single_at = f"instr(payload, '{_SINGLE_MARK}')"
+    table_at = len(BINDING_VERSION) + 2  # in an entry (SQLite counts from 1)
+    # an entry of a small table: one substring search per event, the big ones left out
+    small = " AND ".join(
+        [f"{single_at} > 0"]
+        + [
+            f"substr(payload, {single_at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
+            for t in _PER_VISIT
+        ]
+    )
+    small_batched = " AND ".join(
+        f"substr(j.value, {table_at}, {len(t) + 1}) != '{t} '" for t in _PER_VISIT
+    )
+    where, key, value = [], [], []
+    where_b, key_b, value_b = [], [], []
+    if table is not None:
+        prefix = f"{BINDING_VERSION} {table} "
+        digest_at = len(prefix) + 1
+        fields = 2 * _FIELD_BYTES * len(BOUND_COLUMNS[table])
+        id_at = digest_at + 2 * _DIGEST_BYTES + 1 + fields + 1
+        mark = f"{_SINGLE_MARK}{table} "
+        found = f"instr(payload, '{mark}')"
+        entry = f"{found} + {len(mark) - len(prefix) - 1}"  # just before the entry
+        where.append(f"{found} > 0")
+        key.append((f"{found} > 0", f"CAST(substr(payload, {entry} + {id_at}) AS INTEGER)"))
+        value.append(
+            (f"{found} > 0", f"substr(payload, {entry} + {digest_at}, {2 * _DIGEST_BYTES})")
+        )
+        mine = f"substr(j.value, 1, {len(prefix)}) = '{prefix}'"
+        where_b.append(mine)
+        key_b.append((mine, f"CAST(substr(j.value, {id_at}) AS INTEGER)"))
+        value_b.append((mine, f"substr(j.value, {digest_at}, {2 * _DIGEST_BYTES})"))
+    if others:
+        where.append(f"({small})")
+        key.append(("1", "-seq"))
+        value.append(("1", f"payload ->> '$.{ROW_KEY}'"))
+        where_b.append(f"({small_batched})")
+        key_b.append(("1", f"-(e.seq * {_BATCH_PLACES} + j.key)"))
+        value_b.append(("1", "j.value"))
     single = (
-        f"SELECT CAST(substr(payload, {entry_at} + {id_at - 1}) AS INTEGER), "  # noqa: S608
-        f"substr(payload, {entry_at} + {digest_at - 1}, {2 * _DIGEST_BYTES}) "
-        f"FROM audit_events WHERE seq > ? AND seq < ? AND instr(payload, '{mark}') > 0 "
-        "ORDER BY seq"
+        f"SELECT {_case(key)}, {_case(value)} FROM audit_events "  # noqa: S608
+        f"WHERE seq > ? AND seq < ? AND ({' OR '.join(where)}) ORDER BY seq"
     )
     batched = (
-        f"SELECT CAST(substr(j.value, {id_at}) AS INTEGER), "  # noqa: S608
-        f"substr(j.value, {digest_at}, {2 * _DIGEST_BYTES}) "
+        f"SELECT {_case(key_b)}, {_case(value_b)} "  # noqa: S608
         f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
         f"WHERE e.seq BETWEEN ? AND ? AND e.kind IN {BATCH_KINDS} "
-        f"AND substr(j.value, 1, {len(prefix)}) = '{prefix}' ORDER BY e.seq, j.key"
+        f"AND ({' OR '.join(where_b)}) ORDER BY e.seq, j.key"
     )
     return single, batched
 
 
-def _others_sql() -> tuple[str, str]:
-    """SQLite statements giving the entries (text) of every table but :data:`_PER_VISIT` in
-    seq order: of single events strictly between two seqs, of batch events from one to another.
-    One substring search per event finds an entry; those of the big tables are left out where
-    they start (Python keeps the tables asked for)."""
-    at = f"instr(payload, '{_SINGLE_MARK}')"
-    start = len(BINDING_VERSION) + 2  # where an entry's table starts (SQLite counts from 1)
-    single = " AND ".join(
-        [
-            f"SELECT payload ->> '$.{ROW_KEY}' FROM audit_events "  # noqa: S608
-            f"WHERE seq > ? AND seq < ? AND {at} > 0",
-            *(
-                f"substr(payload, {at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
-                for t in _PER_VISIT
-            ),
-        ]
-    )
-    batched = " AND ".join(
-        [
-            f"SELECT j.value FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "  # noqa: S608
-            f"WHERE e.seq BETWEEN ? AND ? AND e.kind IN {BATCH_KINDS}",
-            *(f"substr(j.value, {start}, {len(t) + 1}) != '{t} '" for t in _PER_VISIT),
-        ]
-    )
-    return f"{single} ORDER BY seq", f"{batched} ORDER BY e.seq, j.key"
+def _case(choices: list[tuple[str, str]]) -> str:
+    """The first expression whose condition holds (SQL ``CASE``; one choice: itself)."""
+    if len(choices) == 1:
+        return choices[0][1]
+    arms = " ".join(f"WHEN {when} THEN {then}" for when, then in choices[:-1])
+    return f"CASE {arms} ELSE {choices[-1][1]} END"
 
 
 def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:
