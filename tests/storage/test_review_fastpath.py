@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import workers
 from storage.binding import RowBinder
 from storage.chain import VerifyResult
 from storage.records import StaffInfo
@@ -109,8 +110,8 @@ def test_row_tampers_are_refused_by_the_fast_check(
     db.executescript(TAMPERS[tamper])
     db.close()
     assert _fast(populated) is None
-    for workers in (1, 2):
-        shipped, exact = _verdicts(populated, monkeypatch, workers)
+    for processes in (1, 2):
+        shipped, exact = _verdicts(populated, monkeypatch, processes)
         assert not shipped.ok and not exact.ok
         assert shipped.rows == exact.rows
 
@@ -247,3 +248,35 @@ def test_a_worker_never_imports_a_storage_package_from_the_cwd(
     monkeypatch.chdir(planted.parent)
     assert populated.verify_chain(workers=2, min_parallel=0).ok
     assert not stolen.exists()
+
+
+@SQLITE_ONLY
+@_miss(
+    "with workers, the row check reads its own snapshot, taken after the walk's: events "
+    "committed in between are never authenticated, so a replayed older entry (a copied "
+    "payload, any hash and MAC) binds a reverted row for that one check"
+)
+def test_an_event_slipped_in_after_the_walk_binds_a_reverted_row(
+    populated: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with populated.engine.connect() as conn:
+        old = conn.exec_driver_sql("SELECT name, updated_at FROM patients WHERE id = 1").one()
+    populated.update_patient(admin, 1, name="山田 花子")
+    run = workers.run
+
+    def after_the_walk(jobs: list[workers.Job]) -> list[dict[str, object]]:
+        if jobs[0][0] == "rows":  # the attacker's write lands between walk and row check
+            db = _attacker(populated)
+            db.execute(
+                "INSERT INTO audit_events SELECT (SELECT max(seq) FROM audit_events) + 1, "
+                "occurred_at, kind, actor, terminal_id, payload, randomblob(32), hash, mac "
+                'FROM audit_events WHERE payload LIKE \'%"row":"1 patients %\' '
+                "ORDER BY seq LIMIT 1"
+            )
+            db.execute("UPDATE patients SET name = ?, updated_at = ? WHERE id = 1", tuple(old))
+            db.close()
+        return run(jobs)
+
+    monkeypatch.setattr(workers, "run", after_the_walk)
+    shipped = populated.verify_chain(workers=2, min_parallel=0, witness=False)
+    assert not shipped.ok, "a reverted row verified"
