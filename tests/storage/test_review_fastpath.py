@@ -280,3 +280,26 @@ def test_an_event_slipped_in_after_the_walk_binds_a_reverted_row(
     monkeypatch.setattr(workers, "run", after_the_walk)
     shipped = populated.verify_chain(workers=2, min_parallel=0, witness=False)
     assert not shipped.ok, "a reverted row verified"
+
+
+@SQLITE_ONLY
+def test_events_stored_out_of_seq_order_change_nothing(
+    populated: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``seq`` is not the rowid (BIGINT key): events rewritten in reverse physical order are
+    still read in seq order, so a later binding still wins, and a revert is still caught."""
+    with populated.engine.connect() as conn:
+        old = conn.exec_driver_sql("SELECT name, updated_at FROM patients WHERE id = 1").one()
+    populated.update_patient(admin, 1, name="山田 花子")
+    db = _attacker(populated)
+    db.executescript(
+        "BEGIN; CREATE TEMP TABLE copied AS SELECT * FROM audit_events ORDER BY seq DESC; "
+        "DELETE FROM audit_events; INSERT INTO audit_events SELECT * FROM copied; COMMIT"
+    )
+    assert db.execute("SELECT seq FROM audit_events ORDER BY rowid LIMIT 1").fetchone()[0] > 1
+    assert _fast(populated) is not None
+    db.execute("UPDATE patients SET name = ?, updated_at = ? WHERE id = 1", tuple(old))
+    db.close()
+    assert _fast(populated) is None
+    shipped, exact = _verdicts(populated, monkeypatch, 2)
+    assert not shipped.ok and shipped.rows == exact.rows
