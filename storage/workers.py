@@ -66,7 +66,7 @@ def _in_children(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     try:
         for name, args in jobs:
             child = subprocess.Popen(
-                [sys.executable, "-m", "storage.workers"],
+                [sys.executable, "-P", "-m", "storage.workers"],  # -P: never the cwd's storage
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
