@@ -70,8 +70,12 @@ _STREAM_BATCH = 20_000
 _SINGLE_MARK = f'"{ROW_KEY}":"{BINDING_VERSION} '
 #: Tables that grow with the visits: the fast check reads their entries with a scan of their own.
 _PER_VISIT = ("visits", "verification_attempts")
-_BATCH_SEQS = f"SELECT seq FROM audit_events WHERE kind IN {BATCH_KINDS} ORDER BY seq"  # noqa: S608
+#: ``+kind``: never through ix_audit_events_kind, an index the chain walk does not read (a
+#: corrupt one could pass a single event off as a batch): the fast path reads the events only
+#: through the seq order the walk checked, and every bound table by a full scan (NOT INDEXED).
+_BATCH_SEQS = f"SELECT seq FROM audit_events WHERE +kind IN {BATCH_KINDS} ORDER BY seq"  # noqa: S608
 _TERMINAL_BYTES = "SELECT id, raw_xml, sha256 FROM terminal_results"
+_PLAIN_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 #: Beyond any seq (SQLite's largest integer).
 _END = 2**63 - 1
 #: Places per batch event when an entry is keyed by its place in the chain (> BATCH_ROWS).
@@ -168,7 +172,8 @@ class RowProblem:
     seq: int | None = None
 
     def describe(self) -> str:
-        where = f"{self.table} id {self.row_id}" + (f" field {self.field}" if self.field else "")
+        where = self.table + (f" id {self.row_id}" if self.row_id else "")
+        where += f" field {self.field}" if self.field else ""
         return f"{where}: {self.problem}"
 
 
@@ -245,18 +250,32 @@ class RowBinder:
         Run in the same snapshot as the chain walk, and only after the chain verified (the
         entries are then known to be the application's).
         """
-        checked = None
-        if conn.dialect.name == "sqlite":
+        stand_ins = _stand_ins(conn, tables or tuple(BOUND_COLUMNS))
+        if conn.dialect.name == "sqlite" and not stand_ins:
             db = conn.connection.dbapi_connection
             assert isinstance(db, sqlite3.Connection)
             checked = self.all_match(db, tables)
-        if checked is not None:
-            return RowsChecked(True, checked)
+            if checked is not None:
+                return RowsChecked(True, checked)
+        with _lenient_text(conn):
+            return self._compare(conn, tables, stand_ins)
+
+    def _compare(
+        self, conn: Connection, tables: Sequence[str] | None, stand_ins: Sequence[str]
+    ) -> RowsChecked:
+        """:meth:`verify` row by row, naming every problem (entries of a table this version
+        does not know too, when ``tables`` is None)."""
+        postgres = conn.dialect.name == "postgresql"
         latest = latest_entries(conn, tables)
-        problems: list[RowProblem] = []
+        problems = [
+            RowProblem(t, "", None, "is not a table: something else stands in its place")
+            for t in stand_ins
+        ]
         checked = 0
         for table in tables or BOUND_COLUMNS:
             bound = latest.pop(table, {})
+            if table in stand_ins:
+                continue
             for row_id, canon in _canonical_rows(conn, table):
                 checked += 1
                 key = str(row_id)
@@ -272,7 +291,8 @@ class RowBinder:
                 for row_id, (seq, _, _) in bound.items()
             )
             if table == "terminal_results":
-                problems.extend(_terminal_bytes(_stream(conn, _TERMINAL_BYTES)))
+                scan = _TERMINAL_BYTES + ("" if postgres else " NOT INDEXED")
+                problems.extend(_terminal_bytes(_stream(conn, scan)))
         problems.extend(
             RowProblem(table, row_id, None, f"event {seq} binds an unknown table", seq)
             for table, rows in latest.items()
@@ -293,6 +313,9 @@ class RowBinder:
         duplicate on either side.
         """
         tables = tuple(tables or BOUND_COLUMNS)
+        plain = {name for (name,) in db.execute(_PLAIN_TABLES)}
+        if not plain.issuperset(tables):  # a view in a table's place: named row by row
+            return None
         digests: set[str] = set()
         copy, add = self._prefix.copy, digests.add
 
@@ -306,9 +329,10 @@ class RowBinder:
         try:
             for table in tables:
                 hashed = f"count({_HASH_ROW}(CAST({_json_array(table)} AS BLOB)))"
-                rows += db.execute(f"SELECT count(*), {hashed} FROM {table}").fetchone()[0]  # noqa: S608
+                scan = f"SELECT count(*), {hashed} FROM {table} NOT INDEXED"  # noqa: S608
+                rows += db.execute(scan).fetchone()[0]
                 if table == "terminal_results" and next(
-                    _terminal_bytes(db.execute(_TERMINAL_BYTES)), None
+                    _terminal_bytes(db.execute(f"{_TERMINAL_BYTES} NOT INDEXED")), None
                 ):
                     return None
         except sqlite3.OperationalError:  # a BLOB where text belongs: named row by row
@@ -398,6 +422,41 @@ def _stored(conn: Connection, table: str, ids: Iterable[Any] | None) -> Iterator
         yield from (tuple(r) for r in conn.exec_driver_sql(one, (row_id,)))
 
 
+def _stand_ins(conn: Connection, tables: Sequence[str]) -> list[str]:
+    """Bound tables that are not plain tables (a view in place of one could show the check
+    other rows than the application reads)."""
+    if conn.dialect.name == "postgresql":
+        sql = (
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema = current_schema()"
+        )
+    else:
+        sql = _PLAIN_TABLES
+    found = {name for (name,) in conn.exec_driver_sql(sql)}
+    return [t for t in tables if t not in found]
+
+
+@contextmanager
+def _lenient_text(conn: Connection) -> Iterator[None]:
+    """SQLite hands back text that is not UTF-8 (only ever written behind the application's
+    back) with U+FFFD in place of the bad bytes, so that the row differs from its binding
+    instead of stopping the check."""
+    db = conn.connection.dbapi_connection
+    if not isinstance(db, sqlite3.Connection):
+        yield
+        return
+    before = db.text_factory
+    db.text_factory = _decoded
+    try:
+        yield
+    finally:
+        db.text_factory = before
+
+
+def _decoded(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
 def _placeholder(conn: Connection) -> str:
     """The driver's parameter mark (statements here run as the driver's own SQL)."""
     return "%s" if conn.dialect.name == "postgresql" else "?"
@@ -412,7 +471,7 @@ def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
         try:
             for row_id, canon in _stream(
                 conn,
-                f"SELECT {pk}, {_json_array(table)} FROM {table} ORDER BY {pk}",  # noqa: S608
+                f"SELECT {pk}, {_json_array(table)} FROM {table} NOT INDEXED ORDER BY {pk}",  # noqa: S608
             ):
                 yield row_id, canon
                 after = (row_id,)
@@ -588,7 +647,7 @@ def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
     batched = (
         f"SELECT {_case(key_b)}, {_case(value_b)} "  # noqa: S608
         f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
-        f"WHERE e.seq BETWEEN ? AND ? AND e.kind IN {BATCH_KINDS} "
+        f"WHERE e.seq BETWEEN ? AND ? AND +e.kind IN {BATCH_KINDS} "
         f"AND ({' OR '.join(where_b)}) ORDER BY e.seq, j.key"
     )
     return single, batched
@@ -619,19 +678,34 @@ GROUPS = (
 )
 
 
-def verify_parallel(
-    url: str, password: str | None, key: bytes, sqlite_path: str | None
-) -> RowsChecked:
+def verify_parallel(  # noqa: PLR0917  (a job's request, field by field)
+    url: str,
+    password: str | None,
+    key: bytes,
+    sqlite_path: str | None,
+    head_seq: int,
+    head_hash: bytes,
+) -> RowsChecked | None:
     """:meth:`RowBinder.verify` of every table, one :mod:`storage.workers` job per
     :data:`GROUPS` entry, each in its own snapshot (a row and its binding event commit
-    together, so a group is consistent on its own).
+    together, so a group is consistent on its own); None when a snapshot's chain does not end
+    at the head the walk checked (``head_seq``, ``head_hash``): an event came since, which no
+    walk has read — the caller then checks the rows in the walk's own snapshot.
 
     ``url`` without its password (which travels with the key on the worker's pipe);
     ``sqlite_path``: the database file when ``url`` is SQLite (the fast check opens it with
     the standard library's driver, so that the worker needs no SQLAlchemy).
     """
-    request = {"url": url, "password": password, "key": key.hex(), "sqlite": sqlite_path}
+    request = {
+        "url": url,
+        "password": password,
+        "key": key.hex(),
+        "sqlite": sqlite_path,
+        "head": [head_seq, head_hash.hex()],
+    }
     answers = workers.run([("rows", {**request, "tables": list(g)}) for g in GROUPS])
+    if any(a.get("moved") for a in answers):
+        return None
     parts = [
         RowsChecked(
             a["count"] == 0, a["checked"], tuple(RowProblem(*p) for p in a["problems"]), a["count"]
@@ -659,6 +733,8 @@ def check_group(request: dict[str, Any]) -> dict[str, Any]:
         db = sqlite3.connect(where, timeout=30, isolation_level=None, uri=True)
         try:
             db.execute("BEGIN")  # one snapshot for the whole group
+            if _chain_end(db.execute(_CHAIN_END, (request["head"][0],))) != request["head"]:
+                return {"moved": True}
             checked = binder.all_match(db, tables)
         finally:
             db.close()
@@ -666,12 +742,30 @@ def check_group(request: dict[str, Any]) -> dict[str, Any]:
             result = RowsChecked(True, checked)
     if result is None:
         with worker_snapshot(request["url"], request["password"]) as conn:
+            end = conn.exec_driver_sql(
+                _CHAIN_END.replace("?", _placeholder(conn)), (request["head"][0],)
+            )
+            if _chain_end(end) != request["head"]:
+                return {"moved": True}
             result = binder.verify(conn, tables)
     return {
         "checked": result.checked,
         "count": result.count,
         "problems": [[p.table, p.row_id, p.field, p.problem, p.seq] for p in result.problems],
     }
+
+
+#: The last seq of a snapshot's chain and the hash of event ``?`` (the walked head).
+_CHAIN_END = (
+    "SELECT (SELECT max(seq) FROM audit_events), (SELECT hash FROM audit_events WHERE seq = ?)"
+)
+
+
+def _chain_end(rows: Iterable[tuple[Any, ...]]) -> list[Any]:
+    """[last seq, hash of the walked head in hex] as a job's request carries the head."""
+    for last, digest in rows:
+        return [last, None if digest is None else bytes(digest).hex()]
+    return [None, None]
 
 
 @contextmanager

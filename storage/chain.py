@@ -336,9 +336,12 @@ class AuditChain:
             return broken(checked, beyond, "event beyond the signed chain head (forged?)")
         if h_seq > 0 and last_hash != h_hash:
             return broken(checked, h_seq, "does not match the signed head")
+        rows = None
         if parallel is not None and h_seq - start >= parallel.min_events:
-            rows = verify_parallel(parallel.url, parallel.password, self._key, parallel.sqlite_path)
-        else:
+            rows = verify_parallel(
+                parallel.url, parallel.password, self._key, parallel.sqlite_path, h_seq, h_hash
+            )
+        if rows is None:  # in this snapshot (also when an event came since the walk)
             rows = self.binder.verify(conn)
         locks = lock_problems(conn)  # the lock is held against the chain (storage.login_locks)
         if locks:

@@ -32,6 +32,8 @@ JOBS: dict[str, tuple[str, str]] = {
     "rows": ("storage.binding", "check_group"),
     "walk": ("storage.chain", "walk_range"),
 }
+#: Seconds a child may take (a hung one is killed, and the jobs run in this process).
+TIMEOUT_S = 3600
 #: Where the child finds the packages (this file's package's parent).
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,8 +62,11 @@ def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _in_children(jobs: Sequence[Job]) -> list[dict[str, Any]]:
-    inherited = os.environ.get("PYTHONPATH")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), inherited]))}
+    if not sys.executable:  # an embedded interpreter: nothing to start
+        raise WorkerFailed("no interpreter to start")
+    # this package first; an empty entry (the current folder) is left out
+    inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), *inherited]))}
     children: list[subprocess.Popen[str]] = []
     try:
         for name, args in jobs:
@@ -79,10 +84,12 @@ def _in_children(jobs: Sequence[Job]) -> list[dict[str, Any]]:
             assert child.stdin is not None
             child.stdin.write(json.dumps({"job": name, "args": args}) + "\n")
             child.stdin.flush()  # far below a pipe's buffer: no child waits for another
-        outputs = [child.communicate() for child in children]
+        outputs = [child.communicate(timeout=TIMEOUT_S) for child in children]
+    except subprocess.TimeoutExpired as exc:
+        raise WorkerFailed(f"a worker process took over {TIMEOUT_S} s") from exc
     finally:
         for child in children:
-            if child.poll() is None:  # only when starting or feeding one failed
+            if child.poll() is None:  # only when one failed to start, take its job or answer
                 child.kill()
                 child.wait()
     answers = []

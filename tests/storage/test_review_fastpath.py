@@ -2,8 +2,9 @@
 
 The attacker writes the SQLite file (any SQL, ``writable_schema`` included) but has no chain
 key. Each attack is run through ``verify_chain`` twice: as shipped (the fast check decides, the
-exact one names) and with the fast check switched off (the exact one decides). Attacks both
-catch are pinned as normal tests; the ones that slip through are ``xfail(strict=True)``.
+exact one names) and with the fast check switched off (the exact one decides). Every attack
+here is caught (the review's misses were fixed: the kind index, a view, a stale index, text that
+is not UTF-8, an event slipped in after the walk).
 """
 
 from __future__ import annotations
@@ -44,11 +45,6 @@ TAMPERS = {
         "INSERT INTO visits SELECT * FROM visits WHERE id = 1"
     ),
 }
-
-
-def _miss(reason: str) -> pytest.MarkDecorator:
-    """An attack that slips through today (found in review)."""
-    return pytest.mark.xfail(strict=True, reason=f"review: {reason}")
 
 
 @pytest.fixture
@@ -118,15 +114,12 @@ def test_row_tampers_are_refused_by_the_fast_check(
 
 @SQLITE_ONLY
 @pytest.mark.parametrize("workers", [1, 2])
-@_miss(
-    "_BATCH_SEQS reads ix_audit_events_kind, an index the chain walk never "
-    "authenticates; a corrupt one (rebuilt under the app's name and SQL via writable_schema) "
-    "makes a single event look like a batch, so the fast check skips its entry and an older "
-    "version of the row verifies ('+kind' in the fast statements closes it)",
-)
 def test_a_corrupt_kind_index_revives_an_older_binding(
     populated: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
+    """A corrupt ix_audit_events_kind (rebuilt under the app's name and SQL via
+    writable_schema) passing a single event off as a batch: the fast check reads kinds with
+    ``+kind``, never through that index, so the older binding does not revive."""
     with populated.engine.connect() as conn:
         old = conn.exec_driver_sql("SELECT name, updated_at FROM patients WHERE id = 1").one()
     populated.update_patient(admin, 1, name="山田 花子")
@@ -155,14 +148,11 @@ def test_a_corrupt_kind_index_revives_an_older_binding(
 
 
 @SQLITE_ONLY
-@_miss(
-    "the child's fast check opens the file with a bare sqlite3 connection "
-    "(foreign_keys off) — a view in place of a bound table can tell it from the application's "
-    "connections and show it the bound row while every report reads the forged one",
-)
 def test_a_view_in_place_of_a_table_shows_the_fast_check_another_row(
     populated: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A view in place of a bound table (one that can tell the check's bare connection from
+    the application's): the check refuses anything but a plain table and names it."""
     db = _attacker(populated)
     db.execute("ALTER TABLE patients RENAME TO patients_real")
     db.execute("CREATE TABLE patients_bound AS SELECT * FROM patients_real WHERE id = 1")
@@ -183,14 +173,11 @@ def test_a_view_in_place_of_a_table_shows_the_fast_check_another_row(
 
 
 @SQLITE_ONLY
-@_miss(
-    "both checks read a bound table through any covering index the planner "
-    "prefers (steered by a forged sqlite_stat1); a stale attacker index then shows the bound "
-    "row while reads by id show the forged one (needs NOT INDEXED reads or a schema check)",
-)
 def test_a_stale_covering_index_shows_both_checks_another_row(
     populated: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A stale covering index the planner is steered to (forged sqlite_stat1): both checks
+    read bound tables NOT INDEXED, so they see the forged row the application reads."""
     db = _attacker(populated)
     columns = (
         "file_name, id, arbitrary_file_identifier, sha256, summary, simulated, terminal_id, "
@@ -218,12 +205,9 @@ def test_a_stale_covering_index_shows_both_checks_another_row(
 
 
 @SQLITE_ONLY
-@_miss(
-    "a TEXT value that is not UTF-8 makes the exact check's fetch raise "
-    "sqlite3.OperationalError (not the BLOB case _canonical_rows steps around): "
-    "'audit verify' ends in a traceback instead of BROKEN",
-)
 def test_text_that_is_not_utf8_is_named_not_a_traceback(populated: Store, db_url: str) -> None:
+    """Text that is not UTF-8 is read with U+FFFD: the row differs from its binding (BROKEN,
+    exit 1), never a traceback."""
     db = _attacker(populated)
     db.execute("UPDATE patients SET name = CAST(x'e5b1b1ff' AS TEXT) WHERE id = 1")
     db.close()
@@ -251,14 +235,12 @@ def test_a_worker_never_imports_a_storage_package_from_the_cwd(
 
 
 @SQLITE_ONLY
-@_miss(
-    "with workers, the row check reads its own snapshot, taken after the walk's: events "
-    "committed in between are never authenticated, so a replayed older entry (a copied "
-    "payload, any hash and MAC) binds a reverted row for that one check"
-)
 def test_an_event_slipped_in_after_the_walk_binds_a_reverted_row(
     populated: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An event slipped in between the walk and the row check (a replayed older entry): the
+    row jobs see a chain that no longer ends at the walked head, so the rows are checked in
+    the walk's snapshot, where the reverted row is caught."""
     with populated.engine.connect() as conn:
         old = conn.exec_driver_sql("SELECT name, updated_at FROM patients WHERE id = 1").one()
     populated.update_patient(admin, 1, name="山田 花子")
@@ -275,11 +257,19 @@ def test_an_event_slipped_in_after_the_walk_binds_a_reverted_row(
             )
             db.execute("UPDATE patients SET name = ?, updated_at = ? WHERE id = 1", tuple(old))
             db.close()
-        return run(jobs)
+        answers = run(jobs)
+        if jobs[0][0] == "rows":
+            seen.extend(answers)
+        return answers
 
+    seen: list[dict[str, object]] = []
     monkeypatch.setattr(workers, "run", after_the_walk)
-    shipped = populated.verify_chain(workers=2, min_parallel=0, witness=False)
-    assert not shipped.ok, "a reverted row verified"
+    # the walk's snapshot predates the attack: the rows are checked there, and match
+    assert populated.verify_chain(workers=2, min_parallel=0, witness=False).ok
+    assert seen == [{"moved": True}, {"moved": True}]  # the row jobs saw the chain move
+    seen.clear()
+    again = populated.verify_chain(workers=2, min_parallel=0, witness=False)
+    assert not again.ok, "a reverted row verified"
 
 
 @SQLITE_ONLY

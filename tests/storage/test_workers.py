@@ -33,8 +33,16 @@ def rows_job(store: Store) -> workers.Job:
             "key": load_chain_key(store.database_uuid).hex(),
             "sqlite": url.database if store.dialect == "sqlite" else None,
             "tables": list(BOUND_COLUMNS),
+            "head": list(_head(store)),
         },
     )
+
+
+def _head(store: Store) -> tuple[int, str]:
+    with store.engine.connect() as conn:
+        last = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+        seq, digest = conn.exec_driver_sql(last).one()
+    return seq, bytes(digest).hex()
 
 
 def test_a_job_answers_alike_in_a_child_and_here(
@@ -110,3 +118,12 @@ def test_the_row_job_never_creates_a_database(engine_kind: str, tmp_path: Path) 
     with pytest.raises(sqlite3.OperationalError):
         workers.call("rows", {**args, "sqlite": str(missing), "tables": ["visits"]})
     assert not missing.exists()
+
+
+@SQLITE_ONLY
+def test_a_child_that_takes_too_long_is_stopped_and_the_job_runs_here(
+    store: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = rows_job(store)
+    monkeypatch.setattr(workers, "TIMEOUT_S", 0.001)
+    assert workers.run([job, job]) == [workers.call(*job)] * 2
