@@ -230,9 +230,16 @@ def login(
 
 def _audit_verify(resolve: Resolve, args: argparse.Namespace) -> int:
     """Walk the audit chain and compare the rows with it; name the first broken event or every
-    mismatching row (exit 1), or print the verified head."""
+    mismatching row (exit 1), or print the verified head. ``--deep``: the file's structure
+    first (an index altered behind SQLite's back changes what queries read, not a row)."""
     with resolve(args).open_store() as store:
+        unsound = store.structure_problems() if args.deep else []
         result = store.verify_chain()
+    if unsound:
+        print(f"BROKEN: the database file's structure does not hold: {unsound[0]}")
+        for problem in unsound[1:20]:  # SQLite lists up to 100
+            print(f"  {problem}")
+        return EXIT_BROKEN
     rows = result.rows
     if rows is not None and not rows.ok:
         print(f"BROKEN: {rows.count} rows do not match the audit chain")
@@ -478,6 +485,11 @@ def _add_storage_commands(sub: SubParsers, resolve: Resolve, add_options: AddOpt
         "verify the whole chain; exit 1 names the broken event",
         _audit_verify,
         login=False,
+    ).add_argument(
+        "--deep",
+        action="store_true",
+        help="also check the SQLite file's structure, every index against its table "
+        "(PRAGMA integrity_check: about 2 s per 200,000 visits)",
     )
     command(
         audit_sub,

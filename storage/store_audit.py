@@ -109,6 +109,15 @@ class AuditMixin(SettingsMixin):
             ).all()
         return [StoredEvent(seq, to_tokyo(at), json.loads(text)) for seq, at, text in rows]
 
+    def structure_problems(self) -> list[str]:
+        """SQLite's check of the file's structure, every index against its table (``PRAGMA
+        integrity_check``), as SQLite words the problems; [] when sound, and on PostgreSQL."""
+        if self.dialect != "sqlite":
+            return []
+        with self._engine.connect() as conn:
+            found = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+        return [] if found == ["ok"] else found
+
     def check_paper(self, printed: str) -> PaperCheck:
         """Whether the chain still holds the head printed on a daily log (storage.paper)."""
         mark = parse_paper(printed)

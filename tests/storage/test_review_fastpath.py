@@ -293,3 +293,35 @@ def test_events_stored_out_of_seq_order_change_nothing(
     assert _fast(populated) is None
     shipped, exact = _verdicts(populated, monkeypatch, 2)
     assert not shipped.ok and shipped.rows == exact.rows
+
+
+@SQLITE_ONLY
+def test_an_index_altered_behind_sqlites_back_is_found_by_the_deep_check(
+    populated: Store, db_url: str
+) -> None:
+    """An index rebuilt under the application's name and SQL (writable_schema) changes what
+    ordinary queries read without changing a row: ``audit verify`` cannot see it, ``--deep``
+    (PRAGMA integrity_check) names it."""
+    assert populated.structure_problems() == []
+    assert run_main("audit", "verify", "--deep", "--db", db_url).returncode == 0
+    db = _attacker(populated)
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
+    ).fetchone()
+    db.execute("DROP INDEX ix_audit_events_kind")
+    db.execute("CREATE INDEX forged ON audit_events(CASE WHEN seq = 3 THEN 'x' ELSE kind END, seq)")
+    _schema_edit(
+        db,
+        (
+            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
+            (sql,),
+        ),
+    )
+    db.close()
+    assert populated.verify_chain(witness=False).ok  # no row and no event changed
+    deep = run_main("audit", "verify", "--deep", "--db", db_url)
+    assert deep.returncode == 1, deep.stderr
+    assert deep.stdout.startswith("BROKEN: the database file's structure does not hold: ")
+    assert "ix_audit_events_kind" in deep.stdout
+    assert run_main("audit", "verify", "--db", db_url).returncode == 0
+    assert populated.structure_problems() != []
