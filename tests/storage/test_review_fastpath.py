@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from storage import workers
-from storage.binding import RowBinder
-from storage.chain import VerifyResult
+from storage.binding import REBOUND_AT_PURGE, RowBinder, batch_payloads
+from storage.chain import AuditChain, NewEvent, VerifyResult
+from storage.engine import write_connection
 from storage.records import StaffInfo
 from storage.secrets import load_chain_key
 from storage.store import Store
@@ -325,3 +326,40 @@ def test_an_index_altered_behind_sqlites_back_is_found_by_the_deep_check(
     assert "ix_audit_events_kind" in deep.stdout
     assert run_main("audit", "verify", "--db", db_url).returncode == 0
     assert populated.structure_problems() != []
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_kind_index_that_hides_a_batch_event_revives_nothing(
+    populated: Store, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The other way round: a batch event (here binding a corrected row) left out of a corrupt
+    kind index is met by the single events' scan, which gives the fast check up."""
+    chain = AuditChain(load_chain_key(populated.database_uuid))
+    with populated.engine.connect() as conn:
+        old = conn.exec_driver_sql("SELECT local_date FROM visits WHERE id = 1").scalar()
+    with write_connection(populated.engine) as conn:
+        conn.exec_driver_sql("UPDATE visits SET local_date = '2026-11-21' WHERE id = 1")
+        payload = next(batch_payloads(chain.binder.entries(conn, "visits", [1]), "rebound"))
+        chain.append_many(conn, [NewEvent(REBOUND_AT_PURGE, "system", "pc", payload)])
+    assert _fast(populated) is not None
+    db = _attacker(populated)
+    (seq,) = db.execute("SELECT max(seq) FROM audit_events").fetchone()
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
+    ).fetchone()
+    db.execute("DROP INDEX ix_audit_events_kind")
+    db.execute(
+        f"CREATE INDEX forged ON audit_events(CASE WHEN seq = {seq} THEN 'x' ELSE kind END, seq)"
+    )
+    _schema_edit(
+        db,
+        (
+            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
+            (sql,),
+        ),
+    )
+    db.execute("UPDATE visits SET local_date = ? WHERE id = 1", (old,))  # the row reverted
+    db.close()
+    assert _fast(populated) is None
+    _fast_check_agrees(populated, monkeypatch, workers)
