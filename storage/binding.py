@@ -311,10 +311,16 @@ class RowBinder:
 
         The fast path of a million rows, where Python must not touch a row twice: SQLite builds
         each canonical row and calls back only to hash it into a set, and it extracts the
-        latest entries' digests (:func:`_latest_digests`). Two sets of keyed digests are equal
-        exactly when every row equals its latest binding: a digest covers table, id and every
-        value, so a row matches only the entry of its own id, and the counts rule out a
-        duplicate on either side.
+        entries' digests. Two sets of keyed digests are equal exactly when every row equals its
+        latest binding: a digest covers table, id and every value, so a row matches only an
+        entry of its own id, and the counts rule out a duplicate on either side.
+
+        A visit or a verification is bound once (the application never rewrites one; a purge
+        re-binds only rows whose event it deletes), so their entries are first taken all, in
+        no order (:func:`_every_entry`): when they are exactly as many as the rows, all
+        different and the rows' digests, every id has one entry, its latest, and one row
+        (ids are unique: each equals its rowid). Otherwise, and for the other tables, the
+        latest entry of each id decides (:func:`_latest_digests`).
         """
         tables = tuple(tables or BOUND_COLUMNS)
         plain = {name for (name,) in db.execute(_PLAIN_TABLES)}
@@ -333,8 +339,14 @@ class RowBinder:
         try:
             for table in tables:
                 hashed = f"count({_HASH_ROW}(CAST({_json_array(table)} AS BLOB)))"
-                scan = f"SELECT count(*), {hashed} FROM {table} NOT INDEXED"  # noqa: S608
-                rows += db.execute(scan).fetchone()[0]
+                unique = f"total({_quoted(BOUND_COLUMNS[table][0])} != rowid)"
+                if table not in _PER_VISIT:
+                    unique = "0"
+                scan = f"SELECT count(*), {hashed}, {unique} FROM {table} NOT INDEXED"  # noqa: S608
+                count, _, shared = db.execute(scan).fetchone()
+                if shared:  # a table rebuilt without its key: named row by row
+                    return None
+                rows += count
                 if table == "terminal_results" and next(
                     _terminal_bytes(db.execute(f"{_TERMINAL_BYTES} NOT INDEXED")), None
                 ):
@@ -343,10 +355,18 @@ class RowBinder:
             return None
         finally:
             db.create_function(_HASH_ROW, 1, None)
-        latest = _latest_digests(db, tables)
-        if latest is None:
+        if rows != len(digests):
             return None
-        if rows == len(digests) == len(latest) and digests == set(latest):
+        once = [d for t in tables if t in _PER_VISIT for d in _every_entry(db, t)]
+        others = [t for t in tables if t not in _PER_VISIT]
+        latest = _latest_digests(db, others) if others else []
+        if latest is not None and len(once) + len(latest) == rows:
+            entries = set(once)
+            entries.update(latest)
+            if entries == digests:
+                return rows
+        latest = _latest_digests(db, tables)  # an id bound more than once: the latest decides
+        if latest is not None and len(latest) == rows and set(latest) == digests:
             return rows
         return None
 
@@ -590,6 +610,44 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str] 
     return digests
 
 
+def _every_entry(db: sqlite3.Connection, table: str) -> list[str]:
+    """The digest of every entry of ``table`` (one of :data:`_PER_VISIT`), of single and batch
+    events alike, in no order: one plain scan of the events, SQLite joining the digests into
+    one text, and the batch events it meets (never found through the kind index) read by seq."""
+    prefix, found, entry, digest_at, _ = _entry_at(table)
+    batch = f"+kind IN {BATCH_KINDS}"
+    digest = f"substr(payload, {entry} + {digest_at}, {2 * _DIGEST_BYTES})"
+    singles, batches = db.execute(
+        f"SELECT group_concat(CASE WHEN {batch} THEN NULL ELSE {digest} END, ' '), "  # noqa: S608
+        f"group_concat(CASE WHEN {batch} THEN seq END, ',') "
+        f"FROM audit_events NOT INDEXED WHERE {found} > 0 OR {batch}"
+    ).fetchone()
+    out = singles.split(" ") if singles else []
+    if batches:
+        (listed,) = db.execute(
+            f"SELECT group_concat(substr(j.value, {digest_at}, {2 * _DIGEST_BYTES}), ' ') "  # noqa: S608
+            f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
+            f"WHERE e.seq IN (SELECT value FROM json_each(?)) AND +e.kind IN {BATCH_KINDS} "
+            f"AND substr(j.value, 1, {len(prefix)}) = '{prefix}'",
+            (f"[{batches}]",),
+        ).fetchone()
+        out += listed.split(" ") if listed else []
+    return out
+
+
+def _entry_at(table: str) -> tuple[str, str, str, int, int]:
+    """Where an entry of ``table`` sits (``1 <table> <digest> <field digests> <id>``, fixed
+    widths up to the id): its prefix, the SQL finding it in a single event's payload and
+    giving the place just before it, and the digest's and the id's places in it (from 1)."""
+    prefix = f"{BINDING_VERSION} {table} "
+    digest_at = len(prefix) + 1
+    fields = 2 * _FIELD_BYTES * len(BOUND_COLUMNS[table])
+    id_at = digest_at + 2 * _DIGEST_BYTES + 1 + fields + 1
+    mark = f"{_SINGLE_MARK}{table} "
+    found = f"instr(payload, '{mark}')"
+    return prefix, found, f"{found} + {len(mark) - len(prefix) - 1}", digest_at, id_at
+
+
 def _segments(db: sqlite3.Connection) -> list[tuple[bool, int, int]] | None:
     """The chain in seq order as ``(batch, low, high)``: stretches of single events (seq
     strictly between low and high) and runs of batch events (seq from low to high), so that
@@ -632,13 +690,7 @@ def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
     where, key, value = [], [], []
     where_b, key_b, value_b = [], [], []
     if table is not None:
-        prefix = f"{BINDING_VERSION} {table} "
-        digest_at = len(prefix) + 1
-        fields = 2 * _FIELD_BYTES * len(BOUND_COLUMNS[table])
-        id_at = digest_at + 2 * _DIGEST_BYTES + 1 + fields + 1
-        mark = f"{_SINGLE_MARK}{table} "
-        found = f"instr(payload, '{mark}')"
-        entry = f"{found} + {len(mark) - len(prefix) - 1}"  # just before the entry
+        prefix, found, entry, digest_at, id_at = _entry_at(table)
         where.append(f"{found} > 0")
         key.append((f"{found} > 0", f"CAST(substr(payload, {entry} + {id_at}) AS INTEGER)"))
         value.append(

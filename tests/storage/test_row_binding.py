@@ -31,7 +31,7 @@ from policies.model import (
     Outcome,
     VerificationPath,
 )
-from storage import workers
+from storage import binding, workers
 from storage.binding import (
     BOUND_COLUMNS,
     REBOUND_AT_PURGE,
@@ -366,3 +366,21 @@ def test_a_binding_key_below_the_top_of_a_payload_is_refused(populated: Store) -
     ):
         with pytest.raises(ValueError, match="below its top level"):
             check_payload(payload)
+
+
+@SQLITE_ONLY
+def test_visits_and_verifications_bound_once_need_no_latest_entry_lookup(
+    populated: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The common case of the fast check: each visit and verification has one entry, so their
+    entries are taken all at once, and the latest-entry lookup reads only the other tables."""
+    asked: list[tuple[str, ...]] = []
+    latest = binding._latest_digests
+
+    def watched(db: sqlite3.Connection, tables: tuple[str, ...]) -> list[str] | None:
+        asked.append(tuple(tables))
+        return latest(db, tables)
+
+    monkeypatch.setattr(binding, "_latest_digests", watched)
+    assert populated.verify_chain(workers=1).ok
+    assert asked and all(not {"visits", "verification_attempts"} & set(t) for t in asked)
