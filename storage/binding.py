@@ -357,9 +357,19 @@ class RowBinder:
             db.create_function(_HASH_ROW, 1, None)
         if rows != len(digests):
             return None
-        once = [d for t in tables if t in _PER_VISIT for d in _every_entry(db, t)]
+        big = [t for t in tables if t in _PER_VISIT]
         others = [t for t in tables if t not in _PER_VISIT]
-        latest = _latest_digests(db, others) if others else []
+        once: list[str] = []
+        latest: list[str] | None = None
+        for i, table in enumerate(big):  # the small tables ride along with the last
+            try:
+                mine, ridden = _every_entry(db, table, others if i == len(big) - 1 else ())
+            except ValueError:  # a seq or an entry not as the application writes them
+                return None
+            once += mine
+            latest = ridden if i == len(big) - 1 else latest
+        if latest is None:
+            latest = _latest_digests(db, others) if others else []
         if latest is not None and len(once) + len(latest) == rows:
             entries = set(once)
             entries.update(latest)
@@ -610,29 +620,57 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str] 
     return digests
 
 
-def _every_entry(db: sqlite3.Connection, table: str) -> list[str]:
+def _every_entry(
+    db: sqlite3.Connection, table: str, others: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
     """The digest of every entry of ``table`` (one of :data:`_PER_VISIT`), of single and batch
-    events alike, in no order: one plain scan of the events, SQLite joining the digests into
-    one text, and the batch events it meets (never found through the kind index) read by seq."""
+    events alike, in no order, and the latest entries' digests of ``others`` (the small
+    tables, riding along): one plain scan of the events, SQLite joining what it finds into
+    texts, and the batch events it meets (never found through the kind index) read by seq."""
     prefix, found, entry, digest_at, _ = _entry_at(table)
+    small, small_batched = _small_entry()
     batch = f"+kind IN {BATCH_KINDS}"
     digest = f"substr(payload, {entry} + {digest_at}, {2 * _DIGEST_BYTES})"
-    singles, batches = db.execute(
-        f"SELECT group_concat(CASE WHEN {batch} THEN NULL ELSE {digest} END, ' '), "  # noqa: S608
-        f"group_concat(CASE WHEN {batch} THEN seq END, ',') "
+    ride = f"WHEN {small} THEN seq || ' ' || (payload ->> '$.{ROW_KEY}')" if others else ""
+    singles, batches, riding = db.execute(
+        f"SELECT group_concat(CASE WHEN {batch} THEN NULL WHEN {found} > 0 THEN {digest} END, "  # noqa: S608
+        "' '), "
+        f"group_concat(CASE WHEN {batch} THEN seq END, ','), "
+        f"group_concat(CASE WHEN {batch} OR {found} > 0 THEN NULL {ride} END, char(10)) "
         f"FROM audit_events NOT INDEXED WHERE {found} > 0 OR {batch}"
+        + (f" OR ({small})" if others else "")
     ).fetchone()
-    out = singles.split(" ") if singles else []
+    mine = singles.split(" ") if singles else []
+    placed = (
+        [(int(seq), -1, e) for seq, e in (r.split(" ", 1) for r in riding.split("\n"))]
+        if riding
+        else []
+    )
     if batches:
-        (listed,) = db.execute(
+        seqs = json.dumps([int(seq) for seq in batches.split(",")])  # ValueError: not a seq
+        listed = (
+            f"e.seq IN (SELECT value FROM json_each(?)) AND +e.kind IN {BATCH_KINDS} "  # noqa: S608
+            "AND j.type = 'text'"
+        )
+        (found_batched,) = db.execute(
             f"SELECT group_concat(substr(j.value, {digest_at}, {2 * _DIGEST_BYTES}), ' ') "  # noqa: S608
             f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
-            f"WHERE e.seq IN (SELECT value FROM json_each(?)) AND +e.kind IN {BATCH_KINDS} "
-            f"AND substr(j.value, 1, {len(prefix)}) = '{prefix}'",
-            (f"[{batches}]",),
+            f"WHERE {listed} AND substr(j.value, 1, {len(prefix)}) = '{prefix}'",
+            (seqs,),
         ).fetchone()
-        out += listed.split(" ") if listed else []
-    return out
+        mine += found_batched.split(" ") if found_batched else []
+        if others:
+            placed += db.execute(
+                f"SELECT e.seq, j.key, j.value FROM audit_events AS e, "  # noqa: S608
+                f"json_each(e.payload, '$.{ROWS_KEY}') AS j WHERE {listed} AND {small_batched}",
+                (seqs,),
+            ).fetchall()
+    latest: dict[tuple[str, str], str] = {}
+    for _, _, e in sorted(placed):  # in seq order, a batch's entries in theirs
+        _, other, digest_found, _, row_id = e.split(" ", 4)
+        if other in others:
+            latest[other, row_id] = digest_found
+    return mine, list(latest.values())
 
 
 def _entry_at(table: str) -> tuple[str, str, str, int, int]:
@@ -674,19 +712,7 @@ def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
     (id, digest), cut at fixed widths (``1 <table> <digest> <field digests> <id>``); with
     ``others``, for an entry of any table but :data:`_PER_VISIT` (minus its place in the
     chain, the entry)."""
-    single_at = f"instr(payload, '{_SINGLE_MARK}')"
-    table_at = len(BINDING_VERSION) + 2  # in an entry (SQLite counts from 1)
-    # an entry of a small table: one substring search per event, the big ones left out
-    small = " AND ".join(
-        [f"{single_at} > 0"]
-        + [
-            f"substr(payload, {single_at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
-            for t in _PER_VISIT
-        ]
-    )
-    small_batched = " AND ".join(
-        f"substr(j.value, {table_at}, {len(t) + 1}) != '{t} '" for t in _PER_VISIT
-    )
+    small, small_batched = _small_entry()
     where, key, value = [], [], []
     where_b, key_b, value_b = [], [], []
     if table is not None:
@@ -721,6 +747,25 @@ def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
         f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
         f"WHERE e.seq BETWEEN ? AND ? AND +e.kind IN {BATCH_KINDS} "
         f"AND ({' OR '.join(where_b)}) ORDER BY e.seq, j.key"
+    )
+    return single, batched
+
+
+def _small_entry() -> tuple[str, str]:
+    """SQL conditions for an entry of a table but :data:`_PER_VISIT`: in a single event's
+    payload (one substring search per event, the big tables left out where the entry starts)
+    and as a batch event's ``j.value``."""
+    single_at = f"instr(payload, '{_SINGLE_MARK}')"
+    table_at = len(BINDING_VERSION) + 2  # in an entry (SQLite counts from 1)
+    single = " AND ".join(
+        [f"{single_at} > 0"]
+        + [
+            f"substr(payload, {single_at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
+            for t in _PER_VISIT
+        ]
+    )
+    batched = " AND ".join(
+        f"substr(j.value, {table_at}, {len(t) + 1}) != '{t} '" for t in _PER_VISIT
     )
     return single, batched
 
