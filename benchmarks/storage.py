@@ -39,11 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, insert
 
 from policies.model import FailureReason, Outcome, Sex, VerificationPath
-from storage.binding import ROW_KEY, verify_parallel
+from storage.binding import ROW_KEY
 from storage.chain import AuditChain, NewEvent
 from storage.engine import password_key, resolve_url, write_connection
 from storage.models import Patient, VerificationAttempt, Visit, VisitKind
 from storage.records import NewPatient, NewVerification
+from storage.row_jobs import verify_parallel
 from storage.secrets import load_chain_key, store_db_password
 from storage.store import Store
 from tests.keyring_backend import MemoryKeyring

@@ -31,6 +31,10 @@ deletes their events) carries a list under ``payload["rows"]`` and says why.
 Verify first decides whether everything matches, at the database's speed where it can
 (SQLite: the set of row digests, hashed as SQLite builds each canonical row, against the set of
 latest entries' digests, with counts), and compares row by row only to name what differs.
+
+One module, about 800 lines, for three parts that share the format's constants and fixed
+widths: the format and the entries written with each row, the exact check that names what
+differs, and SQLite's fast answer. Splitting the check into worker jobs is storage.row_jobs.
 """
 
 from __future__ import annotations
@@ -42,10 +46,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from storage import workers
 
 if TYPE_CHECKING:  # the row check's worker process (storage.workers) starts without it
     from sqlalchemy import Connection
@@ -226,7 +227,7 @@ class RowBinder:
     def entries_between(self, conn: Connection, table: str, first: int, last: int) -> list[str]:
         """Entries of the rows with integer keys first..last (bulk loads: tests, benchmarks)."""
         postgres = conn.dialect.name == "postgresql"
-        pk, mark = _quoted(BOUND_COLUMNS[table][0]), _placeholder(conn)
+        pk, mark = _quoted(BOUND_COLUMNS[table][0]), placeholder(conn)
         sql = (
             f"SELECT {_select_list(table, postgres)} FROM {table} "  # noqa: S608 (our names)
             f"WHERE {pk} BETWEEN {mark} AND {mark} ORDER BY {pk}"
@@ -249,7 +250,7 @@ class RowBinder:
 
     def verify(self, conn: Connection, tables: Sequence[str] | None = None) -> RowsChecked:
         """Every bound row against its latest entry, every latest entry against a row (of
-        ``tables``, default all: a group of tables is self-contained, see :func:`verify_parallel`).
+        ``tables``, default all: a group of tables is self-contained, see storage.row_jobs).
 
         Run in the same snapshot as the chain walk, and only after the chain verified (the
         entries are then known to be the application's).
@@ -453,7 +454,7 @@ def _stored(conn: Connection, table: str, ids: Iterable[Any] | None) -> Iterator
     if ids is None:
         yield from _stream(conn, f"{sql} ORDER BY {pk}")
         return
-    one = f"{sql} WHERE {pk} = {_placeholder(conn)}"
+    one = f"{sql} WHERE {pk} = {placeholder(conn)}"
     for row_id in ids:
         yield from (tuple(r) for r in conn.exec_driver_sql(one, (row_id,)))
 
@@ -493,7 +494,7 @@ def _decoded(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _placeholder(conn: Connection) -> str:
+def placeholder(conn: Connection) -> str:
     """The driver's parameter mark (statements here run as the driver's own SQL)."""
     return "%s" if conn.dialect.name == "postgresql" else "?"
 
@@ -516,7 +517,7 @@ def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
             if "BLOB" not in str(exc):  # sqlite3 refuses a BLOB in json_array: go on in Python
                 raise
     sql = f"SELECT {_select_list(table, postgres)} FROM {table}"  # noqa: S608
-    where = "" if after is None else f" WHERE {pk} > {_placeholder(conn)}"
+    where = "" if after is None else f" WHERE {pk} > {placeholder(conn)}"
     for values in _stream(conn, f"{sql}{where} ORDER BY {pk}", after or ()):
         yield values[0], canonical(table, tuple(values))
 
@@ -786,119 +787,6 @@ def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:
             yield RowProblem(
                 "terminal_results", str(row_id), "raw_xml", "bytes do not match their sha256"
             )
-
-
-#: Table groups checked side by side (the two big tables apart, the small ones with visits).
-GROUPS = (
-    ("verification_attempts",),
-    tuple(t for t in BOUND_COLUMNS if t != "verification_attempts"),
-)
-
-
-def verify_parallel(  # noqa: PLR0917  (a job's request, field by field)
-    url: str,
-    password: str | None,
-    key: bytes,
-    sqlite_path: str | None,
-    head_seq: int,
-    head_hash: bytes,
-) -> RowsChecked | None:
-    """:meth:`RowBinder.verify` of every table, one :mod:`storage.workers` job per
-    :data:`GROUPS` entry, each in its own snapshot (a row and its binding event commit
-    together, so a group is consistent on its own); None when a snapshot's chain does not end
-    at the head the walk checked (``head_seq``, ``head_hash``): an event came since, which no
-    walk has read — the caller then checks the rows in the walk's own snapshot.
-
-    ``url`` without its password (which travels with the key on the worker's pipe);
-    ``sqlite_path``: the database file when ``url`` is SQLite (the fast check opens it with
-    the standard library's driver, so that the worker needs no SQLAlchemy).
-    """
-    request = {
-        "url": url,
-        "password": password,
-        "key": key.hex(),
-        "sqlite": sqlite_path,
-        "head": [head_seq, head_hash.hex()],
-    }
-    answers = workers.run([("rows", {**request, "tables": list(g)}) for g in GROUPS])
-    if any(a.get("moved") for a in answers):
-        return None
-    parts = [
-        RowsChecked(
-            a["count"] == 0, a["checked"], tuple(RowProblem(*p) for p in a["problems"]), a["count"]
-        )
-        for a in answers
-    ]
-    problems = sorted(
-        (p for part in parts for p in part.problems),
-        key=lambda p: list(BOUND_COLUMNS).index(p.table),
-    )
-    count = sum(p.count for p in parts)
-    return RowsChecked(
-        count == 0, sum(p.checked for p in parts), tuple(problems[:MAX_PROBLEMS]), count
-    )
-
-
-def check_group(request: dict[str, Any]) -> dict[str, Any]:
-    """The ``rows`` job of :mod:`storage.workers`: one table group in one snapshot."""
-    binder = RowBinder(bytes.fromhex(request["key"]))
-    tables: list[str] = request["tables"]
-    result: RowsChecked | None = None
-    if request["sqlite"]:
-        # mode=rw: a file that is not there is an error here, never a new empty database.
-        where = f"{Path(request['sqlite']).as_uri()}?mode=rw"
-        db = sqlite3.connect(where, timeout=30, isolation_level=None, uri=True)
-        try:
-            db.execute("BEGIN")  # one snapshot for the whole group
-            if _chain_end(db.execute(_CHAIN_END, (request["head"][0],))) != request["head"]:
-                return {"moved": True}
-            checked = binder.all_match(db, tables)
-        finally:
-            db.close()
-        if checked is not None:
-            result = RowsChecked(True, checked)
-    if result is None:
-        with worker_snapshot(request["url"], request["password"]) as conn:
-            end = conn.exec_driver_sql(
-                _CHAIN_END.replace("?", _placeholder(conn)), (request["head"][0],)
-            )
-            if _chain_end(end) != request["head"]:
-                return {"moved": True}
-            result = binder.verify(conn, tables)
-    return {
-        "checked": result.checked,
-        "count": result.count,
-        "problems": [[p.table, p.row_id, p.field, p.problem, p.seq] for p in result.problems],
-    }
-
-
-#: The last seq of a snapshot's chain and the hash of event ``?`` (the walked head).
-_CHAIN_END = (
-    "SELECT (SELECT max(seq) FROM audit_events), (SELECT hash FROM audit_events WHERE seq = ?)"
-)
-
-
-def _chain_end(rows: Iterable[tuple[Any, ...]]) -> list[Any]:
-    """[last seq, hash of the walked head in hex] as a job's request carries the head."""
-    for last, digest in rows:
-        return [last, None if digest is None else bytes(digest).hex()]
-    return [None, None]
-
-
-@contextmanager
-def worker_snapshot(url: str, password: str | None) -> Iterator[Connection]:
-    """A worker process's own engine and one read snapshot (PostgreSQL: REPEATABLE READ)."""
-    from storage.engine import make_engine  # noqa: PLC0415  (engine imports the chain module)
-
-    engine = make_engine(url, password=password, create=False)  # a check never creates one
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                yield conn
-    finally:
-        engine.dispose()
 
 
 def check_payload(payload: Mapping[str, Any]) -> None:

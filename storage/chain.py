@@ -32,12 +32,11 @@ from storage.binding import (
     MAX_PROBLEMS,
     RowBinder,
     RowsChecked,
-    verify_parallel,
-    worker_snapshot,
 )
 from storage.errors import ChainHeadMissing
 from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
+from storage.row_jobs import verify_parallel, worker_snapshot
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
 

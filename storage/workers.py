@@ -29,7 +29,7 @@ from typing import Any
 
 #: Job name → (module, function taking and returning a JSON object).
 JOBS: dict[str, tuple[str, str]] = {
-    "rows": ("storage.binding", "check_group"),
+    "rows": ("storage.row_jobs", "check_group"),
     "walk": ("storage.chain", "walk_range"),
 }
 #: Seconds a child may take (a hung one is killed, and the jobs run in this process).
