@@ -29,8 +29,10 @@ batch event (:data:`BATCH_KINDS`: rows bound at migration, or re-bound when a re
 deletes their events) carries a list under ``payload["rows"]`` and says why.
 
 Verify first decides whether everything matches, at the database's speed where it can
-(SQLite: the set of row digests, hashed as SQLite builds each canonical row, against the set of
-latest entries' digests, with counts), and compares row by row only to name what differs.
+(SQLite, :meth:`RowBinder.all_match`: each canonical row hashed as SQLite builds it; for the
+visits and verifications, bound once, the count and keyed sum of the rows' digests against
+those of their entries; for the other tables the set of digests against the set of latest
+entries' digests), and compares row by row only to name what differs.
 
 One module, about 800 lines, for three parts that share the format's constants and fixed
 widths: the format and the entries written with each row, the exact check that names what
@@ -43,7 +45,9 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sys
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,7 +74,7 @@ _STREAM_BATCH = 20_000
 #: The text that starts a single event's entry in its canonical payload.
 _SINGLE_MARK = f'"{ROW_KEY}":"{BINDING_VERSION} '
 #: Tables that grow with the visits: the fast check reads their entries with a scan of their own.
-_PER_VISIT = ("visits", "verification_attempts")
+PER_VISIT = ("visits", "verification_attempts")
 #: Batch events found through ix_audit_events_kind, an index the chain walk does not read:
 #: what it says is held against the table (:func:`_segments`, the single events' statements),
 #: so a corrupt one cannot pass a single event off as a batch or hide one. Bound tables are
@@ -87,6 +91,8 @@ _END = 2**63 - 1
 _BATCH_PLACES = 4096
 #: The SQLite function :meth:`RowBinder.all_match` registers for the length of one check.
 _HASH_ROW = "madoguchi_hash_row"
+#: Per table: the number of digests and their keyed sum (:func:`_keyed_sum`).
+Sums = dict[str, tuple[int, int]]
 
 #: Bound tables: primary key, then every stored column in the canonical order (version 1).
 #: ``terminal_results.raw_xml`` is bound through ``sha256`` (verify re-hashes the bytes).
@@ -311,75 +317,119 @@ class RowBinder:
         row by row to name it). ``db``: a SQLite connection inside a read transaction.
 
         The fast path of a million rows, where Python must not touch a row twice: SQLite builds
-        each canonical row and calls back only to hash it into a set, and it extracts the
-        entries' digests. Two sets of keyed digests are equal exactly when every row equals its
-        latest binding: a digest covers table, id and every value, so a row matches only an
-        entry of its own id, and the counts rule out a duplicate on either side.
-
-        A visit or a verification is bound once (the application never rewrites one; a purge
-        re-binds only rows whose event it deletes), so their entries are first taken all, in
-        no order (:func:`_every_entry`): when they are exactly as many as the rows, all
-        different and the rows' digests, every id has one entry, its latest, and one row
-        (ids are unique: each equals its rowid). Otherwise, and for the other tables, the
-        latest entry of each id decides (:func:`_latest_digests`).
+        each canonical row and calls back only to hash it, and it cuts the entries' digests out
+        of the events. A visit or a verification is bound once (the application never rewrites
+        one; a purge re-binds only rows whose event it deletes), so for those two tables the
+        count and keyed sum of the rows' digests (:meth:`row_sums`) are held against those of
+        every entry (:meth:`entry_sums`, which checks the other tables whole). Otherwise (an
+        id bound more than once) the latest entry of each id decides (:meth:`_latest_match`).
         """
         tables = tuple(tables or BOUND_COLUMNS)
-        plain = {name for (name,) in db.execute(_PLAIN_TABLES)}
-        if not plain.issuperset(tables):  # a view in a table's place: named row by row
+        rows = self.row_sums(db, tables)
+        entries = self.entry_sums(db, tables)
+        if rows is None or entries is None or entries[1] is None:
+            return None  # a row or an entry not as the application writes them
+        if rows == entries[0]:
+            return sum(count for count, _ in rows.values()) + entries[1]
+        return self._latest_match(db, tables)
+
+    def row_sums(self, db: sqlite3.Connection, tables: Sequence[str]) -> Sums | None:
+        """Count and keyed sum (:func:`_keyed_sum`) of the row digests of each table of
+        ``tables`` that grows with the visits (:data:`PER_VISIT`); None when one is not a
+        plain table, shares an id or holds a BLOB where text belongs (named row by row).
+
+        Held against :meth:`entry_sums`, equal counts and sums mean that the rows are exactly
+        the entries: a digest covers table, id and every value and cannot be computed without
+        the key, so a row not as bound has a digest nobody could aim a sum at; the only
+        digests an attacker knows are the entries', each of its own id; with ids unique and as
+        many rows as entries, every id then has one entry and its row is that entry.
+        """
+        big = [t for t in tables if t in PER_VISIT]
+        if not _plain(db, big):
             return None
-        digests: set[str] = set()
-        copy, add = self._prefix.copy, digests.add
+        sums: Sums = {}
+        for table in big:
+            kept = bytearray()
+            count = self._hash_rows(db, table, kept.extend)
+            if count is None:
+                return None
+            sums[table] = (count, _keyed_sum(bytes(kept)))
+        return sums
+
+    def entry_sums(
+        self, db: sqlite3.Connection, tables: Sequence[str]
+    ) -> tuple[Sums, int | None] | None:
+        """Count and keyed sum of every entry of the tables of ``tables`` that grow with the
+        visits (single and batch events alike, :func:`_every_entry`), and the number of rows
+        of the others when each equals its latest entry (their latest entries ride along in
+        the same scan), else None in its place; None when an event's entry is not as the
+        application writes them."""
+        small = [t for t in tables if t not in PER_VISIT]
+        try:
+            sums, latest = _every_entry(db, [t for t in tables if t in PER_VISIT], small)
+        except ValueError:  # a seq or an entry not as the application writes them
+            return None
+        return sums, self._digests_match(db, small, latest)
+
+    def _latest_match(self, db: sqlite3.Connection, tables: Sequence[str]) -> int | None:
+        """:meth:`all_match` where an id may have been bound more than once: the latest entry
+        of every id (:func:`_latest_digests`) against the rows."""
+        latest = _latest_digests(db, tables)
+        return None if latest is None else self._digests_match(db, tables, latest)
+
+    def _digests_match(
+        self, db: sqlite3.Connection, tables: Sequence[str], latest: list[str]
+    ) -> int | None:
+        """The number of rows of ``tables`` when their digests are exactly ``latest`` (the
+        latest entries' digests): two sets of keyed digests are equal exactly when every row
+        equals its latest binding, and the counts rule out a duplicate on either side."""
+        if not _plain(db, tables):
+            return None
+        digests: set[bytes] = set()
+        rows = 0
+        for table in tables:
+            count = self._hash_rows(db, table, digests.add)
+            if count is None:
+                return None
+            rows += count
+        try:
+            found = {bytes.fromhex(d) for d in latest}
+        except ValueError:
+            return None
+        return rows if rows == len(digests) == len(latest) and found == digests else None
+
+    def _hash_rows(
+        self, db: sqlite3.Connection, table: str, keep: Callable[[bytes], object]
+    ) -> int | None:
+        """Hand the digest of every row of ``table`` to ``keep`` as SQLite builds its canonical
+        text (read NOT INDEXED: no index can show other rows); the number of rows, or None
+        when a per-visit table's ids are not its rowids (a table rebuilt without its key), a
+        BLOB stands where text belongs, or a kept terminal answer's bytes differ."""
+        copy = self._prefix.copy
 
         def hash_row(canonical: bytes) -> None:
             h = copy()
             h.update(canonical)
-            add(h.digest()[:_DIGEST_BYTES].hex())
+            keep(h.digest()[:_DIGEST_BYTES])
 
+        hashed = f"count({_HASH_ROW}(CAST({_json_array(table)} AS BLOB)))"
+        shared = (
+            f"total({_quoted(BOUND_COLUMNS[table][0])} != rowid)" if table in PER_VISIT else "0"
+        )
         db.create_function(_HASH_ROW, 1, hash_row)
-        rows = 0
         try:
-            for table in tables:
-                hashed = f"count({_HASH_ROW}(CAST({_json_array(table)} AS BLOB)))"
-                unique = f"total({_quoted(BOUND_COLUMNS[table][0])} != rowid)"
-                if table not in _PER_VISIT:
-                    unique = "0"
-                scan = f"SELECT count(*), {hashed}, {unique} FROM {table} NOT INDEXED"  # noqa: S608
-                count, _, shared = db.execute(scan).fetchone()
-                if shared:  # a table rebuilt without its key: named row by row
-                    return None
-                rows += count
-                if table == "terminal_results" and next(
-                    _terminal_bytes(db.execute(f"{_TERMINAL_BYTES} NOT INDEXED")), None
-                ):
-                    return None
-        except sqlite3.OperationalError:  # a BLOB where text belongs: named row by row
+            count, _, differ = db.execute(
+                f"SELECT count(*), {hashed}, {shared} FROM {table} NOT INDEXED"  # noqa: S608
+            ).fetchone()
+            if table == "terminal_results" and next(
+                _terminal_bytes(db.execute(f"{_TERMINAL_BYTES} NOT INDEXED")), None
+            ):
+                return None
+        except sqlite3.OperationalError:  # a BLOB where text belongs
             return None
         finally:
             db.create_function(_HASH_ROW, 1, None)
-        if rows != len(digests):
-            return None
-        big = [t for t in tables if t in _PER_VISIT]
-        others = [t for t in tables if t not in _PER_VISIT]
-        once: list[str] = []
-        latest: list[str] | None = None
-        for i, table in enumerate(big):  # the small tables ride along with the last
-            try:
-                mine, ridden = _every_entry(db, table, others if i == len(big) - 1 else ())
-            except ValueError:  # a seq or an entry not as the application writes them
-                return None
-            once += mine
-            latest = ridden if i == len(big) - 1 else latest
-        if latest is None:
-            latest = _latest_digests(db, others) if others else []
-        if latest is not None and len(once) + len(latest) == rows:
-            entries = set(once)
-            entries.update(latest)
-            if entries == digests:
-                return rows
-        latest = _latest_digests(db, tables)  # an id bound more than once: the latest decides
-        if latest is not None and len(latest) == rows and set(latest) == digests:
-            return rows
-        return None
+        return None if differ else int(count)
 
     def _differs(
         self, conn: Connection, table: str, row_id: str, found: tuple[int, str, str]
@@ -580,7 +630,7 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str] 
     kind index does not tell the batch events as the table does (then row by row).
 
     The hot loop of a million events: one scan of the events per table that grows with the
-    visits (:data:`_PER_VISIT`), the other tables' entries riding along with the last one.
+    visits (:data:`PER_VISIT`), the other tables' entries riding along with the last one.
     SQLite cuts (id, digest) out of each big table's entry, so Python only builds a dict, in
     which a later event overwrites an earlier one (the scan is in seq order); the few other
     entries come keyed by their place in the chain (negative: apart from the ids) for Python
@@ -593,8 +643,8 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str] 
     segments = _segments(db)
     if segments is None:
         return None
-    big = [t for t in tables if t in _PER_VISIT]
-    others = [t for t in tables if t not in _PER_VISIT]
+    big = [t for t in tables if t in PER_VISIT]
+    others = [t for t in tables if t not in PER_VISIT]
     digests: list[str] = []
     for i, table in enumerate(big or [None]):
         with_others = bool(others) and i == max(len(big) - 1, 0)
@@ -622,26 +672,43 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str] 
 
 
 def _every_entry(
-    db: sqlite3.Connection, table: str, others: Sequence[str] = ()
-) -> tuple[list[str], list[str]]:
-    """The digest of every entry of ``table`` (one of :data:`_PER_VISIT`), of single and batch
-    events alike, in no order, and the latest entries' digests of ``others`` (the small
-    tables, riding along): one plain scan of the events, SQLite joining what it finds into
-    texts, and the batch events it meets (never found through the kind index) read by seq."""
-    prefix, found, entry, digest_at, _ = _entry_at(table)
-    small, small_batched = _small_entry()
+    db: sqlite3.Connection, big: Sequence[str], others: Sequence[str]
+) -> tuple[Sums, list[str]]:
+    """Count and keyed sum of the digests of every entry of each table of ``big`` (of
+    :data:`PER_VISIT`), of single and batch events alike, and the latest entries' digests of
+    ``others`` (the small tables, riding along): one plain scan of the events, SQLite cutting
+    each digest out of its entry and joining them into one text per table, and the batch
+    events it meets (never found through the kind index) read by seq. ValueError: a seq or an
+    entry not as the application writes them."""
     batch = f"+kind IN {BATCH_KINDS}"
-    digest = f"substr(payload, {entry} + {digest_at}, {2 * _DIGEST_BYTES})"
-    ride = f"WHEN {small} THEN seq || ' ' || (payload ->> '$.{ROW_KEY}')" if others else ""
-    singles, batches, riding = db.execute(
-        f"SELECT group_concat(CASE WHEN {batch} THEN NULL WHEN {found} > 0 THEN {digest} END, "  # noqa: S608
-        "' '), "
-        f"group_concat(CASE WHEN {batch} THEN seq END, ','), "
-        f"group_concat(CASE WHEN {batch} OR {found} > 0 THEN NULL {ride} END, char(10)) "
-        f"FROM audit_events NOT INDEXED WHERE {found} > 0 OR {batch}"
-        + (f" OR ({small})" if others else "")
+    # where the entry starts in a single event's payload: the subquery is flattened, so
+    # instr runs at each use of p, which costs less than computing it once in a co-routine
+    # (an entry sits near its payload's start; measured on the benchmark's events)
+    at = f"p + {len(_SINGLE_MARK)}"
+    columns = []
+    for table in big:
+        is_table = f"substr(payload, {at}, {len(table) + 1}) = '{table} '"
+        digest = f"substr(payload, {at} + {len(table) + 1}, {2 * _DIGEST_BYTES})"
+        columns.append(
+            f"group_concat(CASE WHEN {batch} THEN NULL WHEN {is_table} THEN {digest} END, '')"
+        )
+    columns.append(f"group_concat(CASE WHEN {batch} THEN seq END, ',')")
+    # an entry of a per-visit table is not a small table's (most events: one test each)
+    big_arms = " ".join(
+        f"WHEN substr(payload, {at}, {len(t) + 1}) = '{t} ' THEN NULL" for t in PER_VISIT[::-1]
+    )
+    columns.append(
+        f"group_concat(CASE {big_arms} WHEN {batch} OR p = 0 THEN NULL "
+        f"ELSE seq || ' ' || (payload ->> '$.{ROW_KEY}') END, char(10))"
+        if others
+        else "NULL"
+    )
+    *found, batches, riding = db.execute(
+        f"SELECT {', '.join(columns)} FROM (SELECT seq, kind, payload, "  # noqa: S608
+        f"instr(payload, '{_SINGLE_MARK}') AS p FROM audit_events NOT INDEXED) "
+        f"WHERE p > 0 OR {batch}"
     ).fetchone()
-    mine = singles.split(" ") if singles else []
+    digests = {table: joined or "" for table, joined in zip(big, found, strict=True)}
     placed = (
         [(int(seq), -1, e) for seq, e in (r.split(" ", 1) for r in riding.split("\n"))]
         if riding
@@ -653,25 +720,52 @@ def _every_entry(
             f"e.seq IN (SELECT value FROM json_each(?)) AND +e.kind IN {BATCH_KINDS} "  # noqa: S608
             "AND j.type = 'text'"
         )
-        (found_batched,) = db.execute(
-            f"SELECT group_concat(substr(j.value, {digest_at}, {2 * _DIGEST_BYTES}), ' ') "  # noqa: S608
-            f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
-            f"WHERE {listed} AND substr(j.value, 1, {len(prefix)}) = '{prefix}'",
-            (seqs,),
-        ).fetchone()
-        mine += found_batched.split(" ") if found_batched else []
+        for table in big:
+            prefix = f"{BINDING_VERSION} {table} "
+            (batched,) = db.execute(
+                f"SELECT group_concat(substr(j.value, {len(prefix) + 1}, "  # noqa: S608
+                f"{2 * _DIGEST_BYTES}), '') "
+                f"FROM audit_events AS e, json_each(e.payload, '$.{ROWS_KEY}') AS j "
+                f"WHERE {listed} AND substr(j.value, 1, {len(prefix)}) = '{prefix}'",
+                (seqs,),
+            ).fetchone()
+            digests[table] += batched or ""
         if others:
+            small_batched = " AND ".join(
+                f"substr(j.value, {len(BINDING_VERSION) + 2}, {len(t) + 1}) != '{t} '"
+                for t in PER_VISIT
+            )
             placed += db.execute(
                 f"SELECT e.seq, j.key, j.value FROM audit_events AS e, "  # noqa: S608
                 f"json_each(e.payload, '$.{ROWS_KEY}') AS j WHERE {listed} AND {small_batched}",
                 (seqs,),
             ).fetchall()
+    sums: Sums = {}
+    for table, joined in digests.items():
+        raw = bytes.fromhex(joined)  # ValueError: not a digest
+        if len(raw) % _DIGEST_BYTES:
+            raise ValueError(f"an entry of {table} without its digest")
+        sums[table] = (len(raw) // _DIGEST_BYTES, _keyed_sum(raw))
     latest: dict[tuple[str, str], str] = {}
     for _, _, e in sorted(placed):  # in seq order, a batch's entries in theirs
-        _, other, digest_found, _, row_id = e.split(" ", 4)
-        if other in others:
-            latest[other, row_id] = digest_found
-    return mine, list(latest.values())
+        _, other_table, digest_found, _, row_id = e.split(" ", 4)
+        if other_table in others:
+            latest[other_table, row_id] = digest_found
+    return sums, list(latest.values())
+
+
+def _keyed_sum(digests: bytes) -> int:
+    """The sum modulo 2**128 of concatenated digests, each read as a little-endian integer."""
+    words = array("Q", digests)  # two 64-bit words per digest
+    if sys.byteorder == "big":
+        words.byteswap()
+    return (sum(words[0::2]) + (sum(words[1::2]) << 64)) % (1 << 8 * _DIGEST_BYTES)
+
+
+def _plain(db: sqlite3.Connection, tables: Sequence[str]) -> bool:
+    """Whether every table of ``tables`` is a plain table (a view in a table's place could show
+    the check other rows than the application reads: named row by row)."""
+    return {name for (name,) in db.execute(_PLAIN_TABLES)}.issuperset(tables)
 
 
 def _entry_at(table: str) -> tuple[str, str, str, int, int]:
@@ -711,7 +805,7 @@ def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
     """SQLite statements giving (key, value) in seq order, of single events with seq strictly
     between two bounds and of batch events from one seq to another: for an entry of ``table``
     (id, digest), cut at fixed widths (``1 <table> <digest> <field digests> <id>``); with
-    ``others``, for an entry of any table but :data:`_PER_VISIT` (minus its place in the
+    ``others``, for an entry of any table but :data:`PER_VISIT` (minus its place in the
     chain, the entry)."""
     small, small_batched = _small_entry()
     where, key, value = [], [], []
@@ -753,7 +847,7 @@ def _entries_sql(table: str | None, others: bool) -> tuple[str, str]:
 
 
 def _small_entry() -> tuple[str, str]:
-    """SQL conditions for an entry of a table but :data:`_PER_VISIT`: in a single event's
+    """SQL conditions for an entry of a table but :data:`PER_VISIT`: in a single event's
     payload (one substring search per event, the big tables left out where the entry starts)
     and as a batch event's ``j.value``."""
     single_at = f"instr(payload, '{_SINGLE_MARK}')"
@@ -762,11 +856,11 @@ def _small_entry() -> tuple[str, str]:
         [f"{single_at} > 0"]
         + [
             f"substr(payload, {single_at} + {len(_SINGLE_MARK)}, {len(t) + 1}) != '{t} '"
-            for t in _PER_VISIT
+            for t in PER_VISIT
         ]
     )
     batched = " AND ".join(
-        f"substr(j.value, {table_at}, {len(t) + 1}) != '{t} '" for t in _PER_VISIT
+        f"substr(j.value, {table_at}, {len(t) + 1}) != '{t} '" for t in PER_VISIT
     )
     return single, batched
 

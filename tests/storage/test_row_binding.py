@@ -11,6 +11,7 @@ Each tamper runs in a transaction verify sees, rolled back afterwards.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -385,3 +386,42 @@ def test_visits_and_verifications_bound_once_need_no_latest_entry_lookup(
     monkeypatch.setattr(binding, "_latest_digests", watched)
     assert populated.verify_chain(workers=1).ok
     assert asked == []
+
+
+def test_keyed_sum_is_the_digests_sum_modulo_2_128() -> None:
+    """The sum the fast check holds rows and entries to: every digest a little-endian 128-bit
+    number, carries across its two 64-bit words kept, in any order."""
+    rng = random.Random(3)
+    digests = [rng.randbytes(16) for _ in range(1000)] + [b"\xff" * 16] * 3
+    expected = sum(int.from_bytes(d, "little") for d in digests) % 2**128
+    assert binding._keyed_sum(b"".join(digests)) == expected
+    assert binding._keyed_sum(b"".join(reversed(digests))) == expected
+    assert binding._keyed_sum(b"\xff" * 8 + b"\x00" * 8 + b"\x01" + b"\x00" * 15) == 2**64
+    assert binding._keyed_sum(b"") == 0
+
+
+@SQLITE_ONLY
+def test_as_many_entries_as_rows_never_stand_in_for_the_rows(populated: Store) -> None:
+    """Visit 1 bound twice (its entry appended again, which verifies: the latest entry
+    decides) and a forged visit without an entry: as many visits as entries, but the sums
+    differ, so the fast check leaves it to the latest entries, and the forged row is named."""
+    chain = AuditChain(load_chain_key(populated.database_uuid))
+    with write_connection(populated.engine) as conn:
+        (entry,) = chain.binder.entries(conn, "visits", [1])
+        chain.append_many(conn, [NewEvent("corrected", "admin", "pc", {"row": entry})])
+    assert populated.verify_chain().ok
+    columns = ", ".join(BOUND_COLUMNS["visits"][1:])
+    with row_attacker(populated) as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO visits (id, {columns}) SELECT 3, {columns} FROM visits WHERE id = 2"
+        )
+        db = conn.connection.dbapi_connection
+        assert isinstance(db, sqlite3.Connection)
+        rows = chain.binder.row_sums(db, ["visits"])
+        entries = chain.binder.entry_sums(db, ["visits"])
+        assert rows is not None and entries is not None
+        assert rows["visits"][0] == entries[0]["visits"][0] == 3
+        assert rows != entries[0]
+        assert chain.binder.all_match(db, None) is None
+        result = populated.verify_chain(conn)
+    assert _problems(result) == [("visits", "3", None)]
