@@ -13,13 +13,15 @@ and a JSON object; its answer is a JSON object. The request travels on the child
 input (the chain key and a PostgreSQL password never appear in a command line, the
 environment or a file), the answer on its standard output. Where no child can start (a
 frozen application has no ``-m``) or one fails, the jobs run in this process: slower, the
-same answers (an error a job raises then surfaces here, as the caller's own).
+same answers (an error a job raises then surfaces here, as the caller's own); the log says
+why the children did not answer.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -38,6 +40,7 @@ TIMEOUT_S = 3600
 _ROOT = Path(__file__).resolve().parents[1]
 
 Job = tuple[str, dict[str, Any]]
+log = logging.getLogger(__name__)
 
 
 class WorkerFailed(RuntimeError):
@@ -49,8 +52,8 @@ def run(jobs: Sequence[Job]) -> list[dict[str, Any]]:
     if not getattr(sys, "frozen", False):
         try:
             return _in_children(jobs)
-        except (OSError, ValueError, WorkerFailed):
-            pass
+        except (OSError, ValueError, WorkerFailed) as exc:
+            log.warning("worker processes did not answer (%s): the jobs run here", exc)
     return [call(name, args) for name, args in jobs]
 
 

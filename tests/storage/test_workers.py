@@ -4,6 +4,7 @@ that cannot start leaves the job to this process; a child runs only an allowlist
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import subprocess
 import sys
@@ -66,11 +67,16 @@ def test_a_job_answers_alike_in_a_child_and_here(
 
 @SQLITE_ONLY
 def test_a_child_that_cannot_start_leaves_the_job_here(
-    store: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    admin: StaffInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     job = rows_job(store)
     monkeypatch.setattr(sys, "executable", str(ROOT / "no-such-python"))
-    assert workers.run([job]) == [workers.call(*job)]
+    with caplog.at_level(logging.WARNING, "storage.workers"):
+        assert workers.run([job]) == [workers.call(*job)]
+    assert "no-such-python" in caplog.text and "the jobs run here" in caplog.text
 
 
 @SQLITE_ONLY
@@ -122,8 +128,13 @@ def test_the_row_job_never_creates_a_database(engine_kind: str, tmp_path: Path) 
 
 @SQLITE_ONLY
 def test_a_child_that_takes_too_long_is_stopped_and_the_job_runs_here(
-    store: Store, admin: StaffInfo, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    admin: StaffInfo,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     job = rows_job(store)
     monkeypatch.setattr(workers, "TIMEOUT_S", 0.001)
-    assert workers.run([job, job]) == [workers.call(*job)] * 2
+    with caplog.at_level(logging.WARNING, "storage.workers"):
+        assert workers.run([job, job]) == [workers.call(*job)] * 2
+    assert "took over 0.001 s" in caplog.text
