@@ -513,7 +513,7 @@ class MainWindow(QMainWindow):
         )
 
     def _settings_saved(self, saved: DeskSettings, restart: bool) -> None:
-        self.desk.reload_settings()
+        self.desk.refresh_database()
         self._apply_settings(saved)
         self._restart_idle()
         if restart:

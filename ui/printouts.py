@@ -157,5 +157,6 @@ class Printouts(QObject):
     def _failed(self, exc: Exception) -> None:
         if isinstance(exc, RecordsUnverified):  # nothing was written: the window never overrides
             self.tell(texts.unverified_words(exc), Level.ERROR)
+            self.stack.desk.refresh_database()  # a rolled-back chain: the banner at once
             return
         self.tell(self.tr("印刷できません：{e}").format(e=exc), Level.ERROR)

@@ -529,6 +529,7 @@ class TomorrowBookings(QDialog):
         self.pdf_btn.setEnabled(True)
         if isinstance(exc, RecordsUnverified):
             self._say(texts.unverified_words(exc), Level.ERROR)
+            self.stack.desk.refresh_database()  # a rolled-back chain: the banner at once
             return
         self._say(self.tr("印刷用PDFを作成できません：{e}").format(e=exc), Level.ERROR)
 

@@ -177,8 +177,10 @@ class ReceptionDesk:
         else Problem(DATABASE)."""
         self.actor.post(lambda: self.status.accept_restored_chain(reason))
 
-    def reload_settings(self) -> None:
-        """Re-read the facility profile (after an admin changed it)."""
+    def refresh_database(self) -> None:
+        """Re-read the database's state: the facility profile (after an admin changed it) and
+        whether this PC's witness found the chain rolled back (after a printout's check did:
+        recording is then blocked at once, not at the next write)."""
         self.actor.post(self.status.refresh_database)
 
     def begin_visit(self, request: VisitRequest) -> None:

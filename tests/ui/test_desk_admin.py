@@ -414,6 +414,24 @@ def test_the_window_refuses_a_daily_log_of_records_that_do_not_verify(
     assert w.daily_dialog.last_pdf is None or not w.daily_dialog.last_pdf.exists()
 
 
+def test_a_daily_log_refused_for_a_rolled_back_chain_blocks_the_desk_at_once(
+    desk_window, qtbot
+) -> None:
+    """The chain cut back behind this PC's witness, found first by the daily log's check (no
+    write came before it): the printout is refused, and the blocking banner shows at once with
+    新しい受付 off — not only at the next write."""
+    w, stack = desk_window(simulator=None, reader=None)
+    qtbot.waitUntil(w.act_new.isEnabled, timeout=10_000)
+    cut_tail_behind_witness(stack.store)
+    w.act_daily.trigger()
+    qtbot.waitUntil(lambda: w.daily_dialog is not None, timeout=5000)
+    qtbot.mouseClick(w.daily_dialog.print_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "印刷を中止しました" in w.message.text(), timeout=60_000)
+    qtbot.waitUntil(w.strip.rolled_back.isVisible, timeout=10_000)
+    assert "記録停止中" in w.strip.database.text() and not w.act_new.isEnabled()
+    assert w.printouts.print_dialog is None
+
+
 def test_a_rolled_back_chain_blocks_the_desk_until_the_admin_records_a_decision(
     desk_window, qtbot
 ) -> None:
