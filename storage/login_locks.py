@@ -8,7 +8,9 @@ the limit, ``staff_unlocked`` when an administrator clears it). So the latest of
 events of an account is authoritative: a login is refused while either the row or the chain
 says locked, and ``audit verify`` names every account where they differ — a lock deleted or
 cleared behind the application's back, or a lock set without its event. After a retention
-purge an account may have no lock event left; its row is then trusted as it is.
+purge an account may have no lock event left; its row is then trusted as it is. A login finds
+the lock events through the kind index (fast on a long chain); ``audit verify`` reads every
+event, so an index corrupted behind SQLite's back cannot hide a lock from it.
 
 The delay counters stay unbound: deleting them only shortens a wait of seconds, never opens an
 account the chain says is locked.
@@ -33,11 +35,18 @@ def account_scope(staff_id: int) -> str:
     return f"{ACCOUNT_SCOPE}{staff_id}"
 
 
-def latest_lock_events(conn: Connection) -> dict[int, tuple[int, bool]]:
-    """staff id → (seq, locked) of the account's latest lock or unlock event."""
+def latest_lock_events(
+    conn: Connection, *, every_event: bool = False
+) -> dict[int, tuple[int, bool]]:
+    """staff id → (seq, locked) of the account's latest lock or unlock event; found through
+    the kind index, or with ``every_event`` by reading every event (SQLite: no index)."""
     latest: dict[int, tuple[int, bool]] = {}
+    scan = " NOT INDEXED" if every_event and conn.dialect.name == "sqlite" else ""
     rows = conn.execute(
-        text("SELECT seq, kind, payload FROM audit_events WHERE kind IN (:l, :u) ORDER BY seq"),
+        text(
+            f"SELECT seq, kind, payload FROM audit_events{scan} "  # noqa: S608 (no input)
+            "WHERE kind IN (:l, :u) ORDER BY seq"
+        ),
         {"l": STAFF_LOCKED, "u": STAFF_UNLOCKED},
     )
     for seq, kind, payload in rows:
@@ -53,8 +62,9 @@ def locked_by_chain(conn: Connection, staff_id: int) -> bool:
 
 
 def lock_problems(conn: Connection) -> list[RowProblem]:
-    """Accounts whose ``login_guard`` lock differs from their latest lock event."""
-    events = latest_lock_events(conn)
+    """Accounts whose ``login_guard`` lock differs from their latest lock event (read from
+    every event: ``audit verify`` never trusts an index for it)."""
+    events = latest_lock_events(conn, every_event=True)
     rows = conn.execute(
         text("SELECT scope, locked FROM login_guard WHERE scope LIKE :p"),
         {"p": f"{ACCOUNT_SCOPE}%"},

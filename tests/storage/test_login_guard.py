@@ -14,11 +14,13 @@ from sqlalchemy import select
 from policies.dates import JST
 from storage import settings_keys
 from storage.errors import InvalidInput, LoginRefused, PasswordFault, WeakPassword
+from storage.login_locks import locked_by_chain
 from storage.models import AuditEvent, StaffRole
 from storage.passwords import MAX_DELAY_S, check_policy, common_passwords, login_delay_s
 from storage.records import StaffInfo
 from storage.store import AuditKind, Store
-from tests.storage.conftest import ADMIN_PASSWORD
+from tests.storage.conftest import ADMIN_PASSWORD, SQLITE_ONLY
+from tests.storage.test_review_fastpath import _attacker, _schema_edit
 
 
 class Clock:
@@ -139,6 +141,43 @@ def test_a_lock_removed_behind_the_applications_back_holds_and_is_reported(
     store.unlock_staff(admin, "sato")  # the administrator's recorded decision ends it
     assert store.authenticate("sato", "initial-123") is not None
     assert store.verify_chain().ok
+
+
+@SQLITE_ONLY
+def test_a_kind_index_that_hides_a_lock_event_hides_nothing_from_verify(
+    store: Store, admin: StaffInfo, clock: Clock
+) -> None:
+    """The lock removed behind the application's back and the kind index rebuilt (under its
+    own name and SQL, via writable_schema) so that it no longer lists the staff_locked event:
+    ``audit verify`` reads every event for the locks, and names the account."""
+    clerk = store.create_staff(admin, "sato", "佐藤", StaffRole.RECEPTION, "initial-123")
+    for _ in range(settings_keys.DEFAULT_LOGIN_LOCK_AFTER):
+        assert store.authenticate("sato", "wrong-pass-9") is None
+        clock.advance(MAX_DELAY_S)
+    (lock,) = store.events(AuditKind.STAFF_LOCKED, datetime(2026, 1, 1, tzinfo=JST))
+    db = _attacker(store)
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
+    ).fetchone()
+    db.execute("DROP INDEX ix_audit_events_kind")
+    db.execute(
+        "CREATE INDEX forged ON audit_events("
+        f"CASE WHEN seq = {lock.seq} THEN 'hidden' ELSE kind END, seq)"
+    )
+    _schema_edit(
+        db,
+        (
+            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
+            (sql,),
+        ),
+    )
+    db.execute("DELETE FROM login_guard")
+    db.close()
+    with store.engine.connect() as conn:  # the index now hides the lock from a lookup
+        assert not locked_by_chain(conn, clerk.id)
+    result = store.verify_chain()
+    assert not result.ok and result.first_broken_seq == lock.seq
+    assert f"login_guard id account:{clerk.id} field locked" in (result.problem or "")
 
 
 def test_a_lock_set_behind_the_applications_back_is_reported(
