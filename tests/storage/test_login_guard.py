@@ -20,7 +20,7 @@ from storage.passwords import MAX_DELAY_S, check_policy, common_passwords, login
 from storage.records import StaffInfo
 from storage.store import AuditKind, Store
 from tests.storage.conftest import ADMIN_PASSWORD, SQLITE_ONLY
-from tests.storage.test_review_fastpath import _attacker, _schema_edit
+from tests.storage.test_review_fastpath import _attacker, forge_kind_index
 
 
 class Clock:
@@ -156,21 +156,7 @@ def test_a_kind_index_that_hides_a_lock_event_hides_nothing_from_verify(
         clock.advance(MAX_DELAY_S)
     (lock,) = store.events(AuditKind.STAFF_LOCKED, datetime(2026, 1, 1, tzinfo=JST))
     db = _attacker(store)
-    (sql,) = db.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
-    ).fetchone()
-    db.execute("DROP INDEX ix_audit_events_kind")
-    db.execute(
-        "CREATE INDEX forged ON audit_events("
-        f"CASE WHEN seq = {lock.seq} THEN 'hidden' ELSE kind END, seq)"
-    )
-    _schema_edit(
-        db,
-        (
-            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
-            (sql,),
-        ),
-    )
+    forge_kind_index(db, lock.seq, "hidden")
     db.execute("DELETE FROM login_guard")
     db.close()
     with store.engine.connect() as conn:  # the index now hides the lock from a lookup

@@ -113,6 +113,27 @@ def test_row_tampers_are_refused_by_the_fast_check(
         assert shipped.rows == exact.rows
 
 
+def forge_kind_index(db: sqlite3.Connection, seq: int, kind: str) -> None:
+    """Rebuild ix_audit_events_kind under its own name and SQL (writable_schema) so that it
+    lists event ``seq`` under ``kind``: a corrupt index, which SQLite cannot tell from the
+    real one without an integrity check."""
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
+    ).fetchone()
+    db.execute("DROP INDEX ix_audit_events_kind")
+    db.execute(
+        "CREATE INDEX forged ON audit_events("
+        f"CASE WHEN seq = {int(seq)} THEN '{kind}' ELSE kind END, seq)"
+    )
+    _schema_edit(
+        db,
+        (
+            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
+            (sql,),
+        ),
+    )
+
+
 @SQLITE_ONLY
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_corrupt_kind_index_revives_an_older_binding(
@@ -128,21 +149,7 @@ def test_a_corrupt_kind_index_revives_an_older_binding(
     (seq,) = db.execute(
         """SELECT max(seq) FROM audit_events WHERE payload LIKE '%"row":"1 patients %'"""
     ).fetchone()
-    (sql,) = db.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
-    ).fetchone()
-    db.execute("DROP INDEX ix_audit_events_kind")
-    db.execute(
-        "CREATE INDEX forged ON audit_events("
-        f"CASE WHEN seq = {seq} THEN 'rows_bound_at_migration' ELSE kind END, seq)"
-    )
-    _schema_edit(
-        db,
-        (
-            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
-            (sql,),
-        ),
-    )
+    forge_kind_index(db, seq, "rows_bound_at_migration")
     db.execute("UPDATE patients SET name = ?, updated_at = ? WHERE id = 1", tuple(old))
     db.close()
     _fast_check_agrees(populated, monkeypatch, workers)
@@ -306,18 +313,7 @@ def test_an_index_altered_behind_sqlites_back_is_found_by_the_deep_check(
     assert populated.structure_problems() == []
     assert run_main("audit", "verify", "--deep", "--db", db_url).returncode == 0
     db = _attacker(populated)
-    (sql,) = db.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
-    ).fetchone()
-    db.execute("DROP INDEX ix_audit_events_kind")
-    db.execute("CREATE INDEX forged ON audit_events(CASE WHEN seq = 3 THEN 'x' ELSE kind END, seq)")
-    _schema_edit(
-        db,
-        (
-            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
-            (sql,),
-        ),
-    )
+    forge_kind_index(db, 3, "x")
     db.close()
     assert populated.verify_chain(witness=False).ok  # no row and no event changed
     deep = run_main("audit", "verify", "--deep", "--db", db_url)
@@ -345,20 +341,7 @@ def test_a_kind_index_that_hides_a_batch_event_revives_nothing(
     assert _fast(populated) is not None
     db = _attacker(populated)
     (seq,) = db.execute("SELECT max(seq) FROM audit_events").fetchone()
-    (sql,) = db.execute(
-        "SELECT sql FROM sqlite_master WHERE name = 'ix_audit_events_kind'"
-    ).fetchone()
-    db.execute("DROP INDEX ix_audit_events_kind")
-    db.execute(
-        f"CREATE INDEX forged ON audit_events(CASE WHEN seq = {seq} THEN 'x' ELSE kind END, seq)"
-    )
-    _schema_edit(
-        db,
-        (
-            "UPDATE sqlite_master SET name = 'ix_audit_events_kind', sql = ? WHERE name = 'forged'",
-            (sql,),
-        ),
-    )
+    forge_kind_index(db, seq, "x")
     db.execute("UPDATE visits SET local_date = ? WHERE id = 1", (old,))  # the row reverted
     db.close()
     assert _fast(populated) is None
