@@ -34,6 +34,7 @@ from policies.model import (
 )
 from storage import binding, workers
 from storage.binding import (
+    BOUND_AT_MIGRATION,
     BOUND_COLUMNS,
     REBOUND_AT_PURGE,
     RowBinder,
@@ -425,3 +426,32 @@ def test_as_many_entries_as_rows_never_stand_in_for_the_rows(populated: Store) -
         assert chain.binder.all_match(db, None) is None
         result = populated.verify_chain(conn)
     assert _problems(result) == [("visits", "3", None)]
+
+
+@SQLITE_ONLY
+def test_a_visit_bound_once_by_a_batch_event_counts_in_the_sums(
+    populated: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visit bound only by a batch event (as at the migration that introduced binding) is
+    one of the visits' entries like a single one: the sums decide, no latest-entry lookup;
+    the visit changed afterwards is caught and named."""
+    chain = AuditChain(load_chain_key(populated.database_uuid))
+    columns = ", ".join(BOUND_COLUMNS["visits"][1:])
+    with write_connection(populated.engine) as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO visits (id, {columns}) SELECT 3, {columns} FROM visits WHERE id = 2"
+        )
+        batch = batch_payloads(chain.binder.entries(conn, "visits", [3]), "bound at migration")
+        chain.append_many(conn, [NewEvent(BOUND_AT_MIGRATION, "system", "pc", p) for p in batch])
+    asked: list[object] = []
+    monkeypatch.setattr(binding, "_latest_digests", lambda *a: asked.append(a))
+    with populated.engine.connect() as conn, conn.begin():
+        db = conn.connection.dbapi_connection
+        assert isinstance(db, sqlite3.Connection)
+        rows = sum(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _KEYS)
+        assert chain.binder.all_match(db, None) == rows
+    assert asked == []
+    with row_attacker(populated) as conn:
+        conn.exec_driver_sql("UPDATE visits SET local_date = '2020-01-01' WHERE id = 3")
+        result = populated.verify_chain(conn)
+    assert _problems(result) == [("visits", "3", "local_date")]
