@@ -36,7 +36,7 @@ from storage.binding import (
 from storage.errors import ChainHeadMissing
 from storage.login_locks import lock_problems
 from storage.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead
-from storage.row_jobs import verify_parallel, worker_snapshot
+from storage.row_jobs import SharedSnapshot, verify_parallel, worker_snapshot
 from storage.secrets import key_check
 from storage.timeutil import canonical_utc, day_bounds_utc, now_tokyo
 
@@ -320,7 +320,9 @@ class AuditChain:
             return broken(0, start, f"event missing (first stored event is {first})")
         if h_seq >= start:
             if parallel is not None and h_seq - start >= parallel.min_events:
-                walked = parallel.run(self._key, start, h_seq, prev, anchor)
+                walked = parallel.run(self._key, start, h_seq, prev, anchor, conn)
+                if walked.broken_seq is not None and not parallel.held():  # a commit since
+                    walked = self.walk(_rows(conn, start, h_seq), start, h_seq, prev, anchor)
             else:
                 walked = self.walk(_rows(conn, start, h_seq), start, h_seq, prev, anchor)
             if walked.broken_seq is not None:
@@ -338,8 +340,16 @@ class AuditChain:
         rows = None
         if parallel is not None and h_seq - start >= parallel.min_events:
             rows = verify_parallel(
-                parallel.url, parallel.password, self._key, parallel.sqlite_path, h_seq, h_hash
+                parallel.url,
+                parallel.password,
+                self._key,
+                parallel.sqlite_path,
+                h_seq,
+                h_hash,
+                parallel.exported(conn),
             )
+            if rows is not None and not parallel.held():
+                rows = None  # a commit since this snapshot began: the jobs may have read it
         if rows is None:  # in this snapshot (also when an event came since the walk)
             rows = self.binder.verify(conn)
         locks = lock_problems(conn)  # the lock is held against the chain (storage.login_locks)
@@ -453,14 +463,33 @@ class ParallelVerify:
     min_events: int = 200_000
     #: The database file, when it is SQLite (the row check reads it without SQLAlchemy).
     sqlite_path: str | None = None
+    #: The caller's snapshot for the jobs (None: each job reads its own, unwatched).
+    shared: SharedSnapshot | None = None
 
-    def run(
-        self, key: bytes, start: int, end: int, prev: bytes, anchor: tuple[int, bytes] | None
+    def exported(self, conn: Connection) -> str | None:
+        """The snapshot of ``conn`` (the caller's) for the jobs to import, if one can be."""
+        return None if self.shared is None else self.shared.export(conn)
+
+    def held(self) -> bool:
+        """Whether the jobs read the caller's snapshot (:class:`SharedSnapshot`)."""
+        return self.shared is None or self.shared.held()
+
+    def run(  # noqa: PLR0917  (a walk's bounds, field by field)
+        self,
+        key: bytes,
+        start: int,
+        end: int,
+        prev: bytes,
+        anchor: tuple[int, bytes] | None,
+        conn: Connection,
     ) -> Walked:
+        """Walk events start..end in the jobs (``conn``: the caller's, whose snapshot they
+        import where they can)."""
         span = end - start + 1
         bounds = [start + span * i // self.workers for i in range(self.workers + 1)]
         ranges = [(bounds[i], bounds[i + 1] - 1) for i in range(self.workers)]
         common = {"url": self.url, "password": self.password, "key": key.hex()}
+        common["snapshot"] = self.exported(conn)
         common["anchor"] = None if anchor is None else [anchor[0], anchor[1].hex()]
         answers = workers.run(
             [
@@ -488,7 +517,7 @@ def walk_range(request: dict[str, Any]) -> dict[str, Any]:
     that event is wrong, a lower range reports it first)."""
     start, end = request["start"], request["end"]
     anchor = request["anchor"] and (request["anchor"][0], bytes.fromhex(request["anchor"][1]))
-    with worker_snapshot(request["url"], request["password"]) as conn:
+    with worker_snapshot(request["url"], request["password"], request.get("snapshot")) as conn:
         if request["prev"] is not None:
             prev = bytes.fromhex(request["prev"])
         elif (stored := _stored_hash(conn, start - 1)) is not None:

@@ -29,6 +29,7 @@ from storage.errors import RetentionRefused
 from storage.models import AuditEvent, AuditPurgePermit
 from storage.paper import PaperCheck, check_paper, parse_paper
 from storage.records import PurgeReport, StaffInfo, StoredEvent
+from storage.row_jobs import SharedSnapshot
 from storage.store_core import AuditKind
 from storage.store_settings import SettingsMixin
 from storage.timeutil import to_tokyo, years_before
@@ -40,7 +41,7 @@ class AuditMixin(SettingsMixin):
 
     def chain_head(self, day: date) -> ChainHead | None:
         """The chain head as of the end of Tokyo day ``day`` (for the daily log)."""
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return head_as_of_day(conn, day)
 
     def verify_chain(
@@ -55,16 +56,15 @@ class AuditMixin(SettingsMixin):
         then, with ``witness``, that it still holds what this PC has seen (storage.witness).
 
         Chains of ``min_parallel`` events or more are checked by ``workers`` processes
-        (default: the CPU count, at most 4).
+        (default: the CPU count, at most 4). Inside :meth:`read_snapshot` the check is of that
+        snapshot, what the block reads next included.
         """
         if conn is not None:
             return self._witnessed(conn, self._chain.verify(conn), witness)
         workers = workers or min(os.cpu_count() or 1, 4)
-        parallel = None
+        path, parallel = self._sqlite_file(), None
         if workers > 1:
-            url = self._engine.url
-            # The worker processes run elsewhere (storage.workers): a SQLite path made absolute.
-            path = str(Path(url.database or "").resolve()) if self.dialect == "sqlite" else None
+            url = self._engine.url  # the worker processes run elsewhere: the path made absolute
             bare = URL.create(
                 url.drivername, url.username, None, url.host, url.port, path or url.database
             )
@@ -75,10 +75,17 @@ class AuditMixin(SettingsMixin):
                 min_parallel,
                 path,
             )
-        with self._engine.connect() as own:
+        pinned = getattr(self._pinned, "conn", None)
+        if pinned is not None:  # this thread's snapshot, watched for its jobs since it began
+            if parallel is not None:
+                parallel = dataclasses.replace(parallel, shared=self._pinned.shared)
+            return self._witnessed(pinned, self._chain.verify(pinned, parallel=parallel), witness)
+        with SharedSnapshot(path if parallel else None) as shared, self._engine.connect() as own:
             if self.dialect == "postgresql":
                 own.execution_options(isolation_level="REPEATABLE READ")
             with own.begin():
+                if parallel is not None:
+                    parallel = dataclasses.replace(parallel, shared=shared)
                 return self._witnessed(own, self._chain.verify(own, parallel=parallel), witness)
 
     def _witnessed(self, conn: Connection, result: VerifyResult, witness: bool) -> VerifyResult:
@@ -101,7 +108,7 @@ class AuditMixin(SettingsMixin):
         """The events of ``kind`` that occurred at or after ``since``, oldest first (both the
         time and the kind are indexed: ix_audit_events_time, ix_audit_events_kind)."""
         ev = AuditEvent.__table__
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(
                 select(ev.c.seq, ev.c.occurred_at, ev.c.payload)
                 .where(ev.c.occurred_at >= since, ev.c.kind == kind)
@@ -114,14 +121,14 @@ class AuditMixin(SettingsMixin):
         integrity_check``), as SQLite words the problems; [] when sound, and on PostgreSQL."""
         if self.dialect != "sqlite":
             return []
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             found = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA integrity_check")]
         return [] if found == ["ok"] else found
 
     def check_paper(self, printed: str) -> PaperCheck:
         """Whether the chain still holds the head printed on a daily log (storage.paper)."""
         mark = parse_paper(printed)
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             return check_paper(conn, mark)
 
     def accept_restored_chain(self, actor: StaffInfo, reason: str) -> ChainHead:

@@ -16,6 +16,7 @@ names are the chain's vocabulary, shared by every area.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from storage.engine import data_dir, make_engine, write_connection
 from storage.errors import PermissionDenied, WrongChainKey
 from storage.models import AuditEvent, DbMeta, RowBindingPending, Staff, StaffRole
 from storage.records import StaffInfo
+from storage.row_jobs import SharedSnapshot
 from storage.timeutil import now_tokyo
 from storage.witness import Witness, refusal
 
@@ -129,6 +131,8 @@ class StoreCore:
         #: (storage.witness); the mark then stays where it was, as evidence.
         self.witness_problem: str | None = None
         self.migration: MigrationReport | None = None  # set by open()
+        #: This thread's pinned snapshot (:meth:`read_snapshot`): ``conn`` and ``shared``.
+        self._pinned = threading.local()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -304,9 +308,47 @@ class StoreCore:
             self._witness.advance(heads[-1])
 
     @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Every read of this store on this thread, until the block ends, from one snapshot
+        (SQLite: one read transaction; PostgreSQL: REPEATABLE READ), :meth:`verify_chain`'s
+        worker jobs included (storage.row_jobs.SharedSnapshot): a printout's check and the
+        rows it prints then see the same database, whatever is committed meanwhile. Nested
+        blocks share the outer one; writes go on as ever, unseen by it."""
+        if getattr(self._pinned, "conn", None) is not None:
+            yield
+            return
+        with SharedSnapshot(self._sqlite_file()) as shared, self._engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                self._pinned.conn, self._pinned.shared = conn, shared
+                try:
+                    yield
+                finally:
+                    self._pinned.conn = self._pinned.shared = None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection to read from: this thread's pinned snapshot (:meth:`read_snapshot`),
+        else a new one."""
+        pinned = getattr(self._pinned, "conn", None)
+        if pinned is not None:
+            yield pinned
+            return
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
     def _read(self) -> Iterator[Session]:
-        with Session(self._engine, expire_on_commit=False) as session:
+        pinned = getattr(self._pinned, "conn", None)
+        with Session(pinned or self._engine, expire_on_commit=False) as session:
             yield session
+
+    def _sqlite_file(self) -> str | None:
+        """The SQLite database file, absolute (worker processes run elsewhere); else None."""
+        if self.dialect != "sqlite":
+            return None
+        return str(Path(self._engine.url.database or "").resolve())
 
     def _append(
         self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]

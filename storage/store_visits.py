@@ -320,7 +320,7 @@ class VisitsMixin(PatientsMixin):
         """Visits with patient and latest verification from one prepared Core query (the desk's
         hot path: no ORM objects, no statement building per call)."""
         nv, np_ = len(_VISIT_COLS), len(_PATIENT_COLS)
-        with self._engine.connect() as conn:
+        with self.reading() as conn:
             rows = conn.execute(query, params).all()
         out = []
         for r in rows:

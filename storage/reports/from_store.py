@@ -8,10 +8,12 @@ verification query does not carry. Nothing here reads the clock unless the calle
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import select
 
@@ -42,6 +44,8 @@ from storage.reports.usage import MYNA_CARD_PATHS, UsageRate
 from storage.store import Store
 from storage.timeutil import now_tokyo, to_tokyo
 
+P = ParamSpec("P")
+R = TypeVar("R")
 #: Parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
 _CHUNK = 900
 #: Key of the kept answer's summary listing its unmapped elements (written by the reader's
@@ -54,6 +58,21 @@ def facility_of(profile: FacilityProfile | None) -> Facility:
     if profile is None:
         return Facility("", "", None, None)
     return Facility(profile.name, profile.medical_institution_code, profile.kind, profile.oqs_mode)
+
+
+def in_one_snapshot(
+    build: Callable[Concatenate[Store, P], R],
+) -> Callable[Concatenate[Store, P], R]:
+    """A printout's builder whose check (:func:`verified`) and every read see one snapshot
+    (``Store.read_snapshot``): nothing committed in between — an edit behind the
+    application's back included — can show in a printout as verified."""
+
+    @functools.wraps(build)
+    def built(store: Store, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with store.read_snapshot():
+            return build(store, *args, **kwargs)
+
+    return built
 
 
 def verified(store: Store, what: str, *, print_unverified: bool) -> str | None:
@@ -81,7 +100,7 @@ def _birth_dates(store: Store, patient_ids: Iterable[int]) -> dict[int, date | N
     ids = sorted(set(patient_ids))
     out: dict[int, date | None] = {}
     table = Patient.__table__
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for i in range(0, len(ids), _CHUNK):
             query = select(table.c.id, table.c.birth_date).where(
                 table.c.id.in_(ids[i : i + _CHUNK])
@@ -96,7 +115,7 @@ def _unmapped(store: Store, result_ids: Iterable[int]) -> dict[int, tuple[str, .
     ids = sorted(set(result_ids))
     out: dict[int, tuple[str, ...] | None] = {}
     table = TerminalResult.__table__
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for i in range(0, len(ids), _CHUNK):
             query = select(table.c.id, table.c.summary).where(table.c.id.in_(ids[i : i + _CHUNK]))
             for rid, summary in conn.execute(query):
@@ -129,6 +148,7 @@ def _row(
     )
 
 
+@in_one_snapshot
 def daily_log(
     store: Store,
     day: date,
@@ -190,6 +210,7 @@ def _count(rows: Iterable[StoredVerification]) -> dict[tuple[int, int], _MonthCo
     return months
 
 
+@in_one_snapshot
 def monthly_usage(
     store: Store,
     rb: RuleBook,
@@ -239,6 +260,7 @@ def monthly_usage(
     )
 
 
+@in_one_snapshot
 def self_declaration(
     store: Store,
     rb: RuleBook,
@@ -280,6 +302,7 @@ def self_declaration(
     )
 
 
+@in_one_snapshot
 def subsidy_sheet(
     store: Store,
     rb: RuleBook,

@@ -306,3 +306,32 @@ def test_daily_log_carries_the_unmapped_elements_of_each_kept_answer(store: Stor
     verification(None)  # no answer kept
     data = from_store.daily_log(store, datetime.now(JST).date())
     assert [r.unmapped_elements for r in data.rows] == [tuple(paths), (), None, None]
+
+
+def test_a_change_committed_after_the_check_never_shows_in_the_printout(
+    store: Store, admin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A printout's check and the rows it prints are one snapshot (``Store.read_snapshot``):
+    a path changed behind the application's back the moment the check passed is not printed
+    under that check; the log shows the database as it was checked, and the next check names
+    the change."""
+    pid = store.create_patient(admin, NewPatient("S001", "見本 花子", "ミホン ハナコ")).id
+    visit = store.open_visit(admin, pid, VisitKind.HOME_VISIT)
+    started = datetime.now(JST)
+    path = VerificationPath.HOME_VISIT_REQUERY
+    store.record_verification(admin, NewVerification(visit.id, path, Outcome.CONFIRMED, started))
+    check = store.verify_chain
+
+    def changed_right_after(**kwargs: object):  # type: ignore[no-untyped-def]
+        result = check(**kwargs)  # type: ignore[arg-type]
+        with store.engine.begin() as conn:  # another connection, committed
+            conn.exec_driver_sql("UPDATE verification_attempts SET path = 'myna_face_reader'")
+        return result
+
+    monkeypatch.setattr(store, "verify_chain", changed_right_after)
+    data = from_store.daily_log(store, started.date())
+    assert data.unverified is None and [r.path for r in data.rows] == [path]
+    monkeypatch.undo()
+    after = store.verify_chain()
+    assert not after.ok and after.rows is not None
+    assert [(p.table, p.field) for p in after.rows.problems] == [("verification_attempts", "path")]
