@@ -1,0 +1,136 @@
+"""Review of the fast row check's answer for the tables bound once (visits, verifications):
+the rows' digests held to every entry's as a multiset, by count and a keyed fingerprint.
+
+The attacker writes the SQLite file but has no chain key. He may still know digests that are
+not in this chain: a restore keeps the database's identity and key and sets the replaced
+database aside, whose events bind rows (same ids, other values) the restored chain never
+bound. A plain sum of digests modulo 2**128 falls to that: Wagner's k-tree algorithm finds
+rows to swap for their set-aside versions that leave count and sum as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from policies.dates import JST
+from storage import secrets
+from storage.binding import BOUND_COLUMNS, ROW_KEY
+from storage.chain import AuditChain, NewEvent
+from storage.engine import write_connection
+from storage.models import Visit, VisitKind
+from storage.records import NewPatient, StaffInfo
+from storage.secrets import load_chain_key, store_chain_key
+from storage.store import Store
+from tests.storage.conftest import ADMIN_PASSWORD, SQLITE_ONLY
+from tests.storage.test_review_fastpath import _attacker, _verdicts
+
+#: A fixed chain key: the digests, and so the attack found once offline, are the same each run.
+KEY = bytes(range(32))
+#: Visits of the day the restore set aside, and of the day after it, ids 1..POOL both days.
+POOL = 2048
+SET_ASIDE = datetime(2026, 11, 1, 9, 0, tzinfo=JST)
+RESTORED = datetime(2026, 11, 2, 9, 0, tzinfo=JST)
+#: Bit i-1 set: visit i swapped for its set-aside version. Found by Wagner's algorithm
+#: (128 lists of the 2**16 subset sums of 16 visits' differences, about 2**23 additions).
+SWAPPED = int(
+    "550fea5e58f82b8a2a655085d004136f45da6e398a74f8ecc0fe0c6f1ce72977476463d6d61e2fffdb07cca2"
+    "017cf248b942d6876e5a9f9cd54d9fc108b7653627498f1d7a20470bf2fe43712e8861d5301e9e2b3cfef177"
+    "e3d186a458e01f30f23ea4d04087bc244b081b9ad6ccdd950c75a2b30f47a823568b1b393565026fe6268908"
+    "2f8e97a0db2e0d29b714ec4dcf2477ac46926f8cf2d215020e45c7cbcbf28e6c8bbb9b6ffe8fdf8490a75776"
+    "b8ae90b59f2b678a8a976e06bd8342ff5244c6c9ef8b9ba26d622d9d16a28adff9587739c7bb5b8104f8547b"
+    "d1334854e1701a36e1093597eed79f1e9777aeb5bac74514b6745f997b3605225db397e0",
+    16,
+)
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path) -> Iterator[Store]:
+    """conftest's store, created with :data:`KEY` as its chain key."""
+
+    def fixed(database_uuid: str) -> bytes:
+        store_chain_key(database_uuid, KEY)
+        return KEY
+
+    monkeypatch.setattr(secrets, "create_chain_key", fixed)
+    s = Store.open(db_url, terminal_id="test-pc", backup_dir=tmp_path / "backups")
+    yield s
+    s.close()
+
+
+def visits_of(store: Store, admin: StaffInfo, day: datetime, *, keep: bool) -> list[Any]:
+    """Visits 1..POOL opened on ``day`` and bound as the application binds them (one event
+    each); ``keep`` False: the transaction is rolled back, as a timeline a restore replaced.
+    The rows as stored and their entries' digests, by id."""
+    chain = AuditChain(load_chain_key(store.database_uuid))
+    with write_connection(store.engine) as conn:
+        conn.execute(
+            insert(Visit),
+            [
+                {
+                    "id": i,
+                    "patient_id": 1,
+                    "local_date": day.date(),
+                    "kind": VisitKind.OUTPATIENT,
+                    "terminal_id": store.terminal_id,
+                    "staff_id": admin.id,
+                    "opened_at": day + timedelta(seconds=i),
+                }
+                for i in range(1, POOL + 1)
+            ],
+        )
+        entries = chain.binder.entries_between(conn, "visits", 1, POOL)
+        chain.append_many(
+            conn,
+            [
+                NewEvent("visit_opened", admin.username, store.terminal_id, {ROW_KEY: e})
+                for e in entries
+            ],
+            at=day,
+        )
+        columns = ", ".join(BOUND_COLUMNS["visits"])
+        rows = conn.exec_driver_sql(f"SELECT {columns} FROM visits ORDER BY id").all()
+        if not keep:
+            conn.rollback()
+    return [(tuple(row), e.split(" ")[2]) for row, e in zip(rows, entries, strict=True)]
+
+
+def restored(store: Store) -> tuple[StaffInfo, list[Any], list[Any]]:
+    """A patient, then the set-aside day's visits (rolled back) and the restored day's."""
+    admin = store.create_first_admin("admin", "管理者", ADMIN_PASSWORD)
+    store.create_patient(admin, NewPatient("00001", "山田 太郎", "ヤマダ タロウ", date(1960, 4, 1)))
+    set_aside = visits_of(store, admin, SET_ASIDE, keep=False)
+    return admin, set_aside, visits_of(store, admin, RESTORED, keep=True)
+
+
+def _sum(digests: list[str]) -> int:
+    return sum(int.from_bytes(bytes.fromhex(d), "little") for d in digests) % 2**128
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("workers", [1, 2])
+def test_set_aside_rows_that_keep_the_sum_are_refused(
+    store: Store, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """About a thousand visits swapped for their set-aside versions, chosen so that count and
+    sum of the digests stay as they were: the fast check must not take a sum for the rows."""
+    _, set_aside, current = restored(store)
+    ids = [i for i in range(1, POOL + 1) if SWAPPED >> (i - 1) & 1]
+    assert len(ids) > POOL // 4
+    assert _sum([set_aside[i - 1][1] for i in ids]) == _sum([current[i - 1][1] for i in ids])
+    db = _attacker(store)
+    columns = ", ".join(f"{c} = ?" for c in BOUND_COLUMNS["visits"][1:])
+    db.executemany(
+        f"UPDATE visits SET {columns} WHERE id = ?",
+        [(*set_aside[i - 1][0][1:], i) for i in ids],
+    )
+    db.close()
+    shipped, exact = _verdicts(store, monkeypatch, workers)
+    assert exact.rows is not None and exact.rows.count == len(ids)
+    assert not shipped.ok, "the fast check took a sum of known digests for the rows"
+    assert shipped.rows == exact.rows
