@@ -85,6 +85,10 @@ _BATCHES_IN = (
 )
 _TERMINAL_BYTES = "SELECT id, raw_xml, sha256 FROM terminal_results"
 _PLAIN_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+#: Columns of a table (generated ones too) whose name hides the row's key, ``rowid``.
+_ROWID_NAMES = (
+    "SELECT count(*) FROM pragma_table_xinfo(?) WHERE lower(name) IN ('rowid', 'oid', '_rowid_')"
+)
 #: Beyond any seq (SQLite's largest integer).
 _END = 2**63 - 1
 #: Places per batch event when an entry is keyed by its place in the chain (> BATCH_ROWS).
@@ -429,8 +433,9 @@ class RowBinder:
     ) -> int | None:
         """Hand the digest of every row of ``table`` to ``keep`` as SQLite builds its canonical
         text (read NOT INDEXED: no index can show other rows); the number of rows, or None
-        when a per-visit table's ids are not its rowids (a table rebuilt without its key), a
-        BLOB stands where text belongs, or a kept terminal answer's bytes differ."""
+        when a per-visit table's ids are not its rowids (a table rebuilt without its key, or
+        with a column named rowid, which ``rowid`` would then read), a BLOB stands where text
+        belongs, or a kept terminal answer's bytes differ."""
         copy = self._prefix.copy
 
         def hash_row(canonical: bytes) -> None:
@@ -442,6 +447,8 @@ class RowBinder:
         shared = (
             f"total({_quoted(BOUND_COLUMNS[table][0])} != rowid)" if table in PER_VISIT else "0"
         )
+        if table in PER_VISIT and db.execute(_ROWID_NAMES, (table,)).fetchone()[0]:
+            return None
         db.create_function(_HASH_ROW, 1, hash_row)
         try:
             count, _, differ = db.execute(

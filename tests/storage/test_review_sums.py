@@ -10,6 +10,7 @@ rows to swap for their set-aside versions that leave count and sum as they were.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,14 @@ from storage.records import NewPatient, StaffInfo
 from storage.secrets import load_chain_key, store_chain_key
 from storage.store import Store
 from tests.storage.conftest import ADMIN_PASSWORD, SQLITE_ONLY
-from tests.storage.test_review_fastpath import _attacker, _verdicts
+from tests.storage.test_review_fastpath import (
+    _attacker,
+    _fast,
+    _fast_check_agrees,
+    _schema_edit,
+    _verdicts,
+)
+from tests.storage.test_row_binding import populate
 
 #: A fixed chain key: the digests, and so the attack found once offline, are the same each run.
 KEY = bytes(range(32))
@@ -134,3 +142,57 @@ def test_set_aside_rows_that_keep_the_sum_are_refused(
     assert exact.rows is not None and exact.rows.count == len(ids)
     assert not shipped.ok, "the fast check took a sum of known digests for the rows"
     assert shipped.rows == exact.rows
+
+
+@pytest.fixture
+def populated(store: Store) -> Store:
+    return populate(store, store.create_first_admin("admin", "管理者", ADMIN_PASSWORD))
+
+
+def _replay_outside_the_chain(db: sqlite3.Connection, where: str) -> None:
+    """Copy the event ``where`` picks with a NULL seq, NOT NULL dropped from the schema: the
+    walk reads seq first..head, so the copy is never walked."""
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit_events'").fetchone()
+    assert "seq BIGINT NOT NULL" in sql
+    edit = "UPDATE sqlite_master SET sql = ? WHERE name = 'audit_events'"
+    _schema_edit(db, (edit, (sql.replace("seq BIGINT NOT NULL", "seq BIGINT"),)))
+    db.execute(
+        "INSERT INTO audit_events SELECT NULL, occurred_at, kind, actor, terminal_id, payload, "
+        f"randomblob(32), hash, mac FROM audit_events WHERE {where}"
+    )
+
+
+_COLUMNS = ", ".join(BOUND_COLUMNS["visits"])
+#: Visits rebuilt (as v2) with visit 1 twice and a column named rowid holding each id.
+ROWID_NAMED = {
+    "column": (
+        "CREATE TABLE v2 AS SELECT *, id AS rowid FROM visits; "
+        "INSERT INTO v2 SELECT *, id FROM visits WHERE id = 1"
+    ),
+    "generated": (
+        f"CREATE TABLE v2 ({_COLUMNS}, rowid INTEGER GENERATED ALWAYS AS (id)); "
+        f"INSERT INTO v2 ({_COLUMNS}) SELECT {_COLUMNS} FROM visits; "
+        f"INSERT INTO v2 ({_COLUMNS}) SELECT {_COLUMNS} FROM visits WHERE id = 1"
+    ),
+}
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("rebuilt", list(ROWID_NAMED))
+def test_a_visit_stored_twice_under_a_column_named_rowid(
+    populated: Store, monkeypatch: pytest.MonkeyPatch, workers: int, rebuilt: str
+) -> None:
+    """Visit 1 stored twice, its event replayed outside the chain: as many visits as entries
+    and the same digests. The table is rebuilt with a column named rowid holding each id (a
+    generated one is not in table_info), so that ``id != rowid`` reads that column instead
+    of the row's key: the ids must be held unique by the real rowid. (A set of digests
+    refused it: two rows, one digest.)"""
+    db = _attacker(populated)
+    _replay_outside_the_chain(db, "kind = 'visit_opened' AND payload ->> '$.visit_id' = 1")
+    db.executescript(f"{ROWID_NAMED[rebuilt]}; DROP TABLE visits; ALTER TABLE v2 RENAME TO visits")
+    (count,) = db.execute("SELECT count(*) FROM visits WHERE id = 1 AND rowid = 1").fetchone()
+    assert count == 2
+    db.close()
+    assert _fast(populated) is None
+    _fast_check_agrees(populated, monkeypatch, workers)
