@@ -158,7 +158,7 @@ def _replay_outside_the_chain(db: sqlite3.Connection, where: str) -> None:
     _schema_edit(db, (edit, (sql.replace("seq BIGINT NOT NULL", "seq BIGINT"),)))
     db.execute(
         "INSERT INTO audit_events SELECT NULL, occurred_at, kind, actor, terminal_id, payload, "
-        f"randomblob(32), hash, mac FROM audit_events WHERE {where}"
+        f"randomblob(32), hash, mac FROM {where}"
     )
 
 
@@ -189,10 +189,40 @@ def test_a_visit_stored_twice_under_a_column_named_rowid(
     of the row's key: the ids must be held unique by the real rowid. (A set of digests
     refused it: two rows, one digest.)"""
     db = _attacker(populated)
-    _replay_outside_the_chain(db, "kind = 'visit_opened' AND payload ->> '$.visit_id' = 1")
+    _replay_outside_the_chain(
+        db, "audit_events WHERE kind = 'visit_opened' AND payload ->> '$.visit_id' = 1"
+    )
     db.executescript(f"{ROWID_NAMED[rebuilt]}; DROP TABLE visits; ALTER TABLE v2 RENAME TO visits")
     (count,) = db.execute("SELECT count(*) FROM visits WHERE id = 1 AND rowid = 1").fetchone()
     assert count == 2
     db.close()
     assert _fast(populated) is None
     _fast_check_agrees(populated, monkeypatch, workers)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_set_aside_visit_with_its_event_outside_the_chain(
+    populated: Store, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Visit 3 as a set-aside timeline holds it (here: bound in a transaction rolled back),
+    stored with its event under a NULL seq: the walk never reads that event, but both row
+    checks did, so neither named the forged visit. The events must be the walked ones."""
+    columns = ", ".join(BOUND_COLUMNS["visits"][1:])
+    with write_connection(populated.engine) as conn:
+        conn.exec_driver_sql(f"INSERT INTO visits SELECT 3, {columns} FROM visits WHERE id = 2")
+        chain = AuditChain(load_chain_key(populated.database_uuid))
+        (entry,) = chain.binder.entries(conn, "visits", [3])
+        chain.append_many(conn, [NewEvent("visit_opened", "admin", "pc", {ROW_KEY: entry})])
+        event = conn.exec_driver_sql("SELECT * FROM audit_events ORDER BY seq DESC").first()
+        conn.rollback()
+    assert event is not None
+    db = _attacker(populated)
+    db.execute("CREATE TEMP TABLE aside AS SELECT * FROM audit_events WHERE 0")
+    db.execute(f"INSERT INTO aside VALUES ({', '.join('?' * len(event))})", tuple(event))
+    _replay_outside_the_chain(db, "aside")
+    db.execute(f"INSERT INTO visits SELECT 3, {columns} FROM visits WHERE id = 2")
+    db.close()
+    shipped, exact = _verdicts(populated, monkeypatch, workers)
+    assert not exact.ok
+    assert not shipped.ok
