@@ -5,7 +5,9 @@ The attacker writes the SQLite file but has no chain key. He may still know dige
 not in this chain: a restore keeps the database's identity and key and sets the replaced
 database aside, whose events bind rows (same ids, other values) the restored chain never
 bound. A plain sum of digests modulo 2**128 falls to that: Wagner's k-tree algorithm finds
-rows to swap for their set-aside versions that leave count and sum as they were.
+rows to swap for their set-aside versions that leave count and sum as they were. The
+multiset also needs ids that are unique, and events that are the walked ones. A legitimate
+database (purges re-binding rows) keeps the fast answer.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import pytest
 from sqlalchemy import insert
 
 from policies.dates import JST
-from storage import secrets
-from storage.binding import BOUND_COLUMNS, ROW_KEY
+from storage import binding, secrets
+from storage.binding import BOUND_COLUMNS, ROW_KEY, RowBinder
 from storage.chain import AuditChain, NewEvent
 from storage.engine import write_connection
 from storage.models import Visit, VisitKind
@@ -226,3 +228,32 @@ def test_a_set_aside_visit_with_its_event_outside_the_chain(
     shipped, exact = _verdicts(populated, monkeypatch, workers)
     assert not exact.ok
     assert not shipped.ok
+
+
+@SQLITE_ONLY
+def test_rows_rebound_at_purges_keep_the_fast_answer(
+    populated: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two purges, the second deleting the first's batch events and re-binding their rows:
+    every visit and verification still has exactly one entry, so the fast check answers by
+    itself (a legitimate database never falls back to the slow paths on every verify)."""
+    for year in (2040, 2060):
+        report = populated.purge_expired(None, now=datetime(year, 1, 1, tzinfo=JST))
+        assert report.deleted
+    slow: list[str] = []
+
+    def watched(name: str, original: Any) -> Any:
+        def call(*args: Any) -> Any:
+            slow.append(name)
+            return original(*args)
+
+        return call
+
+    monkeypatch.setattr(binding, "_latest_digests", watched("latest", binding._latest_digests))
+    monkeypatch.setattr(RowBinder, "_compare", watched("exact", RowBinder._compare))
+    result = populated.verify_chain(workers=1)
+    assert result.ok and result.anchor_seq is not None
+    with populated.engine.connect() as conn:
+        rows = [conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in BOUND_COLUMNS]
+    assert result.rows is not None and result.rows.checked == sum(rows)
+    assert slow == []
