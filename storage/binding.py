@@ -384,9 +384,10 @@ class RowBinder:
         ``x + d`` modulo the prime :data:`_PRIME`, ``d`` each digest read as a little-endian
         number, ``x`` a point derived from the key.
 
-        Two different multisets of n digests are two different polynomials ``prod(X + d)`` of
-        degree n, which agree at n points at most: without the key, the chance that other
-        digests pass is below n / 2**130 however they were chosen. A sum of the digests would
+        Two different multisets of n digests are two different monic polynomials
+        ``prod(X + d)`` of degree n, which agree at fewer than n points: without the key, the
+        chance that other digests pass is below n / 2**130 however they were chosen (every
+        digest below the prime, none stands for another). A sum of the digests would
         not do: an attacker can know digests that are not in the chain (a restore keeps the
         key and sets the replaced database aside, whose events bind other values under the
         same ids), and find among them, by Wagner's generalised birthday algorithm, rows to
