@@ -909,18 +909,26 @@ def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:
 
 
 def check_payload(payload: Mapping[str, Any]) -> None:
-    """Refuse an event payload holding a binding key (``row``, ``rows``) below its top level:
-    the fast check finds an entry by its text (``"row":"1 T …``), which must then be the one
-    at the top, the only place where an entry is written (ValueError: a programming error)."""
-    stack: list[Any] = [v for k, v in payload.items() if k not in (ROW_KEY, ROWS_KEY)]
+    """Refuse an event payload holding a binding key (``row``, ``rows``) below its top level,
+    or anywhere a key whose JSON text ends as one does (``a"row``, its quote escaped): the fast
+    check finds an entry by its text (``"row":"1 T …``), which must then be the one at the
+    top, the only place where an entry is written (ValueError: a programming error)."""
+    stack: list[Any] = [{k: v for k, v in payload.items() if k not in (ROW_KEY, ROWS_KEY)}]
     while stack:
         value = stack.pop()
         if isinstance(value, Mapping):
-            if ROW_KEY in value or ROWS_KEY in value:
+            if ROW_KEY in value or ROWS_KEY in value:  # the top's own are left out above
                 raise ValueError("an event payload holds a row binding key below its top level")
+            if any(isinstance(k, str) and _ends_as_binding_key(k) for k in value):
+                raise ValueError("an event payload holds a key that ends as a row binding key")
             stack.extend(value.values())
         elif isinstance(value, list | tuple):
             stack.extend(value)
+
+
+def _ends_as_binding_key(key: str) -> bool:
+    """Whether ``key`` holds a quote and ends with ``"row`` or ``"rows``."""
+    return '"' in key and key.rsplit('"', 1)[1] in (ROW_KEY, ROWS_KEY)
 
 
 def batch_payloads(entries: list[str], reason: str) -> Iterator[dict[str, Any]]:

@@ -23,8 +23,8 @@ from sqlalchemy import insert
 
 from policies.dates import JST
 from storage import binding, secrets
-from storage.binding import BOUND_COLUMNS, ROW_KEY, RowBinder
-from storage.chain import AuditChain, NewEvent
+from storage.binding import BOUND_COLUMNS, ROW_KEY, RowBinder, check_payload
+from storage.chain import AuditChain, NewEvent, canonical_payload
 from storage.engine import write_connection
 from storage.models import Visit, VisitKind
 from storage.records import NewPatient, StaffInfo
@@ -257,3 +257,27 @@ def test_rows_rebound_at_purges_keep_the_fast_answer(
         rows = [conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in BOUND_COLUMNS]
     assert result.rows is not None and result.rows.checked == sum(rows)
     assert slow == []
+
+
+@SQLITE_ONLY
+def test_a_key_ending_in_quote_row_is_refused(populated: Store) -> None:
+    """A key whose JSON text ends as ``row`` does (``a"row``, its quote escaped) puts the mark
+    ``"row":"1 visits`` ahead of the event's own entry (keys are sorted), where the fast check
+    would take another row's digest for it: refused at the top and below, like ``row``."""
+    with populated.engine.connect() as conn:
+        (entry,) = RowBinder(load_chain_key(populated.database_uuid)).entries(conn, "visits", [1])
+    text = canonical_payload({'a"row': entry, ROW_KEY: "the event's own"})
+    assert text.index(binding._SINGLE_MARK) < text.index(f'"{ROW_KEY}":"the')
+    for payload in ({'a"row': entry}, {"d": {'a"row': entry}}, {"d": [{'"rows': [entry]}]}):
+        with pytest.raises(ValueError, match="ends as a row binding key"):
+            check_payload(payload)
+    check_payload({"arrow": entry, "rows_seen": 2, ROW_KEY: entry})
+
+
+def test_a_binding_key_made_by_the_sanitiser_is_refused(store: Store) -> None:
+    """The sanitiser strips invisible characters from keys: ``ro\\u200bw`` below the top
+    becomes ``row`` as written, so the payload is checked as it will be written."""
+    admin = store.create_first_admin("admin", "管理者", ADMIN_PASSWORD)
+    for payload in ({"d": {"ro\u200bw": "1 visits"}}, {'a"ro\u200bw': "1 visits"}):
+        with pytest.raises(ValueError, match="row binding key"):
+            store.append_event("noted", admin, payload)
