@@ -30,9 +30,9 @@ deletes their events) carries a list under ``payload["rows"]`` and says why.
 
 Verify first decides whether everything matches, at the database's speed where it can
 (SQLite, :meth:`RowBinder.all_match`: each canonical row hashed as SQLite builds it; for the
-visits and verifications, bound once, the count and keyed sum of the rows' digests against
-those of their entries; for the other tables the set of digests against the set of latest
-entries' digests), and compares row by row only to name what differs.
+visits and verifications, bound once, the count and keyed fingerprint of the rows' digests
+against those of their entries; for the other tables the set of digests against the set of
+latest entries' digests), and compares row by row only to name what differs.
 
 One module, about 800 lines, for three parts that share the format's constants and fixed
 widths: the format and the entries written with each row, the exact check that names what
@@ -85,14 +85,20 @@ _BATCHES_IN = (
 )
 _TERMINAL_BYTES = "SELECT id, raw_xml, sha256 FROM terminal_results"
 _PLAIN_TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+#: Columns of a table (generated ones too) whose name hides the row's key, ``rowid``.
+_ROWID_NAMES = (
+    "SELECT count(*) FROM pragma_table_xinfo(?) WHERE lower(name) IN ('rowid', 'oid', '_rowid_')"
+)
 #: Beyond any seq (SQLite's largest integer).
 _END = 2**63 - 1
 #: Places per batch event when an entry is keyed by its place in the chain (> BATCH_ROWS).
 _BATCH_PLACES = 4096
 #: The SQLite function :meth:`RowBinder.all_match` registers for the length of one check.
 _HASH_ROW = "madoguchi_hash_row"
-#: Per table: the number of digests and their keyed sum (:func:`_keyed_sum`).
-Sums = dict[str, tuple[int, int]]
+#: Per table: the number of digests and their fingerprint (:meth:`RowBinder.fingerprint`).
+Prints = dict[str, tuple[int, int]]
+#: The fingerprint's field: a prime above every digest (2**128), Poly1305's.
+_PRIME = 2**130 - 5
 
 #: Bound tables: primary key, then every stored column in the canonical order (version 1).
 #: ``terminal_results.raw_xml`` is bound through ``sha256`` (verify re-hashes the bytes).
@@ -205,6 +211,8 @@ class RowBinder:
     def __init__(self, key: bytes) -> None:
         salt = hmac.new(key, b"madoguchi row binding " + BINDING_VERSION.encode(), "sha256")
         self._prefix = hashlib.sha256(salt.digest())
+        point = hmac.new(key, b"madoguchi row multiset " + BINDING_VERSION.encode(), "sha256")
+        self._point = int.from_bytes(point.digest(), "little") % _PRIME
 
     def digest(self, canonical: str) -> str:
         h = self._prefix.copy()
@@ -320,56 +328,79 @@ class RowBinder:
         each canonical row and calls back only to hash it, and it cuts the entries' digests out
         of the events. A visit or a verification is bound once (the application never rewrites
         one; a purge re-binds only rows whose event it deletes), so for those two tables the
-        count and keyed sum of the rows' digests (:meth:`row_sums`) are held against those of
-        every entry (:meth:`entry_sums`, which checks the other tables whole). Otherwise (an
-        id bound more than once) the latest entry of each id decides (:meth:`_latest_match`).
+        count and fingerprint of the rows' digests (:meth:`row_prints`) are held against those
+        of every entry (:meth:`entry_prints`, which checks the other tables whole). Otherwise
+        (an id bound more than once) the latest entry of each id decides (:meth:`_latest_match`).
         """
         tables = tuple(tables or BOUND_COLUMNS)
-        rows = self.row_sums(db, tables)
-        entries = self.entry_sums(db, tables)
+        rows = self.row_prints(db, tables)
+        entries = self.entry_prints(db, tables)
         if rows is None or entries is None or entries[1] is None:
             return None  # a row or an entry not as the application writes them
         if rows == entries[0]:
             return sum(count for count, _ in rows.values()) + entries[1]
         return self._latest_match(db, tables)
 
-    def row_sums(self, db: sqlite3.Connection, tables: Sequence[str]) -> Sums | None:
-        """Count and keyed sum (:func:`_keyed_sum`) of the row digests of each table of
+    def row_prints(self, db: sqlite3.Connection, tables: Sequence[str]) -> Prints | None:
+        """Count and fingerprint (:meth:`fingerprint`) of the row digests of each table of
         ``tables`` that grows with the visits (:data:`PER_VISIT`); None when one is not a
         plain table, shares an id or holds a BLOB where text belongs (named row by row).
 
-        Held against :meth:`entry_sums`, equal counts and sums mean that the rows are exactly
-        the entries: a digest covers table, id and every value and cannot be computed without
-        the key, so a row not as bound has a digest nobody could aim a sum at; the only
-        digests an attacker knows are the entries', each of its own id; with ids unique and as
-        many rows as entries, every id then has one entry and its row is that entry.
+        Held against :meth:`entry_prints`, equal counts and fingerprints mean that the rows'
+        digests are exactly the entries' (as a multiset); a digest covers table, id and every
+        value, so with ids unique and as many rows as entries, every id has one entry and its
+        row is that entry.
         """
         big = [t for t in tables if t in PER_VISIT]
         if not _plain(db, big):
             return None
-        sums: Sums = {}
+        prints: Prints = {}
         for table in big:
             kept = bytearray()
             count = self._hash_rows(db, table, kept.extend)
             if count is None:
                 return None
-            sums[table] = (count, _keyed_sum(bytes(kept)))
-        return sums
+            prints[table] = (count, self.fingerprint(bytes(kept)))
+        return prints
 
-    def entry_sums(
+    def entry_prints(
         self, db: sqlite3.Connection, tables: Sequence[str]
-    ) -> tuple[Sums, int | None] | None:
-        """Count and keyed sum of every entry of the tables of ``tables`` that grow with the
-        visits (single and batch events alike, :func:`_every_entry`), and the number of rows
-        of the others when each equals its latest entry (their latest entries ride along in
-        the same scan), else None in its place; None when an event's entry is not as the
+    ) -> tuple[Prints, int | None] | None:
+        """Count and fingerprint of every entry of the tables of ``tables`` that grow with
+        the visits (single and batch events alike, :func:`_every_entry`), and the number of
+        rows of the others when each equals its latest entry (their latest entries ride along
+        in the same scan), else None in its place; None when an event's entry is not as the
         application writes them."""
         small = [t for t in tables if t not in PER_VISIT]
         try:
-            sums, latest = _every_entry(db, [t for t in tables if t in PER_VISIT], small)
+            found, latest = _every_entry(db, [t for t in tables if t in PER_VISIT], small)
         except ValueError:  # a seq or an entry not as the application writes them
             return None
-        return sums, self._digests_match(db, small, latest)
+        prints = {t: (len(raw) // _DIGEST_BYTES, self.fingerprint(raw)) for t, raw in found.items()}
+        return prints, self._digests_match(db, small, latest)
+
+    def fingerprint(self, digests: bytes) -> int:
+        """The keyed fingerprint of a multiset of digests (concatenated): the product of
+        ``x + d`` modulo the prime :data:`_PRIME`, ``d`` each digest read as a little-endian
+        number, ``x`` a point derived from the key.
+
+        Two different multisets of n digests are two different monic polynomials
+        ``prod(X + d)`` of degree n, which agree at fewer than n points: without the key, the
+        chance that other digests pass is below n / 2**130 however they were chosen (every
+        digest below the prime, none stands for another). A sum of the digests would
+        not do: an attacker can know digests that are not in the chain (a restore keeps the
+        key and sets the replaced database aside, whose events bind other values under the
+        same ids), and find among them, by Wagner's generalised birthday algorithm, rows to
+        swap that keep count and sum (tests/storage/test_review_sums.py).
+        """
+        words = array("Q", digests)  # two 64-bit words per digest
+        if sys.byteorder == "big":
+            words.byteswap()
+        point, product = self._point, 1
+        pairs = iter(words)
+        for low, high in zip(pairs, pairs, strict=True):
+            product = product * (point + low + (high << 64)) % _PRIME
+        return product
 
     def _latest_match(self, db: sqlite3.Connection, tables: Sequence[str]) -> int | None:
         """:meth:`all_match` where an id may have been bound more than once: the latest entry
@@ -403,8 +434,9 @@ class RowBinder:
     ) -> int | None:
         """Hand the digest of every row of ``table`` to ``keep`` as SQLite builds its canonical
         text (read NOT INDEXED: no index can show other rows); the number of rows, or None
-        when a per-visit table's ids are not its rowids (a table rebuilt without its key), a
-        BLOB stands where text belongs, or a kept terminal answer's bytes differ."""
+        when a per-visit table's ids are not its rowids (a table rebuilt without its key, or
+        with a column named rowid, which ``rowid`` would then read), a BLOB stands where text
+        belongs, or a kept terminal answer's bytes differ."""
         copy = self._prefix.copy
 
         def hash_row(canonical: bytes) -> None:
@@ -416,6 +448,8 @@ class RowBinder:
         shared = (
             f"total({_quoted(BOUND_COLUMNS[table][0])} != rowid)" if table in PER_VISIT else "0"
         )
+        if table in PER_VISIT and db.execute(_ROWID_NAMES, (table,)).fetchone()[0]:
+            return None
         db.create_function(_HASH_ROW, 1, hash_row)
         try:
             count, _, differ = db.execute(
@@ -673,9 +707,9 @@ def _latest_digests(db: sqlite3.Connection, tables: Sequence[str]) -> list[str] 
 
 def _every_entry(
     db: sqlite3.Connection, big: Sequence[str], others: Sequence[str]
-) -> tuple[Sums, list[str]]:
-    """Count and keyed sum of the digests of every entry of each table of ``big`` (of
-    :data:`PER_VISIT`), of single and batch events alike, and the latest entries' digests of
+) -> tuple[dict[str, bytes], list[str]]:
+    """The digests of every entry of each table of ``big`` (of :data:`PER_VISIT`),
+    concatenated, of single and batch events alike, and the latest entries' digests of
     ``others`` (the small tables, riding along): one plain scan of the events, SQLite cutting
     each digest out of its entry and joining them into one text per table, and the batch
     events it meets (never found through the kind index) read by seq. ValueError: a seq or an
@@ -740,26 +774,17 @@ def _every_entry(
                 f"json_each(e.payload, '$.{ROWS_KEY}') AS j WHERE {listed} AND {small_batched}",
                 (seqs,),
             ).fetchall()
-    sums: Sums = {}
+    concatenated: dict[str, bytes] = {}
     for table, joined in digests.items():
-        raw = bytes.fromhex(joined)  # ValueError: not a digest
+        raw = concatenated[table] = bytes.fromhex(joined)  # ValueError: not a digest
         if len(raw) % _DIGEST_BYTES:
             raise ValueError(f"an entry of {table} without its digest")
-        sums[table] = (len(raw) // _DIGEST_BYTES, _keyed_sum(raw))
     latest: dict[tuple[str, str], str] = {}
     for _, _, e in sorted(placed):  # in seq order, a batch's entries in theirs
         _, other_table, digest_found, _, row_id = e.split(" ", 4)
         if other_table in others:
             latest[other_table, row_id] = digest_found
-    return sums, list(latest.values())
-
-
-def _keyed_sum(digests: bytes) -> int:
-    """The sum modulo 2**128 of concatenated digests, each read as a little-endian integer."""
-    words = array("Q", digests)  # two 64-bit words per digest
-    if sys.byteorder == "big":
-        words.byteswap()
-    return (sum(words[0::2]) + (sum(words[1::2]) << 64)) % (1 << 8 * _DIGEST_BYTES)
+    return concatenated, list(latest.values())
 
 
 def _plain(db: sqlite3.Connection, tables: Sequence[str]) -> bool:
@@ -884,18 +909,26 @@ def _terminal_bytes(rows: Iterable[tuple[Any, ...]]) -> Iterator[RowProblem]:
 
 
 def check_payload(payload: Mapping[str, Any]) -> None:
-    """Refuse an event payload holding a binding key (``row``, ``rows``) below its top level:
-    the fast check finds an entry by its text (``"row":"1 T …``), which must then be the one
-    at the top, the only place where an entry is written (ValueError: a programming error)."""
-    stack: list[Any] = [v for k, v in payload.items() if k not in (ROW_KEY, ROWS_KEY)]
+    """Refuse an event payload holding a binding key (``row``, ``rows``) below its top level,
+    or anywhere a key whose JSON text ends as one does (``a"row``, its quote escaped): the fast
+    check finds an entry by its text (``"row":"1 T …``), which must then be the one at the
+    top, the only place where an entry is written (ValueError: a programming error)."""
+    stack: list[Any] = [{k: v for k, v in payload.items() if k not in (ROW_KEY, ROWS_KEY)}]
     while stack:
         value = stack.pop()
         if isinstance(value, Mapping):
-            if ROW_KEY in value or ROWS_KEY in value:
+            if ROW_KEY in value or ROWS_KEY in value:  # the top's own are left out above
                 raise ValueError("an event payload holds a row binding key below its top level")
+            if any(isinstance(k, str) and _ends_as_binding_key(k) for k in value):
+                raise ValueError("an event payload holds a key that ends as a row binding key")
             stack.extend(value.values())
         elif isinstance(value, list | tuple):
             stack.extend(value)
+
+
+def _ends_as_binding_key(key: str) -> bool:
+    """Whether ``key`` holds a quote and ends with ``"row`` or ``"rows``."""
+    return '"' in key and key.rsplit('"', 1)[1] in (ROW_KEY, ROWS_KEY)
 
 
 def batch_payloads(entries: list[str], reason: str) -> Iterator[dict[str, Any]]:

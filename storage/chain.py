@@ -337,6 +337,11 @@ class AuditChain:
             return broken(checked, beyond, "event beyond the signed chain head (forged?)")
         if h_seq > 0 and last_hash != h_hash:
             return broken(checked, h_seq, "does not match the signed head")
+        stored = conn.execute(
+            text(_STORED + (" NOT INDEXED" if conn.dialect.name == "sqlite" else ""))
+        ).scalar()
+        if stored != checked:  # e.g. a NULL seq: no walk reads it, the row check would
+            return broken(checked, h_seq, f"{stored - checked} events outside the chain (forged?)")
         rows = None
         if parallel is not None and h_seq - start >= parallel.min_events:
             rows = verify_parallel(
@@ -429,6 +434,9 @@ _RANGE_SQL = (
     "FROM audit_events WHERE seq >= {0} AND seq <= {0} ORDER BY seq"
 )
 _RANGE_SQL_SQLITE = _RANGE_SQL.format("?")
+#: Every stored event, read from the table itself on SQLite (an index may not list them all):
+#: the row check reads the events' entries, so they must be exactly the ones walked.
+_STORED = "SELECT count(*) FROM audit_events"
 _RANGE_SQL_PG = _RANGE_SQL.format("%s")
 
 

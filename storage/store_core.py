@@ -354,14 +354,15 @@ class StoreCore:
         self, conn: Connection, kind: str, actor: StaffInfo | str | None, payload: Mapping[str, Any]
     ) -> ChainHead:
         self.check_appending(kind)
-        check_payload(payload)
+        cleaned = sanitise.clean_json(payload)
+        check_payload(cleaned)  # as written: cleaning can make a key (invisible characters)
         name = actor.username if isinstance(actor, StaffInfo) else (actor or SYSTEM_ACTOR)
         head = self._chain.append(
             conn,
             kind,
             actor=name,
             terminal_id=self.terminal_id,
-            payload=sanitise.clean_json(payload),
+            payload=cleaned,
             at=self._clock() if self._clock else None,
         )
         conn.info.get(_HEADS, []).append(head)

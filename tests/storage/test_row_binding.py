@@ -389,23 +389,32 @@ def test_visits_and_verifications_bound_once_need_no_latest_entry_lookup(
     assert asked == []
 
 
-def test_keyed_sum_is_the_digests_sum_modulo_2_128() -> None:
-    """The sum the fast check holds rows and entries to: every digest a little-endian 128-bit
-    number, carries across its two 64-bit words kept, in any order."""
+def test_the_fingerprint_is_of_the_multiset_not_a_sum() -> None:
+    """The keyed fingerprint the fast check holds rows and entries to: the same for the same
+    digests in any order; different for other digests with the same sum modulo 2**128 (which
+    a sum would pass), for the same digests counted otherwise, for another key."""
+    binder = RowBinder(bytes(32))
     rng = random.Random(3)
-    digests = [rng.randbytes(16) for _ in range(1000)] + [b"\xff" * 16] * 3
-    expected = sum(int.from_bytes(d, "little") for d in digests) % 2**128
-    assert binding._keyed_sum(b"".join(digests)) == expected
-    assert binding._keyed_sum(b"".join(reversed(digests))) == expected
-    assert binding._keyed_sum(b"\xff" * 8 + b"\x00" * 8 + b"\x01" + b"\x00" * 15) == 2**64
-    assert binding._keyed_sum(b"") == 0
+    digests = b"".join([rng.randbytes(16) for _ in range(1000)] + [b"\xff" * 16] * 3)
+    reordered = b"".join(sorted(digests[i : i + 16] for i in range(0, len(digests), 16)))
+    assert binder.fingerprint(reordered) == binder.fingerprint(digests)
+    assert RowBinder(bytes(range(32))).fingerprint(digests) != binder.fingerprint(digests)
+
+    def numbers(*values: int) -> bytes:
+        return b"".join(v.to_bytes(16, "little") for v in values)
+
+    assert binder.fingerprint(numbers(1, 4)) != binder.fingerprint(numbers(2, 3))
+    assert binder.fingerprint(numbers(2**128 - 1, 1)) != binder.fingerprint(numbers(0, 0))
+    assert binder.fingerprint(numbers(1, 1, 2)) != binder.fingerprint(numbers(1, 2, 2))
+    assert binder.fingerprint(numbers(2**64)) != binder.fingerprint(numbers(1))
 
 
 @SQLITE_ONLY
 def test_as_many_entries_as_rows_never_stand_in_for_the_rows(populated: Store) -> None:
     """Visit 1 bound twice (its entry appended again, which verifies: the latest entry
-    decides) and a forged visit without an entry: as many visits as entries, but the sums
-    differ, so the fast check leaves it to the latest entries, and the forged row is named."""
+    decides) and a forged visit without an entry: as many visits as entries, but the
+    fingerprints differ, so the fast check leaves it to the latest entries, and the forged
+    row is named."""
     chain = AuditChain(load_chain_key(populated.database_uuid))
     with write_connection(populated.engine) as conn:
         (entry,) = chain.binder.entries(conn, "visits", [1])
@@ -418,8 +427,8 @@ def test_as_many_entries_as_rows_never_stand_in_for_the_rows(populated: Store) -
         )
         db = conn.connection.dbapi_connection
         assert isinstance(db, sqlite3.Connection)
-        rows = chain.binder.row_sums(db, ["visits"])
-        entries = chain.binder.entry_sums(db, ["visits"])
+        rows = chain.binder.row_prints(db, ["visits"])
+        entries = chain.binder.entry_prints(db, ["visits"])
         assert rows is not None and entries is not None
         assert rows["visits"][0] == entries[0]["visits"][0] == 3
         assert rows != entries[0]
