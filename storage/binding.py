@@ -344,7 +344,7 @@ class RowBinder:
     def row_prints(self, db: sqlite3.Connection, tables: Sequence[str]) -> Prints | None:
         """Count and fingerprint (:meth:`fingerprint`) of the row digests of each table of
         ``tables`` that grows with the visits (:data:`PER_VISIT`); None when one is not a
-        plain table, shares an id or holds a BLOB where text belongs (named row by row).
+        plain table or shares an id (named row by row).
 
         Held against :meth:`entry_prints`, equal counts and fingerprints mean that the rows'
         digests are exactly the entries' (as a multiset); a digest covers table, id and every
@@ -435,8 +435,9 @@ class RowBinder:
         """Hand the digest of every row of ``table`` to ``keep`` as SQLite builds its canonical
         text (read NOT INDEXED: no index can show other rows); the number of rows, or None
         when a per-visit table's ids are not its rowids (a table rebuilt without its key, or
-        with a column named rowid, which ``rowid`` would then read), a BLOB stands where text
-        belongs, or a kept terminal answer's bytes differ."""
+        with a column named rowid, which ``rowid`` would then read), a column is gone, or a
+        kept terminal answer's bytes differ (a BLOB where text belongs hashes as no entry
+        does: :func:`_json_array`)."""
         copy = self._prefix.copy
 
         def hash_row(canonical: bytes) -> None:
@@ -459,7 +460,7 @@ class RowBinder:
                 _terminal_bytes(db.execute(f"{_TERMINAL_BYTES} NOT INDEXED")), None
             ):
                 return None
-        except sqlite3.OperationalError:  # a BLOB where text belongs
+        except sqlite3.OperationalError:  # a table not as the application made it (a column gone)
             return None
         finally:
             db.create_function(_HASH_ROW, 1, None)
@@ -497,8 +498,15 @@ def _blob(value: Any) -> Any:
 
 
 def _json_array(table: str) -> str:
-    """SQLite's expression for the canonical text of a row of ``table``."""
-    columns = ", ".join(_quoted(c) for c in BOUND_COLUMNS[table])
+    """SQLite's expression for the canonical text of a row of ``table``. A BLOB (only ever
+    written behind the application's back) becomes ``{"blob": hex}``, which no row's canonical
+    text holds, whatever SQLite reads it: before 3.45 ``json_array`` refuses a BLOB, from 3.45
+    it takes one that is valid JSONB as the JSON it encodes (a value edited into a BLOB with
+    the same meaning would verify)."""
+    columns = ", ".join(
+        f"CASE WHEN typeof({q}) = 'blob' THEN json_object('blob', hex({q})) ELSE {q} END"
+        for q in map(_quoted, BOUND_COLUMNS[table])
+    )
     return f"json_array({BINDING_VERSION}, '{table}', {columns})"
 
 
@@ -586,23 +594,14 @@ def placeholder(conn: Connection) -> str:
 def _canonical_rows(conn: Connection, table: str) -> Iterator[tuple[Any, str]]:
     """(primary key, canonical text) of every row in key order; SQLite builds the text."""
     pk = _quoted(BOUND_COLUMNS[table][0])
-    postgres = conn.dialect.name == "postgresql"
-    after = None
-    if not postgres:
-        try:
-            for row_id, canon in _stream(
-                conn,
-                f"SELECT {pk}, {_json_array(table)} FROM {table} NOT INDEXED ORDER BY {pk}",  # noqa: S608
-            ):
-                yield row_id, canon
-                after = (row_id,)
-            return
-        except Exception as exc:
-            if "BLOB" not in str(exc):  # sqlite3 refuses a BLOB in json_array: go on in Python
-                raise
-    sql = f"SELECT {_select_list(table, postgres)} FROM {table}"  # noqa: S608
-    where = "" if after is None else f" WHERE {pk} > {placeholder(conn)}"
-    for values in _stream(conn, f"{sql}{where} ORDER BY {pk}", after or ()):
+    if conn.dialect.name != "postgresql":
+        yield from _stream(
+            conn,
+            f"SELECT {pk}, {_json_array(table)} FROM {table} NOT INDEXED ORDER BY {pk}",  # noqa: S608
+        )
+        return
+    sql = f"SELECT {_select_list(table, True)} FROM {table} ORDER BY {pk}"  # noqa: S608
+    for values in _stream(conn, sql):
         yield values[0], canonical(table, tuple(values))
 
 

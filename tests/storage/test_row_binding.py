@@ -464,3 +464,20 @@ def test_a_visit_bound_once_by_a_batch_event_counts_in_the_sums(
         conn.exec_driver_sql("UPDATE visits SET local_date = '2020-01-01' WHERE id = 3")
         result = populated.verify_chain(conn)
     assert _problems(result) == [("visits", "3", "local_date")]
+
+
+@SQLITE_ONLY
+def test_a_blob_never_reads_as_the_text_it_encodes(populated: Store) -> None:
+    """SQLite from 3.45 takes a BLOB that is valid JSONB as the JSON it encodes; the canonical
+    form never does (a BLOB is ``{"blob": hex}``), so a value edited into a BLOB is named
+    whatever SQLite the PC has."""
+    with row_attacker(populated) as conn:
+        conn.exec_driver_sql(
+            "UPDATE settings SET value = CAST(value AS BLOB) WHERE key = 'print_masking'"
+        )
+        (canon,) = conn.exec_driver_sql(
+            f"SELECT {binding._json_array('settings')} FROM settings WHERE key = 'print_masking'"
+        ).one()
+        assert '{"blob":"7061727469616C"}' in canon  # 'partial', as bytes
+        result = populated.verify_chain(conn)
+    assert _problems(result) == [("settings", "print_masking", "value")]
