@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from storage import workers
+from storage import fast_rows, workers
 from storage.binding import (
     BOUND_COLUMNS,
     MAX_PROBLEMS,
@@ -154,7 +154,7 @@ def check_group(request: dict[str, Any]) -> dict[str, Any]:
             db.execute("BEGIN")  # one snapshot for the whole group
             if _chain_end(db.execute(_CHAIN_END, (request["head"][0],))) != request["head"]:
                 return {"moved": True}
-            checked = binder.all_match(db, tables)
+            checked = fast_rows.all_match(binder, db, tables)
         finally:
             db.close()
         if checked is not None:

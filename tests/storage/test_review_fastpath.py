@@ -1,4 +1,4 @@
-"""Review of the fast row check (:meth:`RowBinder.all_match`) against the exact one.
+"""Review of the fast row check (:func:`storage.fast_rows.all_match`) against the exact one.
 
 The attacker writes the SQLite file (any SQL, ``writable_schema`` included) but has no chain
 key. Each attack is run through ``verify_chain`` twice: as shipped (the fast check decides, the
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import workers
+from storage import fast_rows, workers
 from storage.binding import REBOUND_AT_PURGE, RowBinder, batch_payloads
 from storage.chain import AuditChain, NewEvent, VerifyResult
 from storage.engine import write_connection
@@ -67,7 +67,7 @@ def _verdicts(
     """(as shipped, exact check only) — ``workers`` > 1: the row check in child processes."""
     shipped = store.verify_chain(workers=workers, min_parallel=0, witness=False)
     with monkeypatch.context() as m:
-        m.setattr(RowBinder, "all_match", lambda self, db, tables: None)
+        m.setattr(fast_rows, "all_match", lambda binder, db, tables: None)
         exact = store.verify_chain(workers=1, witness=False)
     return shipped, exact
 
@@ -83,7 +83,7 @@ def _fast(store: Store) -> int | None:
     with store.engine.connect() as conn, conn.begin():
         db = conn.connection.dbapi_connection
         assert isinstance(db, sqlite3.Connection)
-        return RowBinder(load_chain_key(store.database_uuid)).all_match(db, None)
+        return fast_rows.all_match(RowBinder(load_chain_key(store.database_uuid)), db, None)
 
 
 def _schema_edit(db: sqlite3.Connection, *statements: tuple[str, tuple[object, ...]]) -> None:

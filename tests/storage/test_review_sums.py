@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import insert
 
 from policies.dates import JST
-from storage import binding, secrets
+from storage import binding, fast_rows, secrets
 from storage.binding import BOUND_COLUMNS, ROW_KEY, RowBinder, check_payload
 from storage.chain import AuditChain, NewEvent, canonical_payload
 from storage.engine import write_connection
@@ -249,7 +249,7 @@ def test_rows_rebound_at_purges_keep_the_fast_answer(
 
         return call
 
-    monkeypatch.setattr(binding, "_latest_digests", watched("latest", binding._latest_digests))
+    monkeypatch.setattr(fast_rows, "_latest_digests", watched("latest", fast_rows._latest_digests))
     monkeypatch.setattr(RowBinder, "_compare", watched("exact", RowBinder._compare))
     result = populated.verify_chain(workers=1)
     assert result.ok and result.anchor_seq is not None
@@ -267,7 +267,7 @@ def test_a_key_ending_in_quote_row_is_refused(populated: Store) -> None:
     with populated.engine.connect() as conn:
         (entry,) = RowBinder(load_chain_key(populated.database_uuid)).entries(conn, "visits", [1])
     text = canonical_payload({'a"row': entry, ROW_KEY: "the event's own"})
-    assert text.index(binding._SINGLE_MARK) < text.index(f'"{ROW_KEY}":"the')
+    assert text.index(binding.SINGLE_MARK) < text.index(f'"{ROW_KEY}":"the')
     for payload in ({'a"row': entry}, {"d": {'a"row': entry}}, {"d": [{'"rows': [entry]}]}):
         with pytest.raises(ValueError, match="ends as a row binding key"):
             check_payload(payload)

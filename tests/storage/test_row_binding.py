@@ -32,7 +32,7 @@ from policies.model import (
     Outcome,
     VerificationPath,
 )
-from storage import binding, workers
+from storage import binding, fast_rows, workers
 from storage.binding import (
     BOUND_AT_MIGRATION,
     BOUND_COLUMNS,
@@ -323,7 +323,7 @@ def test_fast_check_takes_batch_entries_where_they_stand(populated: Store) -> No
         with populated.engine.connect() as conn, conn.begin():
             db = conn.connection.dbapi_connection
             assert isinstance(db, sqlite3.Connection)
-            return chain.binder.all_match(db, None)
+            return fast_rows.all_match(chain.binder, db, None)
 
     with populated.engine.connect() as conn:
         rows = sum(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _KEYS)
@@ -378,13 +378,13 @@ def test_visits_and_verifications_bound_once_need_no_latest_entry_lookup(
     entries are taken all at once (the small tables' latest ones riding along): the
     latest-entry lookup by seq segments never runs."""
     asked: list[tuple[str, ...]] = []
-    latest = binding._latest_digests
+    latest = fast_rows._latest_digests
 
     def watched(db: sqlite3.Connection, tables: tuple[str, ...]) -> list[str] | None:
         asked.append(tuple(tables))
         return latest(db, tables)
 
-    monkeypatch.setattr(binding, "_latest_digests", watched)
+    monkeypatch.setattr(fast_rows, "_latest_digests", watched)
     assert populated.verify_chain(workers=1).ok
     assert asked == []
 
@@ -427,12 +427,12 @@ def test_as_many_entries_as_rows_never_stand_in_for_the_rows(populated: Store) -
         )
         db = conn.connection.dbapi_connection
         assert isinstance(db, sqlite3.Connection)
-        rows = chain.binder.row_prints(db, ["visits"])
-        entries = chain.binder.entry_prints(db, ["visits"])
+        rows = fast_rows.row_prints(chain.binder, db, ["visits"])
+        entries = fast_rows.entry_prints(chain.binder, db, ["visits"])
         assert rows is not None and entries is not None
         assert rows["visits"][0] == entries[0]["visits"][0] == 3
         assert rows != entries[0]
-        assert chain.binder.all_match(db, None) is None
+        assert fast_rows.all_match(chain.binder, db, None) is None
         result = populated.verify_chain(conn)
     assert _problems(result) == [("visits", "3", None)]
 
@@ -453,12 +453,12 @@ def test_a_visit_bound_once_by_a_batch_event_counts_in_the_sums(
         batch = batch_payloads(chain.binder.entries(conn, "visits", [3]), "bound at migration")
         chain.append_many(conn, [NewEvent(BOUND_AT_MIGRATION, "system", "pc", p) for p in batch])
     asked: list[object] = []
-    monkeypatch.setattr(binding, "_latest_digests", lambda *a: asked.append(a))
+    monkeypatch.setattr(fast_rows, "_latest_digests", lambda *a: asked.append(a))
     with populated.engine.connect() as conn, conn.begin():
         db = conn.connection.dbapi_connection
         assert isinstance(db, sqlite3.Connection)
         rows = sum(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _KEYS)
-        assert chain.binder.all_match(db, None) == rows
+        assert fast_rows.all_match(chain.binder, db, None) == rows
     assert asked == []
     with row_attacker(populated) as conn:
         conn.exec_driver_sql("UPDATE visits SET local_date = '2020-01-01' WHERE id = 3")
@@ -476,7 +476,7 @@ def test_a_blob_never_reads_as_the_text_it_encodes(populated: Store) -> None:
             "UPDATE settings SET value = CAST(value AS BLOB) WHERE key = 'print_masking'"
         )
         (canon,) = conn.exec_driver_sql(
-            f"SELECT {binding._json_array('settings')} FROM settings WHERE key = 'print_masking'"
+            f"SELECT {binding.json_array_sql('settings')} FROM settings WHERE key = 'print_masking'"
         ).one()
         assert '{"blob":"7061727469616C"}' in canon  # 'partial', as bytes
         result = populated.verify_chain(conn)
